@@ -1,0 +1,81 @@
+// Signatures for CertificateVerify (RFC 8446 4.4.3) and keys loaded from PEM.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "crypto/ptr.h"
+
+namespace rapidtls::crypto {
+
+// RFC 8446 4.2.3 SignatureScheme values.
+enum class SignatureScheme : uint16_t {
+  rsa_pkcs1_sha256 = 0x0401,
+  rsa_pkcs1_sha384 = 0x0501,
+  rsa_pkcs1_sha512 = 0x0601,
+  ecdsa_secp256r1_sha256 = 0x0403,
+  ecdsa_secp384r1_sha384 = 0x0503,
+  ecdsa_secp521r1_sha512 = 0x0603,
+  rsa_pss_rsae_sha256 = 0x0804,
+  rsa_pss_rsae_sha384 = 0x0805,
+  rsa_pss_rsae_sha512 = 0x0806,
+  ed25519 = 0x0807,
+  ed448 = 0x0808,
+  rsa_pss_pss_sha256 = 0x0809,
+  rsa_pss_pss_sha384 = 0x080a,
+  rsa_pss_pss_sha512 = 0x080b,
+};
+
+const char* scheme_name(SignatureScheme s);
+// Schemes allowed in TLS 1.3 CertificateVerify (RFC 8446 4.2.3: not rsa_pkcs1_*).
+bool scheme_allowed_in_tls13_cert_verify(SignatureScheme s);
+
+class Certificate;
+
+// A public key, from a certificate's SubjectPublicKeyInfo.
+class PublicKey {
+ public:
+  static Result<PublicKey> from_certificate(const Certificate& cert);
+  PublicKey(PublicKey&&) noexcept = default;
+  PublicKey& operator=(PublicKey&&) noexcept = default;
+
+  // Whether this key type and size can verify with `scheme` (an EC key only
+  // with its own curve's scheme; an rsaEncryption key with rsa_pss_rsae_* and
+  // rsa_pkcs1_*; an RSASSA-PSS key with rsa_pss_pss_*; Ed25519 with ed25519).
+  bool compatible(SignatureScheme scheme) const;
+  // A bad signature fails with {decrypt_error, SSL_R_BAD_SIGNATURE}; an
+  // incompatible scheme with {illegal_parameter, SSL_R_WRONG_SIGNATURE_TYPE}.
+  Status verify(SignatureScheme scheme, Bytes message, Bytes signature) const;
+  EVP_PKEY* raw() const { return key_.get(); }
+
+ private:
+  explicit PublicKey(EvpPkeyPtr key) : key_(std::move(key)) {}
+  EvpPkeyPtr key_;
+};
+
+// A private key that signs with the schemes its type allows. RSA-PSS uses a
+// salt as long as the hash (RFC 8446 4.2.3).
+class PrivateKey {
+ public:
+  static Result<PrivateKey> from_pem(Bytes pem);
+  static Result<PrivateKey> from_pem_file(const std::string& path);
+  // Takes a reference of an existing key (EVP_PKEY_up_ref).
+  static Result<PrivateKey> from_evp(EVP_PKEY* key);
+  PrivateKey(PrivateKey&&) noexcept = default;
+  PrivateKey& operator=(PrivateKey&&) noexcept = default;
+
+  bool compatible(SignatureScheme scheme) const;
+  // The TLS 1.3 schemes this key can sign with, most preferred first.
+  std::vector<SignatureScheme> tls13_schemes() const;
+  Result<ByteVec> sign(SignatureScheme scheme, Bytes message) const;
+  // Whether the certificate's public key is this key's public half.
+  bool matches(const Certificate& cert) const;
+  EVP_PKEY* raw() const { return key_.get(); }
+
+ private:
+  explicit PrivateKey(EvpPkeyPtr key) : key_(std::move(key)) {}
+  EvpPkeyPtr key_;
+};
+
+}  // namespace rapidtls::crypto

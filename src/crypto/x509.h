@@ -1,0 +1,69 @@
+// Certificates and chain verification through X509_STORE / X509_verify_cert,
+// with host name checking (X509_VERIFY_PARAM_set1_host).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "crypto/ptr.h"
+
+namespace rapidtls::crypto {
+
+class Certificate {
+ public:
+  static Result<Certificate> from_der(Bytes der);
+  // Every certificate in a PEM file (leaf first), at least one.
+  static Result<std::vector<Certificate>> chain_from_pem(Bytes pem);
+  static Result<std::vector<Certificate>> chain_from_pem_file(const std::string& path);
+  // Takes a reference of an existing X509 (X509_up_ref).
+  static Certificate from_x509(X509* x);
+
+  Certificate(const Certificate& o);
+  Certificate& operator=(const Certificate& o);
+  Certificate(Certificate&&) noexcept = default;
+  Certificate& operator=(Certificate&&) noexcept = default;
+
+  Bytes der() const { return Bytes(der_.data(), der_.size()); }
+  X509* raw() const { return x509_.get(); }
+  std::string subject() const;  // one line, RFC 2253 style
+
+ private:
+  Certificate(X509Ptr x, ByteVec der) : x509_(std::move(x)), der_(std::move(der)) {}
+  X509Ptr x509_;
+  ByteVec der_;
+};
+
+enum class Purpose : uint8_t { server, client };  // which end the verified chain belongs to
+
+// Trust anchors plus verification settings. Thread-safe once configured.
+class TrustStore {
+ public:
+  TrustStore();
+  TrustStore(TrustStore&&) noexcept = default;
+  TrustStore& operator=(TrustStore&&) noexcept = default;
+
+  Status add_pem_file(const std::string& file);  // CA certificates
+  Status add_directory(const std::string& dir);  // hashed directory (c_rehash layout)
+  Status add_certificate(const Certificate& ca);
+  Status use_default_paths();                    // the system trust store
+  X509_STORE* raw() const { return store_.get(); }
+
+  struct Outcome {
+    Status status;       // ok, or the alert + SSL_R_CERTIFICATE_VERIFY_FAILED
+    long verify_result;  // X509_V_OK or the X509_V_ERR_* code (for SSL_get_verify_result)
+  };
+  // Verifies chain[0] (the leaf) up to a trust anchor, using chain[1..] as
+  // intermediates, at time `now_s` (seconds since the epoch), for `purpose`.
+  // A non-empty host must match the leaf (DNS name or IP address). Alerts per
+  // RFC 8446 6.2: an expired certificate -> certificate_expired, an untrusted
+  // root -> unknown_ca, a revoked one -> certificate_revoked, a host mismatch
+  // or a malformed certificate -> bad_certificate, else certificate_unknown.
+  Outcome verify(const std::vector<Certificate>& chain, const std::string& host, Purpose purpose,
+                 int64_t now_s, int depth_limit = 100) const;
+
+ private:
+  X509StorePtr store_;
+};
+
+}  // namespace rapidtls::crypto
