@@ -21,16 +21,28 @@ class Writer {
   void u64(uint64_t v) { put_uint(v, 8); }
   void bytes(Bytes b) { out_.insert(out_.end(), b.begin(), b.end()); }
 
-  void vec8(Bytes b) { with_prefix(1, [&](Writer& w) { w.bytes(b); }); }
-  void vec16(Bytes b) { with_prefix(2, [&](Writer& w) { w.bytes(b); }); }
-  void vec24(Bytes b) { with_prefix(3, [&](Writer& w) { w.bytes(b); }); }
+  void vec8(Bytes b) {
+    with_prefix(1, [&](Writer& w) { w.bytes(b); });
+  }
+  void vec16(Bytes b) {
+    with_prefix(2, [&](Writer& w) { w.bytes(b); });
+  }
+  void vec24(Bytes b) {
+    with_prefix(3, [&](Writer& w) { w.bytes(b); });
+  }
 
   template <class F>
-  void with_prefix8(F&& body) { with_prefix(1, body); }
+  void with_prefix8(F&& body) {
+    with_prefix(1, body);
+  }
   template <class F>
-  void with_prefix16(F&& body) { with_prefix(2, body); }
+  void with_prefix16(F&& body) {
+    with_prefix(2, body);
+  }
   template <class F>
-  void with_prefix24(F&& body) { with_prefix(3, body); }
+  void with_prefix24(F&& body) {
+    with_prefix(3, body);
+  }
 
   // False once any block overflowed its length prefix.
   [[nodiscard]] bool ok() const { return ok_; }

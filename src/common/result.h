@@ -57,15 +57,19 @@ inline bool operator==(const Error& a, const Error& b) {
 }
 
 // Shorthands for the common failures; the reason is what OpenSSL reports.
-inline Error decode_error() { return {Alert::decode_error, SSL_R_LENGTH_MISMATCH}; }
-inline Error internal_error() { return {Alert::internal_error, ERR_R_INTERNAL_ERROR}; }
+inline Error decode_error() {
+  return {Alert::decode_error, SSL_R_LENGTH_MISMATCH};
+}
+inline Error internal_error() {
+  return {Alert::internal_error, ERR_R_INTERNAL_ERROR};
+}
 
 // A value or an Error. The compiler refuses to let a Result be dropped.
 template <class T>
 class [[nodiscard]] Result {
  public:
   Result(T value) : ok_(true) { new (&value_) T(std::move(value)); }  // NOLINT
-  Result(Error err) : ok_(false), err_(err) {}                       // NOLINT
+  Result(Error err) : ok_(false), err_(err) {}                        // NOLINT
   Result(const Result& o) : ok_(o.ok_) {
     if (ok_)
       new (&value_) T(o.value_);
@@ -126,9 +130,9 @@ using Status = Result<void>;
 
 // Propagate a failure: `RTLS_TRY(s, expr)` on a Status-returning expression,
 // `RTLS_ASSIGN(var, expr)` to unwrap a Result<T> into a new variable.
-#define RTLS_TRY(expr)                          \
-  do {                                          \
-    auto rtls_try_r_ = (expr);                  \
+#define RTLS_TRY(expr)                                 \
+  do {                                                 \
+    auto rtls_try_r_ = (expr);                         \
     if (!rtls_try_r_.ok()) return rtls_try_r_.error(); \
   } while (0)
 

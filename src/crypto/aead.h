@@ -12,7 +12,9 @@ enum class AeadAlg : uint8_t { aes_128_gcm, aes_256_gcm, chacha20_poly1305 };
 
 constexpr size_t kAeadNonceSize = 12;
 constexpr size_t kAeadTagSize = 16;
-constexpr size_t aead_key_size(AeadAlg a) { return a == AeadAlg::aes_128_gcm ? 16 : 32; }
+constexpr size_t aead_key_size(AeadAlg a) {
+  return a == AeadAlg::aes_128_gcm ? 16 : 32;
+}
 
 enum class AeadDirection : uint8_t { seal, open };
 

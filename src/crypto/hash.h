@@ -12,7 +12,9 @@ namespace rapidtls::crypto {
 
 enum class HashAlg : uint8_t { sha256, sha384 };
 
-constexpr size_t hash_size(HashAlg h) { return h == HashAlg::sha256 ? 32 : 48; }
+constexpr size_t hash_size(HashAlg h) {
+  return h == HashAlg::sha256 ? 32 : 48;
+}
 
 // A running hash (the handshake transcript). Copyable: copying forks the state.
 class Hash {
@@ -46,7 +48,7 @@ Result<Secret> hkdf_extract(HashAlg alg, Bytes salt, Bytes ikm);
 Result<Secret> hkdf_expand(HashAlg alg, Bytes prk, Bytes info, size_t length);
 // RFC 8446 7.1 HKDF-Expand-Label(Secret, Label, Context, Length); `label`
 // without the "tls13 " prefix, which is added here.
-Result<Secret> hkdf_expand_label(HashAlg alg, Bytes secret, std::string_view label,
-                                 Bytes context, size_t length);
+Result<Secret> hkdf_expand_label(HashAlg alg, Bytes secret, std::string_view label, Bytes context,
+                                 size_t length);
 
 }  // namespace rapidtls::crypto

@@ -46,7 +46,7 @@ class TrustStore {
   Status add_pem_file(const std::string& file);  // CA certificates
   Status add_directory(const std::string& dir);  // hashed directory (c_rehash layout)
   Status add_certificate(const Certificate& ca);
-  Status use_default_paths();                    // the system trust store
+  Status use_default_paths();  // the system trust store
   X509_STORE* raw() const { return store_.get(); }
 
   struct Outcome {
