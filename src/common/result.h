@@ -11,6 +11,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "common/bytes.h"
+
 namespace rapidtls {
 
 // RFC 8446 section 6 (AlertDescription), plus the TLS 1.2 values of RFC 5246 7.2.

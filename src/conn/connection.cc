@@ -1,0 +1,436 @@
+#include "conn/connection.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "handshake/extensions.h"
+
+namespace rapidtls::conn {
+
+using handshake::Epoch;
+using handshake::HandshakeType;
+using record::ContentType;
+
+Connection::Connection(Role role, std::shared_ptr<const handshake::Config> config,
+                       handshake::ClientOptions options)
+    : role_(role), config_(std::move(config)) {
+  handshake_ = role == Role::client ? handshake::make_client_handshake(config_, std::move(options))
+                                    : handshake::make_server_handshake(config_);
+  // RFC 8446 5.1: an initial ClientHello may say 0x0301 for compatibility.
+  if (role == Role::client) sealer_.set_plaintext_version(0x0301);
+}
+
+Connection::~Connection() = default;
+
+const char* Connection::state_name() const {
+  if (handshake_) return handshake_->state_name();
+  return session_ ? "connected" : "new";
+}
+
+Status Connection::start() {
+  if (error_) return *error_;
+  if (started_) return {};
+  started_ = true;
+  if (Status s = handshake_->start(*this); !s.ok()) return fail(s.error());
+  client_random_ = handshake_->client_random();
+  if (Status s = flush_handshake(); !s.ok()) return fail(s.error());
+  return {};
+}
+
+Error Connection::fail(Error e, bool send_alert) {
+  if (error_) return *error_;
+  error_ = e;
+  hs_out_.clear();  // never send half a flight
+  if (send_alert && !close_sent()) {
+    // RFC 8446 6: alerts go out under the current write keys; fatal level.
+    const uint8_t alert[2] = {2, static_cast<uint8_t>(e.alert)};
+    (void)seal_records(ContentType::alert, alert);
+  }
+  return e;
+}
+
+void Connection::consume_output(size_t n) {
+  out_.consume(std::min(n, out_.size()));
+  if (out_.empty()) out_.release_if_empty();
+}
+
+void Connection::release_buffers() {
+  out_.release_if_empty();
+  in_.release_if_empty();
+  if (hs_in_.empty()) ByteVec().swap(hs_in_);
+}
+
+// ---- output ------------------------------------------------------------------------------
+
+Status Connection::seal_records(ContentType type, Bytes data) {
+  do {
+    const size_t n = std::min(data.size(), record::kMaxPlaintext);
+    uint8_t* at = out_.reserve_tail(sealer_.sealed_size(n));
+    RTLS_TRY(sealer_.seal_into(at, type, data.first(n)));
+    out_.commit(sealer_.sealed_size(n));
+    data = data.subspan(n);
+  } while (!data.empty());
+  return {};
+}
+
+Status Connection::flush_handshake() {
+  if (hs_out_.empty()) return {};
+  Status s = seal_records(ContentType::handshake, hs_out_);
+  hs_out_.clear();
+  // Only the first ClientHello record may carry 0x0301.
+  sealer_.set_plaintext_version(record::kRecordVersion);
+  return s;
+}
+
+Status Connection::send_message(Bytes message) {
+  // Messages under the same keys leave together, several to a record.
+  hs_out_.insert(hs_out_.end(), message.begin(), message.end());
+  return {};
+}
+
+Status Connection::send_change_cipher_spec() {
+  RTLS_TRY(flush_handshake());
+  // RFC 8446 5: change_cipher_spec is never protected.
+  static constexpr uint8_t kCcs[] = {20, 0x03, 0x03, 0x00, 0x01, 0x01};
+  out_.append(kCcs);
+  return {};
+}
+
+Status Connection::set_write_keys(const handshake::SuiteInfo& suite, const crypto::Secret& secret,
+                                  Epoch epoch) {
+  RTLS_TRY(flush_handshake());
+  RTLS_ASSIGN(handshake::TrafficKeys keys, handshake::traffic_keys(suite, secret));
+  RTLS_ASSIGN(record::Protection p,
+              record::Protection::create(suite.aead, crypto::AeadDirection::seal, keys.key.bytes(),
+                                         keys.iv.bytes()));
+  sealer_.set_protection(std::move(p));
+  write_epoch_ = epoch;
+  write_suite_ = &suite;
+  return {};
+}
+
+Status Connection::set_read_keys(const handshake::SuiteInfo& suite, const crypto::Secret& secret,
+                                 Epoch epoch) {
+  RTLS_ASSIGN(handshake::TrafficKeys keys, handshake::traffic_keys(suite, secret));
+  RTLS_ASSIGN(record::Protection p,
+              record::Protection::create(suite.aead, crypto::AeadDirection::open, keys.key.bytes(),
+                                         keys.iv.bytes()));
+  opener_.set_protection(std::move(p));
+  read_epoch_ = epoch;
+  read_keys_changed_ = true;
+  return {};
+}
+
+size_t Connection::sealed_size(size_t n) const {
+  const size_t full = n / record::kMaxPlaintext;
+  const size_t rest = n % record::kMaxPlaintext;
+  return full * sealer_.sealed_size(record::kMaxPlaintext) + (rest ? sealer_.sealed_size(rest) : 0);
+}
+
+Result<size_t> Connection::send_app(Bytes data) {
+  if (error_) return *error_;
+  if (close_sent()) return Error{Alert::internal_error, SSL_R_PROTOCOL_IS_SHUTDOWN};
+  if (!started_) RTLS_TRY(start());
+  if (write_epoch_ != Epoch::application) {
+    return Error{Alert::internal_error, SSL_R_BAD_HANDSHAKE_STATE};
+  }
+  // Seal straight from the caller's bytes into the output buffer: one
+  // reservation for all the records, then one seal per record.
+  const size_t total = data.size();
+  size_t done = 0;
+  while (done < total) {
+    const record::Protection* p = sealer_.protection();
+    if (p != nullptr && p->sequence() >= kRecordsPerKey) {
+      if (Status s = key_update(false); !s.ok()) return s.error();
+    }
+    const size_t n = std::min(total - done, record::kMaxPlaintext);
+    const size_t want = sealer_.sealed_size(n);
+    uint8_t* at = out_.reserve_tail(std::max(want, sealed_size(total - done)));
+    if (Status s = sealer_.seal_into(at, ContentType::application_data, data.subspan(done, n));
+        !s.ok()) {
+      return fail(s.error());
+    }
+    out_.commit(want);
+    done += n;
+  }
+  return total;
+}
+
+Status Connection::key_update(bool request_peer_update) {
+  if (error_) return *error_;
+  if (write_epoch_ != Epoch::application || !session_) {
+    return Error{Alert::internal_error, SSL_R_BAD_HANDSHAKE_STATE};
+  }
+  if (close_sent()) return Error{Alert::internal_error, SSL_R_PROTOCOL_IS_SHUTDOWN};
+  handshake::KeyUpdate ku;
+  ku.request_update = request_peer_update ? handshake::KeyUpdateRequest::update_requested
+                                          : handshake::KeyUpdateRequest::update_not_requested;
+  ByteVec msg;
+  ku.serialize(msg);
+  if (Status s = seal_records(ContentType::handshake, msg); !s.ok()) return fail(s.error());
+  if (request_peer_update) sent_key_update_request_ = true;
+  if (Status s = update_write_keys(); !s.ok()) return fail(s.error());
+  return {};
+}
+
+Status Connection::update_write_keys() {
+  crypto::Secret& secret =
+      role_ == Role::client ? session_->client_app_secret : session_->server_app_secret;
+  RTLS_ASSIGN(secret, handshake::next_traffic_secret(session_->suite->hash, secret));
+  return set_write_keys(*session_->suite, secret, Epoch::application);
+}
+
+Status Connection::close() {
+  if (close_sent()) return {};
+  if (!error_) {
+    if (!started_) RTLS_TRY(start());
+    RTLS_TRY(flush_handshake());
+    // RFC 8446 6.1: close_notify, warning level.
+    static constexpr uint8_t kCloseNotify[2] = {1, 0};
+    if (Status s = seal_records(ContentType::alert, kCloseNotify); !s.ok()) return fail(s.error());
+  }
+  close_state_ = close_state_ == CloseState::received ? CloseState::both : CloseState::sent;
+  return {};
+}
+
+// ---- input -------------------------------------------------------------------------------
+
+Result<size_t> Connection::receive(Bytes in) {
+  if (error_) return *error_;
+  if (!started_) RTLS_TRY(start());
+  const size_t room = in_.size() < kReceiveBufferLimit ? kReceiveBufferLimit - in_.size() : 0;
+  const size_t take = std::min(room, in.size());
+  in_.append(in.first(take));
+  if (Status s = process_records(); !s.ok()) return s.error();
+  return take;
+}
+
+size_t Connection::peek_app(MutBytes out) const {
+  const size_t n = std::min(out.size(), app_pending());
+  if (n > 0) std::memcpy(out.data(), in_.data().data() + record::kHeaderSize + app_read_, n);
+  return n;
+}
+
+size_t Connection::read_app(MutBytes out) {
+  size_t copied = 0;
+  while (copied < out.size() && app_pending() > 0) {
+    const size_t n = peek_app(out.subspan(copied));
+    app_read_ += n;
+    copied += n;
+    if (app_pending() == 0) {
+      in_.consume(app_record_size_);
+      app_len_ = app_read_ = app_record_size_ = 0;
+      // More records may be waiting behind the one just drained.
+      if (!error_) {
+        if (Status s = process_records(); !s.ok()) break;
+      }
+    }
+  }
+  if (in_.empty()) in_.release_if_empty();
+  return copied;
+}
+
+Status Connection::process_records() {
+  while (app_pending() == 0 && !error_) {
+    auto size = record::record_size(in_.data());
+    if (!size.ok()) return fail(size.error());
+    if (*size == 0 || in_.size() < *size) break;
+    bool keep = false;
+    if (Status s = process_record(MutBytes(in_.begin_ptr(), *size), &keep); !s.ok()) {
+      return fail(s.error(), !error_from_peer_);
+    }
+    if (Status s = flush_handshake(); !s.ok()) return fail(s.error());
+    if (keep) {
+      app_record_size_ = *size;
+      break;
+    }
+    in_.consume(*size);
+  }
+  if (error_) return *error_;
+  return {};
+}
+
+Status Connection::process_record(MutBytes rec, bool* keep_record) {
+  const auto outer = static_cast<ContentType>(rec[0]);
+  // RFC 8446 5: change_cipher_spec {0x01} is dropped between the first
+  // ClientHello and the peer's Finished; anything else is unexpected.
+  if (outer == ContentType::change_cipher_spec) {
+    if (handshake_ == nullptr || !handshake_->ccs_allowed() || rec.size() != 6 || rec[5] != 1) {
+      return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_CCS_MESSAGE};
+    }
+    if (++empty_records_ > kMaxEmptyRecords) {
+      return Error{Alert::unexpected_message, SSL_R_RECORD_TOO_SMALL};
+    }
+    return {};
+  }
+  // A peer that failed before it had keys answers with a plaintext alert.
+  const bool plaintext_alert = outer == ContentType::alert && opener_.protected_() &&
+                               handshake_ != nullptr && rec.size() == record::kHeaderSize + 2;
+  record::OpenedRecord opened{outer, rec.subspan(record::kHeaderSize)};
+  if (!plaintext_alert) {
+    if (opener_.protected_() && outer != ContentType::application_data) {
+      return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_RECORD};
+    }
+    RTLS_ASSIGN(opened, opener_.open(rec));
+  }
+  // RFC 8446 5.1: handshake messages may not be interleaved with other types.
+  if (opened.type != ContentType::handshake && !hs_in_.empty()) {
+    return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_RECORD};
+  }
+  if (close_state_ == CloseState::received || close_state_ == CloseState::both) {
+    return {};  // RFC 8446 6.1: data after close_notify is ignored
+  }
+  switch (opened.type) {
+    case ContentType::handshake:
+      // RFC 8446 5.1: no zero-length handshake fragments.
+      if (opened.payload.empty()) return Error{Alert::unexpected_message, SSL_R_BAD_LENGTH};
+      return on_handshake_bytes(opened.payload);
+    case ContentType::alert:
+      return on_alert(opened.payload);
+    case ContentType::application_data:
+      if (read_epoch_ != Epoch::application) {
+        return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_RECORD};
+      }
+      if (opened.payload.empty()) {
+        if (++empty_records_ > kMaxEmptyRecords) {
+          return Error{Alert::unexpected_message, SSL_R_RECORD_TOO_SMALL};
+        }
+        return {};
+      }
+      empty_records_ = 0;
+      key_updates_ = 0;
+      // The plaintext stays where it was decrypted, after the record header.
+      if (opened.payload.data() != rec.data() + record::kHeaderSize) return internal_error();
+      app_len_ = opened.payload.size();
+      app_read_ = 0;
+      *keep_record = true;
+      return {};
+    default:
+      return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_RECORD};
+  }
+}
+
+Status Connection::on_alert(Bytes payload) {
+  if (payload.size() != 2) return Error{Alert::decode_error, SSL_R_BAD_LENGTH};
+  const auto desc = static_cast<Alert>(payload[1]);
+  if (desc == Alert::close_notify) {
+    close_state_ = close_state_ == CloseState::sent ? CloseState::both : CloseState::received;
+    return {};
+  }
+  // RFC 8446 6.2: user_canceled is followed by close_notify; every other
+  // alert is fatal whatever its level.
+  if (desc == Alert::user_canceled) {
+    if (++empty_records_ > kMaxEmptyRecords) {
+      return Error{Alert::unexpected_message, SSL_R_TOO_MANY_WARN_ALERTS};
+    }
+    return {};
+  }
+  error_from_peer_ = true;
+  // OpenSSL's reason for a received alert is 1000 + its description.
+  return Error{desc, 1000 + payload[1]};
+}
+
+Status Connection::on_handshake_bytes(Bytes payload) {
+  hs_in_.insert(hs_in_.end(), payload.begin(), payload.end());
+  size_t used = 0;
+  Status result;
+  while (hs_in_.size() - used >= 4) {
+    const uint8_t* h = hs_in_.data() + used;
+    const size_t len = size_t{h[1]} << 16 | size_t{h[2]} << 8 | h[3];
+    if (len > kMaxHandshakeMessageSize) {
+      result = Error{Alert::illegal_parameter, SSL_R_EXCESSIVE_MESSAGE_SIZE};
+      break;
+    }
+    if (hs_in_.size() - used < 4 + len) break;
+    read_keys_changed_ = false;
+    result = on_handshake_message(static_cast<HandshakeType>(h[0]), Bytes(h + 4, len),
+                                  Bytes(h, 4 + len));
+    used += 4 + len;
+    if (!result.ok()) break;
+    // RFC 8446 5.1: a key change must fall on a record boundary.
+    if (read_keys_changed_ && used != hs_in_.size()) {
+      result = Error{Alert::unexpected_message, SSL_R_NOT_ON_RECORD_BOUNDARY};
+      break;
+    }
+  }
+  if (!result.ok()) return result;
+  hs_in_.erase(hs_in_.begin(), hs_in_.begin() + static_cast<std::ptrdiff_t>(used));
+  if (hs_in_.size() > kMaxHandshakeMessageSize + 4) {
+    return Error{Alert::illegal_parameter, SSL_R_EXCESSIVE_MESSAGE_SIZE};
+  }
+  return {};
+}
+
+Status Connection::on_handshake_message(HandshakeType type, Bytes body, Bytes whole) {
+  if (handshake_ == nullptr) return on_post_handshake_message(type, body);
+  RTLS_TRY(handshake_->on_message(*this, type, body, whole));
+  if (handshake_->done()) finish_handshake();
+  return {};
+}
+
+void Connection::finish_handshake() {
+  session_ = std::make_unique<handshake::SessionInfo>(std::move(handshake_->session()));
+  handshake_.reset();  // the transcript, key shares and handshake secrets go
+  empty_records_ = 0;
+}
+
+Status Connection::on_post_handshake_message(HandshakeType type, Bytes body) {
+  switch (type) {
+    case HandshakeType::new_session_ticket:
+      if (role_ == Role::client) return on_new_session_ticket(body);
+      break;
+    case HandshakeType::key_update:
+      return on_key_update(body);
+    default:
+      break;
+  }
+  // CertificateRequest too: post_handshake_auth is never offered.
+  return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_MESSAGE};
+}
+
+Status Connection::on_new_session_ticket(Bytes body) {
+  RTLS_ASSIGN(handshake::NewSessionTicket nst, handshake::NewSessionTicket::parse(body));
+  // RFC 8446 4.6.1: lifetime at most seven days.
+  if (nst.ticket_lifetime > 604800) return Error{Alert::illegal_parameter, SSL_R_BAD_DATA};
+  handshake::StoredTicket t;
+  t.suite = static_cast<uint16_t>(session_->suite->suite);
+  const crypto::HashAlg alg = session_->suite->hash;
+  RTLS_ASSIGN(t.psk,
+              crypto::hkdf_expand_label(alg, session_->resumption_secret.bytes(), "resumption",
+                                        nst.ticket_nonce, crypto::hash_size(alg)));
+  for (const auto& e : nst.extensions) {
+    if (e.type == static_cast<uint16_t>(handshake::ExtensionType::early_data)) {
+      RTLS_ASSIGN(t.max_early_data, handshake::parse_early_data_nst(e.body));
+    }
+  }
+  t.ticket = std::move(nst.ticket);
+  t.lifetime_s = nst.ticket_lifetime;
+  t.age_add = nst.ticket_age_add;
+  t.received_ms = config_->clock->now_ms();
+  if (tickets_.size() == kMaxStoredTickets) tickets_.erase(tickets_.begin());
+  tickets_.push_back(std::move(t));
+  return {};
+}
+
+Status Connection::on_key_update(Bytes body) {
+  RTLS_ASSIGN(handshake::KeyUpdate ku, handshake::KeyUpdate::parse(body));
+  if (++key_updates_ > kMaxKeyUpdates) {
+    return Error{Alert::unexpected_message, SSL_R_TOO_MANY_KEY_UPDATES};
+  }
+  crypto::Secret& peer =
+      role_ == Role::client ? session_->server_app_secret : session_->client_app_secret;
+  RTLS_ASSIGN(peer, handshake::next_traffic_secret(session_->suite->hash, peer));
+  RTLS_TRY(set_read_keys(*session_->suite, peer, Epoch::application));
+  // RFC 8446 4.6.3: answer update_requested with our own KeyUpdate before any
+  // more application data, unless we have closed our side.
+  if (ku.request_update == handshake::KeyUpdateRequest::update_requested && !close_sent()) {
+    handshake::KeyUpdate reply;
+    ByteVec msg;
+    reply.serialize(msg);
+    RTLS_TRY(seal_records(ContentType::handshake, msg));
+    RTLS_TRY(update_write_keys());
+  }
+  return {};
+}
+
+}  // namespace rapidtls::conn

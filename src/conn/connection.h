@@ -1,0 +1,159 @@
+// The sans-IO TLS connection: bytes received from the peer go in through
+// receive(), bytes to send come out of pending_output(), application data
+// goes in through send_app() and out through read_app(). It never calls a
+// system function: the caller moves the bytes (io/ and ssl/ do, over
+// sockets and BIOs). Random values and time come from the Config, so a
+// connection is deterministic given them.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "common/buffer.h"
+#include "common/result.h"
+#include "handshake/handshake.h"
+#include "record/record.h"
+
+namespace rapidtls::conn {
+
+using handshake::Role;
+
+// Every count a peer controls has a limit (and a test that crosses it).
+// A handshake message larger than this is refused: it bounds the bytes held
+// while a message arrives in pieces (certificate chains are the largest).
+constexpr size_t kMaxHandshakeMessageSize = size_t{1} << 17;
+// Consecutive records that carry no application data (empty records,
+// change_cipher_spec, warning alerts): stops a peer from keeping us busy.
+constexpr int kMaxEmptyRecords = 32;
+// Consecutive KeyUpdates without application data in between.
+constexpr int kMaxKeyUpdates = 32;
+// Tickets a client keeps; older ones are dropped first.
+constexpr size_t kMaxStoredTickets = 8;
+// Received bytes buffered while application data waits to be read.
+constexpr size_t kReceiveBufferLimit = 4 * record::kMaxRecord;
+// RFC 8446 5.5: AES-GCM keys may protect about 2^24.5 full records; we
+// update our sending key well before that, for every suite.
+constexpr uint64_t kRecordsPerKey = uint64_t{1} << 24;
+
+enum class CloseState : uint8_t { open, sent, received, both };
+
+class Connection final : private handshake::HandshakeIo {
+ public:
+  Connection(Role role, std::shared_ptr<const handshake::Config> config,
+             handshake::ClientOptions options = {});
+  ~Connection() override;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  Role role() const { return role_; }
+
+  // Starts the handshake (a client queues its ClientHello). Called by the
+  // first receive() or send_app() if not before.
+  Status start();
+
+  // Takes received bytes, processes every whole record, and returns how many
+  // bytes it took: fewer than offered only while unread application data
+  // fills the receive buffer (read it, then offer the rest again).
+  Result<size_t> receive(Bytes in);
+
+  // Bytes waiting to be sent, and how many of them the transport took.
+  Bytes pending_output() const { return out_.data(); }
+  void consume_output(size_t n);
+  bool wants_write() const { return !out_.empty(); }
+
+  // Seals application data into records (at most 2^14 bytes each), straight
+  // from `data` into the output buffer. Returns the bytes taken: all of
+  // them, or an error. Fails before the handshake is done.
+  Result<size_t> send_app(Bytes data);
+  // The sealed size of `n` application bytes (record headers and tags included).
+  size_t sealed_size(size_t n) const;
+
+  // Copies decrypted application data out; returns the bytes copied (0 when
+  // none is waiting).
+  size_t read_app(MutBytes out);
+  size_t peek_app(MutBytes out) const;
+  size_t app_pending() const { return app_len_ - app_read_; }
+
+  // RFC 8446 4.6.3: update our sending keys, and ask the peer to update too.
+  Status key_update(bool request_peer_update);
+  // Sends close_notify (once). Writing afterwards fails.
+  Status close();
+
+  bool handshake_done() const { return handshake_ == nullptr && session_ != nullptr; }
+  bool peer_closed() const {
+    return close_state_ == CloseState::received || close_state_ == CloseState::both;
+  }
+  bool close_sent() const {
+    return close_state_ == CloseState::sent || close_state_ == CloseState::both;
+  }
+  // The first fatal error, local or from the peer's alert; sticks.
+  const std::optional<Error>& error() const { return error_; }
+  // Whether the fatal error came from a peer's alert.
+  bool error_from_peer() const { return error_from_peer_; }
+
+  // Available once the handshake is done.
+  const handshake::SessionInfo* session() const { return session_.get(); }
+  const std::vector<handshake::StoredTicket>& tickets() const { return tickets_; }
+  const char* state_name() const;
+  const handshake::Random& client_random() const { return client_random_; }
+
+  // Gives back the record buffers when nothing is queued (an idle connection).
+  void release_buffers();
+
+ private:
+  // HandshakeIo
+  Status send_message(Bytes message) override;
+  Status send_change_cipher_spec() override;
+  Status set_read_keys(const handshake::SuiteInfo& suite, const crypto::Secret& secret,
+                       handshake::Epoch epoch) override;
+  Status set_write_keys(const handshake::SuiteInfo& suite, const crypto::Secret& secret,
+                        handshake::Epoch epoch) override;
+
+  Status process_records();
+  Status process_record(MutBytes record, bool* keep_record);
+  Status on_handshake_bytes(Bytes payload);
+  Status on_handshake_message(handshake::HandshakeType type, Bytes body, Bytes whole);
+  Status on_post_handshake_message(handshake::HandshakeType type, Bytes body);
+  Status on_alert(Bytes payload);
+  Status on_new_session_ticket(Bytes body);
+  Status on_key_update(Bytes body);
+  Status update_write_keys();
+  Status flush_handshake();
+  Status seal_records(record::ContentType type, Bytes data);
+  void finish_handshake();
+  // Records the first fatal error and queues its alert (when `send_alert`).
+  Error fail(Error e, bool send_alert = true);
+
+  Role role_;
+  std::shared_ptr<const handshake::Config> config_;
+  std::unique_ptr<handshake::Handshake> handshake_;  // freed when the handshake is done
+  std::unique_ptr<handshake::SessionInfo> session_;
+  handshake::Random client_random_{};
+  bool started_ = false;
+
+  record::Sealer sealer_;
+  record::Opener opener_;
+  std::optional<handshake::Epoch> read_epoch_;
+  std::optional<handshake::Epoch> write_epoch_;
+  const handshake::SuiteInfo* write_suite_ = nullptr;
+  bool read_keys_changed_ = false;
+
+  Buffer in_;            // received, not yet processed (the head record may hold unread app data)
+  Buffer out_;           // sealed records waiting for the transport
+  ByteVec hs_in_;        // handshake bytes of a message still arriving
+  ByteVec hs_out_;       // handshake messages waiting to be sealed together
+  size_t app_len_ = 0;   // application bytes in the head record of in_ (0: none)
+  size_t app_read_ = 0;  // of which already read
+  size_t app_record_size_ = 0;
+
+  int empty_records_ = 0;
+  int key_updates_ = 0;
+  bool sent_key_update_request_ = false;
+  CloseState close_state_ = CloseState::open;
+  std::optional<Error> error_;
+  bool error_from_peer_ = false;
+  std::vector<handshake::StoredTicket> tickets_;
+};
+
+}  // namespace rapidtls::conn

@@ -1,0 +1,473 @@
+// The TLS 1.3 client (RFC 8446 Appendix A.1):
+//
+//   START --send ClientHello--> WAIT_SH --HelloRetryRequest, send ClientHello2--> WAIT_SH
+//   WAIT_SH --ServerHello--> WAIT_EE --EncryptedExtensions--> WAIT_CERT_CR
+//   WAIT_CERT_CR --CertificateRequest--> WAIT_CERT --Certificate--> WAIT_CV
+//   WAIT_CERT_CR --Certificate--> WAIT_CV --CertificateVerify--> WAIT_FINISHED
+//   WAIT_FINISHED --Finished, send [Certificate [CertificateVerify]] Finished--> CONNECTED
+#include <algorithm>
+#include <optional>
+
+#include "handshake/common.h"
+#include "handshake/extensions.h"
+#include "handshake/handshake.h"
+
+namespace rapidtls::handshake {
+namespace {
+
+using detail::to_vec;
+
+enum class ClientState : uint8_t {
+  start,
+  wait_server_hello,
+  wait_encrypted_extensions,
+  wait_cert_or_cert_request,
+  wait_certificate,
+  wait_certificate_verify,
+  wait_finished,
+  connected,
+};
+
+const char* client_state_name(ClientState s) {
+  switch (s) {
+    case ClientState::start:
+      return "client START";
+    case ClientState::wait_server_hello:
+      return "client WAIT_SH";
+    case ClientState::wait_encrypted_extensions:
+      return "client WAIT_EE";
+    case ClientState::wait_cert_or_cert_request:
+      return "client WAIT_CERT_CR";
+    case ClientState::wait_certificate:
+      return "client WAIT_CERT";
+    case ClientState::wait_certificate_verify:
+      return "client WAIT_CV";
+    case ClientState::wait_finished:
+      return "client WAIT_FINISHED";
+    case ClientState::connected:
+      return "client CONNECTED";
+  }
+  return "client ?";
+}
+
+bool is_ip_literal(const std::string& host) {
+  if (host.find(':') != std::string::npos) return true;  // IPv6
+  return !host.empty() && std::all_of(host.begin(), host.end(),
+                                      [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+}
+
+class ClientHandshake final : public Handshake {
+ public:
+  ClientHandshake(std::shared_ptr<const Config> config, ClientOptions options)
+      : Handshake(std::move(config)), options_(std::move(options)) {}
+
+  Status start(HandshakeIo& io) override;
+  Status on_message(HandshakeIo& io, HandshakeType type, Bytes body, Bytes whole) override;
+  bool done() const override { return state_ == ClientState::connected; }
+  const char* state_name() const override { return client_state_name(state_); }
+  bool ccs_allowed() const override {
+    return state_ != ClientState::start && state_ != ClientState::connected;
+  }
+
+ private:
+  using Handler = Status (ClientHandshake::*)(HandshakeIo&, Bytes body, Bytes whole);
+  struct Transition {
+    ClientState state;
+    HandshakeType type;
+    Handler handler;
+  };
+  // RFC 8446 A.1, one row per message a state accepts.
+  static const Transition kTransitions[];
+
+  Status on_server_hello(HandshakeIo& io, Bytes body, Bytes whole);
+  Status on_hello_retry_request(HandshakeIo& io, const ServerHello& hrr, Bytes whole);
+  Status on_encrypted_extensions(HandshakeIo& io, Bytes body, Bytes whole);
+  Status on_certificate_request(HandshakeIo& io, Bytes body, Bytes whole);
+  Status on_certificate(HandshakeIo& io, Bytes body, Bytes whole);
+  Status on_certificate_verify(HandshakeIo& io, Bytes body, Bytes whole);
+  Status on_finished(HandshakeIo& io, Bytes body, Bytes whole);
+
+  Status send_client_hello(HandshakeIo& io);
+  Status send_client_auth(HandshakeIo& io);
+  bool offered(ExtensionType t) const {
+    return std::find(offered_extensions_.begin(), offered_extensions_.end(),
+                     static_cast<uint16_t>(t)) != offered_extensions_.end();
+  }
+
+  ClientOptions options_;
+  ClientState state_ = ClientState::start;
+  ByteVec session_id_;
+  std::vector<crypto::KeyShare> shares_;
+  std::vector<uint16_t> offered_extensions_;
+  ByteVec cookie_;
+  std::optional<uint16_t> hrr_suite_;
+  bool sent_ccs_ = false;
+  Transcript transcript_;
+  std::optional<KeySchedule> schedule_;
+  Secret client_hs_secret_;
+  Secret server_hs_secret_;
+  std::optional<CertificateRequest> cert_request_;
+  std::vector<uint16_t> server_sigalgs_for_us_;
+};
+
+const ClientHandshake::Transition ClientHandshake::kTransitions[] = {
+    {ClientState::wait_server_hello, HandshakeType::server_hello,
+     &ClientHandshake::on_server_hello},
+    {ClientState::wait_encrypted_extensions, HandshakeType::encrypted_extensions,
+     &ClientHandshake::on_encrypted_extensions},
+    {ClientState::wait_cert_or_cert_request, HandshakeType::certificate_request,
+     &ClientHandshake::on_certificate_request},
+    {ClientState::wait_cert_or_cert_request, HandshakeType::certificate,
+     &ClientHandshake::on_certificate},
+    {ClientState::wait_certificate, HandshakeType::certificate, &ClientHandshake::on_certificate},
+    {ClientState::wait_certificate_verify, HandshakeType::certificate_verify,
+     &ClientHandshake::on_certificate_verify},
+    {ClientState::wait_finished, HandshakeType::finished, &ClientHandshake::on_finished},
+};
+
+Status ClientHandshake::on_message(HandshakeIo& io, HandshakeType type, Bytes body, Bytes whole) {
+  for (const auto& t : kTransitions) {
+    if (t.state == state_ && t.type == type) return (this->*t.handler)(io, body, whole);
+  }
+  return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_MESSAGE};
+}
+
+Status ClientHandshake::start(HandshakeIo& io) {
+  if (state_ != ClientState::start) return internal_error();
+  const Config& cfg = *config_;
+  cfg.rng->fill(client_random_);
+  if (cfg.middlebox_compat) {
+    session_id_.resize(32);
+    cfg.rng->fill(session_id_);
+  }
+  const size_t shares = std::max<size_t>(1, std::min(cfg.client_key_shares, cfg.groups.size()));
+  for (size_t i = 0; i < shares; ++i) {
+    RTLS_ASSIGN(crypto::KeyShare share, crypto::KeyShare::generate(cfg.groups[i], *cfg.rng));
+    shares_.push_back(std::move(share));
+  }
+  session_.server_name = options_.server_name;
+  RTLS_TRY(send_client_hello(io));
+  state_ = ClientState::wait_server_hello;
+  return {};
+}
+
+Status ClientHandshake::send_client_hello(HandshakeIo& io) {
+  const Config& cfg = *config_;
+  ClientHello ch;
+  ch.random = client_random_;
+  ch.legacy_session_id = session_id_;
+  for (uint16_t s : cfg.cipher_suites) {
+    if (suite_info(s) != nullptr) ch.cipher_suites.push_back(s);
+  }
+  if (ch.cipher_suites.empty()) return Error{Alert::internal_error, SSL_R_NO_CIPHERS_AVAILABLE};
+
+  auto add = [&ch](ExtensionType type, ByteVec body) {
+    ch.extensions.push_back({static_cast<uint16_t>(type), std::move(body)});
+  };
+  if (!options_.server_name.empty() && !is_ip_literal(options_.server_name)) {
+    add(ExtensionType::server_name, encode_server_name_ch(options_.server_name));
+  }
+  std::vector<uint16_t> groups;
+  for (NamedGroup g : cfg.groups) groups.push_back(static_cast<uint16_t>(g));
+  add(ExtensionType::supported_groups, encode_u16_list(groups));
+  std::vector<uint16_t> schemes;
+  for (SignatureScheme s : cfg.signature_schemes) schemes.push_back(static_cast<uint16_t>(s));
+  add(ExtensionType::signature_algorithms, encode_u16_list(schemes));
+  if (!cfg.alpn.empty()) {
+    add(ExtensionType::application_layer_protocol_negotiation, encode_alpn(cfg.alpn));
+  }
+  std::vector<KeyShareEntry> entries;
+  for (const auto& share : shares_) {
+    entries.push_back({static_cast<uint16_t>(share.group()), to_vec(share.public_key())});
+  }
+  add(ExtensionType::key_share, encode_key_share_ch(entries));
+  add(ExtensionType::psk_key_exchange_modes,
+      encode_psk_key_exchange_modes({static_cast<uint8_t>(PskKeyExchangeMode::psk_dhe_ke)}));
+  add(ExtensionType::supported_versions, encode_supported_versions_ch({kTls13}));
+  if (!cookie_.empty()) add(ExtensionType::cookie, encode_cookie(cookie_));
+  if (cfg.test_hooks.client_hello_extensions) cfg.test_hooks.client_hello_extensions(ch.extensions);
+
+  offered_extensions_.clear();
+  for (const auto& e : ch.extensions) offered_extensions_.push_back(e.type);
+  ByteVec msg;
+  ch.serialize(msg);
+  transcript_.add(msg);
+  return io.send_message(msg);
+}
+
+Status ClientHandshake::on_server_hello(HandshakeIo& io, Bytes body, Bytes whole) {
+  RTLS_ASSIGN(ServerHello sh, ServerHello::parse(body));
+  if (sh.is_hello_retry_request()) return on_hello_retry_request(io, sh, whole);
+
+  // RFC 8446 4.1.3 / 4.2.1: a TLS 1.3 ServerHello says 0x0303 and selects
+  // 0x0304 in supported_versions; anything else is an older server.
+  const Extension* sv = find_extension(sh.extensions, ExtensionType::supported_versions);
+  if (sv == nullptr) return Error{Alert::protocol_version, SSL_R_UNSUPPORTED_PROTOCOL};
+  RTLS_ASSIGN(uint16_t version, parse_supported_versions_sh(sv->body));
+  if (version != kTls13 || sh.legacy_version != kTls12) {
+    return Error{Alert::illegal_parameter, SSL_R_UNSUPPORTED_PROTOCOL};
+  }
+  if (!ct_equal(sh.legacy_session_id_echo, session_id_)) {
+    return Error{Alert::illegal_parameter, SSL_R_INVALID_SESSION_ID};
+  }
+  const auto& offered_suites = config_->cipher_suites;
+  const SuiteInfo* suite = suite_info(sh.cipher_suite);
+  if (suite == nullptr ||
+      std::find(offered_suites.begin(), offered_suites.end(), sh.cipher_suite) ==
+          offered_suites.end() ||
+      (hrr_suite_ && *hrr_suite_ != sh.cipher_suite)) {
+    return Error{Alert::illegal_parameter, SSL_R_WRONG_CIPHER_RETURNED};
+  }
+  if (sh.legacy_compression_method != 0) {
+    return Error{Alert::illegal_parameter, SSL_R_UNSUPPORTED_COMPRESSION_ALGORITHM};
+  }
+  for (const auto& e : sh.extensions) {
+    const auto t = static_cast<ExtensionType>(e.type);
+    if (t == ExtensionType::supported_versions || t == ExtensionType::key_share) continue;
+    // RFC 8446 4.2: a response to nothing we sent is unsupported_extension;
+    // pre_shared_key is only offered with a ticket (not done here).
+    if (!offered(t) || t == ExtensionType::pre_shared_key) {
+      return Error{Alert::unsupported_extension, SSL_R_UNSOLICITED_EXTENSION};
+    }
+    return Error{Alert::illegal_parameter, SSL_R_BAD_EXTENSION};
+  }
+  const Extension* ks = find_extension(sh.extensions, ExtensionType::key_share);
+  if (ks == nullptr) return Error{Alert::missing_extension, SSL_R_NO_SUITABLE_KEY_SHARE};
+  RTLS_ASSIGN(KeyShareEntry server_share, parse_key_share_sh(ks->body));
+  const crypto::KeyShare* mine = nullptr;
+  for (const auto& s : shares_) {
+    if (static_cast<uint16_t>(s.group()) == server_share.group) mine = &s;
+  }
+  if (mine == nullptr) return Error{Alert::illegal_parameter, SSL_R_BAD_KEY_SHARE};
+  RTLS_ASSIGN(Secret ecdhe, mine->derive(server_share.key_exchange));
+
+  session_.version = kTls13;
+  session_.suite = suite;
+  session_.group = mine->group();
+  if (!transcript_.has_hash()) RTLS_TRY(transcript_.set_hash(suite->hash));
+  transcript_.add(whole);
+  shares_.clear();  // the private keys are no longer needed
+
+  schedule_.emplace(suite->hash);
+  RTLS_TRY(schedule_->init_early({}));
+  RTLS_TRY(schedule_->derive_handshake(ecdhe.bytes()));
+  RTLS_ASSIGN(Secret th, transcript_.current());
+  RTLS_ASSIGN(client_hs_secret_, schedule_->derive("c hs traffic", th.bytes()));
+  RTLS_ASSIGN(server_hs_secret_, schedule_->derive("s hs traffic", th.bytes()));
+  keylog("CLIENT_HANDSHAKE_TRAFFIC_SECRET", client_hs_secret_);
+  keylog("SERVER_HANDSHAKE_TRAFFIC_SECRET", server_hs_secret_);
+  RTLS_TRY(io.set_read_keys(*suite, server_hs_secret_, Epoch::handshake));
+  // RFC 8446 D.4: the dummy change_cipher_spec goes before the second flight.
+  if (config_->middlebox_compat && !sent_ccs_) {
+    RTLS_TRY(io.send_change_cipher_spec());
+    sent_ccs_ = true;
+  }
+  RTLS_TRY(io.set_write_keys(*suite, client_hs_secret_, Epoch::handshake));
+  state_ = ClientState::wait_encrypted_extensions;
+  return {};
+}
+
+Status ClientHandshake::on_hello_retry_request(HandshakeIo& io, const ServerHello& hrr,
+                                               Bytes whole) {
+  // RFC 8446 4.1.4: at most one HelloRetryRequest.
+  if (hrr_suite_) return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_MESSAGE};
+  const Extension* sv = find_extension(hrr.extensions, ExtensionType::supported_versions);
+  if (sv == nullptr) return Error{Alert::protocol_version, SSL_R_UNSUPPORTED_PROTOCOL};
+  RTLS_ASSIGN(uint16_t version, parse_supported_versions_sh(sv->body));
+  if (version != kTls13) return Error{Alert::illegal_parameter, SSL_R_UNSUPPORTED_PROTOCOL};
+  if (!ct_equal(hrr.legacy_session_id_echo, session_id_)) {
+    return Error{Alert::illegal_parameter, SSL_R_INVALID_SESSION_ID};
+  }
+  const SuiteInfo* suite = suite_info(hrr.cipher_suite);
+  const auto& offered_suites = config_->cipher_suites;
+  if (suite == nullptr || std::find(offered_suites.begin(), offered_suites.end(),
+                                    hrr.cipher_suite) == offered_suites.end()) {
+    return Error{Alert::illegal_parameter, SSL_R_WRONG_CIPHER_RETURNED};
+  }
+  std::optional<uint16_t> group;
+  ByteVec cookie;
+  for (const auto& e : hrr.extensions) {
+    switch (static_cast<ExtensionType>(e.type)) {
+      case ExtensionType::supported_versions:
+        break;
+      case ExtensionType::key_share: {
+        RTLS_ASSIGN(uint16_t g, parse_key_share_hrr(e.body));
+        group = g;
+        break;
+      }
+      case ExtensionType::cookie: {
+        RTLS_ASSIGN(cookie, parse_cookie(e.body));
+        break;
+      }
+      default:
+        return Error{Alert::unsupported_extension, SSL_R_UNSOLICITED_EXTENSION};
+    }
+  }
+  // RFC 8446 4.1.4: the HelloRetryRequest must change something, and a
+  // requested group must be one we support but did not already send.
+  if (!group && cookie.empty()) return Error{Alert::illegal_parameter, SSL_R_BAD_HELLO_REQUEST};
+  if (group) {
+    const auto& groups = config_->groups;
+    const auto g = static_cast<NamedGroup>(*group);
+    bool already_sent = false;
+    for (const auto& s : shares_) already_sent |= s.group() == g;
+    if (already_sent || std::find(groups.begin(), groups.end(), g) == groups.end()) {
+      return Error{Alert::illegal_parameter, SSL_R_BAD_KEY_SHARE};
+    }
+    shares_.clear();
+    RTLS_ASSIGN(crypto::KeyShare share, crypto::KeyShare::generate(g, *config_->rng));
+    shares_.push_back(std::move(share));
+  }
+  hrr_suite_ = hrr.cipher_suite;
+  session_.hello_retry = true;
+  cookie_ = std::move(cookie);
+  RTLS_TRY(transcript_.set_hash(suite->hash));
+  RTLS_TRY(transcript_.replace_with_message_hash());
+  transcript_.add(whole);
+  if (config_->middlebox_compat && !sent_ccs_) {
+    RTLS_TRY(io.send_change_cipher_spec());
+    sent_ccs_ = true;
+  }
+  return send_client_hello(io);  // stays in WAIT_SH
+}
+
+Status ClientHandshake::on_encrypted_extensions(HandshakeIo&, Bytes body, Bytes whole) {
+  RTLS_ASSIGN(EncryptedExtensions ee, EncryptedExtensions::parse(body));
+  for (const auto& e : ee.extensions) {
+    const auto t = static_cast<ExtensionType>(e.type);
+    if (!offered(t)) return Error{Alert::unsupported_extension, SSL_R_UNSOLICITED_EXTENSION};
+    switch (t) {
+      case ExtensionType::server_name:
+        RTLS_TRY(expect_empty(e.body));
+        break;
+      case ExtensionType::supported_groups: {
+        // RFC 8446 4.2.7: informational; must parse, must not be acted upon.
+        RTLS_ASSIGN(std::vector<uint16_t> ignored, parse_u16_list(e.body));
+        (void)ignored;
+        break;
+      }
+      case ExtensionType::application_layer_protocol_negotiation: {
+        RTLS_ASSIGN(std::vector<ByteVec> protos, parse_alpn(e.body));
+        // RFC 7301 3.1: exactly one, and one the client offered.
+        if (protos.size() != 1 || std::find(config_->alpn.begin(), config_->alpn.end(),
+                                            protos[0]) == config_->alpn.end()) {
+          return Error{Alert::illegal_parameter, SSL_R_BAD_EXTENSION};
+        }
+        session_.alpn = protos[0];
+        break;
+      }
+      default:
+        // Offered by us but not allowed in EncryptedExtensions (key_share,
+        // supported_versions, signature_algorithms, ...): RFC 8446 4.2.
+        return Error{Alert::illegal_parameter, SSL_R_BAD_EXTENSION};
+    }
+  }
+  transcript_.add(whole);
+  state_ = ClientState::wait_cert_or_cert_request;
+  return {};
+}
+
+Status ClientHandshake::on_certificate_request(HandshakeIo&, Bytes body, Bytes whole) {
+  RTLS_ASSIGN(CertificateRequest cr, CertificateRequest::parse(body));
+  // RFC 8446 4.3.2: empty context in the main handshake; signature_algorithms required.
+  if (!cr.certificate_request_context.empty()) {
+    return Error{Alert::illegal_parameter, SSL_R_LENGTH_MISMATCH};
+  }
+  const Extension* sa = find_extension(cr.extensions, ExtensionType::signature_algorithms);
+  if (sa == nullptr) return Error{Alert::missing_extension, SSL_R_MISSING_SIGALGS_EXTENSION};
+  RTLS_ASSIGN(server_sigalgs_for_us_, parse_u16_list(sa->body));
+  cert_request_ = std::move(cr);
+  transcript_.add(whole);
+  state_ = ClientState::wait_certificate;
+  return {};
+}
+
+Status ClientHandshake::on_certificate(HandshakeIo&, Bytes body, Bytes whole) {
+  RTLS_ASSIGN(CertificateMsg msg, CertificateMsg::parse(body));
+  if (!msg.certificate_request_context.empty()) {
+    return Error{Alert::illegal_parameter, SSL_R_LENGTH_MISMATCH};
+  }
+  // RFC 8446 4.4.2.4: an empty server Certificate is a decode_error.
+  if (msg.certificate_list.empty()) {
+    return Error{Alert::decode_error, SSL_R_NO_CERTIFICATES_RETURNED};
+  }
+  RTLS_ASSIGN(session_.peer_chain, detail::certificate_chain(msg));
+  const std::string& host =
+      options_.verify_host.empty() ? options_.server_name : options_.verify_host;
+  RTLS_TRY(
+      detail::verify_chain(*config_, session_.peer_chain, host, crypto::Purpose::server, session_));
+  transcript_.add(whole);
+  state_ = ClientState::wait_certificate_verify;
+  return {};
+}
+
+Status ClientHandshake::on_certificate_verify(HandshakeIo&, Bytes body, Bytes whole) {
+  RTLS_ASSIGN(CertificateVerify cv, CertificateVerify::parse(body));
+  RTLS_ASSIGN(Secret th, transcript_.current());
+  RTLS_TRY(detail::check_certificate_verify(cv, session_.peer_chain.front(),
+                                            config_->signature_schemes, Role::server, th.bytes()));
+  session_.peer_scheme = static_cast<SignatureScheme>(cv.algorithm);
+  transcript_.add(whole);
+  state_ = ClientState::wait_finished;
+  return {};
+}
+
+Status ClientHandshake::on_finished(HandshakeIo& io, Bytes body, Bytes whole) {
+  const SuiteInfo& suite = *session_.suite;
+  RTLS_ASSIGN(Secret th, transcript_.current());
+  RTLS_TRY(detail::check_finished(suite.hash, server_hs_secret_, th.bytes(), body));
+  transcript_.add(whole);
+
+  // RFC 8446 7.1: application secrets over ClientHello...server Finished.
+  RTLS_TRY(schedule_->derive_master());
+  RTLS_ASSIGN(Secret th_server_fin, transcript_.current());
+  RTLS_ASSIGN(session_.client_app_secret, schedule_->derive("c ap traffic", th_server_fin.bytes()));
+  RTLS_ASSIGN(session_.server_app_secret, schedule_->derive("s ap traffic", th_server_fin.bytes()));
+  RTLS_ASSIGN(session_.exporter_secret, schedule_->derive("exp master", th_server_fin.bytes()));
+  keylog("CLIENT_TRAFFIC_SECRET_0", session_.client_app_secret);
+  keylog("SERVER_TRAFFIC_SECRET_0", session_.server_app_secret);
+  keylog("EXPORTER_SECRET", session_.exporter_secret);
+  RTLS_TRY(io.set_read_keys(suite, session_.server_app_secret, Epoch::application));
+
+  if (cert_request_) RTLS_TRY(send_client_auth(io));
+  RTLS_ASSIGN(Secret th_before_fin, transcript_.current());
+  RTLS_ASSIGN(ByteVec fin,
+              detail::build_finished(suite.hash, client_hs_secret_, th_before_fin.bytes()));
+  transcript_.add(fin);
+  RTLS_TRY(io.send_message(fin));
+  RTLS_TRY(io.set_write_keys(suite, session_.client_app_secret, Epoch::application));
+  RTLS_ASSIGN(Secret th_client_fin, transcript_.current());
+  RTLS_ASSIGN(session_.resumption_secret, schedule_->derive("res master", th_client_fin.bytes()));
+  state_ = ClientState::connected;
+  return {};
+}
+
+Status ClientHandshake::send_client_auth(HandshakeIo& io) {
+  const CertifiedKey* key = config_->certificate ? &*config_->certificate : nullptr;
+  std::optional<SignatureScheme> scheme;
+  if (key != nullptr && key->signer) {
+    scheme =
+        detail::choose_scheme(config_->signature_schemes, server_sigalgs_for_us_, *key->signer);
+  }
+  // Without a certificate or a scheme the server accepts, send an empty
+  // Certificate and let the server decide (RFC 8446 4.4.2).
+  if (!scheme) key = nullptr;
+  const ByteVec cert = detail::build_certificate(key, cert_request_->certificate_request_context);
+  transcript_.add(cert);
+  RTLS_TRY(io.send_message(cert));
+  if (key == nullptr) return {};
+  RTLS_ASSIGN(Secret th, transcript_.current());
+  RTLS_ASSIGN(ByteVec cv,
+              detail::build_certificate_verify(*key->signer, *scheme, Role::client, th.bytes()));
+  transcript_.add(cv);
+  return io.send_message(cv);
+}
+
+}  // namespace
+
+std::unique_ptr<Handshake> make_client_handshake(std::shared_ptr<const Config> config,
+                                                 ClientOptions options) {
+  return std::make_unique<ClientHandshake>(std::move(config), std::move(options));
+}
+
+}  // namespace rapidtls::handshake

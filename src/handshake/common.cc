@@ -1,0 +1,138 @@
+#include "handshake/common.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "handshake/extensions.h"
+
+namespace rapidtls::handshake {
+
+void Handshake::keylog(std::string_view label, const Secret& secret) const {
+  if (!config_->keylog) return;
+  std::string line(label);
+  line += ' ';
+  line += to_hex(client_random_);
+  line += ' ';
+  line += to_hex(secret.bytes());
+  config_->keylog(line);
+}
+
+ByteVec certificate_verify_content(Role signer, Bytes transcript_hash) {
+  // RFC 8446 4.4.3: 64 spaces, the context string, a zero byte, the hash.
+  static constexpr std::string_view kServer = "TLS 1.3, server CertificateVerify";
+  static constexpr std::string_view kClient = "TLS 1.3, client CertificateVerify";
+  const std::string_view context = signer == Role::server ? kServer : kClient;
+  ByteVec out(64, 0x20);
+  out.insert(out.end(), context.begin(), context.end());
+  out.push_back(0);
+  out.insert(out.end(), transcript_hash.begin(), transcript_hash.end());
+  return out;
+}
+
+namespace detail {
+
+ByteVec build_certificate(const CertifiedKey* key, Bytes request_context) {
+  CertificateMsg msg;
+  msg.certificate_request_context = to_vec(request_context);
+  if (key != nullptr) {
+    for (const auto& cert : key->chain) msg.certificate_list.push_back({to_vec(cert.der()), {}});
+  }
+  ByteVec out;
+  msg.serialize(out);
+  return out;
+}
+
+Result<std::vector<crypto::Certificate>> certificate_chain(const CertificateMsg& msg) {
+  std::vector<crypto::Certificate> chain;
+  chain.reserve(msg.certificate_list.size());
+  for (const auto& entry : msg.certificate_list) {
+    auto cert = crypto::Certificate::from_der(entry.cert_data);
+    if (!cert) return Error{Alert::bad_certificate, ERR_R_ASN1_LIB};
+    chain.push_back(std::move(cert).value());
+  }
+  return chain;
+}
+
+Status verify_chain(const Config& config, const std::vector<crypto::Certificate>& chain,
+                    const std::string& host, crypto::Purpose purpose, SessionInfo& session) {
+  if (config.verify == VerifyMode::none) return {};
+  if (!config.trust) {
+    session.verify_result = 20;  // X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+    return Error{Alert::unknown_ca, SSL_R_CERTIFICATE_VERIFY_FAILED};
+  }
+  const int64_t now_s = static_cast<int64_t>(config.clock->now_ms() / 1000);
+  auto outcome = config.trust->verify(chain, host, purpose, now_s, config.verify_depth);
+  session.verify_result = outcome.verify_result;
+  return outcome.status;
+}
+
+std::optional<SignatureScheme> choose_scheme(const std::vector<SignatureScheme>& ours,
+                                             const std::vector<uint16_t>& peer_offered,
+                                             const Signer& signer) {
+  const auto usable = signer.schemes();
+  for (SignatureScheme s : ours) {
+    if (!crypto::scheme_allowed_in_tls13_cert_verify(s)) continue;
+    if (std::find(usable.begin(), usable.end(), s) == usable.end()) continue;
+    if (std::find(peer_offered.begin(), peer_offered.end(), static_cast<uint16_t>(s)) ==
+        peer_offered.end()) {
+      continue;
+    }
+    return s;
+  }
+  return std::nullopt;
+}
+
+Result<ByteVec> build_certificate_verify(Signer& signer, SignatureScheme scheme, Role role,
+                                         Bytes transcript_hash) {
+  const ByteVec content = certificate_verify_content(role, transcript_hash);
+  RTLS_ASSIGN(ByteVec signature, signer.sign(scheme, content));
+  CertificateVerify cv;
+  cv.algorithm = static_cast<uint16_t>(scheme);
+  cv.signature = std::move(signature);
+  ByteVec out;
+  cv.serialize(out);
+  return out;
+}
+
+Status check_certificate_verify(const CertificateVerify& cv, const crypto::Certificate& leaf,
+                                const std::vector<SignatureScheme>& offered, Role signer,
+                                Bytes transcript_hash) {
+  const auto scheme = static_cast<SignatureScheme>(cv.algorithm);
+  // RFC 8446 4.4.3: the algorithm must have been offered, and rsa_pkcs1 is
+  // never valid in a TLS 1.3 CertificateVerify.
+  if (std::find(offered.begin(), offered.end(), scheme) == offered.end() ||
+      !crypto::scheme_allowed_in_tls13_cert_verify(scheme)) {
+    return Error{Alert::illegal_parameter, SSL_R_WRONG_SIGNATURE_TYPE};
+  }
+  RTLS_ASSIGN(crypto::PublicKey key, crypto::PublicKey::from_certificate(leaf));
+  if (!key.compatible(scheme)) return Error{Alert::illegal_parameter, SSL_R_WRONG_SIGNATURE_TYPE};
+  const ByteVec content = certificate_verify_content(signer, transcript_hash);
+  return key.verify(scheme, content, cv.signature);
+}
+
+Result<ByteVec> build_finished(HashAlg alg, const Secret& base_key, Bytes transcript_hash) {
+  RTLS_ASSIGN(Secret verify_data, finished_verify_data(alg, base_key, transcript_hash));
+  Finished fin;
+  fin.verify_data = to_vec(verify_data.bytes());
+  ByteVec out;
+  fin.serialize(out);
+  return out;
+}
+
+Status check_finished(HashAlg alg, const Secret& base_key, Bytes transcript_hash, Bytes body) {
+  RTLS_ASSIGN(Finished fin, Finished::parse(body, crypto::hash_size(alg)));
+  RTLS_ASSIGN(Secret expected, finished_verify_data(alg, base_key, transcript_hash));
+  if (!ct_equal(expected.bytes(), fin.verify_data)) {
+    return Error{Alert::decrypt_error, SSL_R_DIGEST_CHECK_FAILED};
+  }
+  return {};
+}
+
+Result<std::vector<uint16_t>> signature_algorithms(const Extensions& exts) {
+  const Extension* ext = find_extension(exts, ExtensionType::signature_algorithms);
+  if (ext == nullptr) return std::vector<uint16_t>{};
+  return parse_u16_list(ext->body);
+}
+
+}  // namespace detail
+}  // namespace rapidtls::handshake

@@ -1,0 +1,49 @@
+// Pieces both handshake sides use: certificates, CertificateVerify, Finished.
+#pragma once
+
+#include "handshake/handshake.h"
+#include "handshake/transcript.h"
+
+namespace rapidtls::handshake::detail {
+
+// RFC 8446 4.4.2: the Certificate message for `key`, with an empty
+// extensions block per entry.
+ByteVec build_certificate(const CertifiedKey* key, Bytes request_context);
+
+// Parses the DER certificates of a Certificate message. Undecodable DER ->
+// {bad_certificate, ERR_R_ASN1_LIB}.
+Result<std::vector<crypto::Certificate>> certificate_chain(const CertificateMsg& msg);
+
+// Verifies the peer's chain as `mode` asks and records the verify result in
+// session. An empty chain is the caller's to judge.
+Status verify_chain(const Config& config, const std::vector<crypto::Certificate>& chain,
+                    const std::string& host, crypto::Purpose purpose, SessionInfo& session);
+
+// Picks the first of our preferred schemes the peer offered and the signer can use.
+std::optional<SignatureScheme> choose_scheme(const std::vector<SignatureScheme>& ours,
+                                             const std::vector<uint16_t>& peer_offered,
+                                             const Signer& signer);
+
+// Builds CertificateVerify: signs the transcript hash as `role`.
+Result<ByteVec> build_certificate_verify(Signer& signer, SignatureScheme scheme, Role role,
+                                         Bytes transcript_hash);
+
+// Checks the peer's CertificateVerify (RFC 8446 4.4.3): the scheme must be one
+// we offered, usable in TLS 1.3 and fit the key; the signature must verify.
+Status check_certificate_verify(const CertificateVerify& cv, const crypto::Certificate& leaf,
+                                const std::vector<SignatureScheme>& offered, Role signer,
+                                Bytes transcript_hash);
+
+// Finished (RFC 8446 4.4.4) for `base_key` over `transcript_hash`.
+Result<ByteVec> build_finished(HashAlg alg, const Secret& base_key, Bytes transcript_hash);
+// A wrong verify_data -> {decrypt_error, SSL_R_DIGEST_CHECK_FAILED}.
+Status check_finished(HashAlg alg, const Secret& base_key, Bytes transcript_hash, Bytes body);
+
+// The peer's signature_algorithms, as a u16 list (empty if the extension is absent).
+Result<std::vector<uint16_t>> signature_algorithms(const Extensions& exts);
+
+inline ByteVec to_vec(Bytes b) {
+  return ByteVec(b.begin(), b.end());
+}
+
+}  // namespace rapidtls::handshake::detail

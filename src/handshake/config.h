@@ -1,0 +1,125 @@
+// Configuration shared by many connections (what an SSL_CTX holds), and the
+// pluggable pieces a handshake calls out to: the signer of CertificateVerify,
+// the issuer of session tickets, the key-log sink.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "crypto/kex.h"
+#include "crypto/random.h"
+#include "crypto/sig.h"
+#include "crypto/x509.h"
+#include "handshake/key_schedule.h"
+#include "handshake/messages.h"
+
+namespace rapidtls::handshake {
+
+using crypto::NamedGroup;
+using crypto::SignatureScheme;
+
+// Produces CertificateVerify signatures. The default wraps a PrivateKey; a
+// server can plug in its own (a hardware key, or a test replaying a trace).
+class Signer {
+ public:
+  virtual ~Signer() = default;
+  // The TLS 1.3 schemes this signer can use, most preferred first.
+  virtual std::vector<SignatureScheme> schemes() const = 0;
+  virtual Result<ByteVec> sign(SignatureScheme scheme, Bytes content) = 0;
+};
+
+class KeySigner final : public Signer {
+ public:
+  explicit KeySigner(crypto::PrivateKey key) : key_(std::move(key)) {}
+  std::vector<SignatureScheme> schemes() const override { return key_.tls13_schemes(); }
+  Result<ByteVec> sign(SignatureScheme scheme, Bytes content) override {
+    return key_.sign(scheme, content);
+  }
+  const crypto::PrivateKey& key() const { return key_; }
+
+ private:
+  crypto::PrivateKey key_;
+};
+
+struct CertifiedKey {
+  std::vector<crypto::Certificate> chain;  // leaf first
+  std::shared_ptr<Signer> signer;
+};
+
+// Makes the NewSessionTicket messages a server sends (RFC 8446 4.6.1).
+class TicketIssuer {
+ public:
+  virtual ~TicketIssuer() = default;
+  virtual Result<NewSessionTicket> issue(const SuiteInfo& suite, const Secret& resumption_secret,
+                                         uint64_t now_ms, crypto::RandomSource& rng) = 0;
+};
+
+// The default issuer: the ticket is the resumption PSK and its suite, sealed
+// with AES-256-GCM under a key drawn when the issuer is made.
+std::shared_ptr<TicketIssuer> make_sealing_ticket_issuer(crypto::RandomSource& rng,
+                                                         uint32_t lifetime_s);
+
+enum class VerifyMode : uint8_t {
+  none,     // do not verify the peer (a server does not ask for a certificate)
+  peer,     // verify the peer's certificate if it sends one (a server asks for one)
+  require,  // as peer, and a server fails the handshake when the client sends none
+};
+
+// Where tests reach into a handshake: used by the RFC 8448 trace replays to
+// send exactly the extensions that the trace's implementation (NSS) sent.
+struct TestHooks {
+  std::function<void(Extensions&)> client_hello_extensions;
+  std::function<void(Extensions&)> hello_retry_extensions;
+  std::function<void(Extensions&)> encrypted_extensions;
+};
+
+struct Config {
+  // Cipher suites, groups and schemes, in order of preference.
+  std::vector<uint16_t> cipher_suites = {0x1301, 0x1302, 0x1303};
+  std::vector<NamedGroup> groups = {NamedGroup::x25519, NamedGroup::secp256r1,
+                                    NamedGroup::secp384r1};
+  // The number of groups (from the front of `groups`) a client sends key shares for.
+  size_t client_key_shares = 1;
+  std::vector<SignatureScheme> signature_schemes = {
+      SignatureScheme::ecdsa_secp256r1_sha256, SignatureScheme::ecdsa_secp384r1_sha384,
+      SignatureScheme::rsa_pss_rsae_sha256,    SignatureScheme::rsa_pss_rsae_sha384,
+      SignatureScheme::rsa_pss_rsae_sha512,    SignatureScheme::ed25519,
+      SignatureScheme::rsa_pss_pss_sha256,     SignatureScheme::rsa_pss_pss_sha384,
+      SignatureScheme::rsa_pss_pss_sha512,     SignatureScheme::rsa_pkcs1_sha256,
+      SignatureScheme::rsa_pkcs1_sha384,       SignatureScheme::rsa_pkcs1_sha512,
+  };
+
+  std::optional<CertifiedKey> certificate;  // a server's; a client's for mutual TLS
+  std::shared_ptr<crypto::TrustStore> trust;
+  VerifyMode verify = VerifyMode::none;
+  int verify_depth = 100;
+
+  // ALPN: a client's offer, or a server's preference (used when alpn_select is empty).
+  std::vector<ByteVec> alpn;
+  // A server's choice among the client's offer; nullopt: no protocol (and no
+  // alert, as OpenSSL's SSL_TLSEXT_ERR_NOACK).
+  std::function<std::optional<ByteVec>(const std::vector<ByteVec>& offered)> alpn_select;
+
+  // One NSS key-log line per secret (SSLKEYLOGFILE format), without newline.
+  std::function<void(std::string_view line)> keylog;
+
+  crypto::RandomSource* rng = &crypto::system_random();
+  const Clock* clock = &system_clock();
+
+  // RFC 8446 D.4: a client sends a session id and a dummy change_cipher_spec.
+  bool middlebox_compat = true;
+  // A server sends this many NewSessionTickets after the handshake, made by
+  // ticket_issuer (none when it is not set).
+  size_t tickets_to_send = 1;
+  std::shared_ptr<TicketIssuer> ticket_issuer;
+
+  TestHooks test_hooks;
+};
+
+}  // namespace rapidtls::handshake

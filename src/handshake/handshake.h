@@ -1,0 +1,106 @@
+// The TLS 1.3 handshake state machines (RFC 8446 section 4 and Appendix A),
+// client and server. A handshake never touches I/O or records: it receives
+// whole handshake messages and answers through HandshakeIo, which the
+// connection implements (queue a message, switch keys, log a secret).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "crypto/kex.h"
+#include "crypto/x509.h"
+#include "handshake/config.h"
+#include "handshake/key_schedule.h"
+#include "handshake/messages.h"
+
+namespace rapidtls::handshake {
+
+enum class Epoch : uint8_t { handshake, application };
+
+class HandshakeIo {
+ public:
+  virtual ~HandshakeIo() = default;
+  // Queues a complete handshake message (header included) under the current write keys.
+  virtual Status send_message(Bytes message) = 0;
+  // Queues a plaintext change_cipher_spec record (RFC 8446 D.4).
+  virtual Status send_change_cipher_spec() = 0;
+  virtual Status set_read_keys(const SuiteInfo& suite, const Secret& secret, Epoch epoch) = 0;
+  virtual Status set_write_keys(const SuiteInfo& suite, const Secret& secret, Epoch epoch) = 0;
+};
+
+// A ticket a client keeps for a later resumption.
+struct StoredTicket {
+  uint16_t suite = 0;
+  ByteVec ticket;
+  Secret psk;  // RFC 8446 4.6.1: HKDF-Expand-Label(resumption_master_secret, "resumption", nonce)
+  uint32_t lifetime_s = 0;
+  uint32_t age_add = 0;
+  uint64_t received_ms = 0;
+  uint32_t max_early_data = 0;
+};
+
+// What both sides know once the handshake is complete; kept for the life of
+// the connection (the handshake state itself is freed).
+struct SessionInfo {
+  uint16_t version = 0;
+  const SuiteInfo* suite = nullptr;
+  NamedGroup group{};
+  std::optional<SignatureScheme> peer_scheme;
+  ByteVec alpn;
+  std::string server_name;  // a client's SNI as the server saw it, or what a client sent
+  std::vector<crypto::Certificate> peer_chain;
+  long verify_result = 0;  // X509_V_OK (0) or the X509_V_ERR_* code
+  Secret client_app_secret;
+  Secret server_app_secret;
+  Secret exporter_secret;
+  Secret resumption_secret;
+  bool hello_retry = false;
+};
+
+enum class Role : uint8_t { client, server };
+
+class Handshake {
+ public:
+  virtual ~Handshake() = default;
+  // A client queues its ClientHello; a server does nothing.
+  virtual Status start(HandshakeIo& io) = 0;
+  // One whole handshake message: its type, its body and the whole message
+  // (header included, for the transcript).
+  virtual Status on_message(HandshakeIo& io, HandshakeType type, Bytes body, Bytes whole) = 0;
+  virtual bool done() const = 0;
+  // The name of the current state, for errors and logs.
+  virtual const char* state_name() const = 0;
+  // Whether a change_cipher_spec record may arrive now (RFC 8446 5: after the
+  // first ClientHello, before the peer's Finished).
+  virtual bool ccs_allowed() const = 0;
+
+  SessionInfo& session() { return session_; }
+  const SessionInfo& session() const { return session_; }
+  const Random& client_random() const { return client_random_; }
+
+ protected:
+  explicit Handshake(std::shared_ptr<const Config> config) : config_(std::move(config)) {}
+  void keylog(std::string_view label, const Secret& secret) const;
+
+  std::shared_ptr<const Config> config_;
+  SessionInfo session_;
+  Random client_random_{};
+};
+
+struct ClientOptions {
+  std::string
+      server_name;  // sent as SNI (unless an IP literal) and checked against the certificate
+  std::string verify_host;  // overrides server_name for the certificate check when non-empty
+};
+
+std::unique_ptr<Handshake> make_client_handshake(std::shared_ptr<const Config> config,
+                                                 ClientOptions options);
+std::unique_ptr<Handshake> make_server_handshake(std::shared_ptr<const Config> config);
+
+// RFC 8446 4.4.3: the content a CertificateVerify signs.
+ByteVec certificate_verify_content(Role signer, Bytes transcript_hash);
+
+}  // namespace rapidtls::handshake

@@ -1,0 +1,436 @@
+// The TLS 1.3 server (RFC 8446 Appendix A.2):
+//
+//   START --ClientHello, send HelloRetryRequest--> WAIT_CH2 --ClientHello--> (negotiate)
+//   START --ClientHello--> (negotiate): send ServerHello, EncryptedExtensions,
+//         [CertificateRequest], Certificate, CertificateVerify, Finished
+//   --> WAIT_CERT (if a certificate was requested) --Certificate--> WAIT_CV | WAIT_FINISHED
+//   WAIT_CV --CertificateVerify--> WAIT_FINISHED --Finished, send tickets--> CONNECTED
+#include <algorithm>
+#include <optional>
+
+#include "handshake/common.h"
+#include "handshake/extensions.h"
+#include "handshake/handshake.h"
+
+namespace rapidtls::handshake {
+namespace {
+
+using detail::to_vec;
+
+enum class ServerState : uint8_t {
+  wait_client_hello,
+  wait_second_client_hello,
+  wait_client_certificate,
+  wait_client_certificate_verify,
+  wait_client_finished,
+  connected,
+};
+
+const char* server_state_name(ServerState s) {
+  switch (s) {
+    case ServerState::wait_client_hello:
+      return "server START";
+    case ServerState::wait_second_client_hello:
+      return "server WAIT_CH2";
+    case ServerState::wait_client_certificate:
+      return "server WAIT_CERT";
+    case ServerState::wait_client_certificate_verify:
+      return "server WAIT_CV";
+    case ServerState::wait_client_finished:
+      return "server WAIT_FINISHED";
+    case ServerState::connected:
+      return "server CONNECTED";
+  }
+  return "server ?";
+}
+
+template <class T>
+bool contains(const std::vector<T>& v, const T& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+// What the server decided from a ClientHello.
+struct Negotiated {
+  const SuiteInfo* suite = nullptr;
+  std::optional<NamedGroup> share_group;  // a group the client sent a share for
+  std::optional<NamedGroup> retry_group;  // else a mutual group to ask for (HRR)
+  ByteVec client_share;
+  std::optional<SignatureScheme> scheme;
+  std::optional<ByteVec> alpn;
+  std::string server_name;
+  bool sni_received = false;
+};
+
+class ServerHandshake final : public Handshake {
+ public:
+  explicit ServerHandshake(std::shared_ptr<const Config> config) : Handshake(std::move(config)) {}
+
+  Status start(HandshakeIo&) override { return {}; }
+  Status on_message(HandshakeIo& io, HandshakeType type, Bytes body, Bytes whole) override;
+  bool done() const override { return state_ == ServerState::connected; }
+  const char* state_name() const override { return server_state_name(state_); }
+  bool ccs_allowed() const override {
+    return state_ != ServerState::wait_client_hello && state_ != ServerState::connected;
+  }
+
+ private:
+  using Handler = Status (ServerHandshake::*)(HandshakeIo&, Bytes body, Bytes whole);
+  struct Transition {
+    ServerState state;
+    HandshakeType type;
+    Handler handler;
+  };
+  static const Transition kTransitions[];
+
+  Status on_client_hello(HandshakeIo& io, Bytes body, Bytes whole);
+  Status on_client_certificate(HandshakeIo& io, Bytes body, Bytes whole);
+  Status on_client_certificate_verify(HandshakeIo& io, Bytes body, Bytes whole);
+  Status on_client_finished(HandshakeIo& io, Bytes body, Bytes whole);
+
+  Result<Negotiated> negotiate(const ClientHello& ch) const;
+  Status send_hello_retry_request(HandshakeIo& io, const ClientHello& ch, const Negotiated& n);
+  Status send_server_flight(HandshakeIo& io, const ClientHello& ch, const Negotiated& n);
+  Status send_message(HandshakeIo& io, const ByteVec& msg) {
+    transcript_.add(msg);
+    return io.send_message(msg);
+  }
+  Status send_tickets(HandshakeIo& io);
+  bool wants_client_certificate() const { return config_->verify != VerifyMode::none; }
+
+  ServerState state_ = ServerState::wait_client_hello;
+  Transcript transcript_;
+  std::optional<KeySchedule> schedule_;
+  Secret client_hs_secret_;
+  Secret server_hs_secret_;
+  std::optional<NamedGroup> hrr_group_;
+  uint16_t hrr_suite_ = 0;
+  bool sent_ccs_ = false;
+};
+
+const ServerHandshake::Transition ServerHandshake::kTransitions[] = {
+    {ServerState::wait_client_hello, HandshakeType::client_hello,
+     &ServerHandshake::on_client_hello},
+    {ServerState::wait_second_client_hello, HandshakeType::client_hello,
+     &ServerHandshake::on_client_hello},
+    {ServerState::wait_client_certificate, HandshakeType::certificate,
+     &ServerHandshake::on_client_certificate},
+    {ServerState::wait_client_certificate_verify, HandshakeType::certificate_verify,
+     &ServerHandshake::on_client_certificate_verify},
+    {ServerState::wait_client_finished, HandshakeType::finished,
+     &ServerHandshake::on_client_finished},
+};
+
+Status ServerHandshake::on_message(HandshakeIo& io, HandshakeType type, Bytes body, Bytes whole) {
+  for (const auto& t : kTransitions) {
+    if (t.state == state_ && t.type == type) return (this->*t.handler)(io, body, whole);
+  }
+  return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_MESSAGE};
+}
+
+Result<Negotiated> ServerHandshake::negotiate(const ClientHello& ch) const {
+  const Config& cfg = *config_;
+  Negotiated n;
+
+  // RFC 8446 4.2.1: TLS 1.3 is chosen only through supported_versions.
+  const Extension* sv = find_extension(ch.extensions, ExtensionType::supported_versions);
+  if (sv == nullptr) return Error{Alert::protocol_version, SSL_R_UNSUPPORTED_PROTOCOL};
+  RTLS_ASSIGN(std::vector<uint16_t> versions, parse_supported_versions_ch(sv->body));
+  if (!contains(versions, kTls13))
+    return Error{Alert::protocol_version, SSL_R_UNSUPPORTED_PROTOCOL};
+  // RFC 8446 4.1.2: exactly one compression method, null.
+  if (ch.legacy_compression_methods.size() != 1 || ch.legacy_compression_methods[0] != 0) {
+    return Error{Alert::illegal_parameter, SSL_R_UNSUPPORTED_COMPRESSION_ALGORITHM};
+  }
+  // RFC 8446 4.2.11: pre_shared_key, when present, is the last extension.
+  for (size_t i = 0; i + 1 < ch.extensions.size(); ++i) {
+    if (ch.extensions[i].type == static_cast<uint16_t>(ExtensionType::pre_shared_key)) {
+      return Error{Alert::illegal_parameter, SSL_R_BAD_EXTENSION};
+    }
+  }
+
+  for (uint16_t s : cfg.cipher_suites) {
+    if (suite_info(s) != nullptr && contains(ch.cipher_suites, s)) {
+      n.suite = suite_info(s);
+      break;
+    }
+  }
+  if (n.suite == nullptr) return Error{Alert::handshake_failure, SSL_R_NO_SHARED_CIPHER};
+
+  // Certificate authentication needs signature_algorithms (RFC 8446 4.2.3).
+  const Extension* sa = find_extension(ch.extensions, ExtensionType::signature_algorithms);
+  if (sa == nullptr) return Error{Alert::missing_extension, SSL_R_MISSING_SIGALGS_EXTENSION};
+  RTLS_ASSIGN(std::vector<uint16_t> client_schemes, parse_u16_list(sa->body));
+  if (!cfg.certificate || !cfg.certificate->signer || cfg.certificate->chain.empty()) {
+    return Error{Alert::internal_error, SSL_R_NO_CERTIFICATE_SET};
+  }
+  n.scheme = detail::choose_scheme(cfg.signature_schemes, client_schemes, *cfg.certificate->signer);
+  if (!n.scheme) return Error{Alert::handshake_failure, SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM};
+
+  // RFC 8446 9.2: key_share and supported_groups go together.
+  const Extension* sg = find_extension(ch.extensions, ExtensionType::supported_groups);
+  const Extension* ks = find_extension(ch.extensions, ExtensionType::key_share);
+  if (sg == nullptr) {
+    return Error{Alert::missing_extension, SSL_R_MISSING_SUPPORTED_GROUPS_EXTENSION};
+  }
+  if (ks == nullptr) return Error{Alert::missing_extension, SSL_R_NO_SUITABLE_KEY_SHARE};
+  RTLS_ASSIGN(std::vector<uint16_t> client_groups, parse_u16_list(sg->body));
+  RTLS_ASSIGN(std::vector<KeyShareEntry> shares, parse_key_share_ch(ks->body));
+  for (const auto& share : shares) {
+    // RFC 8446 4.2.8: every share is for a group in supported_groups.
+    if (!contains(client_groups, share.group)) {
+      return Error{Alert::illegal_parameter, SSL_R_BAD_KEY_SHARE};
+    }
+  }
+  for (NamedGroup g : cfg.groups) {
+    if (!crypto::group_supported(g) || !contains(client_groups, static_cast<uint16_t>(g))) continue;
+    for (const auto& share : shares) {
+      if (share.group == static_cast<uint16_t>(g)) {
+        n.share_group = g;
+        n.client_share = share.key_exchange;
+        break;
+      }
+    }
+    if (n.share_group) break;
+    if (!n.retry_group) n.retry_group = g;
+  }
+  if (!n.share_group && !n.retry_group) {
+    return Error{Alert::handshake_failure, SSL_R_NO_SHARED_GROUPS};
+  }
+
+  if (const Extension* sni = find_extension(ch.extensions, ExtensionType::server_name)) {
+    RTLS_ASSIGN(n.server_name, parse_server_name_ch(sni->body));
+    n.sni_received = true;
+  }
+  const Extension* alpn =
+      find_extension(ch.extensions, ExtensionType::application_layer_protocol_negotiation);
+  if (alpn != nullptr && (cfg.alpn_select || !cfg.alpn.empty())) {
+    RTLS_ASSIGN(std::vector<ByteVec> offered, parse_alpn(alpn->body));
+    if (cfg.alpn_select) {
+      n.alpn = cfg.alpn_select(offered);
+    } else {
+      for (const auto& mine : cfg.alpn) {
+        if (contains(offered, mine)) {
+          n.alpn = mine;
+          break;
+        }
+      }
+      // RFC 7301 3.2: no protocol in common.
+      if (!n.alpn) return Error{Alert::no_application_protocol, SSL_R_NO_APPLICATION_PROTOCOL};
+    }
+  }
+  return n;
+}
+
+Status ServerHandshake::on_client_hello(HandshakeIo& io, Bytes body, Bytes whole) {
+  RTLS_ASSIGN(ClientHello ch, ClientHello::parse(body));
+  RTLS_ASSIGN(Negotiated n, negotiate(ch));
+  if (state_ == ServerState::wait_second_client_hello) {
+    // RFC 8446 4.1.2: the second ClientHello answers the HelloRetryRequest:
+    // the same suite, and one key share, for the group asked for.
+    const Extension* ks = find_extension(ch.extensions, ExtensionType::key_share);
+    RTLS_ASSIGN(std::vector<KeyShareEntry> shares, parse_key_share_ch(ks->body));
+    if (shares.size() != 1 || shares[0].group != static_cast<uint16_t>(*hrr_group_) ||
+        n.share_group != hrr_group_) {
+      return Error{Alert::illegal_parameter, SSL_R_BAD_KEY_SHARE};
+    }
+    if (static_cast<uint16_t>(n.suite->suite) != hrr_suite_) {
+      return Error{Alert::illegal_parameter, SSL_R_WRONG_CIPHER_RETURNED};
+    }
+    if (!ct_equal(ch.random, client_random_)) {
+      return Error{Alert::illegal_parameter, SSL_R_BAD_DATA};
+    }
+    transcript_.add(whole);
+    return send_server_flight(io, ch, n);
+  }
+  client_random_ = ch.random;
+  transcript_.add(whole);
+  if (!n.share_group) return send_hello_retry_request(io, ch, n);
+  return send_server_flight(io, ch, n);
+}
+
+Status ServerHandshake::send_hello_retry_request(HandshakeIo& io, const ClientHello& ch,
+                                                 const Negotiated& n) {
+  ServerHello hrr;
+  hrr.random = kHelloRetryRequestRandom;
+  hrr.legacy_session_id_echo = ch.legacy_session_id;
+  hrr.cipher_suite = static_cast<uint16_t>(n.suite->suite);
+  hrr.extensions.push_back({static_cast<uint16_t>(ExtensionType::key_share),
+                            encode_key_share_hrr(static_cast<uint16_t>(*n.retry_group))});
+  hrr.extensions.push_back({static_cast<uint16_t>(ExtensionType::supported_versions),
+                            encode_supported_versions_sh(kTls13)});
+  if (config_->test_hooks.hello_retry_extensions) {
+    config_->test_hooks.hello_retry_extensions(hrr.extensions);
+  }
+  ByteVec msg;
+  hrr.serialize(msg);
+  RTLS_TRY(transcript_.set_hash(n.suite->hash));
+  RTLS_TRY(transcript_.replace_with_message_hash());
+  RTLS_TRY(send_message(io, msg));
+  // RFC 8446 D.4: a compatibility-mode client (non-empty session id) gets a
+  // dummy change_cipher_spec right after the server's first message.
+  if (!ch.legacy_session_id.empty()) {
+    RTLS_TRY(io.send_change_cipher_spec());
+    sent_ccs_ = true;
+  }
+  hrr_group_ = n.retry_group;
+  hrr_suite_ = hrr.cipher_suite;
+  session_.hello_retry = true;
+  state_ = ServerState::wait_second_client_hello;
+  return {};
+}
+
+Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& ch,
+                                           const Negotiated& n) {
+  const Config& cfg = *config_;
+  const SuiteInfo& suite = *n.suite;
+  ServerHello sh;
+  cfg.rng->fill(sh.random);  // the random is drawn before the key share
+  RTLS_ASSIGN(crypto::KeyShare share, crypto::KeyShare::generate(*n.share_group, *cfg.rng));
+  RTLS_ASSIGN(Secret ecdhe, share.derive(n.client_share));
+  sh.legacy_session_id_echo = ch.legacy_session_id;
+  sh.cipher_suite = static_cast<uint16_t>(suite.suite);
+  sh.extensions.push_back(
+      {static_cast<uint16_t>(ExtensionType::key_share),
+       encode_key_share_sh({static_cast<uint16_t>(share.group()), to_vec(share.public_key())})});
+  sh.extensions.push_back({static_cast<uint16_t>(ExtensionType::supported_versions),
+                           encode_supported_versions_sh(kTls13)});
+  ByteVec sh_msg;
+  sh.serialize(sh_msg);
+  if (!transcript_.has_hash()) RTLS_TRY(transcript_.set_hash(suite.hash));
+  RTLS_TRY(send_message(io, sh_msg));
+  if (!ch.legacy_session_id.empty() && !sent_ccs_) {
+    RTLS_TRY(io.send_change_cipher_spec());
+    sent_ccs_ = true;
+  }
+
+  session_.version = kTls13;
+  session_.suite = &suite;
+  session_.group = share.group();
+  session_.server_name = n.server_name;
+  if (n.alpn) session_.alpn = *n.alpn;
+
+  schedule_.emplace(suite.hash);
+  RTLS_TRY(schedule_->init_early({}));
+  RTLS_TRY(schedule_->derive_handshake(ecdhe.bytes()));
+  RTLS_ASSIGN(Secret th_sh, transcript_.current());
+  RTLS_ASSIGN(client_hs_secret_, schedule_->derive("c hs traffic", th_sh.bytes()));
+  RTLS_ASSIGN(server_hs_secret_, schedule_->derive("s hs traffic", th_sh.bytes()));
+  keylog("CLIENT_HANDSHAKE_TRAFFIC_SECRET", client_hs_secret_);
+  keylog("SERVER_HANDSHAKE_TRAFFIC_SECRET", server_hs_secret_);
+  RTLS_TRY(io.set_write_keys(suite, server_hs_secret_, Epoch::handshake));
+
+  EncryptedExtensions ee;
+  // RFC 6066 3: the server acknowledges SNI it used with an empty server_name.
+  if (n.sni_received && !n.server_name.empty()) {
+    ee.extensions.push_back({static_cast<uint16_t>(ExtensionType::server_name), {}});
+  }
+  if (n.alpn) {
+    ee.extensions.push_back(
+        {static_cast<uint16_t>(ExtensionType::application_layer_protocol_negotiation),
+         encode_alpn({*n.alpn})});
+  }
+  if (cfg.test_hooks.encrypted_extensions) cfg.test_hooks.encrypted_extensions(ee.extensions);
+  ByteVec ee_msg;
+  ee.serialize(ee_msg);
+  RTLS_TRY(send_message(io, ee_msg));
+
+  if (wants_client_certificate()) {
+    CertificateRequest cr;
+    std::vector<uint16_t> schemes;
+    for (SignatureScheme s : cfg.signature_schemes) schemes.push_back(static_cast<uint16_t>(s));
+    cr.extensions.push_back(
+        {static_cast<uint16_t>(ExtensionType::signature_algorithms), encode_u16_list(schemes)});
+    ByteVec cr_msg;
+    cr.serialize(cr_msg);
+    RTLS_TRY(send_message(io, cr_msg));
+  }
+
+  RTLS_TRY(send_message(io, detail::build_certificate(&*cfg.certificate, {})));
+  RTLS_ASSIGN(Secret th_cert, transcript_.current());
+  RTLS_ASSIGN(ByteVec cv, detail::build_certificate_verify(*cfg.certificate->signer, *n.scheme,
+                                                           Role::server, th_cert.bytes()));
+  RTLS_TRY(send_message(io, cv));
+  RTLS_ASSIGN(Secret th_cv, transcript_.current());
+  RTLS_ASSIGN(ByteVec fin, detail::build_finished(suite.hash, server_hs_secret_, th_cv.bytes()));
+  RTLS_TRY(send_message(io, fin));
+
+  RTLS_TRY(schedule_->derive_master());
+  RTLS_ASSIGN(Secret th_fin, transcript_.current());
+  RTLS_ASSIGN(session_.client_app_secret, schedule_->derive("c ap traffic", th_fin.bytes()));
+  RTLS_ASSIGN(session_.server_app_secret, schedule_->derive("s ap traffic", th_fin.bytes()));
+  RTLS_ASSIGN(session_.exporter_secret, schedule_->derive("exp master", th_fin.bytes()));
+  keylog("CLIENT_TRAFFIC_SECRET_0", session_.client_app_secret);
+  keylog("SERVER_TRAFFIC_SECRET_0", session_.server_app_secret);
+  keylog("EXPORTER_SECRET", session_.exporter_secret);
+  RTLS_TRY(io.set_write_keys(suite, session_.server_app_secret, Epoch::application));
+  RTLS_TRY(io.set_read_keys(suite, client_hs_secret_, Epoch::handshake));
+  state_ = wants_client_certificate() ? ServerState::wait_client_certificate
+                                      : ServerState::wait_client_finished;
+  return {};
+}
+
+Status ServerHandshake::on_client_certificate(HandshakeIo&, Bytes body, Bytes whole) {
+  RTLS_ASSIGN(CertificateMsg msg, CertificateMsg::parse(body));
+  if (!msg.certificate_request_context.empty()) {
+    return Error{Alert::illegal_parameter, SSL_R_LENGTH_MISMATCH};
+  }
+  transcript_.add(whole);
+  if (msg.certificate_list.empty()) {
+    // RFC 8446 4.4.2.4: a server that requires a certificate may abort with
+    // certificate_required.
+    if (config_->verify == VerifyMode::require) {
+      return Error{Alert::certificate_required, SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE};
+    }
+    state_ = ServerState::wait_client_finished;
+    return {};
+  }
+  RTLS_ASSIGN(session_.peer_chain, detail::certificate_chain(msg));
+  RTLS_TRY(
+      detail::verify_chain(*config_, session_.peer_chain, "", crypto::Purpose::client, session_));
+  state_ = ServerState::wait_client_certificate_verify;
+  return {};
+}
+
+Status ServerHandshake::on_client_certificate_verify(HandshakeIo&, Bytes body, Bytes whole) {
+  RTLS_ASSIGN(CertificateVerify cv, CertificateVerify::parse(body));
+  RTLS_ASSIGN(Secret th, transcript_.current());
+  RTLS_TRY(detail::check_certificate_verify(cv, session_.peer_chain.front(),
+                                            config_->signature_schemes, Role::client, th.bytes()));
+  session_.peer_scheme = static_cast<SignatureScheme>(cv.algorithm);
+  transcript_.add(whole);
+  state_ = ServerState::wait_client_finished;
+  return {};
+}
+
+Status ServerHandshake::on_client_finished(HandshakeIo& io, Bytes body, Bytes whole) {
+  const SuiteInfo& suite = *session_.suite;
+  RTLS_ASSIGN(Secret th, transcript_.current());
+  RTLS_TRY(detail::check_finished(suite.hash, client_hs_secret_, th.bytes(), body));
+  transcript_.add(whole);
+  RTLS_TRY(io.set_read_keys(suite, session_.client_app_secret, Epoch::application));
+  RTLS_ASSIGN(Secret th_client_fin, transcript_.current());
+  RTLS_ASSIGN(session_.resumption_secret, schedule_->derive("res master", th_client_fin.bytes()));
+  state_ = ServerState::connected;
+  return send_tickets(io);
+}
+
+Status ServerHandshake::send_tickets(HandshakeIo& io) {
+  if (!config_->ticket_issuer) return {};
+  for (size_t i = 0; i < config_->tickets_to_send; ++i) {
+    RTLS_ASSIGN(NewSessionTicket nst,
+                config_->ticket_issuer->issue(*session_.suite, session_.resumption_secret,
+                                              config_->clock->now_ms(), *config_->rng));
+    ByteVec msg;
+    nst.serialize(msg);
+    RTLS_TRY(io.send_message(msg));  // post-handshake: not part of the transcript
+  }
+  return {};
+}
+
+}  // namespace
+
+std::unique_ptr<Handshake> make_server_handshake(std::shared_ptr<const Config> config) {
+  return std::make_unique<ServerHandshake>(std::move(config));
+}
+
+}  // namespace rapidtls::handshake

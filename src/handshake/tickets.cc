@@ -1,0 +1,63 @@
+// The default NewSessionTicket issuer: the ticket carries the resumption PSK,
+// its suite and issue time, sealed under a key that never leaves the server.
+#include <array>
+
+#include "codec/writer.h"
+#include "crypto/aead.h"
+#include "handshake/config.h"
+
+namespace rapidtls::handshake {
+namespace {
+
+class SealingTicketIssuer final : public TicketIssuer {
+ public:
+  SealingTicketIssuer(crypto::RandomSource& rng, uint32_t lifetime_s) : lifetime_s_(lifetime_s) {
+    rng.fill(key_);
+  }
+
+  Result<NewSessionTicket> issue(const SuiteInfo& suite, const Secret& resumption_secret,
+                                 uint64_t now_ms, crypto::RandomSource& rng) override {
+    NewSessionTicket nst;
+    nst.ticket_lifetime = lifetime_s_;
+    uint8_t age_add[4];
+    rng.fill(age_add);
+    nst.ticket_age_add = uint32_t{age_add[0]} << 24 | uint32_t{age_add[1]} << 16 |
+                         uint32_t{age_add[2]} << 8 | age_add[3];
+    nst.ticket_nonce.resize(8);
+    rng.fill(nst.ticket_nonce);
+    // RFC 8446 4.6.1: PSK = HKDF-Expand-Label(resumption_master_secret,
+    // "resumption", ticket_nonce, Hash.length).
+    RTLS_ASSIGN(Secret psk,
+                crypto::hkdf_expand_label(suite.hash, resumption_secret.bytes(), "resumption",
+                                          nst.ticket_nonce, crypto::hash_size(suite.hash)));
+    ByteVec plain;
+    codec::Writer w(plain);
+    w.u16(static_cast<uint16_t>(suite.suite));
+    w.u64(now_ms);
+    w.u32(nst.ticket_age_add);
+    w.vec8(psk.bytes());
+    std::array<uint8_t, crypto::kAeadNonceSize> nonce;
+    rng.fill(nonce);
+    RTLS_ASSIGN(crypto::AeadContext aead,
+                crypto::AeadContext::create(crypto::AeadAlg::aes_256_gcm,
+                                            crypto::AeadDirection::seal, key_));
+    nst.ticket.resize(nonce.size() + plain.size() + crypto::kAeadTagSize);
+    std::copy(nonce.begin(), nonce.end(), nst.ticket.begin());
+    RTLS_TRY(aead.seal(nonce, {}, plain, {}, nst.ticket.data() + nonce.size()));
+    secure_zero(plain);
+    return nst;
+  }
+
+ private:
+  uint32_t lifetime_s_;
+  std::array<uint8_t, 32> key_{};
+};
+
+}  // namespace
+
+std::shared_ptr<TicketIssuer> make_sealing_ticket_issuer(crypto::RandomSource& rng,
+                                                         uint32_t lifetime_s) {
+  return std::make_shared<SealingTicketIssuer>(rng, lifetime_s);
+}
+
+}  // namespace rapidtls::handshake
