@@ -76,6 +76,7 @@ ByteVec encode_pre_shared_key_sh(uint16_t selected_identity);
 
 // early_data (4.2.10) in NewSessionTicket: max_early_data_size.
 Result<uint32_t> parse_early_data_nst(Bytes body);
+ByteVec encode_early_data_nst(uint32_t max_early_data_size);
 
 // An extension that must be empty (early_data in CH/EE, post_handshake_auth, ...).
 Status expect_empty(Bytes body);

@@ -98,7 +98,7 @@ struct CertificateMsg {
 // RFC 8446 4.4.3.
 struct CertificateVerify {
   uint16_t algorithm = 0;
-  ByteVec signature;  // 1..2^16-1 bytes
+  ByteVec signature;  // 0..2^16-1 bytes (RFC 8446 4.4.3); empty is left to the verifier
 
   static Result<CertificateVerify> parse(Bytes body);
   void serialize(ByteVec& out) const;
