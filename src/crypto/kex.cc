@@ -13,6 +13,7 @@ namespace rapidtls::crypto {
 namespace {
 
 constexpr size_t kX25519Size = 32;
+constexpr size_t kMaxScalarSize = 48;  // P-384
 // A RandomSource that keeps producing out-of-range scalars is broken; give up
 // rather than loop forever. For P-256/P-384 a rejection is already rare.
 constexpr int kMaxScalarAttempts = 64;
@@ -33,6 +34,7 @@ constexpr std::array<EcCurve, 2> kCurves = {{
     {NamedGroup::secp256r1, NID_X9_62_prime256v1, "prime256v1", 32},
     {NamedGroup::secp384r1, NID_secp384r1, "secp384r1", 48},
 }};
+static_assert(kCurves[1].field_len == kMaxScalarSize);
 
 const EcCurve* find_curve(NamedGroup g) {
   for (const EcCurve& c : kCurves) {
@@ -150,7 +152,7 @@ Result<KeyShare> KeyShare::generate(NamedGroup group, RandomSource& rng) {
   const EcCurve* curve = find_curve(group);
   if (curve == nullptr) return internal_error();
   // Rejection sampling keeps d uniform in [1, order) (FIPS 186-4 B.4.2).
-  std::array<uint8_t, 48> buf;
+  std::array<uint8_t, kMaxScalarSize> buf;
   MutBytes priv(buf.data(), curve->field_len);
   for (int attempt = 0; attempt < kMaxScalarAttempts; ++attempt) {
     rng.fill(priv);

@@ -18,6 +18,11 @@ int no_password(char*, int, int, void*) {
   return 0;
 }  // never prompt on a terminal
 
+Error store_error() {
+  ERR_clear_error();
+  return {Alert::internal_error, ERR_R_X509_LIB};
+}
+
 Error pem_error() {
   ERR_clear_error();
   return {Alert::internal_error, ERR_R_PEM_LIB};
@@ -158,37 +163,30 @@ std::string Certificate::subject() const {
 
 TrustStore::TrustStore() : store_(X509_STORE_new()) {}
 
-namespace {
-Error store_error(unsigned long lib_reason) {
-  ERR_clear_error();
-  return {Alert::internal_error, static_cast<int>(lib_reason)};
-}
-}  // namespace
-
 Status TrustStore::add_pem_file(const std::string& file) {
   if (!store_ || X509_STORE_load_file(store_.get(), file.c_str()) != 1) {
-    return store_error(ERR_R_X509_LIB);
+    return store_error();
   }
   return {};
 }
 
 Status TrustStore::add_directory(const std::string& dir) {
   if (!store_ || X509_STORE_load_path(store_.get(), dir.c_str()) != 1) {
-    return store_error(ERR_R_X509_LIB);
+    return store_error();
   }
   return {};
 }
 
 Status TrustStore::add_certificate(const Certificate& ca) {
   if (!store_ || ca.raw() == nullptr || X509_STORE_add_cert(store_.get(), ca.raw()) != 1) {
-    return store_error(ERR_R_X509_LIB);
+    return store_error();
   }
   return {};
 }
 
 Status TrustStore::use_default_paths() {
   if (!store_ || X509_STORE_set_default_paths(store_.get()) != 1) {
-    return store_error(ERR_R_X509_LIB);
+    return store_error();
   }
   return {};
 }
