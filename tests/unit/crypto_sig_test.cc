@@ -98,12 +98,11 @@ PublicKey public_of(EVP_PKEY* pkey) {
 
 const ByteVec kMessage = [] {
   // Shaped like RFC 8446 4.4.3 signed content: 64 spaces, context, 0, hash.
-  ByteVec m(64, 0x20);
-  const Bytes context = as_bytes("TLS 1.3, server CertificateVerify");
-  m.insert(m.end(), context.begin(), context.end());
-  m.push_back(0);
-  m.resize(m.size() + 32, 0xab);
-  return m;
+  std::string m(64, ' ');
+  m += "TLS 1.3, server CertificateVerify";
+  m.push_back('\0');
+  m.append(32, '\xab');
+  return ByteVec(m.begin(), m.end());
 }();
 
 class SigKey : public ::testing::TestWithParam<KeyCase> {};
