@@ -69,9 +69,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Combine(::testing::Values(uint16_t{0x1301}, uint16_t{0x1302}, uint16_t{0x1303}),
                        ::testing::Values(NamedGroup::x25519, NamedGroup::secp256r1,
                                          NamedGroup::secp384r1),
-                       ::testing::Values(KeyType::ecdsa_p256, KeyType::ecdsa_p384,
-                                         KeyType::rsa2048, KeyType::rsa_pss2048,
-                                         KeyType::ed25519)),
+                       ::testing::Values(KeyType::ecdsa_p256, KeyType::ecdsa_p384, KeyType::rsa2048,
+                                         KeyType::rsa_pss2048, KeyType::ed25519)),
     matrix_name);
 
 class MutualTls : public ::testing::TestWithParam<KeyType> {};

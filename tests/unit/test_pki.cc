@@ -1,6 +1,7 @@
 #include "test_pki.h"
 
 #include <openssl/evp.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -11,11 +12,25 @@ namespace {
 
 EVP_PKEY* make_key(KeyType t) {
   switch (t) {
-    case KeyType::ecdsa_p256: return EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
-    case KeyType::ecdsa_p384: return EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384");
-    case KeyType::rsa2048: return EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048});
-    case KeyType::rsa_pss2048: return EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA-PSS", size_t{2048});
-    case KeyType::ed25519: return EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+    case KeyType::ecdsa_p256:
+      return EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+    case KeyType::ecdsa_p384:
+      return EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384");
+    case KeyType::rsa2048:
+      return EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048});
+    case KeyType::rsa_pss2048: {
+      // EVP_PKEY_Q_keygen takes a size only for "RSA"; RSA-PSS goes the long way.
+      EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, "RSA-PSS", nullptr);
+      EVP_PKEY* key = nullptr;
+      if (ctx == nullptr || EVP_PKEY_keygen_init(ctx) != 1 ||
+          EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, 2048) != 1 || EVP_PKEY_keygen(ctx, &key) != 1) {
+        key = nullptr;
+      }
+      EVP_PKEY_CTX_free(ctx);
+      return key;
+    }
+    case KeyType::ed25519:
+      return EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
   }
   return nullptr;
 }
@@ -77,11 +92,16 @@ Leaf make_leaf(KeyType t, X509* ca, EVP_PKEY* ca_key, long from_days, long to_da
 
 const char* key_type_name(KeyType t) {
   switch (t) {
-    case KeyType::ecdsa_p256: return "EcdsaP256";
-    case KeyType::ecdsa_p384: return "EcdsaP384";
-    case KeyType::rsa2048: return "Rsa2048";
-    case KeyType::rsa_pss2048: return "RsaPss2048";
-    case KeyType::ed25519: return "Ed25519";
+    case KeyType::ecdsa_p256:
+      return "EcdsaP256";
+    case KeyType::ecdsa_p384:
+      return "EcdsaP384";
+    case KeyType::rsa2048:
+      return "Rsa2048";
+    case KeyType::rsa_pss2048:
+      return "RsaPss2048";
+    case KeyType::ed25519:
+      return "Ed25519";
   }
   return "?";
 }
