@@ -22,6 +22,10 @@ Connection::Connection(Role role, std::shared_ptr<const handshake::Config> confi
 
 Connection::~Connection() = default;
 
+void Connection::set_app(void* app) {
+  if (handshake_) handshake_->set_app(app);
+}
+
 const char* Connection::state_name() const {
   if (handshake_) return handshake_->state_name();
   return session_ ? "connected" : "new";
@@ -203,6 +207,19 @@ Result<size_t> Connection::receive(Bytes in) {
   in_.append(in.first(take));
   if (Status s = process_records(); !s.ok()) return s.error();
   return take;
+}
+
+MutBytes Connection::receive_buffer(size_t max) {
+  const size_t room = in_.size() < kReceiveBufferLimit ? kReceiveBufferLimit - in_.size() : 0;
+  const size_t n = std::min(room, max);
+  return MutBytes(in_.reserve_tail(n), n);
+}
+
+Status Connection::commit_received(size_t n) {
+  if (error_) return *error_;
+  if (!started_) RTLS_TRY(start());
+  in_.commit(n);
+  return process_records();
 }
 
 size_t Connection::peek_app(MutBytes out) const {

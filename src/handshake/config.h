@@ -103,11 +103,13 @@ struct Config {
   // ALPN: a client's offer, or a server's preference (used when alpn_select is empty).
   std::vector<ByteVec> alpn;
   // A server's choice among the client's offer; nullopt: no protocol (and no
-  // alert, as OpenSSL's SSL_TLSEXT_ERR_NOACK).
-  std::function<std::optional<ByteVec>(const std::vector<ByteVec>& offered)> alpn_select;
+  // alert, as OpenSSL's SSL_TLSEXT_ERR_NOACK). `app` is the connection's
+  // application pointer (Connection::set_app).
+  std::function<std::optional<ByteVec>(void* app, const std::vector<ByteVec>& offered)>
+      alpn_select;
 
   // One NSS key-log line per secret (SSLKEYLOGFILE format), without newline.
-  std::function<void(std::string_view line)> keylog;
+  std::function<void(void* app, std::string_view line)> keylog;
 
   crypto::RandomSource* rng = &crypto::system_random();
   const Clock* clock = &system_clock();

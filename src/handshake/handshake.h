@@ -77,6 +77,9 @@ class Handshake {
   // first ClientHello, before the peer's Finished).
   virtual bool ccs_allowed() const = 0;
 
+  // The application pointer handed to Config callbacks.
+  void set_app(void* app) { app_ = app; }
+
   SessionInfo& session() { return session_; }
   const SessionInfo& session() const { return session_; }
   const Random& client_random() const { return client_random_; }
@@ -88,6 +91,7 @@ class Handshake {
   std::shared_ptr<const Config> config_;
   SessionInfo session_;
   Random client_random_{};
+  void* app_ = nullptr;
 };
 
 struct ClientOptions {

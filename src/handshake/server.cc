@@ -206,7 +206,7 @@ Result<Negotiated> ServerHandshake::negotiate(const ClientHello& ch) const {
   if (alpn != nullptr && (cfg.alpn_select || !cfg.alpn.empty())) {
     RTLS_ASSIGN(std::vector<ByteVec> offered, parse_alpn(alpn->body));
     if (cfg.alpn_select) {
-      n.alpn = cfg.alpn_select(offered);
+      n.alpn = cfg.alpn_select(app_, offered);
     } else {
       for (const auto& mine : cfg.alpn) {
         if (contains(offered, mine)) {
