@@ -119,6 +119,7 @@ class Connection final : private handshake::HandshakeIo {
                        handshake::Epoch epoch) override;
   Status set_write_keys(const handshake::SuiteInfo& suite, const crypto::Secret& secret,
                         handshake::Epoch epoch) override;
+  void set_send_fragment_limit(size_t limit) override { send_limit_ = limit; }
 
   Status process_records();
   Status process_record(MutBytes record, bool* keep_record);
@@ -147,6 +148,7 @@ class Connection final : private handshake::HandshakeIo {
   std::optional<handshake::Epoch> read_epoch_;
   std::optional<handshake::Epoch> write_epoch_;
   const handshake::SuiteInfo* write_suite_ = nullptr;
+  size_t send_limit_ = record::kMaxPlaintext;  // RFC 8449 record_size_limit of the peer
   bool read_keys_changed_ = false;
 
   Buffer in_;            // received, not yet processed (the head record may hold unread app data)

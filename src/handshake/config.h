@@ -116,6 +116,11 @@ struct Config {
 
   // RFC 8446 D.4: a client sends a session id and a dummy change_cipher_spec.
   bool middlebox_compat = true;
+  // RFC 8449: the largest TLSInnerPlaintext we accept (64..16385). A client
+  // offers it when set; a server answers a client's offer with it (16385 when
+  // unset).
+  std::optional<uint16_t> record_size_limit;
+
   // A server sends this many NewSessionTickets after the handshake, made by
   // ticket_issuer (none when it is not set).
   size_t tickets_to_send = 1;

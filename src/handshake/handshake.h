@@ -29,6 +29,9 @@ class HandshakeIo {
   virtual Status send_change_cipher_spec() = 0;
   virtual Status set_read_keys(const SuiteInfo& suite, const Secret& secret, Epoch epoch) = 0;
   virtual Status set_write_keys(const SuiteInfo& suite, const Secret& secret, Epoch epoch) = 0;
+  // RFC 8449: the peer accepts protected records of at most this much
+  // plaintext (content only, the inner type byte excluded).
+  virtual void set_send_fragment_limit(size_t limit) = 0;
 };
 
 // A ticket a client keeps for a later resumption.
