@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,7 +44,7 @@ struct ssl_ctx_st {
   int verify_mode = SSL_VERIFY_NONE;
   SSL_verify_cb verify_callback = nullptr;
   int verify_depth = 100;
-  std::vector<uint16_t> suites = {0x1301, 0x1302, 0x1303};
+  std::vector<uint16_t> suites = {0x1302, 0x1303, 0x1301};  // OpenSSL 3.0's default order
   std::vector<rapidtls::crypto::NamedGroup> groups;
   std::vector<rapidtls::ByteVec> alpn;  // client offer
   SSL_CTX_alpn_select_cb_func alpn_select = nullptr;
@@ -55,9 +56,13 @@ struct ssl_ctx_st {
 
   // The engine configuration for new connections (shared, rebuilt when dirty).
   std::shared_ptr<const rapidtls::handshake::Config> config(SSL* for_ssl);
-  void changed() { config_.reset(); }
+  void changed() {
+    std::lock_guard<std::mutex> lock(config_mutex_);
+    config_.reset();
+  }
 
  private:
+  std::mutex config_mutex_;  // SSL_new may run on many threads at once
   std::shared_ptr<const rapidtls::handshake::Config> config_;
 };
 
@@ -83,14 +88,19 @@ struct ssl_st {
   explicit ssl_st(SSL_CTX* c);
   ~ssl_st();
 
+  // The write path's scratch buffer for SSL_sendfile without kernel TLS.
+  std::unique_ptr<uint8_t[]> sendfile_buf;
+  // The peer chain as a STACK_OF(X509), made on first request.
+  STACK_OF(X509) * peer_chain_stack = nullptr;
+
   std::atomic<int> references{1};
   SSL_CTX* ctx;
   rapidtls::ssl::Role role = rapidtls::ssl::Role::unset;
   uint32_t mode = 0;
   uint64_t options = 0;
   int verify_mode;
-  int shutdown_flags = 0;  // SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN
-  std::string host;        // SNI to send (SSL_set_tlsext_host_name)
+  int shutdown_flags = 0;   // SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN
+  std::string host;         // SNI to send (SSL_set_tlsext_host_name)
   std::string verify_host;  // SSL_set1_host
   BIO* rbio = nullptr;
   BIO* wbio = nullptr;
@@ -98,7 +108,6 @@ struct ssl_st {
   std::unique_ptr<rapidtls::conn::Connection> conn;
   rapidtls::ssl::PendingWrite pending_write;
   rapidtls::ssl::LastIo last_io = rapidtls::ssl::LastIo::none;
-  bool handshake_reported = false;
   CRYPTO_EX_DATA ex_data{};
 
   // Creates the Connection once the role is known.
