@@ -35,14 +35,16 @@ int read_internal(SSL* s, uint8_t* buf, size_t num, size_t* readbytes, bool peek
       s->last_io = LastIo::zero_return;
       return 0;
     }
-    // Answers to what arrived (a KeyUpdate's) go out before more is read.
-    switch (rapidtls::ssl::flush(s)) {
-      case FlushResult::retry:
-      case FlushResult::failed:
-        return -1;
-      case FlushResult::done:
-        break;
+    // Answers to what arrived (a KeyUpdate's) go out when the transport
+    // takes them. A full transport must not stop the read: the queued records
+    // may be a pending SSL_write's, and the peer may be waiting for us to
+    // read before it reads again (both sides writing at once).
+    ERR_set_mark();
+    if (rapidtls::ssl::flush(s) == FlushResult::failed) {
+      ERR_clear_last_mark();
+      return -1;
     }
+    ERR_pop_to_mark();
     switch (rapidtls::ssl::fill(s)) {
       case FillResult::retry:
       case FillResult::failed:

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The echo programs (OpenSSL API only) linked with rapidtls talk to each
+# other, to the same programs linked with OpenSSL's libssl, and to
+# `openssl s_server` / `openssl s_client`. Every byte is checked.
+set -euo pipefail
+bin=$1
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+# A CA and a leaf for localhost / 127.0.0.1, made now.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+  -subj /CN=echo-test-ca -keyout "$tmp/ca.key" -out "$tmp/ca.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
+  -keyout "$tmp/leaf.key" -out "$tmp/leaf.csr" 2>/dev/null
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$tmp/ext"
+openssl x509 -req -in "$tmp/leaf.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" -CAcreateserial \
+  -days 2 -extfile "$tmp/ext" -out "$tmp/leaf.pem" 2>/dev/null
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# Waits until something listens on the port, without connecting (a probe
+# connection would use up `s_server -naccept 1`).
+wait_port() {
+  local hex; hex=$(printf '%04X' "$1")
+  for _ in $(seq 200); do grep -q ":$hex 00000000:0000 0A" /proc/net/tcp && return 0; sleep 0.05; done
+  return 1
+}
+
+failures=0
+check() { if "$@"; then echo "PASS: $label"; else echo "FAIL: $label"; failures=$((failures+1)); fi; }
+
+echo_pair() {  # server-binary client-binary bytes
+  local p; p=$(port)
+  "$bin/$1" "$p" "$tmp/leaf.pem" "$tmp/leaf.key" 1 > "$tmp/ready" 2> "$tmp/server.log" &
+  local spid=$!
+  pids+=("$spid")
+  for _ in $(seq 100); do grep -q ready "$tmp/ready" 2>/dev/null && break; sleep 0.05; done
+  timeout 60 "$bin/$2" "$p" "$tmp/ca.pem" "$3" > "$tmp/client.out" 2> "$tmp/client.log" || { cat "$tmp/client.log" "$tmp/server.log"; return 1; }
+  wait "$spid" || { cat "$tmp/server.log"; return 1; }
+  grep -q "mismatches=0" "$tmp/client.out" && grep -q "echoed=$3 " "$tmp/client.out"
+}
+
+for size in 0 1 16384 16385 10485760; do
+  label="rapidtls client <-> rapidtls server, $size bytes"; check echo_pair echo_server_rapidtls echo_client_rapidtls $size
+done
+label="rapidtls client <-> libssl server, 10 MiB"; check echo_pair echo_server_openssl echo_client_rapidtls 10485760
+label="libssl client <-> rapidtls server, 10 MiB"; check echo_pair echo_server_rapidtls echo_client_openssl 10485760
+
+# rapidtls echo client -> openssl s_server (which writes what it receives to
+# stdout; its stdin is kept open, since at stdin's EOF it closes the connection).
+s_server_case() {
+  local p; p=$(port)
+  openssl s_server -accept "127.0.0.1:$p" -cert "$tmp/leaf.pem" -key "$tmp/leaf.key" -naccept 1 \
+    -quiet > "$tmp/s_server.out" 2> "$tmp/s_server.log" < <(sleep 60) &
+  local spid=$!
+  pids+=("$spid")
+  wait_port "$p"
+  timeout 60 "$bin/echo_client_rapidtls" "$p" "$tmp/ca.pem" 3000000 --no-echo > "$tmp/client.out" || return 1
+  for _ in $(seq 200); do kill -0 "$spid" 2>/dev/null || break; sleep 0.05; done
+  local want; want=$(sed -n 's/^sha256=\([0-9a-f]*\).*/\1/p' "$tmp/client.out")
+  [ "$(sha256sum < "$tmp/s_server.out" | cut -d' ' -f1)" = "$want" ]
+}
+label="rapidtls client -> openssl s_server, 3 MB"; check s_server_case
+
+# openssl s_client -> rapidtls echo server: what comes back equals what went.
+s_client_case() {
+  local p; p=$(port)
+  "$bin/echo_server_rapidtls" "$p" "$tmp/leaf.pem" "$tmp/leaf.key" 1 > "$tmp/ready" 2> "$tmp/server.log" &
+  pids+=("$!")
+  for _ in $(seq 100); do grep -q ready "$tmp/ready" 2>/dev/null && break; sleep 0.05; done
+  head -c 1000000 /dev/urandom > "$tmp/data"
+  (cat "$tmp/data"; sleep 2) | timeout 60 openssl s_client -connect "127.0.0.1:$p" -quiet \
+    -verify_return_error -CAfile "$tmp/ca.pem" -servername localhost > "$tmp/echoed" 2> "$tmp/s_client.log" || true
+  cmp -s "$tmp/data" "$tmp/echoed"
+}
+label="openssl s_client -> rapidtls echo server, 1 MB"; check s_client_case
+
+[ "$failures" -eq 0 ]
