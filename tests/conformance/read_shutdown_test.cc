@@ -1,0 +1,201 @@
+// What a user of SSL_write relies on from the pages it refers to: SSL_get_error codes,
+// SSL_read_ex/SSL_peek_ex, SSL_pending/SSL_has_pending, SSL_shutdown, and the mode bits.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include "harness.h"
+
+namespace conformance {
+namespace {
+
+Link Connected(size_t pair_size = 4096) {
+  Link l = MakeBioPairLink(pair_size);
+  std::string failure = Handshake(l);
+  EXPECT_EQ(failure, "");
+  return l;
+}
+
+TEST(GetError, NoneOnSuccess) {
+  Link l = Connected();
+  unsigned char byte = 'x';
+  int rc = SSL_write(l.client.get(), &byte, 1);
+  ASSERT_EQ(rc, 1);
+  EXPECT_EQ(SSL_get_error(l.client.get(), rc), SSL_ERROR_NONE)
+      << "SSL_get_error of a positive return is SSL_ERROR_NONE";
+}
+
+TEST(GetError, WantReadOnEmptyNonBlockingRead) {
+  SocketLink l = MakeSocketLink(SocketPair(/*non_blocking=*/true));
+  ASSERT_EQ(HandshakeSsl(l.client.get(), l.server.get(), l.fds.a.fd, l.fds.b.fd), "");
+  unsigned char buf[16];
+  size_t got = 7;
+  int rc = SSL_read_ex(l.server.get(), buf, sizeof buf, &got);
+  EXPECT_EQ(rc, 0) << "a read with nothing to read fails";
+  EXPECT_EQ(SSL_get_error(l.server.get(), rc), SSL_ERROR_WANT_READ)
+      << "on a non-blocking socket that is SSL_ERROR_WANT_READ";
+}
+
+TEST(GetError, ZeroReturnAfterCloseNotify) {
+  Link l = Connected();
+  ASSERT_EQ(SSL_shutdown(l.client.get()), 0) << "close_notify sent, none received yet";
+  unsigned char buf[16];
+  size_t got = 0;
+  int rc = SSL_read_ex(l.server.get(), buf, sizeof buf, &got);
+  EXPECT_EQ(rc, 0) << "the read after close_notify returns no data";
+  EXPECT_EQ(SSL_get_error(l.server.get(), rc), SSL_ERROR_ZERO_RETURN)
+      << "SSL_ERROR_ZERO_RETURN means the peer closed cleanly";
+  EXPECT_TRUE(SSL_get_shutdown(l.server.get()) & SSL_RECEIVED_SHUTDOWN)
+      << "SSL_get_shutdown records the received close_notify";
+}
+
+TEST(GetError, UnexpectedEofIsSslErrorInOpenSsl3) {
+  // OpenSSL 3.0 reports an EOF without close_notify as SSL_ERROR_SSL with
+  // SSL_R_UNEXPECTED_EOF_WHILE_READING (1.1.1 said SSL_ERROR_SYSCALL).
+  SocketLink l = MakeSocketLink(SocketPair(/*non_blocking=*/true));
+  ASSERT_EQ(HandshakeSsl(l.client.get(), l.server.get(), l.fds.a.fd, l.fds.b.fd), "");
+  // Half-close: the server sees EOF. (A close() with unread tickets in the client's
+  // receive queue would make the server see ECONNRESET instead.)
+  ASSERT_EQ(shutdown(l.fds.a.fd, SHUT_WR), 0);
+  ERR_clear_error();
+  unsigned char buf[16];
+  size_t got = 0;
+  int rc = SSL_read_ex(l.server.get(), buf, sizeof buf, &got);
+  EXPECT_EQ(rc, 0) << "EOF without close_notify fails the read";
+  EXPECT_EQ(SSL_get_error(l.server.get(), rc), SSL_ERROR_SSL) << "as a fatal error";
+  EXPECT_EQ(FirstErrorReason(), SSL_R_UNEXPECTED_EOF_WHILE_READING) << ErrorQueueText();
+}
+
+TEST(ReadPath, PeekExDoesNotConsume) {
+  Link l = Connected();
+  Bytes data = Pattern(100, 21);
+  ASSERT_EQ(SSL_write(l.client.get(), data.data(), 100), 100);
+  Bytes peeked(100);
+  size_t n = 0;
+  ASSERT_EQ(SSL_peek_ex(l.server.get(), peeked.data(), peeked.size(), &n), 1);
+  peeked.resize(n);
+  EXPECT_EQ(peeked, data) << "SSL_peek_ex returns the data";
+  Bytes got;
+  ASSERT_TRUE(DrainApp(l.server.get(), got));
+  EXPECT_EQ(got, data) << "and SSL_read_ex then returns the same data: peek consumed nothing";
+}
+
+TEST(ReadPath, PendingCountsUnreadBytesOfTheRecord) {
+  Link l = Connected();
+  Bytes data = Pattern(1000, 22);
+  ASSERT_EQ(SSL_write(l.client.get(), data.data(), 1000), 1000);
+  unsigned char buf[10];
+  size_t n = 0;
+  ASSERT_EQ(SSL_read_ex(l.server.get(), buf, sizeof buf, &n), 1);
+  EXPECT_EQ(n, 10u) << "the read returns what was asked for";
+  EXPECT_EQ(SSL_pending(l.server.get()), 990) << "SSL_pending: the rest of the record";
+  EXPECT_EQ(SSL_has_pending(l.server.get()), 1) << "SSL_has_pending agrees";
+  Bytes got(buf, buf + n);
+  ASSERT_TRUE(DrainApp(l.server.get(), got));
+  EXPECT_EQ(SSL_pending(l.server.get()), 0) << "SSL_pending: nothing left";
+  EXPECT_EQ(got, data) << "all bytes, once, in order";
+}
+
+TEST(ReadPath, SmallReadsReassembleEverything) {
+  Link l = Connected(512);
+  Bytes data = Pattern(50000, 23);
+  Bytes got;
+  int rc = WriteAllRetrying(l.client.get(), data, [&] {
+    unsigned char buf[7];  // reads far smaller than a record
+    for (int i = 0; i < 10000; ++i) {
+      int r = SSL_read(l.server.get(), buf, sizeof buf);
+      if (r <= 0) break;
+      got.insert(got.end(), buf, buf + r);
+    }
+  });
+  ASSERT_EQ(rc, 50000) << ErrorQueueText();
+  ASSERT_TRUE(DrainApp(l.server.get(), got));
+  EXPECT_EQ(Sha256Hex(got), Sha256Hex(data)) << "every byte arrives exactly once";
+}
+
+TEST(Shutdown, WriteAfterOwnCloseNotifyFails) {
+  Link l = Connected();
+  ASSERT_EQ(SSL_shutdown(l.client.get()), 0);
+  ERR_clear_error();
+  unsigned char byte = 'x';
+  int rc = SSL_write(l.client.get(), &byte, 1);
+  EXPECT_EQ(rc, -1) << "a write after our close_notify fails";
+  EXPECT_EQ(SSL_get_error(l.client.get(), rc), SSL_ERROR_SSL) << "not retryable";
+  EXPECT_EQ(FirstErrorReason(), SSL_R_PROTOCOL_IS_SHUTDOWN)
+      << "OpenSSL 3.0: SSL_R_PROTOCOL_IS_SHUTDOWN; " << ErrorQueueText();
+  ERR_clear_error();
+  size_t written = 0;
+  EXPECT_EQ(SSL_write_ex(l.client.get(), &byte, 1, &written), 0) << "SSL_write_ex too";
+  ERR_clear_error();
+  // The peer gets the close_notify and nothing after it.
+  unsigned char buf[16];
+  size_t got = 0;
+  rc = SSL_read_ex(l.server.get(), buf, sizeof buf, &got);
+  EXPECT_EQ(SSL_get_error(l.server.get(), rc), SSL_ERROR_ZERO_RETURN)
+      << "the peer reads no data, only the close_notify";
+}
+
+TEST(Shutdown, PeerCloseNotifyLeavesOurWriteSideOpenInTls13) {
+  Link l = Connected();
+  ASSERT_EQ(SSL_shutdown(l.client.get()), 0);
+  unsigned char buf[64];
+  size_t got = 0;
+  int rc = SSL_read_ex(l.server.get(), buf, sizeof buf, &got);
+  ASSERT_EQ(SSL_get_error(l.server.get(), rc), SSL_ERROR_ZERO_RETURN);
+  Bytes data = Pattern(10, 24);
+  EXPECT_EQ(SSL_write(l.server.get(), data.data(), 10), 10)
+      << "TLS 1.3: after the peer's close_notify our write side stays open";
+  rc = SSL_read_ex(l.client.get(), buf, sizeof buf, &got);
+  EXPECT_EQ(rc, 1) << "the half-closed client still reads";
+  EXPECT_EQ(Bytes(buf, buf + got), data) << "and gets exactly the bytes written";
+}
+
+TEST(Shutdown, BidirectionalShutdownCompletes) {
+  Link l = Connected();
+  EXPECT_EQ(SSL_shutdown(l.client.get()), 0) << "first call: close_notify sent";
+  unsigned char buf[16];
+  size_t got = 0;
+  int rc = SSL_read_ex(l.server.get(), buf, sizeof buf, &got);
+  ASSERT_EQ(SSL_get_error(l.server.get(), rc), SSL_ERROR_ZERO_RETURN);
+  EXPECT_EQ(SSL_shutdown(l.server.get()), 1)
+      << "the server has received and now sent close_notify: done";
+  EXPECT_EQ(SSL_shutdown(l.client.get()), 1)
+      << "second call on the client reads the server's close_notify: done";
+  EXPECT_EQ(SSL_get_shutdown(l.client.get()), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN)
+      << "both directions closed";
+}
+
+TEST(Modes, DefaultModeIsAutoRetry) {
+  CtxPtr ctx = MakeClientCtx();
+  EXPECT_EQ(SSL_CTX_get_mode(ctx.get()), static_cast<long>(SSL_MODE_AUTO_RETRY))
+      << "OpenSSL 3.0 contexts start with SSL_MODE_AUTO_RETRY only";
+  SslPtr ssl(SSL_new(ctx.get()));
+  EXPECT_EQ(SSL_get_mode(ssl.get()), static_cast<long>(SSL_MODE_AUTO_RETRY))
+      << "W10: partial writes are off by default";
+}
+
+TEST(Modes, SetModeAddsBitsAndClearModeRemovesThem) {
+  CtxPtr ctx = MakeClientCtx();
+  SslPtr ssl(SSL_new(ctx.get()));
+  const long both = SSL_MODE_AUTO_RETRY | SSL_MODE_ENABLE_PARTIAL_WRITE;
+  EXPECT_EQ(SSL_set_mode(ssl.get(), SSL_MODE_ENABLE_PARTIAL_WRITE), both)
+      << "SSL_set_mode ORs the bits in and returns the new mask";
+  EXPECT_EQ(SSL_get_mode(ssl.get()), both) << "SSL_get_mode reads it back";
+  EXPECT_EQ(SSL_clear_mode(ssl.get(), SSL_MODE_ENABLE_PARTIAL_WRITE),
+            static_cast<long>(SSL_MODE_AUTO_RETRY))
+      << "SSL_clear_mode removes the bits and returns the new mask";
+}
+
+TEST(Modes, ContextModeIsCopiedAtSslNew) {
+  CtxPtr ctx = MakeClientCtx();
+  SslPtr before(SSL_new(ctx.get()));
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SslPtr after(SSL_new(ctx.get()));
+  const long want =
+      SSL_MODE_AUTO_RETRY | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER;
+  EXPECT_EQ(SSL_get_mode(after.get()), want) << "W11/W13: an SSL takes the context's mode";
+  EXPECT_EQ(SSL_get_mode(before.get()), static_cast<long>(SSL_MODE_AUTO_RETRY))
+      << "an SSL made earlier keeps its own mode";
+}
+
+}  // namespace
+}  // namespace conformance
