@@ -89,6 +89,9 @@ class Connection final : private handshake::HandshakeIo {
   Status key_update(bool request_peer_update);
   // Sends close_notify (once). Writing afterwards fails.
   Status close();
+  // Ends the connection for a reason found above the engine (an API misuse the
+  // C interface treats as fatal): records the error and queues its alert.
+  Error abort(Error e) { return fail(e); }
 
   bool handshake_done() const { return handshake_ == nullptr && session_ != nullptr; }
   bool peer_closed() const {

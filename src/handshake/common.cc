@@ -22,7 +22,9 @@ ByteVec certificate_verify_content(Role signer, Bytes transcript_hash) {
   static constexpr std::string_view kServer = "TLS 1.3, server CertificateVerify";
   static constexpr std::string_view kClient = "TLS 1.3, client CertificateVerify";
   const std::string_view context = signer == Role::server ? kServer : kClient;
-  ByteVec out(64, 0x20);
+  ByteVec out;
+  out.reserve(64 + context.size() + 1 + transcript_hash.size());
+  out.assign(64, 0x20);
   out.insert(out.end(), context.begin(), context.end());
   out.push_back(0);
   out.insert(out.end(), transcript_hash.begin(), transcript_hash.end());

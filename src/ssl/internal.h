@@ -108,6 +108,9 @@ struct ssl_st {
   std::unique_ptr<rapidtls::conn::Connection> conn;
   rapidtls::ssl::PendingWrite pending_write;
   rapidtls::ssl::LastIo last_io = rapidtls::ssl::LastIo::none;
+  // Set once a fatal error has been reported: as OpenSSL's state machine in
+  // error, every later call fails with SSL_ERROR_SYSCALL and an empty queue.
+  bool dead = false;
   CRYPTO_EX_DATA ex_data{};
 
   // Creates the Connection once the role is known.
@@ -132,5 +135,10 @@ FillResult fill(SSL* s);
 int do_handshake(SSL* s);
 // Reports an engine error: ERR queue entry, SSL_get_error state; returns -1.
 int fail(SSL* s, const Error& e, const char* func);
+// For a connection that already failed: -1, SSL_ERROR_SYSCALL, nothing queued.
+int dead_end(SSL* s);
+// How many bytes the write side can take now without blocking (SIZE_MAX for a
+// blocking transport; 0 when unknown).
+size_t write_budget(SSL* s);
 
 }  // namespace rapidtls::ssl

@@ -3,8 +3,11 @@
 // write to a closed peer never raises SIGPIPE, and several records leave in
 // one call).
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "ssl/internal.h"
@@ -106,9 +109,41 @@ FillResult fill(SSL* s) {
   return FillResult::progress;
 }
 
+int dead_end(SSL* s) {
+  s->last_io = LastIo::syscall;
+  return -1;
+}
+
+size_t write_budget(SSL* s) {
+  int fd = s->fd;
+  if (fd < 0 && s->wbio != nullptr) {
+    // A BIO pair knows exactly how much it can take.
+    const long guarantee = BIO_ctrl_get_write_guarantee(s->wbio);
+    if (BIO_method_type(s->wbio) == BIO_TYPE_BIO) return guarantee > 0 ? guarantee : 0;
+    if (BIO_method_type(s->wbio) == BIO_TYPE_SOCKET)
+      fd = static_cast<int>(BIO_get_fd(s->wbio, nullptr));
+  }
+  if (fd < 0) return 0;
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0) return 0;
+  if ((flags & O_NONBLOCK) == 0) return SIZE_MAX;
+  // Free room in the socket's send buffer. Linux reports SO_SNDBUF doubled
+  // for its bookkeeping; half of it is what payload fits.
+  int sndbuf = 0;
+  socklen_t len = sizeof sndbuf;
+  int queued = 0;
+  if (::getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) != 0 ||
+      ::ioctl(fd, SIOCOUTQ, &queued) != 0) {
+    return 0;
+  }
+  const int room = sndbuf / 2 - queued;
+  return room > 0 ? static_cast<size_t>(room) : 0;
+}
+
 int fail(SSL* s, const Error& e, const char* func) {
   raise(e, func);
   s->last_io = LastIo::ssl;
+  s->dead = true;
   // Best effort: let the alert the engine queued reach the peer.
   if (s->conn && s->conn->wants_write()) {
     ERR_set_mark();

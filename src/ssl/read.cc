@@ -14,6 +14,7 @@ using rapidtls::ssl::Role;
 int read_internal(SSL* s, uint8_t* buf, size_t num, size_t* readbytes, bool peek) {
   *readbytes = 0;
   s->last_io = LastIo::none;
+  if (s->dead) return rapidtls::ssl::dead_end(s);
   if (s->role == Role::unset) {
     ERR_raise(ERR_LIB_SSL, SSL_R_UNINITIALIZED);
     s->last_io = LastIo::ssl;

@@ -378,3 +378,14 @@ void* SSL_get_ex_data(const SSL* s, int idx) {
 }
 
 }  // extern "C"
+
+extern "C" int SSL_want(const SSL* s) {
+  switch (s->last_io) {
+    case LastIo::want_read:
+      return SSL_READING;
+    case LastIo::want_write:
+      return SSL_WRITING;
+    default:
+      return SSL_NOTHING;
+  }
+}

@@ -33,9 +33,19 @@ int refuse(SSL* s, int reason) {
   return -1;
 }
 
+// A retry that breaks W13's rules ends the connection, as in OpenSSL 3.0: the
+// reason goes on the queue, the peer gets internal_error, later calls fail.
+int refuse_fatally(SSL* s, int reason) {
+  s->pending_write = {};
+  (void)s->conn->abort(rapidtls::Error{rapidtls::Alert::internal_error, reason});
+  return rapidtls::ssl::fail(s, rapidtls::Error{rapidtls::Alert::internal_error, reason},
+                             "SSL_write");
+}
+
 int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written) {
   *written = 0;
   s->last_io = LastIo::none;
+  if (s->dead) return rapidtls::ssl::dead_end(s);                     // W17
   if (s->role == Role::unset) return refuse(s, SSL_R_UNINITIALIZED);  // W5
   if (s->shutdown_flags & SSL_SENT_SHUTDOWN) return refuse(s, SSL_R_PROTOCOL_IS_SHUTDOWN);
   if (!s->conn || !s->conn->handshake_done()) {  // W4: the write negotiates first
@@ -50,13 +60,9 @@ int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written) {
     // W13: a retry carries the same data. What is already sealed cannot be
     // taken back, so a shorter buffer is refused; another pointer is refused
     // unless the caller allowed moving buffers. Both are fatal, as in OpenSSL.
-    if (num < pw.sealed) {
-      pw = {};
-      return refuse(s, SSL_R_BAD_LENGTH);
-    }
+    if (num < pw.sealed) return refuse_fatally(s, SSL_R_BAD_LENGTH);
     if (buf != pw.buf && (s->mode & SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER) == 0) {
-      pw = {};
-      return refuse(s, SSL_R_BAD_WRITE_RETRY);
+      return refuse_fatally(s, SSL_R_BAD_WRITE_RETRY);
     }
     pw.buf = buf;
     pw.len = num;
@@ -81,8 +87,19 @@ int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written) {
       pw = {};
       return 1;
     }
-    const size_t n =
-        std::min(pw.len - pw.sealed, partial ? rapidtls::record::kMaxPlaintext : kSealBatch);
+    // Seal only what the transport can take now (at least one record), so
+    // that when it fills up a single record is in flight, as in OpenSSL: the
+    // bytes "already processed" on WANT_WRITE are those of OpenSSL (W12, W13).
+    // Blocking transports and roomy sockets still get many records per call.
+    const size_t budget = rapidtls::ssl::write_budget(s);
+    size_t n = std::min(pw.len - pw.sealed, rapidtls::record::kMaxPlaintext);
+    if (!partial) {
+      while (n < pw.len - pw.sealed && n < kSealBatch &&
+             c.sealed_size(n + rapidtls::record::kMaxPlaintext) + c.pending_output().size() <=
+                 budget) {
+        n = std::min(pw.len - pw.sealed, n + rapidtls::record::kMaxPlaintext);
+      }
+    }
     auto r = c.send_app(Bytes(buf + pw.sealed, n));
     if (!r.ok()) {
       pw = {};
