@@ -3,6 +3,7 @@
 // one copy of the write path); opening may be done in place.
 #pragma once
 
+#include "common/bytes.h"
 #include "common/result.h"
 #include "crypto/ptr.h"
 

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "common/bytes.h"
 #include "common/result.h"
 #include "crypto/ptr.h"
 

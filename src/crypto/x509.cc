@@ -1,0 +1,246 @@
+#include "crypto/x509.h"
+
+#include <arpa/inet.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include <climits>
+#include <cstdio>
+
+namespace rapidtls::crypto {
+namespace {
+
+int no_password(char*, int, int, void*) {
+  return 0;
+}  // never prompt on a terminal
+
+Error store_error() {
+  ERR_clear_error();
+  return {Alert::internal_error, ERR_R_X509_LIB};
+}
+
+Error pem_error() {
+  ERR_clear_error();
+  return {Alert::internal_error, ERR_R_PEM_LIB};
+}
+
+// The DER encoding of x, or empty on failure.
+ByteVec encode_der(X509* x) {
+  const int len = i2d_X509(x, nullptr);
+  if (len <= 0) return {};
+  ByteVec der(static_cast<size_t>(len));
+  uint8_t* p = der.data();
+  if (i2d_X509(x, &p) != len) return {};
+  return der;
+}
+
+Result<std::vector<Certificate>> read_chain(BIO* bio) {
+  if (bio == nullptr) return pem_error();
+  std::vector<Certificate> chain;
+  while (X509Ptr x{PEM_read_bio_X509(bio, nullptr, no_password, nullptr)}) {
+    chain.push_back(Certificate::from_x509(x.get()));
+  }
+  // Running out of PEM blocks is the normal end; anything else is a bad file.
+  const unsigned long err = ERR_peek_last_error();
+  const bool clean_end =
+      ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE;
+  ERR_clear_error();
+  if (chain.empty() || !clean_end) return pem_error();
+  return chain;
+}
+
+bool is_ip_literal(const std::string& host) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+// RFC 8446 6.2 alert for an X509_V_ERR_* code (following libssl's choices
+// where the header leaves room).
+Alert alert_for(int code) {
+  switch (code) {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+      return Alert::certificate_expired;
+    case X509_V_ERR_CERT_REVOKED:
+      return Alert::certificate_revoked;
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_CERT_UNTRUSTED:
+    case X509_V_ERR_INVALID_CA:
+      return Alert::unknown_ca;
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+    case X509_V_ERR_EMAIL_MISMATCH:
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE:
+    case X509_V_ERR_UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY:
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+    case X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD:
+    case X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD:
+    case X509_V_ERR_CERT_REJECTED:
+      return Alert::bad_certificate;
+    case X509_V_ERR_INVALID_PURPOSE:
+      return Alert::unsupported_certificate;
+    default:
+      return Alert::certificate_unknown;
+  }
+}
+
+// A non-owning stack of the intermediates: the certificates stay with the chain.
+struct X509StackDeleter {
+  void operator()(STACK_OF(X509) * s) const { sk_X509_free(s); }
+};
+using X509StackPtr = std::unique_ptr<STACK_OF(X509), X509StackDeleter>;
+
+}  // namespace
+
+// --- Certificate -----------------------------------------------------------------
+
+Result<Certificate> Certificate::from_der(Bytes der) {
+  if (der.size() > LONG_MAX) return decode_error();
+  const uint8_t* p = der.data();
+  X509Ptr x(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  if (!x) {
+    ERR_clear_error();
+    return Error{Alert::decode_error, ERR_R_ASN1_LIB};
+  }
+  // As libssl does: the certificate must fill its CertificateEntry exactly.
+  if (p != der.data() + der.size()) {
+    return Error{Alert::decode_error, SSL_R_CERT_LENGTH_MISMATCH};
+  }
+  return Certificate(std::move(x), ByteVec(der.begin(), der.end()));
+}
+
+Result<std::vector<Certificate>> Certificate::chain_from_pem(Bytes pem) {
+  if (pem.size() > INT_MAX) return pem_error();
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  return read_chain(bio.get());
+}
+
+Result<std::vector<Certificate>> Certificate::chain_from_pem_file(const std::string& path) {
+  BioPtr bio(BIO_new_file(path.c_str(), "rb"));
+  if (!bio) {
+    ERR_clear_error();
+    return Error{Alert::internal_error, ERR_R_SYS_LIB};
+  }
+  return read_chain(bio.get());
+}
+
+Certificate Certificate::from_x509(X509* x) {
+  if (x == nullptr || X509_up_ref(x) != 1) return Certificate(nullptr, {});
+  return Certificate(X509Ptr(x), encode_der(x));
+}
+
+Certificate::Certificate(const Certificate& o) : der_(o.der_) {
+  // Certificates are immutable once parsed, so copies share the X509.
+  if (o.x509_ && X509_up_ref(o.x509_.get()) == 1) x509_.reset(o.x509_.get());
+}
+
+Certificate& Certificate::operator=(const Certificate& o) {
+  if (this != &o) *this = Certificate(o);
+  return *this;
+}
+
+std::string Certificate::subject() const {
+  if (!x509_) return {};
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio ||
+      X509_NAME_print_ex(bio.get(), X509_get_subject_name(x509_.get()), 0, XN_FLAG_RFC2253) < 0) {
+    return {};
+  }
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio.get(), &data);
+  return len > 0 ? std::string(data, static_cast<size_t>(len)) : std::string();
+}
+
+// --- TrustStore ------------------------------------------------------------------
+
+TrustStore::TrustStore() : store_(X509_STORE_new()) {}
+
+Status TrustStore::add_pem_file(const std::string& file) {
+  if (!store_ || X509_STORE_load_file(store_.get(), file.c_str()) != 1) {
+    return store_error();
+  }
+  return {};
+}
+
+Status TrustStore::add_directory(const std::string& dir) {
+  if (!store_ || X509_STORE_load_path(store_.get(), dir.c_str()) != 1) {
+    return store_error();
+  }
+  return {};
+}
+
+Status TrustStore::add_certificate(const Certificate& ca) {
+  if (!store_ || ca.raw() == nullptr || X509_STORE_add_cert(store_.get(), ca.raw()) != 1) {
+    return store_error();
+  }
+  return {};
+}
+
+Status TrustStore::use_default_paths() {
+  if (!store_ || X509_STORE_set_default_paths(store_.get()) != 1) {
+    return store_error();
+  }
+  return {};
+}
+
+TrustStore::Outcome TrustStore::verify(const std::vector<Certificate>& chain,
+                                       const std::string& host, Purpose purpose, int64_t now_s,
+                                       int depth_limit) const {
+  auto fail = [](Alert alert, long code) {
+    ERR_clear_error();
+    return Outcome{Error{alert, SSL_R_CERTIFICATE_VERIFY_FAILED}, code};
+  };
+  if (!store_) return fail(Alert::internal_error, X509_V_ERR_UNSPECIFIED);
+  if (chain.empty() || chain[0].raw() == nullptr) {
+    return fail(Alert::bad_certificate, X509_V_ERR_UNSPECIFIED);
+  }
+
+  X509StackPtr untrusted(sk_X509_new_null());
+  if (!untrusted) return fail(Alert::internal_error, X509_V_ERR_OUT_OF_MEM);
+  for (size_t i = 1; i < chain.size(); ++i) {
+    if (chain[i].raw() == nullptr) return fail(Alert::bad_certificate, X509_V_ERR_UNSPECIFIED);
+    if (sk_X509_push(untrusted.get(), chain[i].raw()) <= 0) {
+      return fail(Alert::internal_error, X509_V_ERR_OUT_OF_MEM);
+    }
+  }
+
+  X509StoreCtxPtr ctx(X509_STORE_CTX_new());
+  if (!ctx || X509_STORE_CTX_init(ctx.get(), store_.get(), chain[0].raw(), untrusted.get()) != 1) {
+    return fail(Alert::internal_error, X509_V_ERR_UNSPECIFIED);
+  }
+  // The purpose also selects the matching trust setting for the anchors.
+  const int x509_purpose =
+      purpose == Purpose::server ? X509_PURPOSE_SSL_SERVER : X509_PURPOSE_SSL_CLIENT;
+  X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
+  X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(now_s));
+  X509_VERIFY_PARAM_set_depth(param, depth_limit);
+  bool configured = X509_STORE_CTX_set_purpose(ctx.get(), x509_purpose) == 1;
+  if (!host.empty()) {
+    // RFC 6125: an IP literal is matched against iPAddress SANs, not DNS names.
+    if (is_ip_literal(host)) {
+      configured = configured && X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1;
+    } else {
+      X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      configured = configured && X509_VERIFY_PARAM_set1_host(param, host.data(), host.size()) == 1;
+    }
+  }
+  if (!configured) return fail(Alert::internal_error, X509_V_ERR_UNSPECIFIED);
+
+  if (X509_verify_cert(ctx.get()) == 1) {
+    ERR_clear_error();
+    return Outcome{Status(), X509_V_OK};
+  }
+  const int code = X509_STORE_CTX_get_error(ctx.get());
+  if (code == X509_V_OK) return fail(Alert::internal_error, X509_V_ERR_UNSPECIFIED);
+  return fail(alert_for(code), code);
+}
+
+}  // namespace rapidtls::crypto

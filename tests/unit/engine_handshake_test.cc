@@ -1,0 +1,284 @@
+// Client and server engines joined in memory: every suite x group x server
+// key type, mutual TLS, HelloRetryRequest, KeyUpdate, sizes of writes.
+#include <gtest/gtest.h>
+
+#include <tuple>
+
+#include "engine_pair.h"
+#include "handshake_test_util.h"
+
+namespace rapidtls::testing {
+namespace {
+
+using crypto::NamedGroup;
+
+std::string describe(const std::optional<Error>& e) {
+  return e ? testutil::describe(*e) : std::string("no error");
+}
+
+// Sends `data` from one side and checks it arrives whole at the other.
+void expect_transfer(Pair& p, Role from, const ByteVec& data) {
+  conn::Connection& sender = from == Role::client ? p.client : p.server;
+  ByteVec& sink = from == Role::client ? p.server_received : p.client_received;
+  sink.clear();
+  auto sent = sender.send_app(data);
+  ASSERT_TRUE(sent.ok()) << describe(sent.ok() ? std::nullopt : std::optional(sent.error()));
+  EXPECT_EQ(*sent, data.size());
+  ASSERT_TRUE(p.pump()) << describe(p.error());
+  EXPECT_EQ(sink.size(), data.size());
+  EXPECT_TRUE(sink == data) << "application data differs";
+}
+
+using MatrixParam = std::tuple<uint16_t, NamedGroup, KeyType>;
+
+class HandshakeMatrix : public ::testing::TestWithParam<MatrixParam> {};
+
+TEST_P(HandshakeMatrix, CompletesAndCarriesDataBothWays) {
+  const auto [suite, group, key] = GetParam();
+  auto ccfg = client_config();
+  auto scfg = server_config(key);
+  ccfg->cipher_suites = {suite};
+  ccfg->groups = {group};
+  scfg->groups = {group};
+  Pair p(ccfg, scfg);
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  const auto* cs = p.client.session();
+  const auto* ss = p.server.session();
+  ASSERT_NE(cs, nullptr);
+  ASSERT_NE(ss, nullptr);
+  EXPECT_EQ(static_cast<uint16_t>(cs->suite->suite), suite);
+  EXPECT_EQ(cs->group, group);
+  EXPECT_EQ(ss->group, group);
+  EXPECT_FALSE(cs->hello_retry);
+  EXPECT_EQ(cs->verify_result, 0);
+  ASSERT_EQ(cs->peer_chain.size(), 1u);
+  EXPECT_TRUE(ct_equal(cs->peer_chain[0].der(), TestPki::get().leaf(key).chain[0].der()));
+  expect_transfer(p, Role::client, pattern(1000, 1));
+  expect_transfer(p, Role::server, pattern(40000, 2));
+}
+
+std::string matrix_name(const ::testing::TestParamInfo<MatrixParam>& info) {
+  const auto [suite, group, key] = info.param;
+  std::string s = suite == 0x1301 ? "Aes128Gcm" : suite == 0x1302 ? "Aes256Gcm" : "ChaCha20";
+  s += group == NamedGroup::x25519 ? "_X25519" : group == NamedGroup::secp256r1 ? "_P256" : "_P384";
+  return s + "_" + key_type_name(key);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllSuitesGroupsKeys, HandshakeMatrix,
+    ::testing::Combine(::testing::Values(uint16_t{0x1301}, uint16_t{0x1302}, uint16_t{0x1303}),
+                       ::testing::Values(NamedGroup::x25519, NamedGroup::secp256r1,
+                                         NamedGroup::secp384r1),
+                       ::testing::Values(KeyType::ecdsa_p256, KeyType::ecdsa_p384, KeyType::rsa2048,
+                                         KeyType::rsa_pss2048, KeyType::ed25519)),
+    matrix_name);
+
+class MutualTls : public ::testing::TestWithParam<KeyType> {};
+
+TEST_P(MutualTls, ClientCertificateVerifiedByServer) {
+  auto ccfg = client_config();
+  ccfg->certificate = TestPki::get().leaf(GetParam()).certified();
+  auto scfg = server_config();
+  scfg->trust = TestPki::get().trust();
+  scfg->verify = handshake::VerifyMode::require;
+  Pair p(ccfg, scfg);
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  ASSERT_EQ(p.server.session()->peer_chain.size(), 1u);
+  EXPECT_TRUE(ct_equal(p.server.session()->peer_chain[0].der(),
+                       TestPki::get().leaf(GetParam()).chain[0].der()));
+  EXPECT_TRUE(p.server.session()->peer_scheme.has_value());
+  expect_transfer(p, Role::client, pattern(5000, 3));
+}
+
+INSTANTIATE_TEST_SUITE_P(ClientKeyTypes, MutualTls,
+                         ::testing::Values(KeyType::ecdsa_p256, KeyType::ecdsa_p384,
+                                           KeyType::rsa2048, KeyType::rsa_pss2048,
+                                           KeyType::ed25519),
+                         [](const auto& param_info) { return key_type_name(param_info.param); });
+
+TEST(MutualTlsPolicy, ClientWithoutCertificateRefusedWhenRequired) {
+  auto scfg = server_config();
+  scfg->trust = TestPki::get().trust();
+  scfg->verify = handshake::VerifyMode::require;
+  Pair p(client_config(), scfg);
+  EXPECT_FALSE(p.handshake());
+  ASSERT_TRUE(p.server.error());
+  EXPECT_EQ(p.server.error()->alert, Alert::certificate_required);
+  EXPECT_EQ(p.server.error()->reason, SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE);
+  // The client learns it from the alert (reason = 1000 + alert, as OpenSSL).
+  ASSERT_TRUE(p.client.error());
+  EXPECT_TRUE(p.client.error_from_peer());
+  EXPECT_EQ(p.client.error()->reason, 1000 + 116);
+}
+
+TEST(MutualTlsPolicy, ClientWithoutCertificateAcceptedWhenOptional) {
+  auto scfg = server_config();
+  scfg->trust = TestPki::get().trust();
+  scfg->verify = handshake::VerifyMode::peer;
+  Pair p(client_config(), scfg);
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  EXPECT_TRUE(p.server.session()->peer_chain.empty());
+}
+
+TEST(HelloRetryRequest, ServerAsksForAnotherGroup) {
+  for (bool compat : {true, false}) {
+    auto ccfg = client_config();
+    ccfg->groups = {NamedGroup::secp256r1, NamedGroup::x25519};
+    ccfg->client_key_shares = 1;
+    ccfg->middlebox_compat = compat;
+    auto scfg = server_config();
+    scfg->groups = {NamedGroup::x25519};
+    Pair p(ccfg, scfg);
+    ASSERT_TRUE(p.handshake()) << describe(p.error()) << " compat=" << compat;
+    EXPECT_TRUE(p.client.session()->hello_retry);
+    EXPECT_TRUE(p.server.session()->hello_retry);
+    EXPECT_EQ(p.client.session()->group, NamedGroup::x25519);
+    expect_transfer(p, Role::server, pattern(100, 4));
+  }
+}
+
+TEST(HelloRetryRequest, NoCommonGroupFails) {
+  auto ccfg = client_config();
+  ccfg->groups = {NamedGroup::secp384r1};
+  auto scfg = server_config();
+  scfg->groups = {NamedGroup::x25519};
+  Pair p(ccfg, scfg);
+  EXPECT_FALSE(p.handshake());
+  ASSERT_TRUE(p.server.error());
+  EXPECT_EQ(p.server.error()->alert, Alert::handshake_failure);
+  EXPECT_EQ(p.server.error()->reason, SSL_R_NO_SHARED_GROUPS);
+}
+
+TEST(Negotiation, NoCommonSuiteFails) {
+  auto ccfg = client_config();
+  ccfg->cipher_suites = {0x1301};
+  auto scfg = server_config();
+  scfg->cipher_suites = {0x1303};
+  Pair p(ccfg, scfg);
+  EXPECT_FALSE(p.handshake());
+  ASSERT_TRUE(p.server.error());
+  EXPECT_EQ(p.server.error()->alert, Alert::handshake_failure);
+  EXPECT_EQ(p.server.error()->reason, SSL_R_NO_SHARED_CIPHER);
+}
+
+TEST(Negotiation, AlpnChosenByServerPreference) {
+  auto ccfg = client_config();
+  ccfg->alpn = {ByteVec{'h', '2'}, ByteVec{'h', 't', 't', 'p', '/', '1', '.', '1'}};
+  auto scfg = server_config();
+  scfg->alpn = {ByteVec{'h', 't', 't', 'p', '/', '1', '.', '1'}};
+  Pair p(ccfg, scfg);
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  EXPECT_EQ(p.client.session()->alpn, scfg->alpn[0]);
+  EXPECT_EQ(p.server.session()->alpn, scfg->alpn[0]);
+}
+
+TEST(Negotiation, AlpnWithoutOverlapFails) {
+  auto ccfg = client_config();
+  ccfg->alpn = {ByteVec{'h', '2'}};
+  auto scfg = server_config();
+  scfg->alpn = {ByteVec{'x'}};
+  Pair p(ccfg, scfg);
+  EXPECT_FALSE(p.handshake());
+  ASSERT_TRUE(p.server.error());
+  EXPECT_EQ(p.server.error()->alert, Alert::no_application_protocol);
+}
+
+TEST(Negotiation, ServerNameSeenByServer) {
+  Pair p(client_config(), server_config());
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  EXPECT_EQ(p.server.session()->server_name, "localhost");
+}
+
+TEST(Tickets, ClientKeepsServerTickets) {
+  auto scfg = server_config();
+  scfg->tickets_to_send = 2;
+  Pair p(client_config(), scfg);
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  ASSERT_EQ(p.client.tickets().size(), 2u);
+  EXPECT_FALSE(p.client.tickets()[0].ticket.empty());
+  EXPECT_EQ(p.client.tickets()[0].psk.size(), 32u);
+  EXPECT_FALSE(ct_equal(p.client.tickets()[0].psk.bytes(), p.client.tickets()[1].psk.bytes()));
+}
+
+TEST(KeyUpdate, BothDirectionsWithAndWithoutRequest) {
+  Pair p(client_config(), server_config());
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  const crypto::Secret c0 = p.client.session()->client_app_secret;
+  ASSERT_TRUE(p.client.key_update(/*request_peer_update=*/true).ok());
+  expect_transfer(p, Role::client, pattern(3000, 5));
+  // update_requested: the server answered with its own KeyUpdate.
+  EXPECT_FALSE(ct_equal(p.client.session()->client_app_secret.bytes(), c0.bytes()));
+  EXPECT_TRUE(ct_equal(p.client.session()->server_app_secret.bytes(),
+                       p.server.session()->server_app_secret.bytes()));
+  expect_transfer(p, Role::server, pattern(3000, 6));
+  ASSERT_TRUE(p.server.key_update(false).ok());
+  expect_transfer(p, Role::server, pattern(20000, 7));
+  expect_transfer(p, Role::client, pattern(20000, 8));
+  EXPECT_TRUE(ct_equal(p.client.session()->server_app_secret.bytes(),
+                       p.server.session()->server_app_secret.bytes()));
+  EXPECT_TRUE(ct_equal(p.client.session()->client_app_secret.bytes(),
+                       p.server.session()->client_app_secret.bytes()));
+}
+
+class WriteSizes : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(WriteSizes, ArriveWholeAndInOrder) {
+  Pair p(client_config(), server_config());
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  expect_transfer(p, Role::client, pattern(GetParam(), 9));
+  expect_transfer(p, Role::server, pattern(GetParam(), 10));
+}
+
+INSTANTIATE_TEST_SUITE_P(Sizes, WriteSizes,
+                         ::testing::Values(0, 1, 16383, 16384, 16385, 65536, 1 << 20));
+
+TEST(Records, ExactlyTwoToTheFourteenFitsOneRecord) {
+  Pair p(client_config(), server_config());
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  ASSERT_FALSE(p.client.wants_write());
+  ASSERT_TRUE(p.client.send_app(pattern(16384)).ok());
+  // header + 2^14 + inner type + tag
+  EXPECT_EQ(p.client.pending_output().size(), 5u + 16384 + 1 + 16);
+  ASSERT_TRUE(p.client.send_app(pattern(16385)).ok());
+  EXPECT_EQ(p.client.pending_output().size(), 2 * (5u + 16384 + 1 + 16) + (5 + 1 + 1 + 16));
+}
+
+TEST(Close, CloseNotifyEndsReadingButNotWriting) {
+  Pair p(client_config(), server_config());
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  ASSERT_TRUE(p.client.close().ok());
+  ASSERT_TRUE(p.pump()) << describe(p.error());
+  EXPECT_TRUE(p.server.peer_closed());
+  EXPECT_TRUE(p.client.close_sent());
+  // After our close_notify we may not write...
+  auto after = p.client.send_app(pattern(10));
+  ASSERT_FALSE(after.ok());
+  EXPECT_EQ(after.error().reason, SSL_R_PROTOCOL_IS_SHUTDOWN);
+  // ...but in TLS 1.3 the peer's write side stays open (RFC 8446 6.1).
+  expect_transfer(p, Role::server, pattern(10, 11));
+}
+
+TEST(KeyLog, BothSidesLogTheSameFiveSecrets) {
+  Pair p(client_config(), server_config());
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  ASSERT_EQ(p.client_keylog.size(), 5u);
+  std::vector<std::string> c = p.client_keylog, s = p.server_keylog;
+  std::sort(c.begin(), c.end());
+  std::sort(s.begin(), s.end());
+  EXPECT_EQ(c, s);
+  const std::string random = to_hex(p.client.client_random());
+  for (const auto& line : c) EXPECT_NE(line.find(" " + random + " "), std::string::npos) << line;
+}
+
+TEST(Memory, IdleConnectionHoldsNoRecordBuffers) {
+  Pair p(client_config(), server_config());
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  expect_transfer(p, Role::client, pattern(100000, 12));
+  p.client.release_buffers();
+  p.server.release_buffers();
+  EXPECT_FALSE(p.client.wants_write());
+  EXPECT_EQ(p.client.app_pending(), 0u);
+}
+
+}  // namespace
+}  // namespace rapidtls::testing

@@ -1,0 +1,93 @@
+#include "engine_pair.h"
+
+#include <algorithm>
+
+namespace rapidtls::testing {
+
+void SeededRandom::fill(MutBytes out) {
+  for (auto& b : out) {
+    state_ ^= state_ << 13;
+    state_ ^= state_ >> 7;
+    state_ ^= state_ << 17;
+    b = static_cast<uint8_t>(state_ >> 24);
+  }
+}
+
+std::shared_ptr<Config> client_config() {
+  auto cfg = std::make_shared<Config>();
+  cfg->trust = TestPki::get().trust();
+  cfg->verify = handshake::VerifyMode::peer;
+  return cfg;
+}
+
+std::shared_ptr<Config> server_config(KeyType t) {
+  auto cfg = std::make_shared<Config>();
+  cfg->certificate = TestPki::get().leaf(t).certified();
+  cfg->ticket_issuer = handshake::make_sealing_ticket_issuer(*cfg->rng, 7200);
+  return cfg;
+}
+
+ByteVec pattern(size_t n, uint32_t seed) {
+  ByteVec v(n);
+  uint32_t x = seed * 2654435761u + 1;
+  for (auto& b : v) {
+    x = x * 1664525u + 1013904223u;
+    b = static_cast<uint8_t>(x >> 24);
+  }
+  return v;
+}
+
+static std::shared_ptr<Config> with_keylog(std::shared_ptr<Config> cfg,
+                                           std::vector<std::string>* lines) {
+  auto copy = std::make_shared<Config>(*cfg);
+  auto previous = cfg->keylog;
+  copy->keylog = [lines, previous](std::string_view line) {
+    lines->emplace_back(line);
+    if (previous) previous(line);
+  };
+  return copy;
+}
+
+Pair::Pair(std::shared_ptr<Config> client_cfg, std::shared_ptr<Config> server_cfg,
+           handshake::ClientOptions options)
+    : client(Role::client, with_keylog(std::move(client_cfg), &client_keylog), std::move(options)),
+      server(Role::server, with_keylog(std::move(server_cfg), &server_keylog)) {}
+
+bool Pair::transfer(conn::Connection& from, conn::Connection& to, ByteVec& to_sink,
+                    Role from_role) {
+  if (!from.wants_write()) return false;
+  ByteVec bytes(from.pending_output().begin(), from.pending_output().end());
+  from.consume_output(bytes.size());
+  if (tamper) tamper(from_role, bytes);
+  Bytes rest(bytes);
+  uint8_t buf[8192];
+  while (!rest.empty()) {
+    auto taken = to.receive(rest);
+    if (!taken.ok()) break;
+    rest = rest.subspan(*taken);
+    for (size_t n; (n = to.read_app(buf)) > 0;) to_sink.insert(to_sink.end(), buf, buf + n);
+  }
+  for (size_t n; (n = to.read_app(buf)) > 0;) to_sink.insert(to_sink.end(), buf, buf + n);
+  return true;
+}
+
+bool Pair::pump(int max_rounds) {
+  for (int i = 0; i < max_rounds; ++i) {
+    const bool a = transfer(client, server, server_received, Role::client);
+    const bool b = transfer(server, client, client_received, Role::server);
+    if (!a && !b) break;
+  }
+  return !client.error() && !server.error();
+}
+
+bool Pair::handshake() {
+  if (!client.start().ok()) return false;
+  return pump() && client.handshake_done() && server.handshake_done();
+}
+
+std::optional<Error> Pair::error() const {
+  if (client.error()) return client.error();
+  return server.error();
+}
+
+}  // namespace rapidtls::testing
