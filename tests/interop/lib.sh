@@ -197,3 +197,81 @@ gnutls_priority() {
   esac
   echo "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+$cipher:-GROUP-ALL:+$group"
 }
+
+# ---- runs against a peer that is a server -------------------------------------------------
+
+# Starts a server command (the words after the first two arguments, with
+# PORT replaced by the port) on a free port, retrying a few times if the port
+# was taken meanwhile. $1 names the log prefix, $2 the stdin file. Sets
+# SERVER_PID and SERVER_PORT. The server's stdout and stderr go to
+# $WORK/$1.out and $WORK/$1.err.
+start_server() {
+  local name=$1 input=$2
+  shift 2
+  local attempt port
+  local -a cmd
+  for attempt in 1 2 3 4 5; do
+    port=$(free_port)
+    cmd=("${@//PORT/$port}")
+    "${cmd[@]}" <"$input" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+    SERVER_PID=$!
+    PIDS+=("$SERVER_PID")
+    if wait_listening "$port" "$SERVER_PID"; then
+      SERVER_PORT=$port
+      return 0
+    fi
+    kill "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null
+    if ! grep -qi "in use" "$WORK/$name.err"; then
+      show "$WORK/$name.err"
+      fail "$1 did not start (attempt $attempt): ${cmd[*]}"
+    fi
+  done
+  fail "no free port for $name after 5 attempts"
+}
+
+# A FIFO to feed a peer's stdin: opened read-write by this shell so that the
+# peer never sees EOF until close_feed; the data is written in the background.
+# Sets FEED (the path) and FEED_FD.
+open_feed() {
+  FEED=$WORK/feed.$RANDOM
+  mkfifo "$FEED" || fail "mkfifo"
+  exec {FEED_FD}<>"$FEED"
+}
+feed_file() {
+  cat "$1" >&"$FEED_FD" &
+  PIDS+=("$!")
+}
+close_feed() {
+  exec {FEED_FD}>&-
+}
+
+# Starts the driver as a server on a kernel-chosen port; sets DRIVER_PID and
+# DRIVER_PORT. Its stdout and stderr go to $WORK/driver.out and .err.
+start_driver_server() {
+  "$DRIVER" server 0 --port-file "$WORK/driver.port" "$@" \
+    >"$WORK/driver.out" 2>"$WORK/driver.err" &
+  DRIVER_PID=$!
+  PIDS+=("$DRIVER_PID")
+  DRIVER_PORT=$(wait_port_file "$WORK/driver.port" "$DRIVER_PID") || {
+    show "$WORK/driver.err"
+    fail "the driver did not start listening"
+  }
+}
+
+# Compares the checksums of a transfer: what SENDER sent (a file) against
+# what the receiver printed or wrote.
+expect_same() {
+  local what=$1 want=$2 got=$3
+  if [[ -z $got || $want != "$got" ]]; then
+    echo "  $what: sent sha256=$want"
+    echo "  $what: received sha256=${got:-<nothing>}"
+    return 1
+  fi
+  echo "  $what: sha256 match ($want)"
+}
+
+# The sha256 of the bytes `rapidtls_driver --send-bytes N [--text]` sends.
+driver_stream_sha256() {
+  "$DRIVER" gen "$@" | sha256sum | cut -d' ' -f1
+}

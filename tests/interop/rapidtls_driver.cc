@@ -58,6 +58,7 @@ struct Options {
   uint64_t seed = 1;
   int timeout_ms = 20000;
   bool no_tickets = false;
+  bool text = false;
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -73,7 +74,8 @@ struct Options {
                "         --client-cert F --client-key F  --require-client-cert\n"
                "         --send-bytes N  --expect-bytes N  --read-first  --seed S\n"
                "         --key-update  --keylog FILE  --bind ADDR  --port-file F\n"
-               "         --timeout-ms N  --no-tickets\n",
+               "         --timeout-ms N  --no-tickets\n"
+               "         --text (send printable lines, for line-oriented peers)\n",
                why);
   std::exit(2);
 }
@@ -164,6 +166,8 @@ Options parse_args(int argc, char** argv) {
       o.timeout_ms = static_cast<int>(parse_number(need("--timeout-ms needs a number")));
     } else if (opt == "--no-tickets") {
       o.no_tickets = true;
+    } else if (opt == "--text") {
+      o.text = true;
     } else {
       usage("unknown option");
     }
@@ -173,11 +177,20 @@ Options parse_args(int argc, char** argv) {
 
 // splitmix64: a fixed, seedable stream, so a script can regenerate exactly
 // the bytes a run sent (`rapidtls_driver gen N`) and hash them independently.
+// With `text`, the bytes are letters and digits in lines of 64 (echo servers
+// that treat their input as C strings cannot take NUL bytes).
 class ByteStream {
  public:
-  explicit ByteStream(uint64_t seed) : state_(seed) {}
+  ByteStream(uint64_t seed, bool text) : state_(seed), text_(text) {}
   void fill(MutBytes out) {
+    static constexpr char kAlphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for (uint8_t& b : out) {
+      if (text_ && ++column_ == 65) {
+        b = '\n';
+        column_ = 0;
+        continue;
+      }
       if (left_ == 0) {
         uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
         z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -186,6 +199,7 @@ class ByteStream {
         left_ = 8;
       }
       b = static_cast<uint8_t>(word_);
+      if (text_) b = static_cast<uint8_t>(kAlphabet[b & 63]);
       word_ >>= 8;
       --left_;
     }
@@ -193,6 +207,8 @@ class ByteStream {
 
  private:
   uint64_t state_;
+  bool text_;
+  int column_ = 0;
   uint64_t word_ = 0;
   int left_ = 0;
 };
@@ -254,7 +270,7 @@ int report(const char* what, const Error& e, const rapidtls::io::FdStream* strea
 }
 
 int run_gen(const Options& o) {
-  ByteStream gen(o.seed);
+  ByteStream gen(o.seed, o.text);
   std::vector<uint8_t> buf(1 << 16);
   for (uint64_t left = o.send_bytes; left > 0;) {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(left, buf.size()));
@@ -340,7 +356,7 @@ int run_connection(const Options& o, int fd) {
   print_session(conn);
 
   auto send_all = [&]() -> int {
-    ByteStream gen(o.seed);
+    ByteStream gen(o.seed, o.text);
     std::vector<uint8_t> buf(64 * 1024);
     const uint64_t half = o.send_bytes / 2;
     uint64_t sent = 0;
