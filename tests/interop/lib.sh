@@ -6,6 +6,20 @@
 
 set -uo pipefail
 
+# A script that sets PRIVATE_NETNS=1 before sourcing this file runs in a
+# network namespace of its own (when unshare is permitted): its loopback
+# interface carries only the test's traffic, and a peer that cannot be told
+# to bind 127.0.0.1 (gnutls-serv binds every interface) is reachable from
+# nowhere else.
+if [[ ${PRIVATE_NETNS:-0} == 1 && -z ${RAPIDTLS_IN_NETNS:-} ]]; then
+  if unshare -n true 2>/dev/null && command -v ip >/dev/null; then
+    exec unshare -n env RAPIDTLS_IN_NETNS=1 bash -c 'ip link set lo up && exec bash "$@"' \
+      bash "$0" "$@"
+  fi
+  echo "note: cannot make a private network namespace (unshare -n not permitted here);"
+  echo "      running in the host's namespace"
+fi
+
 DRIVER=${1:?usage: $0 PATH_TO_rapidtls_driver [args]}
 shift
 [[ -x $DRIVER ]] || { echo "FAIL: driver $DRIVER is not executable"; exit 1; }
