@@ -293,7 +293,8 @@ std::shared_ptr<rapidtls::handshake::Config> make_config(const Options& o, bool 
   const std::string& key = server ? o.key : (o.client_key.empty() ? o.key : o.client_key);
   if (!cert.empty() || !key.empty()) {
     auto chain = rapidtls::crypto::Certificate::chain_from_pem_file(cert);
-    if (!chain.ok()) std::exit(report(("loading certificate " + cert).c_str(), chain.error(), nullptr));
+    if (!chain.ok())
+      std::exit(report(("loading certificate " + cert).c_str(), chain.error(), nullptr));
     auto pkey = rapidtls::crypto::PrivateKey::from_pem_file(key);
     if (!pkey.ok()) std::exit(report(("loading key " + key).c_str(), pkey.error(), nullptr));
     cfg->certificate = rapidtls::handshake::CertifiedKey{
@@ -364,7 +365,8 @@ int run_connection(const Options& o, int fd) {
     while (sent < o.send_bytes || (o.key_update && !updated)) {
       if (o.key_update && !updated && sent >= half) {
         // RFC 8446 4.6.3: update our keys mid-stream and ask the peer to update its own.
-        if (Status s = conn.key_update(true); !s.ok()) return report("key update", s.error(), &stream);
+        if (Status s = conn.key_update(true); !s.ok())
+          return report("key update", s.error(), &stream);
         if (Status s = stream.flush(); !s.ok()) return report("key update", s.error(), &stream);
         std::fprintf(stderr, "sent KeyUpdate(update_requested) after %llu bytes\n",
                      static_cast<unsigned long long>(sent));
