@@ -160,6 +160,8 @@ case $scenario in
     run_server
     check_data
     check_negotiated "$(openssl_suite "$suite")" "$(group_name "$group")"
+    # Our NewSessionTicket reached s_client and parsed.
+    check_msg "<<<" "NewSessionTicket"
     ;;
   mtls-client)
     run_client -Verify 1 -CAfile "$PKI/ca.pem" -verify_return_error -- \
