@@ -28,21 +28,30 @@ to_peer=30000
 our_line=$("$DRIVER" gen 64 --text)
 keylog=$WORK/keys.log
 
+# Starts tshark on the loopback interface and returns once it demonstrably
+# captures: UDP probes to a port that nobody serves are sent until one shows
+# up in tshark's live packet list ("Capturing on" comes before the filter is
+# in place).
 start_capture() {
-  local port=$1
-  tshark -i lo -f "tcp port $port" -w "$WORK/cap.pcapng" >"$WORK/tshark.out" 2>"$WORK/tshark.err" &
+  local port=$1 probe
+  probe=$(free_port)
+  tshark -i lo -f "tcp port $port or udp port $probe" -w "$WORK/cap.pcapng" -P -l \
+    >"$WORK/tshark.out" 2>"$WORK/tshark.err" &
   TSHARK_PID=$!
   PIDS+=("$TSHARK_PID")
-  for _ in $(seq 1 300); do
-    grep -q "Capturing on" "$WORK/tshark.err" && return 0
+  for _ in $(seq 1 150); do
     if ! kill -0 "$TSHARK_PID" 2>/dev/null; then
       show "$WORK/tshark.err"
       skip "tshark cannot capture on the loopback interface here (see its message above)"
     fi
-    sleep 0.05
+    if grep -q "Capturing on" "$WORK/tshark.err"; then
+      echo "rapidtls-keylog-probe" >"/dev/udp/127.0.0.1/$probe" 2>/dev/null
+      grep -q "UDP" "$WORK/tshark.out" && return 0
+    fi
+    sleep 0.1
   done
-  show "$WORK/tshark.err"
-  fail "tshark did not start capturing within 15 s"
+  show "$WORK/tshark.err" "$WORK/tshark.out"
+  fail "tshark did not capture a probe packet within 15 s"
 }
 
 stop_capture() {
@@ -100,8 +109,9 @@ echo "  key log: $(wc -l <"$keylog") lines"
 if grep -aqF -e "$marker" -e "$our_line" "$WORK/cap.pcapng"; then
   fail "the capture holds the plaintext unencrypted"
 fi
-packets=$(tshark -r "$WORK/cap.pcapng" 2>/dev/null | wc -l)
-echo "  captured $packets packets; plaintext not visible without keys"
+packets=$(tshark -r "$WORK/cap.pcapng" -Y tcp 2>/dev/null | wc -l)
+[[ $packets -gt 0 ]] || { show "$WORK/tshark.err"; fail "the capture holds no TCP packet"; }
+echo "  captured $packets TCP packets; plaintext not visible without keys"
 
 # Decrypt with the key log: both directions' plaintext must appear.
 tshark -r "$WORK/cap.pcapng" -o "tls.keylog_file:$keylog" -q -z follow,tls,ascii,0 \

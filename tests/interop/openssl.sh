@@ -14,6 +14,10 @@
 #   keyupdate-peer                s_client sends KeyUpdate(update_requested) to a rapidtls server
 #   hrr-client                    rapidtls client's key share is P-256, s_server wants X25519
 #   hrr-server                    s_client's key share is P-256, rapidtls server wants X25519
+#   client-wrong-host             rapidtls client refuses s_server's certificate for another name
+#   client-untrusted              ... and a certificate from a CA it does not trust
+#   ticket-offer                  s_client keeps our ticket and offers it on a second connection:
+#                                 the server (which does not resume yet) must do a full handshake
 #
 # Every data check compares sha256 of the bytes sent with those received.
 here=$(cd "$(dirname "$0")" && pwd)
@@ -253,6 +257,66 @@ case $scenario in
     check_negotiated "$(openssl_suite "$suite")" x25519
     grep -q 'hrr=yes' "$WORK/driver.err" || fail "no HelloRetryRequest happened"
     echo "  HelloRetryRequest: server asked for x25519"
+    ;;
+  client-wrong-host | client-untrusted)
+    if [[ $scenario == client-wrong-host ]]; then
+      want_alert=bad_certificate
+      run_client -- --host other.example
+    else
+      want_alert=unknown_ca
+      # A CA of its own that signed nothing the server has.
+      openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -keyout "$WORK/other-ca.key" -out "$WORK/other-ca.pem" -days 2 -subj "/CN=other CA" \
+        >/dev/null 2>&1 || fail "could not make the second CA"
+      run_client -- --cafile "$WORK/other-ca.pem"
+    fi
+    if [[ $DRIVER_RC == 0 ]]; then
+      show "$WORK/driver.err"
+      fail "the client accepted a certificate it must refuse"
+    fi
+    grep -q "handshake failed: alert=$want_alert reason=134 " "$WORK/driver.err" ||
+      { show "$WORK/driver.err"; fail "expected alert $want_alert with SSL_R_CERTIFICATE_VERIFY_FAILED"; }
+    want_text=${want_alert//_/ }
+    grep -qi "alert $want_text" "$WORK/s_server.err" ||
+      { show "$WORK/s_server.err"; fail "s_server did not receive the $want_alert alert"; }
+    echo "  refused with $want_alert (certificate verify failed); s_server received the alert"
+    ;;
+  ticket-offer)
+    start_driver_server "${drv_common[@]}" --cert "$PKI/$cert.pem" --key "$PKI/$cert.key" \
+      --send-bytes "$TO_PEER" --expect-bytes "$FROM_PEER" --accept 2
+    for round in 1 2; do
+      if [[ $round == 1 ]]; then sess=(-sess_out "$WORK/sess.pem"); else sess=(-sess_in "$WORK/sess.pem"); fi
+      open_feed
+      timeout 60 openssl s_client -connect "127.0.0.1:$DRIVER_PORT" -quiet -nocommands \
+        -trace -msgfile "$WORK/s_client.$round.msg" "${ossl_common[@]}" -CAfile "$PKI/ca.pem" \
+        -verify_return_error "${sess[@]}" \
+        <"$FEED" >"$WORK/s_client.$round.out" 2>"$WORK/s_client.$round.err" &
+      cpid=$!
+      PIDS+=("$cpid")
+      feed_file "$WORK/peer.in"
+      wait_for_pid "$cpid" 30 || { show "$WORK/s_client.$round.err" "$WORK/driver.err"; fail "s_client $round failed"; }
+      close_feed
+      expect_same "round $round rapidtls -> openssl" "$want_to_peer" "$(sha256_of "$WORK/s_client.$round.out")" ||
+        { show "$WORK/driver.err"; fail "round $round data"; }
+      if [[ $round == 1 ]]; then
+        openssl sess_id -in "$WORK/sess.pem" -noout -text 2>/dev/null | grep -q "TLS session ticket:" ||
+          fail "s_client kept no ticket from the first connection"
+      fi
+    done
+    wait_for_pid "$DRIVER_PID" 30
+    DRIVER_RC=$?
+    [[ $DRIVER_RC == 0 ]] || { show "$WORK/driver.err"; fail "the driver failed ($DRIVER_RC)"; }
+    [[ $(grep -c "^sha256=$want_from_peer " "$WORK/driver.out") == 2 ]] ||
+      { show "$WORK/driver.out"; fail "openssl -> rapidtls data differ"; }
+    echo "  openssl -> rapidtls: sha256 match on both connections"
+    grep -q "extension_type=psk(41)" "$WORK/s_client.2.msg" ||
+      { show "$WORK/s_client.2.msg"; fail "s_client did not offer the ticket"; }
+    echo "  s_client offered the first connection's ticket (pre_shared_key)"
+    # The offered ticket is ignored: the second handshake is a full one.
+    grep -q "Received Record.*" "$WORK/s_client.2.msg" &&
+      grep -q "Certificate, Length=" "$WORK/s_client.2.msg" ||
+      { show "$WORK/s_client.2.msg"; fail "the second handshake was not a full one"; }
+    echo "  the server ignored it and sent its certificate (full handshake)"
     ;;
   *)
     fail "unknown scenario $scenario"

@@ -59,6 +59,7 @@ struct Options {
   int timeout_ms = 20000;
   bool no_tickets = false;
   bool text = false;
+  int accept_count = 1;
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -75,7 +76,8 @@ struct Options {
                "         --send-bytes N  --expect-bytes N  --read-first  --seed S\n"
                "         --key-update  --keylog FILE  --bind ADDR  --port-file F\n"
                "         --timeout-ms N  --no-tickets\n"
-               "         --text (send printable lines, for line-oriented peers)\n",
+               "         --text (send printable lines, for line-oriented peers)\n"
+               "         --accept N (a server serves N connections in turn, one config)\n",
                why);
   std::exit(2);
 }
@@ -166,6 +168,8 @@ Options parse_args(int argc, char** argv) {
       o.timeout_ms = static_cast<int>(parse_number(need("--timeout-ms needs a number")));
     } else if (opt == "--no-tickets") {
       o.no_tickets = true;
+    } else if (opt == "--accept") {
+      o.accept_count = static_cast<int>(parse_number(need("--accept needs a number")));
     } else if (opt == "--text") {
       o.text = true;
     } else {
@@ -343,9 +347,9 @@ void print_session(const rapidtls::conn::Connection& conn) {
   std::fputc('\n', stderr);
 }
 
-int run_connection(const Options& o, int fd) {
+int run_connection(const Options& o, std::shared_ptr<const rapidtls::handshake::Config> cfg,
+                   int fd) {
   const bool server = o.mode == "server";
-  auto cfg = make_config(o, server);
   rapidtls::handshake::ClientOptions copts;
   if (!server) copts.server_name = o.server_host.empty() ? o.host : o.server_host;
   rapidtls::conn::Connection conn(
@@ -452,46 +456,53 @@ int main(int argc, char** argv) {
   const Options o = parse_args(argc, argv);
   if (o.mode == "gen") return run_gen(o);
 
+  const bool server = o.mode == "server";
+  const std::shared_ptr<const rapidtls::handshake::Config> cfg = make_config(o, server);
   int err = 0;
-  int fd = -1;
-  if (o.mode == "client") {
+  if (!server) {
     auto c = rapidtls::io::connect_tcp(o.host, o.port, &err);
     if (!c.ok()) {
       std::fprintf(stderr, "rapidtls_driver: connect %s:%u: %s\n", o.host.c_str(), o.port,
                    std::strerror(err));
       return 1;
     }
-    fd = *c;
-  } else {
-    auto l = rapidtls::io::listen_tcp(o.bind_address, o.port, &err);
-    if (!l.ok()) {
-      std::fprintf(stderr, "rapidtls_driver: listen %s:%u: %s\n", o.bind_address.c_str(), o.port,
-                   std::strerror(err));
+    const int rc = run_connection(o, cfg, *c);
+    rapidtls::io::close_fd(*c);
+    return rc;
+  }
+  auto l = rapidtls::io::listen_tcp(o.bind_address, o.port, &err);
+  if (!l.ok()) {
+    std::fprintf(stderr, "rapidtls_driver: listen %s:%u: %s\n", o.bind_address.c_str(), o.port,
+                 std::strerror(err));
+    return 1;
+  }
+  auto port = rapidtls::io::local_port(*l);
+  if (!port.ok()) return 1;
+  std::fprintf(stderr, "listening on %s:%u\n", o.bind_address.c_str(), *port);
+  if (!o.port_file.empty()) {
+    // Written whole under a temporary name, then renamed: a script polling
+    // for the file never reads half a number.
+    const std::string tmp = o.port_file + ".tmp";
+    std::FILE* f = std::fopen(tmp.c_str(), "w");
+    if (f == nullptr || std::fprintf(f, "%u\n", *port) < 0 || std::fclose(f) != 0 ||
+        std::rename(tmp.c_str(), o.port_file.c_str()) != 0) {
+      std::fprintf(stderr, "rapidtls_driver: cannot write %s\n", o.port_file.c_str());
       return 1;
     }
-    auto port = rapidtls::io::local_port(*l);
-    if (!port.ok()) return 1;
-    std::fprintf(stderr, "listening on %s:%u\n", o.bind_address.c_str(), *port);
-    if (!o.port_file.empty()) {
-      // Written whole under a temporary name, then renamed: a script polling
-      // for the file never reads half a number.
-      const std::string tmp = o.port_file + ".tmp";
-      std::FILE* f = std::fopen(tmp.c_str(), "w");
-      if (f == nullptr || std::fprintf(f, "%u\n", *port) < 0 || std::fclose(f) != 0 ||
-          std::rename(tmp.c_str(), o.port_file.c_str()) != 0) {
-        std::fprintf(stderr, "rapidtls_driver: cannot write %s\n", o.port_file.c_str());
-        return 1;
-      }
-    }
+  }
+  // Connections are served one after the other with the same configuration
+  // (and so the same ticket key); the first failure ends the run.
+  int rc = 0;
+  for (int i = 0; i < o.accept_count && rc == 0; ++i) {
     auto a = rapidtls::io::accept_one(*l, &err);
-    rapidtls::io::close_fd(*l);
     if (!a.ok()) {
       std::fprintf(stderr, "rapidtls_driver: accept: %s\n", std::strerror(err));
-      return 1;
+      rc = 1;
+      break;
     }
-    fd = *a;
+    rc = run_connection(o, cfg, *a);
+    rapidtls::io::close_fd(*a);
   }
-  const int rc = run_connection(o, fd);
-  rapidtls::io::close_fd(fd);
+  rapidtls::io::close_fd(*l);
   return rc;
 }
