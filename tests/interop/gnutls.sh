@@ -19,7 +19,7 @@ scenario=${1:?scenario}
 suite=${2:-0x1301}
 group=${3:-x25519}
 
-command -v gnutls-serv >/dev/null && command -v gnutls-cli >/dev/null ||
+{ command -v gnutls-serv && command -v gnutls-cli; } >/dev/null ||
   skip "gnutls-serv/gnutls-cli are not installed (Debian package gnutls-bin)"
 make_pki
 prio=$(gnutls_priority "$suite" "$group")
@@ -39,6 +39,7 @@ case $scenario in
   hrr-client)
     scenario=client
     prio=$(gnutls_priority "$suite" x25519)
+    # shellcheck disable=SC2054 # the driver takes a comma-separated group list
     drv_common=(--suite "$suite" --group secp256r1,x25519 --timeout-ms 20000)
     want_group=x25519
     ;;

@@ -1,4 +1,5 @@
 # Shared helpers for the interop test scripts (sourced, not run).
+# shellcheck disable=SC2034 # PKI, SERVER_PORT, DRIVER_PORT... are set here for the scripts
 #
 # Each script gets the driver's path as $1, works in a fresh temporary
 # directory, starts peers on 127.0.0.1 only, and kills whatever it started

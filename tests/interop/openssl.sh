@@ -241,6 +241,7 @@ case $scenario in
   hrr-client)
     # Our only key share is for P-256; s_server takes X25519 alone.
     ossl_common=(-tls1_3 -ciphersuites "$(openssl_suite "$suite")" -groups X25519)
+    # shellcheck disable=SC2054 # the driver takes a comma-separated group list
     drv_common=(--suite "$suite" --group secp256r1,x25519 --timeout-ms 20000)
     run_client
     check_data
@@ -313,8 +314,7 @@ case $scenario in
       { show "$WORK/s_client.2.msg"; fail "s_client did not offer the ticket"; }
     echo "  s_client offered the first connection's ticket (pre_shared_key)"
     # The offered ticket is ignored: the second handshake is a full one.
-    grep -q "Received Record.*" "$WORK/s_client.2.msg" &&
-      grep -q "Certificate, Length=" "$WORK/s_client.2.msg" ||
+    grep -q "Certificate, Length=" "$WORK/s_client.2.msg" ||
       { show "$WORK/s_client.2.msg"; fail "the second handshake was not a full one"; }
     echo "  the server ignored it and sent its certificate (full handshake)"
     ;;
