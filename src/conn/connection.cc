@@ -22,6 +22,10 @@ Connection::Connection(Role role, std::shared_ptr<const handshake::Config> confi
 
 Connection::~Connection() = default;
 
+void Connection::set_app(void* app) {
+  if (handshake_) handshake_->set_app(app);
+}
+
 const char* Connection::state_name() const {
   if (handshake_) return handshake_->state_name();
   return session_ ? "connected" : "new";
@@ -64,7 +68,7 @@ void Connection::release_buffers() {
 
 Status Connection::seal_records(ContentType type, Bytes data) {
   do {
-    const size_t n = std::min(data.size(), record::kMaxPlaintext);
+    const size_t n = std::min(data.size(), sealer_.protected_() ? send_limit_ : record::kMaxPlaintext);
     uint8_t* at = out_.reserve_tail(sealer_.sealed_size(n));
     RTLS_TRY(sealer_.seal_into(at, type, data.first(n)));
     out_.commit(sealer_.sealed_size(n));
@@ -122,9 +126,9 @@ Status Connection::set_read_keys(const handshake::SuiteInfo& suite, const crypto
 }
 
 size_t Connection::sealed_size(size_t n) const {
-  const size_t full = n / record::kMaxPlaintext;
-  const size_t rest = n % record::kMaxPlaintext;
-  return full * sealer_.sealed_size(record::kMaxPlaintext) + (rest ? sealer_.sealed_size(rest) : 0);
+  const size_t full = n / send_limit_;
+  const size_t rest = n % send_limit_;
+  return full * sealer_.sealed_size(send_limit_) + (rest ? sealer_.sealed_size(rest) : 0);
 }
 
 Result<size_t> Connection::send_app(Bytes data) {
@@ -143,7 +147,7 @@ Result<size_t> Connection::send_app(Bytes data) {
     if (p != nullptr && p->sequence() >= kRecordsPerKey) {
       if (Status s = key_update(false); !s.ok()) return s.error();
     }
-    const size_t n = std::min(total - done, record::kMaxPlaintext);
+    const size_t n = std::min(total - done, send_limit_);
     const size_t want = sealer_.sealed_size(n);
     uint8_t* at = out_.reserve_tail(std::max(want, sealed_size(total - done)));
     if (Status s = sealer_.seal_into(at, ContentType::application_data, data.subspan(done, n));
@@ -203,6 +207,19 @@ Result<size_t> Connection::receive(Bytes in) {
   in_.append(in.first(take));
   if (Status s = process_records(); !s.ok()) return s.error();
   return take;
+}
+
+MutBytes Connection::receive_buffer(size_t max) {
+  const size_t room = in_.size() < kReceiveBufferLimit ? kReceiveBufferLimit - in_.size() : 0;
+  const size_t n = std::min(room, max);
+  return MutBytes(in_.reserve_tail(n), n);
+}
+
+Status Connection::commit_received(size_t n) {
+  if (error_) return *error_;
+  if (!started_) RTLS_TRY(start());
+  in_.commit(n);
+  return process_records();
 }
 
 size_t Connection::peek_app(MutBytes out) const {

@@ -47,6 +47,8 @@ class Connection final : private handshake::HandshakeIo {
   Connection& operator=(const Connection&) = delete;
 
   Role role() const { return role_; }
+  // An application pointer passed to the Config's callbacks (key log, ALPN).
+  void set_app(void* app);
 
   // Starts the handshake (a client queues its ClientHello). Called by the
   // first receive() or send_app() if not before.
@@ -56,6 +58,14 @@ class Connection final : private handshake::HandshakeIo {
   // bytes it took: fewer than offered only while unread application data
   // fills the receive buffer (read it, then offer the rest again).
   Result<size_t> receive(Bytes in);
+
+  // The same without a copy: room for up to `max` received bytes inside the
+  // connection's buffer (possibly less, never more than the buffer limit
+  // allows: empty when full); write into it, then commit what arrived.
+  MutBytes receive_buffer(size_t max);
+  Status commit_received(size_t n);
+  // Bytes received but not yet processed as whole records.
+  size_t unprocessed() const { return in_.size() - (app_len_ ? app_record_size_ : 0); }
 
   // Bytes waiting to be sent, and how many of them the transport took.
   Bytes pending_output() const { return out_.data(); }
@@ -109,6 +119,7 @@ class Connection final : private handshake::HandshakeIo {
                        handshake::Epoch epoch) override;
   Status set_write_keys(const handshake::SuiteInfo& suite, const crypto::Secret& secret,
                         handshake::Epoch epoch) override;
+  void set_send_fragment_limit(size_t limit) override { send_limit_ = limit; }
 
   Status process_records();
   Status process_record(MutBytes record, bool* keep_record);
@@ -137,6 +148,7 @@ class Connection final : private handshake::HandshakeIo {
   std::optional<handshake::Epoch> read_epoch_;
   std::optional<handshake::Epoch> write_epoch_;
   const handshake::SuiteInfo* write_suite_ = nullptr;
+  size_t send_limit_ = record::kMaxPlaintext;  // RFC 8449 record_size_limit of the peer
   bool read_keys_changed_ = false;
 
   Buffer in_;            // received, not yet processed (the head record may hold unread app data)

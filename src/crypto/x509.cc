@@ -163,6 +163,11 @@ std::string Certificate::subject() const {
 
 TrustStore::TrustStore() : store_(X509_STORE_new()) {}
 
+TrustStore TrustStore::from_store(X509_STORE* store) {
+  if (store == nullptr || X509_STORE_up_ref(store) != 1) return TrustStore();
+  return TrustStore(X509StorePtr(store));
+}
+
 Status TrustStore::add_pem_file(const std::string& file) {
   if (!store_ || X509_STORE_load_file(store_.get(), file.c_str()) != 1) {
     return store_error();

@@ -41,6 +41,8 @@ enum class Purpose : uint8_t { server, client };  // which end the verified chai
 class TrustStore {
  public:
   TrustStore();
+  // Shares an existing store (X509_STORE_up_ref): what SSL_CTX_get_cert_store hands out.
+  static TrustStore from_store(X509_STORE* store);
   TrustStore(TrustStore&&) noexcept = default;
   TrustStore& operator=(TrustStore&&) noexcept = default;
 
@@ -64,6 +66,7 @@ class TrustStore {
                  int64_t now_s, int depth_limit = 100) const;
 
  private:
+  explicit TrustStore(X509StorePtr store) : store_(std::move(store)) {}
   X509StorePtr store_;
 };
 

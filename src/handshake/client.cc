@@ -184,6 +184,9 @@ Status ClientHandshake::send_client_hello(HandshakeIo& io) {
   add(ExtensionType::psk_key_exchange_modes,
       encode_psk_key_exchange_modes({static_cast<uint8_t>(PskKeyExchangeMode::psk_dhe_ke)}));
   add(ExtensionType::supported_versions, encode_supported_versions_ch({kTls13}));
+  if (cfg.record_size_limit) {
+    add(ExtensionType::record_size_limit, encode_record_size_limit(*cfg.record_size_limit));
+  }
   if (!cookie_.empty()) add(ExtensionType::cookie, encode_cookie(cookie_));
   if (cfg.test_hooks.client_hello_extensions) cfg.test_hooks.client_hello_extensions(ch.extensions);
 
@@ -331,7 +334,7 @@ Status ClientHandshake::on_hello_retry_request(HandshakeIo& io, const ServerHell
   return send_client_hello(io);  // stays in WAIT_SH
 }
 
-Status ClientHandshake::on_encrypted_extensions(HandshakeIo&, Bytes body, Bytes whole) {
+Status ClientHandshake::on_encrypted_extensions(HandshakeIo& io, Bytes body, Bytes whole) {
   RTLS_ASSIGN(EncryptedExtensions ee, EncryptedExtensions::parse(body));
   for (const auto& e : ee.extensions) {
     const auto t = static_cast<ExtensionType>(e.type);
@@ -354,6 +357,12 @@ Status ClientHandshake::on_encrypted_extensions(HandshakeIo&, Bytes body, Bytes 
           return Error{Alert::illegal_parameter, SSL_R_BAD_EXTENSION};
         }
         session_.alpn = protos[0];
+        break;
+      }
+      case ExtensionType::record_size_limit: {
+        RTLS_ASSIGN(uint16_t limit, parse_record_size_limit(e.body));
+        // RFC 8449 4: in TLS 1.3 the limit counts the inner content type.
+        io.set_send_fragment_limit(std::min<size_t>(limit - 1, 16384));
         break;
       }
       default:

@@ -14,7 +14,7 @@ void Handshake::keylog(std::string_view label, const Secret& secret) const {
   line += to_hex(client_random_);
   line += ' ';
   line += to_hex(secret.bytes());
-  config_->keylog(line);
+  config_->keylog(app_, line);
 }
 
 ByteVec certificate_verify_content(Role signer, Bytes transcript_hash) {
@@ -55,14 +55,18 @@ Result<std::vector<crypto::Certificate>> certificate_chain(const CertificateMsg&
 
 Status verify_chain(const Config& config, const std::vector<crypto::Certificate>& chain,
                     const std::string& host, crypto::Purpose purpose, SessionInfo& session) {
-  if (config.verify == VerifyMode::none) return {};
+  // As OpenSSL: with a trust store the chain is always checked and the result
+  // kept (SSL_get_verify_result); only the verify mode decides whether a
+  // failure ends the handshake.
   if (!config.trust) {
     session.verify_result = 20;  // X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+    if (config.verify == VerifyMode::none) return {};
     return Error{Alert::unknown_ca, SSL_R_CERTIFICATE_VERIFY_FAILED};
   }
   const int64_t now_s = static_cast<int64_t>(config.clock->now_ms() / 1000);
   auto outcome = config.trust->verify(chain, host, purpose, now_s, config.verify_depth);
   session.verify_result = outcome.verify_result;
+  if (config.verify == VerifyMode::none) return {};
   return outcome.status;
 }
 

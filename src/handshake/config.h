@@ -103,17 +103,24 @@ struct Config {
   // ALPN: a client's offer, or a server's preference (used when alpn_select is empty).
   std::vector<ByteVec> alpn;
   // A server's choice among the client's offer; nullopt: no protocol (and no
-  // alert, as OpenSSL's SSL_TLSEXT_ERR_NOACK).
-  std::function<std::optional<ByteVec>(const std::vector<ByteVec>& offered)> alpn_select;
+  // alert, as OpenSSL's SSL_TLSEXT_ERR_NOACK). `app` is the connection's
+  // application pointer (Connection::set_app).
+  std::function<std::optional<ByteVec>(void* app, const std::vector<ByteVec>& offered)>
+      alpn_select;
 
   // One NSS key-log line per secret (SSLKEYLOGFILE format), without newline.
-  std::function<void(std::string_view line)> keylog;
+  std::function<void(void* app, std::string_view line)> keylog;
 
   crypto::RandomSource* rng = &crypto::system_random();
   const Clock* clock = &system_clock();
 
   // RFC 8446 D.4: a client sends a session id and a dummy change_cipher_spec.
   bool middlebox_compat = true;
+  // RFC 8449: the largest TLSInnerPlaintext we accept (64..16385). A client
+  // offers it when set; a server answers a client's offer with it (16385 when
+  // unset).
+  std::optional<uint16_t> record_size_limit;
+
   // A server sends this many NewSessionTickets after the handshake, made by
   // ticket_issuer (none when it is not set).
   size_t tickets_to_send = 1;

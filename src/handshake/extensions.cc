@@ -361,4 +361,21 @@ Status expect_empty(Bytes body) {
   return {};
 }
 
+Result<uint16_t> parse_record_size_limit(Bytes body) {
+  codec::Reader r(body);
+  uint16_t limit = 0;
+  if (!r.read_u16(&limit) || !r.expect_end()) {
+    return Error{Alert::decode_error, SSL_R_BAD_EXTENSION};
+  }
+  if (limit < 64) return Error{Alert::illegal_parameter, SSL_R_BAD_EXTENSION};
+  return limit;
+}
+
+ByteVec encode_record_size_limit(uint16_t limit) {
+  ByteVec out;
+  codec::Writer w(out);
+  w.u16(limit);
+  return out;
+}
+
 }  // namespace rapidtls::handshake

@@ -78,6 +78,11 @@ ByteVec encode_pre_shared_key_sh(uint16_t selected_identity);
 Result<uint32_t> parse_early_data_nst(Bytes body);
 ByteVec encode_early_data_nst(uint32_t max_early_data_size);
 
+// record_size_limit (RFC 8449 4): a u16 of at least 64; smaller values fail
+// with {illegal_parameter, SSL_R_BAD_EXTENSION}.
+Result<uint16_t> parse_record_size_limit(Bytes body);
+ByteVec encode_record_size_limit(uint16_t limit);
+
 // An extension that must be empty (early_data in CH/EE, post_handshake_auth, ...).
 Status expect_empty(Bytes body);
 

@@ -29,6 +29,9 @@ class HandshakeIo {
   virtual Status send_change_cipher_spec() = 0;
   virtual Status set_read_keys(const SuiteInfo& suite, const Secret& secret, Epoch epoch) = 0;
   virtual Status set_write_keys(const SuiteInfo& suite, const Secret& secret, Epoch epoch) = 0;
+  // RFC 8449: the peer accepts protected records of at most this much
+  // plaintext (content only, the inner type byte excluded).
+  virtual void set_send_fragment_limit(size_t limit) = 0;
 };
 
 // A ticket a client keeps for a later resumption.
@@ -77,6 +80,9 @@ class Handshake {
   // first ClientHello, before the peer's Finished).
   virtual bool ccs_allowed() const = 0;
 
+  // The application pointer handed to Config callbacks.
+  void set_app(void* app) { app_ = app; }
+
   SessionInfo& session() { return session_; }
   const SessionInfo& session() const { return session_; }
   const Random& client_random() const { return client_random_; }
@@ -88,6 +94,7 @@ class Handshake {
   std::shared_ptr<const Config> config_;
   SessionInfo session_;
   Random client_random_{};
+  void* app_ = nullptr;
 };
 
 struct ClientOptions {

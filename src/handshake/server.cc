@@ -59,6 +59,7 @@ struct Negotiated {
   std::optional<ByteVec> alpn;
   std::string server_name;
   bool sni_received = false;
+  std::optional<uint16_t> peer_record_limit;
 };
 
 class ServerHandshake final : public Handshake {
@@ -201,12 +202,15 @@ Result<Negotiated> ServerHandshake::negotiate(const ClientHello& ch) const {
     RTLS_ASSIGN(n.server_name, parse_server_name_ch(sni->body));
     n.sni_received = true;
   }
+  if (const Extension* rsl = find_extension(ch.extensions, ExtensionType::record_size_limit)) {
+    RTLS_ASSIGN(n.peer_record_limit, parse_record_size_limit(rsl->body));
+  }
   const Extension* alpn =
       find_extension(ch.extensions, ExtensionType::application_layer_protocol_negotiation);
   if (alpn != nullptr && (cfg.alpn_select || !cfg.alpn.empty())) {
     RTLS_ASSIGN(std::vector<ByteVec> offered, parse_alpn(alpn->body));
     if (cfg.alpn_select) {
-      n.alpn = cfg.alpn_select(offered);
+      n.alpn = cfg.alpn_select(app_, offered);
     } else {
       for (const auto& mine : cfg.alpn) {
         if (contains(offered, mine)) {
@@ -318,6 +322,10 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
   keylog("CLIENT_HANDSHAKE_TRAFFIC_SECRET", client_hs_secret_);
   keylog("SERVER_HANDSHAKE_TRAFFIC_SECRET", server_hs_secret_);
   RTLS_TRY(io.set_write_keys(suite, server_hs_secret_, Epoch::handshake));
+  if (n.peer_record_limit) {
+    // RFC 8449 4: in TLS 1.3 the limit counts the inner content type.
+    io.set_send_fragment_limit(std::min<size_t>(*n.peer_record_limit - 1, 16384));
+  }
 
   EncryptedExtensions ee;
   // RFC 6066 3: the server acknowledges SNI it used with an empty server_name.
@@ -328,6 +336,10 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
     ee.extensions.push_back(
         {static_cast<uint16_t>(ExtensionType::application_layer_protocol_negotiation),
          encode_alpn({*n.alpn})});
+  }
+  if (n.peer_record_limit) {
+    ee.extensions.push_back({static_cast<uint16_t>(ExtensionType::record_size_limit),
+                             encode_record_size_limit(cfg.record_size_limit.value_or(16385))});
   }
   if (cfg.test_hooks.encrypted_extensions) cfg.test_hooks.encrypted_extensions(ee.extensions);
   ByteVec ee_msg;

@@ -280,5 +280,36 @@ TEST(Memory, IdleConnectionHoldsNoRecordBuffers) {
   EXPECT_EQ(p.client.app_pending(), 0u);
 }
 
+// RFC 8449: a client that accepts only small records gets only small records.
+TEST(RecordSizeLimit, ServerHonoursClientLimit) {
+  auto ccfg = client_config();
+  ccfg->record_size_limit = 1000;
+  Pair p(ccfg, server_config());
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  ASSERT_TRUE(p.server.send_app(pattern(5000, 13)).ok());
+  // 999 bytes of content + inner type + tag = 1016 bytes of record body.
+  Bytes out = p.server.pending_output();
+  size_t records = 0;
+  while (out.size() >= 5) {
+    const size_t len = size_t{out[3]} << 8 | out[4];
+    EXPECT_LE(len, 999u + 1 + 16);
+    out = out.subspan(5 + len);
+    ++records;
+  }
+  EXPECT_EQ(records, 6u);  // ceil(5000 / 999)
+  ASSERT_TRUE(p.pump()) << describe(p.error());
+  EXPECT_EQ(p.client_received, pattern(5000, 13));
+  expect_transfer(p, Role::server, pattern(3000, 14));
+}
+
+TEST(RecordSizeLimit, TooSmallLimitIsIllegalParameter) {
+  auto ccfg = client_config();
+  ccfg->record_size_limit = 63;
+  Pair p(ccfg, server_config());
+  EXPECT_FALSE(p.handshake());
+  ASSERT_TRUE(p.server.error());
+  EXPECT_EQ(p.server.error()->alert, Alert::illegal_parameter);
+}
+
 }  // namespace
 }  // namespace rapidtls::testing

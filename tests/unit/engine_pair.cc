@@ -41,9 +41,9 @@ static std::shared_ptr<Config> with_keylog(std::shared_ptr<Config> cfg,
                                            std::vector<std::string>* lines) {
   auto copy = std::make_shared<Config>(*cfg);
   auto previous = cfg->keylog;
-  copy->keylog = [lines, previous](std::string_view line) {
+  copy->keylog = [lines, previous](void* app, std::string_view line) {
     lines->emplace_back(line);
-    if (previous) previous(line);
+    if (previous) previous(app, line);
   };
   return copy;
 }

@@ -1,0 +1,51 @@
+// SSL_CIPHER: the three TLS 1.3 suites, with OpenSSL's names and ids.
+#include <openssl/ssl.h>
+
+#include "ssl/internal.h"
+
+namespace {
+
+const ssl_cipher_st kCiphers[] = {
+    {0x1301, "TLS_AES_128_GCM_SHA256", "TLSv1.3", 128},
+    {0x1302, "TLS_AES_256_GCM_SHA384", "TLSv1.3", 256},
+    {0x1303, "TLS_CHACHA20_POLY1305_SHA256", "TLSv1.3", 256},
+};
+
+}  // namespace
+
+extern "C" {
+
+const SSL_CIPHER* SSL_get_current_cipher(const SSL* s) {
+  if (!s->conn || !s->conn->session()) return nullptr;
+  const uint16_t id = static_cast<uint16_t>(s->conn->session()->suite->suite);
+  for (const auto& c : kCiphers) {
+    if (c.id == id) return &c;
+  }
+  return nullptr;
+}
+
+const char* SSL_CIPHER_get_name(const SSL_CIPHER* c) {
+  return c ? c->name : "(NONE)";
+}
+const char* SSL_CIPHER_standard_name(const SSL_CIPHER* c) {
+  return c ? c->name : "(NONE)";
+}
+const char* SSL_CIPHER_get_version(const SSL_CIPHER* c) {
+  return c ? c->protocol : "(NONE)";
+}
+
+int SSL_CIPHER_get_bits(const SSL_CIPHER* c, int* alg_bits) {
+  if (c == nullptr) return 0;
+  if (alg_bits != nullptr) *alg_bits = c->bits;
+  return c->bits;
+}
+
+// OpenSSL's id: 0x03000000 | the two-byte suite.
+uint32_t SSL_CIPHER_get_id(const SSL_CIPHER* c) {
+  return 0x03000000u | c->id;
+}
+uint16_t SSL_CIPHER_get_protocol_id(const SSL_CIPHER* c) {
+  return c->id;
+}
+
+}  // extern "C"

@@ -1,0 +1,459 @@
+// SSL_CTX: methods, options and modes, certificates and keys, trust, suites,
+// groups, ALPN, key log, tickets, ex_data, and SSL_CTX_ctrl.
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <cstring>
+#include <string_view>
+
+#include "ssl/internal.h"
+
+using rapidtls::Bytes;
+using rapidtls::ByteVec;
+namespace crypto = rapidtls::crypto;
+namespace hs = rapidtls::handshake;
+
+namespace {
+
+const ssl_method_st kTlsMethod{0};
+const ssl_method_st kClientMethod{1};
+const ssl_method_st kServerMethod{2};
+
+// Splits "a:b:c" (OpenSSL also accepts ',' and ' ').
+std::vector<std::string> split_list(const char* s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (const char* p = s; *p; ++p) {
+    if (*p == ':' || *p == ',' || *p == ' ') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += *p;
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+std::optional<crypto::NamedGroup> group_by_name(std::string name) {
+  for (auto& c : name) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+  if (name == "x25519") return crypto::NamedGroup::x25519;
+  if (name == "p-256" || name == "secp256r1" || name == "prime256v1") {
+    return crypto::NamedGroup::secp256r1;
+  }
+  if (name == "p-384" || name == "secp384r1") return crypto::NamedGroup::secp384r1;
+  return std::nullopt;
+}
+
+std::optional<crypto::NamedGroup> group_by_nid(int nid) {
+  switch (nid) {
+    case NID_X25519:
+      return crypto::NamedGroup::x25519;
+    case NID_X9_62_prime256v1:
+      return crypto::NamedGroup::secp256r1;
+    case NID_secp384r1:
+      return crypto::NamedGroup::secp384r1;
+    default:
+      return std::nullopt;
+  }
+}
+
+// The ALPN wire format (RFC 7301 3.1: u8-prefixed names) into a list.
+bool parse_alpn_wire(const unsigned char* p, size_t len, std::vector<ByteVec>* out) {
+  out->clear();
+  size_t i = 0;
+  while (i < len) {
+    const size_t n = p[i++];
+    if (n == 0 || i + n > len) return false;
+    out->emplace_back(p + i, p + i + n);
+    i += n;
+  }
+  return true;
+}
+
+}  // namespace
+
+ssl_ctx_st::ssl_ctx_st() : store(X509_STORE_new()) {
+  CRYPTO_new_ex_data(CRYPTO_EX_INDEX_SSL_CTX, this, &ex_data);
+}
+
+ssl_ctx_st::~ssl_ctx_st() {
+  CRYPTO_free_ex_data(CRYPTO_EX_INDEX_SSL_CTX, this, &ex_data);
+  X509_STORE_free(store);
+}
+
+std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
+  const bool per_ssl = for_ssl != nullptr && for_ssl->verify_mode != verify_mode;
+  std::lock_guard<std::mutex> lock(config_mutex_);
+  if (config_ && !per_ssl) return config_;
+  auto cfg = std::make_shared<hs::Config>();
+  cfg->cipher_suites = suites;
+  if (!groups.empty()) cfg->groups = groups;
+  if (!chain.empty() && key) {
+    auto k = crypto::PrivateKey::from_evp(key->raw());
+    if (k.ok()) {
+      cfg->certificate =
+          hs::CertifiedKey{chain, std::make_shared<hs::KeySigner>(std::move(k).value())};
+    }
+  }
+  cfg->trust = std::make_shared<crypto::TrustStore>(crypto::TrustStore::from_store(store));
+  const int vmode = per_ssl ? for_ssl->verify_mode : verify_mode;
+  if ((vmode & SSL_VERIFY_PEER) == 0) {
+    cfg->verify = hs::VerifyMode::none;
+  } else {
+    cfg->verify =
+        (vmode & SSL_VERIFY_FAIL_IF_NO_PEER_CERT) ? hs::VerifyMode::require : hs::VerifyMode::peer;
+  }
+  cfg->verify_depth = verify_depth;
+  cfg->alpn = alpn;
+  if (alpn_select != nullptr) {
+    auto cb = alpn_select;
+    void* arg = alpn_select_arg;
+    cfg->alpn_select = [cb, arg](void* app,
+                                 const std::vector<ByteVec>& offered) -> std::optional<ByteVec> {
+      ByteVec wire;
+      for (const auto& p : offered) {
+        wire.push_back(static_cast<uint8_t>(p.size()));
+        wire.insert(wire.end(), p.begin(), p.end());
+      }
+      const unsigned char* out = nullptr;
+      unsigned char out_len = 0;
+      const int r = cb(static_cast<SSL*>(app), &out, &out_len, wire.data(),
+                       static_cast<unsigned>(wire.size()), arg);
+      if (r != SSL_TLSEXT_ERR_OK || out == nullptr || out_len == 0) return std::nullopt;
+      return ByteVec(out, out + out_len);
+    };
+  }
+  if (keylog != nullptr) {
+    auto cb = keylog;
+    cfg->keylog = [cb](void* app, std::string_view line) {
+      std::string s(line);
+      cb(static_cast<const SSL*>(app), s.c_str());
+    };
+  }
+  cfg->middlebox_compat = (options & SSL_OP_ENABLE_MIDDLEBOX_COMPAT) != 0;
+  cfg->tickets_to_send = (options & SSL_OP_NO_TICKET) ? 0 : num_tickets;
+  if (!ticket_issuer) ticket_issuer = hs::make_sealing_ticket_issuer(crypto::system_random(), 7200);
+  cfg->ticket_issuer = ticket_issuer;
+  if (!per_ssl) config_ = cfg;
+  return cfg;
+}
+
+extern "C" {
+
+const SSL_METHOD* TLS_method(void) {
+  return &kTlsMethod;
+}
+const SSL_METHOD* TLS_client_method(void) {
+  return &kClientMethod;
+}
+const SSL_METHOD* TLS_server_method(void) {
+  return &kServerMethod;
+}
+
+int OPENSSL_init_ssl(uint64_t opts, const OPENSSL_INIT_SETTINGS* settings) {
+  if (OPENSSL_init_crypto(opts | OPENSSL_INIT_LOAD_CRYPTO_STRINGS, settings) != 1) return 0;
+  rapidtls::ssl::load_error_strings();
+  return 1;
+}
+
+SSL_CTX* SSL_CTX_new_ex(OSSL_LIB_CTX*, const char*, const SSL_METHOD* meth) {
+  if (meth == nullptr) {
+    ERR_raise(ERR_LIB_SSL, SSL_R_NULL_SSL_METHOD_PASSED);
+    return nullptr;
+  }
+  OPENSSL_init_ssl(0, nullptr);
+  auto* ctx = new (std::nothrow) ssl_ctx_st();
+  if (ctx == nullptr) return nullptr;
+  ctx->method = meth;
+  // OpenSSL 3.0's defaults.
+  ctx->options = SSL_OP_NO_COMPRESSION | SSL_OP_ENABLE_MIDDLEBOX_COMPAT;
+  ctx->mode = SSL_MODE_AUTO_RETRY;
+  return ctx;
+}
+
+SSL_CTX* SSL_CTX_new(const SSL_METHOD* meth) {
+  return SSL_CTX_new_ex(nullptr, nullptr, meth);
+}
+
+int SSL_CTX_up_ref(SSL_CTX* ctx) {
+  ctx->references.fetch_add(1, std::memory_order_relaxed);
+  return 1;
+}
+
+void SSL_CTX_free(SSL_CTX* ctx) {
+  if (ctx == nullptr) return;
+  if (ctx->references.fetch_sub(1, std::memory_order_acq_rel) == 1) delete ctx;
+}
+
+uint64_t SSL_CTX_get_options(const SSL_CTX* ctx) {
+  return ctx->options;
+}
+uint64_t SSL_CTX_set_options(SSL_CTX* ctx, uint64_t op) {
+  ctx->changed();
+  return ctx->options |= op;
+}
+uint64_t SSL_CTX_clear_options(SSL_CTX* ctx, uint64_t op) {
+  ctx->changed();
+  return ctx->options &= ~op;
+}
+
+long SSL_CTX_ctrl(SSL_CTX* ctx, int cmd, long larg, void* parg) {
+  switch (cmd) {
+    case SSL_CTRL_MODE:
+      return ctx->mode |= static_cast<uint32_t>(larg);
+    case SSL_CTRL_CLEAR_MODE:
+      return ctx->mode &= ~static_cast<uint32_t>(larg);
+    case SSL_CTRL_SET_MIN_PROTO_VERSION:
+      // Only TLS 1.3 is implemented: a minimum above it is refused.
+      if (larg != 0 && larg > TLS1_3_VERSION) return 0;
+      ctx->min_version = static_cast<int>(larg);
+      return 1;
+    case SSL_CTRL_SET_MAX_PROTO_VERSION:
+      if (larg != 0 && larg < TLS1_VERSION) return 0;
+      ctx->max_version = static_cast<int>(larg);
+      return 1;
+    case SSL_CTRL_GET_MIN_PROTO_VERSION:
+      return ctx->min_version;
+    case SSL_CTRL_GET_MAX_PROTO_VERSION:
+      return ctx->max_version;
+    case SSL_CTRL_SET_GROUPS_LIST: {
+      std::vector<crypto::NamedGroup> groups;
+      for (const auto& name : split_list(static_cast<const char*>(parg))) {
+        auto g = group_by_name(name);
+        if (!g) {
+          ERR_raise(ERR_LIB_SSL, SSL_R_UNSUPPORTED_ELLIPTIC_CURVE);
+          return 0;
+        }
+        groups.push_back(*g);
+      }
+      if (groups.empty()) return 0;
+      ctx->groups = groups;
+      ctx->changed();
+      return 1;
+    }
+    case SSL_CTRL_SET_GROUPS: {
+      std::vector<crypto::NamedGroup> groups;
+      const int* nids = static_cast<const int*>(parg);
+      for (long i = 0; i < larg; ++i) {
+        auto g = group_by_nid(nids[i]);
+        if (!g) return 0;
+        groups.push_back(*g);
+      }
+      if (groups.empty()) return 0;
+      ctx->groups = groups;
+      ctx->changed();
+      return 1;
+    }
+    case SSL_CTRL_EXTRA_CHAIN_CERT:
+    case SSL_CTRL_CHAIN_CERT: {
+      X509* x = static_cast<X509*>(parg);
+      if (x == nullptr) return 0;
+      ctx->chain.push_back(crypto::Certificate::from_x509(x));
+      // EXTRA_CHAIN_CERT and set0_chain_cert take ownership of the caller's reference.
+      if (cmd == SSL_CTRL_EXTRA_CHAIN_CERT || larg == 0) X509_free(x);
+      ctx->changed();
+      return 1;
+    }
+    case SSL_CTRL_SET_SESS_CACHE_MODE:
+    case SSL_CTRL_SET_SESS_CACHE_SIZE:
+    case SSL_CTRL_SET_READ_AHEAD:
+    case SSL_CTRL_SET_DH_AUTO:
+    case SSL_CTRL_SET_TLSEXT_SERVERNAME_CB:
+    case SSL_CTRL_SET_TLSEXT_SERVERNAME_ARG:
+    case SSL_CTRL_SET_MAX_SEND_FRAGMENT:
+      return 1;  // accepted; no effect on a TLS 1.3-only engine yet
+    case SSL_CTRL_SESS_NUMBER:
+    case SSL_CTRL_GET_READ_AHEAD:
+      return 0;
+    default:
+      return 0;
+  }
+}
+
+// ---- certificates and keys ----------------------------------------------------------------
+
+int SSL_CTX_use_certificate(SSL_CTX* ctx, X509* x) {
+  if (x == nullptr) {
+    ERR_raise(ERR_LIB_SSL, ERR_R_PASSED_NULL_PARAMETER);
+    return 0;
+  }
+  auto cert = crypto::Certificate::from_x509(x);
+  if (ctx->chain.empty()) {
+    ctx->chain.push_back(std::move(cert));
+  } else {
+    ctx->chain[0] = std::move(cert);
+  }
+  ctx->changed();
+  return 1;
+}
+
+int SSL_CTX_use_certificate_file(SSL_CTX* ctx, const char* file, int type) {
+  BIO* in = BIO_new_file(file, "r");
+  if (in == nullptr) {
+    ERR_raise(ERR_LIB_SSL, ERR_R_SYS_LIB);
+    return 0;
+  }
+  X509* x = type == SSL_FILETYPE_ASN1 ? d2i_X509_bio(in, nullptr)
+                                      : PEM_read_bio_X509(in, nullptr, nullptr, nullptr);
+  BIO_free(in);
+  if (x == nullptr) {
+    ERR_raise(ERR_LIB_SSL, type == SSL_FILETYPE_ASN1 ? ERR_R_ASN1_LIB : ERR_R_PEM_LIB);
+    return 0;
+  }
+  const int r = SSL_CTX_use_certificate(ctx, x);
+  X509_free(x);
+  return r;
+}
+
+int SSL_CTX_use_certificate_chain_file(SSL_CTX* ctx, const char* file) {
+  auto chain = crypto::Certificate::chain_from_pem_file(file);
+  if (!chain.ok()) {
+    ERR_raise(ERR_LIB_SSL, ERR_R_PEM_LIB);
+    return 0;
+  }
+  ctx->chain = std::move(chain).value();
+  ctx->changed();
+  return 1;
+}
+
+int SSL_CTX_use_PrivateKey(SSL_CTX* ctx, EVP_PKEY* pkey) {
+  auto key = crypto::PrivateKey::from_evp(pkey);
+  if (!key.ok()) {
+    ERR_raise(ERR_LIB_SSL, ERR_R_PASSED_NULL_PARAMETER);
+    return 0;
+  }
+  if (!ctx->chain.empty() && !key->matches(ctx->chain[0])) {
+    ERR_raise(ERR_LIB_X509, X509_R_KEY_VALUES_MISMATCH);
+    return 0;
+  }
+  ctx->key.emplace(std::move(key).value());
+  ctx->changed();
+  return 1;
+}
+
+int SSL_CTX_use_PrivateKey_file(SSL_CTX* ctx, const char* file, int type) {
+  BIO* in = BIO_new_file(file, "r");
+  if (in == nullptr) {
+    ERR_raise(ERR_LIB_SSL, ERR_R_SYS_LIB);
+    return 0;
+  }
+  EVP_PKEY* pkey = type == SSL_FILETYPE_ASN1
+                       ? d2i_PrivateKey_bio(in, nullptr)
+                       : PEM_read_bio_PrivateKey(in, nullptr, nullptr, nullptr);
+  BIO_free(in);
+  if (pkey == nullptr) {
+    ERR_raise(ERR_LIB_SSL, type == SSL_FILETYPE_ASN1 ? ERR_R_ASN1_LIB : ERR_R_PEM_LIB);
+    return 0;
+  }
+  const int r = SSL_CTX_use_PrivateKey(ctx, pkey);
+  EVP_PKEY_free(pkey);
+  return r;
+}
+
+int SSL_CTX_check_private_key(const SSL_CTX* ctx) {
+  if (ctx->chain.empty()) {
+    ERR_raise(ERR_LIB_SSL, SSL_R_NO_CERTIFICATE_ASSIGNED);
+    return 0;
+  }
+  if (!ctx->key) {
+    ERR_raise(ERR_LIB_SSL, SSL_R_NO_PRIVATE_KEY_ASSIGNED);
+    return 0;
+  }
+  if (!ctx->key->matches(ctx->chain[0])) {
+    ERR_raise(ERR_LIB_X509, X509_R_KEY_VALUES_MISMATCH);
+    return 0;
+  }
+  return 1;
+}
+
+// ---- trust -----------------------------------------------------------------------------------
+
+int SSL_CTX_load_verify_locations(SSL_CTX* ctx, const char* file, const char* path) {
+  if (file == nullptr && path == nullptr) return 0;
+  if (file != nullptr && X509_STORE_load_file(ctx->store, file) != 1) return 0;
+  if (path != nullptr && X509_STORE_load_path(ctx->store, path) != 1) return 0;
+  return 1;
+}
+
+int SSL_CTX_set_default_verify_paths(SSL_CTX* ctx) {
+  return X509_STORE_set_default_paths(ctx->store);
+}
+
+X509_STORE* SSL_CTX_get_cert_store(const SSL_CTX* ctx) {
+  return ctx->store;
+}
+
+void SSL_CTX_set_verify(SSL_CTX* ctx, int mode, SSL_verify_cb callback) {
+  ctx->verify_mode = mode;
+  ctx->verify_callback = callback;
+  ctx->changed();
+}
+
+void SSL_CTX_set_verify_depth(SSL_CTX* ctx, int depth) {
+  ctx->verify_depth = depth;
+  ctx->changed();
+}
+
+int SSL_CTX_get_verify_mode(const SSL_CTX* ctx) {
+  return ctx->verify_mode;
+}
+
+// ---- suites, ALPN, key log, tickets --------------------------------------------------------
+
+int SSL_CTX_set_ciphersuites(SSL_CTX* ctx, const char* str) {
+  std::vector<uint16_t> suites;
+  for (const auto& name : split_list(str)) {
+    for (uint16_t id : {0x1301, 0x1302, 0x1303}) {
+      if (name == rapidtls::handshake::suite_info(id)->name) suites.push_back(id);
+    }
+  }
+  // OpenSSL accepts an empty list (no TLS 1.3 suites) and ignores unknown names.
+  ctx->suites = suites;
+  ctx->changed();
+  return 1;
+}
+
+int SSL_CTX_set_alpn_protos(SSL_CTX* ctx, const unsigned char* protos, unsigned int protos_len) {
+  std::vector<ByteVec> list;
+  if (protos_len > 0 && !parse_alpn_wire(protos, protos_len, &list)) return 1;  // 1 = failure
+  ctx->alpn = list;
+  ctx->changed();
+  return 0;
+}
+
+void SSL_CTX_set_alpn_select_cb(SSL_CTX* ctx, SSL_CTX_alpn_select_cb_func cb, void* arg) {
+  ctx->alpn_select = cb;
+  ctx->alpn_select_arg = arg;
+  ctx->changed();
+}
+
+void SSL_CTX_set_keylog_callback(SSL_CTX* ctx, SSL_CTX_keylog_cb_func cb) {
+  ctx->keylog = cb;
+  ctx->changed();
+}
+
+SSL_CTX_keylog_cb_func SSL_CTX_get_keylog_callback(const SSL_CTX* ctx) {
+  return ctx->keylog;
+}
+
+int SSL_CTX_set_num_tickets(SSL_CTX* ctx, size_t num_tickets) {
+  ctx->num_tickets = num_tickets;
+  ctx->changed();
+  return 1;
+}
+
+size_t SSL_CTX_get_num_tickets(const SSL_CTX* ctx) {
+  return ctx->num_tickets;
+}
+
+int SSL_CTX_set_ex_data(SSL_CTX* ctx, int idx, void* data) {
+  return CRYPTO_set_ex_data(&ctx->ex_data, idx, data);
+}
+
+void* SSL_CTX_get_ex_data(const SSL_CTX* ctx, int idx) {
+  return CRYPTO_get_ex_data(&ctx->ex_data, idx);
+}
+
+}  // extern "C"

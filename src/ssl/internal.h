@@ -1,0 +1,136 @@
+// The C interface's objects: what an SSL_CTX and an SSL are in rapidtls. This
+// header is compiled against the system's <openssl/ssl.h>, so the compiler
+// checks every signature against OpenSSL's own declarations.
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "conn/connection.h"
+#include "handshake/config.h"
+
+struct ssl_method_st {
+  int role;  // 0 either (TLS_method), 1 client, 2 server
+};
+
+struct ssl_cipher_st {
+  uint16_t id;
+  const char* name;      // OpenSSL's name (RFC 8446 name for TLS 1.3)
+  const char* protocol;  // "TLSv1.3"
+  int bits;
+};
+
+struct ssl_ctx_st {
+  ssl_ctx_st();
+  ~ssl_ctx_st();
+
+  std::atomic<int> references{1};
+  const SSL_METHOD* method = nullptr;
+  uint64_t options = 0;
+  uint32_t mode = 0;
+  int min_version = 0;  // 0: lowest supported
+  int max_version = 0;  // 0: highest supported
+
+  // What the engine's Config is made of; config() rebuilds it after a change.
+  std::vector<rapidtls::crypto::Certificate> chain;  // leaf first
+  std::optional<rapidtls::crypto::PrivateKey> key;
+  X509_STORE* store = nullptr;  // owned; SSL_CTX_get_cert_store hands it out
+  int verify_mode = SSL_VERIFY_NONE;
+  SSL_verify_cb verify_callback = nullptr;
+  int verify_depth = 100;
+  std::vector<uint16_t> suites = {0x1302, 0x1303, 0x1301};  // OpenSSL 3.0's default order
+  std::vector<rapidtls::crypto::NamedGroup> groups;
+  std::vector<rapidtls::ByteVec> alpn;  // client offer
+  SSL_CTX_alpn_select_cb_func alpn_select = nullptr;
+  void* alpn_select_arg = nullptr;
+  SSL_CTX_keylog_cb_func keylog = nullptr;
+  size_t num_tickets = 2;  // OpenSSL's default
+  std::shared_ptr<rapidtls::handshake::TicketIssuer> ticket_issuer;
+  CRYPTO_EX_DATA ex_data{};
+
+  // The engine configuration for new connections (shared, rebuilt when dirty).
+  std::shared_ptr<const rapidtls::handshake::Config> config(SSL* for_ssl);
+  void changed() {
+    std::lock_guard<std::mutex> lock(config_mutex_);
+    config_.reset();
+  }
+
+ private:
+  std::mutex config_mutex_;  // SSL_new may run on many threads at once
+  std::shared_ptr<const rapidtls::handshake::Config> config_;
+};
+
+namespace rapidtls::ssl {
+
+enum class Role : uint8_t { unset, client, server };
+
+// The write call that is in progress (a WANT_WRITE/WANT_READ retry resumes
+// it): SSL_write(3)'s retry rules are checked against it.
+struct PendingWrite {
+  bool active = false;
+  const uint8_t* buf = nullptr;  // the caller's buffer, as first passed
+  size_t len = 0;                // its length
+  size_t sealed = 0;             // bytes of it already sealed into records
+};
+
+// What SSL_get_error needs to know about the last call.
+enum class LastIo : uint8_t { none, want_read, want_write, syscall, zero_return, ssl };
+
+}  // namespace rapidtls::ssl
+
+struct ssl_st {
+  explicit ssl_st(SSL_CTX* c);
+  ~ssl_st();
+
+  // The write path's scratch buffer for SSL_sendfile without kernel TLS.
+  std::unique_ptr<uint8_t[]> sendfile_buf;
+  // The peer chain as a STACK_OF(X509), made on first request.
+  STACK_OF(X509) * peer_chain_stack = nullptr;
+
+  std::atomic<int> references{1};
+  SSL_CTX* ctx;
+  rapidtls::ssl::Role role = rapidtls::ssl::Role::unset;
+  uint32_t mode = 0;
+  uint64_t options = 0;
+  int verify_mode;
+  int shutdown_flags = 0;   // SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN
+  std::string host;         // SNI to send (SSL_set_tlsext_host_name)
+  std::string verify_host;  // SSL_set1_host
+  BIO* rbio = nullptr;
+  BIO* wbio = nullptr;
+  int fd = -1;  // when set with SSL_set_fd: direct socket I/O (send with MSG_NOSIGNAL)
+  std::unique_ptr<rapidtls::conn::Connection> conn;
+  rapidtls::ssl::PendingWrite pending_write;
+  rapidtls::ssl::LastIo last_io = rapidtls::ssl::LastIo::none;
+  CRYPTO_EX_DATA ex_data{};
+
+  // Creates the Connection once the role is known.
+  bool ensure_connection();
+};
+
+namespace rapidtls::ssl {
+
+// Puts an Error on libcrypto's ERR queue under ERR_LIB_SSL.
+void raise(const Error& e, const char* func);
+// Loads rapidtls's reason strings into the ERR tables (once).
+void load_error_strings();
+
+// Moves queued records to the write side; true when everything left.
+// Sets ssl->last_io on a retryable stop; false on stop or failure.
+enum class FlushResult : uint8_t { done, retry, failed };
+FlushResult flush(SSL* s);
+// Reads what the transport has and feeds the engine. retry: nothing now.
+enum class FillResult : uint8_t { progress, retry, eof, failed };
+FillResult fill(SSL* s);
+// Runs the handshake until it is done or blocks: 1, or <= 0 as SSL_do_handshake.
+int do_handshake(SSL* s);
+// Reports an engine error: ERR queue entry, SSL_get_error state; returns -1.
+int fail(SSL* s, const Error& e, const char* func);
+
+}  // namespace rapidtls::ssl

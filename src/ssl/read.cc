@@ -1,0 +1,113 @@
+// SSL_read_ex, SSL_read, SSL_peek_ex, SSL_peek, SSL_pending, SSL_has_pending.
+#include <openssl/err.h>
+
+#include "ssl/internal.h"
+
+namespace {
+
+using rapidtls::MutBytes;
+using rapidtls::ssl::FillResult;
+using rapidtls::ssl::FlushResult;
+using rapidtls::ssl::LastIo;
+using rapidtls::ssl::Role;
+
+int read_internal(SSL* s, uint8_t* buf, size_t num, size_t* readbytes, bool peek) {
+  *readbytes = 0;
+  s->last_io = LastIo::none;
+  if (s->role == Role::unset) {
+    ERR_raise(ERR_LIB_SSL, SSL_R_UNINITIALIZED);
+    s->last_io = LastIo::ssl;
+    return -1;
+  }
+  if (!s->conn || !s->conn->handshake_done()) {
+    const int r = rapidtls::ssl::do_handshake(s);
+    if (r <= 0) return r;
+  }
+  rapidtls::conn::Connection& c = *s->conn;
+  for (int guard = 0; guard < 1 << 20; ++guard) {
+    if (c.app_pending() > 0) {
+      *readbytes = peek ? c.peek_app(MutBytes(buf, num)) : c.read_app(MutBytes(buf, num));
+      return 1;
+    }
+    if (c.error()) return rapidtls::ssl::fail(s, *c.error(), "SSL_read");
+    if (c.peer_closed()) {
+      s->shutdown_flags |= SSL_RECEIVED_SHUTDOWN;
+      s->last_io = LastIo::zero_return;
+      return 0;
+    }
+    // Answers to what arrived (a KeyUpdate's) go out before more is read.
+    switch (rapidtls::ssl::flush(s)) {
+      case FlushResult::retry:
+      case FlushResult::failed:
+        return -1;
+      case FlushResult::done:
+        break;
+    }
+    switch (rapidtls::ssl::fill(s)) {
+      case FillResult::retry:
+      case FillResult::failed:
+        return -1;
+      case FillResult::eof:
+        if (s->options & SSL_OP_IGNORE_UNEXPECTED_EOF) {
+          s->shutdown_flags |= SSL_RECEIVED_SHUTDOWN;
+          s->last_io = LastIo::zero_return;
+          return 0;
+        }
+        // OpenSSL 3.0: EOF without close_notify is an error.
+        ERR_raise(ERR_LIB_SSL, SSL_R_UNEXPECTED_EOF_WHILE_READING);
+        s->last_io = LastIo::ssl;
+        return -1;
+      case FillResult::progress:
+        break;
+    }
+  }
+  return rapidtls::ssl::fail(s, rapidtls::internal_error(), "SSL_read");
+}
+
+}  // namespace
+
+extern "C" {
+
+int SSL_read_ex(SSL* s, void* buf, size_t num, size_t* readbytes) {
+  size_t n = 0;
+  const int r = read_internal(s, static_cast<uint8_t*>(buf), num, &n, false);
+  if (readbytes != nullptr) *readbytes = n;
+  return r > 0 ? 1 : 0;
+}
+
+int SSL_read(SSL* s, void* buf, int num) {
+  if (num < 0) {
+    ERR_raise(ERR_LIB_SSL, SSL_R_BAD_LENGTH);
+    return -1;
+  }
+  size_t n = 0;
+  const int r = read_internal(s, static_cast<uint8_t*>(buf), static_cast<size_t>(num), &n, false);
+  return r > 0 ? static_cast<int>(n) : r;
+}
+
+int SSL_peek_ex(SSL* s, void* buf, size_t num, size_t* readbytes) {
+  size_t n = 0;
+  const int r = read_internal(s, static_cast<uint8_t*>(buf), num, &n, true);
+  if (readbytes != nullptr) *readbytes = n;
+  return r > 0 ? 1 : 0;
+}
+
+int SSL_peek(SSL* s, void* buf, int num) {
+  if (num < 0) {
+    ERR_raise(ERR_LIB_SSL, SSL_R_BAD_LENGTH);
+    return -1;
+  }
+  size_t n = 0;
+  const int r = read_internal(s, static_cast<uint8_t*>(buf), static_cast<size_t>(num), &n, true);
+  return r > 0 ? static_cast<int>(n) : r;
+}
+
+int SSL_pending(const SSL* s) {
+  return s->conn ? static_cast<int>(std::min<size_t>(s->conn->app_pending(), INT32_MAX)) : 0;
+}
+
+int SSL_has_pending(const SSL* s) {
+  return s->conn && (s->conn->app_pending() > 0 || s->conn->unprocessed() > 0);
+}
+
+}  // extern "C"

@@ -1,0 +1,154 @@
+// SSL_write_ex, SSL_write and SSL_sendfile, following SSL_write(3) (the
+// requirements W1..W18 of spec/write-semantics.md).
+//
+// Bytes are sealed straight from the caller's buffer into the record queue
+// (the one copy), many records at a time, and leave in one transport call. A
+// call that cannot finish returns WANT_WRITE/WANT_READ and remembers how much
+// of the caller's buffer is already sealed; the retry resumes there, so no
+// byte is sent twice or lost (W12), and a retry that could not be the same
+// write is refused (W13).
+#include <errno.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <unistd.h>
+
+#include "ssl/internal.h"
+
+namespace {
+
+using rapidtls::Bytes;
+using rapidtls::ssl::FlushResult;
+using rapidtls::ssl::LastIo;
+using rapidtls::ssl::Role;
+
+// Plaintext sealed per transport write in the default mode: large enough for
+// few system calls, small enough that a 1 GiB write is not buffered whole.
+constexpr size_t kSealBatch = 16 * rapidtls::record::kMaxPlaintext;
+// SSL_sendfile without kernel TLS reads the file in pieces of this size.
+constexpr size_t kSendfileChunk = 4 * rapidtls::record::kMaxPlaintext;
+
+int refuse(SSL* s, int reason) {
+  ERR_raise(ERR_LIB_SSL, reason);
+  s->last_io = LastIo::ssl;
+  return -1;
+}
+
+int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written) {
+  *written = 0;
+  s->last_io = LastIo::none;
+  if (s->role == Role::unset) return refuse(s, SSL_R_UNINITIALIZED);  // W5
+  if (s->shutdown_flags & SSL_SENT_SHUTDOWN) return refuse(s, SSL_R_PROTOCOL_IS_SHUTDOWN);
+  if (!s->conn || !s->conn->handshake_done()) {  // W4: the write negotiates first
+    const int r = rapidtls::ssl::do_handshake(s);
+    if (r <= 0) return r;
+  }
+  rapidtls::conn::Connection& c = *s->conn;
+  if (c.error()) return rapidtls::ssl::fail(s, *c.error(), "SSL_write");  // W17
+
+  rapidtls::ssl::PendingWrite& pw = s->pending_write;
+  if (pw.active) {
+    // W13: a retry carries the same data. What is already sealed cannot be
+    // taken back, so a shorter buffer is refused; another pointer is refused
+    // unless the caller allowed moving buffers. Both are fatal, as in OpenSSL.
+    if (num < pw.sealed) {
+      pw = {};
+      return refuse(s, SSL_R_BAD_LENGTH);
+    }
+    if (buf != pw.buf && (s->mode & SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER) == 0) {
+      pw = {};
+      return refuse(s, SSL_R_BAD_WRITE_RETRY);
+    }
+    pw.buf = buf;
+    pw.len = num;
+  } else {
+    pw = {true, buf, num, 0};
+  }
+
+  const bool partial = (s->mode & SSL_MODE_ENABLE_PARTIAL_WRITE) != 0;
+  for (;;) {
+    switch (rapidtls::ssl::flush(s)) {
+      case FlushResult::retry:
+        return -1;  // W8: WANT_WRITE (or WANT_READ), pw kept for W12
+      case FlushResult::failed:
+        return -1;
+      case FlushResult::done:
+        break;
+    }
+    // W10 / W11: done when all of it has left, or in partial mode when one
+    // record has.
+    if (pw.sealed == pw.len || (partial && pw.sealed > 0)) {
+      *written = pw.sealed;
+      pw = {};
+      return 1;
+    }
+    const size_t n =
+        std::min(pw.len - pw.sealed, partial ? rapidtls::record::kMaxPlaintext : kSealBatch);
+    auto r = c.send_app(Bytes(buf + pw.sealed, n));
+    if (!r.ok()) {
+      pw = {};
+      return rapidtls::ssl::fail(s, r.error(), "SSL_write");
+    }
+    pw.sealed += n;
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+int SSL_write_ex(SSL* s, const void* buf, size_t num, size_t* written) {
+  size_t n = 0;
+  const int r = write_internal(s, static_cast<const uint8_t*>(buf), num, &n);
+  if (written != nullptr) *written = n;
+  return r > 0 ? 1 : 0;  // W15
+}
+
+int SSL_write(SSL* s, const void* buf, int num) {
+  if (num < 0) {
+    ERR_raise(ERR_LIB_SSL, SSL_R_BAD_LENGTH);
+    return -1;
+  }
+  size_t n = 0;
+  const int r = write_internal(s, static_cast<const uint8_t*>(buf), static_cast<size_t>(num), &n);
+  // W2 / W14: the count on success; a write of 0 bytes therefore returns 0.
+  return r > 0 ? static_cast<int>(n) : r;
+}
+
+// W3: with kernel TLS the kernel would do the work; this kernel has none, and
+// rapidtls then still serves the call, through a userspace path: the file is
+// read in pieces into a per-connection buffer and written as SSL_write_ex
+// would. A piece cut short by WANT_WRITE stays pending: the caller's next call
+// (at offset + the count returned) resumes it without reading it again.
+ossl_ssize_t SSL_sendfile(SSL* s, int fd, off_t offset, size_t size, int /*flags*/) {
+  if (s->role == Role::unset) return refuse(s, SSL_R_UNINITIALIZED);
+  if (!s->sendfile_buf) s->sendfile_buf = std::make_unique_for_overwrite<uint8_t[]>(kSendfileChunk);
+  uint8_t* chunk = s->sendfile_buf.get();
+  size_t total = 0;
+  while (total < size) {
+    size_t n;
+    if (s->pending_write.active && s->pending_write.buf == chunk) {
+      n = s->pending_write.len;  // resume the piece already being written
+    } else {
+      const size_t want = std::min(size - total, kSendfileChunk);
+      ssize_t got;
+      do {
+        got = ::pread(fd, chunk, want, offset + static_cast<off_t>(total));
+      } while (got < 0 && errno == EINTR);
+      if (got < 0) {
+        ERR_raise_data(ERR_LIB_SYS, errno, "calling pread()");
+        s->last_io = LastIo::syscall;
+        return total > 0 ? static_cast<ossl_ssize_t>(total) : -1;
+      }
+      if (got == 0) break;  // end of file
+      n = static_cast<size_t>(got);
+    }
+    size_t w = 0;
+    if (write_internal(s, chunk, n, &w) <= 0) {
+      return total > 0 ? static_cast<ossl_ssize_t>(total) : -1;
+    }
+    total += w;
+  }
+  return static_cast<ossl_ssize_t>(total);
+}
+
+}  // extern "C"
