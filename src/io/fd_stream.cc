@@ -32,8 +32,7 @@ int wait_for(int fd, short events, int timeout_ms = -1) {
 
 }  // namespace
 
-FdStream::FdStream(conn::Connection& conn, int fd)
-    : conn_(conn), fd_(fd), in_(std::make_unique_for_overwrite<uint8_t[]>(kReadChunk)) {}
+FdStream::FdStream(conn::Connection& conn, int fd) : conn_(conn), fd_(fd) {}
 
 Error FdStream::fail_with(Error e) {
   // The connection queued its alert when it failed; let it out if we can.
@@ -71,34 +70,32 @@ Status FdStream::flush() {
 }
 
 Result<bool> FdStream::pump() {
-  if (in_begin_ == in_end_) {
-    in_begin_ = in_end_ = 0;
-    ssize_t n;
-    for (;;) {
-      if (read_timeout_ms_ >= 0) {
-        const int ready = wait_for(fd_, POLLIN, read_timeout_ms_);
-        if (ready == 0) return Error{Alert::internal_error, SSL_R_READ_TIMEOUT_EXPIRED};
-        if (ready < 0) {
-          last_errno_ = errno;
-          return sys_error();
-        }
+  // Received bytes go straight into the connection's record buffer (no copy
+  // through a buffer of ours). Room runs out only while unread application
+  // data fills that buffer, and callers read it before they pump again.
+  const MutBytes room = conn_.receive_buffer(kReadChunk);
+  if (room.empty()) return internal_error();
+  ssize_t n;
+  for (;;) {
+    if (read_timeout_ms_ >= 0) {
+      const int ready = wait_for(fd_, POLLIN, read_timeout_ms_);
+      if (ready == 0) return Error{Alert::internal_error, SSL_R_READ_TIMEOUT_EXPIRED};
+      if (ready < 0) {
+        last_errno_ = errno;
+        return sys_error();
       }
-      n = ::recv(fd_, in_.get(), kReadChunk, 0);
-      if (n >= 0) break;
-      if (errno == EINTR) continue;
-      if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_for(fd_, POLLIN) > 0) continue;
-      last_errno_ = errno;
-      return sys_error();
     }
-    if (n == 0) return false;
-    in_end_ = static_cast<size_t>(n);
+    n = ::recv(fd_, room.data(), room.size(), 0);
+    if (n >= 0) break;
+    if (errno == EINTR) continue;
+    if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_for(fd_, POLLIN) > 0) continue;
+    last_errno_ = errno;
+    return sys_error();
   }
-  auto taken = conn_.receive(Bytes(in_.get() + in_begin_, in_end_ - in_begin_));
-  if (!taken.ok()) return fail_with(taken.error());
-  // The connection takes less only while unread application data fills its
-  // buffer; the caller reads that first and then offers the rest again.
-  if (*taken == 0 && conn_.app_pending() == 0) return internal_error();
-  in_begin_ += *taken;
+  if (n == 0) return false;
+  if (Status s = conn_.commit_received(static_cast<size_t>(n)); !s.ok()) {
+    return fail_with(s.error());
+  }
   RTLS_TRY(flush());
   return true;
 }

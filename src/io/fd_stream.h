@@ -1,11 +1,9 @@
 // Drives a sans-IO Connection over a connected, blocking socket: the
 // handshake, writes, reads and the closing alert. Records queued by the
 // connection leave in one send() per batch; received bytes are read in large
-// chunks (up to kReadChunk) and fed to the connection as it can take them.
+// chunks (up to kReadChunk) straight into the connection's record buffer.
 // This is one of the two places (with ssl/) that make system calls.
 #pragma once
-
-#include <memory>
 
 #include "common/result.h"
 #include "conn/connection.h"
@@ -49,8 +47,8 @@ class FdStream {
   int last_errno() const { return last_errno_; }
 
  private:
-  // Feeds buffered or freshly received bytes to the connection, then flushes
-  // what it queued in answer. Returns false at a transport EOF.
+  // Receives one chunk into the connection, then flushes what it queued in
+  // answer. Returns false at a transport EOF.
   Result<bool> pump();
   Status send_bytes(Bytes data);
   // Sends the alert a failed connection queued, then returns its error.
@@ -58,9 +56,6 @@ class FdStream {
 
   conn::Connection& conn_;
   int fd_;
-  std::unique_ptr<uint8_t[]> in_;
-  size_t in_begin_ = 0;  // received bytes in_[in_begin_, in_end_) not yet taken by conn_
-  size_t in_end_ = 0;
   int last_errno_ = 0;
   int read_timeout_ms_ = -1;
 };

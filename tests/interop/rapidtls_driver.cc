@@ -325,7 +325,7 @@ std::shared_ptr<rapidtls::handshake::Config> make_config(const Options& o, bool 
     }
     // One line per secret, flushed at once so a capture can be decrypted
     // even if the run fails later. The file lives as long as the process.
-    cfg->keylog = [f](std::string_view line) {
+    cfg->keylog = [f](void*, std::string_view line) {
       std::fwrite(line.data(), 1, line.size(), f);
       std::fputc('\n', f);
       std::fflush(f);
