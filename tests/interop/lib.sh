@@ -25,6 +25,10 @@ DRIVER=${1:?usage: $0 PATH_TO_rapidtls_driver [args]}
 shift
 [[ -x $DRIVER ]] || { echo "FAIL: driver $DRIVER is not executable"; exit 1; }
 
+for tool in ss timeout sha256sum mkfifo; do
+  command -v "$tool" >/dev/null || { echo "FAIL: the interop tests need '$tool' (ss: Debian package iproute2)"; exit 1; }
+done
+
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/rapidtls-interop.XXXXXX")
 PIDS=()
 KEEP_WORK=${RAPIDTLS_INTEROP_KEEP:-0}
