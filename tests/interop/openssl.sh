@@ -16,6 +16,9 @@
 #   hrr-server                    s_client's key share is P-256, rapidtls server wants X25519
 #   client-wrong-host             rapidtls client refuses s_server's certificate for another name
 #   client-untrusted              ... and a certificate from a CA it does not trust
+#   records-client                s_server sends 512-byte fragments (handshake messages split
+#                                 across records), padded records and 4 tickets
+#   records-server                s_client does the same towards a rapidtls server
 #   ticket-offer                  s_client keeps our ticket and offers it on a second connection:
 #                                 the server (which does not resume yet) must do a full handshake
 #
@@ -258,6 +261,16 @@ case $scenario in
     check_negotiated "$(openssl_suite "$suite")" x25519
     grep -q 'hrr=yes' "$WORK/driver.err" || fail "no HelloRetryRequest happened"
     echo "  HelloRetryRequest: server asked for x25519"
+    ;;
+  records-client)
+    run_client -max_send_frag 512 -record_padding 700 -num_tickets 4 -no_middlebox
+    check_data
+    check_msg ">>>" "Certificate$"
+    ;;
+  records-server)
+    run_server -max_send_frag 512 -record_padding 700 -no_middlebox -cert "$PKI/client.pem" \
+      -key "$PKI/client.key" -- --cafile "$PKI/ca.pem" --require-client-cert
+    check_data
     ;;
   client-wrong-host | client-untrusted)
     if [[ $scenario == client-wrong-host ]]; then
