@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # rapidtls_driver against GnuTLS's gnutls-serv and gnutls-cli (TLS 1.3 only).
 #
 #   gnutls.sh DRIVER client SUITE GROUP   rapidtls client -> gnutls-serv --echo: the
@@ -13,6 +14,7 @@
 # printable lines (--text); gnutls-cli takes binary data.
 PRIVATE_NETNS=1
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
 source "$here/lib.sh"
 
 scenario=${1:?scenario}

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # The key log (SSLKEYLOGFILE format) lets Wireshark decrypt a session.
 #
 #   keylog.sh DRIVER client|server
@@ -9,6 +10,7 @@
 # checks that both plaintexts appear.
 PRIVATE_NETNS=1
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
 source "$here/lib.sh"
 
 role=${1:?client or server}

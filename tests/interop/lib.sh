@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the interop test scripts (sourced, not run).
 # shellcheck disable=SC2034 # PKI, SERVER_PORT, DRIVER_PORT... are set here for the scripts
 #

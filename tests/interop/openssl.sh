@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # rapidtls_driver against OpenSSL's s_server and s_client (TLS 1.3 only).
 #
 #   openssl.sh DRIVER SCENARIO [SUITE GROUP [CERT]]
@@ -19,11 +20,16 @@
 #   records-client                s_server sends 512-byte fragments (handshake messages split
 #                                 across records), padded records and 4 tickets
 #   records-server                s_client does the same towards a rapidtls server
+#   client-two-shares             rapidtls client sends shares for X25519 and P-256; s_server
+#                                 takes P-256 from the second share, without HRR
+#   server-no-sigalg              s_client accepts only ECDSA signatures from an RSA server:
+#                                 handshake_failure on both sides
 #   ticket-offer                  s_client keeps our ticket and offers it on a second connection:
 #                                 the server (which does not resume yet) must do a full handshake
 #
 # Every data check compares sha256 of the bytes sent with those received.
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
 source "$here/lib.sh"
 
 scenario=${1:?scenario}
@@ -271,6 +277,29 @@ case $scenario in
     run_server -max_send_frag 512 -record_padding 700 -no_middlebox -cert "$PKI/client.pem" \
       -key "$PKI/client.key" -- --cafile "$PKI/ca.pem" --require-client-cert
     check_data
+    ;;
+  client-two-shares)
+    ossl_common=(-tls1_3 -ciphersuites "$(openssl_suite "$suite")" -groups P-256)
+    # shellcheck disable=SC2054 # the driver takes a comma-separated group list
+    drv_common=(--suite "$suite" --group x25519,secp256r1 --key-shares 2 --timeout-ms 20000)
+    run_client
+    check_data
+    check_negotiated "$(openssl_suite "$suite")" secp256r1
+    grep -q 'hrr=no' "$WORK/driver.err" || fail "an unneeded HelloRetryRequest happened"
+    echo "  s_server used our second key share"
+    ;;
+  server-no-sigalg)
+    cert=rsa
+    run_server -sigalgs ECDSA+SHA256
+    if [[ $DRIVER_RC == 0 ]]; then
+      show "$WORK/driver.err"
+      fail "the server completed a handshake it cannot sign for"
+    fi
+    grep -q "handshake failed: alert=handshake_failure reason=118 " "$WORK/driver.err" ||
+      { show "$WORK/driver.err"; fail "expected handshake_failure, SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM"; }
+    grep -qi "alert handshake failure" "$WORK/s_client.err" ||
+      { show "$WORK/s_client.err"; fail "s_client did not receive the handshake_failure alert"; }
+    echo "  refused with handshake_failure (no suitable signature algorithm); s_client saw the alert"
     ;;
   client-wrong-host | client-untrusted)
     if [[ $scenario == client-wrong-host ]]; then

@@ -253,6 +253,18 @@ const char* reason_name(int reason) {
       return "bad handshake state";
     case SSL_R_PROTOCOL_IS_SHUTDOWN:
       return "protocol is shutdown";
+    case SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM:
+      return "no suitable signature algorithm";
+    case SSL_R_NO_SHARED_SIGNATURE_ALGORITHMS:
+      return "no shared signature algorithms";
+    case SSL_R_WRONG_SIGNATURE_TYPE:
+      return "wrong signature type";
+    case SSL_R_BAD_EXTENSION:
+      return "bad extension";
+    case SSL_R_UNSUPPORTED_PROTOCOL:
+      return "unsupported protocol";
+    case SSL_R_TOO_MANY_KEY_UPDATES:
+      return "too many key updates";
     default:
       return reason >= 1000 && reason < 1256 ? "alert received from the peer" : "";
   }
