@@ -18,8 +18,9 @@ std::vector<RawRecord> split_records(Bytes wire) {
 ByteVec join_records(const std::vector<RawRecord>& records) {
   ByteVec out;
   for (const auto& r : records) {
-    out.insert(out.end(), {r.type, 0x03, 0x03, static_cast<uint8_t>(r.body.size() >> 8),
-                           static_cast<uint8_t>(r.body.size())});
+    const uint8_t header[5] = {r.type, 0x03, 0x03, static_cast<uint8_t>(r.body.size() >> 8),
+                               static_cast<uint8_t>(r.body.size())};
+    out.insert(out.end(), std::begin(header), std::end(header));
     out.insert(out.end(), r.body.begin(), r.body.end());
   }
   return out;
@@ -53,8 +54,12 @@ ByteVec RecordKeys::seal(uint8_t inner_type, Bytes content) {
   auto aead = crypto::AeadContext::create(suite_->aead, crypto::AeadDirection::seal, key_.bytes());
   if (!aead.ok()) std::abort();
   const size_t len = content.size() + 1 + crypto::kAeadTagSize;
-  ByteVec rec = {23, 0x03, 0x03, static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len)};
-  rec.resize(5 + len);
+  ByteVec rec(5 + len);
+  rec[0] = 23;
+  rec[1] = 0x03;
+  rec[2] = 0x03;
+  rec[3] = static_cast<uint8_t>(len >> 8);
+  rec[4] = static_cast<uint8_t>(len);
   auto n = nonce();
   if (!aead->seal(n, Bytes(rec.data(), 5), content, Bytes(&inner_type, 1), rec.data() + 5).ok()) {
     std::abort();

@@ -27,7 +27,9 @@ using namespace rapidtls::testvec;
 using handshake::Config;
 using handshake::Role;
 
-ByteVec hex(const char* h) { return from_hex(h); }
+ByteVec hex(const char* h) {
+  return from_hex(h);
+}
 
 // Hands out the trace's random values in the order the engine asks for them.
 class ScriptedRandom final : public crypto::RandomSource {
@@ -56,10 +58,14 @@ class FixedClock final : public Clock {
 const FixedClock kClock;
 
 // The body of a whole handshake message (4-byte header removed).
-Bytes body_of(const ByteVec& msg) { return Bytes(msg).subspan(4); }
+Bytes body_of(const ByteVec& msg) {
+  return Bytes(msg).subspan(4);
+}
 
 // The random of a ClientHello or ServerHello message.
-ByteVec random_of(const ByteVec& hello) { return ByteVec(hello.begin() + 6, hello.begin() + 38); }
+ByteVec random_of(const ByteVec& hello) {
+  return ByteVec(hello.begin() + 6, hello.begin() + 38);
+}
 
 handshake::Extensions extensions_of_client_hello(const char* msg) {
   auto ch = handshake::ClientHello::parse(body_of(hex(msg)));
@@ -213,9 +219,9 @@ TEST(Rfc8448Replay, S3_Server) {
 
   ASSERT_TRUE(server.receive(hex(kRfc8448S3ClientHelloRecord)).ok())
       << testutil::describe(*server.error());
-  EXPECT_EQ(to_hex(take_output(server)),
-            to_hex(concat(hex(kRfc8448S3ServerHelloRecord),
-                          hex(kRfc8448S3ServerEncryptedFlightRecord))));
+  EXPECT_EQ(
+      to_hex(take_output(server)),
+      to_hex(concat(hex(kRfc8448S3ServerHelloRecord), hex(kRfc8448S3ServerEncryptedFlightRecord))));
   EXPECT_EQ(signer->calls, 1) << "the CertificateVerify content matched the trace's signature";
   EXPECT_TRUE(rng.all_used_as_scripted());
 
@@ -249,8 +255,8 @@ TEST(Rfc8448Replay, S5_HelloRetryRequest_Client) {
   int hellos = 0;
   bool shares_matched = true;
   cfg->test_hooks.client_hello_extensions = [&](handshake::Extensions& exts) {
-    const auto trace = extensions_of_client_hello(hellos == 0 ? kRfc8448S5ClientHello1
-                                                              : kRfc8448S5ClientHello2);
+    const auto trace =
+        extensions_of_client_hello(hellos == 0 ? kRfc8448S5ClientHello1 : kRfc8448S5ClientHello2);
     const auto* ours = handshake::find_extension(exts, handshake::ExtensionType::key_share);
     const auto* theirs = handshake::find_extension(trace, handshake::ExtensionType::key_share);
     shares_matched = shares_matched && ours && theirs && ours->body == theirs->body;
@@ -312,9 +318,9 @@ TEST(Rfc8448Replay, S5_HelloRetryRequest_Server) {
   EXPECT_EQ(to_hex(take_output(server)), to_hex(hex(kRfc8448S5HelloRetryRequestRecord)));
   auto r = server.receive(hex(kRfc8448S5ClientHello2Record));
   ASSERT_TRUE(r.ok()) << testutil::describe(r.error());
-  EXPECT_EQ(to_hex(take_output(server)),
-            to_hex(concat(hex(kRfc8448S5ServerHelloRecord),
-                          hex(kRfc8448S5ServerEncryptedFlightRecord))));
+  EXPECT_EQ(
+      to_hex(take_output(server)),
+      to_hex(concat(hex(kRfc8448S5ServerHelloRecord), hex(kRfc8448S5ServerEncryptedFlightRecord))));
   EXPECT_EQ(signer->calls, 1);
   EXPECT_TRUE(rng.all_used_as_scripted());
 
