@@ -248,6 +248,8 @@ Status ServerHandshake::on_client_hello(HandshakeIo& io, Bytes body, Bytes whole
   }
   client_random_ = ch.random;
   transcript_.add(whole);
+  // rapidtls never accepts 0-RTT: early data a client sends is skipped.
+  if (find_extension(ch.extensions, ExtensionType::early_data) != nullptr) io.skip_early_data();
   if (!n.share_group) return send_hello_retry_request(io, ch, n);
   return send_server_flight(io, ch, n);
 }
