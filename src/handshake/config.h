@@ -97,6 +97,8 @@ struct Config {
 
   std::optional<CertifiedKey> certificate;  // a server's; a client's for mutual TLS
   std::shared_ptr<crypto::TrustStore> trust;
+  // Parsed peer certificates shared by the connections of this config.
+  std::shared_ptr<crypto::CertificateCache> cert_cache;
   VerifyMode verify = VerifyMode::none;
   int verify_depth = 100;
 

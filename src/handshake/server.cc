@@ -398,7 +398,7 @@ Status ServerHandshake::on_client_certificate(HandshakeIo&, Bytes body, Bytes wh
     state_ = ServerState::wait_client_finished;
     return {};
   }
-  RTLS_ASSIGN(session_.peer_chain, detail::certificate_chain(msg));
+  RTLS_ASSIGN(session_.peer_chain, detail::certificate_chain(msg, config_->cert_cache.get()));
   RTLS_TRY(
       detail::verify_chain(*config_, session_.peer_chain, "", crypto::Purpose::client, session_));
   state_ = ServerState::wait_client_certificate_verify;
