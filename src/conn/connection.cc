@@ -81,8 +81,7 @@ Status Connection::seal_one(uint8_t* at, ContentType type, Bytes plain) {
 
 Status Connection::seal_records(ContentType type, Bytes data) {
   do {
-    const size_t n =
-        std::min(data.size(), write_protected() ? send_limit_ : record::kMaxPlaintext);
+    const size_t n = std::min(data.size(), write_protected() ? send_limit_ : record::kMaxPlaintext);
     uint8_t* at = out_.reserve_tail(record_size(n));
     RTLS_TRY(seal_one(at, type, data.first(n)));
     out_.commit(record_size(n));
@@ -172,8 +171,8 @@ Result<size_t> Connection::send_app(Bytes data) {
   if (!started_) RTLS_TRY(start());
   // TLS 1.3 allows data once our application keys are in (a server's
   // 0.5-RTT); TLS 1.2 once a handshake has completed (also while renegotiating).
-  const bool can_write = version_ == handshake::kTls12 ? session_ != nullptr
-                                                        : write_epoch_ == Epoch::application;
+  const bool can_write =
+      version_ == handshake::kTls12 ? session_ != nullptr : write_epoch_ == Epoch::application;
   if (!can_write) return Error{Alert::internal_error, SSL_R_BAD_HANDSHAKE_STATE};
   // Seal straight from the caller's bytes into the output buffer: one
   // reservation for all the records, then one seal per record.
@@ -376,8 +375,7 @@ Status Connection::dispatch_record(const record::OpenedRecord& opened, MutBytes 
       return on_alert(opened.payload);
     case ContentType::application_data:
       // TLS 1.2: only once a handshake has completed (also while renegotiating).
-      if (version_ == handshake::kTls12 ? session_ == nullptr
-                                        : read_epoch_ != Epoch::application) {
+      if (version_ == handshake::kTls12 ? session_ == nullptr : read_epoch_ != Epoch::application) {
         return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_RECORD};
       }
       if (opened.payload.empty()) {
@@ -404,6 +402,17 @@ Status Connection::on_alert(Bytes payload) {
   const auto desc = static_cast<Alert>(payload[1]);
   if (desc == Alert::close_notify) {
     close_state_ = close_state_ == CloseState::sent ? CloseState::both : CloseState::received;
+    return {};
+  }
+  // RFC 5246 7.2: in TLS 1.2 a warning is not fatal, but no_renegotiation in
+  // answer to our renegotiation ends it (as OpenSSL: handshake_failure).
+  if (version_ == handshake::kTls12 && payload[0] == 1) {
+    if (desc == Alert::no_renegotiation && handshake_ != nullptr) {
+      return Error{Alert::handshake_failure, SSL_R_NO_RENEGOTIATION};
+    }
+    if (++empty_records_ > kMaxEmptyRecords) {
+      return Error{Alert::unexpected_message, SSL_R_TOO_MANY_WARN_ALERTS};
+    }
     return {};
   }
   // RFC 8446 6.2: user_canceled is followed by close_notify; every other
@@ -596,7 +605,8 @@ Status Connection::on_renegotiating_client_hello(Bytes body, Bytes whole) {
     return seal_records(ContentType::alert, kNoRenegotiation);
   }
   handshake_ = handshake::make_server_handshake(
-      config_, handshake::Renegotiation{session_->client_verify_data, session_->server_verify_data});
+      config_,
+      handshake::Renegotiation{session_->client_verify_data, session_->server_verify_data});
   handshake_->set_app(app_);
   RTLS_TRY(handshake_->on_message(*this, HandshakeType::client_hello, body, whole));
   if (handshake_->done()) finish_handshake();

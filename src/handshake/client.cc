@@ -58,8 +58,9 @@ Status ClientHandshake::start(HandshakeIo& io) {
     session_id_.resize(32);
     cfg.rng->fill(session_id_);
   }
-  const size_t shares = !tls13_allowed() ? 0
-                        : std::max<size_t>(1, std::min(cfg.client_key_shares, cfg.groups.size()));
+  const size_t shares =
+      !tls13_allowed() ? 0
+                       : std::max<size_t>(1, std::min(cfg.client_key_shares, cfg.groups.size()));
   for (size_t i = 0; i < shares; ++i) {
     RTLS_ASSIGN(crypto::KeyShare share, crypto::KeyShare::generate(cfg.groups[i], *cfg.rng));
     shares_.push_back(std::move(share));
@@ -110,9 +111,9 @@ Status ClientHandshake::send_client_hello(HandshakeIo& io) {
     add(ExtensionType::key_share, encode_key_share_ch(entries));
     add(ExtensionType::psk_key_exchange_modes,
         encode_psk_key_exchange_modes({static_cast<uint8_t>(PskKeyExchangeMode::psk_dhe_ke)}));
-    add(ExtensionType::supported_versions, encode_supported_versions_ch(
-                                               tls12_allowed() ? std::vector<uint16_t>{kTls13, kTls12}
-                                                               : std::vector<uint16_t>{kTls13}));
+    add(ExtensionType::supported_versions,
+        encode_supported_versions_ch(tls12_allowed() ? std::vector<uint16_t>{kTls13, kTls12}
+                                                     : std::vector<uint16_t>{kTls13}));
   }
   if (tls12_allowed()) add_tls12_extensions(ch.extensions);
   if (cfg.record_size_limit) {

@@ -103,7 +103,7 @@ Status ClientHandshake::on_server_hello12(HandshakeIo& io, const ServerHello& sh
   session_.suite12 = suite;
   io.set_version(kTls12);
   server_random_ = sh.random;
-  shares_.clear();  // TLS 1.2 makes its key after ServerKeyExchange
+  shares_.clear();                              // TLS 1.2 makes its key after ServerKeyExchange
   RTLS_TRY(transcript_.set_hash(suite->hash));  // hashes the ClientHello kept so far
   raw12_ = std::move(client_hello_);
   add12(whole);
@@ -121,8 +121,8 @@ Status ClientHandshake::on_certificate12(HandshakeIo&, Bytes body, Bytes whole) 
   RTLS_ASSIGN(session_.peer_chain, detail::certificate_chain(as13, config_->cert_cache.get()));
   const std::string& host =
       options_.verify_host.empty() ? options_.server_name : options_.verify_host;
-  RTLS_TRY(detail::verify_chain(*config_, session_.peer_chain, host, crypto::Purpose::server,
-                                session_));
+  RTLS_TRY(
+      detail::verify_chain(*config_, session_.peer_chain, host, crypto::Purpose::server, session_));
   add12(whole);
   state_ = ClientState::wait_server_key_exchange;
   return {};
@@ -207,10 +207,10 @@ Status ClientHandshake::on_server_hello_done(HandshakeIo& io, Bytes body, Bytes 
 
   // RFC 7627 4: the session hash covers the messages through ClientKeyExchange.
   RTLS_ASSIGN(Secret session_hash, transcript_.current());
-  RTLS_ASSIGN(session_.master_secret,
-              crypto::tls12_master_secret(suite.hash, pre_master_.bytes(), client_random_,
-                                          server_random_, session_.extended_master_secret,
-                                          session_hash.bytes()));
+  RTLS_ASSIGN(
+      session_.master_secret,
+      crypto::tls12_master_secret(suite.hash, pre_master_.bytes(), client_random_, server_random_,
+                                  session_.extended_master_secret, session_hash.bytes()));
   pre_master_ = Secret();
   keylog("CLIENT_RANDOM", session_.master_secret);
 
@@ -226,18 +226,18 @@ Status ClientHandshake::on_server_hello_done(HandshakeIo& io, Bytes body, Bytes 
     RTLS_TRY(io.send_message(cv_msg));
   }
 
-  RTLS_ASSIGN(crypto::KeyBlock12 kb,
-              crypto::tls12_key_block(suite.hash, session_.master_secret.bytes(), client_random_,
-                                      server_random_, crypto::aead_key_size(suite.aead),
-                                      suite.iv_len));
+  RTLS_ASSIGN(
+      crypto::KeyBlock12 kb,
+      crypto::tls12_key_block(suite.hash, session_.master_secret.bytes(), client_random_,
+                              server_random_, crypto::aead_key_size(suite.aead), suite.iv_len));
   RTLS_TRY(io.send_change_cipher_spec());
   RTLS_TRY(io.set_write_keys12(suite, kb.client_key.bytes(), kb.client_iv.bytes()));
   server_keys12_ = KeyBlockKeys{kb.server_key, kb.server_iv};
 
   RTLS_ASSIGN(Secret th, transcript_.current());
-  RTLS_ASSIGN(Secret verify_data, crypto::tls12_verify_data(suite.hash,
-                                                             session_.master_secret.bytes(),
-                                                             /*client=*/true, th.bytes()));
+  RTLS_ASSIGN(Secret verify_data,
+              crypto::tls12_verify_data(suite.hash, session_.master_secret.bytes(),
+                                        /*client=*/true, th.bytes()));
   Finished fin;
   fin.verify_data = to_vec(verify_data.bytes());
   session_.client_verify_data = fin.verify_data;
@@ -264,9 +264,8 @@ Status ClientHandshake::on_finished12(HandshakeIo&, Bytes body, Bytes whole) {
   const Suite12Info& suite = *session_.suite12;
   RTLS_ASSIGN(Finished fin, Finished::parse(body, 12));
   RTLS_ASSIGN(Secret th, transcript_.current());
-  RTLS_ASSIGN(Secret expected, crypto::tls12_verify_data(suite.hash,
-                                                          session_.master_secret.bytes(),
-                                                          /*client=*/false, th.bytes()));
+  RTLS_ASSIGN(Secret expected, crypto::tls12_verify_data(suite.hash, session_.master_secret.bytes(),
+                                                         /*client=*/false, th.bytes()));
   if (!ct_equal(expected.bytes(), fin.verify_data)) {
     return Error{Alert::decrypt_error, SSL_R_DIGEST_CHECK_FAILED};
   }

@@ -160,5 +160,4 @@ class ClientHandshake final : public Handshake {
   bool certificate_requested12_ = false;
 };
 
-
 }  // namespace rapidtls::handshake::internal

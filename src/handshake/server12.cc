@@ -219,8 +219,8 @@ Status ServerHandshake::on_client_certificate12(HandshakeIo&, Bytes body, Bytes 
   CertificateMsg as13;
   for (auto& der : msg.certificate_list) as13.certificate_list.push_back({std::move(der), {}});
   RTLS_ASSIGN(session_.peer_chain, detail::certificate_chain(as13, config_->cert_cache.get()));
-  RTLS_TRY(detail::verify_chain(*config_, session_.peer_chain, "", crypto::Purpose::client,
-                                session_));
+  RTLS_TRY(
+      detail::verify_chain(*config_, session_.peer_chain, "", crypto::Purpose::client, session_));
   state_ = ServerState::wait_client_key_exchange;
   return {};
 }
@@ -232,10 +232,10 @@ Status ServerHandshake::on_client_key_exchange(HandshakeIo&, Bytes body, Bytes w
   share12_.reset();
   add12(whole);
   RTLS_ASSIGN(Secret session_hash, transcript_.current());
-  RTLS_ASSIGN(session_.master_secret,
-              crypto::tls12_master_secret(suite.hash, pre_master.bytes(), client_random_,
-                                          server_random_, session_.extended_master_secret,
-                                          session_hash.bytes()));
+  RTLS_ASSIGN(
+      session_.master_secret,
+      crypto::tls12_master_secret(suite.hash, pre_master.bytes(), client_random_, server_random_,
+                                  session_.extended_master_secret, session_hash.bytes()));
   keylog("CLIENT_RANDOM", session_.master_secret);
   RTLS_ASSIGN(key_block_, crypto::tls12_key_block(suite.hash, session_.master_secret.bytes(),
                                                   client_random_, server_random_,
@@ -277,9 +277,8 @@ Status ServerHandshake::on_client_finished12(HandshakeIo& io, Bytes body, Bytes 
   const Suite12Info& suite = *session_.suite12;
   RTLS_ASSIGN(Finished fin, Finished::parse(body, 12));
   RTLS_ASSIGN(Secret th, transcript_.current());
-  RTLS_ASSIGN(Secret expected, crypto::tls12_verify_data(suite.hash,
-                                                          session_.master_secret.bytes(),
-                                                          /*client=*/true, th.bytes()));
+  RTLS_ASSIGN(Secret expected, crypto::tls12_verify_data(suite.hash, session_.master_secret.bytes(),
+                                                         /*client=*/true, th.bytes()));
   if (!ct_equal(expected.bytes(), fin.verify_data)) {
     return Error{Alert::decrypt_error, SSL_R_DIGEST_CHECK_FAILED};
   }
@@ -287,13 +286,12 @@ Status ServerHandshake::on_client_finished12(HandshakeIo& io, Bytes body, Bytes 
   session_.client_verify_data = fin.verify_data;
 
   RTLS_TRY(io.send_change_cipher_spec());
-  RTLS_TRY(io.set_write_keys12(suite, key_block_.server_key.bytes(),
-                               key_block_.server_iv.bytes()));
+  RTLS_TRY(io.set_write_keys12(suite, key_block_.server_key.bytes(), key_block_.server_iv.bytes()));
   key_block_ = crypto::KeyBlock12();
   RTLS_ASSIGN(Secret th2, transcript_.current());
-  RTLS_ASSIGN(Secret verify_data, crypto::tls12_verify_data(suite.hash,
-                                                             session_.master_secret.bytes(),
-                                                             /*client=*/false, th2.bytes()));
+  RTLS_ASSIGN(Secret verify_data,
+              crypto::tls12_verify_data(suite.hash, session_.master_secret.bytes(),
+                                        /*client=*/false, th2.bytes()));
   Finished ours;
   ours.verify_data = to_vec(verify_data.bytes());
   session_.server_verify_data = ours.verify_data;

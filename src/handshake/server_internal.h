@@ -150,5 +150,4 @@ class ServerHandshake final : public Handshake {
   crypto::KeyBlock12 key_block_;
 };
 
-
 }  // namespace rapidtls::handshake::internal

@@ -84,10 +84,10 @@ ssl_ctx_st::~ssl_ctx_st() {
 }
 
 std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
-  const bool per_ssl = for_ssl != nullptr &&
-                       (for_ssl->verify_mode != verify_mode ||
-                        (for_ssl->options & SSL_OP_ALLOW_CLIENT_RENEGOTIATION) !=
-                            (options & SSL_OP_ALLOW_CLIENT_RENEGOTIATION));
+  const bool per_ssl =
+      for_ssl != nullptr && (for_ssl->verify_mode != verify_mode ||
+                             (for_ssl->options & SSL_OP_ALLOW_CLIENT_RENEGOTIATION) !=
+                                 (options & SSL_OP_ALLOW_CLIENT_RENEGOTIATION));
   std::lock_guard<std::mutex> lock(config_mutex_);
   if (config_ && !per_ssl) return config_;
   auto cfg = std::make_shared<hs::Config>();
@@ -449,9 +449,10 @@ int SSL_CTX_set_cipher_list(SSL_CTX* ctx, const char* str) {
     ERR_raise(ERR_LIB_SSL, SSL_R_NO_CIPHER_MATCH);
     return 0;
   }
-  ctx->suites12 = suites.empty() ? std::vector<uint16_t>(std::begin(rapidtls::handshake::kDefaultSuites12),
-                                                         std::end(rapidtls::handshake::kDefaultSuites12))
-                                 : suites;
+  ctx->suites12 = suites.empty()
+                      ? std::vector<uint16_t>(std::begin(rapidtls::handshake::kDefaultSuites12),
+                                              std::end(rapidtls::handshake::kDefaultSuites12))
+                      : suites;
   ctx->changed();
   return 1;
 }

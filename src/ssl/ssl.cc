@@ -360,11 +360,17 @@ int SSL_renegotiate(SSL* s) {
   return 1;
 }
 
-int SSL_renegotiate_abbreviated(SSL* s) { return SSL_renegotiate(s); }  // no resumption yet
+int SSL_renegotiate_abbreviated(SSL* s) {
+  return SSL_renegotiate(s);
+}  // no resumption yet
 
-int SSL_renegotiate_pending(const SSL* s) { return s->conn && s->conn->renegotiating(); }
+int SSL_renegotiate_pending(const SSL* s) {
+  return s->conn && s->conn->renegotiating();
+}
 
-void SSL_set_info_callback(SSL* s, void (*cb)(const SSL*, int, int)) { s->info_callback = cb; }
+void SSL_set_info_callback(SSL* s, void (*cb)(const SSL*, int, int)) {
+  s->info_callback = cb;
+}
 
 void SSL_set_shutdown(SSL* s, int mode) {
   s->shutdown_flags = mode;
