@@ -70,8 +70,21 @@ s_client_case() {
   pids+=("$!")
   for _ in $(seq 100); do grep -q ready "$tmp/ready" 2>/dev/null && break; sleep 0.05; done
   head -c 1000000 /dev/urandom > "$tmp/data"
-  (cat "$tmp/data"; sleep 2) | timeout 60 openssl s_client -connect "127.0.0.1:$p" -quiet \
-    -verify_return_error -CAfile "$tmp/ca.pem" -servername localhost > "$tmp/echoed" 2> "$tmp/s_client.log" || true
+  # s_client closes when its stdin ends: keep stdin open until the whole echo
+  # is back (or 30 s have passed), however slow the build.
+  rm -f "$tmp/in"
+  mkfifo "$tmp/in"
+  timeout 60 openssl s_client -connect "127.0.0.1:$p" -quiet -verify_return_error \
+    -CAfile "$tmp/ca.pem" -servername localhost < "$tmp/in" > "$tmp/echoed" 2> "$tmp/s_client.log" &
+  local cpid=$!
+  exec 7> "$tmp/in"
+  cat "$tmp/data" >&7
+  for _ in $(seq 600); do
+    [ "$(stat -c %s "$tmp/echoed" 2>/dev/null || echo 0)" -ge 1000000 ] && break
+    sleep 0.05
+  done
+  exec 7>&-
+  wait "$cpid" || true
   cmp -s "$tmp/data" "$tmp/echoed"
 }
 label="openssl s_client -> rapidtls echo server, 1 MB"; check s_client_case
