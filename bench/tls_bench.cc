@@ -15,7 +15,8 @@
 //               mallinfo2 deltas over --conns connections on BIO pairs
 //   sendfile    --file over loopback TCP: --mode sendfile (SSL_sendfile) or
 //               --mode loop (read() + SSL_write_ex in --chunk pieces); the
-//               reader checksums what arrives
+//               reader checksums what arrives; --repeat N sends it N times
+//               over the connection (longer runs, less noise)
 //
 // Every connection: TLS 1.3 only, X25519, the suite forced, an ECDSA P-256
 // certificate issued at start by a P-256 CA, no tickets. --check verifies
@@ -68,6 +69,7 @@ struct Options {
   std::string file;
   size_t chunk = size_t{64} << 10;
   size_t pair_buf = size_t{256} << 10;
+  size_t repeat = 1;
   std::string mode = "sendfile";
   bool verify = false;
   bool release_buffers = false;
@@ -77,7 +79,7 @@ struct Options {
 const char kUsage[] =
     "usage: tls_bench --workload handshake|bulk_mem|bulk_tcp|small_tcp|idle_heap|sendfile\n"
     "  [--suite aes128gcm|chacha20] [--seconds S] [--bytes N] [--size N] [--conns N]\n"
-    "  [--file PATH] [--mode sendfile|loop] [--chunk N] [--pair-buf N] [--verify]\n"
+    "  [--file PATH] [--mode sendfile|loop] [--chunk N] [--repeat N] [--pair-buf N] [--verify]\n"
     "  [--release-buffers] [--check]   (N accepts K, M, G)";
 
 Options parse(int argc, char** argv) {
@@ -108,6 +110,8 @@ Options parse(int argc, char** argv) {
       o.chunk = bench::parse_size(next());
     } else if (a == "--pair-buf") {
       o.pair_buf = bench::parse_size(next());
+    } else if (a == "--repeat") {
+      o.repeat = bench::parse_size(next());
     } else if (a == "--verify") {
       o.verify = true;
     } else if (a == "--release-buffers") {
@@ -631,41 +635,50 @@ void run_sendfile(const Options& o, const Contexts& ctx) {
   bench::StreamChecksum expected;
   {
     std::vector<uint8_t> buf(kReadBuf);
-    for (size_t off = 0; off < size;) {
-      const ssize_t n = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(off));
-      require(n > 0, "pread --file");
-      expected.update(buf.data(), static_cast<size_t>(n));
-      off += static_cast<size_t>(n);
+    for (size_t copy = 0; copy < o.repeat; ++copy) {
+      for (size_t off = 0; off < size;) {
+        const ssize_t n = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(off));
+        require(n > 0, "pread --file");
+        expected.update(buf.data(), static_cast<size_t>(n));
+        off += static_cast<size_t>(n);
+      }
     }
   }
 
   std::atomic<bool> unsupported{false};
   std::atomic<unsigned long> sendfile_error{0};  // the ERR queue is per thread
   bench::StreamChecksum got;
+  // One copy of the file, the way the mode sends it.
+  auto send_file = [&](SSL* s) {
+    if (o.mode == "sendfile") {
+      for (size_t off = 0; off < size;) {
+        const ossl_ssize_t n = SSL_sendfile(s, fd, static_cast<off_t>(off), size - off, 0);
+        if (n <= 0) {
+          if (off == 0) unsupported = true;  // OpenSSL without kernel TLS
+          sendfile_error = ERR_peek_error();
+          return false;
+        }
+        off += static_cast<size_t>(n);
+      }
+      return true;
+    }
+    std::vector<uint8_t> buf(o.chunk);
+    if (::lseek(fd, 0, SEEK_SET) != 0) return false;
+    for (;;) {
+      const ssize_t n = ::read(fd, buf.data(), buf.size());
+      if (n < 0) return false;
+      if (n == 0) return true;
+      size_t w = 0;
+      if (SSL_write_ex(s, buf.data(), static_cast<size_t>(n), &w) != 1) return false;
+    }
+  };
   const TcpRun run = run_over_tcp(
-      o, ctx, [&](SSL* c) { return read_exactly(c, size, &got); },
+      o, ctx, [&](SSL* c) { return read_exactly(c, size * o.repeat, &got); },
       [&](SSL* s) {
-        if (o.mode == "sendfile") {
-          for (size_t off = 0; off < size;) {
-            const ossl_ssize_t n = SSL_sendfile(s, fd, static_cast<off_t>(off), size - off, 0);
-            if (n <= 0) {
-              if (off == 0) unsupported = true;  // OpenSSL without kernel TLS
-              sendfile_error = ERR_peek_error();
-              return false;
-            }
-            off += static_cast<size_t>(n);
-          }
-          return true;
+        for (size_t copy = 0; copy < o.repeat; ++copy) {
+          if (!send_file(s)) return false;
         }
-        std::vector<uint8_t> buf(o.chunk);
-        if (::lseek(fd, 0, SEEK_SET) != 0) return false;
-        for (;;) {
-          const ssize_t n = ::read(fd, buf.data(), buf.size());
-          if (n < 0) return false;
-          if (n == 0) return true;
-          size_t w = 0;
-          if (SSL_write_ex(s, buf.data(), static_cast<size_t>(n), &w) != 1) return false;
-        }
+        return true;
       });
   ::close(fd);
   if (unsupported) {
@@ -677,10 +690,11 @@ void run_sendfile(const Options& o, const Contexts& ctx) {
   }
   require(run.server_ok, "sender failed");
   require(run.client_ok, "reader failed");
-  require(got.bytes() == size && got.digest() == expected.digest(),
+  require(got.bytes() == size * o.repeat && got.digest() == expected.digest(),
           "checksum of the file received differs");
-  print(o, static_cast<double>(size) / kMiB / run.seconds, "MiB/s",
+  print(o, static_cast<double>(size * o.repeat) / kMiB / run.seconds, "MiB/s",
         "mode=" + o.mode + " bytes=" + std::to_string(size) +
+            " repeat=" + std::to_string(o.repeat) +
             (o.mode == "loop" ? " chunk=" + std::to_string(o.chunk) : ""));
 }
 
