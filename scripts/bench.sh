@@ -30,4 +30,4 @@ if [[ ! -f $file || $(stat -c %s "$file") -ne $size ]]; then
 fi
 
 exec python3 scripts/bench_driver.py --bin build/release/bench --file "$file" \
-  --command "bash scripts/bench.sh $*" "$@"
+  --command "bash scripts/bench.sh${*:+ $*}" "$@"

@@ -163,7 +163,7 @@ def openssl_sendfile_probe(o):
         return f"{float(fields['value']):.0f} MiB/s"
     if rc == 77:
         reason = err.splitlines()[-1] if err else "unsupported"
-        return "n/a: " + re.sub(r"^tls_bench \(openssl\): ", "", reason)
+        return "n/a (" + re.sub(r"^tls_bench \(openssl\): ", "", reason) + ", no kernel TLS)"
     return f"failed (exit {rc})"
 
 
@@ -246,7 +246,7 @@ def markdown_table(results, aead, sendfile_probe):
         row = res.row
         a = fmt(res.a, row.unit)
         if row.baseline != "openssl":
-            a = sendfile_probe + f"; rapidtls loop {fmt(res.a, row.unit)}"
+            a = f"{sendfile_probe}; rapidtls's loop: {fmt(res.a, row.unit)}"
         pct = "—"
         if res.limit and res.a and res.b:
             pct = f"{100 * res.a / res.limit:.0f}% / {100 * res.b / res.limit:.0f}%"
@@ -298,7 +298,7 @@ def svg_escape(s):
 
 def chart_svg(results, title, subtitle):
     rows = [r for r in results if r.advantage() is not None]
-    label_w, bar_w, row_h, top, right = 290, 520, 30, 74, 90
+    label_w, bar_w, row_h, top, right = 290, 480, 30, 74, 170
     height = top + row_h * len(rows) + 58
     width = label_w + bar_w + right
     values = [r.advantage() for r in rows] + [r.target_advantage() or 1 for r in rows]
@@ -335,10 +335,12 @@ def chart_svg(results, title, subtitle):
         x0, x1 = sorted((one, x(adv)))
         out.append(f'<rect x="{x0:.1f}" y="{y + 6}" width="{max(x1 - x0, 1):.1f}" height="18" '
                    f'fill="{color}"/>')
-        # The figure right of the bar's end, or of the 1.0 line for bars left of it.
-        tx = max(x(adv), one) + 6
-        out.append(f'<text x="{tx:.1f}" y="{y + 19}" '
-                   f'font-weight="bold">{adv:.2f}x</text>')
+        # The figures in a column of their own, right of the plot.
+        figure = f"{adv:.2f}x"
+        if r.limit and r.b:
+            figure += f", {100 * r.b / r.limit:.0f}% of AEAD"
+        out.append(f'<text x="{label_w + bar_w + 14}" y="{y + 19}" '
+                   f'font-weight="bold">{figure}</text>')
         t = r.target_advantage()
         if t is not None:
             out.append(f'<line x1="{x(t):.1f}" y1="{y + 2}" x2="{x(t):.1f}" y2="{y + 28}" '
@@ -382,8 +384,8 @@ def machine():
         "openssl": sh("openssl version"),
         "compiler": sh("c++ --version | head -1"),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": sh("git rev-parse --short HEAD") + (" (with local changes)"
-                                                      if sh("git status --porcelain") else ""),
+        "commit": sh("git rev-parse --short HEAD") + (
+            " (with local changes)" if sh("git status --porcelain -- . ':!docs'") else ""),
     }
 
 
