@@ -1,0 +1,491 @@
+#!/usr/bin/env python3
+"""Runs rapidtls and OpenSSL's libssl on the same work, alternating, and reports
+ratios of medians (issue 5). Called by scripts/bench.sh after the release build.
+
+Each round runs every workload once with each library: round 0 is a warm-up
+(discarded); in the rounds after it the order alternates (OpenSSL first, then
+rapidtls first, ...), so slow drift of a shared machine falls on both alike.
+A workload's result is the median over the rounds; the ratio is
+median(rapidtls) / median(OpenSSL). Only the Python standard library is used.
+"""
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+
+# ---- workloads ------------------------------------------------------------------------------
+
+
+class Row:
+    """One line of the table: the same arguments run by baseline and candidate."""
+
+    def __init__(self, key, label, short, args, unit, target=None, lower_is_better=False,
+                 baseline="openssl", candidate="rapidtls", baseline_args=None, limit=None,
+                 note=""):
+        self.key = key
+        self.label = label
+        self.short = short  # the chart's label
+        self.args = args
+        self.baseline_args = baseline_args if baseline_args is not None else args
+        self.unit = unit
+        self.target = target  # ratio candidate/baseline to meet, or None
+        self.lower_is_better = lower_is_better
+        self.baseline = baseline  # "openssl" or "rapidtls": which binary runs baseline_args
+        self.candidate = candidate
+        self.limit = limit  # key of the AEAD row that bounds this workload
+        self.note = note
+        self.values = {"A": [], "B": []}  # A: baseline, B: candidate
+        self.failures = []
+
+
+def make_rows(o):
+    hs = ["--seconds", str(o.seconds)]
+    bulk = ["--bytes", o.bulk_bytes]
+    small = ["--seconds", str(o.seconds)]
+    f = ["--file", o.file, "--repeat", str(o.repeat)]
+    return [
+        Row("handshake", "Full handshakes/s, BIO pair, no verification", "Handshakes/s",
+            ["--workload", "handshake"] + hs, "hs/s", target=2.0),
+        Row("handshake_verify", "Full handshakes/s, BIO pair, client verifies the chain",
+            "Handshakes/s, verify on",
+            ["--workload", "handshake", "--verify"] + hs, "hs/s", target=2.0),
+        Row("bulk_mem_aes", "Bulk in memory (BIO pair), AES-128-GCM",
+            "Bulk, BIO pair, AES-128-GCM",
+            ["--workload", "bulk_mem", "--suite", "aes128gcm"] + bulk, "MiB/s", target=1.05,
+            limit="aead_aes"),
+        Row("bulk_mem_chacha", "Bulk in memory (BIO pair), ChaCha20-Poly1305",
+            "Bulk, BIO pair, ChaCha20",
+            ["--workload", "bulk_mem", "--suite", "chacha20"] + bulk, "MiB/s", target=1.05,
+            limit="aead_chacha"),
+        Row("bulk_tcp_aes", "Bulk over loopback TCP, 2 threads, AES-128-GCM",
+            "Bulk, TCP, AES-128-GCM",
+            ["--workload", "bulk_tcp", "--suite", "aes128gcm"] + bulk, "MiB/s", target=1.15),
+        Row("bulk_tcp_chacha", "Bulk over loopback TCP, 2 threads, ChaCha20-Poly1305",
+            "Bulk, TCP, ChaCha20",
+            ["--workload", "bulk_tcp", "--suite", "chacha20"] + bulk, "MiB/s", target=1.15),
+        Row("small_64", "64-byte SSL_write calls/s, loopback TCP", "64 B SSL_write/s, TCP",
+            ["--workload", "small_tcp", "--size", "64"] + small, "writes/s", target=1.5),
+        Row("small_1k", "1 KiB SSL_write calls/s, loopback TCP", "1 KiB SSL_write/s, TCP",
+            ["--workload", "small_tcp", "--size", "1K"] + small, "writes/s", target=1.5),
+        Row("idle_heap", "Heap per idle connection (client + server), default modes",
+            "Idle heap/conn (OpenSSL ÷ rapidtls)",
+            ["--workload", "idle_heap", "--conns", str(o.conns)], "B/conn", target=0.25,
+            lower_is_better=True),
+        Row("idle_heap_release", "Heap per idle connection, SSL_MODE_RELEASE_BUFFERS set",
+            "Idle heap, RELEASE_BUFFERS (÷)",
+            ["--workload", "idle_heap", "--conns", str(o.conns), "--release-buffers"], "B/conn",
+            lower_is_better=True,
+            note="informative: OpenSSL frees its record buffers in this mode"),
+        Row("sendfile_loop", "256 MiB file x3: read() + SSL_write_ex (64 KiB), loopback",
+            "File: read+SSL_write_ex loop",
+            ["--workload", "sendfile", "--mode", "loop"] + f, "MiB/s",
+            note="informative: both libraries' read+write loop"),
+        Row("sendfile", "256 MiB file x3: SSL_sendfile vs rapidtls's own read+write loop",
+            "SSL_sendfile ÷ own loop (rapidtls)",
+            ["--workload", "sendfile", "--mode", "sendfile"] + f, "MiB/s", target=1.0,
+            baseline="rapidtls", baseline_args=["--workload", "sendfile", "--mode", "loop"] + f,
+            note="baseline is rapidtls's read()+SSL_write_ex loop: OpenSSL 3.0 has no "
+                 "SSL_sendfile without kernel TLS"),
+    ]
+
+
+AEAD = [("aead_aes", "AES-128-GCM", "aes128gcm"), ("aead_chacha", "ChaCha20-Poly1305", "chacha20")]
+
+# ---- running --------------------------------------------------------------------------------
+
+
+def parse_line(text):
+    for line in text.splitlines():
+        if "value=" in line:
+            return dict(kv.split("=", 1) for kv in line.split() if "=" in kv)
+    return None
+
+
+def run(cmd, timeout=120):
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, "timeout", 124
+    fields = parse_line(p.stdout)
+    return fields, p.stderr.strip(), p.returncode
+
+
+def binary(o, impl):
+    return os.path.join(o.bin, "tls_bench_" + impl)
+
+
+def run_row_side(o, row, side):
+    impl = row.baseline if side == "A" else row.candidate
+    args = row.baseline_args if side == "A" else row.args
+    fields, err, rc = run([binary(o, impl)] + args)
+    if rc != 0 or fields is None:
+        row.failures.append(f"{impl} {' '.join(args)}: exit {rc}: {err[-300:]}")
+        return None
+    return float(fields["value"])
+
+
+def measure(o, rows):
+    aead = {key: {"value": [], "seal": [], "open": []} for key, _, _ in AEAD}
+    rounds = o.pairs + 1
+    for r in range(rounds):
+        tag = "warm-up" if r == 0 else f"pair {r}/{o.pairs}"
+        for row in rows:
+            order = ("A", "B") if r % 2 == 0 else ("B", "A")
+            got = {}
+            for side in order:
+                got[side] = run_row_side(o, row, side)
+            if r > 0:
+                for side in ("A", "B"):
+                    if got[side] is not None:
+                        row.values[side].append(got[side])
+            print(f"[{tag}] {row.key:18} {fmt(got['A'])} / {fmt(got['B'])} {row.unit}",
+                  file=sys.stderr, flush=True)
+        for key, _, suite in AEAD:
+            fields, err, rc = run([os.path.join(o.bin, "aead_raw"), "--suite", suite,
+                                   "--seconds", str(o.seconds)])
+            if rc == 0 and fields and r > 0:
+                for k in ("value", "seal", "open"):
+                    aead[key][k].append(float(fields[k]))
+    return aead
+
+
+def openssl_sendfile_probe(o):
+    fields, err, rc = run([binary(o, "openssl"), "--workload", "sendfile", "--mode", "sendfile",
+                           "--file", o.file])
+    if rc == 0 and fields:
+        return f"{float(fields['value']):.0f} MiB/s"
+    if rc == 77:
+        reason = err.splitlines()[-1] if err else "unsupported"
+        return "n/a (" + re.sub(r"^tls_bench \(openssl\): ", "", reason) + ", no kernel TLS)"
+    return f"failed (exit {rc})"
+
+
+# ---- results --------------------------------------------------------------------------------
+
+
+def display_unit(unit):
+    return "KiB/conn" if unit == "B/conn" else unit
+
+
+def fmt(v, unit=""):
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "—"
+    if unit == "B/conn":
+        return f"{v / 1024:,.1f}"
+    if abs(v) >= 10000:
+        return f"{v:,.0f}"
+    if abs(v) >= 100:
+        return f"{v:,.0f}"
+    return f"{v:,.1f}"
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+class Result:
+    def __init__(self, row, aead):
+        self.row = row
+        self.a = median(row.values["A"])
+        self.b = median(row.values["B"])
+        self.ratio = self.b / self.a if self.a and self.b is not None else None
+        pairs = [b / a for a, b in zip(row.values["A"], row.values["B"]) if a]
+        self.spread = (min(pairs), max(pairs)) if pairs else None
+        self.limit = median(aead[row.limit]["value"]) if row.limit else None
+        self.met = None
+        if row.target is not None and self.ratio is not None:
+            if row.lower_is_better:
+                self.met = self.ratio <= row.target
+            else:
+                self.met = self.ratio >= row.target
+            if row.limit and self.limit:
+                self.met = self.met and self.b / self.limit >= 0.93
+
+    def advantage(self):
+        """How much better rapidtls is (>1: better), for the chart."""
+        if self.ratio is None or self.ratio <= 0:
+            return None
+        return 1 / self.ratio if self.row.lower_is_better else self.ratio
+
+    def target_advantage(self):
+        t = self.row.target
+        if t is None:
+            return None
+        return 1 / t if self.row.lower_is_better else t
+
+
+def target_text(res):
+    row = res.row
+    if row.target is None:
+        return "—"
+    op = "≤" if row.lower_is_better else "≥"
+    text = f"{op} {row.target:g}x"
+    if row.limit:
+        text += ", ≥ 93% of limit"
+    return text
+
+
+def met_text(res):
+    if res.met is None:
+        return "—" if res.row.target is None else "?"
+    return "**met**" if res.met else "**missed**"
+
+
+def markdown_table(results, aead, sendfile_probe):
+    out = ["| workload | unit | OpenSSL 3.0 libssl | rapidtls | ratio rapidtls/OpenSSL "
+           "| pair ratios (min–max) | % of AEAD limit (OpenSSL / rapidtls) | target | |",
+           "|---|---|---:|---:|---:|---:|---:|---|---|"]
+    for res in results:
+        row = res.row
+        a = fmt(res.a, row.unit)
+        if row.baseline != "openssl":
+            a = f"{sendfile_probe}; rapidtls's loop: {fmt(res.a, row.unit)}"
+        pct = "—"
+        if res.limit and res.a and res.b:
+            pct = f"{100 * res.a / res.limit:.0f}% / {100 * res.b / res.limit:.0f}%"
+        ratio = f"{res.ratio:.2f}x" if res.ratio is not None else "—"
+        spread = f"{res.spread[0]:.2f}–{res.spread[1]:.2f}" if res.spread else "—"
+        out.append(f"| {row.label} | {display_unit(row.unit)} | {a} | {fmt(res.b, row.unit)} "
+                   f"| {ratio} "
+                   f"| {spread} | {pct} | {target_text(res)} | {met_text(res)} |")
+    out.append("")
+    out.append("| crypto limit (libcrypto alone, 16 KiB records) | seal MiB/s | open MiB/s "
+               "| sealed and opened once, MiB/s |")
+    out.append("|---|---:|---:|---:|")
+    for key, name, _ in AEAD:
+        d = aead[key]
+        out.append(f"| {name} | {fmt(median(d['seal']))} | {fmt(median(d['open']))} "
+                   f"| {fmt(median(d['value']))} |")
+    return "\n".join(out)
+
+
+def text_table(results, aead, sendfile_probe):
+    lines = []
+    w = max(len(r.row.label) for r in results)
+    lines.append(f"{'workload':{w}}  {'OpenSSL':>14}  {'rapidtls':>14}  {'ratio':>7}  "
+                 f"{'target':>8}  result")
+    for res in results:
+        row = res.row
+        a = fmt(res.a, row.unit) if row.baseline == "openssl" else "loop " + fmt(res.a, row.unit)
+        ratio = f"{res.ratio:.2f}x" if res.ratio is not None else "—"
+        tgt = target_text(res).replace(", ≥ 93% of limit", "+93%")
+        met = {None: "", True: "met", False: "MISSED"}[res.met]
+        if res.limit and res.b:
+            met += f" ({100 * res.b / res.limit:.0f}% of AEAD limit)"
+        lines.append(f"{row.label:{w}}  {a:>14}  {fmt(res.b, row.unit):>14}  {ratio:>7}  "
+                     f"{tgt:>8}  {met}")
+    lines.append(f"OpenSSL SSL_sendfile: {sendfile_probe}")
+    for key, name, _ in AEAD:
+        d = aead[key]
+        lines.append(f"AEAD limit {name}: seal {fmt(median(d['seal']))} MiB/s, open "
+                     f"{fmt(median(d['open']))} MiB/s, both {fmt(median(d['value']))} MiB/s")
+    return "\n".join(lines)
+
+
+# ---- chart ----------------------------------------------------------------------------------
+
+
+def svg_escape(s):
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def chart_svg(results, title, subtitle):
+    rows = [r for r in results if r.advantage() is not None]
+    label_w, bar_w, row_h, top, right = 290, 480, 30, 74, 170
+    height = top + row_h * len(rows) + 58
+    width = label_w + bar_w + right
+    values = [r.advantage() for r in rows] + [r.target_advantage() or 1 for r in rows]
+    lo = 2 ** math.floor(math.log2(min(0.5, min(values))))
+    hi = 2 ** math.ceil(math.log2(max(2.0, max(values) * 1.1)))
+
+    def x(v):  # log scale
+        v = min(max(v, lo), hi)
+        return label_w + bar_w * (math.log2(v) - math.log2(lo)) / (math.log2(hi) - math.log2(lo))
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, Arial, sans-serif" '
+           f'font-size="13">',
+           f'<rect width="{width}" height="{height}" fill="white"/>',
+           f'<text x="12" y="24" font-size="16" font-weight="bold">{svg_escape(title)}</text>',
+           f'<text x="12" y="44" fill="#444">{svg_escape(subtitle)}</text>']
+    # Grid: powers of two.
+    v = lo
+    while v <= hi + 1e-9:
+        gx = x(v)
+        out.append(f'<line x1="{gx:.1f}" y1="{top - 8}" x2="{gx:.1f}" '
+                   f'y2="{top + row_h * len(rows)}" stroke="#ddd"/>')
+        out.append(f'<text x="{gx:.1f}" y="{top + row_h * len(rows) + 16}" text-anchor="middle" '
+                   f'fill="#444">{v:g}x</text>')
+        v *= 2
+    one = x(1.0)
+    for i, r in enumerate(rows):
+        y = top + i * row_h
+        adv = r.advantage()
+        color = {True: "#2e8b57", False: "#c0392b", None: "#8c8c8c"}[r.met]
+        label = r.row.short
+        out.append(f'<text x="{label_w - 8}" y="{y + 19}" text-anchor="end">'
+                   f'{svg_escape(label)}</text>')
+        x0, x1 = sorted((one, x(adv)))
+        out.append(f'<rect x="{x0:.1f}" y="{y + 6}" width="{max(x1 - x0, 1):.1f}" height="18" '
+                   f'fill="{color}"/>')
+        # The figures in a column of their own, right of the plot.
+        figure = f"{adv:.2f}x"
+        if r.limit and r.b:
+            figure += f", {100 * r.b / r.limit:.0f}% of AEAD"
+        out.append(f'<text x="{label_w + bar_w + 14}" y="{y + 19}" '
+                   f'font-weight="bold">{figure}</text>')
+        t = r.target_advantage()
+        if t is not None:
+            out.append(f'<line x1="{x(t):.1f}" y1="{y + 2}" x2="{x(t):.1f}" y2="{y + 28}" '
+                       f'stroke="black" stroke-width="3"/>')
+    out.append(f'<line x1="{one:.1f}" y1="{top - 8}" x2="{one:.1f}" '
+               f'y2="{top + row_h * len(rows)}" stroke="black" stroke-dasharray="4,3"/>')
+    ly = top + row_h * len(rows) + 38
+    out.append(f'<rect x="12" y="{ly - 11}" width="12" height="12" fill="#2e8b57"/>'
+               f'<text x="30" y="{ly}">target met</text>'
+               f'<rect x="122" y="{ly - 11}" width="12" height="12" fill="#c0392b"/>'
+               f'<text x="140" y="{ly}">target missed</text>'
+               f'<rect x="252" y="{ly - 11}" width="12" height="12" fill="#8c8c8c"/>'
+               f'<text x="270" y="{ly}">no target</text>'
+               f'<line x1="372" y1="{ly - 12}" x2="372" y2="{ly + 2}" stroke="black" '
+               f'stroke-width="3"/><text x="380" y="{ly}">target</text>'
+               f'<line x1="450" y1="{ly - 12}" x2="450" y2="{ly + 2}" stroke="black" '
+               f'stroke-dasharray="4,3"/><text x="458" y="{ly}">1.0x: same as OpenSSL; '
+               f'right of it, rapidtls is better (log scale)</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+# ---- docs -----------------------------------------------------------------------------------
+
+BEGIN = "<!-- bench:begin (written by scripts/bench_driver.py; edit outside these markers) -->"
+END = "<!-- bench:end -->"
+
+
+def machine():
+    def sh(cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, shell=True).stdout.strip()
+        except OSError:
+            return "?"
+    model = sh("lscpu | sed -n 's/^Model name: *//p' | head -1")
+    hyper = sh("lscpu | sed -n 's/^Hypervisor vendor: *//p' | head -1")
+    return {
+        "cpu": model + (f" ({hyper} guest)" if hyper else ""),
+        "cores": str(os.cpu_count()),
+        "kernel": platform.release(),
+        "openssl": sh("openssl version"),
+        "compiler": sh("c++ --version | head -1"),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": sh("git rev-parse --short HEAD") + (
+            " (with local changes)" if sh("git status --porcelain -- . ':!docs'") else ""),
+    }
+
+
+def generated_section(o, results, aead, sendfile_probe, m):
+    raw = {r.row.key: {"openssl" if r.row.baseline == "openssl" else "rapidtls-loop":
+                       r.row.values["A"], "rapidtls": r.row.values["B"]} for r in results}
+    raw.update({k: aead[k] for k, _, _ in AEAD})
+    lines = [
+        BEGIN,
+        "",
+        f"Measured {m['date']} on {m['cpu']}, {m['cores']} cores, Linux {m['kernel']}, "
+        f"{m['openssl']}, {m['compiler']}, rapidtls {m['commit']}. "
+        f"Medians of {o.pairs} alternating pairs after a warm-up round; release preset (-O2).",
+        "",
+        f"Command: `{o.command}`",
+        "",
+        markdown_table(results, aead, sendfile_probe),
+        "",
+        "![rapidtls / OpenSSL per workload](benchmarks.svg)",
+        "",
+        "<details><summary>Every run (MiB/s, hs/s, writes/s or bytes per connection)</summary>",
+        "",
+        "```json",
+        json.dumps(raw, indent=1),
+        "```",
+        "",
+        "</details>",
+        "",
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def write_docs(o, section):
+    path = o.doc
+    if os.path.exists(path):
+        text = open(path, encoding="utf-8").read()
+    else:
+        text = f"# Benchmarks: rapidtls and OpenSSL 3.0 libssl\n\n{BEGIN}\n{END}\n"
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        text = head + section + tail
+    else:
+        text += "\n" + section + "\n"
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", default="build/release/bench", help="folder of tls_bench_* binaries")
+    ap.add_argument("--file", default="/tmp/rapidtls-bench-256M.bin", help="sendfile input")
+    ap.add_argument("--pairs", type=int, default=7, help="A/B pairs after the warm-up (>= 5)")
+    ap.add_argument("--quick", action="store_true",
+                    help="3 pairs, 0.3 s runs, 256 MiB bulk; prints only (docs untouched)")
+    ap.add_argument("--only", help="comma-separated workload keys")
+    ap.add_argument("--no-docs", action="store_true", help="print the table only")
+    ap.add_argument("--doc", default="docs/benchmarks.md")
+    ap.add_argument("--svg", default="docs/benchmarks.svg")
+    ap.add_argument("--command",
+                    default="python3 scripts/bench_driver.py " + " ".join(sys.argv[1:]))
+    o = ap.parse_args()
+    o.seconds = 1.0
+    o.bulk_bytes = "1G"
+    o.conns = 1000
+    o.repeat = 3  # the 256 MiB file three times per connection: runs of about a second
+    if o.quick:
+        o.pairs = min(o.pairs, 3)
+        o.seconds = 0.3
+        o.bulk_bytes = "256M"
+        o.repeat = 1
+    rows = make_rows(o)
+    if o.only:
+        keys = set(o.only.split(","))
+        rows = [r for r in rows if r.key in keys]
+    write = not (o.quick or o.no_docs)
+    if write and o.pairs < 5:
+        ap.error("the published table needs at least 5 pairs (or --no-docs)")
+
+    sendfile_probe = openssl_sendfile_probe(o) if any(r.key == "sendfile" for r in rows) else ""
+    aead = measure(o, rows)
+    results = [Result(r, aead) for r in rows]
+    print()
+    print(text_table(results, aead, sendfile_probe))
+    for r in rows:
+        for f in r.failures[:3]:
+            print(f"FAILED: {f}", file=sys.stderr)
+    if write:
+        m = machine()
+        write_docs(o, generated_section(o, results, aead, sendfile_probe, m))
+        title = "rapidtls vs OpenSSL 3.0 libssl: ratio of medians per workload"
+        sub = (f"{o.pairs} alternating pairs, {m['date']}, {m['cpu']}, {m['cores']} cores; "
+               "longer bar = rapidtls better")
+        with open(o.svg, "w", encoding="utf-8") as f:
+            f.write(chart_svg(results, title, sub))
+        print(f"\nwrote {o.doc} and {o.svg}")
+    return 1 if any(r.failures for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
