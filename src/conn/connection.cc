@@ -59,10 +59,25 @@ void Connection::consume_output(size_t n) {
   if (out_.empty()) out_.release_if_empty();
 }
 
+long Connection::peer_verify_result() {
+  if (!session_) return 0;
+  if (session_->verify_deferred) {
+    session_->verify_deferred = false;
+    if (!session_->peer_chain.empty() && config_->trust) {
+      session_->verify_result =
+          handshake::verify_peer_chain(*config_, session_->peer_chain, session_->verify_host,
+                                       session_->verify_purpose)
+              .verify_result;
+    }
+  }
+  return session_->verify_result;
+}
+
 void Connection::release_buffers() {
   out_.release_if_empty();
   in_.release_if_empty();
   if (hs_in_.empty()) ByteVec().swap(hs_in_);
+  if (hs_out_.empty()) ByteVec().swap(hs_out_);
 }
 
 // ---- output ------------------------------------------------------------------------------

@@ -121,6 +121,9 @@ class Connection final : private handshake::HandshakeIo {
 
   // Available once the handshake is done.
   const handshake::SessionInfo* session() const { return session_.get(); }
+  // The peer chain's verification result (X509_V_OK or X509_V_ERR_*),
+  // computed now if the handshake deferred it (VerifyMode::none).
+  long peer_verify_result();
   const std::vector<handshake::StoredTicket>& tickets() const { return tickets_; }
   const char* state_name() const;
   const handshake::Random& client_random() const { return client_random_; }

@@ -31,6 +31,13 @@ ByteVec certificate_verify_content(Role signer, Bytes transcript_hash) {
   return out;
 }
 
+crypto::TrustStore::Outcome verify_peer_chain(const Config& config,
+                                              const std::vector<crypto::Certificate>& chain,
+                                              const std::string& host, crypto::Purpose purpose) {
+  const int64_t now_s = static_cast<int64_t>(config.clock->now_ms() / 1000);
+  return config.trust->verify(chain, host, purpose, now_s, config.verify_depth);
+}
+
 namespace detail {
 
 ByteVec build_certificate(const CertifiedKey* key, Bytes request_context) {
@@ -59,18 +66,20 @@ Result<std::vector<crypto::Certificate>> certificate_chain(const CertificateMsg&
 
 Status verify_chain(const Config& config, const std::vector<crypto::Certificate>& chain,
                     const std::string& host, crypto::Purpose purpose, SessionInfo& session) {
-  // As OpenSSL: with a trust store the chain is always checked and the result
-  // kept (SSL_get_verify_result); only the verify mode decides whether a
-  // failure ends the handshake.
   if (!config.trust) {
     session.verify_result = 20;  // X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
     if (config.verify == VerifyMode::none) return {};
     return Error{Alert::unknown_ca, SSL_R_CERTIFICATE_VERIFY_FAILED};
   }
-  const int64_t now_s = static_cast<int64_t>(config.clock->now_ms() / 1000);
-  auto outcome = config.trust->verify(chain, host, purpose, now_s, config.verify_depth);
+  if (config.verify == VerifyMode::none) {
+    // The result is still available (as in OpenSSL), computed on request.
+    session.verify_deferred = true;
+    session.verify_host = host;
+    session.verify_purpose = purpose;
+    return {};
+  }
+  auto outcome = verify_peer_chain(config, chain, host, purpose);
   session.verify_result = outcome.verify_result;
-  if (config.verify == VerifyMode::none) return {};
   return outcome.status;
 }
 

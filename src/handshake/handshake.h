@@ -75,6 +75,11 @@ struct SessionInfo {
   std::string server_name;  // a client's SNI as the server saw it, or what a client sent
   std::vector<crypto::Certificate> peer_chain;
   long verify_result = 0;  // X509_V_OK (0) or the X509_V_ERR_* code
+  // With VerifyMode::none the chain is checked only if someone asks for the
+  // result (SSL_get_verify_result): the check costs as much as a signature.
+  bool verify_deferred = false;
+  std::string verify_host;
+  crypto::Purpose verify_purpose = crypto::Purpose::server;
   Secret client_app_secret;
   Secret server_app_secret;
   Secret exporter_secret;
@@ -141,6 +146,11 @@ std::unique_ptr<Handshake> make_client_handshake(std::shared_ptr<const Config> c
                                                  std::optional<Renegotiation> reneg = {});
 std::unique_ptr<Handshake> make_server_handshake(std::shared_ptr<const Config> config,
                                                  std::optional<Renegotiation> reneg = {});
+
+// Checks a peer's chain against the config's trust store now (config.trust set).
+crypto::TrustStore::Outcome verify_peer_chain(const Config& config,
+                                              const std::vector<crypto::Certificate>& chain,
+                                              const std::string& host, crypto::Purpose purpose);
 
 // RFC 8446 4.4.3: the content a CertificateVerify signs.
 ByteVec certificate_verify_content(Role signer, Bytes transcript_hash);

@@ -50,6 +50,12 @@ FlushResult flush(SSL* s) {
 FillResult fill(SSL* s) {
   const io::IoResult r = io::fill(*s->conn, transport_of(s));
   report_handshakes(s);
+  // Nothing arrived and nothing is buffered: the connection is idle, and its
+  // record buffers go back to the allocator until the next record comes.
+  if (r.status == io::IoStatus::want_read && s->conn->unprocessed() == 0 &&
+      s->conn->app_pending() == 0) {
+    s->conn->release_buffers();
+  }
   switch (r.status) {
     case io::IoStatus::done:
       return FillResult::progress;
@@ -121,7 +127,10 @@ int do_handshake(SSL* s) {
       case FlushResult::done:
         break;
     }
-    if (c.handshake_done()) return 1;
+    if (c.handshake_done()) {
+      if (c.unprocessed() == 0 && c.app_pending() == 0) c.release_buffers();
+      return 1;
+    }
     switch (fill(s)) {
       case FillResult::retry:
         return -1;

@@ -91,9 +91,11 @@ int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written) {
     // that when it fills up a single record is in flight, as in OpenSSL: the
     // bytes "already processed" on WANT_WRITE are those of OpenSSL (W12, W13).
     // Blocking transports and roomy sockets still get many records per call.
-    const size_t budget = rapidtls::ssl::write_budget(s);
     size_t n = std::min(pw.len - pw.sealed, rapidtls::record::kMaxPlaintext);
-    if (!partial) {
+    // Asking the transport costs system calls: only when there is more than
+    // one record to seal.
+    if (!partial && n < pw.len - pw.sealed) {
+      const size_t budget = rapidtls::ssl::write_budget(s);
       while (n < pw.len - pw.sealed && n < kSealBatch &&
              c.sealed_size(n + rapidtls::record::kMaxPlaintext) + c.pending_output().size() <=
                  budget) {

@@ -371,3 +371,31 @@ TEST(EarlyData, JunkWithoutAnOfferIsBadRecordMac) {
 
 }  // namespace
 }  // namespace rapidtls::testing
+
+namespace rapidtls::testing {
+namespace {
+
+// With verification off the handshake goes on whatever the chain, and the
+// result (what SSL_get_verify_result reports) is computed when asked.
+TEST(DeferredVerification, ResultComputedOnRequest) {
+  for (bool trusted : {true, false}) {
+    auto ccfg = client_config();
+    ccfg->verify = handshake::VerifyMode::none;
+    auto scfg = server_config();
+    if (!trusted) scfg->certificate = TestPki::get().untrusted_leaf().certified();
+    Pair p(ccfg, scfg);
+    ASSERT_TRUE(p.handshake()) << "trusted=" << trusted;
+    EXPECT_TRUE(p.client.session()->verify_deferred) << "not checked during the handshake";
+    const long result = p.client.peer_verify_result();
+    EXPECT_FALSE(p.client.session()->verify_deferred);
+    if (trusted) {
+      EXPECT_EQ(result, 0);  // X509_V_OK
+    } else {
+      EXPECT_NE(result, 0) << "an untrusted issuer is reported";
+    }
+    EXPECT_EQ(p.client.peer_verify_result(), result) << "computed once";
+  }
+}
+
+}  // namespace
+}  // namespace rapidtls::testing
