@@ -107,6 +107,12 @@ class Connection final : private handshake::HandshakeIo {
 
   // Available once the handshake is done.
   const handshake::SessionInfo* session() const { return session_.get(); }
+  // The peer certificate's X509_V_* verification result, also while (or
+  // after) a handshake fails: SSL_get_verify_result reports why.
+  long verify_result() const {
+    if (session_) return session_->verify_result;
+    return handshake_ ? handshake_->session().verify_result : 0;
+  }
   const std::vector<handshake::StoredTicket>& tickets() const { return tickets_; }
   const char* state_name() const;
   const handshake::Random& client_random() const { return client_random_; }

@@ -253,8 +253,7 @@ int SSL_set1_host(SSL* s, const char* hostname) {
 }
 
 long SSL_get_verify_result(const SSL* s) {
-  if (!s->conn || !s->conn->session()) return X509_V_OK;
-  return s->conn->session()->verify_result;
+  return s->conn ? s->conn->verify_result() : X509_V_OK;
 }
 
 X509* SSL_get1_peer_certificate(const SSL* s) {
