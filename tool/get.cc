@@ -433,11 +433,8 @@ int run_get(const GetOptions& o) {
             alpn_len > 0 ? std::string(reinterpret_cast<const char*>(alpn), alpn_len).c_str()
                          : "(none)");
     if (X509* peer = SSL_get1_peer_certificate(ssl.get())) {
-      X509_NAME* issuer = X509_get_issuer_name(peer);
-      char issuer_buf[256];
-      X509_NAME_oneline(issuer, issuer_buf, sizeof issuer_buf);
       fprintf(stderr, "* certificate subject: %s\n", subject_line(peer).c_str());
-      fprintf(stderr, "* certificate issuer: %s\n", issuer_buf);
+      fprintf(stderr, "* certificate issuer: %s\n", issuer_line(peer).c_str());
       fprintf(stderr, "* certificate SHA-256: %s\n", sha256_fingerprint(peer).c_str());
       X509_free(peer);
     }

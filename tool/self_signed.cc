@@ -71,15 +71,27 @@ std::string sha256_fingerprint(X509* cert) {
   return out;
 }
 
-std::string subject_line(X509* cert) {
+namespace {
+
+std::string name_line(const X509_NAME* name) {
   BIO* b = BIO_new(BIO_s_mem());
   if (b == nullptr) return "";
-  X509_NAME_print_ex(b, X509_get_subject_name(cert), 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
+  X509_NAME_print_ex(b, name, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
   char* data = nullptr;
   const long n = BIO_get_mem_data(b, &data);
   std::string out(data, static_cast<size_t>(n > 0 ? n : 0));
   BIO_free(b);
   return out;
+}
+
+}  // namespace
+
+std::string subject_line(X509* cert) {
+  return name_line(X509_get_subject_name(cert));
+}
+
+std::string issuer_line(X509* cert) {
+  return name_line(X509_get_issuer_name(cert));
 }
 
 }  // namespace rapidtls::tool

@@ -30,7 +30,8 @@ SelfSigned make_self_signed();
 // "AB:CD:..." (SHA-256 of the DER certificate), as browsers show it.
 std::string sha256_fingerprint(X509* cert);
 
-// One-line subject, "CN = localhost".
+// One-line names, "O = rapidtls serve, CN = localhost".
 std::string subject_line(X509* cert);
+std::string issuer_line(X509* cert);
 
 }  // namespace rapidtls::tool

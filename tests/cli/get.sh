@@ -96,6 +96,17 @@ start_serve "$WORK/www"
 timeout 60 "$TOOL" get -v --cafile "$CA" -o "$WORK/self.out" "https://localhost:$PORT/f10m" 2>"$WORK/self.err" &&
   [[ $(sha256_of "$WORK/self.out") == "$want10" ]] && grep -q "ALPN http/1.1" "$WORK/self.err" &&
   ok "get from rapidtls serve: 10 MiB sha256 match, ALPN http/1.1" || { show "$WORK/self.err"; bad "get from rapidtls serve"; }
+# The progress bar, on a terminal (script(1) gives the tool one).
+if command -v script >/dev/null; then
+  timeout 60 script -qec "'$TOOL' get --cafile '$CA' -o '$WORK/tty.out' '$URL/f10m'" /dev/null >"$WORK/tty.log" 2>&1
+  if [[ $(sha256_of "$WORK/tty.out") == "$want10" ]] && grep -q "10.0 MiB / 10.0 MiB *100%.*/s .*left" "$WORK/tty.log"; then
+    ok "progress bar on a terminal: $(tr '\r' '\n' <"$WORK/tty.log" | grep -a '100%' | tail -n1 | tr -s ' ')"
+  else
+    bad "no progress bar on a terminal"; show "$WORK/tty.log"
+  fi
+else
+  echo "note: script(1) missing; the progress bar is not checked"
+fi
 if timeout 30 "$TOOL" get -s --cafile "$CA" -o "$WORK/x" "$URL/missing" 2>"$WORK/err4"; then
   bad "get exited 0 on a 404"
 else
