@@ -68,7 +68,8 @@ void Connection::release_buffers() {
 
 Status Connection::seal_records(ContentType type, Bytes data) {
   do {
-    const size_t n = std::min(data.size(), sealer_.protected_() ? send_limit_ : record::kMaxPlaintext);
+    const size_t n =
+        std::min(data.size(), sealer_.protected_() ? send_limit_ : record::kMaxPlaintext);
     uint8_t* at = out_.reserve_tail(sealer_.sealed_size(n));
     RTLS_TRY(sealer_.seal_into(at, type, data.first(n)));
     out_.commit(sealer_.sealed_size(n));
@@ -284,7 +285,23 @@ Status Connection::process_record(MutBytes rec, bool* keep_record) {
   const bool plaintext_alert = outer == ContentType::alert && opener_.protected_() &&
                                handshake_ != nullptr && rec.size() == record::kHeaderSize + 2;
   record::OpenedRecord opened{outer, rec.subspan(record::kHeaderSize)};
-  if (!plaintext_alert) {
+  if (skipping_early_data_ && outer == ContentType::application_data) {
+    // RFC 8446 4.2.10: declined early data is dropped: before the handshake
+    // keys (after a HelloRetryRequest) every protected record, then those
+    // that fail to open under them. The first that opens ends the skipping.
+    auto trial = opener_.protected_()
+                     ? opener_.open(rec)
+                     : Result<record::OpenedRecord>(Error{Alert::bad_record_mac, 0});
+    if (!trial.ok()) {
+      skipped_early_data_ += rec.size();
+      if (skipped_early_data_ > kMaxSkippedEarlyData) {
+        return Error{Alert::unexpected_message, SSL_R_TOO_MUCH_EARLY_DATA};
+      }
+      return {};
+    }
+    skipping_early_data_ = false;
+    opened = *trial;
+  } else if (!plaintext_alert) {
     if (opener_.protected_() && outer != ContentType::application_data) {
       return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_RECORD};
     }

@@ -32,6 +32,10 @@ constexpr int kMaxKeyUpdates = 32;
 constexpr size_t kMaxStoredTickets = 8;
 // Received bytes buffered while application data waits to be read.
 constexpr size_t kReceiveBufferLimit = 4 * record::kMaxRecord;
+// RFC 8446 4.2.10: early data a server declines is skipped, up to this many
+// bytes of records (we never advertise a max_early_data_size, so this bounds
+// what a client may send before its second flight).
+constexpr size_t kMaxSkippedEarlyData = size_t{1} << 16;
 // RFC 8446 5.5: AES-GCM keys may protect about 2^24.5 full records; we
 // update our sending key well before that, for every suite.
 constexpr uint64_t kRecordsPerKey = uint64_t{1} << 24;
@@ -129,6 +133,7 @@ class Connection final : private handshake::HandshakeIo {
   Status set_write_keys(const handshake::SuiteInfo& suite, const crypto::Secret& secret,
                         handshake::Epoch epoch) override;
   void set_send_fragment_limit(size_t limit) override { send_limit_ = limit; }
+  void skip_early_data() override { skipping_early_data_ = true; }
 
   Status process_records();
   Status process_record(MutBytes record, bool* keep_record);
@@ -168,6 +173,8 @@ class Connection final : private handshake::HandshakeIo {
   size_t app_read_ = 0;  // of which already read
   size_t app_record_size_ = 0;
 
+  bool skipping_early_data_ = false;
+  size_t skipped_early_data_ = 0;
   int empty_records_ = 0;
   int key_updates_ = 0;
   bool sent_key_update_request_ = false;

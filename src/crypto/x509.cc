@@ -1,5 +1,7 @@
 #include "crypto/x509.h"
 
+#include <algorithm>
+
 #include <arpa/inet.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -115,6 +117,34 @@ Result<Certificate> Certificate::from_der(Bytes der) {
     return Error{Alert::decode_error, SSL_R_CERT_LENGTH_MISMATCH};
   }
   return Certificate(std::move(x), ByteVec(der.begin(), der.end()));
+}
+
+Result<Certificate> CertificateCache::parse(Bytes der) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (size_t i = entries_.size(); i-- > 0;) {
+      const Bytes seen = entries_[i].der();
+      if (seen.size() == der.size() && std::equal(seen.begin(), seen.end(), der.begin())) {
+        Certificate hit = entries_[i];
+        if (i + 1 != entries_.size()) {  // keep the most recent at the back
+          std::rotate(entries_.begin() + static_cast<std::ptrdiff_t>(i),
+                      entries_.begin() + static_cast<std::ptrdiff_t>(i) + 1, entries_.end());
+        }
+        return hit;
+      }
+    }
+  }
+  RTLS_ASSIGN(Certificate cert, Certificate::from_der(der));
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (capacity_ == 0) return cert;
+  if (entries_.size() >= capacity_) entries_.erase(entries_.begin());
+  entries_.push_back(cert);
+  return cert;
+}
+
+size_t CertificateCache::size() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return entries_.size();
 }
 
 Result<std::vector<Certificate>> Certificate::chain_from_pem(Bytes pem) {

@@ -2,6 +2,7 @@
 // with host name checking (X509_VERIFY_PARAM_set1_host).
 #pragma once
 
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,25 @@ class Certificate {
   Certificate(X509Ptr x, ByteVec der) : x509_(std::move(x)), der_(std::move(der)) {}
   X509Ptr x509_;
   ByteVec der_;
+};
+
+// Parsed certificates shared between connections: a server presents the same
+// chain to every client, a client meets the same servers again. Parsing a
+// certificate is most of a TLS client's non-cryptographic handshake cost in
+// libcrypto 3.0 (the key decoder framework), and each parsed X509 holds
+// kilobytes; a hit hands out another reference to the same X509. Entries are
+// matched on the exact DER bytes. Thread-safe.
+class CertificateCache {
+ public:
+  explicit CertificateCache(size_t capacity = 64) : capacity_(capacity) {}
+  // As Certificate::from_der, from the cache when the same bytes were seen.
+  Result<Certificate> parse(Bytes der);
+  size_t size() const;
+
+ private:
+  mutable std::mutex mutex_;
+  size_t capacity_;
+  std::vector<Certificate> entries_;  // most recently used last
 };
 
 enum class Purpose : uint8_t { server, client };  // which end the verified chain belongs to

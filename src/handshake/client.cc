@@ -400,7 +400,7 @@ Status ClientHandshake::on_certificate(HandshakeIo&, Bytes body, Bytes whole) {
   if (msg.certificate_list.empty()) {
     return Error{Alert::decode_error, SSL_R_NO_CERTIFICATES_RETURNED};
   }
-  RTLS_ASSIGN(session_.peer_chain, detail::certificate_chain(msg));
+  RTLS_ASSIGN(session_.peer_chain, detail::certificate_chain(msg, config_->cert_cache.get()));
   const std::string& host =
       options_.verify_host.empty() ? options_.server_name : options_.verify_host;
   RTLS_TRY(

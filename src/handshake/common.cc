@@ -44,11 +44,13 @@ ByteVec build_certificate(const CertifiedKey* key, Bytes request_context) {
   return out;
 }
 
-Result<std::vector<crypto::Certificate>> certificate_chain(const CertificateMsg& msg) {
+Result<std::vector<crypto::Certificate>> certificate_chain(const CertificateMsg& msg,
+                                                           crypto::CertificateCache* cache) {
   std::vector<crypto::Certificate> chain;
   chain.reserve(msg.certificate_list.size());
   for (const auto& entry : msg.certificate_list) {
-    auto cert = crypto::Certificate::from_der(entry.cert_data);
+    auto cert = cache != nullptr ? cache->parse(entry.cert_data)
+                                 : crypto::Certificate::from_der(entry.cert_data);
     if (!cert) return Error{Alert::bad_certificate, ERR_R_ASN1_LIB};
     chain.push_back(std::move(cert).value());
   }

@@ -12,7 +12,8 @@ ByteVec build_certificate(const CertifiedKey* key, Bytes request_context);
 
 // Parses the DER certificates of a Certificate message. Undecodable DER ->
 // {bad_certificate, ERR_R_ASN1_LIB}.
-Result<std::vector<crypto::Certificate>> certificate_chain(const CertificateMsg& msg);
+Result<std::vector<crypto::Certificate>> certificate_chain(const CertificateMsg& msg,
+                                                           crypto::CertificateCache* cache);
 
 // Verifies the peer's chain as `mode` asks and records the verify result in
 // session. An empty chain is the caller's to judge.

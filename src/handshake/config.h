@@ -97,6 +97,8 @@ struct Config {
 
   std::optional<CertifiedKey> certificate;  // a server's; a client's for mutual TLS
   std::shared_ptr<crypto::TrustStore> trust;
+  // Parsed peer certificates shared by the connections of this config.
+  std::shared_ptr<crypto::CertificateCache> cert_cache;
   VerifyMode verify = VerifyMode::none;
   int verify_depth = 100;
 
@@ -105,8 +107,7 @@ struct Config {
   // A server's choice among the client's offer; nullopt: no protocol (and no
   // alert, as OpenSSL's SSL_TLSEXT_ERR_NOACK). `app` is the connection's
   // application pointer (Connection::set_app).
-  std::function<std::optional<ByteVec>(void* app, const std::vector<ByteVec>& offered)>
-      alpn_select;
+  std::function<std::optional<ByteVec>(void* app, const std::vector<ByteVec>& offered)> alpn_select;
 
   // One NSS key-log line per secret (SSLKEYLOGFILE format), without newline.
   std::function<void(void* app, std::string_view line)> keylog;

@@ -32,6 +32,9 @@ class HandshakeIo {
   // RFC 8449: the peer accepts protected records of at most this much
   // plaintext (content only, the inner type byte excluded).
   virtual void set_send_fragment_limit(size_t limit) = 0;
+  // RFC 8446 4.2.10: the client offered early data and the server declined
+  // it; protected records that fail to open are dropped until one opens.
+  virtual void skip_early_data() = 0;
 };
 
 // A ticket a client keeps for a later resumption.

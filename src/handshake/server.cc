@@ -248,6 +248,8 @@ Status ServerHandshake::on_client_hello(HandshakeIo& io, Bytes body, Bytes whole
   }
   client_random_ = ch.random;
   transcript_.add(whole);
+  // rapidtls never accepts 0-RTT: early data a client sends is skipped.
+  if (find_extension(ch.extensions, ExtensionType::early_data) != nullptr) io.skip_early_data();
   if (!n.share_group) return send_hello_retry_request(io, ch, n);
   return send_server_flight(io, ch, n);
 }
@@ -396,7 +398,7 @@ Status ServerHandshake::on_client_certificate(HandshakeIo&, Bytes body, Bytes wh
     state_ = ServerState::wait_client_finished;
     return {};
   }
-  RTLS_ASSIGN(session_.peer_chain, detail::certificate_chain(msg));
+  RTLS_ASSIGN(session_.peer_chain, detail::certificate_chain(msg, config_->cert_cache.get()));
   RTLS_TRY(
       detail::verify_chain(*config_, session_.peer_chain, "", crypto::Purpose::client, session_));
   state_ = ServerState::wait_client_certificate_verify;

@@ -1,5 +1,7 @@
 #include "io/fd_stream.h"
 
+#include "io/transport.h"
+
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -40,42 +42,23 @@ Error FdStream::fail_with(Error e) {
   return e;
 }
 
-Status FdStream::send_bytes(Bytes data) {
-  while (!data.empty()) {
-    // MSG_NOSIGNAL: a peer that went away is an error value, not SIGPIPE.
-    const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      // A socket meant to be blocking that reports EAGAIN anyway (O_NONBLOCK
-      // set behind our back): wait until it can take more.
-      if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_for(fd_, POLLOUT) > 0) continue;
-      last_errno_ = errno;
-      return sys_error();
-    }
-    data = data.subspan(static_cast<size_t>(n));
-  }
-  return {};
-}
-
 Status FdStream::flush() {
-  // Everything the connection queued is one contiguous batch: one send()
-  // for all its records unless the socket takes only part of it.
-  while (conn_.wants_write()) {
-    const Bytes out = conn_.pending_output();
-    Status s = send_bytes(out);
-    if (!s.ok()) return s;
-    conn_.consume_output(out.size());
+  // Everything the connection queued leaves in one send() unless the socket
+  // takes only part of it (io::flush).
+  for (;;) {
+    const IoResult r = io::flush(conn_, Transport{nullptr, nullptr, fd_});
+    if (r.status == IoStatus::done) return {};
+    // A socket meant to be blocking that reports EAGAIN anyway (O_NONBLOCK
+    // set behind our back): wait until it can take more.
+    if (r.status == IoStatus::want_write && wait_for(fd_, POLLOUT) > 0) continue;
+    last_errno_ = r.errno_value != 0 ? r.errno_value : errno;
+    return sys_error();
   }
-  return {};
 }
 
 Result<bool> FdStream::pump() {
   // Received bytes go straight into the connection's record buffer (no copy
-  // through a buffer of ours). Room runs out only while unread application
-  // data fills that buffer, and callers read it before they pump again.
-  const MutBytes room = conn_.receive_buffer(kReadChunk);
-  if (room.empty()) return internal_error();
-  ssize_t n;
+  // through a buffer of ours).
   for (;;) {
     if (read_timeout_ms_ >= 0) {
       const int ready = wait_for(fd_, POLLIN, read_timeout_ms_);
@@ -85,16 +68,13 @@ Result<bool> FdStream::pump() {
         return sys_error();
       }
     }
-    n = ::recv(fd_, room.data(), room.size(), 0);
-    if (n >= 0) break;
-    if (errno == EINTR) continue;
-    if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_for(fd_, POLLIN) > 0) continue;
-    last_errno_ = errno;
+    const IoResult r = io::fill(conn_, Transport{nullptr, nullptr, fd_});
+    if (r.status == IoStatus::done) break;
+    if (r.status == IoStatus::eof) return false;
+    if (r.status == IoStatus::want_read && wait_for(fd_, POLLIN) > 0) continue;
+    if (conn_.error()) return fail_with(*conn_.error());
+    last_errno_ = r.errno_value != 0 ? r.errno_value : errno;
     return sys_error();
-  }
-  if (n == 0) return false;
-  if (Status s = conn_.commit_received(static_cast<size_t>(n)); !s.ok()) {
-    return fail_with(s.error());
   }
   RTLS_TRY(flush());
   return true;

@@ -50,7 +50,6 @@ class FdStream {
   // Receives one chunk into the connection, then flushes what it queued in
   // answer. Returns false at a transport EOF.
   Result<bool> pump();
-  Status send_bytes(Bytes data);
   // Sends the alert a failed connection queued, then returns its error.
   Error fail_with(Error e);
 

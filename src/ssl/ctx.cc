@@ -98,6 +98,8 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
     }
   }
   cfg->trust = std::make_shared<crypto::TrustStore>(crypto::TrustStore::from_store(store));
+  if (!cert_cache) cert_cache = std::make_shared<crypto::CertificateCache>();
+  cfg->cert_cache = cert_cache;
   const int vmode = per_ssl ? for_ssl->verify_mode : verify_mode;
   if ((vmode & SSL_VERIFY_PEER) == 0) {
     cfg->verify = hs::VerifyMode::none;

@@ -52,6 +52,7 @@ struct ssl_ctx_st {
   SSL_CTX_keylog_cb_func keylog = nullptr;
   size_t num_tickets = 2;  // OpenSSL's default
   std::shared_ptr<rapidtls::handshake::TicketIssuer> ticket_issuer;
+  std::shared_ptr<rapidtls::crypto::CertificateCache> cert_cache;
   CRYPTO_EX_DATA ex_data{};
 
   // The engine configuration for new connections (shared, rebuilt when dirty).

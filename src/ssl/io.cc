@@ -1,143 +1,84 @@
-// Moving records between the engine and the transport: a libcrypto BIO, or
-// for SSL_set_fd sockets the socket itself (send with MSG_NOSIGNAL, so a
-// write to a closed peer never raises SIGPIPE, and several records leave in
-// one call).
-#include <errno.h>
-#include <fcntl.h>
-#include <linux/sockios.h>
-#include <openssl/bio.h>
+// The C interface's side of moving records: io/ moves them; here a stop
+// becomes SSL_get_error's WANT_READ / WANT_WRITE and the ERR queue's entry.
 #include <openssl/err.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 
+#include "io/transport.h"
 #include "ssl/internal.h"
 
 namespace rapidtls::ssl {
+
 namespace {
 
-// Reads up to this much per transport call: several full records.
-constexpr size_t kReadChunk = 4 * record::kMaxRecord;
+io::Transport transport_of(const SSL* s) {
+  return io::Transport{s->rbio, s->wbio, s->fd};
+}
 
-void raise_syscall(int err) {
-  ERR_raise_data(ERR_LIB_SYS, err, "calling send/recv");
+// Maps a transport stop to SSL_get_error's state and the ERR queue.
+void note_stop(SSL* s, const io::IoResult& r) {
+  switch (r.status) {
+    case io::IoStatus::want_read:
+      s->last_io = LastIo::want_read;
+      break;
+    case io::IoStatus::want_write:
+      s->last_io = LastIo::want_write;
+      break;
+    case io::IoStatus::no_bio:
+      ERR_raise(ERR_LIB_SSL, SSL_R_BIO_NOT_SET);
+      s->last_io = LastIo::ssl;
+      break;
+    case io::IoStatus::failed:
+      if (r.errno_value != 0) ERR_raise_data(ERR_LIB_SYS, r.errno_value, "calling send/recv");
+      s->last_io = LastIo::syscall;
+      break;
+    case io::IoStatus::done:
+    case io::IoStatus::eof:
+      break;
+  }
 }
 
 }  // namespace
 
 FlushResult flush(SSL* s) {
-  conn::Connection& c = *s->conn;
-  while (c.wants_write()) {
-    Bytes out = c.pending_output();
-    if (s->fd >= 0) {
-      const ssize_t n = ::send(s->fd, out.data(), out.size(), MSG_NOSIGNAL);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-          s->last_io = LastIo::want_write;
-          return FlushResult::retry;
-        }
-        raise_syscall(errno);
-        s->last_io = LastIo::syscall;
-        return FlushResult::failed;
-      }
-      c.consume_output(static_cast<size_t>(n));
-      continue;
-    }
-    if (s->wbio == nullptr) {
-      ERR_raise(ERR_LIB_SSL, SSL_R_BIO_NOT_SET);
-      s->last_io = LastIo::ssl;
-      return FlushResult::failed;
-    }
-    const int want = static_cast<int>(std::min<size_t>(out.size(), INT32_MAX));
-    const int n = BIO_write(s->wbio, out.data(), want);
-    if (n <= 0) {
-      if (BIO_should_retry(s->wbio)) {
-        s->last_io = BIO_should_read(s->wbio) ? LastIo::want_read : LastIo::want_write;
-        return FlushResult::retry;
-      }
-      s->last_io = LastIo::syscall;
-      return FlushResult::failed;
-    }
-    c.consume_output(static_cast<size_t>(n));
-  }
-  return FlushResult::done;
+  const io::IoResult r = io::flush(*s->conn, transport_of(s));
+  if (r.status == io::IoStatus::done) return FlushResult::done;
+  note_stop(s, r);
+  return r.status == io::IoStatus::want_read || r.status == io::IoStatus::want_write
+             ? FlushResult::retry
+             : FlushResult::failed;
 }
 
 FillResult fill(SSL* s) {
-  conn::Connection& c = *s->conn;
-  MutBytes room = c.receive_buffer(kReadChunk);
-  if (room.empty()) return FillResult::progress;  // the engine holds unread data
-  ssize_t n;
-  if (s->fd >= 0) {
-    do {
-      n = ::recv(s->fd, room.data(), room.size(), 0);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        s->last_io = LastIo::want_read;
-        return FillResult::retry;
-      }
-      raise_syscall(errno);
-      s->last_io = LastIo::syscall;
-      return FillResult::failed;
-    }
-  } else {
-    if (s->rbio == nullptr) {
-      ERR_raise(ERR_LIB_SSL, SSL_R_BIO_NOT_SET);
-      s->last_io = LastIo::ssl;
-      return FillResult::failed;
-    }
-    const int want = static_cast<int>(std::min<size_t>(room.size(), INT32_MAX));
-    const int r = BIO_read(s->rbio, room.data(), want);
-    if (r <= 0) {
-      if (BIO_should_retry(s->rbio)) {
-        s->last_io = BIO_should_write(s->rbio) ? LastIo::want_write : LastIo::want_read;
-        return FillResult::retry;
-      }
-      if (r < 0) {
-        s->last_io = LastIo::syscall;
+  const io::IoResult r = io::fill(*s->conn, transport_of(s));
+  switch (r.status) {
+    case io::IoStatus::done:
+      return FillResult::progress;
+    case io::IoStatus::eof:
+      return FillResult::eof;
+    case io::IoStatus::want_read:
+    case io::IoStatus::want_write:
+      note_stop(s, r);
+      return FillResult::retry;
+    case io::IoStatus::failed:
+      if (s->conn->error()) {
+        fail(s, *s->conn->error(), "SSL_read");
         return FillResult::failed;
       }
-    }
-    n = r;
+      note_stop(s, r);
+      return FillResult::failed;
+    case io::IoStatus::no_bio:
+      note_stop(s, r);
+      return FillResult::failed;
   }
-  if (n == 0) return FillResult::eof;
-  if (Status st = c.commit_received(static_cast<size_t>(n)); !st.ok()) {
-    fail(s, st.error(), "fill");
-    return FillResult::failed;
-  }
-  return FillResult::progress;
+  return FillResult::failed;
+}
+
+size_t write_budget(SSL* s) {
+  return io::write_budget(transport_of(s));
 }
 
 int dead_end(SSL* s) {
   s->last_io = LastIo::syscall;
   return -1;
-}
-
-size_t write_budget(SSL* s) {
-  int fd = s->fd;
-  if (fd < 0 && s->wbio != nullptr) {
-    // A BIO pair knows exactly how much it can take.
-    const long guarantee = BIO_ctrl_get_write_guarantee(s->wbio);
-    if (BIO_method_type(s->wbio) == BIO_TYPE_BIO) return guarantee > 0 ? guarantee : 0;
-    if (BIO_method_type(s->wbio) == BIO_TYPE_SOCKET)
-      fd = static_cast<int>(BIO_get_fd(s->wbio, nullptr));
-  }
-  if (fd < 0) return 0;
-  const int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0) return 0;
-  if ((flags & O_NONBLOCK) == 0) return SIZE_MAX;
-  // Free room in the socket's send buffer. Linux reports SO_SNDBUF doubled
-  // for its bookkeeping; half of it is what payload fits.
-  int sndbuf = 0;
-  socklen_t len = sizeof sndbuf;
-  int queued = 0;
-  if (::getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) != 0 ||
-      ::ioctl(fd, SIOCOUTQ, &queued) != 0) {
-    return 0;
-  }
-  const int room = sndbuf / 2 - queued;
-  return room > 0 ? static_cast<size_t>(room) : 0;
 }
 
 int fail(SSL* s, const Error& e, const char* func) {

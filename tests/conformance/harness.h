@@ -30,7 +30,7 @@ inline constexpr const char* kImplName = "rapidtls";
 
 // Skip reason for TLS 1.2 renegotiation tests when run against rapidtls.
 inline constexpr const char* kNoRenegotiation =
-    "TLS 1.2 renegotiation not implemented yet (issue N: rapidtls is TLS 1.3 first)";
+    "TLS 1.2 and its renegotiation are not implemented in rapidtls yet (TLS 1.3 came first)";
 
 using Bytes = std::vector<uint8_t>;
 

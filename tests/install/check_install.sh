@@ -20,3 +20,15 @@ cmake -S "$tmp/cmake" -B "$tmp/cmake/build" -G Ninja -DCMAKE_PREFIX_PATH="$tmp/p
 cmake --build "$tmp/cmake/build" >/dev/null
 "$tmp/cmake/build/consumer"
 echo "install check: pkg-config and find_package consumers both ran"
+
+# A program written for OpenSSL's libssl, built against rapidtls instead:
+# cc app.c $(pkg-config --cflags --libs rapidtls-ssl)
+# shellcheck disable=SC2046,SC2086
+cc $flags "$src/../programs/echo_client.c" -o "$tmp/echo_client" \
+  $(pkg-config --cflags --libs rapidtls-ssl) -Wl,-rpath,"$tmp/prefix/lib"
+if ldd "$tmp/echo_client" | grep -q 'libssl\.so'; then
+  echo "install check: echo_client linked libssl, not rapidtls" >&2
+  exit 1
+fi
+ldd "$tmp/echo_client" | grep -q 'librapidtls-ssl\.so' || { echo "install check: librapidtls-ssl not linked" >&2; exit 1; }
+echo "install check: an OpenSSL program built with pkg-config rapidtls-ssl links rapidtls, not libssl"

@@ -246,3 +246,46 @@ TEST(TrustStore, MissingFileIsAnError) {
 
 }  // namespace
 }  // namespace rapidtls::crypto
+
+namespace rapidtls::crypto {
+namespace {
+
+// The cache hands out the same parsed X509 for the same DER bytes, a new one
+// for other bytes, and forgets the least recently used beyond its capacity.
+TEST(CertificateCache, SameBytesShareOneParsedCertificate) {
+  auto chain = Certificate::chain_from_pem_file(std::string(RAPIDTLS_TEST_DATA) + "/leaf.pem");
+  ASSERT_TRUE(chain.ok());
+  const ByteVec der((*chain)[0].der().begin(), (*chain)[0].der().end());
+  CertificateCache cache(2);
+  auto a = cache.parse(der);
+  auto b = cache.parse(der);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(a->raw(), b->raw()) << "a hit returns another reference to the same X509";
+  EXPECT_EQ(cache.size(), 1u);
+}
+
+TEST(CertificateCache, EvictsLeastRecentlyUsedAndRejectsBadDer) {
+  std::vector<ByteVec> ders;
+  for (const char* f : {"/leaf.pem", "/ca.pem", "/expired.pem"}) {
+    auto chain = Certificate::chain_from_pem_file(std::string(RAPIDTLS_TEST_DATA) + f);
+    ASSERT_TRUE(chain.ok()) << f;
+    ders.emplace_back((*chain)[0].der().begin(), (*chain)[0].der().end());
+  }
+  CertificateCache cache(2);
+  auto first = cache.parse(ders[0]);
+  ASSERT_TRUE(cache.parse(ders[1]).ok());
+  ASSERT_TRUE(cache.parse(ders[2]).ok());  // evicts ders[0]
+  EXPECT_EQ(cache.size(), 2u);
+  auto again = cache.parse(ders[0]);
+  ASSERT_TRUE(again.ok());
+  EXPECT_NE(first->raw(), again->raw()) << "evicted, so parsed anew";
+  ByteVec broken = ders[1];
+  broken[0] ^= 0xff;
+  auto bad = cache.parse(broken);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().alert, Alert::decode_error);
+}
+
+}  // namespace
+}  // namespace rapidtls::crypto

@@ -311,5 +311,63 @@ TEST(RecordSizeLimit, TooSmallLimitIsIllegalParameter) {
   EXPECT_EQ(p.server.error()->alert, Alert::illegal_parameter);
 }
 
+// RFC 8446 4.2.10: a server that declines early data skips the client's 0-RTT
+// records (here: junk standing in for them) and completes the handshake.
+std::shared_ptr<Config> offering_early_data(std::shared_ptr<Config> ccfg) {
+  ccfg->test_hooks.client_hello_extensions = [](handshake::Extensions& e) {
+    e.push_back({static_cast<uint16_t>(handshake::ExtensionType::early_data), {}});
+  };
+  return ccfg;
+}
+
+// After the client's first flight, `records` records of 1000 junk bytes.
+void add_early_data_junk(Pair& p, size_t records) {
+  auto first = std::make_shared<bool>(true);
+  p.tamper = [first, records](Role from, ByteVec& bytes) {
+    if (from != Role::client || !*first) return;
+    *first = false;
+    for (size_t i = 0; i < records; ++i) {
+      ByteVec junk = pattern(1000, static_cast<uint32_t>(i));
+      bytes.insert(bytes.end(), {23, 0x03, 0x03, 0x03, 0xe8});
+      bytes.insert(bytes.end(), junk.begin(), junk.end());
+    }
+  };
+}
+
+TEST(EarlyData, DeclinedEarlyDataIsSkipped) {
+  Pair p(offering_early_data(client_config()), server_config());
+  add_early_data_junk(p, 5);
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  expect_transfer(p, Role::client, pattern(20000, 15));
+}
+
+TEST(EarlyData, DeclinedEarlyDataSkippedAcrossHelloRetryRequest) {
+  auto ccfg = offering_early_data(client_config());
+  ccfg->groups = {NamedGroup::secp256r1, NamedGroup::x25519};
+  auto scfg = server_config();
+  scfg->groups = {NamedGroup::x25519};
+  Pair p(ccfg, scfg);
+  add_early_data_junk(p, 3);
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  EXPECT_TRUE(p.server.session()->hello_retry);
+  expect_transfer(p, Role::client, pattern(100, 16));
+}
+
+TEST(EarlyData, TooMuchSkippedEarlyDataFails) {
+  Pair p(offering_early_data(client_config()), server_config());
+  add_early_data_junk(p, conn::kMaxSkippedEarlyData / 1005 + 1);
+  EXPECT_FALSE(p.handshake());
+  ASSERT_TRUE(p.server.error());
+  EXPECT_EQ(p.server.error()->reason, SSL_R_TOO_MUCH_EARLY_DATA);
+}
+
+TEST(EarlyData, JunkWithoutAnOfferIsBadRecordMac) {
+  Pair p(client_config(), server_config());
+  add_early_data_junk(p, 1);
+  EXPECT_FALSE(p.handshake());
+  ASSERT_TRUE(p.server.error());
+  EXPECT_EQ(p.server.error()->alert, Alert::bad_record_mac);
+}
+
 }  // namespace
 }  // namespace rapidtls::testing

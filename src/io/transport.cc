@@ -1,0 +1,105 @@
+#include "io/transport.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <openssl/bio.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+
+namespace rapidtls::io {
+namespace {
+
+// Read up to this much per transport call: several full records.
+constexpr size_t kFillChunk = 4 * record::kMaxRecord;
+
+}  // namespace
+
+IoResult flush(conn::Connection& c, const Transport& t) {
+  while (c.wants_write()) {
+    const Bytes out = c.pending_output();
+    if (t.fd >= 0) {
+      const ssize_t n = ::send(t.fd, out.data(), out.size(), MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return {IoStatus::want_write};
+        return {IoStatus::failed, errno};
+      }
+      c.consume_output(static_cast<size_t>(n));
+      continue;
+    }
+    if (t.wbio == nullptr) return {IoStatus::no_bio};
+    const int want = static_cast<int>(std::min<size_t>(out.size(), INT32_MAX));
+    const int n = BIO_write(t.wbio, out.data(), want);
+    if (n <= 0) {
+      if (BIO_should_retry(t.wbio)) {
+        return {BIO_should_read(t.wbio) ? IoStatus::want_read : IoStatus::want_write};
+      }
+      return {IoStatus::failed, errno};
+    }
+    c.consume_output(static_cast<size_t>(n));
+  }
+  return {IoStatus::done};
+}
+
+IoResult fill(conn::Connection& c, const Transport& t) {
+  const MutBytes room = c.receive_buffer(kFillChunk);
+  if (room.empty()) return {IoStatus::done};  // the engine holds unread data
+  ssize_t n;
+  if (t.fd >= 0) {
+    do {
+      n = ::recv(t.fd, room.data(), room.size(), 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return {IoStatus::want_read};
+      return {IoStatus::failed, errno};
+    }
+  } else {
+    if (t.rbio == nullptr) return {IoStatus::no_bio};
+    const int want = static_cast<int>(std::min<size_t>(room.size(), INT32_MAX));
+    const int r = BIO_read(t.rbio, room.data(), want);
+    if (r < 0 || (r == 0 && BIO_should_retry(t.rbio))) {
+      if (BIO_should_retry(t.rbio)) {
+        return {BIO_should_write(t.rbio) ? IoStatus::want_write : IoStatus::want_read};
+      }
+      return {IoStatus::failed, errno};
+    }
+    n = r;
+  }
+  if (n == 0) return {IoStatus::eof};
+  if (!c.commit_received(static_cast<size_t>(n)).ok()) return {IoStatus::failed};
+  return {IoStatus::done};
+}
+
+size_t write_budget(const Transport& t) {
+  int fd = t.fd;
+  if (fd < 0 && t.wbio != nullptr) {
+    // A BIO pair knows exactly how much it can take.
+    if (BIO_method_type(t.wbio) == BIO_TYPE_BIO) {
+      const long guarantee = BIO_ctrl_get_write_guarantee(t.wbio);
+      return guarantee > 0 ? static_cast<size_t>(guarantee) : 0;
+    }
+    if (BIO_method_type(t.wbio) == BIO_TYPE_SOCKET) {
+      fd = static_cast<int>(BIO_get_fd(t.wbio, nullptr));
+    }
+  }
+  if (fd < 0) return 0;
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0) return 0;
+  if ((flags & O_NONBLOCK) == 0) return SIZE_MAX;
+  // Free room in the send buffer. Linux reports SO_SNDBUF doubled for its
+  // bookkeeping; about half of it is payload.
+  int sndbuf = 0;
+  socklen_t len = sizeof sndbuf;
+  int queued = 0;
+  if (::getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) != 0 ||
+      ::ioctl(fd, SIOCOUTQ, &queued) != 0) {
+    return 0;
+  }
+  const int room = sndbuf / 2 - queued;
+  return room > 0 ? static_cast<size_t>(room) : 0;
+}
+
+}  // namespace rapidtls::io

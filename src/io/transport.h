@@ -1,0 +1,44 @@
+// Moves a Connection's records over a transport that may be non-blocking: a
+// pair of libcrypto BIOs, or a socket used directly (send with MSG_NOSIGNAL,
+// so a write to a closed peer never raises SIGPIPE; several records leave in
+// one call). The C interface (ssl/) maps the outcomes to SSL_get_error's
+// WANT_READ / WANT_WRITE; this layer makes the system and BIO calls.
+#pragma once
+
+#include <openssl/types.h>
+
+#include "conn/connection.h"
+
+namespace rapidtls::io {
+
+struct Transport {
+  BIO* rbio = nullptr;
+  BIO* wbio = nullptr;
+  int fd = -1;  // >= 0: read and write this socket directly, not the BIOs
+};
+
+enum class IoStatus : uint8_t {
+  done,        // flush: everything left; fill: bytes were read and processed
+  want_read,   // the transport has nothing for us now
+  want_write,  // the transport cannot take more now
+  eof,         // fill: the peer closed the transport
+  no_bio,      // no BIO was set for this direction
+  failed,      // a system or BIO error (see errno_value), or the engine failed
+};
+
+struct IoResult {
+  IoStatus status;
+  int errno_value = 0;  // for failed system calls
+};
+
+// Sends what the connection has queued, until done or the transport stops.
+IoResult flush(conn::Connection& c, const Transport& t);
+// Reads once (up to several records) into the connection's buffer and lets it
+// process them. An engine error is `failed` with c.error() set.
+IoResult fill(conn::Connection& c, const Transport& t);
+// How many bytes the write side can take now without blocking: SIZE_MAX for
+// a blocking socket, the free space of a BIO pair or of a non-blocking
+// socket's send buffer, 0 when it cannot be known.
+size_t write_budget(const Transport& t);
+
+}  // namespace rapidtls::io
