@@ -73,6 +73,9 @@ need() {
 start_serve() {
   local dir=$1
   shift
+  # Emptied first: a previous server's banner must not be read as this one's.
+  : >"$WORK/serve.out"
+  : >"$WORK/serve.err"
   "$TOOL" serve "$dir" --port 0 "$@" >"$WORK/serve.out" 2>"$WORK/serve.err" &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
