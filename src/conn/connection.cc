@@ -23,6 +23,7 @@ Connection::Connection(Role role, std::shared_ptr<const handshake::Config> confi
 Connection::~Connection() = default;
 
 void Connection::set_app(void* app) {
+  app_ = app;
   if (handshake_) handshake_->set_app(app);
 }
 
@@ -66,13 +67,24 @@ void Connection::release_buffers() {
 
 // ---- output ------------------------------------------------------------------------------
 
+size_t Connection::record_size(size_t n) const {
+  return seal12_ ? record::kHeaderSize + n + seal12_->overhead() : sealer_.sealed_size(n);
+}
+
+Status Connection::seal_one(uint8_t* at, ContentType type, Bytes plain) {
+  if (seal12_) {
+    if (seal12_->exhausted()) return Error{Alert::internal_error, SSL_R_TOO_MANY_KEY_UPDATES};
+    return seal12_->seal_into(at, type, plain);
+  }
+  return sealer_.seal_into(at, type, plain);
+}
+
 Status Connection::seal_records(ContentType type, Bytes data) {
   do {
-    const size_t n =
-        std::min(data.size(), sealer_.protected_() ? send_limit_ : record::kMaxPlaintext);
-    uint8_t* at = out_.reserve_tail(sealer_.sealed_size(n));
-    RTLS_TRY(sealer_.seal_into(at, type, data.first(n)));
-    out_.commit(sealer_.sealed_size(n));
+    const size_t n = std::min(data.size(), write_protected() ? send_limit_ : record::kMaxPlaintext);
+    uint8_t* at = out_.reserve_tail(record_size(n));
+    RTLS_TRY(seal_one(at, type, data.first(n)));
+    out_.commit(record_size(n));
     data = data.subspan(n);
   } while (!data.empty());
   return {};
@@ -95,6 +107,11 @@ Status Connection::send_message(Bytes message) {
 
 Status Connection::send_change_cipher_spec() {
   RTLS_TRY(flush_handshake());
+  if (version_ == handshake::kTls12) {
+    // RFC 5246 7.1: under the current write state (encrypted when renegotiating).
+    static constexpr uint8_t kOne[1] = {1};
+    return seal_records(ContentType::change_cipher_spec, kOne);
+  }
   // RFC 8446 5: change_cipher_spec is never protected.
   static constexpr uint8_t kCcs[] = {20, 0x03, 0x03, 0x00, 0x01, 0x01};
   out_.append(kCcs);
@@ -129,30 +146,47 @@ Status Connection::set_read_keys(const handshake::SuiteInfo& suite, const crypto
 size_t Connection::sealed_size(size_t n) const {
   const size_t full = n / send_limit_;
   const size_t rest = n % send_limit_;
-  return full * sealer_.sealed_size(send_limit_) + (rest ? sealer_.sealed_size(rest) : 0);
+  return full * record_size(send_limit_) + (rest ? record_size(rest) : 0);
+}
+
+Status Connection::set_write_keys12(const handshake::Suite12Info& suite, Bytes key, Bytes iv) {
+  RTLS_TRY(flush_handshake());
+  RTLS_ASSIGN(record::Protection12 p,
+              record::Protection12::create(suite.aead, crypto::AeadDirection::seal, key, iv));
+  seal12_.emplace(std::move(p));
+  return {};
+}
+
+Status Connection::set_read_keys12(const handshake::Suite12Info& suite, Bytes key, Bytes iv) {
+  RTLS_ASSIGN(record::Protection12 p,
+              record::Protection12::create(suite.aead, crypto::AeadDirection::open, key, iv));
+  open12_.emplace(std::move(p));
+  read_keys_changed_ = true;
+  return {};
 }
 
 Result<size_t> Connection::send_app(Bytes data) {
   if (error_) return *error_;
   if (close_sent()) return Error{Alert::internal_error, SSL_R_PROTOCOL_IS_SHUTDOWN};
   if (!started_) RTLS_TRY(start());
-  if (write_epoch_ != Epoch::application) {
-    return Error{Alert::internal_error, SSL_R_BAD_HANDSHAKE_STATE};
-  }
+  // TLS 1.3 allows data once our application keys are in (a server's
+  // 0.5-RTT); TLS 1.2 once a handshake has completed (also while renegotiating).
+  const bool can_write =
+      version_ == handshake::kTls12 ? session_ != nullptr : write_epoch_ == Epoch::application;
+  if (!can_write) return Error{Alert::internal_error, SSL_R_BAD_HANDSHAKE_STATE};
   // Seal straight from the caller's bytes into the output buffer: one
   // reservation for all the records, then one seal per record.
   const size_t total = data.size();
   size_t done = 0;
   while (done < total) {
     const record::Protection* p = sealer_.protection();
-    if (p != nullptr && p->sequence() >= kRecordsPerKey) {
+    if (!seal12_ && p != nullptr && p->sequence() >= kRecordsPerKey) {
       if (Status s = key_update(false); !s.ok()) return s.error();
     }
     const size_t n = std::min(total - done, send_limit_);
-    const size_t want = sealer_.sealed_size(n);
+    const size_t want = record_size(n);
     uint8_t* at = out_.reserve_tail(std::max(want, sealed_size(total - done)));
-    if (Status s = sealer_.seal_into(at, ContentType::application_data, data.subspan(done, n));
-        !s.ok()) {
+    if (Status s = seal_one(at, ContentType::application_data, data.subspan(done, n)); !s.ok()) {
       return fail(s.error());
     }
     out_.commit(want);
@@ -163,6 +197,7 @@ Result<size_t> Connection::send_app(Bytes data) {
 
 Status Connection::key_update(bool request_peer_update) {
   if (error_) return *error_;
+  if (version_ != handshake::kTls13) return Error{Alert::internal_error, SSL_R_WRONG_SSL_VERSION};
   if (write_epoch_ != Epoch::application || !session_) {
     return Error{Alert::internal_error, SSL_R_BAD_HANDSHAKE_STATE};
   }
@@ -225,7 +260,7 @@ Status Connection::commit_received(size_t n) {
 
 size_t Connection::peek_app(MutBytes out) const {
   const size_t n = std::min(out.size(), app_pending());
-  if (n > 0) std::memcpy(out.data(), in_.data().data() + record::kHeaderSize + app_read_, n);
+  if (n > 0) std::memcpy(out.data(), in_.data().data() + app_offset_ + app_read_, n);
   return n;
 }
 
@@ -270,6 +305,19 @@ Status Connection::process_records() {
 
 Status Connection::process_record(MutBytes rec, bool* keep_record) {
   const auto outer = static_cast<ContentType>(rec[0]);
+  record::OpenedRecord opened{outer, rec.subspan(record::kHeaderSize)};
+  if (version_ == handshake::kTls12) {
+    // RFC 5246 6.2: after change_cipher_spec every record is protected and
+    // keeps its real content type.
+    if (open12_) {
+      if (open12_->exhausted()) return Error{Alert::internal_error, SSL_R_TOO_MANY_KEY_UPDATES};
+      RTLS_ASSIGN(opened.payload, open12_->open(rec));
+    } else if (opened.payload.size() > record::kMaxPlaintext) {
+      return Error{Alert::record_overflow, SSL_R_DATA_LENGTH_TOO_LONG};
+    }
+    if (outer == ContentType::change_cipher_spec) return on_change_cipher_spec12(opened.payload);
+    return dispatch_record(opened, rec, keep_record);
+  }
   // RFC 8446 5: change_cipher_spec {0x01} is dropped between the first
   // ClientHello and the peer's Finished; anything else is unexpected.
   if (outer == ContentType::change_cipher_spec) {
@@ -284,7 +332,6 @@ Status Connection::process_record(MutBytes rec, bool* keep_record) {
   // A peer that failed before it had keys answers with a plaintext alert.
   const bool plaintext_alert = outer == ContentType::alert && opener_.protected_() &&
                                handshake_ != nullptr && rec.size() == record::kHeaderSize + 2;
-  record::OpenedRecord opened{outer, rec.subspan(record::kHeaderSize)};
   if (skipping_early_data_ && outer == ContentType::application_data) {
     // RFC 8446 4.2.10: declined early data is dropped: before the handshake
     // keys (after a HelloRetryRequest) every protected record, then those
@@ -307,6 +354,11 @@ Status Connection::process_record(MutBytes rec, bool* keep_record) {
     }
     RTLS_ASSIGN(opened, opener_.open(rec));
   }
+  return dispatch_record(opened, rec, keep_record);
+}
+
+Status Connection::dispatch_record(const record::OpenedRecord& opened, MutBytes rec,
+                                   bool* keep_record) {
   // RFC 8446 5.1: handshake messages may not be interleaved with other types.
   if (opened.type != ContentType::handshake && !hs_in_.empty()) {
     return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_RECORD};
@@ -322,7 +374,8 @@ Status Connection::process_record(MutBytes rec, bool* keep_record) {
     case ContentType::alert:
       return on_alert(opened.payload);
     case ContentType::application_data:
-      if (read_epoch_ != Epoch::application) {
+      // TLS 1.2: only once a handshake has completed (also while renegotiating).
+      if (version_ == handshake::kTls12 ? session_ == nullptr : read_epoch_ != Epoch::application) {
         return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_RECORD};
       }
       if (opened.payload.empty()) {
@@ -334,7 +387,7 @@ Status Connection::process_record(MutBytes rec, bool* keep_record) {
       empty_records_ = 0;
       key_updates_ = 0;
       // The plaintext stays where it was decrypted, after the record header.
-      if (opened.payload.data() != rec.data() + record::kHeaderSize) return internal_error();
+      app_offset_ = static_cast<size_t>(opened.payload.data() - rec.data());
       app_len_ = opened.payload.size();
       app_read_ = 0;
       *keep_record = true;
@@ -349,6 +402,17 @@ Status Connection::on_alert(Bytes payload) {
   const auto desc = static_cast<Alert>(payload[1]);
   if (desc == Alert::close_notify) {
     close_state_ = close_state_ == CloseState::sent ? CloseState::both : CloseState::received;
+    return {};
+  }
+  // RFC 5246 7.2: in TLS 1.2 a warning is not fatal, but no_renegotiation in
+  // answer to our renegotiation ends it (as OpenSSL: handshake_failure).
+  if (version_ == handshake::kTls12 && payload[0] == 1) {
+    if (desc == Alert::no_renegotiation && handshake_ != nullptr) {
+      return Error{Alert::handshake_failure, SSL_R_NO_RENEGOTIATION};
+    }
+    if (++empty_records_ > kMaxEmptyRecords) {
+      return Error{Alert::unexpected_message, SSL_R_TOO_MANY_WARN_ALERTS};
+    }
     return {};
   }
   // RFC 8446 6.2: user_canceled is followed by close_notify; every other
@@ -396,7 +460,12 @@ Status Connection::on_handshake_bytes(Bytes payload) {
 }
 
 Status Connection::on_handshake_message(HandshakeType type, Bytes body, Bytes whole) {
-  if (handshake_ == nullptr) return on_post_handshake_message(type, body);
+  if (handshake_ == nullptr) return on_post_handshake_message(type, body, whole);
+  // RFC 5246 7.4.1.1: a HelloRequest during a handshake is ignored.
+  if (version_ == handshake::kTls12 && role_ == Role::client && session_ != nullptr &&
+      static_cast<uint8_t>(type) == handshake::kHelloRequest) {
+    return {};
+  }
   RTLS_TRY(handshake_->on_message(*this, type, body, whole));
   if (handshake_->done()) finish_handshake();
   return {};
@@ -404,11 +473,22 @@ Status Connection::on_handshake_message(HandshakeType type, Bytes body, Bytes wh
 
 void Connection::finish_handshake() {
   session_ = std::make_unique<handshake::SessionInfo>(std::move(handshake_->session()));
+  ++handshakes_completed_;
+  hello_request_sent_ = false;
   handshake_.reset();  // the transcript, key shares and handshake secrets go
   empty_records_ = 0;
 }
 
-Status Connection::on_post_handshake_message(HandshakeType type, Bytes body) {
+Status Connection::on_post_handshake_message(HandshakeType type, Bytes body, Bytes whole) {
+  if (version_ == handshake::kTls12) {
+    if (role_ == Role::client && static_cast<uint8_t>(type) == handshake::kHelloRequest) {
+      return on_hello_request();
+    }
+    if (role_ == Role::server && type == HandshakeType::client_hello) {
+      return on_renegotiating_client_hello(body, whole);
+    }
+    return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_MESSAGE};
+  }
   switch (type) {
     case HandshakeType::new_session_ticket:
       if (role_ == Role::client) return on_new_session_ticket(body);
@@ -464,6 +544,72 @@ Status Connection::on_key_update(Bytes body) {
     RTLS_TRY(seal_records(ContentType::handshake, msg));
     RTLS_TRY(update_write_keys());
   }
+  return {};
+}
+
+// ---- TLS 1.2: change_cipher_spec and renegotiation -------------------------------------
+
+Status Connection::on_change_cipher_spec12(Bytes payload) {
+  // RFC 5246 7.1: one byte, 1, at a message boundary, when the handshake
+  // expects it.
+  if (payload.size() != 1 || payload[0] != 1) {
+    return Error{Alert::unexpected_message, SSL_R_BAD_CHANGE_CIPHER_SPEC};
+  }
+  if (handshake_ == nullptr || !handshake_->expects_change_cipher_spec() || !hs_in_.empty()) {
+    return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_CCS_MESSAGE};
+  }
+  return handshake_->on_change_cipher_spec(*this);
+}
+
+Status Connection::renegotiate() {
+  if (error_) return *error_;
+  if (version_ != handshake::kTls12 || !session_ || handshake_) {
+    return Error{Alert::internal_error, SSL_R_WRONG_SSL_VERSION};
+  }
+  // RFC 5746 4.2: renegotiate only when both sides proved they do it safely.
+  if (!session_->secure_renegotiation) {
+    return Error{Alert::handshake_failure, SSL_R_NO_RENEGOTIATION};
+  }
+  if (role_ == Role::server) {
+    handshake::HelloRequest hr;
+    ByteVec msg;
+    hr.serialize(msg);
+    if (Status s = seal_records(ContentType::handshake, msg); !s.ok()) return fail(s.error());
+    hello_request_sent_ = true;
+    return {};
+  }
+  handshake::ClientOptions options{session_->server_name, ""};
+  handshake_ = handshake::make_client_handshake(
+      config_, options,
+      handshake::Renegotiation{session_->client_verify_data, session_->server_verify_data});
+  handshake_->set_app(app_);
+  if (Status s = handshake_->start(*this); !s.ok()) return fail(s.error());
+  if (Status s = flush_handshake(); !s.ok()) return fail(s.error());
+  return {};
+}
+
+Status Connection::on_hello_request() {
+  // RFC 5746 4.2: without secure renegotiation, decline with a warning.
+  if (!session_->secure_renegotiation || close_sent()) {
+    static constexpr uint8_t kNoRenegotiation[2] = {1, 100};
+    return seal_records(ContentType::alert, kNoRenegotiation);
+  }
+  return renegotiate();
+}
+
+Status Connection::on_renegotiating_client_hello(Bytes body, Bytes whole) {
+  if (!(config_->allow_client_renegotiation || hello_request_sent_) ||
+      !session_->secure_renegotiation) {
+    // RFC 5246 7.2.2: no_renegotiation is a warning; the connection goes on.
+    static constexpr uint8_t kNoRenegotiation[2] = {1, 100};
+    return seal_records(ContentType::alert, kNoRenegotiation);
+  }
+  handshake_ = handshake::make_server_handshake(
+      config_,
+      handshake::Renegotiation{session_->client_verify_data, session_->server_verify_data});
+  handshake_->set_app(app_);
+  RTLS_TRY(handshake_->on_message(*this, HandshakeType::client_hello, body, whole));
+  if (handshake_->done()) finish_handshake();
   return {};
 }
 

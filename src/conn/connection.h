@@ -13,7 +13,9 @@
 #include "common/buffer.h"
 #include "common/result.h"
 #include "handshake/handshake.h"
+#include "handshake/messages12.h"
 #include "record/record.h"
+#include "record/record12.h"
 
 namespace rapidtls::conn {
 
@@ -91,6 +93,14 @@ class Connection final : private handshake::HandshakeIo {
 
   // RFC 8446 4.6.3: update our sending keys, and ask the peer to update too.
   Status key_update(bool request_peer_update);
+  // TLS 1.2 (RFC 5246 7.4.1.1, RFC 5746): a client starts a new handshake; a
+  // server sends HelloRequest. Needs secure renegotiation.
+  Status renegotiate();
+  // A TLS 1.2 renegotiation is under way (a handshake after the first).
+  bool renegotiating() const { return handshake_ != nullptr && session_ != nullptr; }
+  // Handshakes completed (the first, then each renegotiation).
+  int handshakes_completed() const { return handshakes_completed_; }
+  uint16_t version() const { return version_; }
   // Sends close_notify (once). Writing afterwards fails.
   Status close();
   // Ends the connection for a reason found above the engine (an API misuse the
@@ -133,13 +143,24 @@ class Connection final : private handshake::HandshakeIo {
   Status set_write_keys(const handshake::SuiteInfo& suite, const crypto::Secret& secret,
                         handshake::Epoch epoch) override;
   void set_send_fragment_limit(size_t limit) override { send_limit_ = limit; }
+  void set_version(uint16_t version) override { version_ = version; }
+  Status set_read_keys12(const handshake::Suite12Info& suite, Bytes key, Bytes iv) override;
+  Status set_write_keys12(const handshake::Suite12Info& suite, Bytes key, Bytes iv) override;
+  // The record size and sealing, for either version's protection.
+  size_t record_size(size_t n) const;
+  Status seal_one(uint8_t* at, record::ContentType type, Bytes plain);
+  bool write_protected() const { return seal12_.has_value() || sealer_.protected_(); }
+  Status on_change_cipher_spec12(Bytes payload);
+  Status on_hello_request();
+  Status on_renegotiating_client_hello(Bytes body, Bytes whole);
   void skip_early_data() override { skipping_early_data_ = true; }
 
   Status process_records();
   Status process_record(MutBytes record, bool* keep_record);
   Status on_handshake_bytes(Bytes payload);
   Status on_handshake_message(handshake::HandshakeType type, Bytes body, Bytes whole);
-  Status on_post_handshake_message(handshake::HandshakeType type, Bytes body);
+  Status on_post_handshake_message(handshake::HandshakeType type, Bytes body, Bytes whole);
+  Status dispatch_record(const record::OpenedRecord& opened, MutBytes rec, bool* keep_record);
   Status on_alert(Bytes payload);
   Status on_new_session_ticket(Bytes body);
   Status on_key_update(Bytes body);
@@ -159,6 +180,12 @@ class Connection final : private handshake::HandshakeIo {
 
   record::Sealer sealer_;
   record::Opener opener_;
+  std::optional<record::Protection12> seal12_;  // TLS 1.2 keys, when in use
+  std::optional<record::Protection12> open12_;
+  uint16_t version_ = 0;  // 0 until negotiated
+  int handshakes_completed_ = 0;
+  bool hello_request_sent_ = false;
+  void* app_ = nullptr;
   std::optional<handshake::Epoch> read_epoch_;
   std::optional<handshake::Epoch> write_epoch_;
   const handshake::SuiteInfo* write_suite_ = nullptr;
@@ -172,6 +199,7 @@ class Connection final : private handshake::HandshakeIo {
   size_t app_len_ = 0;   // application bytes in the head record of in_ (0: none)
   size_t app_read_ = 0;  // of which already read
   size_t app_record_size_ = 0;
+  size_t app_offset_ = 0;  // where the plaintext starts in the head record
 
   bool skipping_early_data_ = false;
   size_t skipped_early_data_ = 0;

@@ -8,107 +8,13 @@
 #include <algorithm>
 #include <optional>
 
-#include "handshake/common.h"
+#include "handshake/client_internal.h"
 #include "handshake/extensions.h"
-#include "handshake/handshake.h"
+#include "handshake/messages12.h"
 
-namespace rapidtls::handshake {
-namespace {
+namespace rapidtls::handshake::internal {
 
 using detail::to_vec;
-
-enum class ClientState : uint8_t {
-  start,
-  wait_server_hello,
-  wait_encrypted_extensions,
-  wait_cert_or_cert_request,
-  wait_certificate,
-  wait_certificate_verify,
-  wait_finished,
-  connected,
-};
-
-const char* client_state_name(ClientState s) {
-  switch (s) {
-    case ClientState::start:
-      return "client START";
-    case ClientState::wait_server_hello:
-      return "client WAIT_SH";
-    case ClientState::wait_encrypted_extensions:
-      return "client WAIT_EE";
-    case ClientState::wait_cert_or_cert_request:
-      return "client WAIT_CERT_CR";
-    case ClientState::wait_certificate:
-      return "client WAIT_CERT";
-    case ClientState::wait_certificate_verify:
-      return "client WAIT_CV";
-    case ClientState::wait_finished:
-      return "client WAIT_FINISHED";
-    case ClientState::connected:
-      return "client CONNECTED";
-  }
-  return "client ?";
-}
-
-bool is_ip_literal(const std::string& host) {
-  if (host.find(':') != std::string::npos) return true;  // IPv6
-  return !host.empty() && std::all_of(host.begin(), host.end(),
-                                      [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
-}
-
-class ClientHandshake final : public Handshake {
- public:
-  ClientHandshake(std::shared_ptr<const Config> config, ClientOptions options)
-      : Handshake(std::move(config)), options_(std::move(options)) {}
-
-  Status start(HandshakeIo& io) override;
-  Status on_message(HandshakeIo& io, HandshakeType type, Bytes body, Bytes whole) override;
-  bool done() const override { return state_ == ClientState::connected; }
-  const char* state_name() const override { return client_state_name(state_); }
-  bool ccs_allowed() const override {
-    return state_ != ClientState::start && state_ != ClientState::connected;
-  }
-
- private:
-  using Handler = Status (ClientHandshake::*)(HandshakeIo&, Bytes body, Bytes whole);
-  struct Transition {
-    ClientState state;
-    HandshakeType type;
-    Handler handler;
-  };
-  // RFC 8446 A.1, one row per message a state accepts.
-  static const Transition kTransitions[];
-
-  Status on_server_hello(HandshakeIo& io, Bytes body, Bytes whole);
-  Status on_hello_retry_request(HandshakeIo& io, const ServerHello& hrr, Bytes whole);
-  Status on_encrypted_extensions(HandshakeIo& io, Bytes body, Bytes whole);
-  Status on_certificate_request(HandshakeIo& io, Bytes body, Bytes whole);
-  Status on_certificate(HandshakeIo& io, Bytes body, Bytes whole);
-  Status on_certificate_verify(HandshakeIo& io, Bytes body, Bytes whole);
-  Status on_finished(HandshakeIo& io, Bytes body, Bytes whole);
-
-  Status send_client_hello(HandshakeIo& io);
-  Status send_client_auth(HandshakeIo& io);
-  bool offered(ExtensionType t) const {
-    return std::find(offered_extensions_.begin(), offered_extensions_.end(),
-                     static_cast<uint16_t>(t)) != offered_extensions_.end();
-  }
-
-  ClientOptions options_;
-  ClientState state_ = ClientState::start;
-  ByteVec session_id_;
-  std::vector<crypto::KeyShare> shares_;
-  std::vector<uint16_t> offered_extensions_;
-  ByteVec cookie_;
-  std::optional<uint16_t> hrr_suite_;
-  bool sent_ccs_ = false;
-  Transcript transcript_;
-  std::optional<KeySchedule> schedule_;
-  Secret client_hs_secret_;
-  Secret server_hs_secret_;
-  std::optional<CertificateRequest> cert_request_;
-  std::vector<uint16_t> server_sigalgs_for_us_;
-};
 
 const ClientHandshake::Transition ClientHandshake::kTransitions[] = {
     {ClientState::wait_server_hello, HandshakeType::server_hello,
@@ -123,6 +29,18 @@ const ClientHandshake::Transition ClientHandshake::kTransitions[] = {
     {ClientState::wait_certificate_verify, HandshakeType::certificate_verify,
      &ClientHandshake::on_certificate_verify},
     {ClientState::wait_finished, HandshakeType::finished, &ClientHandshake::on_finished},
+    // TLS 1.2, RFC 5246 7.3.
+    {ClientState::wait_certificate12, HandshakeType::certificate,
+     &ClientHandshake::on_certificate12},
+    {ClientState::wait_server_key_exchange, static_cast<HandshakeType>(kServerKeyExchange),
+     &ClientHandshake::on_server_key_exchange},
+    {ClientState::wait_cert_request_or_done12, HandshakeType::certificate_request,
+     &ClientHandshake::on_certificate_request12},
+    {ClientState::wait_cert_request_or_done12, static_cast<HandshakeType>(kServerHelloDone),
+     &ClientHandshake::on_server_hello_done},
+    {ClientState::wait_server_hello_done, static_cast<HandshakeType>(kServerHelloDone),
+     &ClientHandshake::on_server_hello_done},
+    {ClientState::wait_finished12, HandshakeType::finished, &ClientHandshake::on_finished12},
 };
 
 Status ClientHandshake::on_message(HandshakeIo& io, HandshakeType type, Bytes body, Bytes whole) {
@@ -136,11 +54,13 @@ Status ClientHandshake::start(HandshakeIo& io) {
   if (state_ != ClientState::start) return internal_error();
   const Config& cfg = *config_;
   cfg.rng->fill(client_random_);
-  if (cfg.middlebox_compat) {
+  if (cfg.middlebox_compat && tls13_allowed()) {
     session_id_.resize(32);
     cfg.rng->fill(session_id_);
   }
-  const size_t shares = std::max<size_t>(1, std::min(cfg.client_key_shares, cfg.groups.size()));
+  const size_t shares =
+      !tls13_allowed() ? 0
+                       : std::max<size_t>(1, std::min(cfg.client_key_shares, cfg.groups.size()));
   for (size_t i = 0; i < shares; ++i) {
     RTLS_ASSIGN(crypto::KeyShare share, crypto::KeyShare::generate(cfg.groups[i], *cfg.rng));
     shares_.push_back(std::move(share));
@@ -156,8 +76,15 @@ Status ClientHandshake::send_client_hello(HandshakeIo& io) {
   ClientHello ch;
   ch.random = client_random_;
   ch.legacy_session_id = session_id_;
-  for (uint16_t s : cfg.cipher_suites) {
-    if (suite_info(s) != nullptr) ch.cipher_suites.push_back(s);
+  if (tls13_allowed()) {
+    for (uint16_t s : cfg.cipher_suites) {
+      if (suite_info(s) != nullptr) ch.cipher_suites.push_back(s);
+    }
+  }
+  if (tls12_allowed()) {
+    for (uint16_t s : cfg.cipher_suites12) {
+      if (suite12_info(s) != nullptr) ch.cipher_suites.push_back(s);
+    }
   }
   if (ch.cipher_suites.empty()) return Error{Alert::internal_error, SSL_R_NO_CIPHERS_AVAILABLE};
 
@@ -176,14 +103,19 @@ Status ClientHandshake::send_client_hello(HandshakeIo& io) {
   if (!cfg.alpn.empty()) {
     add(ExtensionType::application_layer_protocol_negotiation, encode_alpn(cfg.alpn));
   }
-  std::vector<KeyShareEntry> entries;
-  for (const auto& share : shares_) {
-    entries.push_back({static_cast<uint16_t>(share.group()), to_vec(share.public_key())});
+  if (tls13_allowed()) {
+    std::vector<KeyShareEntry> entries;
+    for (const auto& share : shares_) {
+      entries.push_back({static_cast<uint16_t>(share.group()), to_vec(share.public_key())});
+    }
+    add(ExtensionType::key_share, encode_key_share_ch(entries));
+    add(ExtensionType::psk_key_exchange_modes,
+        encode_psk_key_exchange_modes({static_cast<uint8_t>(PskKeyExchangeMode::psk_dhe_ke)}));
+    add(ExtensionType::supported_versions,
+        encode_supported_versions_ch(tls12_allowed() ? std::vector<uint16_t>{kTls13, kTls12}
+                                                     : std::vector<uint16_t>{kTls13}));
   }
-  add(ExtensionType::key_share, encode_key_share_ch(entries));
-  add(ExtensionType::psk_key_exchange_modes,
-      encode_psk_key_exchange_modes({static_cast<uint8_t>(PskKeyExchangeMode::psk_dhe_ke)}));
-  add(ExtensionType::supported_versions, encode_supported_versions_ch({kTls13}));
+  if (tls12_allowed()) add_tls12_extensions(ch.extensions);
   if (cfg.record_size_limit) {
     add(ExtensionType::record_size_limit, encode_record_size_limit(*cfg.record_size_limit));
   }
@@ -195,6 +127,7 @@ Status ClientHandshake::send_client_hello(HandshakeIo& io) {
   ByteVec msg;
   ch.serialize(msg);
   transcript_.add(msg);
+  client_hello_ = msg;
   return io.send_message(msg);
 }
 
@@ -203,9 +136,15 @@ Status ClientHandshake::on_server_hello(HandshakeIo& io, Bytes body, Bytes whole
   if (sh.is_hello_retry_request()) return on_hello_retry_request(io, sh, whole);
 
   // RFC 8446 4.1.3 / 4.2.1: a TLS 1.3 ServerHello says 0x0303 and selects
-  // 0x0304 in supported_versions; anything else is an older server.
+  // 0x0304 in supported_versions; without it the server chose TLS 1.2 or older.
   const Extension* sv = find_extension(sh.extensions, ExtensionType::supported_versions);
-  if (sv == nullptr) return Error{Alert::protocol_version, SSL_R_UNSUPPORTED_PROTOCOL};
+  if (sv == nullptr) {
+    if (sh.legacy_version == kTls12 && tls12_allowed() && !hrr_suite_) {
+      return on_server_hello12(io, sh, whole);
+    }
+    return Error{Alert::protocol_version, SSL_R_UNSUPPORTED_PROTOCOL};
+  }
+  if (!tls13_allowed()) return Error{Alert::protocol_version, SSL_R_UNSUPPORTED_PROTOCOL};
   RTLS_ASSIGN(uint16_t version, parse_supported_versions_sh(sv->body));
   if (version != kTls13 || sh.legacy_version != kTls12) {
     return Error{Alert::illegal_parameter, SSL_R_UNSUPPORTED_PROTOCOL};
@@ -246,6 +185,7 @@ Status ClientHandshake::on_server_hello(HandshakeIo& io, Bytes body, Bytes whole
 
   session_.version = kTls13;
   session_.suite = suite;
+  io.set_version(kTls13);
   session_.group = mine->group();
   if (!transcript_.has_hash()) RTLS_TRY(transcript_.set_hash(suite->hash));
   transcript_.add(whole);
@@ -472,11 +412,15 @@ Status ClientHandshake::send_client_auth(HandshakeIo& io) {
   return io.send_message(cv);
 }
 
-}  // namespace
+}  // namespace rapidtls::handshake::internal
+
+namespace rapidtls::handshake {
 
 std::unique_ptr<Handshake> make_client_handshake(std::shared_ptr<const Config> config,
-                                                 ClientOptions options) {
-  return std::make_unique<ClientHandshake>(std::move(config), std::move(options));
+                                                 ClientOptions options,
+                                                 std::optional<Renegotiation> reneg) {
+  return std::make_unique<internal::ClientHandshake>(std::move(config), std::move(options),
+                                                     std::move(reneg));
 }
 
 }  // namespace rapidtls::handshake

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +19,7 @@
 #include "crypto/x509.h"
 #include "handshake/key_schedule.h"
 #include "handshake/messages.h"
+#include "handshake/suites12.h"
 
 namespace rapidtls::handshake {
 
@@ -80,8 +82,13 @@ struct TestHooks {
 };
 
 struct Config {
-  // Cipher suites, groups and schemes, in order of preference.
+  // The versions this side speaks (kTls12 or kTls13).
+  uint16_t min_version = kTls12;
+  uint16_t max_version = kTls13;
+  // Cipher suites, groups and schemes, in order of preference: TLS 1.3
+  // suites, then the TLS 1.2 suites (suites12.h).
   std::vector<uint16_t> cipher_suites = {0x1301, 0x1302, 0x1303};
+  std::vector<uint16_t> cipher_suites12{std::begin(kDefaultSuites12), std::end(kDefaultSuites12)};
   std::vector<NamedGroup> groups = {NamedGroup::x25519, NamedGroup::secp256r1,
                                     NamedGroup::secp384r1};
   // The number of groups (from the front of `groups`) a client sends key shares for.
@@ -126,6 +133,10 @@ struct Config {
   // ticket_issuer (none when it is not set).
   size_t tickets_to_send = 1;
   std::shared_ptr<TicketIssuer> ticket_issuer;
+
+  // TLS 1.2: a server accepts renegotiation started by the client
+  // (OpenSSL 3.0 refuses it unless SSL_OP_ALLOW_CLIENT_RENEGOTIATION).
+  bool allow_client_renegotiation = false;
 
   TestHooks test_hooks;
 };

@@ -15,6 +15,7 @@
 #include "handshake/config.h"
 #include "handshake/key_schedule.h"
 #include "handshake/messages.h"
+#include "handshake/suites12.h"
 
 namespace rapidtls::handshake {
 
@@ -25,8 +26,14 @@ class HandshakeIo {
   virtual ~HandshakeIo() = default;
   // Queues a complete handshake message (header included) under the current write keys.
   virtual Status send_message(Bytes message) = 0;
-  // Queues a plaintext change_cipher_spec record (RFC 8446 D.4).
+  // Queues a change_cipher_spec record: plaintext in TLS 1.3 (RFC 8446 D.4);
+  // in TLS 1.2 under the current write keys (RFC 5246 7.1).
   virtual Status send_change_cipher_spec() = 0;
+  // The negotiated version, once known (the record layer depends on it).
+  virtual void set_version(uint16_t version) = 0;
+  // TLS 1.2 keys (RFC 5246 6.3), switched in at change_cipher_spec.
+  virtual Status set_read_keys12(const Suite12Info& suite, Bytes key, Bytes iv) = 0;
+  virtual Status set_write_keys12(const Suite12Info& suite, Bytes key, Bytes iv) = 0;
   virtual Status set_read_keys(const SuiteInfo& suite, const Secret& secret, Epoch epoch) = 0;
   virtual Status set_write_keys(const SuiteInfo& suite, const Secret& secret, Epoch epoch) = 0;
   // RFC 8449: the peer accepts protected records of at most this much
@@ -52,7 +59,16 @@ struct StoredTicket {
 // the connection (the handshake state itself is freed).
 struct SessionInfo {
   uint16_t version = 0;
-  const SuiteInfo* suite = nullptr;
+  const SuiteInfo* suite = nullptr;      // TLS 1.3
+  const Suite12Info* suite12 = nullptr;  // TLS 1.2
+  // TLS 1.2: RFC 5746 secure renegotiation and RFC 7627 extended master secret
+  // were negotiated; the Finished values of the last handshake (for the next
+  // renegotiation_info); the master secret (for SSL_SESSION_get_master_key).
+  bool secure_renegotiation = false;
+  bool extended_master_secret = false;
+  ByteVec client_verify_data;
+  ByteVec server_verify_data;
+  Secret master_secret;
   NamedGroup group{};
   std::optional<SignatureScheme> peer_scheme;
   ByteVec alpn;
@@ -82,6 +98,13 @@ class Handshake {
   // Whether a change_cipher_spec record may arrive now (RFC 8446 5: after the
   // first ClientHello, before the peer's Finished).
   virtual bool ccs_allowed() const = 0;
+  // TLS 1.2: the peer's change_cipher_spec (RFC 5246 7.1) switches the read
+  // keys. Anywhere else it is unexpected.
+  virtual Status on_change_cipher_spec(HandshakeIo&) {
+    return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_CCS_MESSAGE};
+  }
+  // TLS 1.2: true while a change_cipher_spec is the next record expected.
+  virtual bool expects_change_cipher_spec() const { return false; }
 
   // The application pointer handed to Config callbacks.
   void set_app(void* app) { app_ = app; }
@@ -100,6 +123,13 @@ class Handshake {
   void* app_ = nullptr;
 };
 
+// A TLS 1.2 renegotiation runs a new handshake inside the connection; it
+// carries the previous handshake's Finished values (RFC 5746 3.5, 3.7).
+struct Renegotiation {
+  ByteVec client_verify_data;
+  ByteVec server_verify_data;
+};
+
 struct ClientOptions {
   std::string
       server_name;  // sent as SNI (unless an IP literal) and checked against the certificate
@@ -107,8 +137,10 @@ struct ClientOptions {
 };
 
 std::unique_ptr<Handshake> make_client_handshake(std::shared_ptr<const Config> config,
-                                                 ClientOptions options);
-std::unique_ptr<Handshake> make_server_handshake(std::shared_ptr<const Config> config);
+                                                 ClientOptions options,
+                                                 std::optional<Renegotiation> reneg = {});
+std::unique_ptr<Handshake> make_server_handshake(std::shared_ptr<const Config> config,
+                                                 std::optional<Renegotiation> reneg = {});
 
 // RFC 8446 4.4.3: the content a CertificateVerify signs.
 ByteVec certificate_verify_content(Role signer, Bytes transcript_hash);

@@ -169,7 +169,9 @@ Result<ServerHello> ServerHello::parse(Bytes body) {
     return decode_error();
   }
   sh.legacy_session_id_echo = to_vec(session_id);
-  RTLS_ASSIGN(sh.extensions, parse_extensions_in(r, 6, 0xffff));
+  // RFC 5246 7.4.1.3: a TLS 1.2 ServerHello may end without extensions.
+  if (r.empty()) return sh;
+  RTLS_ASSIGN(sh.extensions, parse_extensions_in(r, 0, 0xffff));
   if (!r.expect_end()) return decode_error();
   return sh;
 }
@@ -182,7 +184,7 @@ void ServerHello::serialize(ByteVec& out) const {
   w.vec8(legacy_session_id_echo);
   w.u16(cipher_suite);
   w.u8(legacy_compression_method);
-  write_extensions(w, extensions);
+  if (!extensions.empty()) write_extensions(w, extensions);
   finish(out, HandshakeType::server_hello, w, body);
 }
 

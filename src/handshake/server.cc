@@ -8,105 +8,13 @@
 #include <algorithm>
 #include <optional>
 
-#include "handshake/common.h"
 #include "handshake/extensions.h"
-#include "handshake/handshake.h"
+#include "handshake/messages12.h"
+#include "handshake/server_internal.h"
 
-namespace rapidtls::handshake {
-namespace {
+namespace rapidtls::handshake::internal {
 
 using detail::to_vec;
-
-enum class ServerState : uint8_t {
-  wait_client_hello,
-  wait_second_client_hello,
-  wait_client_certificate,
-  wait_client_certificate_verify,
-  wait_client_finished,
-  connected,
-};
-
-const char* server_state_name(ServerState s) {
-  switch (s) {
-    case ServerState::wait_client_hello:
-      return "server START";
-    case ServerState::wait_second_client_hello:
-      return "server WAIT_CH2";
-    case ServerState::wait_client_certificate:
-      return "server WAIT_CERT";
-    case ServerState::wait_client_certificate_verify:
-      return "server WAIT_CV";
-    case ServerState::wait_client_finished:
-      return "server WAIT_FINISHED";
-    case ServerState::connected:
-      return "server CONNECTED";
-  }
-  return "server ?";
-}
-
-template <class T>
-bool contains(const std::vector<T>& v, const T& x) {
-  return std::find(v.begin(), v.end(), x) != v.end();
-}
-
-// What the server decided from a ClientHello.
-struct Negotiated {
-  const SuiteInfo* suite = nullptr;
-  std::optional<NamedGroup> share_group;  // a group the client sent a share for
-  std::optional<NamedGroup> retry_group;  // else a mutual group to ask for (HRR)
-  ByteVec client_share;
-  std::optional<SignatureScheme> scheme;
-  std::optional<ByteVec> alpn;
-  std::string server_name;
-  bool sni_received = false;
-  std::optional<uint16_t> peer_record_limit;
-};
-
-class ServerHandshake final : public Handshake {
- public:
-  explicit ServerHandshake(std::shared_ptr<const Config> config) : Handshake(std::move(config)) {}
-
-  Status start(HandshakeIo&) override { return {}; }
-  Status on_message(HandshakeIo& io, HandshakeType type, Bytes body, Bytes whole) override;
-  bool done() const override { return state_ == ServerState::connected; }
-  const char* state_name() const override { return server_state_name(state_); }
-  bool ccs_allowed() const override {
-    return state_ != ServerState::wait_client_hello && state_ != ServerState::connected;
-  }
-
- private:
-  using Handler = Status (ServerHandshake::*)(HandshakeIo&, Bytes body, Bytes whole);
-  struct Transition {
-    ServerState state;
-    HandshakeType type;
-    Handler handler;
-  };
-  static const Transition kTransitions[];
-
-  Status on_client_hello(HandshakeIo& io, Bytes body, Bytes whole);
-  Status on_client_certificate(HandshakeIo& io, Bytes body, Bytes whole);
-  Status on_client_certificate_verify(HandshakeIo& io, Bytes body, Bytes whole);
-  Status on_client_finished(HandshakeIo& io, Bytes body, Bytes whole);
-
-  Result<Negotiated> negotiate(const ClientHello& ch) const;
-  Status send_hello_retry_request(HandshakeIo& io, const ClientHello& ch, const Negotiated& n);
-  Status send_server_flight(HandshakeIo& io, const ClientHello& ch, const Negotiated& n);
-  Status send_message(HandshakeIo& io, const ByteVec& msg) {
-    transcript_.add(msg);
-    return io.send_message(msg);
-  }
-  Status send_tickets(HandshakeIo& io);
-  bool wants_client_certificate() const { return config_->verify != VerifyMode::none; }
-
-  ServerState state_ = ServerState::wait_client_hello;
-  Transcript transcript_;
-  std::optional<KeySchedule> schedule_;
-  Secret client_hs_secret_;
-  Secret server_hs_secret_;
-  std::optional<NamedGroup> hrr_group_;
-  uint16_t hrr_suite_ = 0;
-  bool sent_ccs_ = false;
-};
 
 const ServerHandshake::Transition ServerHandshake::kTransitions[] = {
     {ServerState::wait_client_hello, HandshakeType::client_hello,
@@ -119,6 +27,15 @@ const ServerHandshake::Transition ServerHandshake::kTransitions[] = {
      &ServerHandshake::on_client_certificate_verify},
     {ServerState::wait_client_finished, HandshakeType::finished,
      &ServerHandshake::on_client_finished},
+    // TLS 1.2, RFC 5246 7.3.
+    {ServerState::wait_client_certificate12, HandshakeType::certificate,
+     &ServerHandshake::on_client_certificate12},
+    {ServerState::wait_client_key_exchange, static_cast<HandshakeType>(kClientKeyExchange),
+     &ServerHandshake::on_client_key_exchange},
+    {ServerState::wait_client_certificate_verify12, HandshakeType::certificate_verify,
+     &ServerHandshake::on_client_certificate_verify12},
+    {ServerState::wait_client_finished12, HandshakeType::finished,
+     &ServerHandshake::on_client_finished12},
 };
 
 Status ServerHandshake::on_message(HandshakeIo& io, HandshakeType type, Bytes body, Bytes whole) {
@@ -227,6 +144,24 @@ Result<Negotiated> ServerHandshake::negotiate(const ClientHello& ch) const {
 
 Status ServerHandshake::on_client_hello(HandshakeIo& io, Bytes body, Bytes whole) {
   RTLS_ASSIGN(ClientHello ch, ClientHello::parse(body));
+  if (state_ == ServerState::wait_client_hello) {
+    // RFC 8446 4.2.1: TLS 1.3 only through supported_versions; TLS 1.2 when
+    // listed there or, without the extension, by legacy_version (RFC 5246 E.1).
+    const Extension* sv = find_extension(ch.extensions, ExtensionType::supported_versions);
+    std::vector<uint16_t> versions;
+    if (sv != nullptr) {
+      RTLS_ASSIGN(versions, parse_supported_versions_ch(sv->body));
+    }
+    const Config& cfg = *config_;
+    const bool can13 =
+        !reneg_ && cfg.max_version >= kTls13 && sv != nullptr && contains(versions, kTls13);
+    const bool can12 = cfg.min_version <= kTls12 &&
+                       (sv != nullptr ? contains(versions, kTls12) : ch.legacy_version >= kTls12);
+    if (!can13) {
+      if (can12) return on_client_hello12(io, ch, whole);
+      return Error{Alert::protocol_version, SSL_R_UNSUPPORTED_PROTOCOL};
+    }
+  }
   RTLS_ASSIGN(Negotiated n, negotiate(ch));
   if (state_ == ServerState::wait_second_client_hello) {
     // RFC 8446 4.1.2: the second ClientHello answers the HelloRetryRequest:
@@ -311,6 +246,7 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
 
   session_.version = kTls13;
   session_.suite = &suite;
+  io.set_version(kTls13);
   session_.group = share.group();
   session_.server_name = n.server_name;
   if (n.alpn) session_.alpn = *n.alpn;
@@ -441,10 +377,13 @@ Status ServerHandshake::send_tickets(HandshakeIo& io) {
   return {};
 }
 
-}  // namespace
+}  // namespace rapidtls::handshake::internal
 
-std::unique_ptr<Handshake> make_server_handshake(std::shared_ptr<const Config> config) {
-  return std::make_unique<ServerHandshake>(std::move(config));
+namespace rapidtls::handshake {
+
+std::unique_ptr<Handshake> make_server_handshake(std::shared_ptr<const Config> config,
+                                                 std::optional<Renegotiation> reneg) {
+  return std::make_unique<internal::ServerHandshake>(std::move(config), std::move(reneg));
 }
 
 }  // namespace rapidtls::handshake

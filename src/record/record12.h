@@ -29,7 +29,8 @@ class Protection12 {
   Status seal_into(uint8_t* out, ContentType type, Bytes plain);
   // Opens a whole record in place; returns the plaintext inside `record`.
   // Errors: too short or bad tag -> bad_record_mac; plaintext over 2^14 ->
-  // record_overflow.
+  // record_overflow (checked before decrypting); a header version other than
+  // 0x0303 -> protocol_version. The sequence advances only on success.
   Result<MutBytes> open(MutBytes record);
 
  private:

@@ -9,6 +9,12 @@ const ssl_cipher_st kCiphers[] = {
     {0x1301, "TLS_AES_128_GCM_SHA256", "TLSv1.3", 128},
     {0x1302, "TLS_AES_256_GCM_SHA384", "TLSv1.3", 256},
     {0x1303, "TLS_CHACHA20_POLY1305_SHA256", "TLSv1.3", 256},
+    {0xc02b, "ECDHE-ECDSA-AES128-GCM-SHA256", "TLSv1.2", 128},
+    {0xc02c, "ECDHE-ECDSA-AES256-GCM-SHA384", "TLSv1.2", 256},
+    {0xc02f, "ECDHE-RSA-AES128-GCM-SHA256", "TLSv1.2", 128},
+    {0xc030, "ECDHE-RSA-AES256-GCM-SHA384", "TLSv1.2", 256},
+    {0xcca8, "ECDHE-RSA-CHACHA20-POLY1305", "TLSv1.2", 256},
+    {0xcca9, "ECDHE-ECDSA-CHACHA20-POLY1305", "TLSv1.2", 256},
 };
 
 }  // namespace
@@ -17,7 +23,9 @@ extern "C" {
 
 const SSL_CIPHER* SSL_get_current_cipher(const SSL* s) {
   if (!s->conn || !s->conn->session()) return nullptr;
-  const uint16_t id = static_cast<uint16_t>(s->conn->session()->suite->suite);
+  const auto* session = s->conn->session();
+  const uint16_t id = session->suite12 != nullptr ? session->suite12->id
+                                                  : static_cast<uint16_t>(session->suite->suite);
   for (const auto& c : kCiphers) {
     if (c.id == id) return &c;
   }

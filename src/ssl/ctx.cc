@@ -84,11 +84,20 @@ ssl_ctx_st::~ssl_ctx_st() {
 }
 
 std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
-  const bool per_ssl = for_ssl != nullptr && for_ssl->verify_mode != verify_mode;
+  const bool per_ssl =
+      for_ssl != nullptr && (for_ssl->verify_mode != verify_mode ||
+                             (for_ssl->options & SSL_OP_ALLOW_CLIENT_RENEGOTIATION) !=
+                                 (options & SSL_OP_ALLOW_CLIENT_RENEGOTIATION));
   std::lock_guard<std::mutex> lock(config_mutex_);
   if (config_ && !per_ssl) return config_;
   auto cfg = std::make_shared<hs::Config>();
   cfg->cipher_suites = suites;
+  cfg->cipher_suites12 = suites12;
+  // OpenSSL's numbers (0: no limit) to ours; rapidtls speaks TLS 1.2 and 1.3.
+  cfg->min_version = min_version == TLS1_3_VERSION ? hs::kTls13 : hs::kTls12;
+  cfg->max_version = max_version == TLS1_2_VERSION ? hs::kTls12 : hs::kTls13;
+  const uint64_t opts = for_ssl != nullptr ? for_ssl->options : options;
+  cfg->allow_client_renegotiation = (opts & SSL_OP_ALLOW_CLIENT_RENEGOTIATION) != 0;
   if (!groups.empty()) cfg->groups = groups;
   if (!chain.empty() && key) {
     auto k = crypto::PrivateKey::from_evp(key->raw());
@@ -208,13 +217,17 @@ long SSL_CTX_ctrl(SSL_CTX* ctx, int cmd, long larg, void* parg) {
     case SSL_CTRL_CLEAR_MODE:
       return ctx->mode &= ~static_cast<uint32_t>(larg);
     case SSL_CTRL_SET_MIN_PROTO_VERSION:
-      // Only TLS 1.3 is implemented: a minimum above it is refused.
+      // TLS 1.2 and 1.3 are implemented: a minimum above 1.3 is refused;
+      // older minimums mean 1.2.
       if (larg != 0 && larg > TLS1_3_VERSION) return 0;
       ctx->min_version = static_cast<int>(larg);
+      ctx->changed();
       return 1;
     case SSL_CTRL_SET_MAX_PROTO_VERSION:
-      if (larg != 0 && larg < TLS1_VERSION) return 0;
+      // A maximum below TLS 1.2 leaves nothing rapidtls speaks.
+      if (larg != 0 && larg < TLS1_2_VERSION) return 0;
       ctx->max_version = static_cast<int>(larg);
+      ctx->changed();
       return 1;
     case SSL_CTRL_GET_MIN_PROTO_VERSION:
       return ctx->min_version;
@@ -415,6 +428,37 @@ int SSL_CTX_set_ciphersuites(SSL_CTX* ctx, const char* str) {
   ctx->suites = suites;
   ctx->changed();
   return 1;
+}
+
+// TLS 1.2 suites by OpenSSL name; the cipher-string keywords OpenSSL users
+// write (DEFAULT, HIGH, ALL, ...) select the defaults.
+int SSL_CTX_set_cipher_list(SSL_CTX* ctx, const char* str) {
+  std::vector<uint16_t> suites;
+  bool keyword = false;
+  for (const auto& name : split_list(str)) {
+    if (name == "DEFAULT" || name == "HIGH" || name == "ALL" || name == "ECDHE" ||
+        name == "AESGCM" || name == "kECDHE" || name == "EECDH") {
+      keyword = true;
+      continue;
+    }
+    for (uint16_t id : rapidtls::handshake::kDefaultSuites12) {
+      if (name == rapidtls::handshake::suite12_info(id)->name) suites.push_back(id);
+    }
+  }
+  if (suites.empty() && !keyword) {
+    ERR_raise(ERR_LIB_SSL, SSL_R_NO_CIPHER_MATCH);
+    return 0;
+  }
+  ctx->suites12 = suites.empty()
+                      ? std::vector<uint16_t>(std::begin(rapidtls::handshake::kDefaultSuites12),
+                                              std::end(rapidtls::handshake::kDefaultSuites12))
+                      : suites;
+  ctx->changed();
+  return 1;
+}
+
+void SSL_CTX_set_info_callback(SSL_CTX* ctx, void (*cb)(const SSL*, int, int)) {
+  ctx->info_callback = cb;
 }
 
 int SSL_CTX_set_alpn_protos(SSL_CTX* ctx, const unsigned char* protos, unsigned int protos_len) {

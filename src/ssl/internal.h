@@ -6,6 +6,7 @@
 #include <openssl/ssl.h>
 
 #include <atomic>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -45,6 +46,9 @@ struct ssl_ctx_st {
   SSL_verify_cb verify_callback = nullptr;
   int verify_depth = 100;
   std::vector<uint16_t> suites = {0x1302, 0x1303, 0x1301};  // OpenSSL 3.0's default order
+  std::vector<uint16_t> suites12{std::begin(rapidtls::handshake::kDefaultSuites12),
+                                 std::end(rapidtls::handshake::kDefaultSuites12)};
+  void (*info_callback)(const SSL*, int, int) = nullptr;
   std::vector<rapidtls::crypto::NamedGroup> groups;
   std::vector<rapidtls::ByteVec> alpn;  // client offer
   SSL_CTX_alpn_select_cb_func alpn_select = nullptr;
@@ -109,6 +113,8 @@ struct ssl_st {
   std::unique_ptr<rapidtls::conn::Connection> conn;
   rapidtls::ssl::PendingWrite pending_write;
   rapidtls::ssl::LastIo last_io = rapidtls::ssl::LastIo::none;
+  void (*info_callback)(const SSL*, int, int) = nullptr;
+  int handshakes_reported = 0;  // handshakes announced to the info callback
   // Set once a fatal error has been reported: as OpenSSL's state machine in
   // error, every later call fails with SSL_ERROR_SYSCALL and an empty queue.
   bool dead = false;
@@ -136,6 +142,9 @@ FillResult fill(SSL* s);
 int do_handshake(SSL* s);
 // Reports an engine error: ERR queue entry, SSL_get_error state; returns -1.
 int fail(SSL* s, const Error& e, const char* func);
+// Calls the info callback with SSL_CB_HANDSHAKE_DONE for each handshake the
+// engine completed since the last call.
+void report_handshakes(SSL* s);
 // For a connection that already failed: -1, SSL_ERROR_SYSCALL, nothing queued.
 int dead_end(SSL* s);
 // How many bytes the write side can take now without blocking (SIZE_MAX for a

@@ -49,6 +49,7 @@ FlushResult flush(SSL* s) {
 
 FillResult fill(SSL* s) {
   const io::IoResult r = io::fill(*s->conn, transport_of(s));
+  report_handshakes(s);
   switch (r.status) {
     case io::IoStatus::done:
       return FillResult::progress;
@@ -74,6 +75,14 @@ FillResult fill(SSL* s) {
 
 size_t write_budget(SSL* s) {
   return io::write_budget(transport_of(s));
+}
+
+void report_handshakes(SSL* s) {
+  if (!s->conn) return;
+  while (s->handshakes_reported < s->conn->handshakes_completed()) {
+    ++s->handshakes_reported;
+    if (s->info_callback != nullptr) s->info_callback(s, SSL_CB_HANDSHAKE_DONE, 1);
+  }
 }
 
 int dead_end(SSL* s) {

@@ -20,7 +20,9 @@ int read_internal(SSL* s, uint8_t* buf, size_t num, size_t* readbytes, bool peek
     s->last_io = LastIo::ssl;
     return -1;
   }
-  if (!s->conn || !s->conn->handshake_done()) {
+  // The first handshake completes before any read; a renegotiation runs
+  // inside the read loop, with application data still arriving.
+  if (!s->conn || !s->conn->session()) {
     const int r = rapidtls::ssl::do_handshake(s);
     if (r <= 0) return r;
   }

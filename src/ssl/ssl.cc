@@ -223,7 +223,8 @@ long SSL_ctrl(SSL* s, int cmd, long larg, void* parg) {
     case SSL_CTRL_SET_MAX_PROTO_VERSION:
       return 1;
     case SSL_CTRL_GET_TOTAL_RENEGOTIATIONS:
-      return 0;
+    case SSL_CTRL_GET_NUM_RENEGOTIATIONS:
+      return s->conn ? std::max(0, s->conn->handshakes_completed() - 1) : 0;
     case SSL_CTRL_GET_NEGOTIATED_GROUP:
       if (!s->conn || !s->conn->session()) return 0;
       switch (s->conn->session()->group) {
@@ -344,6 +345,30 @@ int SSL_shutdown(SSL* s) {
     }
   }
   return -1;
+}
+
+int SSL_renegotiate(SSL* s) {
+  if (!SSL_is_init_finished(s) || s->conn->version() != rapidtls::handshake::kTls12) {
+    ERR_raise(ERR_LIB_SSL, SSL_R_WRONG_SSL_VERSION);
+    return 0;
+  }
+  if (auto st = s->conn->renegotiate(); !st.ok()) {
+    rapidtls::ssl::raise(st.error(), "SSL_renegotiate");
+    return 0;
+  }
+  return 1;
+}
+
+int SSL_renegotiate_abbreviated(SSL* s) {
+  return SSL_renegotiate(s);
+}  // no resumption yet
+
+int SSL_renegotiate_pending(const SSL* s) {
+  return s->conn && s->conn->renegotiating();
+}
+
+void SSL_set_info_callback(SSL* s, void (*cb)(const SSL*, int, int)) {
+  s->info_callback = cb;
 }
 
 void SSL_set_shutdown(SSL* s, int mode) {

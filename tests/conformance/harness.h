@@ -28,10 +28,6 @@ inline constexpr const char* kImplName = "rapidtls";
 #error "define CONFORMANCE_IMPL_OPENSSL or CONFORMANCE_IMPL_RAPIDTLS"
 #endif
 
-// Skip reason for TLS 1.2 renegotiation tests when run against rapidtls.
-inline constexpr const char* kNoRenegotiation =
-    "TLS 1.2 and its renegotiation are not implemented in rapidtls yet (TLS 1.3 came first)";
-
 using Bytes = std::vector<uint8_t>;
 
 struct CtxFree {

@@ -20,6 +20,7 @@ source "$here/lib.sh"
 scenario=${1:?scenario}
 suite=${2:-0x1301}
 group=${3:-x25519}
+cert=${4:-ec}
 
 { command -v gnutls-serv && command -v gnutls-cli; } >/dev/null ||
   skip "gnutls-serv/gnutls-cli are not installed (Debian package gnutls-bin)"
@@ -52,7 +53,7 @@ case $scenario in
     size=${TO_PEER:-60000}
     want=$(driver_stream_sha256 "$size" --text)
     start_server gnutls-serv /dev/null timeout 60 gnutls-serv --echo --crlf -p PORT \
-      --priority "$prio" --x509certfile "$PKI/ec.pem" --x509keyfile "$PKI/ec.key" "${serv_extra[@]}"
+      --priority "$prio" --x509certfile "$PKI/$cert.pem" --x509keyfile "$PKI/$cert.key" "${serv_extra[@]}"
     timeout 60 "$DRIVER" client 127.0.0.1 "$SERVER_PORT" "${drv_common[@]}" \
       --cafile "$PKI/ca.pem" --host localhost --text --send-bytes "$size" --expect-bytes "$size" \
       "${drv_extra[@]}" >"$WORK/driver.out" 2>"$WORK/driver.err"
@@ -67,7 +68,7 @@ case $scenario in
     to_peer=${TO_PEER:-100003}
     from_peer=${FROM_PEER:-70001}
     random_file "$WORK/peer.in" "$from_peer"
-    start_driver_server "${drv_common[@]}" --cert "$PKI/ec.pem" --key "$PKI/ec.key" \
+    start_driver_server "${drv_common[@]}" --cert "$PKI/$cert.pem" --key "$PKI/$cert.key" \
       --send-bytes "$to_peer" --expect-bytes "$from_peer" "${drv_extra[@]}"
     open_feed
     timeout 60 gnutls-cli -p "$DRIVER_PORT" 127.0.0.1 --sni-hostname localhost \

@@ -190,9 +190,17 @@ openssl_suite() {
     0x1301) echo TLS_AES_128_GCM_SHA256 ;;
     0x1302) echo TLS_AES_256_GCM_SHA384 ;;
     0x1303) echo TLS_CHACHA20_POLY1305_SHA256 ;;
+    0xc02b) echo ECDHE-ECDSA-AES128-GCM-SHA256 ;;
+    0xc02c) echo ECDHE-ECDSA-AES256-GCM-SHA384 ;;
+    0xc02f) echo ECDHE-RSA-AES128-GCM-SHA256 ;;
+    0xc030) echo ECDHE-RSA-AES256-GCM-SHA384 ;;
+    0xcca8) echo ECDHE-RSA-CHACHA20-POLY1305 ;;
+    0xcca9) echo ECDHE-ECDSA-CHACHA20-POLY1305 ;;
     *) fail "unknown suite $1" ;;
   esac
 }
+# True for a TLS 1.2 suite.
+is_tls12_suite() { [[ $1 != 0x13* ]]; }
 openssl_group() {
   case $1 in
     x25519) echo X25519 ;;
@@ -206,7 +214,9 @@ gnutls_priority() {
   case $1 in
     0x1301) cipher=AES-128-GCM ;;
     0x1302) cipher=AES-256-GCM ;;
-    0x1303) cipher=CHACHA20-POLY1305 ;;
+    0x1303 | 0xcca8 | 0xcca9) cipher=CHACHA20-POLY1305 ;;
+    0xc02b | 0xc02f) cipher=AES-128-GCM ;;
+    0xc02c | 0xc030) cipher=AES-256-GCM ;;
     *) fail "unknown suite $1" ;;
   esac
   case $2 in
@@ -215,7 +225,9 @@ gnutls_priority() {
     secp384r1) group=GROUP-SECP384R1 ;;
     *) fail "unknown group $2" ;;
   esac
-  echo "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+$cipher:-GROUP-ALL:+$group"
+  local version=VERS-TLS1.3
+  is_tls12_suite "$1" && version=VERS-TLS1.2
+  echo "NORMAL:-VERS-ALL:+$version:-CIPHER-ALL:+$cipher:-GROUP-ALL:+$group"
 }
 
 # ---- runs against a peer that is a server -------------------------------------------------

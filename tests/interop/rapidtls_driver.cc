@@ -301,7 +301,14 @@ int run_gen(const Options& o) {
 std::shared_ptr<rapidtls::handshake::Config> make_config(const Options& o, bool server) {
   using rapidtls::handshake::VerifyMode;
   auto cfg = std::make_shared<rapidtls::handshake::Config>();
-  if (!o.suites.empty()) cfg->cipher_suites = o.suites;
+  // A TLS 1.2 suite (0xc0xx / 0xccxx) asks for TLS 1.2.
+  std::vector<uint16_t> suites13, suites12;
+  for (uint16_t id : o.suites) (id >= 0x1300 && id <= 0x13ff ? suites13 : suites12).push_back(id);
+  if (!suites13.empty()) cfg->cipher_suites = suites13;
+  if (!suites12.empty()) {
+    cfg->cipher_suites12 = suites12;
+    cfg->max_version = rapidtls::handshake::kTls12;
+  }
   if (!o.groups.empty()) cfg->groups = o.groups;
   cfg->client_key_shares = o.key_shares;
 
@@ -350,7 +357,12 @@ void print_session(const rapidtls::conn::Connection& conn) {
   const rapidtls::handshake::SessionInfo* s = conn.session();
   if (s == nullptr) return;
   std::fprintf(stderr, "negotiated: version=%s suite=%s group=%s hrr=%s",
-               s->version == 0x0304 ? "TLSv1.3" : "other", s->suite ? s->suite->name : "?",
+               s->version == 0x0304   ? "TLSv1.3"
+               : s->version == 0x0303 ? "TLSv1.2"
+                                      : "other",
+               s->suite     ? s->suite->name
+               : s->suite12 ? s->suite12->name
+                            : "?",
                rapidtls::crypto::group_name(s->group), s->hello_retry ? "yes" : "no");
   if (!s->peer_chain.empty()) {
     std::fprintf(stderr, " peer=\"%s\" verify_result=%ld", s->peer_chain.front().subject().c_str(),

@@ -357,12 +357,22 @@ TEST(Messages, WriteHandshakeWritesHeader) {
 // A ClientHello may end after legacy_compression_methods (TLS 1.2 clients), so
 // for one with extensions that cut is a (different) valid ClientHello. Returns
 // the body length of that cut, or 0 for other messages.
+// RFC 5246 7.4.1.2 / 7.4.1.3: TLS 1.2 hellos may end before their extensions,
+// so a hello cut exactly there parses (as one without extensions).
 size_t tls12_client_hello_cut(const ByteVec& message) {
-  if (type_of(message) != HandshakeType::client_hello) return 0;
-  Result<ClientHello> ch = ClientHello::parse(body_of(message));
-  if (!ch.ok() || ch->extensions.empty()) return 0;
-  ch->extensions.clear();
-  return wire_of(*ch).size() - 4;
+  if (type_of(message) == HandshakeType::client_hello) {
+    Result<ClientHello> ch = ClientHello::parse(body_of(message));
+    if (!ch.ok() || ch->extensions.empty()) return 0;
+    ch->extensions.clear();
+    return wire_of(*ch).size() - 4;
+  }
+  if (type_of(message) == HandshakeType::server_hello) {
+    Result<ServerHello> sh = ServerHello::parse(body_of(message));
+    if (!sh.ok() || sh->extensions.empty()) return 0;
+    sh->extensions.clear();
+    return wire_of(*sh).size() - 4;
+  }
+  return 0;
 }
 
 TEST(Messages, NoStrictPrefixParses) {
@@ -376,7 +386,7 @@ TEST(Messages, NoStrictPrefixParses) {
       Result<ByteVec> r = reparse(type, body.first(n));
       if (n == allowed_cut && n != 0) {
         ASSERT_TRUE(r.ok());
-        EXPECT_EQ(r->size(), n + 4);  // the ClientHello without extensions
+        EXPECT_EQ(r->size(), n + 4);  // the hello without extensions
         continue;
       }
       ASSERT_FALSE(r.ok()) << "prefix of " << n << " of " << body.size() << " bytes parsed";
@@ -637,18 +647,36 @@ TEST(Messages, BadExtensionLengthsRejected) {
   EXPECT_TRUE(fails_with(EncryptedExtensions::parse(from_hex("0001 00")), kBadExtension));
 }
 
+ByteVec sample_server_hello_without_extensions() {
+  ServerHello sh = sample_server_hello();
+  sh.extensions.clear();
+  return wire_of(sh);
+}
+
+ByteVec body_of_vec(const ByteVec& message) {
+  return ByteVec(message.begin() + 4, message.end());
+}
+
 TEST(Messages, ExtensionBlockBelowMinimumRejected) {
   // ClientHello: Extension extensions<8..2^16-1>; present-but-empty is not allowed.
   EXPECT_TRUE(
       fails_with(ClientHello::parse(client_hello_body_with_extensions("0000")), kBadExtension));
   EXPECT_TRUE(fails_with(ClientHello::parse(client_hello_body_with_extensions("0004 0017 0000")),
                          kBadExtension));
-  // ServerHello: Extension extensions<6..2^16-1>.
+  // ServerHello: a TLS 1.2 server may send an extension-less hello or an
+  // empty block (RFC 5246 7.4.1.3); both parse to no extensions, while a
+  // block too short for an extension header does not.
   ServerHello sh = sample_server_hello();
   sh.extensions = {{ext(ExtensionType::extended_master_secret), {}}};
-  EXPECT_TRUE(fails_with(ServerHello::parse(body_of(wire_of(sh))), kBadExtension));
-  sh.extensions.clear();
-  EXPECT_TRUE(fails_with(ServerHello::parse(body_of(wire_of(sh))), kBadExtension));
+  EXPECT_TRUE(ServerHello::parse(body_of(wire_of(sh))).ok());
+  ByteVec empty_block = body_of_vec(sample_server_hello_without_extensions());
+  empty_block.insert(empty_block.end(), {0x00, 0x00});
+  auto parsed = ServerHello::parse(empty_block);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_TRUE(parsed->extensions.empty());
+  ByteVec short_block = body_of_vec(sample_server_hello_without_extensions());
+  short_block.insert(short_block.end(), {0x00, 0x02, 0x00, 0x17});
+  EXPECT_TRUE(fails_with(ServerHello::parse(short_block), kBadExtension));
   // CertificateRequest: Extension extensions<2..2^16-1>.
   CertificateRequest cr;
   EXPECT_TRUE(fails_with(CertificateRequest::parse(body_of(wire_of(cr))), kBadExtension));

@@ -139,7 +139,8 @@ std::shared_ptr<Config> base_config(ScriptedRandom* rng, std::vector<std::string
   auto cfg = std::make_shared<Config>();
   cfg->rng = rng;
   cfg->clock = &kClock;
-  cfg->middlebox_compat = false;  // the traces use an empty legacy_session_id
+  cfg->middlebox_compat = false;         // the traces use an empty legacy_session_id
+  cfg->min_version = handshake::kTls13;  // the traces' clients offer TLS 1.3 only
   cfg->cipher_suites = {0x1301, 0x1303, 0x1302};
   cfg->keylog = [keylog](void*, std::string_view line) { keylog->emplace_back(line); };
   return cfg;

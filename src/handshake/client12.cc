@@ -1,0 +1,280 @@
+// The TLS 1.2 client (RFC 5246 7.3, ECDHE per RFC 8422, secure renegotiation
+// per RFC 5746, extended master secret per RFC 7627):
+//
+//   WAIT_SH --ServerHello--> WAIT_CERT --Certificate--> WAIT_SKE
+//   WAIT_SKE --ServerKeyExchange--> WAIT_CR_OR_SHD
+//   WAIT_CR_OR_SHD --CertificateRequest--> WAIT_SHD --ServerHelloDone-->
+//   WAIT_CR_OR_SHD --ServerHelloDone--> send [Certificate] ClientKeyExchange
+//       [CertificateVerify] ChangeCipherSpec Finished --> WAIT_CCS
+//   WAIT_CCS --ChangeCipherSpec--> WAIT_FINISHED --Finished--> CONNECTED
+#include <algorithm>
+
+#include "crypto/prf12.h"
+#include "handshake/client_internal.h"
+#include "handshake/extensions.h"
+#include "handshake/messages12.h"
+
+namespace rapidtls::handshake::internal {
+
+using detail::to_vec;
+
+namespace {
+
+template <class T>
+bool contains(const std::vector<T>& v, const T& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+}  // namespace
+
+void ClientHandshake::add_tls12_extensions(Extensions& exts) const {
+  auto add = [&exts](ExtensionType type, ByteVec body) {
+    exts.push_back({static_cast<uint16_t>(type), std::move(body)});
+  };
+  add(ExtensionType::ec_point_formats, encode_ec_point_formats());
+  add(ExtensionType::extended_master_secret, {});
+  // RFC 5746 3.4 / 3.5: empty on the first handshake, our last Finished when
+  // renegotiating.
+  add(ExtensionType::renegotiation_info,
+      encode_renegotiation_info(reneg_ ? Bytes(reneg_->client_verify_data) : Bytes()));
+}
+
+Status ClientHandshake::on_server_hello12(HandshakeIo& io, const ServerHello& sh, Bytes whole) {
+  const Config& cfg = *config_;
+  // RFC 8446 4.1.3: a TLS 1.3 server that negotiates TLS 1.2 says so in the
+  // last bytes of its random; a client that offered 1.3 refuses the downgrade.
+  if (tls13_allowed() &&
+      std::equal(std::begin(kDowngradeTls12), std::end(kDowngradeTls12), sh.random.end() - 8)) {
+    return Error{Alert::illegal_parameter, SSL_R_INAPPROPRIATE_FALLBACK};
+  }
+  const Suite12Info* suite = suite12_info(sh.cipher_suite);
+  if (suite == nullptr || !contains(cfg.cipher_suites12, sh.cipher_suite)) {
+    return Error{Alert::illegal_parameter, SSL_R_WRONG_CIPHER_RETURNED};
+  }
+  if (sh.legacy_compression_method != 0) {
+    return Error{Alert::illegal_parameter, SSL_R_UNSUPPORTED_COMPRESSION_ALGORITHM};
+  }
+  bool secure_reneg = false;
+  for (const auto& e : sh.extensions) {
+    const auto t = static_cast<ExtensionType>(e.type);
+    if (!offered(t)) return Error{Alert::unsupported_extension, SSL_R_UNSOLICITED_EXTENSION};
+    switch (t) {
+      case ExtensionType::renegotiation_info: {
+        // RFC 5746 3.4 / 3.5: empty at first; then both Finished values.
+        RTLS_ASSIGN(ByteVec info, parse_renegotiation_info(e.body));
+        ByteVec want;
+        if (reneg_) {
+          want = reneg_->client_verify_data;
+          want.insert(want.end(), reneg_->server_verify_data.begin(),
+                      reneg_->server_verify_data.end());
+        }
+        if (!ct_equal(info, want)) {
+          return Error{Alert::handshake_failure, SSL_R_RENEGOTIATION_MISMATCH};
+        }
+        secure_reneg = true;
+        break;
+      }
+      case ExtensionType::extended_master_secret:
+        RTLS_TRY(expect_empty(e.body));
+        session_.extended_master_secret = true;
+        break;
+      case ExtensionType::ec_point_formats:
+        RTLS_TRY(check_ec_point_formats(e.body));
+        break;
+      case ExtensionType::server_name:
+        RTLS_TRY(expect_empty(e.body));
+        break;
+      case ExtensionType::application_layer_protocol_negotiation: {
+        RTLS_ASSIGN(std::vector<ByteVec> protos, parse_alpn(e.body));
+        if (protos.size() != 1 || !contains(cfg.alpn, protos[0])) {
+          return Error{Alert::illegal_parameter, SSL_R_BAD_EXTENSION};
+        }
+        session_.alpn = protos[0];
+        break;
+      }
+      default:
+        return Error{Alert::illegal_parameter, SSL_R_BAD_EXTENSION};
+    }
+  }
+  // RFC 5746 3.5: a renegotiation needs the server's renegotiation_info.
+  if (reneg_ && !secure_reneg) return Error{Alert::handshake_failure, SSL_R_NO_RENEGOTIATION};
+  session_.secure_renegotiation = secure_reneg;
+  session_.version = kTls12;
+  session_.suite12 = suite;
+  io.set_version(kTls12);
+  server_random_ = sh.random;
+  shares_.clear();                              // TLS 1.2 makes its key after ServerKeyExchange
+  RTLS_TRY(transcript_.set_hash(suite->hash));  // hashes the ClientHello kept so far
+  raw12_ = std::move(client_hello_);
+  add12(whole);
+  state_ = ClientState::wait_certificate12;
+  return {};
+}
+
+Status ClientHandshake::on_certificate12(HandshakeIo&, Bytes body, Bytes whole) {
+  RTLS_ASSIGN(Certificate12 msg, Certificate12::parse(body));
+  if (msg.certificate_list.empty()) {
+    return Error{Alert::decode_error, SSL_R_NO_CERTIFICATES_RETURNED};
+  }
+  CertificateMsg as13;
+  for (auto& der : msg.certificate_list) as13.certificate_list.push_back({std::move(der), {}});
+  RTLS_ASSIGN(session_.peer_chain, detail::certificate_chain(as13, config_->cert_cache.get()));
+  const std::string& host =
+      options_.verify_host.empty() ? options_.server_name : options_.verify_host;
+  RTLS_TRY(
+      detail::verify_chain(*config_, session_.peer_chain, host, crypto::Purpose::server, session_));
+  add12(whole);
+  state_ = ClientState::wait_server_key_exchange;
+  return {};
+}
+
+Status ClientHandshake::on_server_key_exchange(HandshakeIo&, Bytes body, Bytes whole) {
+  const Config& cfg = *config_;
+  RTLS_ASSIGN(ServerKeyExchange ske, ServerKeyExchange::parse(body));
+  const auto group = static_cast<NamedGroup>(ske.named_group);
+  if (!contains(cfg.groups, group) || !crypto::group_supported(group)) {
+    return Error{Alert::illegal_parameter, SSL_R_WRONG_CURVE};
+  }
+  // RFC 5246 7.4.3: the signature covers both randoms and the parameters.
+  const auto scheme = static_cast<SignatureScheme>(ske.signature_algorithm);
+  if (!contains(cfg.signature_schemes, scheme)) {
+    return Error{Alert::illegal_parameter, SSL_R_WRONG_SIGNATURE_TYPE};
+  }
+  RTLS_ASSIGN(crypto::PublicKey key, crypto::PublicKey::from_certificate(session_.peer_chain[0]));
+  const bool ecdsa_suite = session_.suite12->auth == Auth12::ecdsa;
+  const bool ecdsa_scheme = (ske.signature_algorithm & 0xff) == 0x03;
+  if (ecdsa_suite != ecdsa_scheme || !key.compatible(scheme)) {
+    return Error{Alert::illegal_parameter, SSL_R_WRONG_SIGNATURE_TYPE};
+  }
+  ByteVec signed_content(client_random_.begin(), client_random_.end());
+  signed_content.insert(signed_content.end(), server_random_.begin(), server_random_.end());
+  const ByteVec params = ske.params();
+  signed_content.insert(signed_content.end(), params.begin(), params.end());
+  RTLS_TRY(key.verify(scheme, signed_content, ske.signature));
+  session_.peer_scheme = scheme;
+
+  RTLS_ASSIGN(crypto::KeyShare share, crypto::KeyShare::generate(group, *cfg.rng));
+  RTLS_ASSIGN(pre_master_, share.derive(ske.public_key));
+  session_.group = group;
+  shares_.push_back(std::move(share));
+  add12(whole);
+  state_ = ClientState::wait_cert_request_or_done12;
+  return {};
+}
+
+Status ClientHandshake::on_certificate_request12(HandshakeIo&, Bytes body, Bytes whole) {
+  RTLS_ASSIGN(CertificateRequest12 cr, CertificateRequest12::parse(body));
+  server_sigalgs_for_us_ = cr.signature_algorithms;
+  certificate_requested12_ = true;
+  add12(whole);
+  state_ = ClientState::wait_server_hello_done;
+  return {};
+}
+
+Status ClientHandshake::on_server_hello_done(HandshakeIo& io, Bytes body, Bytes whole) {
+  RTLS_ASSIGN(ServerHelloDone shd, ServerHelloDone::parse(body));
+  (void)shd;
+  add12(whole);
+  const Config& cfg = *config_;
+  const Suite12Info& suite = *session_.suite12;
+
+  // RFC 5246 7.4.6: a certificate if asked for (possibly none), then the key
+  // exchange, then CertificateVerify if we sent a certificate.
+  const CertifiedKey* key = nullptr;
+  std::optional<SignatureScheme> scheme;
+  if (certificate_requested12_) {
+    if (cfg.certificate && cfg.certificate->signer) {
+      scheme = detail::choose_scheme(cfg.signature_schemes, server_sigalgs_for_us_,
+                                     *cfg.certificate->signer);
+      if (scheme) key = &*cfg.certificate;
+    }
+    Certificate12 cert;
+    if (key != nullptr) {
+      for (const auto& c : key->chain) cert.certificate_list.push_back(to_vec(c.der()));
+    }
+    ByteVec msg;
+    cert.serialize(msg);
+    add12(msg);
+    RTLS_TRY(io.send_message(msg));
+  }
+  ClientKeyExchange cke;
+  cke.public_key = to_vec(shares_.at(0).public_key());
+  ByteVec cke_msg;
+  cke.serialize(cke_msg);
+  add12(cke_msg);
+  RTLS_TRY(io.send_message(cke_msg));
+  shares_.clear();
+
+  // RFC 7627 4: the session hash covers the messages through ClientKeyExchange.
+  RTLS_ASSIGN(Secret session_hash, transcript_.current());
+  RTLS_ASSIGN(
+      session_.master_secret,
+      crypto::tls12_master_secret(suite.hash, pre_master_.bytes(), client_random_, server_random_,
+                                  session_.extended_master_secret, session_hash.bytes()));
+  pre_master_ = Secret();
+  keylog("CLIENT_RANDOM", session_.master_secret);
+
+  if (key != nullptr) {
+    // RFC 5246 7.4.8: sign every handshake message so far.
+    RTLS_ASSIGN(ByteVec sig, key->signer->sign(*scheme, raw12_));
+    CertificateVerify cv;
+    cv.algorithm = static_cast<uint16_t>(*scheme);
+    cv.signature = std::move(sig);
+    ByteVec cv_msg;
+    cv.serialize(cv_msg);
+    add12(cv_msg);
+    RTLS_TRY(io.send_message(cv_msg));
+  }
+
+  RTLS_ASSIGN(
+      crypto::KeyBlock12 kb,
+      crypto::tls12_key_block(suite.hash, session_.master_secret.bytes(), client_random_,
+                              server_random_, crypto::aead_key_size(suite.aead), suite.iv_len));
+  RTLS_TRY(io.send_change_cipher_spec());
+  RTLS_TRY(io.set_write_keys12(suite, kb.client_key.bytes(), kb.client_iv.bytes()));
+  server_keys12_ = KeyBlockKeys{kb.server_key, kb.server_iv};
+
+  RTLS_ASSIGN(Secret th, transcript_.current());
+  RTLS_ASSIGN(Secret verify_data,
+              crypto::tls12_verify_data(suite.hash, session_.master_secret.bytes(),
+                                        /*client=*/true, th.bytes()));
+  Finished fin;
+  fin.verify_data = to_vec(verify_data.bytes());
+  session_.client_verify_data = fin.verify_data;
+  ByteVec fin_msg;
+  fin.serialize(fin_msg);
+  add12(fin_msg);
+  RTLS_TRY(io.send_message(fin_msg));
+  state_ = ClientState::wait_change_cipher_spec12;
+  return {};
+}
+
+Status ClientHandshake::on_change_cipher_spec(HandshakeIo& io) {
+  if (state_ != ClientState::wait_change_cipher_spec12 || !server_keys12_) {
+    return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_CCS_MESSAGE};
+  }
+  RTLS_TRY(io.set_read_keys12(*session_.suite12, server_keys12_->key.bytes(),
+                              server_keys12_->iv.bytes()));
+  server_keys12_.reset();
+  state_ = ClientState::wait_finished12;
+  return {};
+}
+
+Status ClientHandshake::on_finished12(HandshakeIo&, Bytes body, Bytes whole) {
+  const Suite12Info& suite = *session_.suite12;
+  RTLS_ASSIGN(Finished fin, Finished::parse(body, 12));
+  RTLS_ASSIGN(Secret th, transcript_.current());
+  RTLS_ASSIGN(Secret expected, crypto::tls12_verify_data(suite.hash, session_.master_secret.bytes(),
+                                                         /*client=*/false, th.bytes()));
+  if (!ct_equal(expected.bytes(), fin.verify_data)) {
+    return Error{Alert::decrypt_error, SSL_R_DIGEST_CHECK_FAILED};
+  }
+  add12(whole);
+  session_.server_verify_data = fin.verify_data;
+  raw12_.clear();
+  raw12_.shrink_to_fit();
+  state_ = ClientState::connected;
+  return {};
+}
+
+}  // namespace rapidtls::handshake::internal

@@ -1,0 +1,163 @@
+// The client handshake's state machine, shared by client.cc (TLS 1.3) and
+// client12.cc (TLS 1.2). Internal to handshake/.
+#pragma once
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "handshake/common.h"
+#include "handshake/handshake.h"
+
+namespace rapidtls::handshake::internal {
+
+// TLS 1.2 keys for one direction, kept between the key block and the switch.
+struct KeyBlockKeys {
+  Secret key;
+  Secret iv;
+};
+
+enum class ClientState : uint8_t {
+  start,
+  // TLS 1.2 (RFC 5246 7.3)
+  wait_certificate12,
+  wait_server_key_exchange,
+  wait_cert_request_or_done12,
+  wait_server_hello_done,
+  wait_change_cipher_spec12,
+  wait_finished12,
+  // TLS 1.3
+  wait_server_hello,
+  wait_encrypted_extensions,
+  wait_cert_or_cert_request,
+  wait_certificate,
+  wait_certificate_verify,
+  wait_finished,
+  connected,
+};
+
+inline const char* client_state_name(ClientState s) {
+  switch (s) {
+    case ClientState::start:
+      return "client START";
+    case ClientState::wait_certificate12:
+      return "client TLS1.2 WAIT_CERT";
+    case ClientState::wait_server_key_exchange:
+      return "client TLS1.2 WAIT_SKE";
+    case ClientState::wait_cert_request_or_done12:
+      return "client TLS1.2 WAIT_CR_OR_SHD";
+    case ClientState::wait_server_hello_done:
+      return "client TLS1.2 WAIT_SHD";
+    case ClientState::wait_change_cipher_spec12:
+      return "client TLS1.2 WAIT_CCS";
+    case ClientState::wait_finished12:
+      return "client TLS1.2 WAIT_FINISHED";
+    case ClientState::wait_server_hello:
+      return "client WAIT_SH";
+    case ClientState::wait_encrypted_extensions:
+      return "client WAIT_EE";
+    case ClientState::wait_cert_or_cert_request:
+      return "client WAIT_CERT_CR";
+    case ClientState::wait_certificate:
+      return "client WAIT_CERT";
+    case ClientState::wait_certificate_verify:
+      return "client WAIT_CV";
+    case ClientState::wait_finished:
+      return "client WAIT_FINISHED";
+    case ClientState::connected:
+      return "client CONNECTED";
+  }
+  return "client ?";
+}
+
+inline bool is_ip_literal(const std::string& host) {
+  if (host.find(':') != std::string::npos) return true;  // IPv6
+  return !host.empty() && std::all_of(host.begin(), host.end(),
+                                      [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+}
+
+class ClientHandshake final : public Handshake {
+ public:
+  ClientHandshake(std::shared_ptr<const Config> config, ClientOptions options,
+                  std::optional<Renegotiation> reneg)
+      : Handshake(std::move(config)), options_(std::move(options)), reneg_(std::move(reneg)) {}
+
+  Status start(HandshakeIo& io) override;
+  Status on_message(HandshakeIo& io, HandshakeType type, Bytes body, Bytes whole) override;
+  bool done() const override { return state_ == ClientState::connected; }
+  const char* state_name() const override { return client_state_name(state_); }
+  bool ccs_allowed() const override {
+    return state_ != ClientState::start && state_ != ClientState::connected;
+  }
+  Status on_change_cipher_spec(HandshakeIo& io) override;
+  bool expects_change_cipher_spec() const override {
+    return state_ == ClientState::wait_change_cipher_spec12;
+  }
+
+ private:
+  using Handler = Status (ClientHandshake::*)(HandshakeIo&, Bytes body, Bytes whole);
+  struct Transition {
+    ClientState state;
+    HandshakeType type;
+    Handler handler;
+  };
+  // RFC 8446 A.1, one row per message a state accepts.
+  static const Transition kTransitions[];
+
+  Status on_server_hello(HandshakeIo& io, Bytes body, Bytes whole);
+  Status on_hello_retry_request(HandshakeIo& io, const ServerHello& hrr, Bytes whole);
+  Status on_encrypted_extensions(HandshakeIo& io, Bytes body, Bytes whole);
+  Status on_certificate_request(HandshakeIo& io, Bytes body, Bytes whole);
+  Status on_certificate(HandshakeIo& io, Bytes body, Bytes whole);
+  Status on_certificate_verify(HandshakeIo& io, Bytes body, Bytes whole);
+  Status on_finished(HandshakeIo& io, Bytes body, Bytes whole);
+
+  // TLS 1.2 (client12.cc).
+  bool tls12_allowed() const { return config_->min_version <= kTls12 || reneg_.has_value(); }
+  bool tls13_allowed() const { return config_->max_version >= kTls13 && !reneg_; }
+  void add_tls12_extensions(Extensions& exts) const;
+  Status on_server_hello12(HandshakeIo& io, const ServerHello& sh, Bytes whole);
+  Status on_certificate12(HandshakeIo& io, Bytes body, Bytes whole);
+  Status on_server_key_exchange(HandshakeIo& io, Bytes body, Bytes whole);
+  Status on_certificate_request12(HandshakeIo& io, Bytes body, Bytes whole);
+  Status on_server_hello_done(HandshakeIo& io, Bytes body, Bytes whole);
+  Status on_finished12(HandshakeIo& io, Bytes body, Bytes whole);
+  void add12(Bytes message) {
+    transcript_.add(message);
+    raw12_.insert(raw12_.end(), message.begin(), message.end());
+  }
+
+  Status send_client_hello(HandshakeIo& io);
+  Status send_client_auth(HandshakeIo& io);
+  bool offered(ExtensionType t) const {
+    return std::find(offered_extensions_.begin(), offered_extensions_.end(),
+                     static_cast<uint16_t>(t)) != offered_extensions_.end();
+  }
+
+  ClientOptions options_;
+  ClientState state_ = ClientState::start;
+  ByteVec session_id_;
+  std::vector<crypto::KeyShare> shares_;
+  std::vector<uint16_t> offered_extensions_;
+  ByteVec cookie_;
+  std::optional<uint16_t> hrr_suite_;
+  bool sent_ccs_ = false;
+  Transcript transcript_;
+  std::optional<KeySchedule> schedule_;
+  Secret client_hs_secret_;
+  Secret server_hs_secret_;
+  std::optional<CertificateRequest> cert_request_;
+  std::vector<uint16_t> server_sigalgs_for_us_;
+
+  // TLS 1.2 state.
+  std::optional<Renegotiation> reneg_;
+  ByteVec client_hello_;  // kept until the version is known
+  ByteVec raw12_;         // every handshake message, for CertificateVerify
+  Random server_random_{};
+  Secret pre_master_;
+  std::optional<KeyBlockKeys> server_keys12_;  // installed at the server's change_cipher_spec
+  bool certificate_requested12_ = false;
+};
+
+}  // namespace rapidtls::handshake::internal

@@ -1,0 +1,231 @@
+// Codecs of the TLS 1.2-only handshake messages and extension bodies: RFC 5246
+// 7.4, RFC 8422 5 (ECDHE), RFC 5746 3.2 (renegotiation_info). As in
+// messages.cc, every parser reads with a bounds-checked Reader, enforces the
+// RFC's length bounds and rejects trailing bytes.
+#include "handshake/messages12.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace rapidtls::handshake {
+namespace {
+
+// RFC 8422 5.4: enum { explicit_prime(1), explicit_char2(2), named_curve(3) } ECCurveType.
+constexpr uint8_t kNamedCurve = 3;
+// RFC 8422 5.1.2: enum { uncompressed(0), ... } ECPointFormat.
+constexpr uint8_t kUncompressed = 0;
+
+Error bad_extension() {
+  return {Alert::decode_error, SSL_R_BAD_EXTENSION};
+}
+
+ByteVec to_vec(Bytes b) {
+  return ByteVec(b.begin(), b.end());
+}
+
+HandshakeType type12(uint8_t t) {
+  // The TLS 1.2-only numbers are not in HandshakeType (a TLS 1.3 list); the
+  // enum's underlying uint8_t holds them.
+  return static_cast<HandshakeType>(t);
+}
+
+void finish(ByteVec& out, HandshakeType type, const codec::Writer& w, const ByteVec& body) {
+  assert(w.ok() && "a vector outgrew its length prefix");
+  (void)w;
+  write_handshake(out, type, body);
+}
+
+// ECPoint point<1..2^8-1> (RFC 8422 5.4, 5.7).
+bool read_ec_point(codec::Reader& r, ByteVec* out) {
+  Bytes point;
+  if (!r.read_vec8(&point) || point.empty()) return false;
+  *out = to_vec(point);
+  return true;
+}
+
+}  // namespace
+
+// --- ServerKeyExchange (RFC 8422 5.4) --------------------------------------------------------
+//   struct { ECCurveType curve_type; NamedCurve namedcurve; } ECParameters;  (named_curve)
+//   struct { ECParameters curve_params; ECPoint public; } ServerECDHParams;
+//   ServerECDHParams params;
+//   digitally-signed struct { ... } signed_params;   (RFC 5246 4.7:
+//     SignatureAndHashAlgorithm algorithm; opaque signature<0..2^16-1>;)
+
+ByteVec ServerKeyExchange::params() const {
+  ByteVec out;
+  codec::Writer w(out);
+  w.u8(kNamedCurve);
+  w.u16(named_group);
+  w.vec8(public_key);
+  assert(w.ok() && "ECPoint longer than 255 bytes");
+  return out;
+}
+
+Result<ServerKeyExchange> ServerKeyExchange::parse(Bytes body) {
+  codec::Reader r(body);
+  ServerKeyExchange ske;
+  uint8_t curve_type = 0;
+  if (!r.read_u8(&curve_type)) return decode_error();
+  // RFC 8422 5.4: explicit curves are deprecated; only named_curve is used.
+  if (curve_type != kNamedCurve) return Error{Alert::illegal_parameter, SSL_R_WRONG_CURVE};
+  Bytes signature;
+  if (!r.read_u16(&ske.named_group) || !read_ec_point(r, &ske.public_key) ||
+      !r.read_u16(&ske.signature_algorithm) || !r.read_vec16(&signature) || !r.expect_end()) {
+    return decode_error();
+  }
+  ske.signature = to_vec(signature);
+  return ske;
+}
+
+void ServerKeyExchange::serialize(ByteVec& out) const {
+  ByteVec body = params();
+  codec::Writer w(body);
+  w.u16(signature_algorithm);
+  w.vec16(signature);
+  finish(out, type12(kServerKeyExchange), w, body);
+}
+
+// --- ClientKeyExchange (RFC 8422 5.7) --------------------------------------------------------
+//   struct { ECPoint ecdh_Yc; } ClientECDiffieHellmanPublic;   (explicit form)
+
+Result<ClientKeyExchange> ClientKeyExchange::parse(Bytes body) {
+  codec::Reader r(body);
+  ClientKeyExchange cke;
+  if (!read_ec_point(r, &cke.public_key) || !r.expect_end()) return decode_error();
+  return cke;
+}
+
+void ClientKeyExchange::serialize(ByteVec& out) const {
+  ByteVec body;
+  codec::Writer w(body);
+  w.vec8(public_key);
+  finish(out, type12(kClientKeyExchange), w, body);
+}
+
+// --- ServerHelloDone (RFC 5246 7.4.5), HelloRequest (7.4.1.1) ---------------------------------
+//   struct { } ServerHelloDone;   struct { } HelloRequest;
+
+Result<ServerHelloDone> ServerHelloDone::parse(Bytes body) {
+  if (!body.empty()) return decode_error();
+  return ServerHelloDone{};
+}
+
+void ServerHelloDone::serialize(ByteVec& out) const {
+  write_handshake(out, type12(kServerHelloDone), {});
+}
+
+Result<HelloRequest> HelloRequest::parse(Bytes body) {
+  if (!body.empty()) return decode_error();
+  return HelloRequest{};
+}
+
+void HelloRequest::serialize(ByteVec& out) const {
+  write_handshake(out, type12(kHelloRequest), {});
+}
+
+// --- Certificate (RFC 5246 7.4.2) ------------------------------------------------------------
+//   opaque ASN.1Cert<1..2^24-1>;
+//   struct { ASN.1Cert certificate_list<0..2^24-1>; } Certificate;
+
+Result<Certificate12> Certificate12::parse(Bytes body) {
+  codec::Reader r(body);
+  codec::Reader list;
+  if (!r.read_prefixed24(&list) || !r.expect_end()) return decode_error();
+  Certificate12 msg;
+  while (!list.empty()) {
+    Bytes cert;
+    if (!list.read_vec24(&cert) || cert.empty()) return decode_error();
+    msg.certificate_list.push_back(to_vec(cert));
+  }
+  return msg;
+}
+
+void Certificate12::serialize(ByteVec& out) const {
+  ByteVec body;
+  codec::Writer w(body);
+  w.with_prefix24([&](codec::Writer& list) {
+    for (const ByteVec& cert : certificate_list) list.vec24(cert);
+  });
+  finish(out, HandshakeType::certificate, w, body);
+}
+
+// --- CertificateRequest (RFC 5246 7.4.4) -----------------------------------------------------
+//   ClientCertificateType certificate_types<1..2^8-1>;
+//   SignatureAndHashAlgorithm supported_signature_algorithms<2..2^16-2>;
+//   DistinguishedName certificate_authorities<0..2^16-1>;
+//   opaque DistinguishedName<1..2^16-1>;
+
+Result<CertificateRequest12> CertificateRequest12::parse(Bytes body) {
+  codec::Reader r(body);
+  CertificateRequest12 cr;
+  Bytes types;
+  codec::Reader algs;
+  codec::Reader cas;
+  if (!r.read_vec8(&types) || types.empty() || !r.read_prefixed16(&algs) || algs.empty() ||
+      algs.remaining() % 2 != 0 || !r.read_prefixed16(&cas) || !r.expect_end()) {
+    return decode_error();
+  }
+  cr.certificate_types = to_vec(types);
+  cr.signature_algorithms.reserve(algs.remaining() / 2);
+  uint16_t alg = 0;
+  while (algs.read_u16(&alg)) cr.signature_algorithms.push_back(alg);
+  while (!cas.empty()) {
+    Bytes name;
+    if (!cas.read_vec16(&name) || name.empty()) return decode_error();
+    cr.certificate_authorities.push_back(to_vec(name));
+  }
+  return cr;
+}
+
+void CertificateRequest12::serialize(ByteVec& out) const {
+  ByteVec body;
+  codec::Writer w(body);
+  w.vec8(certificate_types);
+  w.with_prefix16([&](codec::Writer& algs) {
+    for (uint16_t alg : signature_algorithms) algs.u16(alg);
+  });
+  w.with_prefix16([&](codec::Writer& cas) {
+    for (const ByteVec& name : certificate_authorities) cas.vec16(name);
+  });
+  finish(out, HandshakeType::certificate_request, w, body);
+}
+
+// --- renegotiation_info (RFC 5746 3.2) -------------------------------------------------------
+//   struct { opaque renegotiated_connection<0..255>; } RenegotiationInfo;
+
+Result<ByteVec> parse_renegotiation_info(Bytes body) {
+  codec::Reader r(body);
+  Bytes connection;
+  if (!r.read_vec8(&connection) || !r.expect_end()) return bad_extension();
+  return to_vec(connection);
+}
+
+ByteVec encode_renegotiation_info(Bytes renegotiated_connection) {
+  ByteVec out;
+  codec::Writer w(out);
+  w.vec8(renegotiated_connection);
+  assert(w.ok() && "renegotiated_connection longer than 255 bytes");
+  return out;
+}
+
+// --- ec_point_formats (RFC 8422 5.1.2) -------------------------------------------------------
+//   struct { ECPointFormat ec_point_format_list<1..2^8-1> } ECPointFormatList;
+// A list without uncompressed, the one format every implementation must
+// support, ends the handshake with illegal_parameter (RFC 8422 5.1.2, 5.2).
+
+Status check_ec_point_formats(Bytes body) {
+  codec::Reader r(body);
+  Bytes formats;
+  if (!r.read_vec8(&formats) || formats.empty() || !r.expect_end()) return bad_extension();
+  if (std::ranges::find(formats, kUncompressed) == formats.end()) {
+    return Error{Alert::illegal_parameter, SSL_R_TLS_INVALID_ECPOINTFORMAT_LIST};
+  }
+  return {};
+}
+
+ByteVec encode_ec_point_formats() {
+  return {1, kUncompressed};
+}
+
+}  // namespace rapidtls::handshake

@@ -1,0 +1,307 @@
+// The TLS 1.2 server (RFC 5246 7.3, ECDHE per RFC 8422, secure renegotiation
+// per RFC 5746, extended master secret per RFC 7627):
+//
+//   START --ClientHello--> send ServerHello Certificate ServerKeyExchange
+//       [CertificateRequest] ServerHelloDone --> WAIT_CERT | WAIT_CKE
+//   WAIT_CERT --Certificate--> WAIT_CKE --ClientKeyExchange--> WAIT_CV | WAIT_CCS
+//   WAIT_CV --CertificateVerify--> WAIT_CCS --ChangeCipherSpec--> WAIT_FINISHED
+//   WAIT_FINISHED --Finished, send ChangeCipherSpec Finished--> CONNECTED
+#include <algorithm>
+#include <cstring>
+
+#include "handshake/extensions.h"
+#include "handshake/messages12.h"
+#include "handshake/server_internal.h"
+
+namespace rapidtls::handshake::internal {
+
+using detail::to_vec;
+
+Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch, Bytes whole) {
+  const Config& cfg = *config_;
+  if (ch.legacy_compression_methods.empty() ||
+      !contains(ch.legacy_compression_methods, uint8_t{0})) {
+    return Error{Alert::illegal_parameter, SSL_R_UNSUPPORTED_COMPRESSION_ALGORITHM};
+  }
+  if (!cfg.certificate || !cfg.certificate->signer || cfg.certificate->chain.empty()) {
+    return Error{Alert::internal_error, SSL_R_NO_CERTIFICATE_SET};
+  }
+
+  // RFC 5746 3.6 / 3.7: secure renegotiation is signalled by the extension
+  // (or, at first, the SCSV); a renegotiation must carry our last Finished.
+  bool secure_reneg = contains(ch.cipher_suites, kEmptyRenegotiationInfoScsv);
+  bool ems = false;
+  std::vector<uint16_t> client_groups;
+  std::vector<uint16_t> client_schemes;
+  std::optional<std::vector<ByteVec>> offered_alpn;
+  std::string server_name;
+  bool sni = false;
+  for (const auto& e : ch.extensions) {
+    switch (static_cast<ExtensionType>(e.type)) {
+      case ExtensionType::renegotiation_info: {
+        RTLS_ASSIGN(ByteVec info, parse_renegotiation_info(e.body));
+        const ByteVec want = reneg_ ? reneg_->client_verify_data : ByteVec{};
+        if (!ct_equal(info, want)) {
+          return Error{Alert::handshake_failure, SSL_R_RENEGOTIATION_MISMATCH};
+        }
+        secure_reneg = true;
+        break;
+      }
+      case ExtensionType::extended_master_secret:
+        RTLS_TRY(expect_empty(e.body));
+        ems = true;
+        break;
+      case ExtensionType::supported_groups: {
+        RTLS_ASSIGN(client_groups, parse_u16_list(e.body));
+        break;
+      }
+      case ExtensionType::signature_algorithms: {
+        RTLS_ASSIGN(client_schemes, parse_u16_list(e.body));
+        break;
+      }
+      case ExtensionType::ec_point_formats:
+        RTLS_TRY(check_ec_point_formats(e.body));
+        break;
+      case ExtensionType::server_name: {
+        RTLS_ASSIGN(server_name, parse_server_name_ch(e.body));
+        sni = true;
+        break;
+      }
+      case ExtensionType::application_layer_protocol_negotiation: {
+        RTLS_ASSIGN(std::vector<ByteVec> protos, parse_alpn(e.body));
+        offered_alpn = std::move(protos);
+        break;
+      }
+      default:
+        break;  // others are ignored (RFC 5246 7.4.1.4)
+    }
+  }
+  if (reneg_ && (!secure_reneg || contains(ch.cipher_suites, kEmptyRenegotiationInfoScsv))) {
+    return Error{Alert::handshake_failure, SSL_R_RENEGOTIATION_MISMATCH};
+  }
+
+  // The suite: ours first, usable with our key type, offered by the client.
+  const CertifiedKey& key = *cfg.certificate;
+  std::optional<SignatureScheme> scheme = detail::choose_scheme(
+      cfg.signature_schemes,
+      client_schemes.empty() ? std::vector<uint16_t>{0x0403, 0x0804, 0x0401} : client_schemes,
+      *key.signer);
+  if (!scheme) return Error{Alert::handshake_failure, SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM};
+  const bool ecdsa_key = (static_cast<uint16_t>(*scheme) & 0xff) == 0x03;
+  const Suite12Info* suite = nullptr;
+  for (uint16_t id : cfg.cipher_suites12) {
+    const Suite12Info* info = suite12_info(id);
+    if (info != nullptr && contains(ch.cipher_suites, id) &&
+        (info->auth == Auth12::ecdsa) == ecdsa_key) {
+      suite = info;
+      break;
+    }
+  }
+  if (suite == nullptr) return Error{Alert::handshake_failure, SSL_R_NO_SHARED_CIPHER};
+  // RFC 8422 4: without supported_groups the client takes any curve; we pick ours.
+  std::optional<NamedGroup> group;
+  for (NamedGroup g : cfg.groups) {
+    if (crypto::group_supported(g) &&
+        (client_groups.empty() || contains(client_groups, static_cast<uint16_t>(g)))) {
+      group = g;
+      break;
+    }
+  }
+  if (!group) return Error{Alert::handshake_failure, SSL_R_NO_SHARED_GROUPS};
+  std::optional<ByteVec> alpn;
+  if (offered_alpn && (cfg.alpn_select || !cfg.alpn.empty())) {
+    if (cfg.alpn_select) {
+      alpn = cfg.alpn_select(app_, *offered_alpn);
+    } else {
+      for (const auto& mine : cfg.alpn) {
+        if (contains(*offered_alpn, mine)) {
+          alpn = mine;
+          break;
+        }
+      }
+      if (!alpn) return Error{Alert::no_application_protocol, SSL_R_NO_APPLICATION_PROTOCOL};
+    }
+  }
+
+  client_random_ = ch.random;
+  session_.version = kTls12;
+  session_.suite12 = suite;
+  session_.group = *group;
+  session_.secure_renegotiation = secure_reneg;
+  session_.extended_master_secret = ems;
+  session_.server_name = server_name;
+  if (alpn) session_.alpn = *alpn;
+  io.set_version(kTls12);
+  RTLS_TRY(transcript_.set_hash(suite->hash));
+  add12(whole);
+
+  // ServerHello. RFC 8446 4.1.3: a server that could do TLS 1.3 marks the
+  // downgrade in the last 8 bytes of its random.
+  ServerHello sh;
+  cfg.rng->fill(sh.random);
+  if (cfg.max_version >= kTls13) {
+    std::memcpy(sh.random.data() + 24, kDowngradeTls12, sizeof kDowngradeTls12);
+  }
+  server_random_ = sh.random;
+  sh.legacy_session_id_echo = {};  // no session resumption: no id
+  sh.cipher_suite = suite->id;
+  auto add = [&sh](ExtensionType t, ByteVec body) {
+    sh.extensions.push_back({static_cast<uint16_t>(t), std::move(body)});
+  };
+  if (secure_reneg) {
+    ByteVec info;
+    if (reneg_) {
+      info = reneg_->client_verify_data;
+      info.insert(info.end(), reneg_->server_verify_data.begin(), reneg_->server_verify_data.end());
+    }
+    add(ExtensionType::renegotiation_info, encode_renegotiation_info(info));
+  }
+  if (ems) add(ExtensionType::extended_master_secret, {});
+  add(ExtensionType::ec_point_formats, encode_ec_point_formats());
+  if (sni && !server_name.empty()) add(ExtensionType::server_name, {});
+  if (alpn) add(ExtensionType::application_layer_protocol_negotiation, encode_alpn({*alpn}));
+  ByteVec sh_msg;
+  sh.serialize(sh_msg);
+  RTLS_TRY(send12(io, sh_msg));
+
+  Certificate12 cert;
+  for (const auto& c : key.chain) cert.certificate_list.push_back(to_vec(c.der()));
+  ByteVec cert_msg;
+  cert.serialize(cert_msg);
+  RTLS_TRY(send12(io, cert_msg));
+
+  // RFC 8422 5.4: our ECDHE key, signed with both randoms.
+  RTLS_ASSIGN(crypto::KeyShare share, crypto::KeyShare::generate(*group, *cfg.rng));
+  ServerKeyExchange ske;
+  ske.named_group = static_cast<uint16_t>(*group);
+  ske.public_key = to_vec(share.public_key());
+  ske.signature_algorithm = static_cast<uint16_t>(*scheme);
+  ByteVec signed_content(client_random_.begin(), client_random_.end());
+  signed_content.insert(signed_content.end(), server_random_.begin(), server_random_.end());
+  const ByteVec params = ske.params();
+  signed_content.insert(signed_content.end(), params.begin(), params.end());
+  RTLS_ASSIGN(ske.signature, key.signer->sign(*scheme, signed_content));
+  share12_.emplace(std::move(share));
+  ByteVec ske_msg;
+  ske.serialize(ske_msg);
+  RTLS_TRY(send12(io, ske_msg));
+
+  if (wants_client_certificate()) {
+    CertificateRequest12 cr;
+    cr.certificate_types = {64, 1};  // ecdsa_sign, rsa_sign
+    for (SignatureScheme s : cfg.signature_schemes) {
+      cr.signature_algorithms.push_back(static_cast<uint16_t>(s));
+    }
+    ByteVec cr_msg;
+    cr.serialize(cr_msg);
+    RTLS_TRY(send12(io, cr_msg));
+  }
+  ServerHelloDone shd;
+  ByteVec shd_msg;
+  shd.serialize(shd_msg);
+  RTLS_TRY(send12(io, shd_msg));
+  state_ = wants_client_certificate() ? ServerState::wait_client_certificate12
+                                      : ServerState::wait_client_key_exchange;
+  return {};
+}
+
+Status ServerHandshake::on_client_certificate12(HandshakeIo&, Bytes body, Bytes whole) {
+  RTLS_ASSIGN(Certificate12 msg, Certificate12::parse(body));
+  add12(whole);
+  if (msg.certificate_list.empty()) {
+    // RFC 5246 7.4.6: a server that requires one fails the handshake.
+    if (config_->verify == VerifyMode::require) {
+      return Error{Alert::handshake_failure, SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE};
+    }
+    state_ = ServerState::wait_client_key_exchange;
+    return {};
+  }
+  CertificateMsg as13;
+  for (auto& der : msg.certificate_list) as13.certificate_list.push_back({std::move(der), {}});
+  RTLS_ASSIGN(session_.peer_chain, detail::certificate_chain(as13, config_->cert_cache.get()));
+  RTLS_TRY(
+      detail::verify_chain(*config_, session_.peer_chain, "", crypto::Purpose::client, session_));
+  state_ = ServerState::wait_client_key_exchange;
+  return {};
+}
+
+Status ServerHandshake::on_client_key_exchange(HandshakeIo&, Bytes body, Bytes whole) {
+  const Suite12Info& suite = *session_.suite12;
+  RTLS_ASSIGN(ClientKeyExchange cke, ClientKeyExchange::parse(body));
+  RTLS_ASSIGN(Secret pre_master, share12_->derive(cke.public_key));
+  share12_.reset();
+  add12(whole);
+  RTLS_ASSIGN(Secret session_hash, transcript_.current());
+  RTLS_ASSIGN(
+      session_.master_secret,
+      crypto::tls12_master_secret(suite.hash, pre_master.bytes(), client_random_, server_random_,
+                                  session_.extended_master_secret, session_hash.bytes()));
+  keylog("CLIENT_RANDOM", session_.master_secret);
+  RTLS_ASSIGN(key_block_, crypto::tls12_key_block(suite.hash, session_.master_secret.bytes(),
+                                                  client_random_, server_random_,
+                                                  crypto::aead_key_size(suite.aead), suite.iv_len));
+  client_keys12_ = KeyBlockKeys{key_block_.client_key, key_block_.client_iv};
+  state_ = session_.peer_chain.empty() ? ServerState::wait_change_cipher_spec12
+                                       : ServerState::wait_client_certificate_verify12;
+  return {};
+}
+
+Status ServerHandshake::on_client_certificate_verify12(HandshakeIo&, Bytes body, Bytes whole) {
+  RTLS_ASSIGN(CertificateVerify cv, CertificateVerify::parse(body));
+  const auto scheme = static_cast<SignatureScheme>(cv.algorithm);
+  if (!contains(config_->signature_schemes, scheme)) {
+    return Error{Alert::illegal_parameter, SSL_R_WRONG_SIGNATURE_TYPE};
+  }
+  RTLS_ASSIGN(crypto::PublicKey key, crypto::PublicKey::from_certificate(session_.peer_chain[0]));
+  if (!key.compatible(scheme)) return Error{Alert::illegal_parameter, SSL_R_WRONG_SIGNATURE_TYPE};
+  // RFC 5246 7.4.8: the signature covers every handshake message before it.
+  RTLS_TRY(key.verify(scheme, raw12_, cv.signature));
+  session_.peer_scheme = scheme;
+  add12(whole);
+  state_ = ServerState::wait_change_cipher_spec12;
+  return {};
+}
+
+Status ServerHandshake::on_change_cipher_spec(HandshakeIo& io) {
+  if (state_ != ServerState::wait_change_cipher_spec12 || !client_keys12_) {
+    return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_CCS_MESSAGE};
+  }
+  RTLS_TRY(io.set_read_keys12(*session_.suite12, client_keys12_->key.bytes(),
+                              client_keys12_->iv.bytes()));
+  client_keys12_.reset();
+  state_ = ServerState::wait_client_finished12;
+  return {};
+}
+
+Status ServerHandshake::on_client_finished12(HandshakeIo& io, Bytes body, Bytes whole) {
+  const Suite12Info& suite = *session_.suite12;
+  RTLS_ASSIGN(Finished fin, Finished::parse(body, 12));
+  RTLS_ASSIGN(Secret th, transcript_.current());
+  RTLS_ASSIGN(Secret expected, crypto::tls12_verify_data(suite.hash, session_.master_secret.bytes(),
+                                                         /*client=*/true, th.bytes()));
+  if (!ct_equal(expected.bytes(), fin.verify_data)) {
+    return Error{Alert::decrypt_error, SSL_R_DIGEST_CHECK_FAILED};
+  }
+  add12(whole);
+  session_.client_verify_data = fin.verify_data;
+
+  RTLS_TRY(io.send_change_cipher_spec());
+  RTLS_TRY(io.set_write_keys12(suite, key_block_.server_key.bytes(), key_block_.server_iv.bytes()));
+  key_block_ = crypto::KeyBlock12();
+  RTLS_ASSIGN(Secret th2, transcript_.current());
+  RTLS_ASSIGN(Secret verify_data,
+              crypto::tls12_verify_data(suite.hash, session_.master_secret.bytes(),
+                                        /*client=*/false, th2.bytes()));
+  Finished ours;
+  ours.verify_data = to_vec(verify_data.bytes());
+  session_.server_verify_data = ours.verify_data;
+  ByteVec fin_msg;
+  ours.serialize(fin_msg);
+  RTLS_TRY(send12(io, fin_msg));
+  raw12_.clear();
+  raw12_.shrink_to_fit();
+  state_ = ServerState::connected;
+  return {};
+}
+
+}  // namespace rapidtls::handshake::internal

@@ -1,0 +1,153 @@
+// The server handshake's state machine, shared by server.cc (TLS 1.3) and
+// server12.cc (TLS 1.2). Internal to handshake/.
+#pragma once
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crypto/prf12.h"
+#include "handshake/client_internal.h"
+#include "handshake/common.h"
+#include "handshake/handshake.h"
+
+namespace rapidtls::handshake::internal {
+
+enum class ServerState : uint8_t {
+  wait_client_hello,
+  // TLS 1.2 (RFC 5246 7.3)
+  wait_client_certificate12,
+  wait_client_key_exchange,
+  wait_client_certificate_verify12,
+  wait_change_cipher_spec12,
+  wait_client_finished12,
+  // TLS 1.3
+  wait_second_client_hello,
+  wait_client_certificate,
+  wait_client_certificate_verify,
+  wait_client_finished,
+  connected,
+};
+
+inline const char* server_state_name(ServerState s) {
+  switch (s) {
+    case ServerState::wait_client_hello:
+      return "server START";
+    case ServerState::wait_client_certificate12:
+      return "server TLS1.2 WAIT_CERT";
+    case ServerState::wait_client_key_exchange:
+      return "server TLS1.2 WAIT_CKE";
+    case ServerState::wait_client_certificate_verify12:
+      return "server TLS1.2 WAIT_CV";
+    case ServerState::wait_change_cipher_spec12:
+      return "server TLS1.2 WAIT_CCS";
+    case ServerState::wait_client_finished12:
+      return "server TLS1.2 WAIT_FINISHED";
+    case ServerState::wait_second_client_hello:
+      return "server WAIT_CH2";
+    case ServerState::wait_client_certificate:
+      return "server WAIT_CERT";
+    case ServerState::wait_client_certificate_verify:
+      return "server WAIT_CV";
+    case ServerState::wait_client_finished:
+      return "server WAIT_FINISHED";
+    case ServerState::connected:
+      return "server CONNECTED";
+  }
+  return "server ?";
+}
+
+template <class T>
+inline bool contains(const std::vector<T>& v, const T& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+// What the server decided from a ClientHello.
+struct Negotiated {
+  const SuiteInfo* suite = nullptr;
+  std::optional<NamedGroup> share_group;  // a group the client sent a share for
+  std::optional<NamedGroup> retry_group;  // else a mutual group to ask for (HRR)
+  ByteVec client_share;
+  std::optional<SignatureScheme> scheme;
+  std::optional<ByteVec> alpn;
+  std::string server_name;
+  bool sni_received = false;
+  std::optional<uint16_t> peer_record_limit;
+};
+
+class ServerHandshake final : public Handshake {
+ public:
+  ServerHandshake(std::shared_ptr<const Config> config, std::optional<Renegotiation> reneg)
+      : Handshake(std::move(config)), reneg_(std::move(reneg)) {}
+
+  Status start(HandshakeIo&) override { return {}; }
+  Status on_message(HandshakeIo& io, HandshakeType type, Bytes body, Bytes whole) override;
+  bool done() const override { return state_ == ServerState::connected; }
+  const char* state_name() const override { return server_state_name(state_); }
+  bool ccs_allowed() const override {
+    return state_ != ServerState::wait_client_hello && state_ != ServerState::connected;
+  }
+  Status on_change_cipher_spec(HandshakeIo& io) override;
+  bool expects_change_cipher_spec() const override {
+    return state_ == ServerState::wait_change_cipher_spec12;
+  }
+
+ private:
+  using Handler = Status (ServerHandshake::*)(HandshakeIo&, Bytes body, Bytes whole);
+  struct Transition {
+    ServerState state;
+    HandshakeType type;
+    Handler handler;
+  };
+  static const Transition kTransitions[];
+
+  Status on_client_hello(HandshakeIo& io, Bytes body, Bytes whole);
+  Status on_client_certificate(HandshakeIo& io, Bytes body, Bytes whole);
+  Status on_client_certificate_verify(HandshakeIo& io, Bytes body, Bytes whole);
+  Status on_client_finished(HandshakeIo& io, Bytes body, Bytes whole);
+
+  Result<Negotiated> negotiate(const ClientHello& ch) const;
+  Status send_hello_retry_request(HandshakeIo& io, const ClientHello& ch, const Negotiated& n);
+  Status send_server_flight(HandshakeIo& io, const ClientHello& ch, const Negotiated& n);
+  Status send_message(HandshakeIo& io, const ByteVec& msg) {
+    transcript_.add(msg);
+    return io.send_message(msg);
+  }
+  Status send_tickets(HandshakeIo& io);
+
+  // TLS 1.2 (server12.cc).
+  Status on_client_hello12(HandshakeIo& io, const ClientHello& ch, Bytes whole);
+  Status on_client_certificate12(HandshakeIo& io, Bytes body, Bytes whole);
+  Status on_client_key_exchange(HandshakeIo& io, Bytes body, Bytes whole);
+  Status on_client_certificate_verify12(HandshakeIo& io, Bytes body, Bytes whole);
+  Status on_client_finished12(HandshakeIo& io, Bytes body, Bytes whole);
+  Status send12(HandshakeIo& io, const ByteVec& msg) {
+    add12(msg);
+    return io.send_message(msg);
+  }
+  void add12(Bytes message) {
+    transcript_.add(message);
+    raw12_.insert(raw12_.end(), message.begin(), message.end());
+  }
+  bool wants_client_certificate() const { return config_->verify != VerifyMode::none; }
+
+  ServerState state_ = ServerState::wait_client_hello;
+  Transcript transcript_;
+  std::optional<KeySchedule> schedule_;
+  Secret client_hs_secret_;
+  Secret server_hs_secret_;
+  std::optional<NamedGroup> hrr_group_;
+  uint16_t hrr_suite_ = 0;
+  bool sent_ccs_ = false;
+
+  // TLS 1.2 state.
+  std::optional<Renegotiation> reneg_;
+  ByteVec raw12_;
+  Random server_random_{};
+  std::optional<crypto::KeyShare> share12_;
+  std::optional<KeyBlockKeys> client_keys12_;  // installed at the client's change_cipher_spec
+  crypto::KeyBlock12 key_block_;
+};
+
+}  // namespace rapidtls::handshake::internal
