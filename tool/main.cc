@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   ServeOptions so;
-  CLI::App* serve = app.add_subcommand("serve", "Serve a folder over HTTPS (HTTP/1.1, TLS 1.3)");
+  CLI::App* serve =
+      app.add_subcommand("serve", "Serve a folder over HTTPS (HTTP/1.1, TLS 1.2 and 1.3)");
   serve->add_option("DIR", so.dir, "The folder to serve")
       ->check(CLI::ExistingDirectory)
       ->capture_default_str();
@@ -24,8 +25,8 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   serve->add_option("-p,--port", so.port, "TCP port (0: any free one)")->capture_default_str();
   serve->add_option("-b,--bind", so.bind, "Address to listen on")->capture_default_str();
-  serve->add_flag("--tls1.2", so.tls12, "Allow TLS 1.2 (not implemented yet)");
-  serve->add_flag("--tls1.3", so.tls13, "TLS 1.3 only (the default)");
+  serve->add_flag("--tls1.2", so.tls12, "TLS 1.2 only (default: TLS 1.2 and 1.3)");
+  serve->add_flag("--tls1.3", so.tls13, "TLS 1.3 only");
   serve->add_option("--keylog", so.keylog, "Append TLS secrets to FILE (NSS key log format)");
   serve->add_option("--threads", so.loops, "Event loops (default: one per core)");
   serve->add_option("--max-connections", so.max_connections, "Connections open at once")

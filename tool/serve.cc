@@ -143,15 +143,9 @@ void raise_fd_limit() {
 }  // namespace
 
 int run_serve(const ServeOptions& o) {
-  if (o.tls12 && !o.tls13) {
-    fprintf(stderr,
-            "rapidtls serve: --tls1.2: TLS 1.2 is not implemented in rapidtls yet; the engine "
-            "speaks TLS 1.3 only. Use --tls1.3 (the default).\n");
-    return 2;
-  }
-  if (o.tls12) {
-    fprintf(stderr, "rapidtls serve: note: TLS 1.2 is not implemented yet; serving TLS 1.3 only\n");
-  }
+  // --tls1.2 / --tls1.3 limit the versions; neither (or both) allows both.
+  const int min_version = o.tls13 && !o.tls12 ? TLS1_3_VERSION : TLS1_2_VERSION;
+  const int max_version = o.tls12 && !o.tls13 ? TLS1_2_VERSION : TLS1_3_VERSION;
   DocumentRoot root;
   if (!root.open(o.dir)) {
     fprintf(stderr, "rapidtls serve: %s: not a readable folder: %s\n", o.dir.c_str(),
@@ -161,7 +155,8 @@ int run_serve(const ServeOptions& o) {
 
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()),
                                                         SSL_CTX_free);
-  if (!ctx || SSL_CTX_set_min_proto_version(ctx.get(), TLS1_3_VERSION) != 1) {
+  if (!ctx || SSL_CTX_set_min_proto_version(ctx.get(), min_version) != 1 ||
+      SSL_CTX_set_max_proto_version(ctx.get(), max_version) != 1) {
     print_ssl_errors("cannot make an SSL_CTX");
     return 1;
   }
@@ -274,8 +269,11 @@ int run_serve(const ServeOptions& o) {
       printf("  SHA-256 fingerprint: %s\n", fingerprint.c_str());
       printf("  certificate (PEM):   %s\n", temp_cert.path.c_str());
     }
-    printf("serving %s at %s (TLS 1.3, ALPN http/1.1, %u event loops)\n", root.real_path().c_str(),
-           url.c_str(), n_loops);
+    printf("serving %s at %s (%s, ALPN http/1.1, %u event loops)\n", root.real_path().c_str(),
+           url.c_str(),
+           min_version == max_version ? (min_version == TLS1_3_VERSION ? "TLS 1.3" : "TLS 1.2")
+                                      : "TLS 1.2 and 1.3",
+           n_loops);
     if (!fingerprint.empty()) {
       printf("try: curl --cacert %s %s\n", temp_cert.path.c_str(), url.c_str());
     } else {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The server's life: --tls1.2 refused clearly, the key log, slow-header and
+# The server's life: --tls1.2/--tls1.3 limits, the key log, slow-header and
 # idle timeouts, the connection cap, and SIGINT/SIGTERM: stop accepting, send
 # close_notify to open connections, exit 0.
 source "$(dirname "$0")/lib.sh"
@@ -8,14 +8,22 @@ need curl python3 timeout
 mkdir -p "$WORK/www"
 echo hello >"$WORK/www/hello.txt"
 
-# --tls1.2: TLS 1.2 is not implemented yet; the message says so.
-"$TOOL" serve "$WORK/www" --port 0 --tls1.2 >"$WORK/tls12.out" 2>&1
-rc=$?
-if [[ $rc -ne 0 ]] && grep -q "TLS 1.2 is not implemented" "$WORK/tls12.out"; then
-  ok "--tls1.2 refused (exit $rc): $(head -n1 "$WORK/tls12.out")"
-else
-  bad "--tls1.2: exit $rc"; show "$WORK/tls12.out"
-fi
+# --tls1.2 / --tls1.3 limit the versions (curl checks both ways; the access
+# log names the version used).
+version_case() {  # serve-flag want-status curl-args...
+  local flag=$1 want=$2 got
+  shift 2
+  start_serve "$WORK/www" "$flag"
+  got=$(curl -sS --cacert "$CA" "$@" --max-time 10 -o /dev/null -w '%{http_code}' "$URL/hello.txt" 2>/dev/null)
+  stop_serve INT || bad "$flag: exit status"
+  if [[ $got == "$want" ]]; then ok "serve $flag, curl $*: $got"; else bad "serve $flag, curl $*: $got, want $want"; fi
+}
+version_case --tls1.2 200 --tls-max 1.2
+grep -q '"GET /hello.txt HTTP/1.1" 200 6 TLSv1.2 ECDHE-' "$WORK/serve.out" && ok "access log: TLSv1.2 and its suite" ||
+  { bad "access log does not say TLSv1.2"; show "$WORK/serve.out"; }
+version_case --tls1.2 000 --tlsv1.3
+version_case --tls1.3 000 --tls-max 1.2
+version_case --tls1.3 200 --tlsv1.3
 
 cat >"$WORK/client.py" <<'PY'
 import socket, ssl, sys, time
