@@ -1,13 +1,9 @@
 #!/usr/bin/env bash
-# Starts the `rapidtls serve` HTTPS file server (issue 4). Installs what is
-# missing and builds first.
+# Starts the `rapidtls serve` HTTPS file server. Installs what is missing and
+# builds first. Arguments go to `rapidtls serve` (default: the current folder
+# at https://127.0.0.1:8443/ with a self-signed certificate; see --help).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-cmake --preset release >/dev/null
-cmake --build --preset release
-if [ ! -x build/release/tool/rapidtls ]; then
-  echo "serve: the rapidtls CLI is not built yet (issue 4); the engine and its tests are." >&2
-  exit 1
-fi
-exec build/release/tool/rapidtls serve "$@"
+root=$(cd "$(dirname "$0")/.." && pwd)
+bash "$root/scripts/setup.sh"
+(cd "$root" && cmake --preset release >/dev/null && cmake --build --preset release --target rapidtls_tool)
+exec "$root/build/release/tool/rapidtls" serve "$@"

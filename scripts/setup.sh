@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build g++ clang clang-format ccache mold pkg-config
   libssl-dev openssl libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
-  gnutls-bin tshark curl python3 iproute2
+  gnutls-bin tshark curl python3 iproute2 libhttp-parser-dev wrk chromium
 )
 missing=()
 for p in "${packages[@]}"; do

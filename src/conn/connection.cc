@@ -60,7 +60,7 @@ void Connection::consume_output(size_t n) {
 }
 
 long Connection::peer_verify_result() {
-  if (!session_) return 0;
+  if (!session_) return handshake_ ? handshake_->session().verify_result : 0;
   if (session_->verify_deferred) {
     session_->verify_deferred = false;
     if (!session_->peer_chain.empty() && config_->trust) {

@@ -121,8 +121,9 @@ class Connection final : private handshake::HandshakeIo {
 
   // Available once the handshake is done.
   const handshake::SessionInfo* session() const { return session_.get(); }
-  // The peer chain's verification result (X509_V_OK or X509_V_ERR_*),
-  // computed now if the handshake deferred it (VerifyMode::none).
+  // The peer certificate's X509_V_* verification result, also while (or
+  // after) a handshake fails: SSL_get_verify_result reports why. Computed now
+  // if the handshake deferred it (VerifyMode::none).
   long peer_verify_result();
   const std::vector<handshake::StoredTicket>& tickets() const { return tickets_; }
   const char* state_name() const;

@@ -254,8 +254,7 @@ int SSL_set1_host(SSL* s, const char* hostname) {
 }
 
 long SSL_get_verify_result(const SSL* s) {
-  if (!s->conn || !s->conn->session()) return X509_V_OK;
-  return s->conn->peer_verify_result();
+  return s->conn ? s->conn->peer_verify_result() : X509_V_OK;
 }
 
 X509* SSL_get1_peer_certificate(const SSL* s) {
@@ -282,13 +281,25 @@ STACK_OF(X509) * SSL_get_peer_cert_chain(const SSL* s) {
 
 // ---- negotiated parameters ---------------------------------------------------------------
 
-const char* SSL_get_version(const SSL* s) {
-  return s->conn && s->conn->session() ? "TLSv1.3" : "unknown";
+// The negotiated version; before the handshake, as OpenSSL, the highest one.
+int SSL_version(const SSL* s) {
+  if (s->conn && s->conn->session() && s->conn->session()->version != 0) {
+    return s->conn->session()->version;
+  }
+  return TLS1_3_VERSION;
 }
 
-int SSL_version(const SSL*) {
-  return TLS1_3_VERSION;
-}  // the only version rapidtls speaks
+const char* SSL_get_version(const SSL* s) {
+  if (!s->conn || !s->conn->session()) return "unknown";
+  switch (SSL_version(s)) {
+    case TLS1_2_VERSION:
+      return "TLSv1.2";
+    case TLS1_3_VERSION:
+      return "TLSv1.3";
+    default:
+      return "unknown";
+  }
+}
 
 const char* SSL_get_servername(const SSL* s, const int type) {
   if (type != TLSEXT_NAMETYPE_host_name) return nullptr;

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# HTTP behaviour of `rapidtls serve`, checked with curl: HEAD, 404/403/405/416,
+# a single Range (206) and resumed downloads, content types, keep-alive and
+# pipelining, the folder listing, and requests that try to leave the folder.
+source "$(dirname "$0")/lib.sh"
+need curl python3 sha256sum timeout
+
+make_files 0 100000 1048576
+mkdir -p "$WORK/www/sub dir" "$WORK/outside"
+echo "secret" >"$WORK/outside/secret.txt"
+echo "<p>hi</p>" >"$WORK/www/page.html"
+echo "inside" >"$WORK/www/sub dir/note.txt"
+ln -s ../outside/secret.txt "$WORK/www/link-out"
+ln -s ../outside "$WORK/www/dir-out"
+ln -s "sub dir/note.txt" "$WORK/www/link-in"
+start_serve "$WORK/www"
+
+C=(curl -sS --cacert "$CA" --max-time 30)
+code() { "${C[@]}" -o /dev/null -w '%{http_code}' "$@"; }
+expect_code() {  # want description curl-args...
+  local want=$1 what=$2 got
+  shift 2
+  got=$(code "$@")
+  if [[ $got == "$want" ]]; then ok "$what: $got"; else bad "$what: status $got, want $want"; fi
+}
+
+# HEAD: the headers of a GET, no body.
+"${C[@]}" -I "$URL/f100000" >"$WORK/head.txt"
+grep -q '^HTTP/1.1 200' "$WORK/head.txt" && grep -qi '^content-length: 100000' "$WORK/head.txt" &&
+  grep -qi '^accept-ranges: bytes' "$WORK/head.txt" && ok "HEAD: 200, Content-Length 100000" ||
+  { bad "HEAD"; cat "$WORK/head.txt"; }
+# What follows the head on the wire, up to the server's close: nothing.
+printf 'HEAD /f100000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' |
+  timeout 20 openssl s_client -connect "127.0.0.1:$PORT" -quiet -CAfile "$CA" 2>/dev/null >"$WORK/head.raw"
+strip_head "$WORK/head.raw" "$WORK/head.body"
+n=$(wc -c <"$WORK/head.body")
+grep -q '^HTTP/1.1 200' "$WORK/head.raw" && [[ $n == 0 ]] && ok "HEAD sends no body" || bad "HEAD sent $n body bytes"
+
+# Status codes with small bodies.
+expect_code 404 "missing file" "$URL/nothing-here"
+expect_code 405 "POST" -X POST -d x "$URL/f0"
+expect_code 405 "DELETE" -X DELETE "$URL/f0"
+expect_code 301 "folder without /" "$URL/sub%20dir"
+expect_code 200 "folder listing" "$URL/sub%20dir/"
+expect_code 200 "encoded space" "$URL/sub%20dir/note.txt"
+body=$("${C[@]}" "$URL/nothing-here")
+[[ $body == *"404 Not Found"* && ${#body} -lt 512 ]] && ok "404 has a small body" || bad "404 body: $body"
+ctype=$("${C[@]}" -o /dev/null -w '%{content_type}' "$URL/page.html")
+[[ $ctype == text/html* ]] && ok "content type of .html: $ctype" || bad "content type of .html: $ctype"
+ctype=$("${C[@]}" -o /dev/null -w '%{content_type}' "$URL/f0")
+[[ $ctype == application/octet-stream ]] && ok "content type without extension: $ctype" || bad "content type: $ctype"
+
+# Ranges: a-b, a-, -n against Python's slicing of the file.
+range_check() {  # spec python-slice
+  local got want
+  "${C[@]}" -r "$1" -o "$WORK/range.out" -D "$WORK/range.head" "$URL/f1048576" || { bad "range $1"; return; }
+  got=$(sha256_of "$WORK/range.out")
+  want=$(python3 -c "import hashlib,sys; d=open(sys.argv[1],'rb').read(); print(hashlib.sha256(d[$2]).hexdigest())" "$WORK/www/f1048576")
+  if grep -q '^HTTP/1.1 206' "$WORK/range.head" && [[ $got == "$want" ]]; then
+    ok "Range bytes=$1: 206, $(grep -i '^content-range' "$WORK/range.head" | tr -d '\r')"
+  else
+    bad "Range bytes=$1"; cat "$WORK/range.head"
+  fi
+}
+range_check 0-0 0:1
+range_check 100-16483 100:16484
+range_check 1000000- 1000000:
+range_check -5000 -5000:
+range_check 1048000-2000000 1048000:
+expect_code 416 "range past the end" -r 1048576- "$URL/f1048576"
+expect_code 416 "range of an empty file" -r 0- "$URL/f0"
+"${C[@]}" -r 2000000- -D - -o /dev/null "$URL/f1048576" | grep -qi '^content-range: bytes \*/1048576' &&
+  ok "416 carries Content-Range: bytes */size" || bad "416 without Content-Range"
+expect_code 200 "two ranges: the whole file" -r 0-1,5-6 "$URL/f1048576"
+expect_code 200 "If-Range that does not match: the whole file" -r 10- -H 'If-Range: "other"' "$URL/f1048576"
+
+# Resume: a download cut at 300000 bytes continues with curl -C - and with rapidtls get -C.
+head -c 300000 "$WORK/www/f1048576" >"$WORK/partial.curl"
+"${C[@]}" -C - -o "$WORK/partial.curl" "$URL/f1048576"
+[[ $(sha256_of "$WORK/partial.curl") == "$(sha256_of "$WORK/www/f1048576")" ]] &&
+  ok "curl -C - resumes to the right sha256" || bad "curl resume"
+head -c 123457 "$WORK/www/f1048576" >"$WORK/partial.get"
+timeout 60 "$TOOL" get -s --cafile "$CA" -C -o "$WORK/partial.get" "$URL/f1048576" 2>"$WORK/get.err" ||
+  { show "$WORK/get.err"; bad "rapidtls get -C failed"; }
+[[ $(sha256_of "$WORK/partial.get") == "$(sha256_of "$WORK/www/f1048576")" ]] &&
+  ok "rapidtls get -C resumes to the right sha256" || bad "rapidtls get resume"
+grep -q '"GET /f1048576 HTTP/1.1" 206 925119 ' "$WORK/serve.out" && ok "the resume was a 206 of the rest" ||
+  bad "no 206 of 925119 bytes in the access log"
+timeout 60 "$TOOL" get -s --cafile "$CA" -C -o "$WORK/partial.get" "$URL/f1048576" 2>"$WORK/get.err" &&
+  grep -q "already complete" "$WORK/get.err" && ok "rapidtls get -C on a complete file: nothing to do" ||
+  { show "$WORK/get.err"; bad "rapidtls get -C on a complete file"; }
+
+# Keep-alive: two requests on one connection (one client port in the log).
+"${C[@]}" -o /dev/null -o /dev/null "$URL/f0?a=1" "$URL/f0?a=2"
+ports=$(grep -E '"GET /f0\?a=[12] ' "$WORK/serve.out" | awk '{print $2}' | sort -u | wc -l)
+[[ $ports == 1 ]] && ok "keep-alive: two requests, one connection" || bad "keep-alive: $ports connections"
+
+# Pipelining: three requests in one write, three answers in order.
+printf 'GET /page.html HTTP/1.1\r\nHost: x\r\n\r\nHEAD /f0 HTTP/1.1\r\nHost: x\r\n\r\nGET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' |
+  timeout 20 openssl s_client -connect "127.0.0.1:$PORT" -quiet -CAfile "$CA" 2>/dev/null >"$WORK/pipe.out"
+statuses=$(grep -a '^HTTP/1.1' "$WORK/pipe.out" | cut -d' ' -f2 | tr '\n' ' ')
+[[ $statuses == "200 200 404 " ]] && ok "pipelined requests: $statuses" || bad "pipelined: '$statuses'"
+
+# The listing names every entry, escaped, with links that work.
+"${C[@]}" "$URL/" >"$WORK/listing.html"
+for name in f0 f100000 f1048576 page.html "sub dir/" link-in; do
+  grep -qF ">$name<" "$WORK/listing.html" || bad "listing lacks $name"
+done
+grep -qF 'href="sub%20dir/"' "$WORK/listing.html" && ok "listing: names and encoded links" || bad "listing link"
+
+# Leaving the folder: .., encoded .., encoded slashes, symbolic links out.
+for path in "/../outside/secret.txt" "/%2e%2e/outside/secret.txt" "/sub%20dir/../../outside/secret.txt" \
+  "/..%2foutside%2fsecret.txt" "/sub%20dir%2f..%2f..%2foutside%2fsecret.txt" "/link-out" "/dir-out/secret.txt" \
+  "/%2e%2e%2f%2e%2e%2fetc%2fpasswd" "/....//outside/secret.txt" "/f0%00.txt"; do
+  got=$("${C[@]}" --path-as-is -o "$WORK/trav.out" -w '%{http_code}' "$URL$path")
+  if [[ $got =~ ^(400|403|404)$ ]] && ! grep -q secret "$WORK/trav.out"; then
+    ok "refused $path: $got"
+  else
+    bad "$path: status $got"
+  fi
+done
+expect_code 200 "a symbolic link that stays inside" "$URL/link-in"
+
+# Limits: an over-long request head gets 431.
+long=$(head -c 20000 /dev/zero | tr '\0' a)
+expect_code 431 "20 KB header" -H "X-Long: $long" "$URL/f0"
+
+stop_serve TERM || bad "rapidtls serve did not exit 0 on SIGTERM (status $?)"
+finish

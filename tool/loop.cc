@@ -1,0 +1,710 @@
+// The event loop of `rapidtls serve`: TLS handshakes, HTTP/1.1 requests and
+// responses over non-blocking sockets, all through the C interface.
+//
+// The loop is level-triggered: a connection says what it waits for
+// (EPOLLIN or EPOLLOUT, from SSL_get_error's WANT_READ / WANT_WRITE) and is
+// called again when the socket is ready. Each call does a bounded amount of
+// work, so one fast download cannot starve the other connections of its loop,
+// and a client that stops reading only parks its own connection. A write cut
+// short by WANT_WRITE is retried with the same arguments, as SSL_write(3)
+// requires: the response head lives in a string that does not change until
+// it has left, and SSL_sendfile is called again at the same offset.
+#include "loop.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+
+#include "http.h"
+
+namespace rapidtls::tool {
+
+namespace {
+
+// Plaintext read per SSL_read_ex call.
+constexpr size_t kReadBuffer = 16 * 1024;
+// File bytes handed to one SSL_sendfile call, and per readiness event: then
+// the loop moves on to other connections (it comes back while the socket
+// stays writable).
+constexpr size_t kSendfileStep = 256 * 1024;
+constexpr size_t kWriteBudgetPerEvent = 1024 * 1024;
+// Steps of one connection's state machine per event (pipelined requests).
+constexpr int kStepsPerEvent = 16;
+// How long a closing connection waits for the client to close its side, so
+// that unread bytes do not turn our close into a reset that destroys the end
+// of the response on the way.
+constexpr int64_t kLingerMs = 2000;
+// After SIGINT/SIGTERM, connections get this long to take their close_notify.
+constexpr int64_t kStopGraceMs = 2000;
+// How often deadlines are checked.
+constexpr int kTickMs = 250;
+constexpr int kAcceptsPerEvent = 64;
+
+int64_t now_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+std::string peer_name(const sockaddr_storage& ss) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  int port = 0;
+  if (ss.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+    port = ntohs(a->sin_port);
+    return std::string(host) + ":" + std::to_string(port);
+  }
+  if (ss.ss_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+    port = ntohs(a->sin6_port);
+    return "[" + std::string(host) + "]:" + std::to_string(port);
+  }
+  return "?";
+}
+
+// A request target as it may appear in the log: no control characters,
+// quotes or backslashes from the client reach the terminal, and it is short.
+std::string loggable(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s.substr(0, 512)) {
+    if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
+      char buf[8];
+      snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (s.size() > 512) out += "...";
+  return out;
+}
+
+std::string first_error_string() {
+  const unsigned long e = ERR_peek_error();
+  if (e == 0) return "connection closed";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  return buf;
+}
+
+}  // namespace
+
+struct Connection {
+  enum class State : uint8_t { handshake, reading, writing, close_notify, linger };
+
+  int fd = -1;
+  SSL* ssl = nullptr;
+  std::string peer;
+  State state = State::handshake;
+  uint32_t events = 0;  // the epoll interest now
+  int64_t deadline_ms = 0;
+  bool head_timer_started = false;
+
+  RequestParser parser;
+  std::string stash;  // bytes after the request being answered (pipelining)
+
+  // The response in progress.
+  std::string out;  // head, and the body when it is small (errors, listings)
+  size_t out_sent = 0;
+  size_t out_body = 0;  // bytes of `out` that are body
+  int file_fd = -1;
+  off_t file_off = 0;
+  uint64_t file_left = 0;
+  bool keep_alive = true;
+  int status = 0;
+  uint64_t body_sent = 0;
+  std::string log_method, log_target;
+  int log_minor = 1;
+
+  ~Connection() {
+    if (file_fd >= 0) ::close(file_fd);
+    SSL_free(ssl);
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+EventLoop::EventLoop(ServerShared& shared, int listen_fd)
+    : shared_(shared), listen_fd_(listen_fd), read_buf_(kReadBuffer) {}
+
+EventLoop::~EventLoop() {
+  conns_.clear();
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+}
+
+bool EventLoop::init() {
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epoll_fd_ < 0 || wake_fd_ < 0) return false;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = listen_fd_;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev) != 0) return false;
+  ev.data.fd = wake_fd_;
+  return ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev) == 0;
+}
+
+void EventLoop::stop() {
+  stop_requested_.store(true);
+  const uint64_t one = 1;
+  (void)!::write(wake_fd_, &one, sizeof one);
+}
+
+void EventLoop::run() {
+  std::vector<epoll_event> events(256);
+  int64_t next_sweep = now_ms() + kTickMs;
+  for (;;) {
+    if (stopping_ && (conns_.empty() || now_ms() >= stop_deadline_ms_)) break;
+    const int timeout = ready_.empty() ? kTickMs : 0;
+    const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout);
+    if (n < 0 && errno != EINTR) {
+      perror("rapidtls serve: epoll_wait");
+      break;
+    }
+    for (int i = 0; i < n; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == listen_fd_) {
+        accept_all();
+      } else if (fd == wake_fd_) {
+        uint64_t v;
+        (void)!::read(wake_fd_, &v, sizeof v);
+        if (stop_requested_.load() && !stopping_) begin_stop();
+      } else if (auto it = conns_.find(fd); it != conns_.end()) {
+        drive(*it->second);
+      }
+    }
+    if (!ready_.empty()) {
+      std::vector<int> ready;
+      ready.swap(ready_);
+      for (int fd : ready) {
+        if (auto it = conns_.find(fd); it != conns_.end()) drive(*it->second);
+      }
+    }
+    if (now_ms() >= next_sweep) {
+      sweep_timeouts();
+      next_sweep = now_ms() + kTickMs;
+    }
+    flush_log();
+  }
+  conns_.clear();  // whoever is left after the grace period
+  flush_log();
+}
+
+void EventLoop::accept_all() {
+  const ServeOptions& opt = *shared_.options;
+  for (int i = 0; i < kAcceptsPerEvent && !stopping_; ++i) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    const int fd =
+        ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE) {
+        if (refused_++ % 1000 == 0) perror("rapidtls serve: accept");
+      }
+      return;  // EAGAIN, or out of descriptors until some close
+    }
+    // The cap: beyond it a connection is closed at once, before any TLS work.
+    if (shared_.connections.fetch_add(1) >= opt.max_connections) {
+      shared_.connections.fetch_sub(1);
+      ::close(fd);
+      if (refused_++ % 1000 == 0) {
+        fprintf(stderr, "rapidtls serve: connection limit (%zu) reached; refusing\n",
+                opt.max_connections);
+      }
+      continue;
+    }
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    auto c = std::make_unique<Connection>();
+    c->fd = fd;
+    c->peer = peer_name(ss);
+    c->ssl = SSL_new(shared_.ctx);
+    if (c->ssl == nullptr || SSL_set_fd(c->ssl, fd) != 1) {
+      ERR_clear_error();
+      shared_.connections.fetch_sub(1);
+      continue;  // ~Connection closes fd
+    }
+    SSL_set_accept_state(c->ssl);
+    c->deadline_ms = now_ms() + opt.header_timeout_s * 1000L;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+      shared_.connections.fetch_sub(1);
+      continue;
+    }
+    c->events = EPOLLIN;
+    conns_.emplace(fd, std::move(c));
+  }
+}
+
+void EventLoop::set_interest(Connection& c, uint32_t events) {
+  if (c.events == events) return;
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.fd = c.fd;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev) == 0) c.events = events;
+}
+
+void EventLoop::drive(Connection& c) {
+  for (int step = 0; step < kStepsPerEvent; ++step) {
+    Progress p = Progress::wait;
+    switch (c.state) {
+      case Connection::State::handshake:
+        p = step_handshake(c);
+        break;
+      case Connection::State::reading:
+        p = step_read(c);
+        break;
+      case Connection::State::writing:
+        p = step_write(c);
+        break;
+      case Connection::State::close_notify:
+        p = step_close_notify(c);
+        break;
+      case Connection::State::linger:
+        p = step_linger(c);
+        break;
+    }
+    if (p != Progress::more) return;
+  }
+  // Work is left that no socket event may announce (pipelined requests
+  // already read): come back after the others have had their turn.
+  ready_.push_back(c.fd);
+}
+
+// What a failed SSL call means for the connection: wait for the socket, or
+// give up on it.
+EventLoop::Progress EventLoop::io_stop(Connection& c, int ret) {
+  const int err = SSL_get_error(c.ssl, ret);
+  switch (err) {
+    case SSL_ERROR_WANT_READ:
+      set_interest(c, EPOLLIN);
+      return Progress::wait;
+    case SSL_ERROR_WANT_WRITE:
+      set_interest(c, EPOLLOUT);
+      return Progress::wait;
+    case SSL_ERROR_ZERO_RETURN:  // the client's close_notify: answer with ours
+      ERR_clear_error();
+      begin_close(c, true);
+      return Progress::more;
+    default:
+      break;
+  }
+  if (err == SSL_ERROR_SSL && c.state == Connection::State::handshake &&
+      ERR_GET_REASON(ERR_peek_error()) != SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+    fprintf(stderr, "rapidtls serve: %s: TLS handshake failed: %s\n", c.peer.c_str(),
+            first_error_string().c_str());
+  } else if (c.state == Connection::State::writing) {
+    log_request(c);  // the response was cut short: log what left
+  }
+  ERR_clear_error();
+  close_now(c);
+  return Progress::closed;
+}
+
+EventLoop::Progress EventLoop::step_handshake(Connection& c) {
+  ERR_clear_error();
+  const int r = SSL_do_handshake(c.ssl);
+  if (r != 1) return io_stop(c, r);
+  c.state = Connection::State::reading;
+  return Progress::more;
+}
+
+EventLoop::Progress EventLoop::step_read(Connection& c) {
+  if (!c.stash.empty()) {
+    std::string pending;
+    pending.swap(c.stash);
+    take_input(c, pending);
+    return Progress::more;
+  }
+  ERR_clear_error();
+  size_t n = 0;
+  const int r = SSL_read_ex(c.ssl, read_buf_.data(), read_buf_.size(), &n);
+  if (r != 1) return io_stop(c, r);
+  take_input(c, std::string_view(read_buf_.data(), n));
+  return Progress::more;
+}
+
+// Feeds request bytes to the parser; starts the response when a request (or
+// a malformed one) is complete. Bytes past the request wait in the stash.
+bool EventLoop::take_input(Connection& c, std::string_view data) {
+  while (!data.empty() && c.state == Connection::State::reading) {
+    const RequestParser::Fed fed = c.parser.feed(data);
+    data.remove_prefix(std::min(fed.consumed, data.size()));
+    if (!c.head_timer_started && c.parser.started()) {
+      // The slow-header clock: the whole head must arrive within the limit.
+      c.head_timer_started = true;
+      c.deadline_ms = now_ms() + shared_.options->header_timeout_s * 1000L;
+    }
+    switch (fed.outcome) {
+      case RequestParser::Outcome::request:
+        c.stash.assign(data);
+        begin_response(c);
+        return true;
+      case RequestParser::Outcome::error:
+        c.stash.clear();
+        c.log_method = "-";
+        c.log_target = "-";
+        respond_simple(c, fed.status, {}, true);
+        return true;
+      case RequestParser::Outcome::need_more:
+        break;
+    }
+  }
+  return false;
+}
+
+const std::string& EventLoop::date_header() {
+  const time_t t = ::time(nullptr);
+  if (t != date_second_) {
+    date_second_ = t;
+    date_ = http_date(t);
+  }
+  return date_;
+}
+
+namespace {
+
+std::string status_line(int status) {
+  std::string s = "HTTP/1.1 ";
+  s += std::to_string(status);
+  s += ' ';
+  s += reason_phrase(status);
+  s += "\r\n";
+  return s;
+}
+
+std::string etag_for(const struct stat& st) {
+  char buf[64];
+  snprintf(buf, sizeof buf, "\"%llx-%llx-%lx\"", static_cast<unsigned long long>(st.st_size),
+           static_cast<unsigned long long>(st.st_mtim.tv_sec),
+           static_cast<long>(st.st_mtim.tv_nsec));
+  return buf;
+}
+
+}  // namespace
+
+void EventLoop::respond_simple(Connection& c, int status, std::string extra_headers,
+                               bool close_after) {
+  const std::string title = std::to_string(status) + " " + std::string(reason_phrase(status));
+  const std::string body = "<!DOCTYPE html>\n<html><head><title>" + title +
+                           "</title></head><body><h1>" + title + "</h1></body></html>\n";
+  if (close_after) c.keep_alive = false;
+  const bool head_only = c.log_method == "HEAD";
+  c.status = status;
+  c.out = status_line(status);
+  c.out += "Server: rapidtls\r\nDate: " + date_header() + "\r\n";
+  c.out += "Content-Type: text/html; charset=utf-8\r\nContent-Length: ";
+  c.out += std::to_string(body.size());
+  c.out += "\r\n";
+  c.out += extra_headers;
+  if (!c.keep_alive) c.out += "Connection: close\r\n";
+  c.out += "\r\n";
+  if (!head_only) {
+    c.out += body;
+    c.out_body = body.size();
+  }
+  c.out_sent = 0;
+  c.state = Connection::State::writing;
+}
+
+void EventLoop::begin_response(Connection& c) {
+  const Request& req = c.parser.request();
+  c.log_method = req.method;
+  c.log_target = req.target;
+  c.log_minor = req.http_minor;
+  c.keep_alive = req.keep_alive && !stopping_;
+  c.out_body = 0;
+  c.body_sent = 0;
+  c.file_left = 0;
+  if (req.method != "GET" && req.method != "HEAD") {
+    respond_simple(c, 405, "Allow: GET, HEAD\r\n");
+    return;
+  }
+  const bool head_only = req.method == "HEAD";
+  DocumentRoot::Found found = shared_.root->find(req.target);
+  if (found.status == 301) {
+    std::string location = req.target.substr(0, req.target.find('?'));
+    location += '/';
+    if (const size_t q = req.target.find('?'); q != std::string::npos) {
+      location += req.target.substr(q);
+    }
+    respond_simple(c, 301, "Location: " + location + "\r\n");
+    return;
+  }
+  if (found.status != 200) {
+    respond_simple(c, found.status, {}, found.status == 400);
+    return;
+  }
+  std::string head;
+  if (S_ISDIR(found.st.st_mode)) {
+    const std::string body = folder_listing(found.fd, found.path);
+    ::close(found.fd);
+    c.status = 200;
+    c.out = status_line(200);
+    c.out += "Server: rapidtls\r\nDate: " + date_header() + "\r\n";
+    c.out += "Content-Type: text/html; charset=utf-8\r\nCache-Control: no-cache\r\n";
+    c.out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    if (!c.keep_alive) c.out += "Connection: close\r\n";
+    c.out += "\r\n";
+    if (!head_only) {
+      c.out += body;
+      c.out_body = body.size();
+    }
+    c.out_sent = 0;
+    c.state = Connection::State::writing;
+    return;
+  }
+
+  // A regular file: the whole of it, or one range.
+  const uint64_t size = static_cast<uint64_t>(found.st.st_size);
+  const std::string etag = etag_for(found.st);
+  const std::string last_modified = http_date(found.st.st_mtim.tv_sec);
+  ByteRange range{0, size};
+  RangeKind kind = RangeKind::none;
+  // RFC 9110 13.1.5: If-Range that no longer matches means "send it all".
+  if (!req.range.empty() &&
+      (req.if_range.empty() || req.if_range == etag || req.if_range == last_modified)) {
+    kind = parse_range(req.range, size, &range);
+  }
+  if (kind == RangeKind::unsatisfiable) {
+    ::close(found.fd);
+    respond_simple(c, 416, "Content-Range: bytes */" + std::to_string(size) + "\r\n");
+    return;
+  }
+  c.status = kind == RangeKind::satisfiable ? 206 : 200;
+  c.out = status_line(c.status);
+  c.out += "Server: rapidtls\r\nDate: " + date_header() + "\r\n";
+  c.out += "Content-Type: ";
+  c.out += content_type_for(found.path);
+  c.out += "\r\nContent-Length: " + std::to_string(range.length) + "\r\n";
+  if (kind == RangeKind::satisfiable) {
+    c.out += "Content-Range: bytes " + std::to_string(range.first) + "-" +
+             std::to_string(range.first + range.length - 1) + "/" + std::to_string(size) + "\r\n";
+  }
+  c.out += "Accept-Ranges: bytes\r\nLast-Modified: " + last_modified + "\r\nETag: " + etag + "\r\n";
+  if (!c.keep_alive) c.out += "Connection: close\r\n";
+  c.out += "\r\n";
+  c.out_sent = 0;
+  if (head_only || range.length == 0) {
+    ::close(found.fd);
+  } else {
+    c.file_fd = found.fd;
+    c.file_off = static_cast<off_t>(range.first);
+    c.file_left = range.length;
+  }
+  c.state = Connection::State::writing;
+}
+
+EventLoop::Progress EventLoop::step_write(Connection& c) {
+  const int64_t idle_ms = shared_.options->idle_timeout_s * 1000L;
+  while (c.out_sent < c.out.size()) {
+    ERR_clear_error();
+    size_t w = 0;
+    // After WANT_WRITE this is called again with the same pointer and length.
+    const int r = SSL_write_ex(c.ssl, c.out.data() + c.out_sent, c.out.size() - c.out_sent, &w);
+    if (r != 1) return io_stop(c, r);
+    c.out_sent += w;
+    c.deadline_ms = now_ms() + idle_ms;
+  }
+  size_t budget = kWriteBudgetPerEvent;
+  while (c.file_left > 0) {
+    if (budget == 0) {
+      set_interest(c, EPOLLOUT);  // level-triggered: back while the socket has room
+      return Progress::wait;
+    }
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(c.file_left, kSendfileStep));
+    ERR_clear_error();
+    const ossl_ssize_t r = SSL_sendfile(c.ssl, c.file_fd, c.file_off, want, 0);
+    if (r <= 0) return io_stop(c, static_cast<int>(r));
+    c.file_off += static_cast<off_t>(r);
+    c.file_left -= static_cast<uint64_t>(r);
+    c.body_sent += static_cast<uint64_t>(r);
+    budget -= std::min(budget, static_cast<size_t>(r));
+    c.deadline_ms = now_ms() + idle_ms;
+  }
+  finish_response(c);
+  return Progress::more;
+}
+
+void EventLoop::finish_response(Connection& c) {
+  c.body_sent += c.out_body;
+  log_request(c);
+  if (c.file_fd >= 0) {
+    ::close(c.file_fd);
+    c.file_fd = -1;
+  }
+  c.out.clear();
+  c.out.shrink_to_fit();
+  c.out_sent = 0;
+  c.out_body = 0;
+  if (!c.keep_alive || stopping_) {
+    begin_close(c, true);
+    return;
+  }
+  c.parser.next();
+  c.head_timer_started = false;
+  c.state = Connection::State::reading;
+  c.deadline_ms = now_ms() + shared_.options->idle_timeout_s * 1000L;
+  set_interest(c, EPOLLIN);
+}
+
+void EventLoop::log_request(const Connection& c) {
+  if (!shared_.options->access_log) return;
+  char when[32];
+  const time_t t = ::time(nullptr);
+  struct tm tm_utc {};
+  gmtime_r(&t, &tm_utc);
+  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm_utc);
+  const SSL_CIPHER* cipher = SSL_get_current_cipher(c.ssl);
+  log_ += when;
+  log_ += ' ';
+  log_ += c.peer;
+  log_ += " \"";
+  log_ += loggable(c.log_method);
+  log_ += ' ';
+  log_ += loggable(c.log_target);
+  log_ += " HTTP/1.";
+  log_ += std::to_string(c.log_minor);
+  log_ += "\" ";
+  log_ += std::to_string(c.status);
+  log_ += ' ';
+  log_ += std::to_string(c.body_sent);
+  log_ += ' ';
+  log_ += SSL_get_version(c.ssl);
+  log_ += ' ';
+  log_ += cipher != nullptr ? SSL_CIPHER_get_name(cipher) : "-";
+  log_ += '\n';
+}
+
+void EventLoop::flush_log() {
+  if (log_.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(shared_.stdout_mutex);
+    size_t off = 0;
+    while (off < log_.size()) {
+      const ssize_t n = ::write(STDOUT_FILENO, log_.data() + off, log_.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // stdout gone: drop the log, keep serving
+      off += static_cast<size_t>(n);
+    }
+  }
+  log_.clear();
+}
+
+// Ends a connection politely: close_notify (when the handshake is done), then
+// our side of TCP, then a short wait for the client's FIN.
+void EventLoop::begin_close(Connection& c, bool notify) {
+  if (c.file_fd >= 0) {
+    ::close(c.file_fd);
+    c.file_fd = -1;
+  }
+  if (notify && SSL_is_init_finished(c.ssl)) {
+    c.state = Connection::State::close_notify;
+    c.deadline_ms = now_ms() + kLingerMs;
+    return;
+  }
+  ::shutdown(c.fd, SHUT_WR);
+  c.state = Connection::State::linger;
+  c.deadline_ms = now_ms() + kLingerMs;
+  set_interest(c, EPOLLIN);
+}
+
+EventLoop::Progress EventLoop::step_close_notify(Connection& c) {
+  ERR_clear_error();
+  const int r = SSL_shutdown(c.ssl);
+  if (r < 0 && SSL_get_error(c.ssl, r) == SSL_ERROR_WANT_WRITE) {
+    set_interest(c, EPOLLOUT);  // the alert waits behind a full socket
+    return Progress::wait;
+  }
+  ERR_clear_error();
+  begin_close(c, false);
+  return Progress::more;
+}
+
+EventLoop::Progress EventLoop::step_linger(Connection& c) {
+  char sink[4096];
+  for (int i = 0; i < 16; ++i) {
+    const ssize_t n = ::recv(c.fd, sink, sizeof sink, 0);
+    if (n > 0) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return Progress::wait;
+    if (n < 0 && errno == EINTR) continue;
+    close_now(c);  // FIN (or a reset): done
+    return Progress::closed;
+  }
+  return Progress::wait;
+}
+
+void EventLoop::close_now(Connection& c) {
+  const int fd = c.fd;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  shared_.connections.fetch_sub(1);
+  conns_.erase(fd);  // destroys c: SSL_free, close
+}
+
+void EventLoop::sweep_timeouts() {
+  const int64_t now = now_ms();
+  std::vector<Connection*> expired;
+  for (auto& [fd, c] : conns_) {
+    if (now >= c->deadline_ms) expired.push_back(c.get());
+  }
+  for (Connection* c : expired) {
+    switch (c->state) {
+      case Connection::State::reading:
+        // Idle keep-alive, or a request head that came too slowly.
+        begin_close(*c, true);
+        drive(*c);
+        break;
+      case Connection::State::writing:
+        log_request(*c);  // a client that stopped reading: give up on it
+        close_now(*c);
+        break;
+      default:  // the handshake, or closing: no more waiting
+        close_now(*c);
+        break;
+    }
+  }
+}
+
+void EventLoop::begin_stop() {
+  stopping_ = true;
+  stop_deadline_ms_ = now_ms() + kStopGraceMs;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+  ::close(listen_fd_);
+  listen_fd_ = -1;
+  std::vector<Connection*> all;
+  for (auto& [fd, c] : conns_) all.push_back(c.get());
+  for (Connection* c : all) {
+    switch (c->state) {
+      case Connection::State::handshake:
+        close_now(*c);
+        break;
+      case Connection::State::reading:
+      case Connection::State::writing:
+        if (c->state == Connection::State::writing) log_request(*c);
+        begin_close(*c, true);
+        drive(*c);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+}  // namespace rapidtls::tool
