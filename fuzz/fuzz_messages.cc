@@ -25,18 +25,45 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const Bytes body(data + 1, size - 1);
   switch (data[0] % 12) {
-    case 0: round_trip<ClientHello>(body, 1); break;
-    case 1: round_trip<ServerHello>(body, 2); break;
-    case 2: round_trip<EncryptedExtensions>(body, 8); break;
-    case 3: round_trip<CertificateMsg>(body, 11); break;
-    case 4: round_trip<CertificateRequest>(body, 13); break;
-    case 5: round_trip<CertificateVerify>(body, 15); break;
-    case 6: round_trip<NewSessionTicket>(body, 4); break;
-    case 7: round_trip<KeyUpdate>(body, 24); break;
-    case 8: (void)Finished::parse(body, 32); break;
-    case 9: (void)parse_key_share_ch(body); (void)parse_key_share_sh(body); break;
-    case 10: (void)parse_pre_shared_key_ch(body); (void)parse_alpn(body); break;
-    case 11: (void)parse_server_name_ch(body); (void)parse_supported_versions_ch(body); break;
+    case 0:
+      round_trip<ClientHello>(body, 1);
+      break;
+    case 1:
+      round_trip<ServerHello>(body, 2);
+      break;
+    case 2:
+      round_trip<EncryptedExtensions>(body, 8);
+      break;
+    case 3:
+      round_trip<CertificateMsg>(body, 11);
+      break;
+    case 4:
+      round_trip<CertificateRequest>(body, 13);
+      break;
+    case 5:
+      round_trip<CertificateVerify>(body, 15);
+      break;
+    case 6:
+      round_trip<NewSessionTicket>(body, 4);
+      break;
+    case 7:
+      round_trip<KeyUpdate>(body, 24);
+      break;
+    case 8:
+      (void)Finished::parse(body, 32);
+      break;
+    case 9:
+      (void)parse_key_share_ch(body);
+      (void)parse_key_share_sh(body);
+      break;
+    case 10:
+      (void)parse_pre_shared_key_ch(body);
+      (void)parse_alpn(body);
+      break;
+    case 11:
+      (void)parse_server_name_ch(body);
+      (void)parse_supported_versions_ch(body);
+      break;
   }
   return 0;
 }
