@@ -55,8 +55,8 @@ Error Connection::fail(Error e, bool send_alert) {
 }
 
 void Connection::consume_output(size_t n) {
+  // The buffer is kept for the next records; release_buffers() gives it back.
   out_.consume(std::min(n, out_.size()));
-  if (out_.empty()) out_.release_if_empty();
 }
 
 long Connection::peer_verify_result() {
@@ -71,6 +71,14 @@ long Connection::peer_verify_result() {
     }
   }
   return session_->verify_result;
+}
+
+void Connection::release_receive_buffer() {
+  if (app_len_ == 0) in_.release_if_empty();
+}
+
+void Connection::release_send_buffer(size_t above) {
+  if (out_.capacity() > above) out_.release_if_empty();
 }
 
 void Connection::release_buffers() {
@@ -294,7 +302,6 @@ size_t Connection::read_app(MutBytes out) {
       }
     }
   }
-  if (in_.empty()) in_.release_if_empty();
   return copied;
 }
 

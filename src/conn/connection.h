@@ -131,6 +131,11 @@ class Connection final : private handshake::HandshakeIo {
 
   // Gives back the record buffers when nothing is queued (an idle connection).
   void release_buffers();
+  // The same for each of the receive and send buffers alone.
+  void release_receive_buffer();
+  // Gives back the send buffer when empty and larger than `above` bytes (a
+  // big write's buffer does not outlive it; small ones are kept for reuse).
+  void release_send_buffer(size_t above = 0);
 
  private:
   // HandshakeIo

@@ -12,7 +12,9 @@
 namespace rapidtls::io {
 namespace {
 
-// Read up to this much per transport call: several full records.
+// Read up to one full record per transport call: the receive buffer then
+// stays at 32 KiB, cheap enough to give back whenever the connection goes
+// quiet (OpenSSL, without read-ahead, makes two calls per record).
 constexpr size_t kFillChunk = 4 * record::kMaxRecord;
 
 }  // namespace

@@ -7,6 +7,10 @@
 
 namespace rapidtls::ssl {
 
+// Send buffers up to this size are kept for the next write (a few small
+// records); larger ones are given back once their records have left.
+constexpr size_t kKeepSendBuffer = 64 * 1024;
+
 namespace {
 
 io::Transport transport_of(const SSL* s) {
@@ -40,7 +44,11 @@ void note_stop(SSL* s, const io::IoResult& r) {
 
 FlushResult flush(SSL* s) {
   const io::IoResult r = io::flush(*s->conn, transport_of(s));
-  if (r.status == io::IoStatus::done) return FlushResult::done;
+  if (r.status == io::IoStatus::done) {
+    // A big write's buffer goes with it; with SSL_MODE_RELEASE_BUFFERS any.
+    s->conn->release_send_buffer((s->mode & SSL_MODE_RELEASE_BUFFERS) != 0 ? 0 : kKeepSendBuffer);
+    return FlushResult::done;
+  }
   note_stop(s, r);
   return r.status == io::IoStatus::want_read || r.status == io::IoStatus::want_write
              ? FlushResult::retry
@@ -50,11 +58,13 @@ FlushResult flush(SSL* s) {
 FillResult fill(SSL* s) {
   const io::IoResult r = io::fill(*s->conn, transport_of(s));
   report_handshakes(s);
-  // Nothing arrived and nothing is buffered: the connection is idle, and its
-  // record buffers go back to the allocator until the next record comes.
+  // Nothing arrived and nothing is buffered: the connection is quiet, and its
+  // receive buffer (32 KiB at most) goes back to the allocator until the next
+  // record; with SSL_MODE_RELEASE_BUFFERS the send buffer goes too.
   if (r.status == io::IoStatus::want_read && s->conn->unprocessed() == 0 &&
       s->conn->app_pending() == 0) {
-    s->conn->release_buffers();
+    s->conn->release_receive_buffer();
+    if ((s->mode & SSL_MODE_RELEASE_BUFFERS) != 0) s->conn->release_send_buffer();
   }
   switch (r.status) {
     case io::IoStatus::done:
