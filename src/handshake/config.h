@@ -38,8 +38,11 @@ class Signer {
 
 class KeySigner final : public Signer {
  public:
-  explicit KeySigner(crypto::PrivateKey key) : key_(std::move(key)) {}
-  std::vector<SignatureScheme> schemes() const override { return key_.tls13_schemes(); }
+  // The schemes are worked out once: asking libcrypto about the key on every
+  // handshake cost several percent of one.
+  explicit KeySigner(crypto::PrivateKey key)
+      : key_(std::move(key)), schemes_(key_.tls13_schemes()) {}
+  std::vector<SignatureScheme> schemes() const override { return schemes_; }
   Result<ByteVec> sign(SignatureScheme scheme, Bytes content) override {
     return key_.sign(scheme, content);
   }
@@ -47,6 +50,7 @@ class KeySigner final : public Signer {
 
  private:
   crypto::PrivateKey key_;
+  std::vector<SignatureScheme> schemes_;
 };
 
 struct CertifiedKey {

@@ -233,3 +233,22 @@ TEST(KeySchedule, Rfc8448_S3_MasterSecret) {
 
 }  // namespace
 }  // namespace rapidtls::crypto
+
+namespace rapidtls::crypto {
+namespace {
+
+// The key schedule uses these constants for Hash("") (key_schedule.cc).
+TEST(Hash, EmptyStringDigestsMatchConstants) {
+  auto s256 = hash(HashAlg::sha256, {});
+  auto s384 = hash(HashAlg::sha384, {});
+  ASSERT_TRUE(s256.ok());
+  ASSERT_TRUE(s384.ok());
+  EXPECT_EQ(to_hex(s256->bytes()),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(to_hex(s384->bytes()),
+            "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd5"
+            "1ad2f14898b95b");
+}
+
+}  // namespace
+}  // namespace rapidtls::crypto
