@@ -144,4 +144,6 @@ using Status = Result<void>;
   auto tmp = (expr);                      \
   if (!tmp.ok()) return tmp.error();      \
   decl = std::move(tmp).value()
+// Expands to several statements (it may declare `decl` in the enclosing
+// scope): under an `if`, use braces.
 #define RTLS_ASSIGN(decl, expr) RTLS_ASSIGN_IMPL(RTLS_CONCAT(rtls_r_, __LINE__), decl, expr)

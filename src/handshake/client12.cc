@@ -116,9 +116,8 @@ Status ClientHandshake::on_certificate12(HandshakeIo&, Bytes body, Bytes whole) 
   if (msg.certificate_list.empty()) {
     return Error{Alert::decode_error, SSL_R_NO_CERTIFICATES_RETURNED};
   }
-  CertificateMsg as13;
-  for (auto& der : msg.certificate_list) as13.certificate_list.push_back({std::move(der), {}});
-  RTLS_ASSIGN(session_.peer_chain, detail::certificate_chain(as13, config_->cert_cache.get()));
+  RTLS_ASSIGN(session_.peer_chain,
+              detail::certificate_chain12(msg.certificate_list, config_->cert_cache.get()));
   const std::string& host =
       options_.verify_host.empty() ? options_.server_name : options_.verify_host;
   RTLS_TRY(
@@ -235,11 +234,9 @@ Status ClientHandshake::on_server_hello_done(HandshakeIo& io, Bytes body, Bytes 
   server_keys12_ = KeyBlockKeys{kb.server_key, kb.server_iv};
 
   RTLS_ASSIGN(Secret th, transcript_.current());
-  RTLS_ASSIGN(Secret verify_data,
-              crypto::tls12_verify_data(suite.hash, session_.master_secret.bytes(),
-                                        /*client=*/true, th.bytes()));
   Finished fin;
-  fin.verify_data = to_vec(verify_data.bytes());
+  RTLS_ASSIGN(fin.verify_data,
+              detail::verify_data12(suite, session_.master_secret, /*client=*/true, th.bytes()));
   session_.client_verify_data = fin.verify_data;
   ByteVec fin_msg;
   fin.serialize(fin_msg);
@@ -261,16 +258,11 @@ Status ClientHandshake::on_change_cipher_spec(HandshakeIo& io) {
 }
 
 Status ClientHandshake::on_finished12(HandshakeIo&, Bytes body, Bytes whole) {
-  const Suite12Info& suite = *session_.suite12;
-  RTLS_ASSIGN(Finished fin, Finished::parse(body, 12));
   RTLS_ASSIGN(Secret th, transcript_.current());
-  RTLS_ASSIGN(Secret expected, crypto::tls12_verify_data(suite.hash, session_.master_secret.bytes(),
-                                                         /*client=*/false, th.bytes()));
-  if (!ct_equal(expected.bytes(), fin.verify_data)) {
-    return Error{Alert::decrypt_error, SSL_R_DIGEST_CHECK_FAILED};
-  }
+  RTLS_ASSIGN(session_.server_verify_data,
+              detail::check_finished12(*session_.suite12, session_.master_secret,
+                                       /*client=*/false, th.bytes(), body));
   add12(whole);
-  session_.server_verify_data = fin.verify_data;
   raw12_.clear();
   raw12_.shrink_to_fit();
   state_ = ClientState::connected;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "crypto/prf12.h"
 #include "handshake/extensions.h"
 
 namespace rapidtls::handshake {
@@ -143,6 +144,42 @@ Status check_finished(HashAlg alg, const Secret& base_key, Bytes transcript_hash
     return Error{Alert::decrypt_error, SSL_R_DIGEST_CHECK_FAILED};
   }
   return {};
+}
+
+Result<std::optional<ByteVec>> choose_alpn(const Config& config, void* app,
+                                           const std::vector<ByteVec>& offered) {
+  if (config.alpn_select) return config.alpn_select(app, offered);
+  for (const auto& mine : config.alpn) {
+    if (std::find(offered.begin(), offered.end(), mine) != offered.end()) {
+      return std::optional<ByteVec>(mine);
+    }
+  }
+  if (config.alpn.empty()) return std::optional<ByteVec>();
+  return Error{Alert::no_application_protocol, SSL_R_NO_APPLICATION_PROTOCOL};
+}
+
+Result<std::vector<crypto::Certificate>> certificate_chain12(const std::vector<ByteVec>& ders,
+                                                             crypto::CertificateCache* cache) {
+  CertificateMsg msg;
+  for (const auto& der : ders) msg.certificate_list.push_back({der, {}});
+  return certificate_chain(msg, cache);
+}
+
+Result<ByteVec> verify_data12(const Suite12Info& suite, const Secret& master, bool client,
+                              Bytes transcript_hash) {
+  RTLS_ASSIGN(Secret vd,
+              crypto::tls12_verify_data(suite.hash, master.bytes(), client, transcript_hash));
+  return to_vec(vd.bytes());
+}
+
+Result<ByteVec> check_finished12(const Suite12Info& suite, const Secret& master, bool client,
+                                 Bytes transcript_hash, Bytes body) {
+  RTLS_ASSIGN(Finished fin, Finished::parse(body, 12));
+  RTLS_ASSIGN(ByteVec expected, verify_data12(suite, master, client, transcript_hash));
+  if (!ct_equal(expected, fin.verify_data)) {
+    return Error{Alert::decrypt_error, SSL_R_DIGEST_CHECK_FAILED};
+  }
+  return expected;
 }
 
 Result<std::vector<uint16_t>> signature_algorithms(const Extensions& exts) {

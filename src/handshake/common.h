@@ -40,6 +40,24 @@ Result<ByteVec> build_finished(HashAlg alg, const Secret& base_key, Bytes transc
 // A wrong verify_data -> {decrypt_error, SSL_R_DIGEST_CHECK_FAILED}.
 Status check_finished(HashAlg alg, const Secret& base_key, Bytes transcript_hash, Bytes body);
 
+// A server's ALPN choice among the client's offer (RFC 7301 3.2): the
+// config's callback, else its first protocol the client offered; no overlap
+// with a configured list is {no_application_protocol}.
+Result<std::optional<ByteVec>> choose_alpn(const Config& config, void* app,
+                                           const std::vector<ByteVec>& offered);
+
+// The DER certificates of a TLS 1.2 Certificate message, parsed (as certificate_chain).
+Result<std::vector<crypto::Certificate>> certificate_chain12(const std::vector<ByteVec>& ders,
+                                                             crypto::CertificateCache* cache);
+
+// TLS 1.2 Finished (RFC 5246 7.4.9): the verify_data `client` (or the
+// server) sends over the transcript hash, and the check of a received one
+// (a wrong value is {decrypt_error, SSL_R_DIGEST_CHECK_FAILED}).
+Result<ByteVec> verify_data12(const Suite12Info& suite, const Secret& master, bool client,
+                              Bytes transcript_hash);
+Result<ByteVec> check_finished12(const Suite12Info& suite, const Secret& master, bool client,
+                                 Bytes transcript_hash, Bytes body);
+
 // The peer's signature_algorithms, as a u16 list (empty if the extension is absent).
 Result<std::vector<uint16_t>> signature_algorithms(const Extensions& exts);
 

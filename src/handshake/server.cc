@@ -124,20 +124,9 @@ Result<Negotiated> ServerHandshake::negotiate(const ClientHello& ch) const {
   }
   const Extension* alpn =
       find_extension(ch.extensions, ExtensionType::application_layer_protocol_negotiation);
-  if (alpn != nullptr && (cfg.alpn_select || !cfg.alpn.empty())) {
+  if (alpn != nullptr) {
     RTLS_ASSIGN(std::vector<ByteVec> offered, parse_alpn(alpn->body));
-    if (cfg.alpn_select) {
-      n.alpn = cfg.alpn_select(app_, offered);
-    } else {
-      for (const auto& mine : cfg.alpn) {
-        if (contains(offered, mine)) {
-          n.alpn = mine;
-          break;
-        }
-      }
-      // RFC 7301 3.2: no protocol in common.
-      if (!n.alpn) return Error{Alert::no_application_protocol, SSL_R_NO_APPLICATION_PROTOCOL};
-    }
+    RTLS_ASSIGN(n.alpn, detail::choose_alpn(cfg, app_, offered));
   }
   return n;
 }

@@ -109,18 +109,8 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
   }
   if (!group) return Error{Alert::handshake_failure, SSL_R_NO_SHARED_GROUPS};
   std::optional<ByteVec> alpn;
-  if (offered_alpn && (cfg.alpn_select || !cfg.alpn.empty())) {
-    if (cfg.alpn_select) {
-      alpn = cfg.alpn_select(app_, *offered_alpn);
-    } else {
-      for (const auto& mine : cfg.alpn) {
-        if (contains(*offered_alpn, mine)) {
-          alpn = mine;
-          break;
-        }
-      }
-      if (!alpn) return Error{Alert::no_application_protocol, SSL_R_NO_APPLICATION_PROTOCOL};
-    }
+  if (offered_alpn) {
+    RTLS_ASSIGN(alpn, detail::choose_alpn(cfg, app_, *offered_alpn));
   }
 
   client_random_ = ch.random;
@@ -216,9 +206,8 @@ Status ServerHandshake::on_client_certificate12(HandshakeIo&, Bytes body, Bytes 
     state_ = ServerState::wait_client_key_exchange;
     return {};
   }
-  CertificateMsg as13;
-  for (auto& der : msg.certificate_list) as13.certificate_list.push_back({std::move(der), {}});
-  RTLS_ASSIGN(session_.peer_chain, detail::certificate_chain(as13, config_->cert_cache.get()));
+  RTLS_ASSIGN(session_.peer_chain,
+              detail::certificate_chain12(msg.certificate_list, config_->cert_cache.get()));
   RTLS_TRY(
       detail::verify_chain(*config_, session_.peer_chain, "", crypto::Purpose::client, session_));
   state_ = ServerState::wait_client_key_exchange;
@@ -275,25 +264,19 @@ Status ServerHandshake::on_change_cipher_spec(HandshakeIo& io) {
 
 Status ServerHandshake::on_client_finished12(HandshakeIo& io, Bytes body, Bytes whole) {
   const Suite12Info& suite = *session_.suite12;
-  RTLS_ASSIGN(Finished fin, Finished::parse(body, 12));
   RTLS_ASSIGN(Secret th, transcript_.current());
-  RTLS_ASSIGN(Secret expected, crypto::tls12_verify_data(suite.hash, session_.master_secret.bytes(),
-                                                         /*client=*/true, th.bytes()));
-  if (!ct_equal(expected.bytes(), fin.verify_data)) {
-    return Error{Alert::decrypt_error, SSL_R_DIGEST_CHECK_FAILED};
-  }
+  RTLS_ASSIGN(
+      session_.client_verify_data,
+      detail::check_finished12(suite, session_.master_secret, /*client=*/true, th.bytes(), body));
   add12(whole);
-  session_.client_verify_data = fin.verify_data;
 
   RTLS_TRY(io.send_change_cipher_spec());
   RTLS_TRY(io.set_write_keys12(suite, key_block_.server_key.bytes(), key_block_.server_iv.bytes()));
   key_block_ = crypto::KeyBlock12();
   RTLS_ASSIGN(Secret th2, transcript_.current());
-  RTLS_ASSIGN(Secret verify_data,
-              crypto::tls12_verify_data(suite.hash, session_.master_secret.bytes(),
-                                        /*client=*/false, th2.bytes()));
   Finished ours;
-  ours.verify_data = to_vec(verify_data.bytes());
+  RTLS_ASSIGN(ours.verify_data,
+              detail::verify_data12(suite, session_.master_secret, /*client=*/false, th2.bytes()));
   session_.server_verify_data = ours.verify_data;
   ByteVec fin_msg;
   ours.serialize(fin_msg);

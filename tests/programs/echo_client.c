@@ -108,8 +108,14 @@ int main(int argc, char** argv) {
       }
     }
   }
-  while ((r = SSL_shutdown(ssl)) < 0) {
-    struct pollfd p = {fd, SSL_get_error(ssl, r) == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN, 0};
+  /* A full two-way shutdown: wait for the peer's close_notify before closing
+   * the socket. Closing with the peer's data (tickets, say) unread would send a
+   * reset, which can make the peer drop what it has not read yet. */
+  for (int i = 0; i < 1000 && (r = SSL_shutdown(ssl)) != 1; i++) {
+    if (r == 0) continue; /* our close_notify is out; call again to wait for theirs */
+    int e = SSL_get_error(ssl, r);
+    if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) break;
+    struct pollfd p = {fd, e == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN, 0};
     if (poll(&p, 1, 10000) != 1) break;
   }
   wrote_close = 1;

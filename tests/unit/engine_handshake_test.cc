@@ -12,23 +12,6 @@ namespace {
 
 using crypto::NamedGroup;
 
-std::string describe(const std::optional<Error>& e) {
-  return e ? testutil::describe(*e) : std::string("no error");
-}
-
-// Sends `data` from one side and checks it arrives whole at the other.
-void expect_transfer(Pair& p, Role from, const ByteVec& data) {
-  conn::Connection& sender = from == Role::client ? p.client : p.server;
-  ByteVec& sink = from == Role::client ? p.server_received : p.client_received;
-  sink.clear();
-  auto sent = sender.send_app(data);
-  ASSERT_TRUE(sent.ok()) << describe(sent.ok() ? std::nullopt : std::optional(sent.error()));
-  EXPECT_EQ(*sent, data.size());
-  ASSERT_TRUE(p.pump()) << describe(p.error());
-  EXPECT_EQ(sink.size(), data.size());
-  EXPECT_TRUE(sink == data) << "application data differs";
-}
-
 using MatrixParam = std::tuple<uint16_t, NamedGroup, KeyType>;
 
 class HandshakeMatrix : public ::testing::TestWithParam<MatrixParam> {};

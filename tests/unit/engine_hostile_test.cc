@@ -15,10 +15,6 @@ using handshake::HandshakeType;
 
 constexpr uint8_t kHandshake = 22, kAppData = 23, kAlert = 21, kCcs = 20;
 
-std::string describe(const std::optional<Error>& e) {
-  return e ? testutil::describe(*e) : std::string("no error");
-}
-
 // Checks that `side` failed with `want` and that the other side received
 // the matching alert.
 void expect_failure(const Pair& p, Role side, Alert alert, int reason) {

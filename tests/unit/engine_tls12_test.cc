@@ -14,21 +14,6 @@ namespace {
 
 using crypto::NamedGroup;
 
-std::string describe(const std::optional<Error>& e) {
-  return e ? testutil::describe(*e) : std::string("no error");
-}
-
-void expect_transfer(Pair& p, Role from, const ByteVec& data) {
-  conn::Connection& sender = from == Role::client ? p.client : p.server;
-  ByteVec& sink = from == Role::client ? p.server_received : p.client_received;
-  sink.clear();
-  auto sent = sender.send_app(data);
-  ASSERT_TRUE(sent.ok()) << testutil::describe(sent.error());
-  ASSERT_TRUE(p.pump()) << describe(p.error());
-  EXPECT_EQ(sink.size(), data.size());
-  EXPECT_TRUE(sink == data) << "application data differs";
-}
-
 std::shared_ptr<Config> tls12_only(std::shared_ptr<Config> cfg) {
   cfg->max_version = handshake::kTls12;
   return cfg;
