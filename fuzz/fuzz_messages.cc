@@ -4,6 +4,7 @@
 
 #include "handshake/extensions.h"
 #include "handshake/messages.h"
+#include "handshake/messages12.h"
 
 using namespace rapidtls;
 using namespace rapidtls::handshake;
@@ -24,7 +25,7 @@ static void round_trip(Bytes body, uint8_t type) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const Bytes body(data + 1, size - 1);
-  switch (data[0] % 12) {
+  switch (data[0] % 17) {
     case 0:
       round_trip<ClientHello>(body, 1);
       break;

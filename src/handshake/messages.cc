@@ -170,6 +170,7 @@ Result<ServerHello> ServerHello::parse(Bytes body) {
   }
   sh.legacy_session_id_echo = to_vec(session_id);
   // RFC 5246 7.4.1.3: a TLS 1.2 ServerHello may end without extensions.
+  sh.extensions_block = !r.empty();
   if (r.empty()) return sh;
   RTLS_ASSIGN(sh.extensions, parse_extensions_in(r, 0, 0xffff));
   if (!r.expect_end()) return decode_error();
@@ -184,7 +185,7 @@ void ServerHello::serialize(ByteVec& out) const {
   w.vec8(legacy_session_id_echo);
   w.u16(cipher_suite);
   w.u8(legacy_compression_method);
-  if (!extensions.empty()) write_extensions(w, extensions);
+  if (extensions_block || !extensions.empty()) write_extensions(w, extensions);
   finish(out, HandshakeType::server_hello, w, body);
 }
 

@@ -56,6 +56,10 @@ struct ServerHello {
   uint16_t cipher_suite = 0;
   uint8_t legacy_compression_method = 0;
   Extensions extensions;
+  // Whether the extensions block is on the wire: a TLS 1.2 ServerHello may
+  // end before it, or carry an empty one (RFC 5246 7.4.1.3); kept so that
+  // serialise(parse(x)) == x.
+  bool extensions_block = true;
 
   bool is_hello_retry_request() const;
   static Result<ServerHello> parse(Bytes body);

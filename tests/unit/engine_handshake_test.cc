@@ -4,7 +4,7 @@
 
 #include <tuple>
 
-#include "engine_pair.h"
+#include "engine_expect.h"
 #include "handshake_test_util.h"
 
 namespace rapidtls::testing {

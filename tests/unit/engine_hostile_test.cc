@@ -3,8 +3,8 @@
 // the peer hears about it; none may crash or hang.
 #include <gtest/gtest.h>
 
+#include "engine_expect.h"
 #include "engine_forge.h"
-#include "engine_pair.h"
 #include "handshake/types.h"
 #include "handshake_test_util.h"
 

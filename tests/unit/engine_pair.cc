@@ -1,7 +1,5 @@
 #include "engine_pair.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 
 namespace rapidtls::testing {
@@ -90,23 +88,6 @@ bool Pair::handshake() {
 std::optional<Error> Pair::error() const {
   if (client.error()) return client.error();
   return server.error();
-}
-
-std::string describe(const std::optional<Error>& e) {
-  if (!e) return "no error";
-  return std::string("{") + alert_name(e->alert) + ", reason " + std::to_string(e->reason) + "}";
-}
-
-void expect_transfer(Pair& p, Role from, const ByteVec& data) {
-  conn::Connection& sender = from == Role::client ? p.client : p.server;
-  ByteVec& sink = from == Role::client ? p.server_received : p.client_received;
-  sink.clear();
-  auto sent = sender.send_app(data);
-  ASSERT_TRUE(sent.ok()) << describe(sent.ok() ? std::nullopt : std::optional(sent.error()));
-  EXPECT_EQ(*sent, data.size());
-  ASSERT_TRUE(p.pump()) << describe(p.error());
-  EXPECT_EQ(sink.size(), data.size());
-  EXPECT_TRUE(sink == data) << "application data differs";
 }
 
 }  // namespace rapidtls::testing

@@ -65,10 +65,4 @@ class Pair {
   bool transfer(conn::Connection& from, conn::Connection& to, ByteVec& to_sink, Role from_role);
 };
 
-// "{alert, reason N}" or "no error", for failure messages.
-std::string describe(const std::optional<Error>& e);
-
-// Sends `data` from one side, pumps, and checks it arrived whole and once.
-void expect_transfer(Pair& p, Role from, const ByteVec& data);
-
 }  // namespace rapidtls::testing

@@ -5,7 +5,7 @@
 
 #include <tuple>
 
-#include "engine_pair.h"
+#include "engine_expect.h"
 #include "handshake/suites12.h"
 #include "handshake_test_util.h"
 
