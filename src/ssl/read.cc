@@ -42,12 +42,15 @@ int read_internal(SSL* s, uint8_t* buf, size_t num, size_t* readbytes, bool peek
     // takes them. A full transport must not stop the read: the queued records
     // may be a pending SSL_write's, and the peer may be waiting for us to
     // read before it reads again (both sides writing at once).
-    ERR_set_mark();
-    if (rapidtls::ssl::flush(s) == FlushResult::failed) {
-      ERR_clear_last_mark();
-      return -1;
+    // (Nothing queued is the usual case: no error-queue mark for it.)
+    if (c.wants_write()) {
+      ERR_set_mark();
+      if (rapidtls::ssl::flush(s) == FlushResult::failed) {
+        ERR_clear_last_mark();
+        return -1;
+      }
+      ERR_pop_to_mark();
     }
-    ERR_pop_to_mark();
     switch (rapidtls::ssl::fill(s)) {
       case FillResult::retry:
       case FillResult::failed:

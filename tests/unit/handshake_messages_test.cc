@@ -19,25 +19,14 @@ using testutil::fails_with;
 using testutil::kBadExtension;
 using testutil::kDecodeError;
 using testutil::kDuplicateExtension;
+using testutil::serialize_result;
+using testutil::wire_of;
 using testutil::with_trailing_byte;
 
 constexpr size_t kSha256Len = 32;
 
 uint16_t ext(ExtensionType t) {
   return static_cast<uint16_t>(t);
-}
-
-template <class Msg>
-ByteVec wire_of(const Msg& msg) {
-  ByteVec out;
-  msg.serialize(out);
-  return out;
-}
-
-template <class Msg>
-Result<ByteVec> serialize_result(Result<Msg> parsed) {
-  if (!parsed.ok()) return parsed.error();
-  return wire_of(*parsed);
 }
 
 // Parses `body` as the message type named in the header, and serialises the

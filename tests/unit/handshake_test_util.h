@@ -45,6 +45,21 @@ inline ByteVec with_trailing_byte(Bytes bytes) {
   return out;
 }
 
+// A message's whole wire form (header included), and the same for a parse
+// result (its error when it failed): round-trip tests compare these.
+template <class Msg>
+ByteVec wire_of(const Msg& msg) {
+  ByteVec out;
+  msg.serialize(out);
+  return out;
+}
+
+template <class Msg>
+Result<ByteVec> serialize_result(Result<Msg> parsed) {
+  if (!parsed.ok()) return parsed.error();
+  return wire_of(*parsed);
+}
+
 inline const Error kDecodeError{Alert::decode_error, SSL_R_LENGTH_MISMATCH};
 inline const Error kBadExtension{Alert::decode_error, SSL_R_BAD_EXTENSION};
 inline const Error kDuplicateExtension{Alert::illegal_parameter, SSL_R_BAD_EXTENSION};

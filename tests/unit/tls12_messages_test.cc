@@ -17,20 +17,9 @@ using testutil::body_of;
 using testutil::fails_with;
 using testutil::kBadExtension;
 using testutil::kDecodeError;
+using testutil::serialize_result;
+using testutil::wire_of;
 using testutil::with_trailing_byte;
-
-template <class Msg>
-ByteVec wire_of(const Msg& msg) {
-  ByteVec out;
-  msg.serialize(out);
-  return out;
-}
-
-template <class Msg>
-Result<ByteVec> serialize_result(Result<Msg> parsed) {
-  if (!parsed.ok()) return parsed.error();
-  return wire_of(*parsed);
-}
 
 ByteVec bytes_of(std::initializer_list<uint8_t> b) {
   return ByteVec(b);
