@@ -188,7 +188,7 @@ Status Connection::set_read_keys12(const handshake::Suite12Info& suite, Bytes ke
   return {};
 }
 
-Result<size_t> Connection::send_app(Bytes data) {
+Status Connection::check_can_send() {
   if (error_) return *error_;
   if (close_sent()) return Error{Alert::internal_error, SSL_R_PROTOCOL_IS_SHUTDOWN};
   if (!started_) RTLS_TRY(start());
@@ -197,6 +197,32 @@ Result<size_t> Connection::send_app(Bytes data) {
   const bool can_write =
       version_ == handshake::kTls12 ? session_ != nullptr : write_epoch_ == Epoch::application;
   if (!can_write) return Error{Alert::internal_error, SSL_R_BAD_HANDSHAKE_STATE};
+  return {};
+}
+
+Result<size_t> Connection::send_app_to(Bytes data, MutBytes dest, size_t* used) {
+  *used = 0;
+  RTLS_TRY(check_can_send());
+  size_t done = 0;
+  while (done < data.size() && !wants_write()) {
+    const record::Protection* p = sealer_.protection();
+    if (!seal12_ && p != nullptr && p->sequence() >= kRecordsPerKey) break;  // send_app rekeys
+    const size_t n = std::min(data.size() - done, send_limit_);
+    const size_t want = record_size(n);
+    if (dest.size() - *used < want) break;
+    if (Status s =
+            seal_one(dest.data() + *used, ContentType::application_data, data.subspan(done, n));
+        !s.ok()) {
+      return fail(s.error());
+    }
+    *used += want;
+    done += n;
+  }
+  return done;
+}
+
+Result<size_t> Connection::send_app(Bytes data) {
+  RTLS_TRY(check_can_send());
   // Seal straight from the caller's bytes into the output buffer: one
   // reservation for all the records, then one seal per record.
   const size_t total = data.size();
@@ -281,28 +307,176 @@ Status Connection::commit_received(size_t n) {
   return process_records();
 }
 
-size_t Connection::peek_app(MutBytes out) const {
+size_t Connection::peek_app(MutBytes out) {
+  if (app_pending() == 0 && !error_) {
+    // A held record is opened in place, so what is peeked stays to be read.
+    size_t none = 0;
+    (void)open_head(MutBytes(), &none);
+  }
   const size_t n = std::min(out.size(), app_pending());
   if (n > 0) std::memcpy(out.data(), in_.data().data() + app_offset_ + app_read_, n);
   return n;
 }
 
+bool Connection::app_readable() const {
+  if (app_pending() > 0) return true;
+  const Bytes head = in_.data();
+  auto size = record::record_size(head);
+  return size.ok() && *size > 0 && head.size() >= *size && held_for_reader(head);
+}
+
 size_t Connection::read_app(MutBytes out) {
-  size_t copied = 0;
-  while (copied < out.size() && app_pending() > 0) {
-    const size_t n = peek_app(out.subspan(copied));
-    app_read_ += n;
-    copied += n;
-    if (app_pending() == 0) {
-      in_.consume(app_record_size_);
-      app_len_ = app_read_ = app_record_size_ = 0;
-      // More records may be waiting behind the one just drained.
-      if (!error_) {
-        if (Status s = process_records(); !s.ok()) break;
+  size_t written = 0;
+  if (out.empty()) {
+    // Nothing to write to, but a held record is opened (in place): after
+    // this, app_pending() tells whether it carries application data.
+    if (app_pending() == 0 && !error_) (void)open_head(out, &written);
+    return 0;
+  }
+  while (written < out.size()) {
+    if (app_pending() > 0) {
+      const size_t n = std::min(out.size() - written, app_pending());
+      std::memcpy(out.data() + written, in_.data().data() + app_offset_ + app_read_, n);
+      app_read_ += n;
+      written += n;
+      if (app_pending() == 0) {
+        in_.consume(app_record_size_);
+        app_len_ = app_read_ = app_record_size_ = 0;
+        // More records may be waiting behind the one just drained.
+        if (!error_ && !process_records().ok()) break;
       }
+      continue;
+    }
+    if (error_ || !open_head(out.subspan(written), &written)) break;
+  }
+  return written;
+}
+
+bool Connection::held_for_reader(Bytes rec) const {
+  if (!open_on_read_ || !handshake_done() || peer_closed() || error_) return false;
+  if (static_cast<ContentType>(rec[0]) != ContentType::application_data) return false;
+  return version_ == handshake::kTls12 ? open12_.has_value()
+                                       : opener_.protected_() && read_epoch_ == Epoch::application;
+}
+
+size_t Connection::receive_allowance(size_t room) const {
+  // The smallest overhead a protected record has: header and tag.
+  constexpr size_t kMinOverhead = record::kHeaderSize + crypto::kAeadTagSize;
+  if (app_pending() > 0) return 0;  // the reader has bytes to take first
+  const Bytes rest = in_.data();    // a record still arriving, if anything
+  size_t target;
+  auto size = record::record_size(rest);
+  if (!size.ok()) return 0;  // a bad header fails when processed
+  if (*size == 0) {
+    // The record's length is not known yet: whole records within room plus
+    // the minimum overhead carry fewer than room bytes of plaintext.
+    target = std::max(record::kHeaderSize, room > 0 ? room + kMinOverhead : 0);
+  } else {
+    // This record whatever the room; more only when all of it fits.
+    const size_t plain = *size - kMinOverhead;
+    target = *size + (room > plain ? room - plain : 0);
+  }
+  target += record::kHeaderSize;  // the next header: its body stays behind
+  if (target > kReceiveBufferLimit) target = kReceiveBufferLimit;
+  return target > rest.size() ? target - rest.size() : 0;
+}
+
+Status Connection::on_app_data(size_t n) {
+  // TLS 1.2: only once a handshake has completed (also while renegotiating).
+  if (version_ == handshake::kTls12 ? session_ == nullptr : read_epoch_ != Epoch::application) {
+    return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_RECORD};
+  }
+  if (n == 0) {
+    if (++empty_records_ > kMaxEmptyRecords) {
+      return Error{Alert::unexpected_message, SSL_R_RECORD_TOO_SMALL};
+    }
+    return {};
+  }
+  empty_records_ = 0;
+  key_updates_ = 0;
+  return {};
+}
+
+size_t Connection::held_plaintext_room(size_t record_size) const {
+  if (version_ == handshake::kTls12) return open12_->plaintext_size(record_size);
+  // TLS 1.3: the inner plaintext, with its content type and padding.
+  constexpr size_t kOverhead = record::kHeaderSize + crypto::kAeadTagSize;
+  return record_size > kOverhead ? record_size - kOverhead : 0;
+}
+
+Status Connection::open_held_into(Bytes rec, MutBytes out, size_t* written) {
+  if (version_ == handshake::kTls12) {
+    // Handshake messages may not be interleaved with other records.
+    if (!hs_in_.empty()) return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_RECORD};
+    if (open12_->exhausted()) return Error{Alert::internal_error, SSL_R_TOO_MANY_KEY_UPDATES};
+    RTLS_ASSIGN(MutBytes plain, open12_->open_into(rec, out.data()));
+    RTLS_TRY(on_app_data(plain.size()));
+    *written += plain.size();
+    return {};
+  }
+  RTLS_ASSIGN(record::OpenedRecord opened, opener_.open_into(rec, out.data()));
+  if (opened.type != ContentType::application_data) {
+    // A KeyUpdate, a ticket or an alert, decrypted into the reader's buffer:
+    // handled from there; nothing of it is returned.
+    bool keep = false;
+    return dispatch_record(opened, rec, &keep);
+  }
+  // RFC 8446 5.1: handshake messages may not be interleaved.
+  if (!hs_in_.empty()) return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_RECORD};
+  RTLS_TRY(on_app_data(opened.payload.size()));
+  *written += opened.payload.size();
+  return {};
+}
+
+bool Connection::open_head(MutBytes out, size_t* written) {
+  const Bytes head = in_.data();
+  auto size = record::record_size(head);
+  if (!size.ok() || *size == 0 || head.size() < *size || !held_for_reader(head)) return false;
+  const MutBytes rec(in_.begin_ptr(), *size);
+  const size_t needed = held_plaintext_room(*size);
+  Status s;
+  if (out.size() < needed || needed == 0) {
+    // It does not fit: opened in place, then read piece by piece.
+    bool keep = false;
+    s = process_record(rec, &keep);
+    if (s.ok() && keep) {
+      app_record_size_ = *size;
+      return true;
+    }
+  } else {
+    s = open_held_into(rec, out, written);
+  }
+  if (!s.ok()) {
+    (void)fail(s.error(), !error_from_peer_);
+    return false;
+  }
+  in_.consume(*size);
+  if (Status f = flush_handshake(); !f.ok()) {
+    (void)fail(f.error());
+    return false;
+  }
+  return process_records().ok();
+}
+
+size_t Connection::read_app_from(Bytes in, MutBytes out, size_t* written) {
+  size_t consumed = 0;
+  while (!error_ && idle_in()) {
+    const Bytes rest = in.subspan(consumed);
+    auto size = record::record_size(rest);
+    if (!size.ok() || *size == 0 || rest.size() < *size || !held_for_reader(rest)) break;
+    const size_t needed = held_plaintext_room(*size);
+    if (needed == 0 || out.size() - *written < needed) break;
+    if (Status s = open_held_into(rest.first(*size), out.subspan(*written), written); !s.ok()) {
+      (void)fail(s.error(), !error_from_peer_);
+      break;
+    }
+    consumed += *size;
+    if (Status f = flush_handshake(); !f.ok()) {
+      (void)fail(f.error());
+      break;
     }
   }
-  return copied;
+  return consumed;
 }
 
 Status Connection::process_records() {
@@ -310,6 +484,7 @@ Status Connection::process_records() {
     auto size = record::record_size(in_.data());
     if (!size.ok()) return fail(size.error());
     if (*size == 0 || in_.size() < *size) break;
+    if (held_for_reader(in_.data())) break;  // read_app opens it
     bool keep = false;
     if (Status s = process_record(MutBytes(in_.begin_ptr(), *size), &keep); !s.ok()) {
       return fail(s.error(), !error_from_peer_);
@@ -379,7 +554,7 @@ Status Connection::process_record(MutBytes rec, bool* keep_record) {
   return dispatch_record(opened, rec, keep_record);
 }
 
-Status Connection::dispatch_record(const record::OpenedRecord& opened, MutBytes rec,
+Status Connection::dispatch_record(const record::OpenedRecord& opened, Bytes rec,
                                    bool* keep_record) {
   // RFC 8446 5.1: handshake messages may not be interleaved with other types.
   if (opened.type != ContentType::handshake && !hs_in_.empty()) {
@@ -396,18 +571,8 @@ Status Connection::dispatch_record(const record::OpenedRecord& opened, MutBytes 
     case ContentType::alert:
       return on_alert(opened.payload);
     case ContentType::application_data:
-      // TLS 1.2: only once a handshake has completed (also while renegotiating).
-      if (version_ == handshake::kTls12 ? session_ == nullptr : read_epoch_ != Epoch::application) {
-        return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_RECORD};
-      }
-      if (opened.payload.empty()) {
-        if (++empty_records_ > kMaxEmptyRecords) {
-          return Error{Alert::unexpected_message, SSL_R_RECORD_TOO_SMALL};
-        }
-        return {};
-      }
-      empty_records_ = 0;
-      key_updates_ = 0;
+      RTLS_TRY(on_app_data(opened.payload.size()));
+      if (opened.payload.empty()) return {};
       // The plaintext stays where it was decrypted, after the record header.
       app_offset_ = static_cast<size_t>(opened.payload.data() - rec.data());
       app_len_ = opened.payload.size();

@@ -78,6 +78,19 @@ class Connection final : private handshake::HandshakeIo {
   void consume_output(size_t n);
   bool wants_write() const { return !out_.empty(); }
 
+  // Zero-copy paths for transports that lend their own memory (a BIO pair's
+  // buffer): usable only while nothing is queued in either direction, so
+  // records stay in order. send_app_to seals whole records of `data` into
+  // `dest` (as many as fit) and returns the plaintext bytes taken, setting
+  // *used to the bytes of dest written; 0 taken: use send_app. read_app_from
+  // opens whole held records from `in` straight into `out` (as many as fit)
+  // and returns the bytes of `in` consumed, adding to *written the
+  // application bytes; it stops at a record it cannot take that way (one
+  // still arriving, or larger than what is left of `out`): receive() it.
+  Result<size_t> send_app_to(Bytes data, MutBytes dest, size_t* used);
+  size_t read_app_from(Bytes in, MutBytes out, size_t* written);
+  bool idle_in() const { return in_.empty() && app_pending() == 0; }
+
   // Seals application data into records (at most 2^14 bytes each), straight
   // from `data` into the output buffer. Returns the bytes taken: all of
   // them, or an error. Fails before the handshake is done.
@@ -85,11 +98,31 @@ class Connection final : private handshake::HandshakeIo {
   // The sealed size of `n` application bytes (record headers and tags included).
   size_t sealed_size(size_t n) const;
 
-  // Copies decrypted application data out; returns the bytes copied (0 when
-  // none is waiting).
+  // Application data out: returns the bytes written to `out` (0 when none is
+  // waiting), from as many records as it can take. Records held unopened
+  // (set_open_on_read) are decrypted straight into `out` when their
+  // plaintext fits, else in place and copied out piece by piece.
   size_t read_app(MutBytes out);
-  size_t peek_app(MutBytes out) const;
+  size_t peek_app(MutBytes out);
+  // Decrypted application bytes waiting to be read (SSL_pending).
   size_t app_pending() const { return app_len_ - app_read_; }
+  // Whether read_app() has something to work on: decrypted bytes, or a whole
+  // record held unopened (which may turn out to carry no application data).
+  bool app_readable() const;
+
+  // Off (the default): every record is opened as soon as it arrives. On:
+  // once the handshake is done, records that may carry application data are
+  // held unopened until read_app(), which decrypts them into the reader's
+  // buffer: one copy less. Records are still processed in order.
+  void set_open_on_read(bool on) { open_on_read_ = on; }
+  // How many more bytes to take from the transport when the reader has
+  // `room` bytes of buffer: never so many that a whole record would be left
+  // held after read_app() fills that buffer, so a reader waiting on the
+  // transport (poll) never waits for data already taken (OpenSSL without
+  // read-ahead keeps every later record in the kernel). At least what the
+  // record under way still needs; plus the header of the record after it,
+  // whose body then still waits in the transport.
+  size_t receive_allowance(size_t room) const;
 
   // RFC 8446 4.6.3: update our sending keys, and ask the peer to update too.
   Status key_update(bool request_peer_update);
@@ -159,11 +192,24 @@ class Connection final : private handshake::HandshakeIo {
   void skip_early_data() override { skipping_early_data_ = true; }
 
   Status process_records();
+  // Whether the whole record `rec` (its header at least) is held for read_app.
+  bool held_for_reader(Bytes rec) const;
+  // Opens the held record at the head of the receive buffer into `out` (or in
+  // place when it does not fit); false if there is none or it failed.
+  bool open_head(MutBytes out, size_t* written);
+  // Opens the whole held record `rec` straight into `out`, which has room for
+  // its plaintext (held_plaintext_room); handles it. Failures are fatal.
+  Status open_held_into(Bytes rec, MutBytes out, size_t* written);
+  size_t held_plaintext_room(size_t record_size) const;
+  // Checks before application data is sealed.
+  Status check_can_send();
+  // Accounting and checks for a record carrying `n` application bytes.
+  Status on_app_data(size_t n);
   Status process_record(MutBytes record, bool* keep_record);
   Status on_handshake_bytes(Bytes payload);
   Status on_handshake_message(handshake::HandshakeType type, Bytes body, Bytes whole);
   Status on_post_handshake_message(handshake::HandshakeType type, Bytes body, Bytes whole);
-  Status dispatch_record(const record::OpenedRecord& opened, MutBytes rec, bool* keep_record);
+  Status dispatch_record(const record::OpenedRecord& opened, Bytes rec, bool* keep_record);
   Status on_alert(Bytes payload);
   Status on_new_session_ticket(Bytes body);
   Status on_key_update(Bytes body);
@@ -204,6 +250,7 @@ class Connection final : private handshake::HandshakeIo {
   size_t app_record_size_ = 0;
   size_t app_offset_ = 0;  // where the plaintext starts in the head record
 
+  bool open_on_read_ = false;
   bool skipping_early_data_ = false;
   size_t skipped_early_data_ = 0;
   int empty_records_ = 0;

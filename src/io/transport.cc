@@ -4,21 +4,13 @@
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 
 namespace rapidtls::io {
-namespace {
-
-// Read up to one full record per transport call: the receive buffer then
-// stays at 32 KiB, cheap enough to give back whenever the connection goes
-// quiet (OpenSSL, without read-ahead, makes two calls per record).
-constexpr size_t kFillChunk = 4 * record::kMaxRecord;
-
-}  // namespace
-
 IoResult flush(conn::Connection& c, const Transport& t) {
   while (c.wants_write()) {
     const Bytes out = c.pending_output();
@@ -46,8 +38,8 @@ IoResult flush(conn::Connection& c, const Transport& t) {
   return {IoStatus::done};
 }
 
-IoResult fill(conn::Connection& c, const Transport& t) {
-  const MutBytes room = c.receive_buffer(kFillChunk);
+IoResult fill(conn::Connection& c, const Transport& t, size_t reader_room) {
+  const MutBytes room = c.receive_buffer(c.receive_allowance(reader_room));
   if (room.empty()) return {IoStatus::done};  // the engine holds unread data
   ssize_t n;
   if (t.fd >= 0) {
@@ -73,6 +65,54 @@ IoResult fill(conn::Connection& c, const Transport& t) {
   if (n == 0) return {IoStatus::eof};
   if (!c.commit_received(static_cast<size_t>(n)).ok()) return {IoStatus::failed};
   return {IoStatus::done};
+}
+
+namespace {
+
+bool is_bio_pair(BIO* b) {
+  return b != nullptr && BIO_method_type(b) == BIO_TYPE_BIO;
+}
+
+}  // namespace
+
+Result<size_t> write_app_direct(conn::Connection& c, const Transport& t, Bytes data) {
+  if (t.fd >= 0 || !is_bio_pair(t.wbio)) return size_t{0};
+  size_t taken = 0;
+  while (taken < data.size() && !c.wants_write()) {
+    char* room = nullptr;
+    const int avail = BIO_nwrite0(t.wbio, &room);
+    if (avail <= 0 || room == nullptr) break;
+    size_t used = 0;
+    RTLS_ASSIGN(const size_t n,
+                c.send_app_to(
+                    data.subspan(taken),
+                    MutBytes(reinterpret_cast<uint8_t*>(room), static_cast<size_t>(avail)), &used));
+    if (n == 0) break;
+    // Commits what was sealed in place.
+    if (BIO_nwrite(t.wbio, &room, static_cast<int>(used)) != static_cast<int>(used)) {
+      return Error{Alert::internal_error, ERR_R_INTERNAL_ERROR};
+    }
+    taken += n;
+  }
+  return taken;
+}
+
+DirectRead read_app_direct(conn::Connection& c, const Transport& t, MutBytes out) {
+  DirectRead r;
+  if (t.fd >= 0 || !is_bio_pair(t.rbio)) return r;
+  while (c.idle_in() && !c.error() && r.app_bytes < out.size()) {
+    if (BIO_ctrl_pending(t.rbio) == 0) break;
+    char* data = nullptr;
+    const int avail = BIO_nread0(t.rbio, &data);
+    if (avail <= 0 || data == nullptr) break;
+    const size_t used =
+        c.read_app_from(Bytes(reinterpret_cast<const uint8_t*>(data), static_cast<size_t>(avail)),
+                        out, &r.app_bytes);
+    if (used == 0) break;
+    (void)BIO_nread(t.rbio, &data, static_cast<int>(used));
+    r.consumed += used;
+  }
+  return r;
 }
 
 size_t write_budget(const Transport& t) {

@@ -33,9 +33,26 @@ struct IoResult {
 
 // Sends what the connection has queued, until done or the transport stops.
 IoResult flush(conn::Connection& c, const Transport& t);
-// Reads once (up to several records) into the connection's buffer and lets it
-// process them. An engine error is `failed` with c.error() set.
-IoResult fill(conn::Connection& c, const Transport& t);
+// Reads once into the connection's buffer and lets it process what arrived:
+// at most what Connection::receive_allowance(room) allows for a reader with
+// `room` bytes of buffer (0 in a handshake: record by record). An engine
+// error is `failed` with c.error() set.
+IoResult fill(conn::Connection& c, const Transport& t, size_t room = 0);
+// A BIO pair lends its own buffer: records are sealed straight into it and
+// opened straight out of it, instead of being copied by BIO_write/BIO_read.
+// write_app_direct seals whole records of `data` into the pair's free space
+// while nothing else is queued, and returns the plaintext bytes taken (0 for
+// any other transport, or when no whole record fits: use send_app + flush).
+Result<size_t> write_app_direct(conn::Connection& c, const Transport& t, Bytes data);
+// read_app_direct opens whole records waiting in the pair straight into
+// `out`, while the connection holds nothing received. Both counts are 0 for
+// any other transport or when the next record cannot go that way (use fill).
+struct DirectRead {
+  size_t app_bytes = 0;  // written to out
+  size_t consumed = 0;   // record bytes taken from the BIO pair
+};
+DirectRead read_app_direct(conn::Connection& c, const Transport& t, MutBytes out);
+
 // How many bytes the write side can take now without blocking: SIZE_MAX for
 // a blocking socket, the free space of a BIO pair or of a non-blocking
 // socket's send buffer, 0 when it cannot be known.

@@ -63,22 +63,30 @@ Result<OpenedRecord> Opener::open(MutBytes record) {
   if (type != ContentType::application_data) {
     return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_RECORD};
   }
+  return open_into(record, body.data());
+}
+
+Result<OpenedRecord> Opener::open_into(Bytes record, uint8_t* out) {
+  if (!prot_ || static_cast<ContentType>(record[0]) != ContentType::application_data) {
+    return internal_error();
+  }
+  const Bytes body = record.subspan(kHeaderSize);
   if (body.size() < 1 + crypto::kAeadTagSize) {
     return Error{Alert::bad_record_mac, SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC};
   }
   if (prot_->exhausted()) return Error{Alert::internal_error, SSL_R_TOO_MANY_KEY_UPDATES};
   auto nonce = prot_->nonce();
-  RTLS_TRY(prot_->aead().open(nonce, Bytes(record.data(), kHeaderSize), body, body.data()));
+  RTLS_TRY(prot_->aead().open(nonce, record.first(kHeaderSize), body, out));
   prot_->advance();
   size_t n = body.size() - crypto::kAeadTagSize;
   // RFC 8446 5.4: strip the zero padding; the last non-zero byte is the type.
-  while (n > 0 && body[n - 1] == 0) --n;
+  while (n > 0 && out[n - 1] == 0) --n;
   if (n == 0) return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_RECORD};
-  const auto inner = static_cast<ContentType>(body[n - 1]);
+  const auto inner = static_cast<ContentType>(out[n - 1]);
   --n;
   // RFC 8446 5.4: the inner plaintext, less padding, is at most 2^14 + 1.
   if (n > kMaxPlaintext) return Error{Alert::record_overflow, SSL_R_DATA_LENGTH_TOO_LONG};
-  return OpenedRecord{inner, body.first(n)};
+  return OpenedRecord{inner, MutBytes(out, n)};
 }
 
 Result<size_t> record_size(Bytes buffered) {

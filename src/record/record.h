@@ -88,6 +88,11 @@ class Opener {
   // RFC 8446 alert: a bad tag -> bad_record_mac; an inner plaintext over 2^14
   // -> record_overflow; no non-zero content type -> unexpected_message.
   Result<OpenedRecord> open(MutBytes record);
+  // The same for a protected record, decrypting into `out` instead (for
+  // example the reader's own buffer): out holds record.size() - kHeaderSize -
+  // kAeadTagSize bytes (the inner plaintext with its type and padding); the
+  // payload returned lies in it. out may equal the record's body.
+  Result<OpenedRecord> open_into(Bytes record, uint8_t* out);
 
  private:
   std::optional<Protection> prot_;

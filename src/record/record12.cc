@@ -100,14 +100,25 @@ Status Protection12::seal_into(uint8_t* out, ContentType type, Bytes plain) {
 Result<MutBytes> Protection12::open(MutBytes record) {
   const size_t explicit_len = explicit_nonce_size(aead_.alg());
   if (record.size() < kHeaderSize + explicit_len + crypto::kAeadTagSize) return bad_record_mac();
+  return open_into(record, record.data() + kHeaderSize + explicit_len);
+}
+
+size_t Protection12::plaintext_size(size_t record_size) const {
+  const size_t over = kHeaderSize + explicit_nonce_size(aead_.alg()) + crypto::kAeadTagSize;
+  return record_size > over ? record_size - over : 0;
+}
+
+Result<MutBytes> Protection12::open_into(Bytes record, uint8_t* out) {
+  const size_t explicit_len = explicit_nonce_size(aead_.alg());
+  if (record.size() < kHeaderSize + explicit_len + crypto::kAeadTagSize) return bad_record_mac();
   // The additional data names 0x0303 whatever the header says, so another
   // version would not fail the tag: refuse it here, as OpenSSL does.
   if (record[1] != (kRecordVersion >> 8) || record[2] != (kRecordVersion & 0xff)) {
     return Error{Alert::protocol_version, SSL_R_WRONG_VERSION_NUMBER};
   }
   if (exhausted()) return Error{Alert::internal_error, SSL_R_TOO_MANY_KEY_UPDATES};
-  const MutBytes body = record.subspan(kHeaderSize);
-  const MutBytes sealed = body.subspan(explicit_len);
+  const Bytes body = record.subspan(kHeaderSize);
+  const Bytes sealed = body.subspan(explicit_len);
   const size_t plain_len = sealed.size() - crypto::kAeadTagSize;
   // RFC 5246 6.2.3 and 6.2.2: more than 2^14 bytes of plaintext is
   // record_overflow. The length is known before decrypting, so an oversized
@@ -117,9 +128,9 @@ Result<MutBytes> Protection12::open(MutBytes record) {
   }
   const auto n = nonce(body.first(explicit_len));
   const auto aad = additional_data(seq_, record[0], plain_len);
-  RTLS_TRY(aead_.open(n, aad, sealed, sealed.data()));
+  RTLS_TRY(aead_.open(n, aad, sealed, out));
   ++seq_;
-  return sealed.first(plain_len);
+  return MutBytes(out, plain_len);
 }
 
 }  // namespace rapidtls::record

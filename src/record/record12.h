@@ -32,6 +32,11 @@ class Protection12 {
   // record_overflow (checked before decrypting); a header version other than
   // 0x0303 -> protocol_version. The sequence advances only on success.
   Result<MutBytes> open(MutBytes record);
+  // The same, decrypting into `out` (plaintext_size(record) bytes; it may
+  // equal the ciphertext's start) instead of in place.
+  Result<MutBytes> open_into(Bytes record, uint8_t* out);
+  // The plaintext bytes a whole record carries (0 if it is too short to be one).
+  size_t plaintext_size(size_t record_size) const;
 
  private:
   Protection12(crypto::AeadContext aead, Bytes iv);

@@ -15,6 +15,7 @@
 
 #include "conn/connection.h"
 #include "handshake/config.h"
+#include "io/transport.h"
 
 struct ssl_method_st {
   int role;  // 0 either (TLS_method), 1 client, 2 server
@@ -137,7 +138,13 @@ enum class FlushResult : uint8_t { done, retry, failed };
 FlushResult flush(SSL* s);
 // Reads what the transport has and feeds the engine. retry: nothing now.
 enum class FillResult : uint8_t { progress, retry, eof, failed };
-FillResult fill(SSL* s);
+// Zero-copy moves for BIO pairs (io::write_app_direct, io::read_app_direct):
+// 0 for other transports or when the bytes cannot go that way now.
+Result<size_t> write_direct(SSL* s, Bytes data);
+io::DirectRead read_direct(SSL* s, MutBytes out);
+// Reads what the transport has, for a reader with `room` bytes of buffer (see
+// Connection::receive_allowance).
+FillResult fill(SSL* s, size_t room = 0);
 // Runs the handshake until it is done or blocks: 1, or <= 0 as SSL_do_handshake.
 int do_handshake(SSL* s);
 // Reports an engine error: ERR queue entry, SSL_get_error state; returns -1.

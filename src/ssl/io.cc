@@ -55,8 +55,8 @@ FlushResult flush(SSL* s) {
              : FlushResult::failed;
 }
 
-FillResult fill(SSL* s) {
-  const io::IoResult r = io::fill(*s->conn, transport_of(s));
+FillResult fill(SSL* s, size_t room) {
+  const io::IoResult r = io::fill(*s->conn, transport_of(s), room);
   report_handshakes(s);
   // Nothing arrived and nothing is buffered: the connection is quiet, and its
   // receive buffer (32 KiB at most) goes back to the allocator until the next
@@ -87,6 +87,16 @@ FillResult fill(SSL* s) {
       return FillResult::failed;
   }
   return FillResult::failed;
+}
+
+Result<size_t> write_direct(SSL* s, Bytes data) {
+  return io::write_app_direct(*s->conn, transport_of(s), data);
+}
+
+io::DirectRead read_direct(SSL* s, MutBytes out) {
+  const io::DirectRead r = io::read_app_direct(*s->conn, transport_of(s), out);
+  if (r.consumed > 0) report_handshakes(s);
+  return r;
 }
 
 size_t write_budget(SSL* s) {

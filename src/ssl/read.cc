@@ -28,9 +28,16 @@ int read_internal(SSL* s, uint8_t* buf, size_t num, size_t* readbytes, bool peek
   }
   rapidtls::conn::Connection& c = *s->conn;
   for (int guard = 0; guard < 1 << 20; ++guard) {
-    if (c.app_pending() > 0) {
-      *readbytes = peek ? c.peek_app(MutBytes(buf, num)) : c.read_app(MutBytes(buf, num));
-      return 1;
+    if (c.app_readable()) {
+      // Decrypted bytes, or whole records that may hold some: read_app opens
+      // as many as the buffer takes. A record without application data (a
+      // KeyUpdate, a ticket, an alert) gives 0 bytes: look again.
+      const size_t n = peek ? c.peek_app(MutBytes(buf, num)) : c.read_app(MutBytes(buf, num));
+      if (n > 0 || (num == 0 && c.app_pending() > 0)) {
+        *readbytes = n;
+        return 1;
+      }
+      continue;
     }
     if (c.error()) return rapidtls::ssl::fail(s, *c.error(), "SSL_read");
     if (c.peer_closed()) {
@@ -51,7 +58,16 @@ int read_internal(SSL* s, uint8_t* buf, size_t num, size_t* readbytes, bool peek
       }
       ERR_pop_to_mark();
     }
-    switch (rapidtls::ssl::fill(s)) {
+    if (!peek && num > 0) {
+      // A BIO pair's records are opened straight from its buffer.
+      const rapidtls::io::DirectRead d = rapidtls::ssl::read_direct(s, MutBytes(buf, num));
+      if (d.app_bytes > 0) {
+        *readbytes = d.app_bytes;
+        return 1;
+      }
+      if (d.consumed > 0) continue;  // records without application data: look again
+    }
+    switch (rapidtls::ssl::fill(s, num)) {
       case FillResult::retry:
       case FillResult::failed:
         return -1;

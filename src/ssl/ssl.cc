@@ -39,6 +39,8 @@ bool ssl_st::ensure_connection() {
     conn = std::make_unique<rapidtls::conn::Connection>(rapidtls::conn::Role::server, config);
   }
   conn->set_app(this);
+  // SSL_read decrypts straight into the caller's buffer.
+  conn->set_open_on_read(true);
   return true;
 }
 
@@ -344,7 +346,7 @@ int SSL_shutdown(SSL* s) {
       s->shutdown_flags |= SSL_RECEIVED_SHUTDOWN;
       return 1;
     }
-    switch (rapidtls::ssl::fill(s)) {
+    switch (rapidtls::ssl::fill(s, sizeof sink)) {
       case rapidtls::ssl::FillResult::retry:
       case rapidtls::ssl::FillResult::failed:
         return -1;

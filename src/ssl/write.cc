@@ -87,6 +87,20 @@ int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written) {
       pw = {};
       return 1;
     }
+    // A BIO pair takes the records straight into its buffer (in partial
+    // mode one record per call, as OpenSSL returns after each).
+    const size_t left = pw.len - pw.sealed;
+    auto direct = rapidtls::ssl::write_direct(
+        s,
+        Bytes(buf + pw.sealed, partial ? std::min(left, rapidtls::record::kMaxPlaintext) : left));
+    if (!direct.ok()) {
+      pw = {};
+      return rapidtls::ssl::fail(s, direct.error(), "SSL_write");
+    }
+    if (*direct > 0) {
+      pw.sealed += *direct;
+      continue;
+    }
     // Seal only what the transport can take now (at least one record), so
     // that when it fills up a single record is in flight, as in OpenSSL: the
     // bytes "already processed" on WANT_WRITE are those of OpenSSL (W12, W13).

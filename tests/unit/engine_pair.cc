@@ -1,6 +1,7 @@
 #include "engine_pair.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace rapidtls::testing {
 
@@ -51,7 +52,15 @@ static std::shared_ptr<Config> with_keylog(std::shared_ptr<Config> cfg,
 Pair::Pair(std::shared_ptr<Config> client_cfg, std::shared_ptr<Config> server_cfg,
            handshake::ClientOptions options)
     : client(Role::client, with_keylog(std::move(client_cfg), &client_keylog), std::move(options)),
-      server(Role::server, with_keylog(std::move(server_cfg), &server_keylog)) {}
+      server(Role::server, with_keylog(std::move(server_cfg), &server_keylog)) {
+  // RAPIDTLS_TEST_OPEN_ON_READ=1 runs every engine test with records opened
+  // by read_app (as the C interface does); CTest runs the engine tests both ways.
+  const char* env = std::getenv("RAPIDTLS_TEST_OPEN_ON_READ");
+  if (env != nullptr && std::string(env) == "1") {
+    client.set_open_on_read(true);
+    server.set_open_on_read(true);
+  }
+}
 
 bool Pair::transfer(conn::Connection& from, conn::Connection& to, ByteVec& to_sink,
                     Role from_role) {
