@@ -362,8 +362,9 @@ bool Connection::held_for_reader(Bytes rec) const {
 size_t Connection::receive_allowance(size_t room) const {
   // The smallest overhead a protected record has: header and tag.
   constexpr size_t kMinOverhead = record::kHeaderSize + crypto::kAeadTagSize;
-  if (app_pending() > 0) return 0;  // the reader has bytes to take first
-  const Bytes rest = in_.data();    // a record still arriving, if anything
+  if (app_pending() > 0) return 0;             // the reader has bytes to take first
+  room = std::min(room, kReceiveBufferLimit);  // SIZE_MAX: as much as the buffer holds
+  const Bytes rest = in_.data();               // a record still arriving, if anything
   size_t target;
   auto size = record::record_size(rest);
   if (!size.ok()) return 0;  // a bad header fails when processed

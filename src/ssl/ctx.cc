@@ -271,16 +271,21 @@ long SSL_CTX_ctrl(SSL_CTX* ctx, int cmd, long larg, void* parg) {
       ctx->changed();
       return 1;
     }
+    case SSL_CTRL_SET_READ_AHEAD: {
+      const long old = ctx->read_ahead ? 1 : 0;
+      ctx->read_ahead = larg != 0;
+      return old;
+    }
+    case SSL_CTRL_GET_READ_AHEAD:
+      return ctx->read_ahead ? 1 : 0;
     case SSL_CTRL_SET_SESS_CACHE_MODE:
     case SSL_CTRL_SET_SESS_CACHE_SIZE:
-    case SSL_CTRL_SET_READ_AHEAD:
     case SSL_CTRL_SET_DH_AUTO:
     case SSL_CTRL_SET_TLSEXT_SERVERNAME_CB:
     case SSL_CTRL_SET_TLSEXT_SERVERNAME_ARG:
     case SSL_CTRL_SET_MAX_SEND_FRAGMENT:
       return 1;  // accepted; no effect on a TLS 1.3-only engine yet
     case SSL_CTRL_SESS_NUMBER:
-    case SSL_CTRL_GET_READ_AHEAD:
       return 0;
     default:
       return 0;

@@ -36,8 +36,9 @@ struct ssl_ctx_st {
   const SSL_METHOD* method = nullptr;
   uint64_t options = 0;
   uint32_t mode = 0;
-  int min_version = 0;  // 0: lowest supported
-  int max_version = 0;  // 0: highest supported
+  bool read_ahead = false;  // SSL_CTX_set_read_ahead
+  int min_version = 0;      // 0: lowest supported
+  int max_version = 0;      // 0: highest supported
 
   // What the engine's Config is made of; config() rebuilds it after a change.
   std::vector<rapidtls::crypto::Certificate> chain;  // leaf first
@@ -105,6 +106,9 @@ struct ssl_st {
   uint32_t mode = 0;
   uint64_t options = 0;
   int verify_mode;
+  // SSL_set_read_ahead: SSL_read may take whatever the transport has (up to
+  // its buffer limit), not only what it hands over in the same call.
+  bool read_ahead = false;
   int shutdown_flags = 0;   // SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN
   std::string host;         // SNI to send (SSL_set_tlsext_host_name)
   std::string verify_host;  // SSL_set1_host

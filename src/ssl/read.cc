@@ -67,7 +67,9 @@ int read_internal(SSL* s, uint8_t* buf, size_t num, size_t* readbytes, bool peek
       }
       if (d.consumed > 0) continue;  // records without application data: look again
     }
-    switch (rapidtls::ssl::fill(s, num)) {
+    // With read-ahead the transport may give all it has (SSL_has_pending
+    // then tells the caller); without, only what this call can hand over.
+    switch (rapidtls::ssl::fill(s, s->read_ahead ? SIZE_MAX : num)) {
       case FillResult::retry:
       case FillResult::failed:
         return -1;
@@ -124,6 +126,14 @@ int SSL_peek(SSL* s, void* buf, int num) {
   size_t n = 0;
   const int r = read_internal(s, static_cast<uint8_t*>(buf), static_cast<size_t>(num), &n, true);
   return r > 0 ? static_cast<int>(n) : r;
+}
+
+int SSL_get_read_ahead(const SSL* s) {
+  return s->read_ahead ? 1 : 0;
+}
+
+void SSL_set_read_ahead(SSL* s, int yes) {
+  s->read_ahead = yes != 0;
 }
 
 int SSL_pending(const SSL* s) {

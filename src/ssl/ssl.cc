@@ -12,7 +12,11 @@ using rapidtls::ssl::LastIo;
 using rapidtls::ssl::Role;
 
 ssl_st::ssl_st(SSL_CTX* c)
-    : ctx(c), mode(c->mode), options(c->options), verify_mode(c->verify_mode) {
+    : ctx(c),
+      mode(c->mode),
+      options(c->options),
+      verify_mode(c->verify_mode),
+      read_ahead(c->read_ahead) {
   SSL_CTX_up_ref(ctx);
   CRYPTO_new_ex_data(CRYPTO_EX_INDEX_SSL, this, &ex_data);
   if (c->method->role == 1) role = Role::client;

@@ -135,6 +135,35 @@ TEST(ReadPath, RecordNotHandedOverIsStillInTheSocketForPoll) {
   EXPECT_EQ(Bytes(buf, buf + n), second);
 }
 
+// SSL_CTX_set_read_ahead: the reader may take everything the socket has;
+// SSL_has_pending then says a record is buffered that SSL_pending does not count.
+TEST(ReadPath, ReadAheadTakesLaterRecordsAndHasPendingSaysSo) {
+  SocketLink l = MakeSocketLink(SocketPair(/*non_blocking=*/true));
+  EXPECT_EQ(SSL_CTX_get_read_ahead(l.server_ctx.get()), 0) << "off by default";
+  EXPECT_EQ(SSL_get_read_ahead(l.server.get()), 0);
+  SSL_set_read_ahead(l.server.get(), 1);
+  EXPECT_EQ(SSL_get_read_ahead(l.server.get()), 1);
+  SSL_CTX_set_read_ahead(l.server_ctx.get(), 1);
+  EXPECT_EQ(SSL_CTX_get_read_ahead(l.server_ctx.get()), 1);
+  ASSERT_EQ(HandshakeSsl(l.client.get(), l.server.get(), l.fds.a.fd, l.fds.b.fd), "");
+  const Bytes first = Pattern(100, 36);
+  const Bytes second = Pattern(100, 37);
+  ASSERT_EQ(SSL_write(l.client.get(), first.data(), 100), 100);
+  ASSERT_EQ(SSL_write(l.client.get(), second.data(), 100), 100);
+  ASSERT_TRUE(WaitFd(l.fds.b.fd, /*for_write=*/false));
+  unsigned char buf[100];
+  size_t n = 0;
+  ASSERT_EQ(SSL_read_ex(l.server.get(), buf, sizeof buf, &n), 1) << ErrorQueueText();
+  EXPECT_EQ(Bytes(buf, buf + n), first);
+  EXPECT_EQ(SSL_pending(l.server.get()), 0);
+  EXPECT_EQ(SSL_has_pending(l.server.get()), 1) << "the second record is buffered";
+  EXPECT_FALSE(WaitFd(l.fds.b.fd, /*for_write=*/false, /*timeout_ms=*/50))
+      << "nothing is left in the socket";
+  ASSERT_EQ(SSL_read_ex(l.server.get(), buf, sizeof buf, &n), 1) << ErrorQueueText();
+  EXPECT_EQ(Bytes(buf, buf + n), second);
+  EXPECT_EQ(SSL_has_pending(l.server.get()), 0);
+}
+
 // With room for both, OpenSSL hands over one record per call; rapidtls
 // (deliberately, README) hands over every whole record that fits. Either way
 // every byte arrives once, in order, and nothing is left behind.

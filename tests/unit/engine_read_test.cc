@@ -250,6 +250,7 @@ TEST(ReceiveAllowance, ReaderRoomBoundsWhatIsTaken) {
   ASSERT_EQ(t.p.server.read_app(rest), 990u);
   // Never more than the receive buffer holds.
   EXPECT_EQ(t.p.server.receive_allowance(size_t{1} << 20), conn::kReceiveBufferLimit);
+  EXPECT_EQ(t.p.server.receive_allowance(SIZE_MAX), conn::kReceiveBufferLimit);
 }
 
 // Whatever the room, records taken within the allowance are all handed over
