@@ -12,6 +12,8 @@
 
 #include <climits>
 #include <cstdio>
+#include <cstring>
+#include <ctime>
 
 namespace rapidtls::crypto {
 namespace {
@@ -92,6 +94,47 @@ Alert alert_for(int code) {
     default:
       return Alert::certificate_unknown;
   }
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (month 1..12), after
+// the well-known days_from_civil formula: years start in March so leap days come last.
+int64_t days_from_civil(int64_t y, int m, int d) {
+  y -= m <= 2 ? 1 : 0;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;                                   // [0, 399]
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;  // [0, 365]
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           // [0, 146096]
+  return era * 146097 + doe - 719468;
+}
+
+// An ASN1_TIME as seconds since the epoch, or nullopt when it cannot be read.
+std::optional<int64_t> epoch_seconds(const ASN1_TIME* t) {
+  std::tm tm{};
+  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
+  return days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) * 86400 + tm.tm_hour * 3600 +
+         tm.tm_min * 60 + tm.tm_sec;
+}
+
+// The earliest notAfter of a built chain, or nullopt when one cannot be read.
+std::optional<int64_t> earliest_not_after(STACK_OF(X509) * chain) {
+  if (chain == nullptr || sk_X509_num(chain) <= 0) return std::nullopt;
+  std::optional<int64_t> earliest;
+  for (int i = 0; i < sk_X509_num(chain); ++i) {
+    const std::optional<int64_t> t = epoch_seconds(X509_get0_notAfter(sk_X509_value(chain, i)));
+    if (!t) return std::nullopt;
+    if (!earliest || *t < *earliest) earliest = t;
+  }
+  return earliest;
+}
+
+void append_u64(ByteVec& out, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(v >> shift));
+}
+
+void append_string(ByteVec& out, const char* s) {
+  const size_t len = s != nullptr ? std::strlen(s) : 0;
+  append_u64(out, s != nullptr ? len + 1 : 0);  // null and "" differ
+  out.insert(out.end(), s, s + len);
 }
 
 // A non-owning stack of the intermediates: the certificates stay with the chain.
@@ -228,7 +271,7 @@ Status TrustStore::use_default_paths() {
 
 TrustStore::Outcome TrustStore::verify(const std::vector<Certificate>& chain,
                                        const std::string& host, Purpose purpose, int64_t now_s,
-                                       int depth_limit) const {
+                                       int depth_limit, int64_t* valid_until_s) const {
   auto fail = [](Alert alert, long code) {
     ERR_clear_error();
     return Outcome{Error{alert, SSL_R_CERTIFICATE_VERIFY_FAILED}, code};
@@ -271,11 +314,62 @@ TrustStore::Outcome TrustStore::verify(const std::vector<Certificate>& chain,
 
   if (X509_verify_cert(ctx.get()) == 1) {
     ERR_clear_error();
+    if (valid_until_s != nullptr) {
+      // Unreadable validity: report the verification time, so nothing reuses it.
+      *valid_until_s = earliest_not_after(X509_STORE_CTX_get0_chain(ctx.get())).value_or(now_s);
+    }
     return Outcome{Status(), X509_V_OK};
   }
   const int code = X509_STORE_CTX_get_error(ctx.get());
   if (code == X509_V_OK) return fail(Alert::internal_error, X509_V_ERR_UNSPECIFIED);
   return fail(alert_for(code), code);
+}
+
+std::optional<ByteVec> TrustStore::reuse_state() const {
+  X509_STORE* store = store_.get();
+  if (store == nullptr) return std::nullopt;
+  // Any replaced step of X509_verify_cert can decide differently next time.
+  if (X509_STORE_get_verify_cb(store) != nullptr || X509_STORE_get_verify(store) != nullptr ||
+      X509_STORE_get_get_issuer(store) != nullptr ||
+      X509_STORE_get_check_issued(store) != nullptr ||
+      X509_STORE_get_check_revocation(store) != nullptr ||
+      X509_STORE_get_get_crl(store) != nullptr || X509_STORE_get_check_crl(store) != nullptr ||
+      X509_STORE_get_cert_crl(store) != nullptr || X509_STORE_get_check_policy(store) != nullptr ||
+      X509_STORE_get_lookup_certs(store) != nullptr ||
+      X509_STORE_get_lookup_crls(store) != nullptr) {
+    return std::nullopt;
+  }
+  X509_VERIFY_PARAM* param = X509_STORE_get0_param(store);
+  if (param == nullptr) return std::nullopt;
+  const unsigned long flags = X509_VERIFY_PARAM_get_flags(param);
+  constexpr unsigned long kNotReusable = X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL |
+                                         X509_V_FLAG_POLICY_CHECK | X509_V_FLAG_EXPLICIT_POLICY |
+                                         X509_V_FLAG_INHIBIT_ANY | X509_V_FLAG_INHIBIT_MAP;
+  if ((flags & kNotReusable) != 0) return std::nullopt;
+
+  // The objects (certificates and CRLs) are counted under the store's lock,
+  // as X509_STORE_add_cert adds them.
+  if (X509_STORE_lock(store) != 1) return std::nullopt;
+  const int objects = sk_X509_OBJECT_num(X509_STORE_get0_objects(store));
+  X509_STORE_unlock(store);
+
+  ByteVec state;
+  state.reserve(96);
+  append_u64(state, reinterpret_cast<uintptr_t>(store));
+  append_u64(state, static_cast<uint64_t>(objects));
+  append_u64(state, flags);
+  append_u64(state, X509_VERIFY_PARAM_get_inh_flags(param));
+  append_u64(state, static_cast<uint64_t>(X509_VERIFY_PARAM_get_depth(param)));
+  append_u64(state, static_cast<uint64_t>(X509_VERIFY_PARAM_get_auth_level(param)));
+  append_u64(state, X509_VERIFY_PARAM_get_hostflags(param));
+  append_u64(state, static_cast<uint64_t>(X509_VERIFY_PARAM_get_time(param)));
+  // Names the store itself asks for (used when a verification names none).
+  append_string(state, X509_VERIFY_PARAM_get0_host(param, 0));
+  append_string(state, X509_VERIFY_PARAM_get0_email(param));
+  char* ip = X509_VERIFY_PARAM_get1_ip_asc(param);
+  append_string(state, ip);
+  OPENSSL_free(ip);
+  return state;
 }
 
 }  // namespace rapidtls::crypto

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -82,8 +83,22 @@ class TrustStore {
   // RFC 8446 6.2: an expired certificate -> certificate_expired, an untrusted
   // root -> unknown_ca, a revoked one -> certificate_revoked, a host mismatch
   // or a malformed certificate -> bad_certificate, else certificate_unknown.
+  // On success, *valid_until_s (when given) receives the earliest notAfter of
+  // the chain that was built, trust anchor included: from then on the same
+  // verification fails.
   Outcome verify(const std::vector<Certificate>& chain, const std::string& host, Purpose purpose,
-                 int64_t now_s, int depth_limit = 100) const;
+                 int64_t now_s, int depth_limit = 100, int64_t* valid_until_s = nullptr) const;
+
+  // What the outcome of verify() depends on besides its arguments, as bytes to
+  // compare: the store's identity, its number of certificates and CRLs (a
+  // store only grows), and the verification parameters that can be read back
+  // (flags, depth, security level, host checks). nullopt when the store's set-up
+  // cannot be captured this way, so that outcomes must not be reused: a
+  // verification callback or another replaced step, CRL checks (a CRL's
+  // nextUpdate would bound the outcome too) or policy checks (the policy set
+  // cannot be read back). Not covered: a purpose or trust setting put on the
+  // store's own parameters, and lookup methods added to it directly.
+  std::optional<ByteVec> reuse_state() const;
 
  private:
   explicit TrustStore(X509StorePtr store) : store_(std::move(store)) {}

@@ -36,6 +36,10 @@ crypto::TrustStore::Outcome verify_peer_chain(const Config& config,
                                               const std::vector<crypto::Certificate>& chain,
                                               const std::string& host, crypto::Purpose purpose) {
   const int64_t now_s = static_cast<int64_t>(config.clock->now_ms() / 1000);
+  if (config.verify_cache) {
+    return config.verify_cache->verify(*config.trust, chain, host, purpose, now_s,
+                                       config.verify_depth);
+  }
   return config.trust->verify(chain, host, purpose, now_s, config.verify_depth);
 }
 

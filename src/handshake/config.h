@@ -16,6 +16,7 @@
 #include "crypto/kex.h"
 #include "crypto/random.h"
 #include "crypto/sig.h"
+#include "crypto/verify_cache.h"
 #include "crypto/x509.h"
 #include "handshake/key_schedule.h"
 #include "handshake/messages.h"
@@ -110,6 +111,10 @@ struct Config {
   std::shared_ptr<crypto::TrustStore> trust;
   // Parsed peer certificates shared by the connections of this config.
   std::shared_ptr<crypto::CertificateCache> cert_cache;
+  // Successful chain verifications reused by the connections of this trust
+  // configuration (none: every chain is verified). Whoever changes `trust`,
+  // `verify_depth` or what verification means must clear it or leave it unset.
+  std::shared_ptr<crypto::VerifiedChainCache> verify_cache;
   VerifyMode verify = VerifyMode::none;
   int verify_depth = 100;
 

@@ -85,7 +85,7 @@ ssl_ctx_st::~ssl_ctx_st() {
 
 std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
   const bool per_ssl =
-      for_ssl != nullptr && (for_ssl->verify_mode != verify_mode ||
+      for_ssl != nullptr && (for_ssl->verify_mode != verify_mode || for_ssl->verify_callback_set ||
                              (for_ssl->options & SSL_OP_ALLOW_CLIENT_RENEGOTIATION) !=
                                  (options & SSL_OP_ALLOW_CLIENT_RENEGOTIATION));
   std::lock_guard<std::mutex> lock(config_mutex_);
@@ -109,6 +109,10 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
   cfg->trust = std::make_shared<crypto::TrustStore>(crypto::TrustStore::from_store(store));
   if (!cert_cache) cert_cache = std::make_shared<crypto::CertificateCache>();
   cfg->cert_cache = cert_cache;
+  // A verification callback may decide differently each time, so with one
+  // every chain is verified.
+  const bool callback = verify_callback != nullptr || (per_ssl && for_ssl->verify_callback_set);
+  if (!callback) cfg->verify_cache = verify_cache;
   const int vmode = per_ssl ? for_ssl->verify_mode : verify_mode;
   if ((vmode & SSL_VERIFY_PEER) == 0) {
     cfg->verify = hs::VerifyMode::none;
@@ -394,10 +398,12 @@ int SSL_CTX_load_verify_locations(SSL_CTX* ctx, const char* file, const char* pa
   if (file == nullptr && path == nullptr) return 0;
   if (file != nullptr && X509_STORE_load_file(ctx->store, file) != 1) return 0;
   if (path != nullptr && X509_STORE_load_path(ctx->store, path) != 1) return 0;
+  ctx->verify_cache->clear();
   return 1;
 }
 
 int SSL_CTX_set_default_verify_paths(SSL_CTX* ctx) {
+  ctx->verify_cache->clear();
   return X509_STORE_set_default_paths(ctx->store);
 }
 
@@ -408,11 +414,13 @@ X509_STORE* SSL_CTX_get_cert_store(const SSL_CTX* ctx) {
 void SSL_CTX_set_verify(SSL_CTX* ctx, int mode, SSL_verify_cb callback) {
   ctx->verify_mode = mode;
   ctx->verify_callback = callback;
+  ctx->verify_cache->clear();
   ctx->changed();
 }
 
 void SSL_CTX_set_verify_depth(SSL_CTX* ctx, int depth) {
   ctx->verify_depth = depth;
+  ctx->verify_cache->clear();
   ctx->changed();
 }
 

@@ -59,6 +59,11 @@ struct ssl_ctx_st {
   size_t num_tickets = 2;  // OpenSSL's default
   std::shared_ptr<rapidtls::handshake::TicketIssuer> ticket_issuer;
   std::shared_ptr<rapidtls::crypto::CertificateCache> cert_cache;
+  // Verified chains, for every Config made from this context; cleared when the
+  // trust settings change through this interface (the store's own changes are
+  // caught by TrustStore::reuse_state).
+  std::shared_ptr<rapidtls::crypto::VerifiedChainCache> verify_cache =
+      std::make_shared<rapidtls::crypto::VerifiedChainCache>();
   CRYPTO_EX_DATA ex_data{};
 
   // The engine configuration for new connections (shared, rebuilt when dirty).
@@ -109,6 +114,8 @@ struct ssl_st {
   // SSL_set_read_ahead: SSL_read may take whatever the transport has (up to
   // its buffer limit), not only what it hands over in the same call.
   bool read_ahead = false;
+  // SSL_set_verify was given a callback: chains are always verified afresh.
+  bool verify_callback_set = false;
   int shutdown_flags = 0;   // SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN
   std::string host;         // SNI to send (SSL_set_tlsext_host_name)
   std::string verify_host;  // SSL_set1_host

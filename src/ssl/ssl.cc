@@ -250,8 +250,9 @@ long SSL_ctrl(SSL* s, int cmd, long larg, void* parg) {
 
 // ---- verification -----------------------------------------------------------------------------
 
-void SSL_set_verify(SSL* s, int mode, SSL_verify_cb) {
+void SSL_set_verify(SSL* s, int mode, SSL_verify_cb callback) {
   s->verify_mode = mode;
+  s->verify_callback_set = callback != nullptr;
 }
 
 int SSL_set1_host(SSL* s, const char* hostname) {

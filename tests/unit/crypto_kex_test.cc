@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <thread>
+#include <vector>
 
 #include "crypto/kex.h"
 
@@ -159,6 +161,33 @@ TEST(X25519, GeneratedSharesAgree) {
   const std::string ab = derive_hex(*a, b->public_key());
   EXPECT_EQ(ab, derive_hex(*b, a->public_key()));
   EXPECT_EQ(ab.size(), 64u);
+}
+
+// X25519 keys are imported through one libcrypto context per thread: keys
+// made on several threads at once, private and public imports interleaved,
+// must each come out as RFC 7748 6.1 says.
+TEST(X25519, Rfc7748_6_1_OnSeveralThreadsAtOnce) {
+  constexpr int kThreads = 4;
+  constexpr int kRounds = 20;
+  std::vector<int> wrong(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&wrong, t] {
+      for (int i = 0; i < kRounds; ++i) {
+        auto alice = KeyShare::from_private(NamedGroup::x25519, from_hex(kAlicePrivate));
+        auto bob = KeyShare::from_private(NamedGroup::x25519, from_hex(kBobPrivate));
+        if (!alice.ok() || !bob.ok() || to_hex(alice->public_key()) != kAlicePublic ||
+            to_hex(bob->public_key()) != kBobPublic) {
+          ++wrong[t];
+          continue;
+        }
+        auto shared = alice->derive(from_hex(kBobPublic));
+        if (!shared.ok() || to_hex(shared->bytes()) != kAliceBobShared) ++wrong[t];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(wrong[t], 0) << "thread " << t;
 }
 
 TEST(X25519, WrongLengthPeerKeyIsRejected) {

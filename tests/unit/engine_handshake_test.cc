@@ -382,3 +382,66 @@ TEST(DeferredVerification, ResultComputedOnRequest) {
 
 }  // namespace
 }  // namespace rapidtls::testing
+
+namespace rapidtls::testing {
+namespace {
+
+class SettableClock final : public Clock {
+ public:
+  uint64_t now_ms() const override { return now_ms_; }
+  uint64_t now_ms_ = 1893456000000;  // 2030-01-01, inside the test certificates' validity
+};
+
+// A client config with a verified-chain cache (Config::verify_cache) reuses the
+// first verification of the server's chain for later handshakes, within the
+// cache's TTL on the config's clock, and a chain it has not seen is checked.
+TEST(VerifiedChainCache, LaterHandshakesReuseTheVerification) {
+  SettableClock clock;
+  auto ccfg = client_config();
+  ccfg->clock = &clock;
+  ccfg->verify_cache = std::make_shared<crypto::VerifiedChainCache>();
+  auto scfg = server_config();
+  for (int i = 0; i < 3; ++i) {
+    Pair p(ccfg, scfg);
+    ASSERT_TRUE(p.handshake()) << describe(p.error());
+    EXPECT_EQ(p.client.session()->verify_result, 0);
+  }
+  EXPECT_EQ(ccfg->verify_cache->misses(), 1u);
+  EXPECT_EQ(ccfg->verify_cache->hits(), 2u);
+
+  clock.now_ms_ += crypto::VerifiedChainCache::kDefaultTtlSeconds * 1000;
+  {
+    Pair p(ccfg, scfg);
+    ASSERT_TRUE(p.handshake()) << describe(p.error());
+  }
+  EXPECT_EQ(ccfg->verify_cache->misses(), 2u) << "verified again once the TTL has passed";
+
+  // A server with a chain from an untrusted CA still fails, with the alert of
+  // a fresh verification.
+  auto untrusted = server_config();
+  untrusted->certificate = TestPki::get().untrusted_leaf().certified();
+  Pair bad(ccfg, untrusted);
+  EXPECT_FALSE(bad.handshake());
+  ASSERT_TRUE(bad.error().has_value());
+  EXPECT_EQ(bad.error()->alert, Alert::unknown_ca);
+  EXPECT_EQ(ccfg->verify_cache->hits(), 2u);
+}
+
+// The wrong host for a cached chain: not a hit, the handshake fails.
+TEST(VerifiedChainCache, AnotherHostIsCheckedAgain) {
+  auto ccfg = client_config();
+  ccfg->verify_cache = std::make_shared<crypto::VerifiedChainCache>();
+  auto scfg = server_config();
+  {
+    Pair p(ccfg, scfg, {"localhost", "localhost"});
+    ASSERT_TRUE(p.handshake()) << describe(p.error());
+  }
+  Pair p(ccfg, scfg, {"localhost", "other.example"});
+  EXPECT_FALSE(p.handshake());
+  ASSERT_TRUE(p.error().has_value());
+  EXPECT_EQ(p.error()->alert, Alert::bad_certificate);
+  EXPECT_EQ(ccfg->verify_cache->hits(), 0u);
+}
+
+}  // namespace
+}  // namespace rapidtls::testing

@@ -1,0 +1,61 @@
+// One client SSL_CTX used for several handshakes with the same server: a
+// library may keep what it verified (rapidtls keeps successful chain
+// verifications per SSL_CTX), but a change of the trust settings between the
+// handshakes must take effect in the next one, exactly as when every chain is
+// verified afresh.
+#include <gtest/gtest.h>
+#include <openssl/x509_vfy.h>
+
+#include "harness.h"
+
+namespace conformance {
+namespace {
+
+// A new client and server on the given contexts, joined by a BIO pair;
+// returns Handshake's result and leaves the client's verify result in *result.
+std::string HandshakeOn(SSL_CTX* client_ctx, SSL_CTX* server_ctx, const char* host, long* result) {
+  SslPtr client(SSL_new(client_ctx));
+  SslPtr server(SSL_new(server_ctx));
+  if (!client || !server) return "SSL_new";
+  if (SSL_set1_host(client.get(), host) != 1) return "SSL_set1_host";
+  BIO* cb = nullptr;
+  BIO* sb = nullptr;
+  if (BIO_new_bio_pair(&cb, 17 * 1024, &sb, 17 * 1024) != 1) return "BIO_new_bio_pair";
+  SSL_set_bio(client.get(), cb, cb);
+  SSL_set_bio(server.get(), sb, sb);
+  SSL_set_connect_state(client.get());
+  SSL_set_accept_state(server.get());
+  std::string out = HandshakeSsl(client.get(), server.get());
+  *result = SSL_get_verify_result(client.get());
+  ERR_clear_error();
+  return out;
+}
+
+TEST(VerifyReuse, RepeatedHandshakesOnOneContextVerify) {
+  CtxPtr cctx = MakeClientCtx();
+  CtxPtr sctx = MakeServerCtx();
+  for (int i = 0; i < 3; ++i) {
+    long result = -1;
+    EXPECT_EQ(HandshakeOn(cctx.get(), sctx.get(), "localhost", &result), "") << "round " << i;
+    EXPECT_EQ(result, X509_V_OK);
+  }
+  long result = -1;
+  EXPECT_NE(HandshakeOn(cctx.get(), sctx.get(), "other.example", &result), "")
+      << "the same chain for another host name is refused";
+  EXPECT_EQ(result, X509_V_ERR_HOSTNAME_MISMATCH);
+}
+
+TEST(VerifyReuse, CrlCheckTurnedOnInTheStoreTakesEffect) {
+  CtxPtr cctx = MakeClientCtx();
+  CtxPtr sctx = MakeServerCtx();
+  long result = -1;
+  ASSERT_EQ(HandshakeOn(cctx.get(), sctx.get(), "localhost", &result), "");
+  ASSERT_EQ(result, X509_V_OK);
+  // There is no CRL for the test CA, so with CRL checks the chain fails.
+  ASSERT_EQ(X509_STORE_set_flags(SSL_CTX_get_cert_store(cctx.get()), X509_V_FLAG_CRL_CHECK), 1);
+  EXPECT_NE(HandshakeOn(cctx.get(), sctx.get(), "localhost", &result), "");
+  EXPECT_EQ(result, X509_V_ERR_UNABLE_TO_GET_CRL);
+}
+
+}  // namespace
+}  // namespace conformance
