@@ -100,8 +100,11 @@ struct ssl_st {
   explicit ssl_st(SSL_CTX* c);
   ~ssl_st();
 
-  // The write path's scratch buffer for SSL_sendfile without kernel TLS.
+  // The write path's scratch buffer for SSL_sendfile without kernel TLS, and
+  // its size. It outlives a call only while a piece of it is pending or when
+  // it is small.
   std::unique_ptr<uint8_t[]> sendfile_buf;
+  size_t sendfile_cap = 0;
   // The peer chain as a STACK_OF(X509), made on first request.
   STACK_OF(X509) * peer_chain_stack = nullptr;
 

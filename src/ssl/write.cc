@@ -24,8 +24,15 @@ using rapidtls::ssl::Role;
 // Plaintext sealed per transport write in the default mode: large enough for
 // few system calls, small enough that a 1 GiB write is not buffered whole.
 constexpr size_t kSealBatch = 16 * rapidtls::record::kMaxPlaintext;
-// SSL_sendfile without kernel TLS reads the file in pieces of this size.
+// SSL_sendfile without kernel TLS reads the file in pieces: on a non-blocking
+// transport small ones (a full socket strands little read-ahead, and a buffer
+// this small is kept between calls) ...
 constexpr size_t kSendfileChunk = 4 * rapidtls::record::kMaxPlaintext;
+// ... on a blocking one a whole seal batch per read: 4 times fewer pread and
+// send calls than a loop of 64 KiB SSL_write_ex calls, and still small enough
+// that the piece and its records stay in the core's cache (1 MiB pieces cost
+// more than they save). A buffer this big goes back when the call ends.
+constexpr size_t kSendfileBlockingChunk = kSealBatch;
 
 int refuse(SSL* s, int reason) {
   ERR_raise(ERR_LIB_SSL, reason);
@@ -42,7 +49,10 @@ int refuse_fatally(SSL* s, int reason) {
                              "SSL_write");
 }
 
-int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written) {
+// `blocking`: the caller knows the transport blocks (SSL_sendfile asks once
+// per call), so records are sealed a batch at a time without asking the
+// transport how much it takes (system calls per batch) first.
+int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written, bool blocking = false) {
   *written = 0;
   s->last_io = LastIo::none;
   if (s->dead) return rapidtls::ssl::dead_end(s);                     // W17
@@ -108,7 +118,9 @@ int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written) {
     size_t n = std::min(pw.len - pw.sealed, rapidtls::record::kMaxPlaintext);
     // Asking the transport costs system calls: only when there is more than
     // one record to seal.
-    if (!partial && n < pw.len - pw.sealed) {
+    if (!partial && blocking) {
+      n = std::min(pw.len - pw.sealed, kSealBatch);
+    } else if (!partial && n < pw.len - pw.sealed) {
       const size_t budget = rapidtls::ssl::write_budget(s);
       while (n < pw.len - pw.sealed && n < kSealBatch &&
              c.sealed_size(n + rapidtls::record::kMaxPlaintext) + c.pending_output().size() <=
@@ -152,17 +164,48 @@ int SSL_write(SSL* s, const void* buf, int num) {
 // read in pieces into a per-connection buffer and written as SSL_write_ex
 // would. A piece cut short by WANT_WRITE stays pending: the caller's next call
 // (at offset + the count returned) resumes it without reading it again.
+//
+// The call knows the whole range up front. On a blocking transport (asked
+// once per call, not once per batch) it reads big pieces and seals each in one
+// batch: fewer pread, send and fcntl calls than a read()+SSL_write_ex loop. A
+// non-blocking transport gets small pieces and the write path's own batching.
 ossl_ssize_t SSL_sendfile(SSL* s, int fd, off_t offset, size_t size, int /*flags*/) {
   if (s->role == Role::unset) return refuse(s, SSL_R_UNINITIALIZED);
-  if (!s->sendfile_buf) s->sendfile_buf = std::make_unique_for_overwrite<uint8_t[]>(kSendfileChunk);
+  rapidtls::ssl::PendingWrite& pw = s->pending_write;
+  auto pending_here = [s, &pw] {
+    const uint8_t* b = s->sendfile_buf.get();
+    return pw.active && b != nullptr && pw.buf >= b && pw.buf < b + s->sendfile_cap;
+  };
+  const bool blocking = rapidtls::ssl::write_budget(s) == SIZE_MAX;
+  const size_t piece_max = blocking ? kSendfileBlockingChunk : kSendfileChunk;
+  if (!pending_here()) {
+    // A buffer for the range, not more; a pending piece keeps the one it is in.
+    const size_t need = std::min(size, piece_max);
+    if (s->sendfile_cap < need) {
+      s->sendfile_buf.reset();
+      s->sendfile_buf = std::make_unique_for_overwrite<uint8_t[]>(need);
+      s->sendfile_cap = need;
+    }
+  }
+  // A big buffer goes back when the call ends with nothing pending in it.
+  auto finish = [s, &pending_here](size_t total, bool failed) -> ossl_ssize_t {
+    if (s->sendfile_cap > kSendfileChunk && !pending_here()) {
+      s->sendfile_buf.reset();
+      s->sendfile_cap = 0;
+    }
+    if (failed && total == 0) return -1;
+    return static_cast<ossl_ssize_t>(total);
+  };
   uint8_t* chunk = s->sendfile_buf.get();
   size_t total = 0;
   while (total < size) {
+    const uint8_t* piece = chunk;
     size_t n;
-    if (s->pending_write.active && s->pending_write.buf == chunk) {
-      n = s->pending_write.len;  // resume the piece already being written
+    if (pending_here()) {
+      piece = pw.buf;  // resume the piece already being written
+      n = pw.len;
     } else {
-      const size_t want = std::min(size - total, kSendfileChunk);
+      const size_t want = std::min({size - total, piece_max, s->sendfile_cap});
       ssize_t got;
       do {
         got = ::pread(fd, chunk, want, offset + static_cast<off_t>(total));
@@ -170,18 +213,23 @@ ossl_ssize_t SSL_sendfile(SSL* s, int fd, off_t offset, size_t size, int /*flags
       if (got < 0) {
         ERR_raise_data(ERR_LIB_SYS, errno, "calling pread()");
         s->last_io = LastIo::syscall;
-        return total > 0 ? static_cast<ossl_ssize_t>(total) : -1;
+        return finish(total, true);
       }
       if (got == 0) break;  // end of file
       n = static_cast<size_t>(got);
     }
-    size_t w = 0;
-    if (write_internal(s, chunk, n, &w) <= 0) {
-      return total > 0 ? static_cast<ossl_ssize_t>(total) : -1;
+    // In partial-write mode a call may take only part of the piece: the rest
+    // is written from the buffer, not read again.
+    for (size_t done = 0; done < n;) {
+      size_t w = 0;
+      if (write_internal(s, piece + done, n - done, &w, blocking) <= 0) {
+        return finish(total, true);
+      }
+      done += w;
+      total += w;
     }
-    total += w;
   }
-  return static_cast<ossl_ssize_t>(total);
+  return finish(total, false);
 }
 
 }  // extern "C"

@@ -1,60 +1,22 @@
 // The C interface's socket path: several records leave in one system call
 // (issue 3, "on a socket several records leave in one system call"), and
-// nothing is lost doing so. This binary defines send() itself, counting the
-// calls made on the watched socket: librapidtls-ssl.so calls send through the
-// dynamic linker, which finds this definition first.
+// nothing is lost doing so. The send() calls on the socket are counted
+// (syscall_watch.h).
 #include <gtest/gtest.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <thread>
 #include <vector>
 
-namespace {
-std::atomic<int> g_watched_fd{-1};
-std::atomic<int> g_sends{0};
-}  // namespace
-
-extern "C" ssize_t send(int fd, const void* buf, size_t len, int flags) {
-  if (fd == g_watched_fd.load()) g_sends.fetch_add(1);
-  return syscall(SYS_sendto, fd, buf, len, flags, nullptr, 0);
-}
+#include "syscall_watch.h"
 
 namespace {
 
-struct Ctx {
-  SSL_CTX* server = nullptr;
-  SSL_CTX* client = nullptr;
-  Ctx() {
-    EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
-    X509* x = X509_new();
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-    X509_gmtime_adj(X509_getm_notBefore(x), -60);
-    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-    X509_set_pubkey(x, key);
-    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
-    X509_set_issuer_name(x, X509_get_subject_name(x));
-    X509_sign(x, key, EVP_sha256());
-    server = SSL_CTX_new(TLS_server_method());
-    client = SSL_CTX_new(TLS_client_method());
-    SSL_CTX_use_certificate(server, x);
-    SSL_CTX_use_PrivateKey(server, key);
-    X509_free(x);
-    EVP_PKEY_free(key);
-  }
-  ~Ctx() {
-    SSL_CTX_free(server);
-    SSL_CTX_free(client);
-  }
-};
+using ssltest::Ctx;
+using ssltest::g_sends;
+using ssltest::g_watched_fd;
 
 TEST(SocketPath, SeveralRecordsLeaveInOneSystemCall) {
   Ctx ctx;

@@ -1,0 +1,35 @@
+// What the tests of tests/ssl share: contexts with a fresh certificate, and
+// counters of the system calls librapidtls-ssl.so makes on one watched socket
+// and one watched file. The test binary defines send(), pread() and fcntl()
+// itself (syscall_watch.cc); the library calls them through the dynamic
+// linker, which finds those definitions first.
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <atomic>
+#include <cstddef>
+
+namespace ssltest {
+
+extern std::atomic<int> g_watched_fd;      // the socket whose calls are counted
+extern std::atomic<int> g_sends;           // send() calls on it
+extern std::atomic<int> g_fcntls;          // fcntl() calls on it
+extern std::atomic<int> g_watched_file;    // the file whose reads are counted
+extern std::atomic<int> g_preads;          // pread() calls on it
+extern std::atomic<size_t> g_pread_bytes;  // bytes those calls returned
+
+// Starts counting afresh on `fd` and `file` (-1: none).
+void Watch(int fd, int file);
+
+// A server context with a self-signed P-256 certificate and a client context.
+struct Ctx {
+  SSL_CTX* server = nullptr;
+  SSL_CTX* client = nullptr;
+  Ctx();
+  ~Ctx();
+  Ctx(const Ctx&) = delete;
+  Ctx& operator=(const Ctx&) = delete;
+};
+
+}  // namespace ssltest
