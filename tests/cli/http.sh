@@ -69,7 +69,9 @@ range_check -5000 -5000:
 range_check 1048000-2000000 1048000:
 expect_code 416 "range past the end" -r 1048576- "$URL/f1048576"
 expect_code 416 "range of an empty file" -r 0- "$URL/f0"
-"${C[@]}" -r 2000000- -D - -o /dev/null "$URL/f1048576" | grep -qi '^content-range: bytes \*/1048576' &&
+# (Headers taken whole: `| grep -q` under pipefail fails when grep exits first.)
+headers=$("${C[@]}" -r 2000000- -D - -o /dev/null "$URL/f1048576" || true)
+grep -qi '^content-range: bytes \*/1048576' <<<"$headers" &&
   ok "416 carries Content-Range: bytes */size" || bad "416 without Content-Range"
 expect_code 200 "two ranges: the whole file" -r 0-1,5-6 "$URL/f1048576"
 expect_code 200 "If-Range that does not match: the whole file" -r 10- -H 'If-Range: "other"' "$URL/f1048576"

@@ -26,9 +26,12 @@ echo "install check: pkg-config and find_package consumers both ran"
 # shellcheck disable=SC2046,SC2086
 cc $flags "$src/../programs/echo_client.c" -o "$tmp/echo_client" \
   $(pkg-config --cflags --libs rapidtls-ssl) -Wl,-rpath,"$tmp/prefix/lib"
-if ldd "$tmp/echo_client" | grep -q 'libssl\.so'; then
+# (ldd's output is taken whole first: `ldd | grep -q` under pipefail fails
+# whenever grep exits before ldd has written everything.)
+libs=$(ldd "$tmp/echo_client")
+if grep -q 'libssl\.so' <<<"$libs"; then
   echo "install check: echo_client linked libssl, not rapidtls" >&2
   exit 1
 fi
-ldd "$tmp/echo_client" | grep -q 'librapidtls-ssl\.so' || { echo "install check: librapidtls-ssl not linked" >&2; exit 1; }
+grep -q 'librapidtls-ssl\.so' <<<"$libs" || { echo "install check: librapidtls-ssl not linked" >&2; exit 1; }
 echo "install check: an OpenSSL program built with pkg-config rapidtls-ssl links rapidtls, not libssl"
