@@ -207,9 +207,16 @@ Result<size_t> Connection::send_app_to(Bytes data, MutBytes dest, size_t* used) 
   while (done < data.size() && !wants_write()) {
     const record::Protection* p = sealer_.protection();
     if (!seal12_ && p != nullptr && p->sequence() >= kRecordsPerKey) break;  // send_app rekeys
-    const size_t n = std::min(data.size() - done, send_limit_);
+    size_t n = std::min(data.size() - done, send_limit_);
+    const size_t room = dest.size() - *used;
+    if (room < record_size(n)) {
+      // A shorter last record fills the room left (the end of a BIO pair's
+      // ring, say), so no record is cut across it; not for a sliver.
+      const size_t overhead = record_size(0);
+      if (room < overhead + kMinLentRecord) break;
+      n = room - overhead;
+    }
     const size_t want = record_size(n);
-    if (dest.size() - *used < want) break;
     if (Status s =
             seal_one(dest.data() + *used, ContentType::application_data, data.subspan(done, n));
         !s.ok()) {

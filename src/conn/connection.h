@@ -41,6 +41,9 @@ constexpr size_t kMaxSkippedEarlyData = size_t{1} << 16;
 // RFC 8446 5.5: AES-GCM keys may protect about 2^24.5 full records; we
 // update our sending key well before that, for every suite.
 constexpr uint64_t kRecordsPerKey = uint64_t{1} << 24;
+// send_app_to cuts a last, shorter record to fill the room it was lent when
+// at least this much plaintext fits.
+constexpr size_t kMinLentRecord = 1024;
 
 enum class CloseState : uint8_t { open, sent, received, both };
 
@@ -80,8 +83,9 @@ class Connection final : private handshake::HandshakeIo {
 
   // Zero-copy paths for transports that lend their own memory (a BIO pair's
   // buffer): usable only while nothing is queued in either direction, so
-  // records stay in order. send_app_to seals whole records of `data` into
-  // `dest` (as many as fit) and returns the plaintext bytes taken, setting
+  // records stay in order. send_app_to seals records of `data` into `dest`
+  // (as many as fit; the last one cut shorter to fill it when at least
+  // kMinLentRecord bytes fit) and returns the plaintext bytes taken, setting
   // *used to the bytes of dest written; 0 taken: use send_app. read_app_from
   // opens whole held records from `in` straight into `out` (as many as fit)
   // and returns the bytes of `in` consumed, adding to *written the

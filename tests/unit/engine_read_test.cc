@@ -174,19 +174,26 @@ TEST(OpenOnRead, TooManyEmptyRecordsAreRefused) {
   EXPECT_EQ(t.p.server.error()->reason, SSL_R_RECORD_TOO_SMALL);
 }
 
-TEST(LentBuffers, SendAppToSealsWholeRecordsThatFitAndKeepsOrder) {
+TEST(LentBuffers, SendAppToFillsTheRoomAndKeepsOrder) {
   OnRead t;
   const ByteVec data = pattern(40000, 10);
-  ByteVec dest(sealed13(16384) + sealed13(100));
+  ByteVec dest(sealed13(16384) + sealed13(2000));
   size_t used = 0;
   auto taken = t.p.client.send_app_to(data, dest, &used);
   ASSERT_TRUE(taken.ok());
-  EXPECT_EQ(*taken, 16384u) << "one whole record fits, the second does not";
-  EXPECT_EQ(used, sealed13(16384));
+  EXPECT_EQ(*taken, 16384u + 2000u) << "a full record, then a shorter one filling the rest";
+  EXPECT_EQ(used, dest.size());
+  // Less than kMinLentRecord of room left: no sliver of a record.
+  ByteVec small(sealed13(conn::kMinLentRecord) - 1);
+  size_t used_small = 0;
+  auto sliver = t.p.client.send_app_to(data, small, &used_small);
+  ASSERT_TRUE(sliver.ok());
+  EXPECT_EQ(*sliver, 0u);
+  EXPECT_EQ(used_small, 0u);
   // Something queued goes first: nothing is sealed past it.
   ASSERT_TRUE(t.p.client.send_app(pattern(5, 11)).ok());
   size_t used2 = 0;
-  auto none = t.p.client.send_app_to(Bytes(data).subspan(16384), dest, &used2);
+  auto none = t.p.client.send_app_to(Bytes(data).subspan(18384), dest, &used2);
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(*none, 0u);
   // The server gets the lent-buffer record, then the queued one.
@@ -196,7 +203,7 @@ TEST(LentBuffers, SendAppToSealsWholeRecordsThatFitAndKeepsOrder) {
   ASSERT_TRUE(t.p.server.receive(wire).ok());
   ByteVec got(20000);
   got.resize(t.p.server.read_app(got));
-  ByteVec want(data.begin(), data.begin() + 16384);
+  ByteVec want(data.begin(), data.begin() + 18384);
   const ByteVec tail = pattern(5, 11);
   want.insert(want.end(), tail.begin(), tail.end());
   EXPECT_EQ(got, want);
