@@ -402,6 +402,7 @@ Status Connection::on_app_data(size_t n) {
   }
   empty_records_ = 0;
   key_updates_ = 0;
+  last_app_record_ = n;
   return {};
 }
 

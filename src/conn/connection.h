@@ -108,6 +108,9 @@ class Connection final : private handshake::HandshakeIo {
   // plaintext fits, else in place and copied out piece by piece.
   size_t read_app(MutBytes out);
   size_t peek_app(MutBytes out);
+  // The application bytes the last record carried: a peer sending records
+  // of the full size (RFC 8446 5.1: 2^14) has more than one to send.
+  size_t last_app_record() const { return last_app_record_; }
   // Decrypted application bytes waiting to be read (SSL_pending).
   size_t app_pending() const { return app_len_ - app_read_; }
   // Whether read_app() has something to work on: decrypted bytes, or a whole
@@ -255,6 +258,7 @@ class Connection final : private handshake::HandshakeIo {
   size_t app_offset_ = 0;  // where the plaintext starts in the head record
 
   bool open_on_read_ = false;
+  size_t last_app_record_ = 0;
   bool skipping_early_data_ = false;
   size_t skipped_early_data_ = 0;
   int empty_records_ = 0;

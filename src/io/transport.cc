@@ -5,12 +5,77 @@
 #include <linux/sockios.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <algorithm>
 
 namespace rapidtls::io {
+namespace {
+
+uint64_t now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+ssize_t recv_retrying(int fd, MutBytes room, int flags) {
+  ssize_t n;
+  do {
+    n = ::recv(fd, room.data(), room.size(), flags);
+  } while (n < 0 && errno == EINTR);
+  return n;
+}
+
+// Polls for up to the budget; true when the socket became readable.
+bool poll_briefly(int fd, uint32_t budget_ns) {
+  const uint64_t start = now_ns();
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 0) > 0) return true;
+    const uint64_t t = now_ns();
+    if (t - start >= budget_ns) return false;
+    // About a microsecond between looks: the socket's state is the sender's
+    // to write, and a reader looking all the time slows it down.
+    while (now_ns() - t < 1'000) __builtin_ia32_pause();
+  }
+}
+
+// recv() for the engine's buffer. In a stream of full records on a blocking
+// socket, a read that would wait polls first (ReadSpin).
+ssize_t receive_from_socket(const conn::Connection& c, const Transport& t, MutBytes room) {
+  ReadSpin* spin = t.spin;
+  if (spin == nullptr || spin->nonblocking || c.last_app_record() < kStreamRecord) {
+    return recv_retrying(t.fd, room, 0);
+  }
+  const ssize_t n = recv_retrying(t.fd, room, MSG_DONTWAIT);
+  if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) return n;
+  const int fl = ::fcntl(t.fd, F_GETFL);
+  if (fl < 0 || (fl & O_NONBLOCK) != 0) {
+    spin->nonblocking = true;
+    errno = EAGAIN;
+    return -1;
+  }
+  if (spin->budget_ns > 0) {
+    if (poll_briefly(t.fd, spin->budget_ns)) return recv_retrying(t.fd, room, 0);
+    spin->budget_ns /= 2;  // nothing came: poll less next time
+    if (spin->budget_ns < kMinSpinNs) spin->budget_ns = 0;
+  }
+  const uint64_t t0 = now_ns();
+  const ssize_t r = recv_retrying(t.fd, room, 0);
+  const uint64_t slept = now_ns() - t0;
+  if (slept < kMaxSpinNs) {
+    // A short sleep: polling for twice as long would have caught it.
+    spin->budget_ns = static_cast<uint32_t>(
+        std::clamp<uint64_t>(2 * slept, std::max(kMinSpinNs, spin->budget_ns), kMaxSpinNs));
+  }
+  return r;
+}
+
+}  // namespace
+
 IoResult flush(conn::Connection& c, const Transport& t) {
   while (c.wants_write()) {
     const Bytes out = c.pending_output();
@@ -43,9 +108,7 @@ IoResult fill(conn::Connection& c, const Transport& t, size_t reader_room) {
   if (room.empty()) return {IoStatus::done};  // the engine holds unread data
   ssize_t n;
   if (t.fd >= 0) {
-    do {
-      n = ::recv(t.fd, room.data(), room.size(), 0);
-    } while (n < 0 && errno == EINTR);
+    n = receive_from_socket(c, t, room);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return {IoStatus::want_read};
       return {IoStatus::failed, errno};

@@ -11,10 +11,28 @@
 
 namespace rapidtls::io {
 
+// A blocking socket's reader in a stream of full-size records polls briefly
+// before it sleeps: the next record is usually a few microseconds away, and
+// a sleeping reader costs the sender a wake-up for every record (on a 2-core
+// VM, more than the record's own system calls). How long it polls adapts:
+// it grows while waits turn out short and shrinks while polls come up empty,
+// so a reader on a slow network stops polling. Non-blocking sockets never
+// poll (the caller waits in its own event loop).
+struct ReadSpin {
+  uint32_t budget_ns = 0;    // how long to poll before sleeping
+  bool nonblocking = false;  // the socket was seen non-blocking: never poll
+};
+// Polling starts at, and never exceeds, these.
+constexpr uint32_t kMinSpinNs = 2'000;
+constexpr uint32_t kMaxSpinNs = 100'000;
+// A record carrying at least this much application data marks a stream.
+constexpr size_t kStreamRecord = 8192;
+
 struct Transport {
   BIO* rbio = nullptr;
   BIO* wbio = nullptr;
-  int fd = -1;  // >= 0: read and write this socket directly, not the BIOs
+  int fd = -1;               // >= 0: read and write this socket directly, not the BIOs
+  ReadSpin* spin = nullptr;  // for fd: the reader's polling state (none: never poll)
 };
 
 enum class IoStatus : uint8_t {

@@ -125,6 +125,7 @@ struct ssl_st {
   BIO* rbio = nullptr;
   BIO* wbio = nullptr;
   int fd = -1;  // when set with SSL_set_fd: direct socket I/O (send with MSG_NOSIGNAL)
+  mutable rapidtls::io::ReadSpin read_spin;  // how a blocking fd's reader waits
   std::unique_ptr<rapidtls::conn::Connection> conn;
   rapidtls::ssl::PendingWrite pending_write;
   rapidtls::ssl::LastIo last_io = rapidtls::ssl::LastIo::none;

@@ -14,7 +14,7 @@ constexpr size_t kKeepSendBuffer = 64 * 1024;
 namespace {
 
 io::Transport transport_of(const SSL* s) {
-  return io::Transport{s->rbio, s->wbio, s->fd};
+  return io::Transport{s->rbio, s->wbio, s->fd, &s->read_spin};
 }
 
 // Maps a transport stop to SSL_get_error's state and the ERR queue.

@@ -105,6 +105,7 @@ int SSL_set_fd(SSL* s, int fd) {
   s->rbio = b;
   s->wbio = b;
   s->fd = fd;
+  s->read_spin = {};  // a new socket: learn how it behaves afresh
   return 1;
 }
 

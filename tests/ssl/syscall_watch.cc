@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@ namespace ssltest {
 std::atomic<int> g_watched_fd{-1};
 std::atomic<int> g_sends{0};
 std::atomic<int> g_fcntls{0};
+std::atomic<int> g_polls{0};
 std::atomic<int> g_watched_file{-1};
 std::atomic<int> g_preads{0};
 std::atomic<size_t> g_pread_bytes{0};
@@ -22,6 +24,7 @@ void Watch(int fd, int file) {
   g_watched_file = -1;
   g_sends = 0;
   g_fcntls = 0;
+  g_polls = 0;
   g_preads = 0;
   g_pread_bytes = 0;
   g_watched_fd = fd;
@@ -76,4 +79,17 @@ extern "C" int fcntl(int fd, int cmd, ...) {
   va_end(ap);
   if (fd == ssltest::g_watched_fd.load()) ssltest::g_fcntls.fetch_add(1);
   return static_cast<int>(syscall(SYS_fcntl, fd, cmd, arg));
+}
+
+extern "C" int poll(struct pollfd* fds, nfds_t nfds, int timeout) {
+  const int watched = ssltest::g_watched_fd.load();
+  for (nfds_t i = 0; i < nfds; ++i) {
+    if (fds[i].fd == watched && watched >= 0) {
+      ssltest::g_polls.fetch_add(1);
+      break;
+    }
+  }
+  const timespec ts{timeout / 1000, (timeout % 1000) * 1000000L};
+  return static_cast<int>(
+      syscall(SYS_ppoll, fds, nfds, timeout < 0 ? nullptr : &ts, nullptr, size_t{8}));
 }

@@ -1,6 +1,6 @@
 // What the tests of tests/ssl share: contexts with a fresh certificate, and
 // counters of the system calls librapidtls-ssl.so makes on one watched socket
-// and one watched file. The test binary defines send(), pread() and fcntl()
+// and one watched file. The test binary defines send(), pread(), fcntl() and poll()
 // itself (syscall_watch.cc); the library calls them through the dynamic
 // linker, which finds those definitions first.
 #pragma once
@@ -15,6 +15,7 @@ namespace ssltest {
 extern std::atomic<int> g_watched_fd;      // the socket whose calls are counted
 extern std::atomic<int> g_sends;           // send() calls on it
 extern std::atomic<int> g_fcntls;          // fcntl() calls on it
+extern std::atomic<int> g_polls;           // poll() calls that include it
 extern std::atomic<int> g_watched_file;    // the file whose reads are counted
 extern std::atomic<int> g_preads;          // pread() calls on it
 extern std::atomic<size_t> g_pread_bytes;  // bytes those calls returned
