@@ -24,15 +24,12 @@ using rapidtls::ssl::Role;
 // Plaintext sealed per transport write in the default mode: large enough for
 // few system calls, small enough that a 1 GiB write is not buffered whole.
 constexpr size_t kSealBatch = 16 * rapidtls::record::kMaxPlaintext;
-// SSL_sendfile without kernel TLS reads the file in pieces: on a non-blocking
-// transport small ones (a full socket strands little read-ahead, and a buffer
-// this small is kept between calls) ...
+// SSL_sendfile without kernel TLS reads the file in pieces of this size: one
+// pread, one seal batch and one send each (a full non-blocking socket strands
+// little read-ahead, and a buffer this small is kept between calls). Larger
+// pieces on blocking sockets (a whole 256 KiB seal batch, tried) were slower:
+// the reader then waits longer than it polls for (io::ReadSpin) and sleeps.
 constexpr size_t kSendfileChunk = 4 * rapidtls::record::kMaxPlaintext;
-// ... on a blocking one a whole seal batch per read: 4 times fewer pread and
-// send calls than a loop of 64 KiB SSL_write_ex calls, and still small enough
-// that the piece and its records stay in the core's cache (1 MiB pieces cost
-// more than they save). A buffer this big goes back when the call ends.
-constexpr size_t kSendfileBlockingChunk = kSealBatch;
 
 int refuse(SSL* s, int reason) {
   ERR_raise(ERR_LIB_SSL, reason);
@@ -166,9 +163,9 @@ int SSL_write(SSL* s, const void* buf, int num) {
 // (at offset + the count returned) resumes it without reading it again.
 //
 // The call knows the whole range up front. On a blocking transport (asked
-// once per call, not once per batch) it reads big pieces and seals each in one
-// batch: fewer pread, send and fcntl calls than a read()+SSL_write_ex loop. A
-// non-blocking transport gets small pieces and the write path's own batching.
+// once per call, not once per write as a read()+SSL_write_ex loop does) each
+// piece is sealed in one batch and sent in one call. A non-blocking transport
+// gets the write path's own batching, sized to what the socket can take.
 ossl_ssize_t SSL_sendfile(SSL* s, int fd, off_t offset, size_t size, int /*flags*/) {
   if (s->role == Role::unset) return refuse(s, SSL_R_UNINITIALIZED);
   rapidtls::ssl::PendingWrite& pw = s->pending_write;
@@ -177,7 +174,7 @@ ossl_ssize_t SSL_sendfile(SSL* s, int fd, off_t offset, size_t size, int /*flags
     return pw.active && b != nullptr && pw.buf >= b && pw.buf < b + s->sendfile_cap;
   };
   const bool blocking = rapidtls::ssl::write_budget(s) == SIZE_MAX;
-  const size_t piece_max = blocking ? kSendfileBlockingChunk : kSendfileChunk;
+  const size_t piece_max = kSendfileChunk;
   if (!pending_here()) {
     // A buffer for the range, not more; a pending piece keeps the one it is in.
     const size_t need = std::min(size, piece_max);

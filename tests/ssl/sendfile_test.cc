@@ -1,6 +1,6 @@
 // W3 without kernel TLS, rapidtls's userspace path (OpenSSL has none, so these
-// are not in the differential suite): the file is read in pieces (64 KiB on a
-// non-blocking socket, 256 KiB on a blocking one) and sealed from them. Around
+// are not in the differential suite): the file is read in pieces of 64 KiB
+// and sealed from them. Around
 // those sizes every byte of the range arrives exactly once, is read from the
 // file exactly once (a short count on a full socket leaves the piece pending,
 // W12), and a blocking socket gets few system calls.
@@ -198,10 +198,9 @@ TEST(Sendfile, W3_BlockingOneCallFewSystemCalls) {
     EXPECT_TRUE(got.size() == size &&
                 std::equal(got.begin(), got.end(), contents.begin() + kOffset))
         << "W3: exactly the bytes of the range arrive, once, in order";
-    // One read and one send per 256 KiB piece, and the socket asked once
-    // whether it blocks: a 64 KiB read()+SSL_write_ex loop makes 4 times as
-    // many reads and sends, and asks once per write.
-    const int pieces = static_cast<int>((size + 262143) / 262144);
+    // One read and one send per 64 KiB piece, and the socket asked once
+    // whether it blocks (a read()+SSL_write_ex loop asks once per write).
+    const int pieces = static_cast<int>((size + 65535) / 65536);
     EXPECT_EQ(ssltest::g_pread_bytes.load(), size);
     EXPECT_EQ(ssltest::g_preads.load(), pieces);
     EXPECT_EQ(ssltest::g_sends.load(), pieces);
