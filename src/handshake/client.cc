@@ -372,10 +372,14 @@ Status ClientHandshake::on_finished(HandshakeIo& io, Bytes body, Bytes whole) {
   RTLS_ASSIGN(Secret th_server_fin, transcript_.current());
   RTLS_ASSIGN(session_.client_app_secret, schedule_->derive("c ap traffic", th_server_fin.bytes()));
   RTLS_ASSIGN(session_.server_app_secret, schedule_->derive("s ap traffic", th_server_fin.bytes()));
-  RTLS_ASSIGN(session_.exporter_secret, schedule_->derive("exp master", th_server_fin.bytes()));
   keylog("CLIENT_TRAFFIC_SECRET_0", session_.client_app_secret);
   keylog("SERVER_TRAFFIC_SECRET_0", session_.server_app_secret);
-  keylog("EXPORTER_SECRET", session_.exporter_secret);
+  // Nothing reads the exporter secret but the key log (there is no exporter
+  // API yet): derived only when a key log is kept.
+  if (config_->keylog) {
+    RTLS_ASSIGN(session_.exporter_secret, schedule_->derive("exp master", th_server_fin.bytes()));
+    keylog("EXPORTER_SECRET", session_.exporter_secret);
+  }
   RTLS_TRY(io.set_read_keys(suite, session_.server_app_secret, Epoch::application));
 
   if (cert_request_) RTLS_TRY(send_client_auth(io));

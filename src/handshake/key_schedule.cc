@@ -43,16 +43,59 @@ Result<Secret> KeySchedule::derived_salt(const Secret& from) const {
   return crypto::hkdf_expand_label(alg_, from.bytes(), "derived", empty_hash(alg_), hash_len());
 }
 
+namespace {
+
+// Without a PSK the Early Secret, HKDF-Extract(0, 0), and the salt derived
+// from it depend only on the hash: two HMACs computed once per process
+// instead of on every handshake.
+struct NoPskSecrets {
+  Secret early;
+  Secret salt;
+  bool ok = false;
+};
+
+NoPskSecrets compute_no_psk(HashAlg alg) {
+  NoPskSecrets n;
+  const size_t len = crypto::hash_size(alg);
+  auto early = crypto::hkdf_extract(alg, zeros(len), zeros(len));
+  if (!early.ok()) return n;
+  auto salt = crypto::hkdf_expand_label(alg, early->bytes(), "derived", empty_hash(alg), len);
+  if (!salt.ok()) return n;
+  n.early = *early;
+  n.salt = *salt;
+  n.ok = true;
+  return n;
+}
+
+const NoPskSecrets& no_psk_secrets(HashAlg alg) {
+  static const NoPskSecrets k256 = compute_no_psk(HashAlg::sha256);
+  static const NoPskSecrets k384 = compute_no_psk(HashAlg::sha384);
+  return alg == HashAlg::sha256 ? k256 : k384;
+}
+
+}  // namespace
+
 Status KeySchedule::init_early(Bytes psk) {
-  RTLS_ASSIGN(early_,
-              crypto::hkdf_extract(alg_, zeros(hash_len()), psk.empty() ? zeros(hash_len()) : psk));
+  if (psk.empty() && no_psk_secrets(alg_).ok) {
+    early_ = no_psk_secrets(alg_).early;
+    no_psk_ = true;
+  } else {
+    RTLS_ASSIGN(early_, crypto::hkdf_extract(alg_, zeros(hash_len()),
+                                             psk.empty() ? zeros(hash_len()) : psk));
+    no_psk_ = false;
+  }
   current_ = &early_;
   return {};
 }
 
 Status KeySchedule::derive_handshake(Bytes ecdhe) {
   if (current_ != &early_) return internal_error();
-  RTLS_ASSIGN(Secret salt, derived_salt(early_));
+  Secret salt;
+  if (no_psk_) {
+    salt = no_psk_secrets(alg_).salt;
+  } else {
+    RTLS_ASSIGN(salt, derived_salt(early_));
+  }
   RTLS_ASSIGN(handshake_, crypto::hkdf_extract(alg_, salt.bytes(), ecdhe));
   current_ = &handshake_;
   return {};

@@ -53,6 +53,7 @@ class KeySchedule {
   Secret handshake_;
   Secret master_;
   const Secret* current_ = nullptr;
+  bool no_psk_ = false;  // early_ and its derived salt are the per-hash constants
 };
 
 // RFC 8446 4.4.4: verify_data = HMAC(HKDF-Expand-Label(base, "finished", "", Hash.length),

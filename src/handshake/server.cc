@@ -297,10 +297,14 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
   RTLS_ASSIGN(Secret th_fin, transcript_.current());
   RTLS_ASSIGN(session_.client_app_secret, schedule_->derive("c ap traffic", th_fin.bytes()));
   RTLS_ASSIGN(session_.server_app_secret, schedule_->derive("s ap traffic", th_fin.bytes()));
-  RTLS_ASSIGN(session_.exporter_secret, schedule_->derive("exp master", th_fin.bytes()));
   keylog("CLIENT_TRAFFIC_SECRET_0", session_.client_app_secret);
   keylog("SERVER_TRAFFIC_SECRET_0", session_.server_app_secret);
-  keylog("EXPORTER_SECRET", session_.exporter_secret);
+  // Nothing reads the exporter secret but the key log (there is no exporter
+  // API yet): derived only when a key log is kept.
+  if (config_->keylog) {
+    RTLS_ASSIGN(session_.exporter_secret, schedule_->derive("exp master", th_fin.bytes()));
+    keylog("EXPORTER_SECRET", session_.exporter_secret);
+  }
   RTLS_TRY(io.set_write_keys(suite, session_.server_app_secret, Epoch::application));
   RTLS_TRY(io.set_read_keys(suite, client_hs_secret_, Epoch::handshake));
   state_ = wants_client_certificate() ? ServerState::wait_client_certificate
@@ -347,8 +351,11 @@ Status ServerHandshake::on_client_finished(HandshakeIo& io, Bytes body, Bytes wh
   RTLS_TRY(detail::check_finished(suite.hash, client_hs_secret_, th.bytes(), body));
   transcript_.add(whole);
   RTLS_TRY(io.set_read_keys(suite, session_.client_app_secret, Epoch::application));
-  RTLS_ASSIGN(Secret th_client_fin, transcript_.current());
-  RTLS_ASSIGN(session_.resumption_secret, schedule_->derive("res master", th_client_fin.bytes()));
+  // The resumption secret only serves the tickets this server sends.
+  if (config_->ticket_issuer && config_->tickets_to_send > 0) {
+    RTLS_ASSIGN(Secret th_client_fin, transcript_.current());
+    RTLS_ASSIGN(session_.resumption_secret, schedule_->derive("res master", th_client_fin.bytes()));
+  }
   state_ = ServerState::connected;
   return send_tickets(io);
 }

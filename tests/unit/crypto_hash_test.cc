@@ -1,6 +1,8 @@
 // Hashes, HMAC, HKDF and the TLS 1.3 key schedule against published vectors.
 #include <gtest/gtest.h>
 
+#include "handshake/key_schedule.h"
+
 #include "crypto/hash.h"
 
 namespace rapidtls::crypto {
@@ -186,6 +188,37 @@ TEST(KeySchedule, Rfc8448_S3_HandshakeSecret) {
   const ByteVec ecdhe =
       from_hex("8bd4054fb55b9d63fdfbacf9f04b9f0d35e6d63f537563efd46272900f89492d");
   EXPECT_EQ(hex(hkdf_extract(HashAlg::sha256, derived, ecdhe)), kHandshakeSecret);
+}
+
+// The schedule object itself, with its per-process constants for the no-PSK
+// case (the Early Secret and the salt derived from it), and with a PSK.
+TEST(KeySchedule, Rfc8448_S3_ScheduleWithoutPskUsesTheConstants) {
+  for (int round = 0; round < 2; ++round) {  // the second round reads the cached constants
+    handshake::KeySchedule ks(HashAlg::sha256);
+    ASSERT_TRUE(ks.init_early({}).ok());
+    EXPECT_EQ(to_hex(ks.early_secret().bytes()), kEarlySecret);
+    ASSERT_TRUE(ks.derive_handshake(
+                      from_hex("8bd4054fb55b9d63fdfbacf9f04b9f0d35e6d63f537563efd46272900f89492d"))
+                    .ok());
+    EXPECT_EQ(to_hex(ks.handshake_secret().bytes()), kHandshakeSecret);
+  }
+}
+
+TEST(KeySchedule, WithAPskTheEarlySecretIsComputed) {
+  const ByteVec psk(32, 0x42);
+  handshake::KeySchedule ks(HashAlg::sha256);
+  ASSERT_TRUE(ks.init_early(psk).ok());
+  EXPECT_EQ(to_hex(ks.early_secret().bytes()), hex(hkdf_extract(HashAlg::sha256, {}, psk)));
+  EXPECT_NE(to_hex(ks.early_secret().bytes()), kEarlySecret);
+  const ByteVec ecdhe(32, 7);
+  ASSERT_TRUE(ks.derive_handshake(ecdhe).ok());
+  auto empty_hash = hash(HashAlg::sha256, {});
+  ASSERT_TRUE(empty_hash.ok());
+  auto salt = hkdf_expand_label(HashAlg::sha256, ks.early_secret().bytes(), "derived",
+                                empty_hash->bytes(), 32);
+  ASSERT_TRUE(salt.ok());
+  EXPECT_EQ(to_hex(ks.handshake_secret().bytes()),
+            hex(hkdf_extract(HashAlg::sha256, salt->bytes(), ecdhe)));
 }
 
 TEST(KeySchedule, Rfc8448_S3_ClientHandshakeTrafficSecret) {
