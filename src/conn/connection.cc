@@ -327,9 +327,12 @@ size_t Connection::peek_app(MutBytes out) {
 
 bool Connection::app_readable() const {
   if (app_pending() > 0) return true;
+  if (error_) return false;
+  // A whole record waiting: held for the reader, or held and then left to the
+  // usual path (a TLS 1.2 renegotiation began after it arrived).
   const Bytes head = in_.data();
   auto size = record::record_size(head);
-  return size.ok() && *size > 0 && head.size() >= *size && held_for_reader(head);
+  return size.ok() && *size > 0 && head.size() >= *size;
 }
 
 size_t Connection::read_app(MutBytes out) {
@@ -423,24 +426,56 @@ Status Connection::open_held_into(Bytes rec, MutBytes out, size_t* written) {
     *written += plain.size();
     return {};
   }
-  RTLS_ASSIGN(record::OpenedRecord opened, opener_.open_into(rec, out.data()));
-  if (opened.type != ContentType::application_data) {
-    // A KeyUpdate, a ticket or an alert, decrypted into the reader's buffer:
-    // handled from there; nothing of it is returned.
-    bool keep = false;
-    return dispatch_record(opened, rec, &keep);
+  // TLS 1.3: the content type (and any padding) ends the inner plaintext. Its
+  // last bytes are decrypted into a scratch area, so that nothing but the
+  // application data lands in the reader's buffer: like OpenSSL, a read
+  // writes no byte past the count it returns (a zeroed buffer read to one
+  // byte short of its size stays a C string). A record this small goes there
+  // whole, so a KeyUpdate, a ticket or an alert never touches the buffer.
+  uint8_t scratch[kOpenScratch];
+  const size_t inner = held_plaintext_room(rec.size());
+  const size_t head = inner - std::min(inner, sizeof scratch);
+  RTLS_ASSIGN(const record::Opener::Split split,
+              opener_.open_split(rec, out.data(), head, scratch));
+  const size_t n = split.length;
+  if (split.type == ContentType::application_data) {
+    // RFC 8446 5.1: handshake messages may not be interleaved.
+    if (!hs_in_.empty()) return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_RECORD};
+    if (n > head) {
+      std::memcpy(out.data() + head, scratch, n - head);
+    } else if (head > 0) {
+      // Padding reached into the buffer: it holds the type byte at n and
+      // zeros after it; only zeros stay.
+      out[n] = 0;
+    }
+    RTLS_TRY(on_app_data(n));
+    *written += n;
+    return {};
   }
-  // RFC 8446 5.1: handshake messages may not be interleaved.
-  if (!hs_in_.empty()) return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_RECORD};
-  RTLS_TRY(on_app_data(opened.payload.size()));
-  *written += opened.payload.size();
-  return {};
+  // Not application data: handled from where it was decrypted (made whole in
+  // the reader's buffer if it did not fit the scratch area, then wiped).
+  uint8_t* payload = scratch;
+  if (head > 0) {
+    if (n > head) std::memcpy(out.data() + head, scratch, n - head);
+    payload = out.data();
+  }
+  bool keep = false;
+  Status st = dispatch_record(record::OpenedRecord{split.type, MutBytes(payload, n)}, rec, &keep);
+  if (head > 0) secure_zero(out.first(std::max(n, head)));
+  return st;
 }
 
 bool Connection::open_head(MutBytes out, size_t* written) {
   const Bytes head = in_.data();
   auto size = record::record_size(head);
-  if (!size.ok() || *size == 0 || head.size() < *size || !held_for_reader(head)) return false;
+  if (!size.ok() || *size == 0 || head.size() < *size) return false;
+  if (!held_for_reader(head)) {
+    // Held when it arrived, no longer (a TLS 1.2 renegotiation has begun):
+    // the usual path opens it, and any behind it.
+    const size_t before = in_.size();
+    if (!process_records().ok()) return false;
+    return in_.size() != before || app_pending() > 0;
+  }
   const MutBytes rec(in_.begin_ptr(), *size);
   const size_t needed = held_plaintext_room(*size);
   Status s;

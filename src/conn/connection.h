@@ -44,6 +44,9 @@ constexpr uint64_t kRecordsPerKey = uint64_t{1} << 24;
 // send_app_to cuts a last, shorter record to fill the room it was lent when
 // at least this much plaintext fits.
 constexpr size_t kMinLentRecord = 1024;
+// TLS 1.3 records opened into a reader's buffer decrypt their last this many
+// bytes (content type, padding) elsewhere; smaller records entirely.
+constexpr size_t kOpenScratch = 512;
 
 enum class CloseState : uint8_t { open, sent, received, both };
 

@@ -85,12 +85,21 @@ Status AeadContext::seal(Bytes nonce, Bytes aad, Bytes plain, Bytes trailer, uin
 }
 
 Status AeadContext::open(Bytes nonce, Bytes aad, Bytes in, uint8_t* out) {
+  const size_t n = in.size() >= kAeadTagSize ? in.size() - kAeadTagSize : 0;
+  return open_split(nonce, aad, in, out, n, nullptr);
+}
+
+Status AeadContext::open_split(Bytes nonce, Bytes aad, Bytes in, uint8_t* head, size_t head_len,
+                               uint8_t* tail) {
   if (dir_ != AeadDirection::open || !ctx_ || nonce.size() != kAeadNonceSize ||
       !fits_int(aad.size()) || !fits_int(in.size())) {
     return internal_error();
   }
   if (in.size() < kAeadTagSize) return bad_record_mac();
   const Bytes ciphertext = in.first(in.size() - kAeadTagSize);
+  if (head_len > ciphertext.size() || (head_len < ciphertext.size() && tail == nullptr)) {
+    return internal_error();
+  }
   // Copied out first: SET_TAG wants a mutable pointer, and in-place decryption
   // must not be able to disturb it.
   uint8_t tag[kAeadTagSize];
@@ -103,18 +112,24 @@ Status AeadContext::open(Bytes nonce, Bytes aad, Bytes in, uint8_t* out) {
   int n = 0;
   size_t total = 0;
   if (!update(ctx, nullptr, aad, &n)) return internal_error();
-  if (!update(ctx, out, ciphertext, &n)) return internal_error();
+  if (!update(ctx, head, ciphertext.first(head_len), &n)) return internal_error();
   total += static_cast<size_t>(n);
+  const Bytes rest = ciphertext.subspan(head_len);
+  if (!rest.empty()) {
+    if (!update(ctx, tail, rest, &n)) return internal_error();
+    total += static_cast<size_t>(n);
+  }
   if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, kAeadTagSize, tag) != 1) {
     return internal_error();
   }
-  if (EVP_CipherFinal_ex(ctx, out + total, &n) != 1) {
+  uint8_t final_block[16];
+  if (EVP_CipherFinal_ex(ctx, final_block, &n) != 1) {
     // Unauthenticated plaintext must not be left behind for a careless caller.
-    secure_zero(MutBytes(out, ciphertext.size()));
+    if (head_len > 0) secure_zero(MutBytes(head, head_len));
+    if (!rest.empty()) secure_zero(MutBytes(tail, rest.size()));
     return bad_record_mac();
   }
-  total += static_cast<size_t>(n);
-  if (total != ciphertext.size()) return internal_error();
+  if (total != ciphertext.size() || n != 0) return internal_error();
   return {};
 }
 

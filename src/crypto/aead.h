@@ -38,6 +38,11 @@ class AeadContext {
   // in.size() - kAeadTagSize bytes. A bad tag or a too-short input fails with
   // {bad_record_mac, SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC}.
   Status open(Bytes nonce, Bytes aad, Bytes in, uint8_t* out);
+  // The same, the plaintext in two places: its first head_len bytes into
+  // `head`, the rest into `tail` (which may be null when nothing is left for
+  // it). On a bad tag both are zeroed.
+  Status open_split(Bytes nonce, Bytes aad, Bytes in, uint8_t* head, size_t head_len,
+                    uint8_t* tail);
 
  private:
   AeadContext(AeadAlg alg, AeadDirection dir, EvpCipherCtxPtr ctx)

@@ -89,6 +89,32 @@ Result<OpenedRecord> Opener::open_into(Bytes record, uint8_t* out) {
   return OpenedRecord{inner, MutBytes(out, n)};
 }
 
+Result<Opener::Split> Opener::open_split(Bytes record, uint8_t* head, size_t head_len,
+                                         uint8_t* tail) {
+  if (!prot_ || static_cast<ContentType>(record[0]) != ContentType::application_data) {
+    return internal_error();
+  }
+  const Bytes body = record.subspan(kHeaderSize);
+  if (body.size() < 1 + crypto::kAeadTagSize) {
+    return Error{Alert::bad_record_mac, SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC};
+  }
+  const size_t inner = body.size() - crypto::kAeadTagSize;
+  if (head_len > inner) return internal_error();
+  if (prot_->exhausted()) return Error{Alert::internal_error, SSL_R_TOO_MANY_KEY_UPDATES};
+  auto nonce = prot_->nonce();
+  RTLS_TRY(prot_->aead().open_split(nonce, record.first(kHeaderSize), body, head, head_len, tail));
+  prot_->advance();
+  auto at = [&](size_t i) { return i < head_len ? head[i] : tail[i - head_len]; };
+  // RFC 8446 5.4: strip the zero padding; the last non-zero byte is the type.
+  size_t n = inner;
+  while (n > 0 && at(n - 1) == 0) --n;
+  if (n == 0) return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_RECORD};
+  const auto type = static_cast<ContentType>(at(n - 1));
+  --n;
+  if (n > kMaxPlaintext) return Error{Alert::record_overflow, SSL_R_DATA_LENGTH_TOO_LONG};
+  return Split{type, n};
+}
+
 Result<size_t> record_size(Bytes buffered) {
   if (buffered.size() < kHeaderSize) return size_t{0};
   switch (static_cast<ContentType>(buffered[0])) {

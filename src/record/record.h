@@ -94,6 +94,17 @@ class Opener {
   // payload returned lies in it. out may equal the record's body.
   Result<OpenedRecord> open_into(Bytes record, uint8_t* out);
 
+  // The same with the inner plaintext in two places: its first head_len bytes
+  // into `head`, the rest into `tail` (a reader's buffer and a scratch area
+  // that takes the content type and padding, say). Returns the real content
+  // type and the content's length; the content is head[0..] followed by
+  // tail[0..]. The padding may reach into head; so may the type byte.
+  struct Split {
+    ContentType type;
+    size_t length;
+  };
+  Result<Split> open_split(Bytes record, uint8_t* head, size_t head_len, uint8_t* tail);
+
  private:
   std::optional<Protection> prot_;
 };

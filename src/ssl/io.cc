@@ -151,6 +151,13 @@ int do_handshake(SSL* s) {
       if (c.unprocessed() == 0 && c.app_pending() == 0) c.release_buffers();
       return 1;
     }
+    if (c.renegotiating() && c.app_readable()) {
+      // TLS 1.2: application data arrived ahead of the peer's handshake
+      // messages. It is the reader's: SSL_read takes it (and carries the
+      // renegotiation on); a handshake call cannot get past it.
+      s->last_io = LastIo::want_read;
+      return -1;
+    }
     switch (fill(s)) {
       case FillResult::retry:
         return -1;
