@@ -416,6 +416,14 @@ size_t Connection::held_plaintext_room(size_t record_size) const {
   return record_size > kOverhead ? record_size - kOverhead : 0;
 }
 
+Status Connection::check_receive_limit(size_t record_size) const {
+  if (receive_limit_ == 0 || version_ == handshake::kTls12) return {};
+  const size_t inner =
+      record_size - std::min(record_size, record::kHeaderSize + crypto::kAeadTagSize);
+  if (inner > receive_limit_) return Error{Alert::record_overflow, SSL_R_DATA_LENGTH_TOO_LONG};
+  return {};
+}
+
 Status Connection::open_held_into(Bytes rec, MutBytes out, size_t* written) {
   if (version_ == handshake::kTls12) {
     // Handshake messages may not be interleaved with other records.
@@ -435,6 +443,7 @@ Status Connection::open_held_into(Bytes rec, MutBytes out, size_t* written) {
   uint8_t scratch[kOpenScratch];
   const size_t inner = held_plaintext_room(rec.size());
   const size_t head = inner - std::min(inner, sizeof scratch);
+  RTLS_TRY(check_receive_limit(rec.size()));
   RTLS_ASSIGN(const record::Opener::Split split,
               opener_.open_split(rec, out.data(), head, scratch));
   const size_t n = split.length;
@@ -593,6 +602,7 @@ Status Connection::process_record(MutBytes rec, bool* keep_record) {
     if (opener_.protected_() && outer != ContentType::application_data) {
       return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_RECORD};
     }
+    if (opener_.protected_()) RTLS_TRY(check_receive_limit(rec.size()));
     RTLS_ASSIGN(opened, opener_.open(rec));
   }
   return dispatch_record(opened, rec, keep_record);

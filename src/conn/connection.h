@@ -188,7 +188,14 @@ class Connection final : private handshake::HandshakeIo {
                        handshake::Epoch epoch) override;
   Status set_write_keys(const handshake::SuiteInfo& suite, const crypto::Secret& secret,
                         handshake::Epoch epoch) override;
-  void set_send_fragment_limit(size_t limit) override { send_limit_ = limit; }
+  void set_send_fragment_limit(size_t limit) override {
+    send_limit_ = limit;
+    // RFC 8449 4: the peer supports the extension, so ours is in force too.
+    if (config_->record_size_limit) receive_limit_ = *config_->record_size_limit;
+  }
+  // RFC 8449 4: a protected TLS 1.3 record whose inner plaintext exceeds the
+  // limit we advertised is record_overflow.
+  Status check_receive_limit(size_t record_size) const;
   void set_version(uint16_t version) override { version_ = version; }
   Status set_read_keys12(const handshake::Suite12Info& suite, Bytes key, Bytes iv) override;
   Status set_write_keys12(const handshake::Suite12Info& suite, Bytes key, Bytes iv) override;
@@ -249,6 +256,7 @@ class Connection final : private handshake::HandshakeIo {
   std::optional<handshake::Epoch> write_epoch_;
   const handshake::SuiteInfo* write_suite_ = nullptr;
   size_t send_limit_ = record::kMaxPlaintext;  // RFC 8449 record_size_limit of the peer
+  size_t receive_limit_ = 0;  // ours, once the peer has shown it supports RFC 8449 (0: none)
   bool read_keys_changed_ = false;
 
   Buffer in_;            // received, not yet processed (the head record may hold unread app data)

@@ -129,6 +129,41 @@ TEST(HostileRecords, ExactlyMaximumInnerPlaintextAccepted) {
   EXPECT_EQ(c.p.server_received, pattern(16384));
 }
 
+// RFC 8449 4: once both sides support record_size_limit, a record whose
+// TLS 1.3 inner plaintext (content and type) exceeds the limit we advertised
+// is record_overflow; one at the limit is accepted.
+TEST(HostileRecords, RecordOverAdvertisedSizeLimitIsRecordOverflow) {
+  auto ccfg = client_config();
+  ccfg->record_size_limit = 16385;
+  auto scfg = server_config();
+  scfg->record_size_limit = 64;
+  Pair p(ccfg, scfg);
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  RecordKeys keys(0x1301, keylog_secret(p.client_keylog, "CLIENT_TRAFFIC_SECRET_0"));
+  uint8_t buf[256];
+  ASSERT_TRUE(p.server.receive(keys.seal(kAppData, pattern(63))).ok());
+  EXPECT_EQ(p.server.read_app(buf), 63u) << "63 bytes and the type: 64, the limit";
+  ASSERT_FALSE(p.server.error()) << describe(p.server.error());
+  (void)p.server.receive(keys.seal(kAppData, pattern(64)));
+  EXPECT_EQ(p.server.read_app(buf), 0u);
+  p.pump();
+  expect_failure(p, Role::server, Alert::record_overflow, SSL_R_DATA_LENGTH_TOO_LONG);
+}
+
+// Without the peer's record_size_limit, ours is not in force (the peer never
+// learnt it): a full record is accepted.
+TEST(HostileRecords, SizeLimitNotInForceWhenThePeerDidNotOfferIt) {
+  auto scfg = server_config();
+  scfg->record_size_limit = 64;
+  Pair p(client_config(), scfg);
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  RecordKeys keys(0x1301, keylog_secret(p.client_keylog, "CLIENT_TRAFFIC_SECRET_0"));
+  uint8_t buf[2000];
+  ASSERT_TRUE(p.server.receive(keys.seal(kAppData, pattern(1000))).ok());
+  EXPECT_EQ(p.server.read_app(buf), 1000u);
+  EXPECT_FALSE(p.server.error()) << describe(p.server.error());
+}
+
 TEST(HostileRecords, TruncatedCiphertextIsBadRecordMac) {
   Connected c;
   ByteVec rec = {kAppData, 0x03, 0x03, 0x00, 0x0a};
