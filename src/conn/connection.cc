@@ -369,7 +369,7 @@ bool Connection::held_for_reader(Bytes rec) const {
                                        : opener_.protected_() && read_epoch_ == Epoch::application;
 }
 
-size_t Connection::receive_allowance(size_t room) const {
+size_t Connection::receive_allowance(size_t room, bool next_header) const {
   // The smallest overhead a protected record has: header and tag.
   constexpr size_t kMinOverhead = record::kHeaderSize + crypto::kAeadTagSize;
   if (app_pending() > 0) return 0;             // the reader has bytes to take first
@@ -384,10 +384,10 @@ size_t Connection::receive_allowance(size_t room) const {
     target = std::max(record::kHeaderSize, room > 0 ? room + kMinOverhead : 0);
   } else {
     // This record whatever the room; more only when all of it fits.
-    const size_t plain = *size - kMinOverhead;
+    const size_t plain = *size > kMinOverhead ? *size - kMinOverhead : 0;
     target = *size + (room > plain ? room - plain : 0);
   }
-  target += record::kHeaderSize;  // the next header: its body stays behind
+  if (next_header) target += record::kHeaderSize;  // its body stays behind
   if (target > kReceiveBufferLimit) target = kReceiveBufferLimit;
   return target > rest.size() ? target - rest.size() : 0;
 }

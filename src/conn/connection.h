@@ -130,9 +130,9 @@ class Connection final : private handshake::HandshakeIo {
   // held after read_app() fills that buffer, so a reader waiting on the
   // transport (poll) never waits for data already taken (OpenSSL without
   // read-ahead keeps every later record in the kernel). At least what the
-  // record under way still needs; plus the header of the record after it,
-  // whose body then still waits in the transport.
-  size_t receive_allowance(size_t room) const;
+  // record under way still needs; plus, with `next_header`, the header of the
+  // record after it, whose body then still waits in the transport.
+  size_t receive_allowance(size_t room, bool next_header = true) const;
 
   // RFC 8446 4.6.3: update our sending keys, and ask the peer to update too.
   Status key_update(bool request_peer_update);

@@ -29,6 +29,15 @@ ssize_t recv_retrying(int fd, MutBytes room, int flags) {
   return n;
 }
 
+// A spin-wait hint to the processor (none where there is no such hint).
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
 // Polls for up to the budget; true when the socket became readable.
 bool poll_briefly(int fd, uint32_t budget_ns) {
   const uint64_t start = now_ns();
@@ -39,7 +48,7 @@ bool poll_briefly(int fd, uint32_t budget_ns) {
     if (t - start >= budget_ns) return false;
     // About a microsecond between looks: the socket's state is the sender's
     // to write, and a reader looking all the time slows it down.
-    while (now_ns() - t < 1'000) __builtin_ia32_pause();
+    while (now_ns() - t < 1'000) cpu_relax();
   }
 }
 
@@ -104,7 +113,12 @@ IoResult flush(conn::Connection& c, const Transport& t) {
 }
 
 IoResult fill(conn::Connection& c, const Transport& t, size_t reader_room) {
-  const MutBytes room = c.receive_buffer(c.receive_allowance(reader_room));
+  // The next record's header rides along only on sockets (where the rest of
+  // that record then wakes poll()); from a BIO pair, taking it would keep the
+  // records after it off the zero-copy path (read_app_direct needs an empty
+  // receive buffer).
+  const MutBytes room =
+      c.receive_buffer(c.receive_allowance(reader_room, /*next_header=*/t.fd >= 0));
   if (room.empty()) return {IoStatus::done};  // the engine holds unread data
   ssize_t n;
   if (t.fd >= 0) {

@@ -260,6 +260,17 @@ TEST(ReceiveAllowance, ReaderRoomBoundsWhatIsTaken) {
   EXPECT_EQ(t.p.server.receive_allowance(SIZE_MAX), conn::kReceiveBufferLimit);
 }
 
+// Without the next header (a BIO pair): exactly the record under way.
+TEST(ReceiveAllowance, WithoutTheNextHeaderExactlyTheRecord) {
+  OnRead t;
+  EXPECT_EQ(t.p.server.receive_allowance(0, /*next_header=*/false), 5u) << "a header";
+  ASSERT_TRUE(t.p.client.send_app(pattern(1000)).ok());
+  const ByteVec wire = t.client_records();
+  ASSERT_TRUE(t.p.server.receive(Bytes(wire).first(5)).ok());
+  EXPECT_EQ(t.p.server.receive_allowance(0, /*next_header=*/false), sealed13(1000) - 5);
+  EXPECT_EQ(t.p.server.receive_allowance(0), sealed13(1000) - 5 + 5);
+}
+
 // Whatever the room, records taken within the allowance are all handed over
 // by one read_app with that room: none is left whole in the buffer.
 TEST(ReceiveAllowance, NoWholeRecordIsLeftBehindARead) {
