@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <functional>
+
 #include "harness.h"
 
 namespace conformance {
@@ -112,17 +114,27 @@ TEST(ReadPath, SmallReadsReassembleEverything) {
   EXPECT_EQ(Sha256Hex(got), Sha256Hex(data)) << "every byte arrives exactly once";
 }
 
+// A non-blocking socket link, the handshake done, and the client's two
+// records of 100 bytes (`first`, then `second`) waiting at the server's socket.
+// `before_handshake` may set options on the link first.
+SocketLink TwoRecordsWaiting(const Bytes& first, const Bytes& second,
+                             const std::function<void(SocketLink&)>& before_handshake = {}) {
+  SocketLink l = MakeSocketLink(SocketPair(/*non_blocking=*/true));
+  if (before_handshake) before_handshake(l);
+  EXPECT_EQ(HandshakeSsl(l.client.get(), l.server.get(), l.fds.a.fd, l.fds.b.fd), "");
+  EXPECT_EQ(SSL_write(l.client.get(), first.data(), 100), 100);
+  EXPECT_EQ(SSL_write(l.client.get(), second.data(), 100), 100);
+  EXPECT_TRUE(WaitFd(l.fds.b.fd, /*for_write=*/false));
+  return l;
+}
+
 // A program that polls the socket and calls SSL_read once per wake-up relies
 // on this (OpenSSL's default, read_ahead off): a record not yet handed over
 // is still in the kernel, so poll() still says readable.
 TEST(ReadPath, RecordNotHandedOverIsStillInTheSocketForPoll) {
-  SocketLink l = MakeSocketLink(SocketPair(/*non_blocking=*/true));
-  ASSERT_EQ(HandshakeSsl(l.client.get(), l.server.get(), l.fds.a.fd, l.fds.b.fd), "");
   const Bytes first = Pattern(100, 31);
   const Bytes second = Pattern(100, 32);
-  ASSERT_EQ(SSL_write(l.client.get(), first.data(), 100), 100);
-  ASSERT_EQ(SSL_write(l.client.get(), second.data(), 100), 100);
-  ASSERT_TRUE(WaitFd(l.fds.b.fd, /*for_write=*/false));
+  SocketLink l = TwoRecordsWaiting(first, second);
   unsigned char buf[100];
   size_t n = 0;
   ASSERT_EQ(SSL_read_ex(l.server.get(), buf, sizeof buf, &n), 1) << ErrorQueueText();
@@ -137,19 +149,16 @@ TEST(ReadPath, RecordNotHandedOverIsStillInTheSocketForPoll) {
 // SSL_CTX_set_read_ahead: the reader may take everything the socket has;
 // SSL_has_pending then says a record is buffered that SSL_pending does not count.
 TEST(ReadPath, ReadAheadTakesLaterRecordsAndHasPendingSaysSo) {
-  SocketLink l = MakeSocketLink(SocketPair(/*non_blocking=*/true));
-  EXPECT_EQ(SSL_CTX_get_read_ahead(l.server_ctx.get()), 0) << "off by default";
-  EXPECT_EQ(SSL_get_read_ahead(l.server.get()), 0);
-  SSL_set_read_ahead(l.server.get(), 1);
-  EXPECT_EQ(SSL_get_read_ahead(l.server.get()), 1);
-  SSL_CTX_set_read_ahead(l.server_ctx.get(), 1);
-  EXPECT_EQ(SSL_CTX_get_read_ahead(l.server_ctx.get()), 1);
-  ASSERT_EQ(HandshakeSsl(l.client.get(), l.server.get(), l.fds.a.fd, l.fds.b.fd), "");
   const Bytes first = Pattern(100, 36);
   const Bytes second = Pattern(100, 37);
-  ASSERT_EQ(SSL_write(l.client.get(), first.data(), 100), 100);
-  ASSERT_EQ(SSL_write(l.client.get(), second.data(), 100), 100);
-  ASSERT_TRUE(WaitFd(l.fds.b.fd, /*for_write=*/false));
+  SocketLink l = TwoRecordsWaiting(first, second, [](SocketLink& s) {
+    EXPECT_EQ(SSL_CTX_get_read_ahead(s.server_ctx.get()), 0) << "off by default";
+    EXPECT_EQ(SSL_get_read_ahead(s.server.get()), 0);
+    SSL_set_read_ahead(s.server.get(), 1);
+    EXPECT_EQ(SSL_get_read_ahead(s.server.get()), 1);
+    SSL_CTX_set_read_ahead(s.server_ctx.get(), 1);
+    EXPECT_EQ(SSL_CTX_get_read_ahead(s.server_ctx.get()), 1);
+  });
   unsigned char buf[100];
   size_t n = 0;
   ASSERT_EQ(SSL_read_ex(l.server.get(), buf, sizeof buf, &n), 1) << ErrorQueueText();
@@ -166,13 +175,9 @@ TEST(ReadPath, ReadAheadTakesLaterRecordsAndHasPendingSaysSo) {
 // With room for both, a read from a socket hands over one record, in both
 // libraries: without read-ahead the second one is still in the kernel.
 TEST(ReadPath, OneReadWithRoomForTwoRecordsOverASocket) {
-  SocketLink l = MakeSocketLink(SocketPair(/*non_blocking=*/true));
-  ASSERT_EQ(HandshakeSsl(l.client.get(), l.server.get(), l.fds.a.fd, l.fds.b.fd), "");
   const Bytes first = Pattern(100, 33);
   const Bytes second = Pattern(100, 34);
-  ASSERT_EQ(SSL_write(l.client.get(), first.data(), 100), 100);
-  ASSERT_EQ(SSL_write(l.client.get(), second.data(), 100), 100);
-  ASSERT_TRUE(WaitFd(l.fds.b.fd, /*for_write=*/false));
+  SocketLink l = TwoRecordsWaiting(first, second);
   unsigned char buf[1000];
   size_t n = 0;
   ASSERT_EQ(SSL_read_ex(l.server.get(), buf, sizeof buf, &n), 1) << ErrorQueueText();
