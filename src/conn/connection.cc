@@ -418,9 +418,8 @@ size_t Connection::held_plaintext_room(size_t record_size) const {
 
 Status Connection::check_receive_limit(size_t record_size) const {
   if (receive_limit_ == 0 || version_ == handshake::kTls12) return {};
-  const size_t inner =
-      record_size - std::min(record_size, record::kHeaderSize + crypto::kAeadTagSize);
-  if (inner > receive_limit_) return Error{Alert::record_overflow, SSL_R_DATA_LENGTH_TOO_LONG};
+  if (held_plaintext_room(record_size) > receive_limit_)
+    return Error{Alert::record_overflow, SSL_R_DATA_LENGTH_TOO_LONG};
   return {};
 }
 

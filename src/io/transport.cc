@@ -15,6 +15,12 @@
 namespace rapidtls::io {
 namespace {
 
+// A stream of full records: the peer had more to send than one record held.
+// Both how much a read takes and whether it polls before sleeping follow it.
+bool in_stream(const conn::Connection& c) {
+  return c.last_app_record() >= kStreamRecord;
+}
+
 uint64_t now_ns() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -56,7 +62,7 @@ bool poll_briefly(int fd, uint32_t budget_ns) {
 // socket, a read that would wait polls first (ReadSpin).
 ssize_t receive_from_socket(const conn::Connection& c, const Transport& t, MutBytes room) {
   ReadSpin* spin = t.spin;
-  if (spin == nullptr || spin->nonblocking || c.last_app_record() < kStreamRecord) {
+  if (spin == nullptr || spin->nonblocking || !in_stream(c)) {
     return recv_retrying(t.fd, room, 0);
   }
   const ssize_t n = recv_retrying(t.fd, room, MSG_DONTWAIT);
@@ -121,7 +127,7 @@ IoResult fill(conn::Connection& c, const Transport& t, size_t reader_room) {
   // docs/benchmarks.md, 1 KiB writes 0.71x -> about 1.25x of OpenSSL). From
   // a BIO pair, taking a header ahead would keep the records after it off the
   // zero-copy path (read_app_direct needs an empty receive buffer).
-  const bool next_header = t.fd >= 0 && c.last_app_record() >= kStreamRecord;
+  const bool next_header = t.fd >= 0 && in_stream(c);
   const MutBytes room = c.receive_buffer(c.receive_allowance(reader_room, next_header));
   if (room.empty()) return {IoStatus::done};  // the engine holds unread data
   ssize_t n;
