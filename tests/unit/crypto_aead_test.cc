@@ -2,7 +2,10 @@
 // trailer handling, in-place opening and rejection of anything tampered with.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <string>
+#include <tuple>
 
 #include "crypto/aead.h"
 
@@ -61,8 +64,8 @@ constexpr Vector kChaChaRfc8439 = {
 
 const Error kBadMac = {Alert::bad_record_mac, SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC};
 
-AeadContext make(AeadAlg alg, AeadDirection dir, Bytes key) {
-  auto ctx = AeadContext::create(alg, dir, key);
+AeadContext make(AeadAlg alg, AeadDirection dir, Bytes key, AeadPath path = AeadPath::automatic) {
+  auto ctx = AeadContext::create(alg, dir, key, path);
   EXPECT_TRUE(ctx.ok());
   return std::move(ctx).value();
 }
@@ -73,17 +76,25 @@ ByteVec seal(AeadContext& ctx, Bytes nonce, Bytes aad, Bytes plain, Bytes traile
   return out;
 }
 
-void check_known_answer(const Vector& v) {
+void check_known_answer(const Vector& v, AeadPath path) {
+  SCOPED_TRACE(path == AeadPath::provider ? "provider path" : "EVP path");
   const ByteVec key = from_hex(v.key), nonce = from_hex(v.nonce), aad = from_hex(v.aad),
                 plain = from_hex(v.plain);
-  AeadContext sealer = make(v.alg, AeadDirection::seal, key);
+  AeadContext sealer = make(v.alg, AeadDirection::seal, key, path);
+  EXPECT_EQ(sealer.path(), path);
   const ByteVec sealed = seal(sealer, nonce, aad, plain);
   EXPECT_EQ(to_hex(sealed), std::string(v.cipher) + std::string(v.tag));
 
-  AeadContext opener = make(v.alg, AeadDirection::open, key);
+  AeadContext opener = make(v.alg, AeadDirection::open, key, path);
+  EXPECT_EQ(opener.path(), path);
   ByteVec opened(sealed.size() - kAeadTagSize);
   ASSERT_TRUE(opener.open(nonce, aad, sealed, opened.data()).ok());
   EXPECT_EQ(opened, plain);
+}
+
+void check_known_answer(const Vector& v) {
+  check_known_answer(v, AeadPath::provider);
+  check_known_answer(v, AeadPath::evp);
 }
 
 TEST(Aead, Aes128Gcm_GcmSpecCase4) {
@@ -103,9 +114,65 @@ TEST(Aead, KeyOfWrongSizeIsRejected) {
   EXPECT_TRUE(AeadContext::create(AeadAlg::aes_128_gcm, AeadDirection::seal, key).ok());
 }
 
-class AeadAll : public ::testing::TestWithParam<AeadAlg> {
+// The provider path is what contexts take by default here (the system's
+// default provider); were it lost, every record would pay the EVP layer again.
+TEST(Aead, ProviderPathIsAvailableAndTakenByDefault) {
+  for (AeadAlg alg : {AeadAlg::aes_128_gcm, AeadAlg::aes_256_gcm, AeadAlg::chacha20_poly1305}) {
+    EXPECT_TRUE(aead_provider_path_available(alg));
+  }
+  if (std::getenv("RAPIDTLS_AEAD") != nullptr) {
+    GTEST_SKIP() << "RAPIDTLS_AEAD is set in the environment: the default path is its choice";
+  }
+  const ByteVec key(16, 7);
+  EXPECT_EQ(make(AeadAlg::aes_128_gcm, AeadDirection::seal, key).path(), AeadPath::provider);
+  EXPECT_EQ(make(AeadAlg::aes_128_gcm, AeadDirection::open, key, AeadPath::evp).path(),
+            AeadPath::evp);
+}
+
+// Each path opens what the other sealed, and both seal the same bytes, at the
+// sizes records have (empty, partial blocks, a full 16 KiB record plus trailer).
+TEST(Aead, ProviderAndEvpPathsAgree) {
+  for (AeadAlg alg : {AeadAlg::aes_128_gcm, AeadAlg::aes_256_gcm, AeadAlg::chacha20_poly1305}) {
+    const ByteVec key(aead_key_size(alg), 0x5a);
+    AeadContext seal_p = make(alg, AeadDirection::seal, key, AeadPath::provider);
+    AeadContext seal_e = make(alg, AeadDirection::seal, key, AeadPath::evp);
+    AeadContext open_p = make(alg, AeadDirection::open, key, AeadPath::provider);
+    AeadContext open_e = make(alg, AeadDirection::open, key, AeadPath::evp);
+    uint64_t seq = 0;
+    for (size_t len :
+         {size_t{0}, size_t{1}, size_t{15}, size_t{16}, size_t{64}, size_t{1000}, size_t{16384}}) {
+      SCOPED_TRACE(len);
+      ByteVec nonce = from_hex("0f0e0d0c0b0a090807060504");
+      nonce[11] ^= static_cast<uint8_t>(++seq);
+      const ByteVec aad = {0x17, 0x03, 0x03, static_cast<uint8_t>(len >> 8),
+                           static_cast<uint8_t>(len)};
+      ByteVec plain(len);
+      for (size_t i = 0; i < len; ++i) plain[i] = static_cast<uint8_t>(i * 31 + len);
+      const ByteVec trailer = {0x17};
+      const ByteVec by_p = seal(seal_p, nonce, aad, plain, trailer);
+      const ByteVec by_e = seal(seal_e, nonce, aad, plain, trailer);
+      EXPECT_EQ(by_p, by_e);
+      ByteVec joined = plain;
+      joined.push_back(0x17);
+      ByteVec out(by_p.size() - kAeadTagSize);
+      ASSERT_TRUE(open_e.open(nonce, aad, by_p, out.data()).ok());
+      EXPECT_EQ(out, joined);
+      std::fill(out.begin(), out.end(), 0);
+      ASSERT_TRUE(open_p.open(nonce, aad, by_e, out.data()).ok());
+      EXPECT_EQ(out, joined);
+    }
+  }
+}
+
+class AeadAll : public ::testing::TestWithParam<std::tuple<AeadAlg, AeadPath>> {
  protected:
-  ByteVec key_ = ByteVec(aead_key_size(GetParam()), 0x42);
+  static AeadAlg alg() { return std::get<0>(GetParam()); }
+  static AeadPath path() { return std::get<1>(GetParam()); }
+  static AeadContext make(AeadAlg alg, AeadDirection dir, Bytes key) {
+    return crypto::make(alg, dir, key, path());
+  }
+
+  ByteVec key_ = ByteVec(aead_key_size(alg()), 0x42);
   ByteVec nonce_ = from_hex("000102030405060708090a0b");
   ByteVec aad_ = from_hex("1703030025");
   ByteVec plain_ =
@@ -117,27 +184,27 @@ TEST_P(AeadAll, SealWithTrailerEqualsSealOfConcatenation) {
   const ByteVec trailer = {0x17, 0x00, 0x00};
   ByteVec joined = plain_;
   joined.insert(joined.end(), trailer.begin(), trailer.end());
-  AeadContext a = make(GetParam(), AeadDirection::seal, key_);
-  AeadContext b = make(GetParam(), AeadDirection::seal, key_);
+  AeadContext a = make(alg(), AeadDirection::seal, key_);
+  AeadContext b = make(alg(), AeadDirection::seal, key_);
   EXPECT_EQ(seal(a, nonce_, aad_, plain_, trailer), seal(b, nonce_, aad_, joined));
 }
 
 TEST_P(AeadAll, ContextIsReusedAcrossRecords) {
   // One keyed context, a fresh nonce per record: each record must equal what
   // a brand-new context produces for that nonce.
-  AeadContext reused = make(GetParam(), AeadDirection::seal, key_);
+  AeadContext reused = make(alg(), AeadDirection::seal, key_);
   for (uint8_t seq = 0; seq < 3; ++seq) {
     ByteVec nonce = nonce_;
     nonce.back() ^= seq;
-    AeadContext fresh = make(GetParam(), AeadDirection::seal, key_);
+    AeadContext fresh = make(alg(), AeadDirection::seal, key_);
     EXPECT_EQ(seal(reused, nonce, aad_, plain_), seal(fresh, nonce, aad_, plain_));
   }
 }
 
 TEST_P(AeadAll, OpensInPlace) {
-  AeadContext sealer = make(GetParam(), AeadDirection::seal, key_);
+  AeadContext sealer = make(alg(), AeadDirection::seal, key_);
   ByteVec record = seal(sealer, nonce_, aad_, plain_, ByteVec{0x17});
-  AeadContext opener = make(GetParam(), AeadDirection::open, key_);
+  AeadContext opener = make(alg(), AeadDirection::open, key_);
   ASSERT_TRUE(opener.open(nonce_, aad_, record, record.data()).ok());
   ByteVec expected = plain_;
   expected.push_back(0x17);
@@ -149,24 +216,24 @@ TEST_P(AeadAll, SealsInPlace) {
   ByteVec buf = plain_;
   buf.resize(plain_.size() + 1 + kAeadTagSize);
   const uint8_t trailer[] = {0x16};
-  AeadContext in_place = make(GetParam(), AeadDirection::seal, key_);
+  AeadContext in_place = make(alg(), AeadDirection::seal, key_);
   ASSERT_TRUE(
       in_place.seal(nonce_, aad_, Bytes(buf.data(), plain_.size()), trailer, buf.data()).ok());
-  AeadContext copy = make(GetParam(), AeadDirection::seal, key_);
+  AeadContext copy = make(alg(), AeadDirection::seal, key_);
   EXPECT_EQ(buf, seal(copy, nonce_, aad_, plain_, trailer));
 }
 
 TEST_P(AeadAll, EmptyPlaintextHasOnlyATag) {
-  AeadContext sealer = make(GetParam(), AeadDirection::seal, key_);
+  AeadContext sealer = make(alg(), AeadDirection::seal, key_);
   const ByteVec record = seal(sealer, nonce_, aad_, {});
   ASSERT_EQ(record.size(), kAeadTagSize);
-  AeadContext opener = make(GetParam(), AeadDirection::open, key_);
+  AeadContext opener = make(alg(), AeadDirection::open, key_);
   uint8_t unused = 0;
   EXPECT_TRUE(opener.open(nonce_, aad_, record, &unused).ok());
 }
 
-void expect_bad_mac(AeadAlg alg, Bytes key, Bytes nonce, Bytes aad, Bytes record) {
-  AeadContext opener = make(alg, AeadDirection::open, key);
+void expect_bad_mac(AeadAlg alg, AeadPath path, Bytes key, Bytes nonce, Bytes aad, Bytes record) {
+  AeadContext opener = make(alg, AeadDirection::open, key, path);
   ByteVec out(record.size() >= kAeadTagSize ? record.size() - kAeadTagSize : 0);
   Status s = opener.open(nonce, aad, record, out.data());
   ASSERT_FALSE(s.ok());
@@ -174,50 +241,50 @@ void expect_bad_mac(AeadAlg alg, Bytes key, Bytes nonce, Bytes aad, Bytes record
 }
 
 TEST_P(AeadAll, TamperedCiphertextTagOrAadIsBadRecordMac) {
-  AeadContext sealer = make(GetParam(), AeadDirection::seal, key_);
+  AeadContext sealer = make(alg(), AeadDirection::seal, key_);
   const ByteVec record = seal(sealer, nonce_, aad_, plain_);
 
   ByteVec bad_body = record;
   bad_body[0] ^= 0x01;
-  expect_bad_mac(GetParam(), key_, nonce_, aad_, bad_body);
+  expect_bad_mac(alg(), path(), key_, nonce_, aad_, bad_body);
 
   ByteVec bad_tag = record;
   bad_tag.back() ^= 0x80;
-  expect_bad_mac(GetParam(), key_, nonce_, aad_, bad_tag);
+  expect_bad_mac(alg(), path(), key_, nonce_, aad_, bad_tag);
 
   ByteVec bad_aad = aad_;
   bad_aad[4] ^= 0x01;
-  expect_bad_mac(GetParam(), key_, nonce_, bad_aad, record);
+  expect_bad_mac(alg(), path(), key_, nonce_, bad_aad, record);
 
   ByteVec bad_nonce = nonce_;
   bad_nonce[0] ^= 0x01;
-  expect_bad_mac(GetParam(), key_, bad_nonce, aad_, record);
+  expect_bad_mac(alg(), path(), key_, bad_nonce, aad_, record);
 
   const ByteVec other_key(key_.size(), 0x43);
-  expect_bad_mac(GetParam(), other_key, nonce_, aad_, record);
+  expect_bad_mac(alg(), path(), other_key, nonce_, aad_, record);
 }
 
 TEST_P(AeadAll, TooShortInputIsBadRecordMac) {
   const ByteVec short_record(kAeadTagSize - 1, 0);
-  expect_bad_mac(GetParam(), key_, nonce_, aad_, short_record);
-  expect_bad_mac(GetParam(), key_, nonce_, aad_, {});
+  expect_bad_mac(alg(), path(), key_, nonce_, aad_, short_record);
+  expect_bad_mac(alg(), path(), key_, nonce_, aad_, {});
 }
 
 TEST_P(AeadAll, FailedOpenLeavesNoPlaintext) {
-  AeadContext sealer = make(GetParam(), AeadDirection::seal, key_);
+  AeadContext sealer = make(alg(), AeadDirection::seal, key_);
   ByteVec record = seal(sealer, nonce_, aad_, plain_);
   record.back() ^= 1;
-  AeadContext opener = make(GetParam(), AeadDirection::open, key_);
+  AeadContext opener = make(alg(), AeadDirection::open, key_);
   ASSERT_FALSE(opener.open(nonce_, aad_, record, record.data()).ok());
   EXPECT_EQ(ByteVec(record.begin(), record.begin() + plain_.size()), ByteVec(plain_.size(), 0));
 }
 
 TEST_P(AeadAll, OpenStillWorksAfterAFailure) {
-  AeadContext sealer = make(GetParam(), AeadDirection::seal, key_);
+  AeadContext sealer = make(alg(), AeadDirection::seal, key_);
   const ByteVec good = seal(sealer, nonce_, aad_, plain_);
   ByteVec bad = good;
   bad[1] ^= 4;
-  AeadContext opener = make(GetParam(), AeadDirection::open, key_);
+  AeadContext opener = make(alg(), AeadDirection::open, key_);
   ByteVec out(plain_.size());
   EXPECT_FALSE(opener.open(nonce_, aad_, bad, out.data()).ok());
   ASSERT_TRUE(opener.open(nonce_, aad_, good, out.data()).ok());
@@ -225,7 +292,7 @@ TEST_P(AeadAll, OpenStillWorksAfterAFailure) {
 }
 
 TEST_P(AeadAll, WrongNonceSizeOrDirectionIsInternalError) {
-  AeadContext sealer = make(GetParam(), AeadDirection::seal, key_);
+  AeadContext sealer = make(alg(), AeadDirection::seal, key_);
   ByteVec out(plain_.size() + kAeadTagSize);
   const ByteVec short_nonce(8, 0);
   Status s = sealer.seal(short_nonce, aad_, plain_, {}, out.data());
@@ -237,20 +304,26 @@ TEST_P(AeadAll, WrongNonceSizeOrDirectionIsInternalError) {
   EXPECT_EQ(o.error(), internal_error());
 }
 
-INSTANTIATE_TEST_SUITE_P(Algorithms, AeadAll,
-                         ::testing::Values(AeadAlg::aes_128_gcm, AeadAlg::aes_256_gcm,
-                                           AeadAlg::chacha20_poly1305),
-                         [](const ::testing::TestParamInfo<AeadAlg>& p) -> std::string {
-                           switch (p.param) {
-                             case AeadAlg::aes_128_gcm:
-                               return "Aes128Gcm";
-                             case AeadAlg::aes_256_gcm:
-                               return "Aes256Gcm";
-                             case AeadAlg::chacha20_poly1305:
-                               return "ChaCha20Poly1305";
-                           }
-                           return "Unknown";
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Algorithms, AeadAll,
+    ::testing::Combine(::testing::Values(AeadAlg::aes_128_gcm, AeadAlg::aes_256_gcm,
+                                         AeadAlg::chacha20_poly1305),
+                       ::testing::Values(AeadPath::provider, AeadPath::evp)),
+    [](const ::testing::TestParamInfo<std::tuple<AeadAlg, AeadPath>>& p) -> std::string {
+      std::string name;
+      switch (std::get<0>(p.param)) {
+        case AeadAlg::aes_128_gcm:
+          name = "Aes128Gcm";
+          break;
+        case AeadAlg::aes_256_gcm:
+          name = "Aes256Gcm";
+          break;
+        case AeadAlg::chacha20_poly1305:
+          name = "ChaCha20Poly1305";
+          break;
+      }
+      return name + (std::get<1>(p.param) == AeadPath::provider ? "_Provider" : "_Evp");
+    });
 
 }  // namespace
 }  // namespace rapidtls::crypto
