@@ -150,6 +150,9 @@ Error bad_record_mac() {
   return {Alert::bad_record_mac, SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC};
 }
 
+// Plaintext up to this size is joined with its trailer before sealing.
+constexpr size_t kJoinTrailerBelow = 2048;
+
 bool fits_int(size_t n) {
   return n <= static_cast<size_t>(INT_MAX);
 }
@@ -275,10 +278,19 @@ Status AeadContext::seal(Bytes nonce, Bytes aad, Bytes plain, Bytes trailer, uin
   size_t n = 0;
   size_t total = 0;
   if (!set_nonce(nonce) || !update(nullptr, aad, &n)) return internal_error();
-  if (!update(out, plain, &n)) return internal_error();
-  total += n;
-  if (!update(out + total, trailer, &n)) return internal_error();
-  total += n;
+  if (!trailer.empty() && plain.size() <= kJoinTrailerBelow) {
+    // A short record is encrypted in one call, in place: copying it costs
+    // less than a second call into the cipher for the trailer's byte or two.
+    if (out != plain.data() && !plain.empty()) std::memmove(out, plain.data(), plain.size());
+    std::memcpy(out + plain.size(), trailer.data(), trailer.size());
+    if (!update(out, Bytes(out, plain.size() + trailer.size()), &n)) return internal_error();
+    total += n;
+  } else {
+    if (!update(out, plain, &n)) return internal_error();
+    total += n;
+    if (!update(out + total, trailer, &n)) return internal_error();
+    total += n;
+  }
   if (!finish(out + total, kAeadTagSize, &n)) return internal_error();
   total += n;
   if (total != plain.size() + trailer.size() || !tag(out + total, /*get=*/true)) {

@@ -17,7 +17,7 @@ Protection::Protection(crypto::AeadContext aead, Bytes iv) : aead_(std::move(aea
 
 std::array<uint8_t, crypto::kAeadNonceSize> Protection::nonce() const {
   std::array<uint8_t, crypto::kAeadNonceSize> n = iv_;
-  for (size_t i = 0; i < 8; ++i) n[n.size() - 1 - i] ^= static_cast<uint8_t>(seq_ >> (8 * i));
+  xor_be64(n.data() + n.size() - 8, seq_);
   return n;
 }
 

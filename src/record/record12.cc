@@ -73,7 +73,7 @@ std::array<uint8_t, crypto::kAeadNonceSize> Protection12::nonce(Bytes explicit_p
   }
   // RFC 7905 2: the 64-bit sequence number, left-padded with zeros, XOR the IV.
   n = iv_;
-  for (size_t i = 0; i < 8; ++i) n[n.size() - 1 - i] ^= static_cast<uint8_t>(seq_ >> (8 * i));
+  xor_be64(n.data() + n.size() - 8, seq_);
   return n;
 }
 
