@@ -118,6 +118,28 @@ IoResult flush(conn::Connection& c, const Transport& t) {
   return {IoStatus::done};
 }
 
+namespace {
+
+// fill() for BIOs: one BIO_read of what the connection allows.
+IoResult fill_from_bio(conn::Connection& c, const Transport& t, size_t reader_room) {
+  const MutBytes room = c.receive_buffer(c.receive_allowance(reader_room, false));
+  if (room.empty()) return {IoStatus::done};  // the engine holds unread data
+  if (t.rbio == nullptr) return {IoStatus::no_bio};
+  const int want = static_cast<int>(std::min<size_t>(room.size(), INT32_MAX));
+  const int r = BIO_read(t.rbio, room.data(), want);
+  if (r < 0 || (r == 0 && BIO_should_retry(t.rbio))) {
+    if (BIO_should_retry(t.rbio)) {
+      return {BIO_should_write(t.rbio) ? IoStatus::want_write : IoStatus::want_read};
+    }
+    return {IoStatus::failed, errno};
+  }
+  if (r == 0) return {IoStatus::eof};
+  if (!c.commit_received(static_cast<size_t>(r)).ok()) return {IoStatus::failed};
+  return {IoStatus::done};
+}
+
+}  // namespace
+
 IoResult fill(conn::Connection& c, const Transport& t, size_t reader_room) {
   // The next record's header rides along only on sockets, and only in a
   // stream of full records: one recv per record there. Small records are read
@@ -127,31 +149,29 @@ IoResult fill(conn::Connection& c, const Transport& t, size_t reader_room) {
   // docs/benchmarks.md, 1 KiB writes 0.71x -> about 1.25x of OpenSSL). From
   // a BIO pair, taking a header ahead would keep the records after it off the
   // zero-copy path (read_app_direct needs an empty receive buffer).
-  const bool next_header = t.fd >= 0 && in_stream(c);
-  const MutBytes room = c.receive_buffer(c.receive_allowance(reader_room, next_header));
-  if (room.empty()) return {IoStatus::done};  // the engine holds unread data
-  ssize_t n;
-  if (t.fd >= 0) {
-    n = receive_from_socket(c, t, room);
+  if (t.fd < 0) return fill_from_bio(c, t, reader_room);
+  // A socket read that brought a header goes on to the body in the same
+  // call, as the caller would next: the same system calls, without a round
+  // through the caller for each.
+  bool progress = false;
+  for (;;) {
+    const MutBytes room = c.receive_buffer(c.receive_allowance(reader_room, in_stream(c)));
+    if (room.empty()) return {IoStatus::done};  // the engine holds unread data
+    const ssize_t n = receive_from_socket(c, t, room);
     if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return {IoStatus::want_read};
-      return {IoStatus::failed, errno};
-    }
-  } else {
-    if (t.rbio == nullptr) return {IoStatus::no_bio};
-    const int want = static_cast<int>(std::min<size_t>(room.size(), INT32_MAX));
-    const int r = BIO_read(t.rbio, room.data(), want);
-    if (r < 0 || (r == 0 && BIO_should_retry(t.rbio))) {
-      if (BIO_should_retry(t.rbio)) {
-        return {BIO_should_write(t.rbio) ? IoStatus::want_write : IoStatus::want_read};
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        return {progress ? IoStatus::done : IoStatus::want_read};
       }
       return {IoStatus::failed, errno};
     }
-    n = r;
+    if (n == 0) return {progress ? IoStatus::done : IoStatus::eof};  // EOF: seen again next call
+    if (!c.commit_received(static_cast<size_t>(n)).ok()) return {IoStatus::failed};
+    progress = true;
+    // Done unless a record is still arriving and the socket gave all we asked.
+    if (static_cast<size_t>(n) < room.size() || c.app_readable() || c.unprocessed() == 0) {
+      return {IoStatus::done};
+    }
   }
-  if (n == 0) return {IoStatus::eof};
-  if (!c.commit_received(static_cast<size_t>(n)).ok()) return {IoStatus::failed};
-  return {IoStatus::done};
 }
 
 namespace {

@@ -1,12 +1,19 @@
 // The C interface's socket path: several records leave in one system call
 // (issue 3, "on a socket several records leave in one system call"), and
 // nothing is lost doing so. The send() calls on the socket are counted
-// (syscall_watch.h).
+// (syscall_watch.h). And a record that arrives in pieces is read whole,
+// however the pieces fall, on blocking and non-blocking sockets.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -59,6 +66,142 @@ TEST(SocketPath, SeveralRecordsLeaveInOneSystemCall) {
   SSL_free(s);
   close(fds[0]);
   close(fds[1]);
+}
+
+// A client and a server on two socket pairs, with the test in the middle: it
+// relays the handshake, then hands the server the client's records in
+// whatever pieces it likes (`to_server`), with `from_client` the other end.
+struct Relayed {
+  int client_end[2] = {-1, -1};  // [0]: the client's socket, [1]: the relay's
+  int server_end[2] = {-1, -1};  // [0]: the server's socket, [1]: the relay's
+  SSL* c = nullptr;
+  SSL* s = nullptr;
+
+  explicit Relayed(const Ctx& ctx) {
+    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, client_end), 0);
+    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, server_end), 0);
+    // A blocking read can never hang the test for long.
+    const timeval tv{10, 0};
+    setsockopt(server_end[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    c = SSL_new(ctx.client);
+    s = SSL_new(ctx.server);
+    SSL_set_fd(c, client_end[0]);
+    SSL_set_fd(s, server_end[0]);
+    std::atomic<bool> stop{false};
+    std::thread relay([&] {
+      unsigned char buf[16384];
+      while (!stop) {
+        pollfd p[2] = {{client_end[1], POLLIN, 0}, {server_end[1], POLLIN, 0}};
+        if (poll(p, 2, 20) <= 0) continue;
+        for (int i = 0; i < 2; ++i) {
+          if ((p[i].revents & POLLIN) == 0) continue;
+          const ssize_t n = read(p[i].fd, buf, sizeof buf);
+          if (n <= 0) return;
+          const int to = i == 0 ? server_end[1] : client_end[1];
+          EXPECT_EQ(write(to, buf, static_cast<size_t>(n)), n);
+        }
+      }
+    });
+    std::thread server([this] { EXPECT_EQ(SSL_accept(s), 1); });
+    EXPECT_EQ(SSL_connect(c), 1);
+    server.join();  // it has read the client's Finished: nothing is left to relay
+    stop = true;
+    relay.join();
+  }
+  ~Relayed() {
+    SSL_free(c);
+    SSL_free(s);
+    for (int fd : {client_end[0], client_end[1], server_end[0], server_end[1]}) close(fd);
+  }
+  // The bytes of one record the client sealed for `data`.
+  std::vector<unsigned char> record_for(const std::vector<unsigned char>& data) {
+    EXPECT_EQ(SSL_write(c, data.data(), static_cast<int>(data.size())),
+              static_cast<int>(data.size()));
+    std::vector<unsigned char> rec(data.size() + 5 + 1 + 16);  // TLS 1.3 overhead
+    size_t got = 0;
+    while (got < rec.size()) {
+      const ssize_t n = read(client_end[1], rec.data() + got, rec.size() - got);
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    EXPECT_EQ(got, rec.size());
+    return rec;
+  }
+  void to_server(const unsigned char* p, size_t n) {
+    EXPECT_EQ(write(server_end[1], p, n), static_cast<ssize_t>(n));
+  }
+};
+
+std::vector<unsigned char> pattern(size_t n) {
+  std::vector<unsigned char> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = static_cast<unsigned char>(i * 7 + 1);
+  return v;
+}
+
+TEST(SocketPath, RecordInPiecesOnANonBlockingSocketIsReadWhenWhole) {
+  Ctx ctx;
+  Relayed r(ctx);
+  ASSERT_EQ(SSL_version(r.c), TLS1_3_VERSION);
+  const std::vector<unsigned char> data = pattern(100);
+  const std::vector<unsigned char> rec = r.record_for(data);
+  const int fl = fcntl(r.server_end[0], F_GETFL);
+  ASSERT_EQ(fcntl(r.server_end[0], F_SETFL, fl | O_NONBLOCK), 0);
+  unsigned char buf[4096];
+  // Nothing, then the header alone, then the header and part of the body:
+  // each time WANT_READ, nothing delivered, nothing lost.
+  size_t sent = 0;
+  for (const size_t upto : {size_t{0}, size_t{5}, size_t{40}}) {
+    r.to_server(rec.data() + sent, upto - sent);
+    sent = upto;
+    ERR_clear_error();
+    EXPECT_EQ(SSL_read(r.s, buf, sizeof buf), -1) << upto;
+    EXPECT_EQ(SSL_get_error(r.s, -1), SSL_ERROR_WANT_READ) << upto;
+    EXPECT_EQ(SSL_pending(r.s), 0);
+  }
+  r.to_server(rec.data() + 40, rec.size() - 40);
+  ASSERT_EQ(SSL_read(r.s, buf, sizeof buf), static_cast<int>(data.size()));
+  EXPECT_EQ(std::vector<unsigned char>(buf, buf + data.size()), data);
+  EXPECT_EQ(SSL_read(r.s, buf, sizeof buf), -1);
+  EXPECT_EQ(SSL_get_error(r.s, -1), SSL_ERROR_WANT_READ);
+}
+
+TEST(SocketPath, RecordInPiecesOnABlockingSocketIsReadWholeOnce) {
+  Ctx ctx;
+  Relayed r(ctx);
+  const std::vector<unsigned char> a = pattern(100), b = pattern(3000);
+  const std::vector<unsigned char> ra = r.record_for(a), rb = r.record_for(b);
+  // The first record's header, later its body with the second's header and
+  // part of its body, later the rest: every byte once, in order, in reads
+  // that each return one record's data (reads block meanwhile).
+  std::thread feeder([&] {
+    using namespace std::chrono_literals;
+    r.to_server(ra.data(), 5);
+    std::this_thread::sleep_for(20ms);
+    std::vector<unsigned char> mid(ra.begin() + 5, ra.end());
+    mid.insert(mid.end(), rb.begin(), rb.begin() + 1000);
+    r.to_server(mid.data(), mid.size());
+    std::this_thread::sleep_for(20ms);
+    r.to_server(rb.data() + 1000, rb.size() - 1000);
+  });
+  std::vector<unsigned char> buf(8192);
+  ASSERT_EQ(SSL_read(r.s, buf.data(), static_cast<int>(buf.size())), static_cast<int>(a.size()));
+  EXPECT_EQ(std::vector<unsigned char>(buf.begin(), buf.begin() + a.size()), a);
+  ASSERT_EQ(SSL_read(r.s, buf.data(), static_cast<int>(buf.size())), static_cast<int>(b.size()));
+  EXPECT_EQ(std::vector<unsigned char>(buf.begin(), buf.begin() + b.size()), b);
+  feeder.join();
+}
+
+TEST(SocketPath, EndOfStreamInsideARecordIsAnErrorNotAHang) {
+  Ctx ctx;
+  Relayed r(ctx);
+  const std::vector<unsigned char> rec = r.record_for(pattern(100));
+  r.to_server(rec.data(), 30);  // header and part of the body, then the end
+  shutdown(r.server_end[1], SHUT_WR);
+  unsigned char buf[4096];
+  ERR_clear_error();
+  EXPECT_EQ(SSL_read(r.s, buf, sizeof buf), -1);
+  EXPECT_EQ(SSL_get_error(r.s, -1), SSL_ERROR_SSL);
+  EXPECT_EQ(ERR_GET_REASON(ERR_peek_error()), SSL_R_UNEXPECTED_EOF_WHILE_READING);
 }
 
 }  // namespace
