@@ -4,11 +4,17 @@
 // "Second round"): a reader that takes everything it finds empties the socket
 // and sleeps, and each send() must then wake it.
 //
-//   raw_tcp --reader all|split [--size N] [--seconds S]
+//   raw_tcp --reader all|split|exact [--size N] [--seconds S]
+//           [--reader-work NS] [--writer-work NS]
 //
 //   all:   the reader recv()s into a 16 KiB buffer whatever is there
 //   split: the reader recv()s each message in two (5 bytes, then the rest),
 //          as a TLS reader without read-ahead takes a record's header first
+//   exact: the reader recv()s each message whole, in one call (a TLS reader
+//          that knew each record's length in advance)
+//   --reader-work / --writer-work: busy time per message on that side, in
+//          nanoseconds, standing for a TLS library's per-record work (opening,
+//          sealing); it shows how the outcome depends on which side is slower.
 // Prints one line: sends/s and the reader's count check.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -26,6 +32,14 @@
 
 namespace {
 
+// Busy for `ns` nanoseconds (the per-message work of --reader-work/--writer-work).
+void busy(long ns) {
+  if (ns <= 0) return;
+  const double start = bench::now_seconds();
+  while ((bench::now_seconds() - start) * 1e9 < static_cast<double>(ns)) {
+  }
+}
+
 bool recv_all(int fd, uint8_t* p, size_t n) {
   while (n > 0) {
     const ssize_t r = ::recv(fd, p, n, 0);
@@ -42,6 +56,8 @@ int main(int argc, char** argv) {
   std::string reader = "all";
   size_t size = 86;  // a 64-byte TLS 1.3 record: 5 + 64 + 1 + 16
   double seconds = 2;
+  long reader_work = 0;
+  long writer_work = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--reader") {
@@ -50,12 +66,18 @@ int main(int argc, char** argv) {
       size = bench::parse_size(argv[i + 1]);
     } else if (a == "--seconds") {
       seconds = std::atof(argv[i + 1]);
+    } else if (a == "--reader-work") {
+      reader_work = std::atol(argv[i + 1]);
+    } else if (a == "--writer-work") {
+      writer_work = std::atol(argv[i + 1]);
     } else {
-      bench::die("usage: raw_tcp --reader all|split [--size N] [--seconds S]");
+      bench::die(
+          "usage: raw_tcp --reader all|split|exact [--size N] [--seconds S] [--reader-work NS] "
+          "[--writer-work NS]");
     }
   }
-  if ((reader != "all" && reader != "split") || size < 6 || size > 16384) {
-    bench::die("--reader all|split, --size between 6 and 16384");
+  if ((reader != "all" && reader != "split" && reader != "exact") || size < 6 || size > 16384) {
+    bench::die("--reader all|split|exact, --size between 6 and 16384");
   }
   const int l = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -82,10 +104,20 @@ int main(int argc, char** argv) {
     std::vector<uint8_t> buf(16384);
     size_t got = 0;
     if (reader == "all") {
-      for (ssize_t n; (n = ::recv(s, buf.data(), buf.size(), 0)) > 0;)
+      for (ssize_t n; (n = ::recv(s, buf.data(), buf.size(), 0)) > 0;) {
         got += static_cast<size_t>(n);
+        busy(reader_work * (n / static_cast<ssize_t>(size)));
+      }
+    } else if (reader == "split") {
+      while (recv_all(s, buf.data(), 5) && recv_all(s, buf.data(), size - 5)) {
+        got += size;
+        busy(reader_work);
+      }
     } else {
-      while (recv_all(s, buf.data(), 5) && recv_all(s, buf.data(), size - 5)) got += size;
+      while (recv_all(s, buf.data(), size)) {
+        got += size;
+        busy(reader_work);
+      }
     }
     received = got;
   });
@@ -94,6 +126,7 @@ int main(int argc, char** argv) {
   const double t0 = bench::now_seconds();
   do {
     for (int i = 0; i < 256; ++i) {
+      busy(writer_work);
       if (::send(c, msg.data(), size, 0) != static_cast<ssize_t>(size)) bench::die("send");
     }
     sent += 256;
@@ -102,8 +135,10 @@ int main(int argc, char** argv) {
   r.join();
   const double t1 = bench::now_seconds();
   if (received != sent * size) bench::die("the reader did not get every byte");
-  std::printf("impl=none workload=raw_tcp reader=%s size=%zu value=%.0f unit=sends/s\n",
-              reader.c_str(), size, static_cast<double>(sent) / (t1 - t0));
+  std::printf(
+      "impl=none workload=raw_tcp reader=%s size=%zu reader_work=%ld writer_work=%ld value=%.0f "
+      "unit=sends/s\n",
+      reader.c_str(), size, reader_work, writer_work, static_cast<double>(sent) / (t1 - t0));
   ::close(c);
   ::close(s);
   return 0;

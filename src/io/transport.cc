@@ -152,23 +152,22 @@ IoResult fill(conn::Connection& c, const Transport& t, size_t reader_room) {
   if (t.fd < 0) return fill_from_bio(c, t, reader_room);
   // A socket read that brought a header goes on to the body in the same
   // call, as the caller would next: the same system calls, without a round
-  // through the caller for each.
-  bool progress = false;
+  // through the caller for each. Not when something waits to be sent (an
+  // answer to what arrived goes out first, as before). A stop on the second
+  // read is what the caller's next call would have met: WANT_READ or EOF.
   for (;;) {
     const MutBytes room = c.receive_buffer(c.receive_allowance(reader_room, in_stream(c)));
     if (room.empty()) return {IoStatus::done};  // the engine holds unread data
     const ssize_t n = receive_from_socket(c, t, room);
     if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        return {progress ? IoStatus::done : IoStatus::want_read};
-      }
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return {IoStatus::want_read};
       return {IoStatus::failed, errno};
     }
-    if (n == 0) return {progress ? IoStatus::done : IoStatus::eof};  // EOF: seen again next call
+    if (n == 0) return {IoStatus::eof};
     if (!c.commit_received(static_cast<size_t>(n)).ok()) return {IoStatus::failed};
-    progress = true;
     // Done unless a record is still arriving and the socket gave all we asked.
-    if (static_cast<size_t>(n) < room.size() || c.app_readable() || c.unprocessed() == 0) {
+    if (static_cast<size_t>(n) < room.size() || c.wants_write() || c.app_readable() ||
+        c.unprocessed() == 0) {
       return {IoStatus::done};
     }
   }
