@@ -282,7 +282,7 @@ Status AeadContext::seal(Bytes nonce, Bytes aad, Bytes plain, Bytes trailer, uin
     // A short record is encrypted in one call, in place: copying it costs
     // less than a second call into the cipher for the trailer's byte or two.
     if (out != plain.data() && !plain.empty()) std::memmove(out, plain.data(), plain.size());
-    std::memcpy(out + plain.size(), trailer.data(), trailer.size());
+    std::memmove(out + plain.size(), trailer.data(), trailer.size());
     if (!update(out, Bytes(out, plain.size() + trailer.size()), &n)) return internal_error();
     total += n;
   } else {

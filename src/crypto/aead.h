@@ -54,8 +54,8 @@ class AeadContext {
 
   // Encrypts plain || trailer (the trailer is TLS 1.3's inner content type and
   // padding; it may be empty) and appends the tag. `out` must hold
-  // plain.size() + trailer.size() + kAeadTagSize bytes; it must not overlap
-  // plain or trailer unless out == plain.data().
+  // plain.size() + trailer.size() + kAeadTagSize bytes; it must either not
+  // overlap plain and trailer at all, or start exactly at plain.data().
   Status seal(Bytes nonce, Bytes aad, Bytes plain, Bytes trailer, uint8_t* out);
 
   // Decrypts ciphertext||tag into out (out may equal in.data()); `out` holds

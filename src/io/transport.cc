@@ -152,12 +152,15 @@ IoResult fill(conn::Connection& c, const Transport& t, size_t reader_room) {
   if (t.fd < 0) return fill_from_bio(c, t, reader_room);
   // A socket read that brought a header goes on to the body in the same
   // call, as the caller would next: the same system calls, without a round
-  // through the caller for each. Not when something waits to be sent (an
-  // answer to what arrived goes out first, as before). A stop on the second
-  // read is what the caller's next call would have met: WANT_READ or EOF.
+  // through the caller for each. Only while the bytes read did nothing but
+  // extend a record still arriving: once a record was processed (a handshake
+  // message that may end the handshake, an alert, a KeyUpdate) or is held for
+  // the reader, the caller decides what comes next, as before. A stop on the
+  // second read is what the caller's next call would have met: WANT_READ or EOF.
   for (;;) {
     const MutBytes room = c.receive_buffer(c.receive_allowance(reader_room, in_stream(c)));
     if (room.empty()) return {IoStatus::done};  // the engine holds unread data
+    const size_t before = c.unprocessed();
     const ssize_t n = receive_from_socket(c, t, room);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return {IoStatus::want_read};
@@ -165,11 +168,9 @@ IoResult fill(conn::Connection& c, const Transport& t, size_t reader_room) {
     }
     if (n == 0) return {IoStatus::eof};
     if (!c.commit_received(static_cast<size_t>(n)).ok()) return {IoStatus::failed};
-    // Done unless a record is still arriving and the socket gave all we asked.
-    if (static_cast<size_t>(n) < room.size() || c.wants_write() || c.app_readable() ||
-        c.unprocessed() == 0) {
-      return {IoStatus::done};
-    }
+    const bool only_buffered = c.unprocessed() == before + static_cast<size_t>(n) &&
+                               !c.app_readable() && !c.wants_write() && !c.peer_closed();
+    if (!only_buffered || static_cast<size_t>(n) < room.size()) return {IoStatus::done};
   }
 }
 

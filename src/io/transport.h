@@ -54,10 +54,10 @@ IoResult flush(conn::Connection& c, const Transport& t);
 // Reads into the connection's buffer and lets it process what arrived: each
 // read at most what Connection::receive_allowance(room) allows for a reader
 // with `room` bytes of buffer (0 in a handshake: record by record). A BIO is
-// read once; a socket again while a record it began is incomplete and it
-// gave all that was asked (header, then body) and nothing waits to be sent;
-// a stop on that second read is reported as such (WANT_READ, EOF), the
-// header staying buffered. An engine error is `failed` with c.error() set.
+// read once; a socket again while what it gave only extended a record still
+// arriving and it gave all that was asked (header, then body); a stop on
+// that second read is reported as such (WANT_READ, EOF), the header staying
+// buffered. An engine error is `failed` with c.error() set.
 IoResult fill(conn::Connection& c, const Transport& t, size_t room = 0);
 // A BIO pair lends its own buffer: records are sealed straight into it and
 // opened straight out of it, instead of being copied by BIO_write/BIO_read.

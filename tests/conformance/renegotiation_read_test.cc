@@ -8,6 +8,8 @@
 // (ede0673) loops in do_handshake until its 2^20 guard (0.3 s under ASan)
 // because io::fill reports progress with nothing read, then ERR_R_INTERNAL_ERROR.
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -35,6 +37,70 @@ TEST(Renegotiation, AppDataDuringHandshakeCallIsNotAnInternalError) {
   ASSERT_EQ(err, SSL_ERROR_SSL);
   EXPECT_NE(FirstErrorReason(), ERR_R_INTERNAL_ERROR) << ErrorQueueText();
   EXPECT_EQ(FirstErrorReason(), SSL_R_UNEXPECTED_RECORD) << ErrorQueueText();
+}
+
+// The renegotiation's last record (the server's Finished) arrives on a
+// socket together with the next record's header, the client in a stream of
+// full records (so that a read takes the next header along). The handshake
+// call completes then and there: it does not wait for the next record's body
+// (WANT_READ, or blocking), and does not take that record off the socket,
+// where poll() must still see it. Found in review: rapidtls's socket read went
+// on to the next body after the Finished had ended the handshake.
+void RenegotiateThenNextRecord(bool header_only) {
+  SocketLink l = MakeSocketLink(SocketPair(true), TLS1_2_VERSION);
+  SSL* c = l.client.get();
+  SSL* s = l.server.get();
+  SSL_set_options(s, SSL_OP_ALLOW_CLIENT_RENEGOTIATION);
+  ASSERT_EQ(HandshakeSsl(c, s, l.fds.a.fd, l.fds.b.fd), "");
+  const Bytes big = Pattern(16384, 3);  // a full record: the client reads as a stream
+  ASSERT_EQ(SSL_write(s, big.data(), 16384), 16384);
+  Bytes got;
+  for (int i = 0; i < 100 && got.size() < big.size(); ++i) {
+    WaitFd(l.fds.a.fd, false, 50);
+    ASSERT_TRUE(DrainApp(c, got)) << ErrorQueueText();
+  }
+  ASSERT_EQ(got, big);
+  ASSERT_EQ(SSL_renegotiate(c), 1);
+  int rc = SSL_do_handshake(c);  // ClientHello out
+  ASSERT_EQ(SSL_get_error(c, rc), SSL_ERROR_WANT_READ) << ErrorQueueText();
+  unsigned char buf[64];
+  WaitFd(l.fds.b.fd, false);
+  rc = SSL_read(s, buf, sizeof buf);  // ClientHello in, the server's flight out
+  ASSERT_EQ(SSL_get_error(s, rc), SSL_ERROR_WANT_READ) << ErrorQueueText();
+  WaitFd(l.fds.a.fd, false);
+  rc = SSL_do_handshake(c);  // the flight in, ClientKeyExchange/CCS/Finished out
+  ASSERT_EQ(SSL_get_error(c, rc), SSL_ERROR_WANT_READ) << ErrorQueueText();
+  WaitFd(l.fds.b.fd, false);
+  rc = SSL_read(s, buf, sizeof buf);  // Finished in, CCS/Finished out
+  ASSERT_EQ(SSL_get_error(s, rc), SSL_ERROR_WANT_READ) << ErrorQueueText();
+  ASSERT_FALSE(SSL_renegotiate_pending(s));
+  if (header_only) {
+    const unsigned char header[5] = {0x17, 0x03, 0x03, 0x00, 0x40};
+    ASSERT_EQ(write(l.fds.b.fd, header, sizeof header), 5);
+  } else {
+    const Bytes small = Pattern(100, 4);
+    ASSERT_EQ(SSL_write(s, small.data(), 100), 100);
+  }
+  WaitFd(l.fds.a.fd, false);
+  ERR_clear_error();
+  rc = SSL_do_handshake(c);
+  EXPECT_EQ(rc, 1) << "the renegotiation is complete: " << ErrorQueueText();
+  EXPECT_FALSE(SSL_renegotiate_pending(c));
+  if (!header_only) {
+    pollfd p{l.fds.a.fd, POLLIN, 0};
+    EXPECT_EQ(poll(&p, 1, 0), 1) << "the next record is still in the socket for poll()";
+    Bytes rest;
+    ASSERT_TRUE(DrainApp(c, rest)) << ErrorQueueText();
+    EXPECT_EQ(rest, Pattern(100, 4));
+  }
+}
+
+TEST(Renegotiation, EndsWithTheFinishedWhenOnlyTheNextHeaderFollows) {
+  RenegotiateThenNextRecord(true);
+}
+
+TEST(Renegotiation, EndsWithTheFinishedAndLeavesTheNextRecordInTheSocket) {
+  RenegotiateThenNextRecord(false);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -127,6 +128,18 @@ struct Relayed {
     EXPECT_EQ(got, rec.size());
     return rec;
   }
+  // Everything the client has sent since the handshake, `n` bytes of it.
+  std::vector<unsigned char> take_from_client(size_t n) {
+    std::vector<unsigned char> out(n);
+    size_t got = 0;
+    while (got < n) {
+      const ssize_t r = read(client_end[1], out.data() + got, n - got);
+      if (r <= 0) break;
+      got += static_cast<size_t>(r);
+    }
+    EXPECT_EQ(got, n);
+    return out;
+  }
   void to_server(const unsigned char* p, size_t n) {
     EXPECT_EQ(write(server_end[1], p, n), static_cast<ssize_t>(n));
   }
@@ -184,11 +197,13 @@ TEST(SocketPath, RecordInPiecesOnABlockingSocketIsReadWholeOnce) {
     r.to_server(rb.data() + 1000, rb.size() - 1000);
   });
   std::vector<unsigned char> buf(8192);
-  ASSERT_EQ(SSL_read(r.s, buf.data(), static_cast<int>(buf.size())), static_cast<int>(a.size()));
-  EXPECT_EQ(std::vector<unsigned char>(buf.begin(), buf.begin() + a.size()), a);
-  ASSERT_EQ(SSL_read(r.s, buf.data(), static_cast<int>(buf.size())), static_cast<int>(b.size()));
-  EXPECT_EQ(std::vector<unsigned char>(buf.begin(), buf.begin() + b.size()), b);
+  const int got_a = SSL_read(r.s, buf.data(), static_cast<int>(buf.size()));
+  const std::vector<unsigned char> read_a(buf.begin(), buf.begin() + std::max(got_a, 0));
+  const int got_b = SSL_read(r.s, buf.data(), static_cast<int>(buf.size()));
+  const std::vector<unsigned char> read_b(buf.begin(), buf.begin() + std::max(got_b, 0));
   feeder.join();
+  EXPECT_EQ(read_a, a);
+  EXPECT_EQ(read_b, b);
 }
 
 TEST(SocketPath, EndOfStreamInsideARecordIsAnErrorNotAHang) {
@@ -202,6 +217,68 @@ TEST(SocketPath, EndOfStreamInsideARecordIsAnErrorNotAHang) {
   EXPECT_EQ(SSL_read(r.s, buf, sizeof buf), -1);
   EXPECT_EQ(SSL_get_error(r.s, -1), SSL_ERROR_SSL);
   EXPECT_EQ(ERR_GET_REASON(ERR_peek_error()), SSL_R_UNEXPECTED_EOF_WHILE_READING);
+}
+
+// A stream of full records (the reader takes each next header along and may
+// poll before sleeping) arriving in pieces that fall anywhere: inside a
+// header, a body, a tag. Every byte arrives once, in order.
+TEST(SocketPath, StreamOfFullRecordsInOddPiecesArrivesWhole) {
+  Ctx ctx;
+  Relayed r(ctx);
+  const std::vector<unsigned char> data = pattern(4 * 16384 + 1000);
+  ASSERT_EQ(SSL_write(r.c, data.data(), static_cast<int>(data.size())),
+            static_cast<int>(data.size()));
+  // Five records: four full ones and 1,000 bytes, each with 22 bytes around it.
+  const std::vector<unsigned char> wire = r.take_from_client(data.size() + 5 * 22);
+  std::thread feeder([&] {
+    using namespace std::chrono_literals;
+    size_t at = 0;
+    for (const size_t piece : {size_t{3}, size_t{16390}, size_t{2}, size_t{9000}, size_t{7399},
+                               size_t{16406}, size_t{20}, size_t{30000}}) {
+      const size_t n = std::min(piece, wire.size() - at);
+      r.to_server(wire.data() + at, n);
+      at += n;
+      std::this_thread::sleep_for(5ms);
+    }
+    r.to_server(wire.data() + at, wire.size() - at);
+  });
+  std::vector<unsigned char> got;
+  std::vector<unsigned char> buf(65536);
+  while (got.size() < data.size()) {
+    const int n = SSL_read(r.s, buf.data(), static_cast<int>(buf.size()));
+    if (n <= 0) break;
+    got.insert(got.end(), buf.begin(), buf.begin() + n);
+  }
+  feeder.join();
+  EXPECT_EQ(got, data) << "every byte once, in order";
+}
+
+// A KeyUpdate asking for one back, and behind it the first bytes of the next
+// record: the read answers the KeyUpdate before it waits for the rest, and
+// the data then arrives under the new keys.
+TEST(SocketPath, KeyUpdateIsAnsweredBeforeTheReadWaitsForTheNextRecord) {
+  Ctx ctx;
+  Relayed r(ctx);
+  ASSERT_EQ(SSL_version(r.c), TLS1_3_VERSION);
+  ASSERT_EQ(SSL_key_update(r.c, SSL_KEY_UPDATE_REQUESTED), 1);
+  const std::vector<unsigned char> data = pattern(300);
+  ASSERT_EQ(SSL_write(r.c, data.data(), static_cast<int>(data.size())),
+            static_cast<int>(data.size()));
+  // KeyUpdate: 5 + 5 (message) + 1 + 16; the data record: 5 + 300 + 1 + 16.
+  const size_t key_update = 27;
+  const std::vector<unsigned char> wire = r.take_from_client(key_update + 322);
+  const int fl = fcntl(r.server_end[0], F_GETFL);
+  ASSERT_EQ(fcntl(r.server_end[0], F_SETFL, fl | O_NONBLOCK), 0);
+  r.to_server(wire.data(), key_update + 5);
+  unsigned char buf[4096];
+  ERR_clear_error();
+  EXPECT_EQ(SSL_read(r.s, buf, sizeof buf), -1);
+  EXPECT_EQ(SSL_get_error(r.s, -1), SSL_ERROR_WANT_READ);
+  pollfd p{r.server_end[1], POLLIN, 0};
+  EXPECT_EQ(poll(&p, 1, 0), 1) << "the server's own KeyUpdate has left";
+  r.to_server(wire.data() + key_update + 5, wire.size() - key_update - 5);
+  ASSERT_EQ(SSL_read(r.s, buf, sizeof buf), static_cast<int>(data.size())) << "new keys work";
+  EXPECT_EQ(std::vector<unsigned char>(buf, buf + data.size()), data);
 }
 
 }  // namespace
