@@ -41,6 +41,8 @@
 #include <atomic>
 #include <barrier>
 #include <cmath>
+#include <cstdio>
+#include <ctime>
 #include <string>
 #include <thread>
 #include <vector>
@@ -438,7 +440,23 @@ struct TcpRun {
   double seconds = 0;
   bool client_ok = false;
   bool server_ok = false;
+  double client_cpu = 0;  // seconds each thread spent on a CPU while working
+  double server_cpu = 0;
+  // "writer_busy=0.67 reader_busy=1.00": the share of the run each side spent
+  // on a CPU, which tells which side bounded the rate (the client writes).
+  std::string busy() const {
+    char b[64];
+    std::snprintf(b, sizeof b, "writer_busy=%.2f reader_busy=%.2f", client_cpu / seconds,
+                  server_cpu / seconds);
+    return b;
+  }
 };
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
 
 template <typename ClientWork, typename ServerWork>
 TcpRun run_over_tcp(const Options& o, const Contexts& ctx, ClientWork client_work,
@@ -459,7 +477,9 @@ TcpRun run_over_tcp(const Options& o, const Contexts& ctx, ClientWork client_wor
     sync.arrive_and_wait();  // handshakes done
     sync.arrive_and_wait();  // clock started
     if (!handshakes_ok) return;
+    const double cpu0 = thread_cpu_seconds();
     run.client_ok = client_work(c);
+    run.client_cpu = thread_cpu_seconds() - cpu0;
     if (!run.client_ok) abort_io();
   });
   std::thread server([&] {
@@ -467,7 +487,9 @@ TcpRun run_over_tcp(const Options& o, const Contexts& ctx, ClientWork client_wor
     sync.arrive_and_wait();
     sync.arrive_and_wait();
     if (!handshakes_ok) return;
+    const double cpu0 = thread_cpu_seconds();
     run.server_ok = server_work(s);
+    run.server_cpu = thread_cpu_seconds() - cpu0;
     if (!run.server_ok) abort_io();
   });
   sync.arrive_and_wait();
@@ -522,7 +544,7 @@ void run_bulk_tcp(const Options& o, const Contexts& ctx) {
   require(run.server_ok, "reader failed");
   require(!o.check || sent.digest() == got.digest(), "checksum of the data read differs");
   print(o, static_cast<double>(o.bytes) / kMiB / run.seconds, "MiB/s",
-        "bytes=" + std::to_string(o.bytes));
+        "bytes=" + std::to_string(o.bytes) + " " + run.busy());
 }
 
 // ---- 4. small messages over loopback TCP --------------------------------------------------------
@@ -566,7 +588,7 @@ void run_small_tcp(const Options& o, const Contexts& ctx) {
   require(received == messages * o.size, "bytes read differ from bytes written");
   require(!o.check || sent.digest() == got.digest(), "checksum of the data read differs");
   print(o, static_cast<double>(messages) / run.seconds, "writes/s",
-        "size=" + std::to_string(o.size) + " count=" + std::to_string(messages));
+        "size=" + std::to_string(o.size) + " count=" + std::to_string(messages) + " " + run.busy());
 }
 
 // ---- 5. heap per idle connection --------------------------------------------------------------

@@ -42,6 +42,9 @@ class Row:
         self.limit = limit  # key of the AEAD row that bounds this workload
         self.note = note
         self.values = {"A": [], "B": []}  # A: baseline, B: candidate
+        # Two-thread rows: per run, the share of it the writer and the reader
+        # spent on a CPU (which side bounded the rate).
+        self.busy = {"A": [], "B": []}
         self.failures = []
 
 
@@ -128,7 +131,7 @@ def run_row_side(o, row, side):
     if rc != 0 or fields is None:
         row.failures.append(f"{impl} {' '.join(args)}: exit {rc}: {err[-300:]}")
         return None
-    return float(fields["value"])
+    return fields
 
 
 def measure(o, rows):
@@ -140,7 +143,11 @@ def measure(o, rows):
             order = ("A", "B") if r % 2 == 0 else ("B", "A")
             got = {}
             for side in order:
-                got[side] = run_row_side(o, row, side)
+                fields = run_row_side(o, row, side)
+                got[side] = float(fields["value"]) if fields else None
+                if r > 0 and fields and "writer_busy" in fields:
+                    row.busy[side].append([float(fields["writer_busy"]),
+                                           float(fields["reader_busy"])])
             if r > 0:
                 for side in ("A", "B"):
                     if got[side] is not None:
@@ -389,10 +396,34 @@ def machine():
     }
 
 
+def busy_table(results):
+    """Which side of each two-thread run was busy: medians of the share of the
+    run the writer and the reader spent on a CPU. The busier side bounds the
+    rate; a side well under 1.0 waited (a writer on a full socket, a reader on
+    an empty one)."""
+    rows = [r for r in results if r.row.busy["A"] or r.row.busy["B"]]
+    if not rows:
+        return ""
+
+    def med(pairs, i):
+        return f"{statistics.median(p[i] for p in pairs):.2f}" if pairs else "—"
+
+    out = ["| two threads: share of the run on a CPU (medians) | OpenSSL writer | OpenSSL reader "
+           "| rapidtls writer | rapidtls reader |", "|---|---:|---:|---:|---:|"]
+    for r in rows:
+        a, b = r.row.busy["A"], r.row.busy["B"]
+        out.append(f"| {r.row.label} | {med(a, 0)} | {med(a, 1)} | {med(b, 0)} | {med(b, 1)} |")
+    return "\n".join(out) + "\n"
+
+
 def generated_section(o, results, aead, sendfile_probe, m):
     raw = {r.row.key: {"openssl" if r.row.baseline == "openssl" else "rapidtls-loop":
                        r.row.values["A"], "rapidtls": r.row.values["B"]} for r in results}
     raw.update({k: aead[k] for k, _, _ in AEAD})
+    busy = {r.row.key: {"openssl": r.row.busy["A"], "rapidtls": r.row.busy["B"]}
+            for r in results if r.row.busy["A"] or r.row.busy["B"]}
+    if busy:
+        raw["busy_writer_reader"] = busy
     lines = [
         BEGIN,
         "",
@@ -404,6 +435,7 @@ def generated_section(o, results, aead, sendfile_probe, m):
         "",
         markdown_table(results, aead, sendfile_probe),
         "",
+        busy_table(results),
         "![rapidtls / OpenSSL per workload](benchmarks.svg)",
         "",
         "<details><summary>Every run (MiB/s, hs/s, writes/s or bytes per connection)</summary>",
@@ -472,6 +504,10 @@ def main():
     results = [Result(r, aead) for r in rows]
     print()
     print(text_table(results, aead, sendfile_probe))
+    busy = busy_table(results)
+    if busy:
+        print()
+        print(busy.rstrip())
     for r in rows:
         for f in r.failures[:3]:
             print(f"FAILED: {f}", file=sys.stderr)
