@@ -151,7 +151,7 @@ Error bad_record_mac() {
 }
 
 // Plaintext up to this size is joined with its trailer before sealing.
-constexpr size_t kJoinTrailerBelow = 2048;
+constexpr size_t kJoinTrailerMax = 2048;
 
 bool fits_int(size_t n) {
   return n <= static_cast<size_t>(INT_MAX);
@@ -278,7 +278,7 @@ Status AeadContext::seal(Bytes nonce, Bytes aad, Bytes plain, Bytes trailer, uin
   size_t n = 0;
   size_t total = 0;
   if (!set_nonce(nonce) || !update(nullptr, aad, &n)) return internal_error();
-  if (!trailer.empty() && plain.size() <= kJoinTrailerBelow) {
+  if (!trailer.empty() && plain.size() <= kJoinTrailerMax) {
     // A short record is encrypted in one call, in place: copying it costs
     // less than a second call into the cipher for the trailer's byte or two.
     if (out != plain.data() && !plain.empty()) std::memmove(out, plain.data(), plain.size());
