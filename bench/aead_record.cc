@@ -4,10 +4,11 @@
 // implementation underneath; the difference is what a record costs around the
 // cipher, which decides small records. One line per size and cipher:
 //
-//   aead_record [--records N] [--check]
+//   aead_record [--records N]
 //
-// --check: both paths seal every record to the same bytes and open each
-// other's records (no timing claims then; a smoke test).
+// That both paths seal the same bytes and open each other's records is
+// tested in tests/unit/crypto_aead_test.cc (Aead.ProviderAndEvpPathsAgree);
+// here a failed seal or open ends the run.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -66,42 +67,16 @@ Timing time_path(AeadAlg alg, AeadPath path, size_t len, int records) {
   return t;
 }
 
-// Both paths seal the same bytes and open each other's records.
-void check(AeadAlg alg, size_t len) {
-  AeadContext seal_p = make(alg, AeadDirection::seal, AeadPath::provider);
-  AeadContext seal_e = make(alg, AeadDirection::seal, AeadPath::evp);
-  AeadContext open_p = make(alg, AeadDirection::open, AeadPath::provider);
-  AeadContext open_e = make(alg, AeadDirection::open, AeadPath::evp);
-  std::vector<uint8_t> plain(len);
-  for (size_t i = 0; i < len; ++i) plain[i] = static_cast<uint8_t>(i * 7);
-  std::vector<uint8_t> a(len + 1 + kAeadTagSize), b(a.size()), out(len + 1);
-  const uint8_t nonce[kAeadNonceSize] = {9}, aad[5] = {0x17, 3, 3, 0, 0}, type = 0x17;
-  if (!seal_p.seal(Bytes(nonce), Bytes(aad), Bytes(plain), Bytes(&type, 1), a.data()).ok() ||
-      !seal_e.seal(Bytes(nonce), Bytes(aad), Bytes(plain), Bytes(&type, 1), b.data()).ok() ||
-      a != b) {
-    bench::die("the two paths sealed different records");
-  }
-  if (!open_e.open(Bytes(nonce), Bytes(aad), Bytes(a), out.data()).ok() ||
-      std::memcmp(out.data(), plain.data(), len) != 0 ||
-      !open_p.open(Bytes(nonce), Bytes(aad), Bytes(b), out.data()).ok() ||
-      std::memcmp(out.data(), plain.data(), len) != 0) {
-    bench::die("a path did not open the other's record");
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   int records = 200000;
-  bool only_check = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--records" && i + 1 < argc) {
       records = std::atoi(argv[++i]);
-    } else if (a == "--check") {
-      only_check = true;
     } else {
-      bench::die("usage: aead_record [--records N] [--check]");
+      bench::die("usage: aead_record [--records N]");
     }
   }
   if (records <= 0) bench::die("--records must be positive");
@@ -115,11 +90,6 @@ int main(int argc, char** argv) {
       continue;
     }
     for (const size_t len : {size_t{64}, size_t{1024}, size_t{16383}}) {
-      if (only_check) {
-        check(alg, len);
-        std::printf("suite=%s size=%zu check=ok\n", name, len);
-        continue;
-      }
       const int n = len > 4096 ? records / 16 : records;
       const Timing p = time_path(alg, AeadPath::provider, len, n);
       const Timing e = time_path(alg, AeadPath::evp, len, n);
