@@ -115,8 +115,7 @@ Result<Opener::Split> Opener::open_split(Bytes record, uint8_t* head, size_t hea
   return Split{type, n};
 }
 
-Result<size_t> record_size(Bytes buffered) {
-  if (buffered.size() < kHeaderSize) return size_t{0};
+Result<size_t> record_size_error(Bytes buffered) {
   switch (static_cast<ContentType>(buffered[0])) {
     case ContentType::change_cipher_spec:
     case ContentType::alert:

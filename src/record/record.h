@@ -113,6 +113,18 @@ class Opener {
 // once it has fully arrived, 0 if the header itself is incomplete. Checks the
 // header: unknown content type -> unexpected_message; a version whose major
 // byte is not 3 -> protocol_version; a length over the limit -> record_overflow.
-Result<size_t> record_size(Bytes buffered);
+// Inline: the read path asks it several times per record.
+Result<size_t> record_size_error(Bytes header);
+inline Result<size_t> record_size(Bytes buffered) {
+  if (buffered.size() < kHeaderSize) return size_t{0};
+  const uint8_t type = buffered[0];
+  const size_t length = size_t{buffered[3]} << 8 | buffered[4];
+  if (type >= static_cast<uint8_t>(ContentType::change_cipher_spec) &&
+      type <= static_cast<uint8_t>(ContentType::application_data) && buffered[1] == 0x03 &&
+      length <= kMaxCiphertext) {
+    return kHeaderSize + length;
+  }
+  return record_size_error(buffered);
+}
 
 }  // namespace rapidtls::record
