@@ -101,6 +101,80 @@ def make_rows(o):
 
 AEAD = [("aead_aes", "AES-128-GCM", "aes128gcm"), ("aead_chacha", "ChaCha20-Poly1305", "chacha20")]
 
+# ---- ceilings -------------------------------------------------------------------------------
+# What plain TCP does on this machine when each side spends, per record, the
+# time libcrypto takes to seal or open it (bench/aead_record, the faster of its
+# two paths) and runs no TLS code at all (bench/raw_tcp, busy-waiting that
+# time). A TLS library making the same system calls does at least that much
+# work per record, so a model's rate over OpenSSL's median is about the most
+# the ratio can be on this machine with that pattern of system calls. About:
+# the busy-wait touches no memory (a real seal does), but who sleeps when
+# decides these rates on a small VM, and a run of the real thing can land a
+# little above its model. The writer-alone model bounds only the writer.
+TLS13_OVERHEAD = 5 + 1 + 16  # header, content type, AES-GCM / ChaCha20-Poly1305 tag
+
+
+class Ceiling:
+    def __init__(self, row_key, label, reader, plain, suite, batch=1, reader_work=True):
+        self.row_key = row_key
+        self.label = label
+        self.reader = reader
+        self.plain = plain  # plaintext bytes per record
+        self.wire = plain + TLS13_OVERHEAD
+        self.suite = suite
+        self.batch = batch  # records per send()
+        self.reader_work = reader_work
+        self.values = []
+
+    def args(self, o, aead_ns):
+        seal, open_ = aead_ns[(self.suite, min(self.plain, 16383))]
+        args = ["--reader", self.reader, "--size", str(self.wire), "--batch", str(self.batch),
+                "--seconds", str(o.seconds), "--writer-work", str(round(seal))]
+        if self.reader_work:
+            args += ["--reader-work", str(round(open_))]
+        return args
+
+    def value(self, fields):
+        """The model's rate in its row's unit: records/s, or MiB/s of plaintext."""
+        if self.batch == 1:
+            return float(fields["value"])
+        return float(fields["value"]) * self.plain / (1 << 20)
+
+
+def make_ceilings():
+    return [
+        Ceiling("bulk_tcp_aes", "writer alone: seal time + send() of 16 records, reader "
+                "discarding in the kernel", "discard", 16384, "aes128gcm", batch=16,
+                reader_work=False),
+        Ceiling("bulk_tcp_chacha", "writer alone: seal time + send() of 16 records, reader "
+                "discarding in the kernel", "discard", 16384, "chacha20", batch=16,
+                reader_work=False),
+        Ceiling("small_64", "header, then body (two recv per record, as both libraries)",
+                "split", 64, "aes128gcm"),
+        Ceiling("small_64", "one recv per record", "exact", 64, "aes128gcm"),
+        Ceiling("small_1k", "header, then body (two recv per record, as both libraries)",
+                "split", 1024, "aes128gcm"),
+        Ceiling("small_1k", "one recv per record", "exact", 1024, "aes128gcm"),
+    ]
+
+
+def aead_record_ns(o):
+    """{(suite, size): (seal ns, open ns)}: the faster of the two AEAD paths."""
+    try:
+        p = subprocess.run([os.path.join(o.bin, "aead_record")], capture_output=True, text=True,
+                           timeout=300)
+    except subprocess.TimeoutExpired:
+        return None
+    got = {}
+    pat = re.compile(r"suite=(\S+) size=(\d+) seal_ns provider=(\d+) evp=(\d+) .*"
+                     r"open_ns provider=(\d+) evp=(\d+)")
+    for line in p.stdout.splitlines():
+        m = pat.search(line)
+        if m:
+            sp, se, op, oe = (float(m.group(i)) for i in range(3, 7))
+            got[(m.group(1), int(m.group(2)))] = (min(sp, se), min(op, oe))
+    return got if p.returncode == 0 and got else None
+
 # ---- running --------------------------------------------------------------------------------
 
 
@@ -134,7 +208,7 @@ def run_row_side(o, row, side):
     return fields
 
 
-def measure(o, rows):
+def measure(o, rows, ceilings, aead_ns):
     aead = {key: {"value": [], "seal": [], "open": []} for key, _, _ in AEAD}
     rounds = o.pairs + 1
     for r in range(rounds):
@@ -160,6 +234,14 @@ def measure(o, rows):
             if rc == 0 and fields and r > 0:
                 for k in ("value", "seal", "open"):
                     aead[key][k].append(float(fields[k]))
+        if r > 0 and aead_ns:
+            for c in ceilings:
+                fields, err, rc = run([os.path.join(o.bin, "raw_tcp")] + c.args(o, aead_ns))
+                if rc == 0 and fields:
+                    c.values.append(c.value(fields))
+                else:
+                    print(f"FAILED: raw_tcp {' '.join(c.args(o, aead_ns))}: exit {rc}: "
+                          f"{err[-300:]}", file=sys.stderr)
     return aead
 
 
@@ -296,6 +378,52 @@ def text_table(results, aead, sendfile_probe):
     return "\n".join(lines)
 
 
+def ceiling_rows(results, ceilings):
+    by_key = {r.row.key: r for r in results}
+    out = []
+    for c in ceilings:
+        res = by_key.get(c.row_key)
+        model = median(c.values)
+        if res is None or model is None:
+            continue
+        over_openssl = model / res.a if res.a else None
+        share = res.b / model if res.b else None
+        out.append((res, c, model, over_openssl, share))
+    return out
+
+
+def ceiling_markdown(results, ceilings, aead_ns):
+    rows = ceiling_rows(results, ceilings)
+    if not rows:
+        return ""
+    out = ["| ceiling model: plain TCP, the AEAD's time per record, no TLS code "
+           "| system calls | plain TCP (median) | ÷ OpenSSL's median | rapidtls ÷ model "
+           "| target |",
+           "|---|---|---:|---:|---:|---|"]
+    for res, c, model, over, share in rows:
+        seal, open_ = aead_ns[(c.suite, min(c.plain, 16383))]
+        work = f"seal {seal:.0f} ns" + (f", open {open_:.0f} ns" if c.reader_work else "")
+        over_t = f"{over:.2f}x" if over else "—"
+        share_t = f"{100 * share:.0f}%" if share else "—"
+        out.append(f"| {res.row.label} | {c.label} ({work}) | {fmt(model)} {res.row.unit} "
+                   f"| {over_t} | {share_t} | {target_text(res)} |")
+    return "\n".join(out) + "\n"
+
+
+def ceiling_text(results, ceilings):
+    rows = ceiling_rows(results, ceilings)
+    if not rows:
+        return ""
+    lines = ["Ceilings: plain TCP with the AEAD's time per record, no TLS code "
+             "(model rate, ÷ OpenSSL's median, rapidtls ÷ model):"]
+    for res, c, model, over, share in rows:
+        over_t = f"{over:.2f}x" if over else "—"
+        share_t = f"{100 * share:.0f}%" if share else "—"
+        lines.append(f"  {res.row.key:16} {c.reader:8} {fmt(model):>12} {res.row.unit:9} "
+                     f"{over_t:>6}  {share_t:>5}  (target {target_text(res)})")
+    return "\n".join(lines)
+
+
 # ---- chart ----------------------------------------------------------------------------------
 
 
@@ -416,7 +544,7 @@ def busy_table(results):
     return "\n".join(out) + "\n"
 
 
-def generated_section(o, results, aead, sendfile_probe, m):
+def generated_section(o, results, aead, sendfile_probe, m, ceilings, aead_ns):
     raw = {r.row.key: {"openssl" if r.row.baseline == "openssl" else "rapidtls-loop":
                        r.row.values["A"], "rapidtls": r.row.values["B"]} for r in results}
     raw.update({k: aead[k] for k, _, _ in AEAD})
@@ -424,6 +552,9 @@ def generated_section(o, results, aead, sendfile_probe, m):
             for r in results if r.row.busy["A"] or r.row.busy["B"]}
     if busy:
         raw["busy_writer_reader"] = busy
+    if any(c.values for c in ceilings):
+        raw["ceiling"] = [{"row": c.row_key, "reader": c.reader, "values": c.values}
+                          for c in ceilings if c.values]
     lines = [
         BEGIN,
         "",
@@ -436,6 +567,7 @@ def generated_section(o, results, aead, sendfile_probe, m):
         markdown_table(results, aead, sendfile_probe),
         "",
         busy_table(results),
+        ceiling_markdown(results, ceilings, aead_ns) if aead_ns else "",
         "![rapidtls / OpenSSL per workload](benchmarks.svg)",
         "",
         "<details><summary>Every run (MiB/s, hs/s, writes/s or bytes per connection)</summary>",
@@ -477,6 +609,8 @@ def main():
                     help="3 pairs, 0.3 s runs, 256 MiB bulk; prints only (docs untouched)")
     ap.add_argument("--only", help="comma-separated workload keys")
     ap.add_argument("--no-docs", action="store_true", help="print the table only")
+    ap.add_argument("--no-ceilings", action="store_true",
+                    help="skip the plain-TCP ceiling models (bench/raw_tcp)")
     ap.add_argument("--doc", default="docs/benchmarks.md")
     ap.add_argument("--svg", default="docs/benchmarks.svg")
     ap.add_argument("--command",
@@ -500,7 +634,12 @@ def main():
         ap.error("the published table needs at least 5 pairs (or --no-docs)")
 
     sendfile_probe = openssl_sendfile_probe(o) if any(r.key == "sendfile" for r in rows) else ""
-    aead = measure(o, rows)
+    keys = {r.key for r in rows}
+    ceilings = [c for c in make_ceilings() if c.row_key in keys] if not o.no_ceilings else []
+    aead_ns = aead_record_ns(o) if ceilings else None
+    if ceilings and aead_ns is None:
+        print("ceilings not measured: aead_record failed", file=sys.stderr)
+    aead = measure(o, rows, ceilings, aead_ns)
     results = [Result(r, aead) for r in rows]
     print()
     print(text_table(results, aead, sendfile_probe))
@@ -508,12 +647,16 @@ def main():
     if busy:
         print()
         print(busy.rstrip())
+    ceil = ceiling_text(results, ceilings)
+    if ceil:
+        print()
+        print(ceil)
     for r in rows:
         for f in r.failures[:3]:
             print(f"FAILED: {f}", file=sys.stderr)
     if write:
         m = machine()
-        write_docs(o, generated_section(o, results, aead, sendfile_probe, m))
+        write_docs(o, generated_section(o, results, aead, sendfile_probe, m, ceilings, aead_ns))
         title = "rapidtls vs OpenSSL 3.0 libssl: ratio of medians per workload"
         sub = (f"{o.pairs} alternating pairs, {m['date']}, {m['cpu']}, {m['cores']} cores; "
                "longer bar = rapidtls better")
