@@ -222,6 +222,15 @@ DirectRead read_app_direct(conn::Connection& c, const Transport& t, MutBytes out
   return r;
 }
 
+bool bio_pair_full(const Transport& t) {
+  if (t.fd >= 0 || !is_bio_pair(t.wbio) || BIO_ctrl_get_write_guarantee(t.wbio) != 0) {
+    return false;
+  }
+  BIO_clear_retry_flags(t.wbio);
+  BIO_set_retry_write(t.wbio);
+  return true;
+}
+
 size_t write_budget(const Transport& t) {
   int fd = t.fd;
   if (fd < 0 && t.wbio != nullptr) {

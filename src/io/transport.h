@@ -74,6 +74,11 @@ struct DirectRead {
 };
 DirectRead read_app_direct(conn::Connection& c, const Transport& t, MutBytes out);
 
+// True when the write side is a BIO pair without a byte of free space. Its
+// write BIO is then marked as a BIO_write that found it full leaves it
+// (should retry, should write), for callers that ask the BIO.
+bool bio_pair_full(const Transport& t);
+
 // How many bytes the write side can take now without blocking: SIZE_MAX for
 // a blocking socket, the free space of a BIO pair or of a non-blocking
 // socket's send buffer, 0 when it cannot be known.

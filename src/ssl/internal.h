@@ -89,6 +89,9 @@ struct PendingWrite {
   const uint8_t* buf = nullptr;  // the caller's buffer, as first passed
   size_t len = 0;                // its length
   size_t sealed = 0;             // bytes of it already sealed into records
+  // Bytes after `sealed` counted as taken though not sealed yet: the record a
+  // full BIO pair could not take (see write_internal). Retry rules count them.
+  size_t reserved = 0;
 };
 
 // What SSL_get_error needs to know about the last call.
@@ -172,5 +175,8 @@ int dead_end(SSL* s);
 // How many bytes the write side can take now without blocking (SIZE_MAX for a
 // blocking transport; 0 when unknown).
 size_t write_budget(SSL* s);
+// A BIO pair without free space (io::bio_pair_full): true, and SSL_get_error
+// says WANT_WRITE.
+bool write_side_full(SSL* s);
 
 }  // namespace rapidtls::ssl

@@ -103,6 +103,12 @@ size_t write_budget(SSL* s) {
   return io::write_budget(transport_of(s));
 }
 
+bool write_side_full(SSL* s) {
+  if (!io::bio_pair_full(transport_of(s))) return false;
+  s->last_io = LastIo::want_write;
+  return true;
+}
+
 void report_handshakes(SSL* s) {
   if (!s->conn) return;
   while (s->handshakes_reported < s->conn->handshakes_completed()) {

@@ -67,7 +67,7 @@ int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written, bool
     // W13: a retry carries the same data. What is already sealed cannot be
     // taken back, so a shorter buffer is refused; another pointer is refused
     // unless the caller allowed moving buffers. Both are fatal, as in OpenSSL.
-    if (num < pw.sealed) return refuse_fatally(s, SSL_R_BAD_LENGTH);
+    if (num < pw.sealed + pw.reserved) return refuse_fatally(s, SSL_R_BAD_LENGTH);
     if (buf != pw.buf && (s->mode & SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER) == 0) {
       return refuse_fatally(s, SSL_R_BAD_WRITE_RETRY);
     }
@@ -106,7 +106,19 @@ int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written, bool
     }
     if (*direct > 0) {
       pw.sealed += *direct;
+      pw.reserved -= std::min(pw.reserved, *direct);
       continue;
+    }
+    // A BIO pair without free space: OpenSSL would seal the next record into
+    // its own buffer and copy it into the pair once there is room. Here the
+    // record is only reserved, and sealed straight into the pair when the
+    // caller repeats the call (W12): no copy, and nothing but the reservation
+    // waits. The reserved bytes count as taken for the retry rules, as the
+    // record OpenSSL holds does (W13). In partial-write mode the record is
+    // sealed aside as below: the count a repeated call returns is its length.
+    if (!partial && rapidtls::ssl::write_side_full(s)) {
+      if (pw.reserved == 0) pw.reserved = std::min(left, rapidtls::record::kMaxPlaintext);
+      return -1;
     }
     // Seal only what the transport can take now (at least one record), so
     // that when it fills up a single record is in flight, as in OpenSSL: the
