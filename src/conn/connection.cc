@@ -66,7 +66,7 @@ long Connection::peer_verify_result() {
     if (!session_->peer_chain.empty() && config_->trust) {
       session_->verify_result =
           handshake::verify_peer_chain(*config_, session_->peer_chain, session_->verify_host,
-                                       session_->verify_purpose)
+                                       session_->verify_purpose, app_)
               .verify_result;
     }
   }

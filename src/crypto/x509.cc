@@ -269,9 +269,26 @@ Status TrustStore::use_default_paths() {
   return {};
 }
 
+namespace {
+
+// The X509_STORE_CTX ex_data slot that carries a TrustStore::Hook.
+int hook_index() {
+  static const int index = X509_STORE_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+int call_hook(int preverify_ok, X509_STORE_CTX* ctx) {
+  const auto* hook =
+      static_cast<const TrustStore::Hook*>(X509_STORE_CTX_get_ex_data(ctx, hook_index()));
+  return hook != nullptr ? (*hook)(preverify_ok, ctx) : preverify_ok;
+}
+
+}  // namespace
+
 TrustStore::Outcome TrustStore::verify(const std::vector<Certificate>& chain,
                                        const std::string& host, Purpose purpose, int64_t now_s,
-                                       int depth_limit, int64_t* valid_until_s) const {
+                                       int depth_limit, int64_t* valid_until_s,
+                                       const Hook* hook) const {
   auto fail = [](Alert alert, long code) {
     ERR_clear_error();
     return Outcome{Error{alert, SSL_R_CERTIFICATE_VERIFY_FAILED}, code};
@@ -310,6 +327,11 @@ TrustStore::Outcome TrustStore::verify(const std::vector<Certificate>& chain,
       configured = configured && X509_VERIFY_PARAM_set1_host(param, host.data(), host.size()) == 1;
     }
   }
+  if (hook != nullptr && *hook) {
+    // The hook travels in the store context, where the C callback finds it.
+    configured = X509_STORE_CTX_set_ex_data(ctx.get(), hook_index(), const_cast<Hook*>(hook)) == 1;
+    X509_STORE_CTX_set_verify_cb(ctx.get(), call_hook);
+  }
   if (!configured) return fail(Alert::internal_error, X509_V_ERR_UNSPECIFIED);
 
   if (X509_verify_cert(ctx.get()) == 1) {
@@ -318,7 +340,8 @@ TrustStore::Outcome TrustStore::verify(const std::vector<Certificate>& chain,
       // Unreadable validity: report the verification time, so nothing reuses it.
       *valid_until_s = earliest_not_after(X509_STORE_CTX_get0_chain(ctx.get())).value_or(now_s);
     }
-    return Outcome{Status(), X509_V_OK};
+    // X509_V_OK, or an error a hook let pass (OpenSSL reports it the same way).
+    return Outcome{Status(), X509_STORE_CTX_get_error(ctx.get())};
   }
   const int code = X509_STORE_CTX_get_error(ctx.get());
   if (code == X509_V_OK) return fail(Alert::internal_error, X509_V_ERR_UNSPECIFIED);

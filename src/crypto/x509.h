@@ -2,6 +2,7 @@
 // with host name checking (X509_VERIFY_PARAM_set1_host).
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -86,8 +87,15 @@ class TrustStore {
   // On success, *valid_until_s (when given) receives the earliest notAfter of
   // the chain that was built, trust anchor included: from then on the same
   // verification fails.
+  //
+  // `hook`, when given, is called by X509_verify_cert at each step, as the
+  // verify callback of X509_STORE_CTX_set_verify_cb: with preverify_ok and the
+  // store context, and its answer decides (1: go on, even past an error; 0:
+  // stop). An error it let pass stays the verify_result of a success.
+  using Hook = std::function<int(int preverify_ok, X509_STORE_CTX* ctx)>;
   Outcome verify(const std::vector<Certificate>& chain, const std::string& host, Purpose purpose,
-                 int64_t now_s, int depth_limit = 100, int64_t* valid_until_s = nullptr) const;
+                 int64_t now_s, int depth_limit = 100, int64_t* valid_until_s = nullptr,
+                 const Hook* hook = nullptr) const;
 
   // What the outcome of verify() depends on besides its arguments, as bytes to
   // compare: the store's identity, its number of certificates and CRLs (a

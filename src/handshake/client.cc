@@ -343,8 +343,8 @@ Status ClientHandshake::on_certificate(HandshakeIo&, Bytes body, Bytes whole) {
   RTLS_ASSIGN(session_.peer_chain, detail::certificate_chain(msg, config_->cert_cache.get()));
   const std::string& host =
       options_.verify_host.empty() ? options_.server_name : options_.verify_host;
-  RTLS_TRY(
-      detail::verify_chain(*config_, session_.peer_chain, host, crypto::Purpose::server, session_));
+  RTLS_TRY(detail::verify_chain(*config_, session_.peer_chain, host, crypto::Purpose::server,
+                                session_, app_));
   transcript_.add(whole);
   state_ = ClientState::wait_certificate_verify;
   return {};

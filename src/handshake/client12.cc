@@ -120,8 +120,8 @@ Status ClientHandshake::on_certificate12(HandshakeIo&, Bytes body, Bytes whole) 
               detail::certificate_chain12(msg.certificate_list, config_->cert_cache.get()));
   const std::string& host =
       options_.verify_host.empty() ? options_.server_name : options_.verify_host;
-  RTLS_TRY(
-      detail::verify_chain(*config_, session_.peer_chain, host, crypto::Purpose::server, session_));
+  RTLS_TRY(detail::verify_chain(*config_, session_.peer_chain, host, crypto::Purpose::server,
+                                session_, app_));
   add12(whole);
   state_ = ClientState::wait_server_key_exchange;
   return {};

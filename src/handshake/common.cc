@@ -34,8 +34,15 @@ ByteVec certificate_verify_content(Role signer, Bytes transcript_hash) {
 
 crypto::TrustStore::Outcome verify_peer_chain(const Config& config,
                                               const std::vector<crypto::Certificate>& chain,
-                                              const std::string& host, crypto::Purpose purpose) {
+                                              const std::string& host, crypto::Purpose purpose,
+                                              void* app) {
   const int64_t now_s = static_cast<int64_t>(config.clock->now_ms() / 1000);
+  if (config.verify_callback) {
+    const crypto::TrustStore::Hook hook = [&config, app](int ok, X509_STORE_CTX* ctx) {
+      return config.verify_callback(app, ok, ctx);
+    };
+    return config.trust->verify(chain, host, purpose, now_s, config.verify_depth, nullptr, &hook);
+  }
   if (config.verify_cache) {
     return config.verify_cache->verify(*config.trust, chain, host, purpose, now_s,
                                        config.verify_depth);
@@ -70,21 +77,25 @@ Result<std::vector<crypto::Certificate>> certificate_chain(const CertificateMsg&
 }
 
 Status verify_chain(const Config& config, const std::vector<crypto::Certificate>& chain,
-                    const std::string& host, crypto::Purpose purpose, SessionInfo& session) {
+                    const std::string& host, crypto::Purpose purpose, SessionInfo& session,
+                    void* app) {
   if (!config.trust) {
     session.verify_result = 20;  // X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
     if (config.verify == VerifyMode::none) return {};
     return Error{Alert::unknown_ca, SSL_R_CERTIFICATE_VERIFY_FAILED};
   }
-  if (config.verify == VerifyMode::none) {
+  if (config.verify == VerifyMode::none && !config.verify_callback) {
     // The result is still available (as in OpenSSL), computed on request.
     session.verify_deferred = true;
     session.verify_host = host;
     session.verify_purpose = purpose;
     return {};
   }
-  auto outcome = verify_peer_chain(config, chain, host, purpose);
+  auto outcome = verify_peer_chain(config, chain, host, purpose, app);
   session.verify_result = outcome.verify_result;
+  // Without verification the handshake goes on whatever the chain (and a
+  // callback, called as OpenSSL calls it, answered).
+  if (config.verify == VerifyMode::none) return {};
   return outcome.status;
 }
 

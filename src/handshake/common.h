@@ -18,7 +18,8 @@ Result<std::vector<crypto::Certificate>> certificate_chain(const CertificateMsg&
 // Verifies the peer's chain as `mode` asks and records the verify result in
 // session. An empty chain is the caller's to judge.
 Status verify_chain(const Config& config, const std::vector<crypto::Certificate>& chain,
-                    const std::string& host, crypto::Purpose purpose, SessionInfo& session);
+                    const std::string& host, crypto::Purpose purpose, SessionInfo& session,
+                    void* app);
 
 // Picks the first of our preferred schemes the peer offered and the signer can use.
 std::optional<SignatureScheme> choose_scheme(const std::vector<SignatureScheme>& ours,

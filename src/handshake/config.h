@@ -117,6 +117,12 @@ struct Config {
   std::shared_ptr<crypto::VerifiedChainCache> verify_cache;
   VerifyMode verify = VerifyMode::none;
   int verify_depth = 100;
+  // Called at each step of the peer chain's verification with preverify_ok
+  // and the store context; its answer decides (crypto::TrustStore::Hook). Set,
+  // the chain is verified during the handshake even with VerifyMode::none
+  // (whose handshake then goes on whatever the answer). `app` as for
+  // alpn_select. Leave verify_cache unset with it: an answer may change.
+  std::function<int(void* app, int preverify_ok, X509_STORE_CTX* ctx)> verify_callback;
 
   // ALPN: a client's offer, or a server's preference (used when alpn_select is empty).
   std::vector<ByteVec> alpn;

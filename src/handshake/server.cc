@@ -328,8 +328,8 @@ Status ServerHandshake::on_client_certificate(HandshakeIo&, Bytes body, Bytes wh
     return {};
   }
   RTLS_ASSIGN(session_.peer_chain, detail::certificate_chain(msg, config_->cert_cache.get()));
-  RTLS_TRY(
-      detail::verify_chain(*config_, session_.peer_chain, "", crypto::Purpose::client, session_));
+  RTLS_TRY(detail::verify_chain(*config_, session_.peer_chain, "", crypto::Purpose::client,
+                                session_, app_));
   state_ = ServerState::wait_client_certificate_verify;
   return {};
 }

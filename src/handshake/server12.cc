@@ -208,8 +208,8 @@ Status ServerHandshake::on_client_certificate12(HandshakeIo&, Bytes body, Bytes 
   }
   RTLS_ASSIGN(session_.peer_chain,
               detail::certificate_chain12(msg.certificate_list, config_->cert_cache.get()));
-  RTLS_TRY(
-      detail::verify_chain(*config_, session_.peer_chain, "", crypto::Purpose::client, session_));
+  RTLS_TRY(detail::verify_chain(*config_, session_.peer_chain, "", crypto::Purpose::client,
+                                session_, app_));
   state_ = ServerState::wait_client_key_exchange;
   return {};
 }

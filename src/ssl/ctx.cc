@@ -85,9 +85,10 @@ ssl_ctx_st::~ssl_ctx_st() {
 
 std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
   const bool per_ssl =
-      for_ssl != nullptr && (for_ssl->verify_mode != verify_mode || for_ssl->verify_callback_set ||
-                             (for_ssl->options & SSL_OP_ALLOW_CLIENT_RENEGOTIATION) !=
-                                 (options & SSL_OP_ALLOW_CLIENT_RENEGOTIATION));
+      for_ssl != nullptr &&
+      (for_ssl->verify_mode != verify_mode || for_ssl->verify_callback != verify_callback ||
+       (for_ssl->options & SSL_OP_ALLOW_CLIENT_RENEGOTIATION) !=
+           (options & SSL_OP_ALLOW_CLIENT_RENEGOTIATION));
   std::lock_guard<std::mutex> lock(config_mutex_);
   if (config_ && !per_ssl) return config_;
   auto cfg = std::make_shared<hs::Config>();
@@ -110,9 +111,15 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
   if (!cert_cache) cert_cache = std::make_shared<crypto::CertificateCache>();
   cfg->cert_cache = cert_cache;
   // A verification callback may decide differently each time, so with one
-  // every chain is verified.
-  const bool callback = verify_callback != nullptr || (per_ssl && for_ssl->verify_callback_set);
-  if (!callback) cfg->verify_cache = verify_cache;
+  // every chain is verified. It finds the SSL where OpenSSL puts it.
+  if (SSL_verify_cb cb = per_ssl ? for_ssl->verify_callback : verify_callback; cb != nullptr) {
+    cfg->verify_callback = [cb](void* app, int ok, X509_STORE_CTX* x) {
+      X509_STORE_CTX_set_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx(), app);
+      return cb(ok, x);
+    };
+  } else {
+    cfg->verify_cache = verify_cache;
+  }
   const int vmode = per_ssl ? for_ssl->verify_mode : verify_mode;
   if ((vmode & SSL_VERIFY_PEER) == 0) {
     cfg->verify = hs::VerifyMode::none;
@@ -426,6 +433,10 @@ void SSL_CTX_set_verify_depth(SSL_CTX* ctx, int depth) {
 
 int SSL_CTX_get_verify_mode(const SSL_CTX* ctx) {
   return ctx->verify_mode;
+}
+
+SSL_verify_cb SSL_CTX_get_verify_callback(const SSL_CTX* ctx) {
+  return ctx->verify_callback;
 }
 
 // ---- suites, ALPN, key log, tickets --------------------------------------------------------

@@ -120,8 +120,8 @@ struct ssl_st {
   // SSL_set_read_ahead: SSL_read may take whatever the transport has (up to
   // its buffer limit), not only what it hands over in the same call.
   bool read_ahead = false;
-  // SSL_set_verify was given a callback: chains are always verified afresh.
-  bool verify_callback_set = false;
+  // SSL_set_verify's callback; SSL_new takes the context's (as OpenSSL).
+  SSL_verify_cb verify_callback;
   int shutdown_flags = 0;   // SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN
   std::string host;         // SNI to send (SSL_set_tlsext_host_name)
   std::string verify_host;  // SSL_set1_host

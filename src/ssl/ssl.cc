@@ -16,7 +16,8 @@ ssl_st::ssl_st(SSL_CTX* c)
       mode(c->mode),
       options(c->options),
       verify_mode(c->verify_mode),
-      read_ahead(c->read_ahead) {
+      read_ahead(c->read_ahead),
+      verify_callback(c->verify_callback) {
   SSL_CTX_up_ref(ctx);
   CRYPTO_new_ex_data(CRYPTO_EX_INDEX_SSL, this, &ex_data);
   if (c->method->role == 1) role = Role::client;
@@ -253,7 +254,19 @@ long SSL_ctrl(SSL* s, int cmd, long larg, void* parg) {
 
 void SSL_set_verify(SSL* s, int mode, SSL_verify_cb callback) {
   s->verify_mode = mode;
-  s->verify_callback_set = callback != nullptr;
+  // As OpenSSL 3.0: a null callback keeps the one there is.
+  if (callback != nullptr) s->verify_callback = callback;
+}
+
+SSL_verify_cb SSL_get_verify_callback(const SSL* s) {
+  return s->verify_callback;
+}
+
+int SSL_get_ex_data_X509_STORE_CTX_idx(void) {
+  // The X509_STORE_CTX ex_data slot where a verify callback finds the SSL.
+  static const int index = X509_STORE_CTX_get_ex_new_index(
+      0, const_cast<char*>("SSL for verify callback"), nullptr, nullptr, nullptr);
+  return index;
 }
 
 int SSL_set1_host(SSL* s, const char* hostname) {

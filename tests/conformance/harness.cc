@@ -185,6 +185,17 @@ std::string Sha256Hex(const uint8_t* data, size_t n) {
   return hex;
 }
 
+void UseTestIdentity(SSL_CTX* ctx) {
+  const Identity& id = TestIdentity();
+  Require(SSL_CTX_use_certificate(ctx, id.cert) == 1, "use_certificate");
+  Require(SSL_CTX_use_PrivateKey(ctx, id.key) == 1, "use_PrivateKey");
+}
+
+void TrustTestIdentity(SSL_CTX* ctx) {
+  Require(X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), TestIdentity().cert) == 1,
+          "X509_STORE_add_cert");
+}
+
 CtxPtr MakeServerCtx(int version) {
   return MakeCtx(true, version);
 }

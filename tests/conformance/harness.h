@@ -55,6 +55,9 @@ inline std::string Sha256Hex(const Bytes& b) {
 // `version` (TLS 1.3 unless a test is about TLS 1.2 behaviour).
 CtxPtr MakeServerCtx(int version = TLS1_3_VERSION);
 CtxPtr MakeClientCtx(int version = TLS1_3_VERSION);
+// The test certificate (self-signed, CN and DNS name localhost) and its key.
+void UseTestIdentity(SSL_CTX* ctx);
+void TrustTestIdentity(SSL_CTX* ctx);
 
 // Two connections joined in memory. `client_bio`/`server_bio` are the ends the SSL
 // objects read and write (owned by them). With a `wire`, the ends are not joined
