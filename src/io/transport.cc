@@ -223,12 +223,16 @@ DirectRead read_app_direct(conn::Connection& c, const Transport& t, MutBytes out
 }
 
 bool bio_pair_full(const Transport& t) {
-  if (t.fd >= 0 || !is_bio_pair(t.wbio) || BIO_ctrl_get_write_guarantee(t.wbio) != 0) {
-    return false;
-  }
-  BIO_clear_retry_flags(t.wbio);
-  BIO_set_retry_write(t.wbio);
-  return true;
+  if (t.fd >= 0 || !is_bio_pair(t.wbio)) return false;
+  // Asked the way a write would meet it: a pair without room answers -1 and
+  // marks the BIO "retry, write"; one that is closed or has no peer answers
+  // otherwise (and queues its error: dropped here, the write meets it again).
+  ERR_set_mark();
+  char* room = nullptr;
+  const bool full =
+      BIO_nwrite0(t.wbio, &room) < 0 && BIO_should_retry(t.wbio) && BIO_should_write(t.wbio);
+  ERR_pop_to_mark();
+  return full;
 }
 
 size_t write_budget(const Transport& t) {

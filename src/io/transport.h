@@ -74,9 +74,9 @@ struct DirectRead {
 };
 DirectRead read_app_direct(conn::Connection& c, const Transport& t, MutBytes out);
 
-// True when the write side is a BIO pair without a byte of free space. Its
-// write BIO is then marked as a BIO_write that found it full leaves it
-// (should retry, should write), for callers that ask the BIO.
+// True when the write side is a BIO pair without a byte of free space (not
+// one that is closed or has no peer). Its write BIO is then marked as a
+// BIO_write that found it full leaves it (should retry, should write).
 bool bio_pair_full(const Transport& t);
 
 // How many bytes the write side can take now without blocking: SIZE_MAX for

@@ -143,6 +143,9 @@ int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written, bool
       return rapidtls::ssl::fail(s, r.error(), "SSL_write");
     }
     pw.sealed += n;
+    // What was reserved on a full pair is now sealed (the pair had a few
+    // bytes free this time, too few to take a record straight).
+    pw.reserved -= std::min(pw.reserved, n);
   }
 }
 

@@ -398,6 +398,54 @@ TEST(WritePath, W12_RetriesIntoAPairFullAgainAndAgainLoseNothing) {
   EXPECT_EQ(Sha256Hex(got), Sha256Hex(want)) << "W12: every byte once, in order";
 }
 
+TEST(WritePath, W12_RetriesWhileThePairDrainsInSmallPiecesLoseNothing) {
+  // The pair is full, then frees a few bytes at a time (less than a record needs):
+  // each repeat of the same write goes on, and every byte arrives once.
+  for (const int len : {16384, 20000, 65536}) {
+    Link l = MakeWiredLink(4096);
+    ASSERT_EQ(Handshake(l), "");
+    Bytes first = FillPairExactly(l, 4096);
+    Bytes data = Pattern(static_cast<size_t>(len), 26);
+    Bytes got;
+    int rc = -1;
+    for (int i = 0; i < 20000 && rc <= 0; ++i) {
+      rc = SSL_write(l.client.get(), data.data(), len);
+      if (rc > 0) break;
+      ASSERT_EQ(SSL_get_error(l.client.get(), rc), SSL_ERROR_WANT_WRITE)
+          << "len " << len << " call " << i << ": " << ErrorQueueText();
+      // 100 bytes from the client's pair over to the server's.
+      uint8_t piece[100];
+      const size_t n = std::min({sizeof piece, BIO_ctrl_pending(l.client_net.get()),
+                                 BIO_ctrl_get_write_guarantee(l.server_net.get())});
+      if (n > 0) {
+        ASSERT_EQ(BIO_read(l.client_net.get(), piece, static_cast<int>(n)), static_cast<int>(n));
+        ASSERT_EQ(BIO_write(l.server_net.get(), piece, static_cast<int>(n)), static_cast<int>(n));
+      }
+      ASSERT_TRUE(DrainApp(l.server.get(), got));
+    }
+    ASSERT_EQ(rc, len) << "W12: the repeated write completes";
+    l.Pump();
+    ASSERT_TRUE(DrainApp(l.server.get(), got));
+    Bytes want = first;
+    want.insert(want.end(), data.begin(), data.end());
+    EXPECT_EQ(Sha256Hex(got), Sha256Hex(want)) << "W12: every byte once, in order (" << len << ")";
+  }
+}
+
+TEST(WritePath, W16_WriteIntoAClosedPairIsNotRetryable) {
+  Link l = MakeBioPairLink(4096);
+  ASSERT_EQ(Handshake(l), "");
+  FillPairExactly(l, 4096);
+  ASSERT_EQ(BIO_shutdown_wr(l.client_bio), 1);
+  Bytes data = Pattern(1000, 27);
+  ERR_clear_error();
+  const int rc = SSL_write(l.client.get(), data.data(), static_cast<int>(data.size()));
+  EXPECT_LE(rc, 0);
+  EXPECT_FALSE(Retryable(l.client.get(), rc)) << "W16: a closed pair is no reason to retry";
+  EXPECT_FALSE(BIO_should_retry(SSL_get_wbio(l.client.get()))) << "W16: nor does the BIO say so";
+  ERR_clear_error();
+}
+
 // A buffer whose last byte is the last byte before a PROT_NONE page: any read past
 // the end faults (and fails the run).
 class GuardedBuffer {
