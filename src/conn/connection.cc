@@ -13,7 +13,7 @@ using record::ContentType;
 
 Connection::Connection(Role role, std::shared_ptr<const handshake::Config> config,
                        handshake::ClientOptions options)
-    : role_(role), config_(std::move(config)) {
+    : role_(role), config_(std::move(config)), verify_host_(options.verify_host) {
   handshake_ = role == Role::client ? handshake::make_client_handshake(config_, std::move(options))
                                     : handshake::make_server_handshake(config_);
   // RFC 8446 5.1: an initial ClientHello may say 0x0301 for compatibility.
@@ -820,7 +820,7 @@ Status Connection::renegotiate() {
     hello_request_sent_ = true;
     return {};
   }
-  handshake::ClientOptions options{session_->server_name, ""};
+  handshake::ClientOptions options{session_->server_name, verify_host_};
   handshake_ = handshake::make_client_handshake(
       config_, options,
       handshake::Renegotiation{session_->client_verify_data, session_->server_verify_data});

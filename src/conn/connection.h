@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "common/buffer.h"
@@ -239,6 +240,9 @@ class Connection final : private handshake::HandshakeIo {
 
   Role role_;
   std::shared_ptr<const handshake::Config> config_;
+  // A client's name for the certificate check when not its SNI
+  // (ClientOptions::verify_host): a renegotiation checks the same name.
+  std::string verify_host_;
   std::unique_ptr<handshake::Handshake> handshake_;  // freed when the handshake is done
   std::unique_ptr<handshake::SessionInfo> session_;
   handshake::Random client_random_{};

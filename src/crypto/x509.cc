@@ -62,35 +62,59 @@ bool is_ip_literal(const std::string& host) {
   return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
-// RFC 8446 6.2 alert for an X509_V_ERR_* code (following libssl's choices
-// where the header leaves room).
+// RFC 8446 6.2 alert for an X509_V_ERR_* code, as libssl chooses it (pinned
+// by the conformance suite against OpenSSL 3.0, VerifyCallbackAlert, which
+// reaches every code through a verify callback).
 Alert alert_for(int code) {
   switch (code) {
     case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CRL_HAS_EXPIRED:
       return Alert::certificate_expired;
     case X509_V_ERR_CERT_REVOKED:
       return Alert::certificate_revoked;
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_UNABLE_TO_GET_CRL:
+    case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-    case X509_V_ERR_CERT_UNTRUSTED:
+    case X509_V_ERR_CERT_CHAIN_TOO_LONG:
+    case X509_V_ERR_PATH_LENGTH_EXCEEDED:
     case X509_V_ERR_INVALID_CA:
       return Alert::unknown_ca;
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+    case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+      return Alert::decrypt_error;
     case X509_V_ERR_HOSTNAME_MISMATCH:
     case X509_V_ERR_IP_ADDRESS_MISMATCH:
     case X509_V_ERR_EMAIL_MISMATCH:
     case X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE:
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
     case X509_V_ERR_UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY:
-    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
     case X509_V_ERR_CERT_NOT_YET_VALID:
+    case X509_V_ERR_CRL_NOT_YET_VALID:
     case X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD:
     case X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD:
+    case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
+    case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
+    case X509_V_ERR_CERT_UNTRUSTED:
     case X509_V_ERR_CERT_REJECTED:
+    case X509_V_ERR_EE_KEY_TOO_SMALL:
+    case X509_V_ERR_CA_KEY_TOO_SMALL:
+    case X509_V_ERR_CA_MD_TOO_WEAK:
+    case X509_V_ERR_EC_KEY_EXPLICIT_PARAMS:
+    case X509_V_ERR_DANE_NO_MATCH:
       return Alert::bad_certificate;
     case X509_V_ERR_INVALID_PURPOSE:
       return Alert::unsupported_certificate;
+    case X509_V_ERR_APPLICATION_VERIFICATION:
+      return Alert::handshake_failure;
+    case X509_V_ERR_UNSPECIFIED:
+    case X509_V_ERR_OUT_OF_MEM:
+    case X509_V_ERR_INVALID_CALL:
+    case X509_V_ERR_STORE_LOOKUP:
+      return Alert::internal_error;
     default:
       return Alert::certificate_unknown;
   }
@@ -329,7 +353,8 @@ TrustStore::Outcome TrustStore::verify(const std::vector<Certificate>& chain,
   }
   if (hook != nullptr && *hook) {
     // The hook travels in the store context, where the C callback finds it.
-    configured = X509_STORE_CTX_set_ex_data(ctx.get(), hook_index(), const_cast<Hook*>(hook)) == 1;
+    configured = configured &&
+                 X509_STORE_CTX_set_ex_data(ctx.get(), hook_index(), const_cast<Hook*>(hook)) == 1;
     X509_STORE_CTX_set_verify_cb(ctx.get(), call_hook);
   }
   if (!configured) return fail(Alert::internal_error, X509_V_ERR_UNSPECIFIED);
@@ -389,7 +414,12 @@ std::optional<ByteVec> TrustStore::reuse_state() const {
   // Names the store itself asks for (used when a verification names none).
   append_string(state, X509_VERIFY_PARAM_get0_host(param, 0));
   append_string(state, X509_VERIFY_PARAM_get0_email(param));
+  // Without an IP address this queues "passed a null parameter": dropped, or
+  // a handshake whose verification is then reused would leave it behind, and
+  // SSL_get_error would read it as a failure.
+  ERR_set_mark();
   char* ip = X509_VERIFY_PARAM_get1_ip_asc(param);
+  ERR_pop_to_mark();
   append_string(state, ip);
   OPENSSL_free(ip);
   return state;

@@ -8,6 +8,7 @@
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
 
+#include <tuple>
 #include <vector>
 
 #include "harness.h"
@@ -204,6 +205,145 @@ TEST(VerifyCallback, ServerCallbackRefusingEndsTheHandshake) {
 TEST(VerifyCallback, Tls12ServerCallbackRefusingEndsTheHandshake) {
   TestServerCallback(TLS1_2_VERSION, RefuseAll, false);
 }
+
+TEST(VerifyCallback, Tls12RenegotiationChecksTheSameHostAgain) {
+  // The name given with SSL_set1_host is checked in a renegotiation too: a server
+  // could otherwise present another trusted certificate, for another name.
+  Link l = MakeBioPairLink(4096, TLS1_2_VERSION);
+  // A full renegotiation (OpenSSL's would otherwise resume the session, and
+  // then no certificate comes at all).
+  SSL_set_options(l.server.get(), SSL_OP_NO_TICKET);
+  SSL_CTX_set_session_cache_mode(l.server_ctx.get(), SSL_SESS_CACHE_OFF);
+  ASSERT_EQ(SSL_set1_host(l.client.get(), "other.example"), 1);
+  SSL_set_verify(l.client.get(), SSL_VERIFY_PEER, AcceptAll);
+  Reset(l.client.get());
+  ASSERT_EQ(Handshake(l), "");
+  ASSERT_EQ(SSL_get_verify_result(l.client.get()), X509_V_ERR_HOSTNAME_MISMATCH);
+  g_calls.clear();
+  ASSERT_EQ(SSL_renegotiate(l.server.get()), 1);
+  ASSERT_EQ(SSL_do_handshake(l.server.get()), 1) << ErrorQueueText();
+  unsigned char buf[64];
+  size_t n = 0;
+  int rc = SSL_read_ex(l.client.get(), buf, sizeof buf, &n);
+  ASSERT_EQ(SSL_get_error(l.client.get(), rc), SSL_ERROR_WANT_READ) << ErrorQueueText();
+  Bytes data = Pattern(100, 5);
+  Bytes got;
+  rc = -1;
+  for (int i = 0; i < 100 && rc <= 0; ++i) {
+    rc = SSL_write(l.client.get(), data.data(), static_cast<int>(data.size()));
+    const int err = SSL_get_error(l.client.get(), rc);
+    ASSERT_TRUE(rc > 0 || err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+        << ErrorQueueText();
+    ASSERT_TRUE(DrainApp(l.server.get(), got));
+  }
+  ASSERT_EQ(rc, 100);
+  EXPECT_EQ(SSL_num_renegotiations(l.client.get()), 1);
+  bool saw_mismatch = false;
+  for (const Call& c : g_calls) {
+    saw_mismatch = saw_mismatch || (c.preverify_ok == 0 && c.error == X509_V_ERR_HOSTNAME_MISMATCH);
+  }
+  EXPECT_TRUE(saw_mismatch) << "the renegotiation's chain is checked against the same name";
+  EXPECT_EQ(SSL_get_verify_result(l.client.get()), X509_V_ERR_HOSTNAME_MISMATCH);
+}
+
+// The callback refuses with a given X509_V_ERR_* code at the leaf: the client sends the
+// alert libssl maps that code to, and SSL_get_verify_result reports the code.
+int g_refuse_with = X509_V_OK;
+
+int RefuseWithCode(int /*preverify_ok*/, X509_STORE_CTX* x) {
+  if (X509_STORE_CTX_get_error_depth(x) != 0) return 1;
+  X509_STORE_CTX_set_error(x, g_refuse_with);
+  return 0;
+}
+
+// Runs the handshake to its end on both sides; returns the alert the server received
+// (from its error queue entry), or -1.
+int AlertTheServerReceived(Link& l) {
+  ERR_clear_error();
+  for (int i = 0; i < 50; ++i) {
+    const int c = SSL_do_handshake(l.client.get());
+    const int s = SSL_do_handshake(l.server.get());
+    if (c <= 0 && SSL_get_error(l.client.get(), c) == SSL_ERROR_SSL && s <= 0 &&
+        SSL_get_error(l.server.get(), s) == SSL_ERROR_SSL) {
+      break;
+    }
+    if (c == 1 && s == 1) break;
+  }
+  int alert = -1;
+  for (unsigned long e; (e = ERR_get_error()) != 0;) {
+    const int reason = ERR_GET_REASON(e);
+    if (reason > SSL_AD_REASON_OFFSET && reason < SSL_AD_REASON_OFFSET + 256) {
+      alert = reason - SSL_AD_REASON_OFFSET;
+    }
+  }
+  return alert;
+}
+
+struct CodeAlert {
+  int code;
+  int alert;
+};
+
+class VerifyCallbackAlert : public ::testing::TestWithParam<std::tuple<int, CodeAlert>> {};
+
+TEST_P(VerifyCallbackAlert, RefusalSendsLibsslsAlertForTheCode) {
+  const auto [version, want] = GetParam();
+  Link l = MakeBioPairLink(4096, version);
+  g_refuse_with = want.code;
+  SSL_set_verify(l.client.get(), SSL_VERIFY_PEER, RefuseWithCode);
+  const int alert = AlertTheServerReceived(l);
+  EXPECT_EQ(alert, want.alert) << "X509_V_ERR " << want.code;
+  EXPECT_EQ(SSL_get_verify_result(l.client.get()), want.code);
+  ERR_clear_error();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Codes, VerifyCallbackAlert,
+    ::testing::Combine(
+        ::testing::Values(TLS1_3_VERSION, TLS1_2_VERSION),
+        ::testing::Values(
+            CodeAlert{X509_V_ERR_UNSPECIFIED, SSL_AD_INTERNAL_ERROR},
+            CodeAlert{X509_V_ERR_APPLICATION_VERIFICATION, SSL_AD_HANDSHAKE_FAILURE},
+            CodeAlert{X509_V_ERR_OUT_OF_MEM, SSL_AD_INTERNAL_ERROR},
+            CodeAlert{X509_V_ERR_CERT_HAS_EXPIRED, SSL_AD_CERTIFICATE_EXPIRED},
+            CodeAlert{X509_V_ERR_CRL_HAS_EXPIRED, SSL_AD_CERTIFICATE_EXPIRED},
+            CodeAlert{X509_V_ERR_CERT_REVOKED, SSL_AD_CERTIFICATE_REVOKED},
+            CodeAlert{X509_V_ERR_CERT_NOT_YET_VALID, SSL_AD_BAD_CERTIFICATE},
+            CodeAlert{X509_V_ERR_CERT_REJECTED, SSL_AD_BAD_CERTIFICATE},
+            CodeAlert{X509_V_ERR_CERT_UNTRUSTED, SSL_AD_BAD_CERTIFICATE},
+            CodeAlert{X509_V_ERR_HOSTNAME_MISMATCH, SSL_AD_BAD_CERTIFICATE},
+            CodeAlert{X509_V_ERR_EE_KEY_TOO_SMALL, SSL_AD_BAD_CERTIFICATE},
+            CodeAlert{X509_V_ERR_CA_MD_TOO_WEAK, SSL_AD_BAD_CERTIFICATE},
+            CodeAlert{X509_V_ERR_CERT_SIGNATURE_FAILURE, SSL_AD_DECRYPT_ERROR},
+            CodeAlert{X509_V_ERR_CRL_SIGNATURE_FAILURE, SSL_AD_DECRYPT_ERROR},
+            CodeAlert{X509_V_ERR_CERT_CHAIN_TOO_LONG, SSL_AD_UNKNOWN_CA},
+            CodeAlert{X509_V_ERR_PATH_LENGTH_EXCEEDED, SSL_AD_UNKNOWN_CA},
+            CodeAlert{X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, SSL_AD_UNKNOWN_CA},
+            CodeAlert{X509_V_ERR_UNABLE_TO_GET_CRL, SSL_AD_UNKNOWN_CA},
+            CodeAlert{X509_V_ERR_INVALID_CA, SSL_AD_UNKNOWN_CA},
+            CodeAlert{X509_V_ERR_INVALID_PURPOSE, SSL_AD_UNSUPPORTED_CERTIFICATE},
+            CodeAlert{X509_V_ERR_CA_KEY_TOO_SMALL, SSL_AD_BAD_CERTIFICATE},
+            CodeAlert{X509_V_ERR_EC_KEY_EXPLICIT_PARAMS, SSL_AD_BAD_CERTIFICATE},
+            CodeAlert{X509_V_ERR_CRL_NOT_YET_VALID, SSL_AD_BAD_CERTIFICATE},
+            CodeAlert{X509_V_ERR_DANE_NO_MATCH, SSL_AD_BAD_CERTIFICATE},
+            CodeAlert{X509_V_ERR_EMAIL_MISMATCH, SSL_AD_BAD_CERTIFICATE},
+            CodeAlert{X509_V_ERR_IP_ADDRESS_MISMATCH, SSL_AD_BAD_CERTIFICATE},
+            CodeAlert{X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD, SSL_AD_BAD_CERTIFICATE},
+            CodeAlert{X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD, SSL_AD_BAD_CERTIFICATE},
+            CodeAlert{X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD, SSL_AD_BAD_CERTIFICATE},
+            CodeAlert{X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD, SSL_AD_BAD_CERTIFICATE},
+            CodeAlert{X509_V_ERR_UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY, SSL_AD_BAD_CERTIFICATE},
+            CodeAlert{X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE, SSL_AD_BAD_CERTIFICATE},
+            CodeAlert{X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE, SSL_AD_BAD_CERTIFICATE},
+            CodeAlert{X509_V_ERR_INVALID_CALL, SSL_AD_INTERNAL_ERROR},
+            CodeAlert{X509_V_ERR_STORE_LOOKUP, SSL_AD_INTERNAL_ERROR},
+            CodeAlert{X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN, SSL_AD_UNKNOWN_CA},
+            CodeAlert{X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER, SSL_AD_UNKNOWN_CA},
+            CodeAlert{X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT, SSL_AD_UNKNOWN_CA},
+            CodeAlert{X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, SSL_AD_UNKNOWN_CA},
+            CodeAlert{X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE, SSL_AD_UNKNOWN_CA},
+            CodeAlert{X509_V_ERR_SUBTREE_MINMAX, SSL_AD_CERTIFICATE_UNKNOWN},
+            CodeAlert{X509_V_ERR_NO_EXPLICIT_POLICY, SSL_AD_CERTIFICATE_UNKNOWN})));
 
 }  // namespace
 }  // namespace conformance

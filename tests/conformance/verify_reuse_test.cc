@@ -31,6 +31,37 @@ std::string HandshakeOn(SSL_CTX* client_ctx, SSL_CTX* server_ctx, const char* ho
   return out;
 }
 
+TEST(VerifyReuse, RepeatedHandshakesLeaveNothingOnTheErrorQueue) {
+  // Each handshake succeeds without a trace: a stray entry on the thread's queue
+  // would make SSL_get_error report SSL_ERROR_SSL for the next WANT_READ.
+  for (const int version : {TLS1_3_VERSION, TLS1_2_VERSION}) {
+    CtxPtr cctx = MakeClientCtx(version);
+    CtxPtr sctx = MakeServerCtx(version);
+    for (int i = 0; i < 3; ++i) {
+      SslPtr client(SSL_new(cctx.get()));
+      SslPtr server(SSL_new(sctx.get()));
+      ASSERT_TRUE(client && server);
+      ASSERT_EQ(SSL_set1_host(client.get(), "localhost"), 1);
+      BIO* cb = nullptr;
+      BIO* sb = nullptr;
+      ASSERT_EQ(BIO_new_bio_pair(&cb, 17 * 1024, &sb, 17 * 1024), 1);
+      SSL_set_bio(client.get(), cb, cb);
+      SSL_set_bio(server.get(), sb, sb);
+      SSL_set_connect_state(client.get());
+      SSL_set_accept_state(server.get());
+      ERR_clear_error();
+      ASSERT_EQ(HandshakeSsl(client.get(), server.get()), "") << version << " round " << i;
+      EXPECT_EQ(ERR_peek_error(), 0u) << version << " round " << i << ": " << ErrorQueueText();
+      unsigned char buf[16];
+      size_t n = 0;
+      const int rc = SSL_read_ex(client.get(), buf, sizeof buf, &n);
+      EXPECT_EQ(SSL_get_error(client.get(), rc), SSL_ERROR_WANT_READ)
+          << "round " << i << ": nothing to read is WANT_READ; " << ErrorQueueText();
+      ERR_clear_error();
+    }
+  }
+}
+
 TEST(VerifyReuse, RepeatedHandshakesOnOneContextVerify) {
   CtxPtr cctx = MakeClientCtx();
   CtxPtr sctx = MakeServerCtx();
