@@ -4,10 +4,12 @@
 // "Second round"): a reader that takes everything it finds empties the socket
 // and sleeps, and each send() must then wake it.
 //
-//   raw_tcp --reader all|split|exact [--size N] [--seconds S]
+//   raw_tcp --reader all|discard|split|exact [--size N] [--seconds S]
 //           [--reader-work NS] [--writer-work NS] [--batch N]
 //
 //   all:   the reader recv()s into a 16 KiB buffer whatever is there
+//   discard: as all, with MSG_TRUNC: the kernel drops what it would copy (the
+//          cheapest reader there is; for a writer's cost alone)
 //   split: the reader recv()s each message in two (5 bytes, then the rest),
 //          as a TLS reader without read-ahead takes a record's header first
 //   exact: the reader recv()s each message whole, in one call (a TLS reader
@@ -81,7 +83,8 @@ int main(int argc, char** argv) {
       batch = static_cast<size_t>(std::atol(argv[i + 1]));
     } else {
       bench::die(
-          "usage: raw_tcp --reader all|split|exact [--size N] [--seconds S] [--reader-work NS] "
+          "usage: raw_tcp --reader all|discard|split|exact [--size N] [--seconds S] [--reader-work "
+          "NS] "
           "[--writer-work NS] [--batch N]");
     }
   }
@@ -89,7 +92,8 @@ int main(int argc, char** argv) {
   constexpr size_t kMaxSize = 5 + 16384 + 256;
   if ((reader != "all" && reader != "discard" && reader != "split" && reader != "exact") ||
       size < 6 || size > kMaxSize || batch < 1 || batch > 64) {
-    bench::die("--reader all|split|exact, --size between 6 and 16645, --batch between 1 and 64");
+    bench::die(
+        "--reader all|discard|split|exact, --size between 6 and 16645, --batch between 1 and 64");
   }
   const int l = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

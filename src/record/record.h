@@ -114,7 +114,7 @@ class Opener {
 // header: unknown content type -> unexpected_message; a version whose major
 // byte is not 3 -> protocol_version; a length over the limit -> record_overflow.
 // Inline: the read path asks it several times per record.
-Result<size_t> record_size_error(Bytes header);
+Result<size_t> record_size_error(Bytes header);  // header: at least kHeaderSize bytes
 inline Result<size_t> record_size(Bytes buffered) {
   if (buffered.size() < kHeaderSize) return size_t{0};
   const uint8_t type = buffered[0];
