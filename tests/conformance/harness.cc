@@ -203,6 +203,18 @@ CtxPtr MakeClientCtx(int version) {
   return MakeCtx(false, version);
 }
 
+std::string ServerRequestsRenegotiation(Link& l) {
+  if (SSL_renegotiate(l.server.get()) != 1) return "SSL_renegotiate: " + ErrorQueueText();
+  if (SSL_do_handshake(l.server.get()) != 1) return "server SSL_do_handshake: " + ErrorQueueText();
+  unsigned char buf[64];
+  size_t n = 0;
+  const int rc = SSL_read_ex(l.client.get(), buf, sizeof buf, &n);
+  if (SSL_get_error(l.client.get(), rc) != SSL_ERROR_WANT_READ) {
+    return "the client's read did not wait for the renegotiation: " + ErrorQueueText();
+  }
+  return "";
+}
+
 size_t Link::Pump() {
   size_t moved = 0;
   for (int round = 0; round < 64; ++round) {

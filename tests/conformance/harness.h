@@ -93,6 +93,10 @@ BIO* NewOneByteFilter();
 // Drives both handshakes in this thread until both are done (iteration-bounded). For
 // sockets, waits with poll(2) between rounds. Returns "" or a description of the failure.
 std::string Handshake(Link& link);
+// TLS 1.2: the server asks for a renegotiation (HelloRequest) and the client takes
+// the request in with one read, which answers with a ClientHello and reports
+// WANT_READ. Empty on success, else what went wrong.
+std::string ServerRequestsRenegotiation(Link& link);
 std::string HandshakeSsl(SSL* client, SSL* server, int client_fd = -1, int server_fd = -1);
 
 // Reads all application data currently available (non-blocking transports), appending

@@ -44,20 +44,15 @@ TEST(WritePath, W6_PeerRequestedRenegotiationIsPerformedByWrite) {
   ASSERT_EQ(Handshake(l), "");
   ASSERT_EQ(handshakes.client, 1);
 
-  // The server asks for a renegotiation (HelloRequest).
-  ASSERT_EQ(SSL_renegotiate(l.server.get()), 1);
-  ASSERT_EQ(SSL_do_handshake(l.server.get()), 1) << ErrorQueueText();
-  // The client takes the request in when it next reads; it answers with a ClientHello.
-  unsigned char buf[64];
-  size_t n = 0;
-  int rc = SSL_read_ex(l.client.get(), buf, sizeof buf, &n);
-  ASSERT_EQ(SSL_get_error(l.client.get(), rc), SSL_ERROR_WANT_READ) << ErrorQueueText();
+  // The server asks for a renegotiation (HelloRequest); the client takes the request
+  // in when it next reads and answers with a ClientHello.
+  ASSERT_EQ(ServerRequestsRenegotiation(l), "");
   ASSERT_TRUE(SSL_renegotiate_pending(l.client.get())) << "the renegotiation has started";
 
   Bytes data = Pattern(5000, 6);
   Bytes got;
   bool want_read = false;
-  rc = ClientWriteThroughRenegotiation(l, data, got, want_read);
+  int rc = ClientWriteThroughRenegotiation(l, data, got, want_read);
   EXPECT_EQ(rc, 5000) << "W6: the write completes the renegotiation, then writes; "
                       << ErrorQueueText();
   EXPECT_TRUE(want_read) << "W6/W8: the write had to read: SSL_ERROR_WANT_READ";

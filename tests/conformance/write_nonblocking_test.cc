@@ -212,6 +212,17 @@ void ExpectLaterWritesRefused(Link& l, const Bytes& data) {
   EXPECT_EQ(BIO_ctrl_pending(l.server_bio), before) << "W17: nothing more is sent";
 }
 
+// A repeat of the blocked write for `shorter` bytes, fewer than it already took: refused,
+// fatally, with SSL_R_BAD_LENGTH (OpenSSL 3.0), and later writes fail too.
+void ExpectShorterRetryIsBadLength(Link& l, const Bytes& data, int shorter, const char* what) {
+  ERR_clear_error();
+  const int rc = SSL_write(l.client.get(), data.data(), shorter);
+  EXPECT_EQ(rc, -1) << "W13: " << what;
+  EXPECT_EQ(SSL_get_error(l.client.get(), rc), SSL_ERROR_SSL) << "W13: not retryable";
+  EXPECT_EQ(FirstErrorReason(), SSL_R_BAD_LENGTH) << "W13: " << ErrorQueueText();
+  ExpectLaterWritesRefused(l, data);
+}
+
 TEST(WritePath, W13_MovingBufferRejectedWithoutMode) {
   Link l = MakeBioPairLink(4096);
   ASSERT_EQ(Handshake(l), "");
@@ -257,12 +268,7 @@ TEST(WritePath, W13_ShorterRetryInsidePendingRecordIsBadLength) {
   Bytes data = StartBlockedWrite(l);
   Bytes got;
   ASSERT_TRUE(DrainApp(l.server.get(), got));
-  ERR_clear_error();
-  int rc = SSL_write(l.client.get(), data.data(), 10000);
-  EXPECT_EQ(rc, -1) << "W13: a shorter retry is refused";
-  EXPECT_EQ(SSL_get_error(l.client.get(), rc), SSL_ERROR_SSL) << "W13: not retryable";
-  EXPECT_EQ(FirstErrorReason(), SSL_R_BAD_LENGTH) << "W13: " << ErrorQueueText();
-  ExpectLaterWritesRefused(l, data);
+  ExpectShorterRetryIsBadLength(l, data, 10000, "a shorter retry is refused");
 }
 
 TEST(WritePath, W13_ShorterRetryBelowBytesAlreadySentIsBadLength) {
@@ -277,13 +283,9 @@ TEST(WritePath, W13_ShorterRetryBelowBytesAlreadySentIsBadLength) {
     ASSERT_EQ(SSL_get_error(l.client.get(), rc), SSL_ERROR_WANT_WRITE) << ErrorQueueText();
   }
   ASSERT_GE(got.size(), 20000u);
-  ERR_clear_error();
-  int shorter = static_cast<int>(got.size()) - 1;  // the peer already has more than this
-  int rc = SSL_write(l.client.get(), data.data(), shorter);
-  EXPECT_EQ(rc, -1) << "W13: a retry shorter than what was already sent is refused";
-  EXPECT_EQ(SSL_get_error(l.client.get(), rc), SSL_ERROR_SSL) << "W13: not retryable";
-  EXPECT_EQ(FirstErrorReason(), SSL_R_BAD_LENGTH) << "W13: " << ErrorQueueText();
-  ExpectLaterWritesRefused(l, data);
+  const int shorter = static_cast<int>(got.size()) - 1;  // the peer already has more than this
+  ExpectShorterRetryIsBadLength(l, data, shorter,
+                                "a retry shorter than what was already sent is refused");
 }
 
 TEST(WritePath, W13_ShorterRetryCoveringWhatWasTakenIsAccepted) {
@@ -342,12 +344,7 @@ TEST(WritePath, W13_ShorterRetryAfterAFullPairInsideTheFirstRecordIsBadLength) {
   ASSERT_EQ(SSL_get_error(l.client.get(), rc), SSL_ERROR_WANT_WRITE);
   Bytes got;
   ASSERT_TRUE(DrainApp(l.server.get(), got));
-  ERR_clear_error();
-  rc = SSL_write(l.client.get(), data.data(), 16383);
-  EXPECT_EQ(rc, -1) << "W13: a retry shorter than the record taken is refused";
-  EXPECT_EQ(SSL_get_error(l.client.get(), rc), SSL_ERROR_SSL) << "W13: not retryable";
-  EXPECT_EQ(FirstErrorReason(), SSL_R_BAD_LENGTH) << "W13: " << ErrorQueueText();
-  ExpectLaterWritesRefused(l, data);
+  ExpectShorterRetryIsBadLength(l, data, 16383, "a retry shorter than the record taken is refused");
 }
 
 TEST(WritePath, W13_RetryAfterAFullPairCoveringTheFirstRecordEndsThere) {
