@@ -27,6 +27,11 @@ void Connection::set_app(void* app) {
   if (handshake_) handshake_->set_app(app);
 }
 
+void Connection::set_config(std::shared_ptr<const handshake::Config> config) {
+  config_ = std::move(config);
+  if (handshake_) handshake_->set_config(config_);
+}
+
 const char* Connection::state_name() const {
   if (handshake_) return handshake_->state_name();
   return session_ ? "connected" : "new";

@@ -62,6 +62,10 @@ class Connection final : private handshake::HandshakeIo {
   Role role() const { return role_; }
   // An application pointer passed to the Config's callbacks (key log, ALPN).
   void set_app(void* app);
+  // The configuration, and its replacement for this connection's handshakes
+  // from the next step on (verification settings changed by the application).
+  const std::shared_ptr<const handshake::Config>& config() const { return config_; }
+  void set_config(std::shared_ptr<const handshake::Config> config);
 
   // Starts the handshake (a client queues its ClientHello). Called by the
   // first receive() or send_app() if not before.

@@ -113,6 +113,9 @@ class Handshake {
 
   // The application pointer handed to Config callbacks.
   void set_app(void* app) { app_ = app; }
+  // Replaces the configuration between two steps (the C interface changes
+  // only how the peer's chain is verified, as SSL_set_verify may at any time).
+  void set_config(std::shared_ptr<const Config> config) { config_ = std::move(config); }
 
   SessionInfo& session() { return session_; }
   const SessionInfo& session() const { return session_; }

@@ -83,6 +83,27 @@ ssl_ctx_st::~ssl_ctx_st() {
   X509_STORE_free(store);
 }
 
+void ssl_ctx_st::apply_verify(hs::Config& cfg, int vmode, SSL_verify_cb callback) const {
+  // A verification callback may decide differently each time, so with one
+  // every chain is verified. It finds the SSL where OpenSSL puts it.
+  cfg.verify_callback = nullptr;
+  cfg.verify_cache = nullptr;
+  if (callback != nullptr) {
+    cfg.verify_callback = [callback](void* app, int ok, X509_STORE_CTX* x) {
+      X509_STORE_CTX_set_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx(), app);
+      return callback(ok, x);
+    };
+  } else {
+    cfg.verify_cache = verify_cache;
+  }
+  if ((vmode & SSL_VERIFY_PEER) == 0) {
+    cfg.verify = hs::VerifyMode::none;
+  } else {
+    cfg.verify =
+        (vmode & SSL_VERIFY_FAIL_IF_NO_PEER_CERT) ? hs::VerifyMode::require : hs::VerifyMode::peer;
+  }
+}
+
 std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
   const bool per_ssl =
       for_ssl != nullptr &&
@@ -110,23 +131,8 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
   cfg->trust = std::make_shared<crypto::TrustStore>(crypto::TrustStore::from_store(store));
   if (!cert_cache) cert_cache = std::make_shared<crypto::CertificateCache>();
   cfg->cert_cache = cert_cache;
-  // A verification callback may decide differently each time, so with one
-  // every chain is verified. It finds the SSL where OpenSSL puts it.
-  if (SSL_verify_cb cb = per_ssl ? for_ssl->verify_callback : verify_callback; cb != nullptr) {
-    cfg->verify_callback = [cb](void* app, int ok, X509_STORE_CTX* x) {
-      X509_STORE_CTX_set_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx(), app);
-      return cb(ok, x);
-    };
-  } else {
-    cfg->verify_cache = verify_cache;
-  }
-  const int vmode = per_ssl ? for_ssl->verify_mode : verify_mode;
-  if ((vmode & SSL_VERIFY_PEER) == 0) {
-    cfg->verify = hs::VerifyMode::none;
-  } else {
-    cfg->verify =
-        (vmode & SSL_VERIFY_FAIL_IF_NO_PEER_CERT) ? hs::VerifyMode::require : hs::VerifyMode::peer;
-  }
+  apply_verify(*cfg, per_ssl ? for_ssl->verify_mode : verify_mode,
+               per_ssl ? for_ssl->verify_callback : verify_callback);
   cfg->verify_depth = verify_depth;
   cfg->alpn = alpn;
   if (alpn_select != nullptr) {

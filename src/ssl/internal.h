@@ -68,6 +68,9 @@ struct ssl_ctx_st {
 
   // The engine configuration for new connections (shared, rebuilt when dirty).
   std::shared_ptr<const rapidtls::handshake::Config> config(SSL* for_ssl);
+  // Sets cfg's verification from a verify mode and callback (and this
+  // context's verified-chain cache when there is no callback).
+  void apply_verify(rapidtls::handshake::Config& cfg, int vmode, SSL_verify_cb callback) const;
   void changed() {
     std::lock_guard<std::mutex> lock(config_mutex_);
     config_.reset();
@@ -141,6 +144,9 @@ struct ssl_st {
 
   // Creates the Connection once the role is known.
   bool ensure_connection();
+  // SSL_set_verify on a connection already made: its next handshake step
+  // (and any renegotiation) verifies the new way.
+  void apply_verify_settings();
 };
 
 namespace rapidtls::ssl {

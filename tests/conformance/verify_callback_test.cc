@@ -206,6 +206,30 @@ TEST(VerifyCallback, Tls12ServerCallbackRefusingEndsTheHandshake) {
   TestServerCallback(TLS1_2_VERSION, RefuseAll, false);
 }
 
+// SSL_set_verify between the first handshake step and the peer's certificate takes
+// effect: OpenSSL reads the mode and the callback when the certificate arrives.
+TEST(VerifyCallback, SetAfterTheHandshakeStartedTakesEffect) {
+  Link l = MakeBioPairLink(4096);
+  SSL_set_verify(l.client.get(), SSL_VERIFY_NONE, nullptr);
+  ASSERT_EQ(SSL_get_error(l.client.get(), SSL_do_handshake(l.client.get())),
+            SSL_ERROR_WANT_READ);  // the ClientHello is out
+  Reset(l.client.get());
+  SSL_set_verify(l.client.get(), SSL_VERIFY_PEER, Observe);
+  ASSERT_EQ(Handshake(l), "");
+  EXPECT_FALSE(g_calls.empty()) << "the callback set after the ClientHello is called";
+}
+
+TEST(VerifyCallback, ModeSetAfterTheHandshakeStartedTakesEffect) {
+  Link l = MakeBioPairLink(4096);
+  ASSERT_EQ(SSL_set1_host(l.client.get(), "other.example"), 1);
+  SSL_set_verify(l.client.get(), SSL_VERIFY_NONE, nullptr);
+  ASSERT_EQ(SSL_get_error(l.client.get(), SSL_do_handshake(l.client.get())), SSL_ERROR_WANT_READ);
+  SSL_set_verify(l.client.get(), SSL_VERIFY_PEER, nullptr);
+  EXPECT_NE(Handshake(l), "") << "verification, turned on after the ClientHello, refuses";
+  EXPECT_EQ(SSL_get_verify_result(l.client.get()), X509_V_ERR_HOSTNAME_MISMATCH);
+  ERR_clear_error();
+}
+
 TEST(VerifyCallback, Tls12RenegotiationChecksTheSameHostAgain) {
   // The name given with SSL_set1_host is checked in a renegotiation too: a server
   // could otherwise present another trusted certificate, for another name.
