@@ -145,7 +145,11 @@ struct ssl_st {
   // Creates the Connection once the role is known.
   bool ensure_connection();
   // SSL_set_verify on a connection already made: its next handshake step
-  // (and any renegotiation) verifies the new way.
+  // (and any renegotiation) verifies the new way. Applied where a call enters
+  // the engine (ensure_connection, SSL_read, SSL_write), never from inside
+  // it: a verify callback may call SSL_set_verify while the engine verifies
+  // with the configuration it holds.
+  bool verify_changed = false;
   void apply_verify_settings();
 };
 

@@ -33,14 +33,18 @@ ssl_st::~ssl_st() {
 }
 
 void ssl_st::apply_verify_settings() {
-  if (!conn) return;  // a connection made later takes them from config()
+  if (!verify_changed || !conn) return;  // a connection made later takes them from config()
+  verify_changed = false;
   auto cfg = std::make_shared<hs::Config>(*conn->config());
   ctx->apply_verify(*cfg, verify_mode, verify_callback);
   conn->set_config(std::move(cfg));
 }
 
 bool ssl_st::ensure_connection() {
-  if (conn) return true;
+  if (conn) {
+    apply_verify_settings();
+    return true;
+  }
   if (role == Role::unset) return false;
   auto config = ctx->config(this);
   if (role == Role::client) {
@@ -263,7 +267,7 @@ void SSL_set_verify(SSL* s, int mode, SSL_verify_cb callback) {
   s->verify_mode = mode;
   // As OpenSSL 3.0: a null callback keeps the one there is.
   if (callback != nullptr) s->verify_callback = callback;
-  s->apply_verify_settings();
+  s->verify_changed = s->conn != nullptr;
 }
 
 SSL_verify_cb SSL_get_verify_callback(const SSL* s) {

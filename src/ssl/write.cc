@@ -59,6 +59,7 @@ int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written, bool
     const int r = rapidtls::ssl::do_handshake(s);
     if (r <= 0) return r;
   }
+  s->apply_verify_settings();
   rapidtls::conn::Connection& c = *s->conn;
   if (c.error()) return rapidtls::ssl::fail(s, *c.error(), "SSL_write");  // W17
 

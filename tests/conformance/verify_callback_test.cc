@@ -219,6 +219,28 @@ TEST(VerifyCallback, SetAfterTheHandshakeStartedTakesEffect) {
   EXPECT_FALSE(g_calls.empty()) << "the callback set after the ClientHello is called";
 }
 
+// A callback that changes the verification from inside (some applications switch
+// callbacks as they go): the verification under way is not disturbed.
+int SwitchToObserve(int preverify_ok, X509_STORE_CTX* x) {
+  Record(preverify_ok, x);
+  auto* ssl =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  if (ssl != nullptr) SSL_set_verify(ssl, SSL_VERIFY_PEER, Observe);
+  return preverify_ok;
+}
+
+TEST(VerifyCallback, SetFromInsideTheCallbackIsSafe) {
+  for (const int version : {TLS1_3_VERSION, TLS1_2_VERSION}) {
+    Link l = MakeBioPairLink(4096, version);
+    Reset(l.client.get());
+    SSL_set_verify(l.client.get(), SSL_VERIFY_PEER, SwitchToObserve);
+    ASSERT_EQ(Handshake(l), "") << version;
+    EXPECT_FALSE(g_calls.empty());
+    EXPECT_EQ(SSL_get_verify_callback(l.client.get()), &Observe) << "the switch took";
+    EXPECT_EQ(SSL_get_verify_result(l.client.get()), X509_V_OK);
+  }
+}
+
 TEST(VerifyCallback, ModeSetAfterTheHandshakeStartedTakesEffect) {
   Link l = MakeBioPairLink(4096);
   ASSERT_EQ(SSL_set1_host(l.client.get(), "other.example"), 1);
