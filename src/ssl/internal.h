@@ -150,7 +150,10 @@ struct ssl_st {
   // it: a verify callback may call SSL_set_verify while the engine verifies
   // with the configuration it holds.
   bool verify_changed = false;
-  void apply_verify_settings();
+  void apply_verify_settings() {
+    if (verify_changed) reapply_verify();  // on every SSL_read/SSL_write: a flag test only
+  }
+  void reapply_verify();
 };
 
 namespace rapidtls::ssl {

@@ -32,8 +32,8 @@ ssl_st::~ssl_st() {
   SSL_CTX_free(ctx);
 }
 
-void ssl_st::apply_verify_settings() {
-  if (!verify_changed || !conn) return;  // a connection made later takes them from config()
+void ssl_st::reapply_verify() {
+  if (!conn) return;  // a connection made later takes them from config()
   verify_changed = false;
   auto cfg = std::make_shared<hs::Config>(*conn->config());
   ctx->apply_verify(*cfg, verify_mode, verify_callback);
