@@ -4,10 +4,13 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
 #include <cstring>
 
 namespace rapidtls::io {
@@ -29,6 +32,27 @@ void set_nodelay(int fd) {
 
 void close_fd(int fd) {
   if (fd >= 0) (void)::close(fd);
+}
+
+void close_lingering(int fd, int timeout_ms) {
+  if (fd < 0) return;
+  if (::shutdown(fd, SHUT_WR) == 0) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    uint8_t sink[4096];
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      pollfd p{fd, POLLIN, 0};
+      const int r = ::poll(&p, 1, static_cast<int>(left.count()));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) break;
+      const ssize_t n = ::recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+      if (n <= 0) break;  // the peer closed, or the connection failed
+    }
+  }
+  (void)::close(fd);
 }
 
 Result<int> connect_tcp(const std::string& host, uint16_t port, int* out_errno) {

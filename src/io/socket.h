@@ -28,4 +28,11 @@ Result<int> accept_one(int listen_fd, int* out_errno = nullptr);
 // Closes a descriptor (ignoring EINTR).
 void close_fd(int fd);
 
+// Closes a TCP socket after a failure without losing what was sent last (a
+// fatal alert): closing with received bytes still unread makes the kernel
+// send a reset, and a peer that meets it may never read the alert. So the
+// write side is shut first and what still arrives is read and dropped, until
+// the peer closes or `timeout_ms` has passed; then the socket is closed.
+void close_lingering(int fd, int timeout_ms = 1000);
+
 }  // namespace rapidtls::io

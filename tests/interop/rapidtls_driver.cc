@@ -491,7 +491,12 @@ int main(int argc, char** argv) {
       return 1;
     }
     const int rc = run_connection(o, cfg, *c);
-    rapidtls::io::close_fd(*c);
+    // After a failure the peer must still read our alert: no reset.
+    if (rc != 0) {
+      rapidtls::io::close_lingering(*c);
+    } else {
+      rapidtls::io::close_fd(*c);
+    }
     return rc;
   }
   auto l = rapidtls::io::listen_tcp(o.bind_address, o.port, &err);
@@ -525,7 +530,11 @@ int main(int argc, char** argv) {
       break;
     }
     rc = run_connection(o, cfg, *a);
-    rapidtls::io::close_fd(*a);
+    if (rc != 0) {
+      rapidtls::io::close_lingering(*a);
+    } else {
+      rapidtls::io::close_fd(*a);
+    }
   }
   rapidtls::io::close_fd(*l);
   return rc;
