@@ -177,6 +177,10 @@ size_t Connection::sealed_size(size_t n) const {
   return full * record_size(send_limit_) + (rest ? record_size(rest) : 0);
 }
 
+size_t Connection::app_bytes_per_write(size_t wire_max) const {
+  return std::max<size_t>(1, wire_max / record_size(send_limit_)) * send_limit_;
+}
+
 Status Connection::set_write_keys12(const handshake::Suite12Info& suite, Bytes key, Bytes iv) {
   RTLS_TRY(flush_handshake());
   RTLS_ASSIGN(record::Protection12 p,

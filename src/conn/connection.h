@@ -109,6 +109,9 @@ class Connection final : private handshake::HandshakeIo {
   Result<size_t> send_app(Bytes data);
   // The sealed size of `n` application bytes (record headers and tags included).
   size_t sealed_size(size_t n) const;
+  // The application bytes to seal for one write to a stream transport: whole
+  // records, as many as fit in `wire_max` bytes once sealed, at least one.
+  size_t app_bytes_per_write(size_t wire_max) const;
 
   // Application data out: returns the bytes written to `out` (0 when none is
   // waiting), from as many records as it can take. Records held unopened

@@ -97,7 +97,10 @@ Status FdStream::handshake() {
 Status FdStream::write_all(Bytes data) {
   RTLS_TRY(handshake());
   while (!data.empty()) {
-    const Bytes batch = data.first(std::min(data.size(), kWriteBatch));
+    // One send of whole records at a time (io::kStreamWriteMax), which also
+    // bounds what the output buffer grows to for a large write.
+    const Bytes batch =
+        data.first(std::min(data.size(), conn_.app_bytes_per_write(kStreamWriteMax)));
     auto sent = conn_.send_app(batch);
     if (!sent.ok()) return fail_with(sent.error());
     RTLS_TRY(flush());

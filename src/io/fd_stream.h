@@ -13,9 +13,6 @@ namespace rapidtls::io {
 // Room for a whole maximum-size record and then some, so one recv() usually
 // brings in at least one complete record.
 constexpr size_t kReadChunk = 2 * record::kMaxRecord;
-// Application bytes sealed at a time by write_all(): bounds the memory the
-// output buffer grows to for a large write.
-constexpr size_t kWriteBatch = 4 * record::kMaxPlaintext;
 
 class FdStream {
  public:

@@ -21,15 +21,12 @@ using rapidtls::ssl::FlushResult;
 using rapidtls::ssl::LastIo;
 using rapidtls::ssl::Role;
 
-// Plaintext sealed per transport write in the default mode: large enough for
-// few system calls, small enough that a 1 GiB write is not buffered whole.
-constexpr size_t kSealBatch = 16 * rapidtls::record::kMaxPlaintext;
 // SSL_sendfile without kernel TLS reads the file in pieces of this size: one
 // pread, one seal batch and one send each (a full non-blocking socket strands
-// little read-ahead, and a buffer this small is kept between calls). Larger
-// pieces on blocking sockets (a whole 256 KiB seal batch, tried) were slower:
-// the reader then waits longer than it polls for (io::ReadSpin) and sleeps.
-constexpr size_t kSendfileChunk = 4 * rapidtls::record::kMaxPlaintext;
+// little read-ahead, and a buffer this small is kept between calls): three
+// full records, one send of at most io::kStreamWriteMax. Larger pieces on
+// blocking sockets (64 KiB, and a 256 KiB seal batch) were slower.
+constexpr size_t kSendfileChunk = 3 * rapidtls::record::kMaxPlaintext;
 
 int refuse(SSL* s, int reason) {
   ERR_raise(ERR_LIB_SSL, reason);
@@ -126,13 +123,16 @@ int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written, bool
     // bytes "already processed" on WANT_WRITE are those of OpenSSL (W12, W13).
     // Blocking transports and roomy sockets still get many records per call.
     size_t n = std::min(pw.len - pw.sealed, rapidtls::record::kMaxPlaintext);
+    // Records sealed per transport write: as many as one TCP packet takes
+    // (io::kStreamWriteMax), so a 1 GiB write is not buffered whole either.
     // Asking the transport costs system calls: only when there is more than
     // one record to seal.
+    const size_t batch = c.app_bytes_per_write(rapidtls::io::kStreamWriteMax);
     if (!partial && blocking) {
-      n = std::min(pw.len - pw.sealed, kSealBatch);
+      n = std::min(pw.len - pw.sealed, batch);
     } else if (!partial && n < pw.len - pw.sealed) {
       const size_t budget = rapidtls::ssl::write_budget(s);
-      while (n < pw.len - pw.sealed && n < kSealBatch &&
+      while (n < pw.len - pw.sealed && n < batch &&
              c.sealed_size(n + rapidtls::record::kMaxPlaintext) + c.pending_output().size() <=
                  budget) {
         n = std::min(pw.len - pw.sealed, n + rapidtls::record::kMaxPlaintext);

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "io/transport.h"
 #include "syscall_watch.h"
 
 namespace {
@@ -198,12 +199,15 @@ TEST(Sendfile, W3_BlockingOneCallFewSystemCalls) {
     EXPECT_TRUE(got.size() == size &&
                 std::equal(got.begin(), got.end(), contents.begin() + kOffset))
         << "W3: exactly the bytes of the range arrive, once, in order";
-    // One read and one send per 64 KiB piece, and the socket asked once
-    // whether it blocks (a read()+SSL_write_ex loop asks once per write).
-    const int pieces = static_cast<int>((size + 65535) / 65536);
+    // One read and one send per 48 KiB piece (three full records, one TCP
+    // packet: io::kStreamWriteMax), and the socket asked once whether it
+    // blocks (a read()+SSL_write_ex loop asks once per write).
+    const size_t piece = 3 * 16384;
+    const int pieces = static_cast<int>((size + piece - 1) / piece);
     EXPECT_EQ(ssltest::g_pread_bytes.load(), size);
     EXPECT_EQ(ssltest::g_preads.load(), pieces);
     EXPECT_EQ(ssltest::g_sends.load(), pieces);
+    EXPECT_LE(ssltest::g_send_max.load(), rapidtls::io::kStreamWriteMax);
     EXPECT_EQ(ssltest::g_fcntls.load(), 1);
   }
   close(file);

@@ -13,6 +13,7 @@ namespace ssltest {
 
 std::atomic<int> g_watched_fd{-1};
 std::atomic<int> g_sends{0};
+std::atomic<size_t> g_send_max{0};
 std::atomic<int> g_fcntls{0};
 std::atomic<int> g_polls{0};
 std::atomic<int> g_watched_file{-1};
@@ -23,6 +24,7 @@ void Watch(int fd, int file) {
   g_watched_fd = -1;
   g_watched_file = -1;
   g_sends = 0;
+  g_send_max = 0;
   g_fcntls = 0;
   g_polls = 0;
   g_preads = 0;
@@ -59,7 +61,12 @@ Ctx::~Ctx() {
 }  // namespace ssltest
 
 extern "C" ssize_t send(int fd, const void* buf, size_t len, int flags) {
-  if (fd == ssltest::g_watched_fd.load()) ssltest::g_sends.fetch_add(1);
+  if (fd == ssltest::g_watched_fd.load()) {
+    ssltest::g_sends.fetch_add(1);
+    size_t max = ssltest::g_send_max.load();
+    while (len > max && !ssltest::g_send_max.compare_exchange_weak(max, len)) {
+    }
+  }
   return syscall(SYS_sendto, fd, buf, len, flags, nullptr, 0);
 }
 

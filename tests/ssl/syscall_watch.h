@@ -14,6 +14,7 @@ namespace ssltest {
 
 extern std::atomic<int> g_watched_fd;      // the socket whose calls are counted
 extern std::atomic<int> g_sends;           // send() calls on it
+extern std::atomic<size_t> g_send_max;     // the most bytes one of them was given
 extern std::atomic<int> g_fcntls;          // fcntl() calls on it
 extern std::atomic<int> g_polls;           // poll() calls that include it
 extern std::atomic<int> g_watched_file;    // the file whose reads are counted

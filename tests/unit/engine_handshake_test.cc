@@ -226,6 +226,34 @@ TEST(Records, ExactlyTwoToTheFourteenFitsOneRecord) {
   EXPECT_EQ(p.client.pending_output().size(), 2 * (5u + 16384 + 1 + 16) + (5 + 1 + 1 + 16));
 }
 
+// One write to a stream transport takes whole records, as many as fit.
+TEST(Records, BytesPerWriteAreWholeRecordsThatFit) {
+  Pair p(client_config(), server_config());
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  const size_t record = 5 + 16384 + 1 + 16;
+  EXPECT_EQ(p.client.sealed_size(16384), record);
+  EXPECT_EQ(p.client.app_bytes_per_write(65000), 3u * 16384);
+  EXPECT_EQ(p.client.app_bytes_per_write(3 * record), 3u * 16384);
+  EXPECT_EQ(p.client.app_bytes_per_write(3 * record - 1), 2u * 16384);
+  // Never less than one record, however small the limit.
+  EXPECT_EQ(p.client.app_bytes_per_write(100), 16384u);
+  EXPECT_EQ(p.client.app_bytes_per_write(0), 16384u);
+  EXPECT_LE(p.client.sealed_size(p.client.app_bytes_per_write(65000)), 65000u);
+}
+
+// With the peer's RFC 8449 limit the records are smaller, and more of them fit.
+TEST(Records, BytesPerWriteFollowTheRecordSizeLimit) {
+  auto ccfg = client_config();
+  ccfg->record_size_limit = 1000;
+  Pair p(ccfg, server_config());
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  const size_t record = 5 + 999 + 1 + 16;  // 999 bytes of content + inner type + tag
+  EXPECT_EQ(p.server.sealed_size(999), record);
+  EXPECT_EQ(p.server.app_bytes_per_write(65000), (65000 / record) * 999);
+  EXPECT_LE(p.server.sealed_size(p.server.app_bytes_per_write(65000)), 65000u);
+  EXPECT_GT(p.server.sealed_size(p.server.app_bytes_per_write(65000) + 999), 65000u);
+}
+
 TEST(Close, CloseNotifyEndsReadingButNotWriting) {
   Pair p(client_config(), server_config());
   ASSERT_TRUE(p.handshake()) << describe(p.error());
