@@ -45,6 +45,9 @@ class Row:
         # Two-thread rows: per run, the share of it the writer and the reader
         # spent on a CPU (which side bounded the rate).
         self.busy = {"A": [], "B": []}
+        # Two-thread rows: per run, application bytes per TCP segment sent on
+        # this host (data and ACKs, both ends of the loopback connection).
+        self.seg_bytes = {"A": [], "B": []}
         self.failures = []
 
 
@@ -171,13 +174,37 @@ def binary(o, impl):
     return os.path.join(o.bin, "tls_bench_" + impl)
 
 
+def tcp_out_segments():
+    """TCP segments this host has sent (/proc/net/snmp OutSegs): over loopback
+    both ends of a connection, data and ACKs alike. None where unreadable."""
+    try:
+        with open("/proc/net/snmp") as f:
+            tcp = [line.split() for line in f if line.startswith("Tcp:")]
+        return int(tcp[1][tcp[0].index("OutSegs")])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def app_bytes(fields):
+    """The application bytes a two-thread run moved, from its output line."""
+    if "bytes" in fields:
+        return int(fields["bytes"])
+    if "size" in fields and "count" in fields:
+        return int(fields["size"]) * int(fields["count"])
+    return None
+
+
 def run_row_side(o, row, side):
     impl = row.baseline if side == "A" else row.candidate
     args = row.baseline_args if side == "A" else row.args
+    segs0 = tcp_out_segments()
     fields, err, rc = run([binary(o, impl)] + args)
+    segs1 = tcp_out_segments()
     if rc != 0 or fields is None:
         row.failures.append(f"{impl} {' '.join(args)}: exit {rc}: {err[-300:]}")
         return None
+    if segs0 is not None and segs1 is not None and segs1 > segs0:
+        fields["_segments"] = str(segs1 - segs0)
     return fields
 
 
@@ -195,6 +222,9 @@ def measure(o, rows, refs, aead_ns):
                 if r > 0 and fields and "writer_busy" in fields:
                     row.busy[side].append([float(fields["writer_busy"]),
                                            float(fields["reader_busy"])])
+                    moved = app_bytes(fields)
+                    if moved and "_segments" in fields:
+                        row.seg_bytes[side].append(moved / int(fields["_segments"]))
             if r > 0:
                 for side in ("A", "B"):
                     if got[side] is not None:
@@ -495,7 +525,9 @@ def busy_table(results):
     """Which side of each two-thread run was busy: medians of the share of the
     run the writer and the reader spent on a CPU. The busier side bounds the
     rate; a side well under 1.0 waited (a writer on a full socket, a reader on
-    an empty one)."""
+    an empty one). Then the application bytes per TCP segment: small when each
+    write left as a packet of its own (the reader kept the socket empty and
+    acknowledged each), large when writes queued behind a closed window."""
     rows = [r for r in results if r.row.busy["A"] or r.row.busy["B"]]
     if not rows:
         return ""
@@ -503,11 +535,18 @@ def busy_table(results):
     def med(pairs, i):
         return f"{statistics.median(p[i] for p in pairs):.2f}" if pairs else "—"
 
+    def seg(values):
+        if not values:
+            return "—"
+        return f"{statistics.median(values):,.0f} ({min(values):,.0f}–{max(values):,.0f})"
+
     out = ["| two threads: share of the run on a CPU (medians) | OpenSSL writer | OpenSSL reader "
-           "| rapidtls writer | rapidtls reader |", "|---|---:|---:|---:|---:|"]
+           "| rapidtls writer | rapidtls reader | app bytes per TCP segment, OpenSSL (min–max) "
+           "| the same, rapidtls |", "|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         a, b = r.row.busy["A"], r.row.busy["B"]
-        out.append(f"| {r.row.label} | {med(a, 0)} | {med(a, 1)} | {med(b, 0)} | {med(b, 1)} |")
+        out.append(f"| {r.row.label} | {med(a, 0)} | {med(a, 1)} | {med(b, 0)} | {med(b, 1)} "
+                   f"| {seg(r.row.seg_bytes['A'])} | {seg(r.row.seg_bytes['B'])} |")
     return "\n".join(out) + "\n"
 
 
@@ -519,6 +558,10 @@ def generated_section(o, results, aead, sendfile_probe, m, refs, aead_ns):
             for r in results if r.row.busy["A"] or r.row.busy["B"]}
     if busy:
         raw["busy_writer_reader"] = busy
+    segs = {r.row.key: {"openssl": r.row.seg_bytes["A"], "rapidtls": r.row.seg_bytes["B"]}
+            for r in results if r.row.seg_bytes["A"] or r.row.seg_bytes["B"]}
+    if segs:
+        raw["app_bytes_per_tcp_segment"] = segs
     if any(c.values for c in refs):
         raw["plain_tcp_reference"] = {c.row_key: c.values for c in refs if c.values}
     lines = [
