@@ -144,18 +144,19 @@ Result<Secret> hkdf_extract(HashAlg alg, Bytes salt, Bytes ikm) {
   return hmac(alg, salt, ikm);
 }
 
-Result<Secret> hkdf_expand(HashAlg alg, Bytes prk, Bytes info, size_t length) {
-  if (length > Secret::kMaxSize) return internal_error();
+Status hkdf_expand_into(HashAlg alg, Bytes prk, Bytes info, MutBytes out) {
   const size_t hash_len = hash_size(alg);
-  Secret out;
-  out.resize(length);
+  const size_t length = out.size();
+  if (length > 255 * hash_len) return internal_error();
   // RFC 5869 2.3: T(i) = HMAC(PRK, T(i-1) || info || i), T(0) empty.
   std::array<uint8_t, Secret::kMaxSize> block{};
   Bytes previous;
   size_t done = 0;
-  for (uint8_t counter = 1; done < length; ++counter) {
-    const uint8_t counter_byte[1] = {counter};
+  for (unsigned counter = 1; done < length; ++counter) {
+    const uint8_t counter_byte[1] = {static_cast<uint8_t>(counter)};
     if (!hmac_parts<3>(alg, prk, {previous, info, Bytes(counter_byte)}, block.data())) {
+      secure_zero(MutBytes(block));
+      secure_zero(out);
       return internal_error();
     }
     size_t n = std::min(hash_len, length - done);
@@ -164,14 +165,32 @@ Result<Secret> hkdf_expand(HashAlg alg, Bytes prk, Bytes info, size_t length) {
     previous = Bytes(block.data(), hash_len);
   }
   secure_zero(MutBytes(block));
+  return {};
+}
+
+Result<Secret> hkdf_expand(HashAlg alg, Bytes prk, Bytes info, size_t length) {
+  if (length > Secret::kMaxSize) return internal_error();
+  Secret out;
+  out.resize(length);
+  RTLS_TRY(hkdf_expand_into(alg, prk, info, MutBytes(out.data(), length)));
   return out;
 }
 
 Result<Secret> hkdf_expand_label(HashAlg alg, Bytes secret, std::string_view label, Bytes context,
                                  size_t length) {
+  if (length > Secret::kMaxSize) return internal_error();
+  Secret out;
+  out.resize(length);
+  RTLS_TRY(hkdf_expand_label_into(alg, secret, label, context, MutBytes(out.data(), length)));
+  return out;
+}
+
+Status hkdf_expand_label_into(HashAlg alg, Bytes secret, std::string_view label, Bytes context,
+                              MutBytes out) {
   // RFC 8446 7.1: struct { uint16 length; opaque label<7..255>;
   // opaque context<0..255>; } HkdfLabel, label = "tls13 " + Label.
   static constexpr std::string_view kPrefix = "tls13 ";
+  const size_t length = out.size();
   const size_t full_label = kPrefix.size() + label.size();
   if (full_label > 255 || context.size() > 255 || length > 0xffff) return internal_error();
   std::array<uint8_t, 2 + 1 + 255 + 1 + 255> info;
@@ -186,7 +205,7 @@ Result<Secret> hkdf_expand_label(HashAlg alg, Bytes secret, std::string_view lab
   info[n++] = static_cast<uint8_t>(context.size());
   if (!context.empty()) std::memcpy(info.data() + n, context.data(), context.size());
   n += context.size();
-  return hkdf_expand(alg, secret, Bytes(info.data(), n), length);
+  return hkdf_expand_into(alg, secret, Bytes(info.data(), n), out);
 }
 
 }  // namespace rapidtls::crypto

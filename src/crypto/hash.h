@@ -46,9 +46,14 @@ Result<Secret> hmac(HashAlg alg, Bytes key, Bytes data);
 Result<Secret> hkdf_extract(HashAlg alg, Bytes salt, Bytes ikm);
 // RFC 5869 HKDF-Expand(PRK, info, L), L <= Secret::kMaxSize.
 Result<Secret> hkdf_expand(HashAlg alg, Bytes prk, Bytes info, size_t length);
+// The same into `out`, L = out.size() <= 255 * HashLen (RFC 5869 2.3).
+Status hkdf_expand_into(HashAlg alg, Bytes prk, Bytes info, MutBytes out);
 // RFC 8446 7.1 HKDF-Expand-Label(Secret, Label, Context, Length); `label`
-// without the "tls13 " prefix, which is added here.
+// without the "tls13 " prefix, which is added here (at most 249 bytes).
 Result<Secret> hkdf_expand_label(HashAlg alg, Bytes secret, std::string_view label, Bytes context,
                                  size_t length);
+// The same into `out` (Length = out.size(), at most 255 * HashLen).
+Status hkdf_expand_label_into(HashAlg alg, Bytes secret, std::string_view label, Bytes context,
+                              MutBytes out);
 
 }  // namespace rapidtls::crypto

@@ -185,6 +185,8 @@ Status ClientHandshake::on_server_hello(HandshakeIo& io, Bytes body, Bytes whole
 
   session_.version = kTls13;
   session_.suite = suite;
+  session_.client_random = client_random_;
+  session_.server_random = sh.random;
   io.set_version(kTls13);
   session_.group = mine->group();
   if (!transcript_.has_hash()) RTLS_TRY(transcript_.set_hash(suite->hash));
@@ -374,11 +376,13 @@ Status ClientHandshake::on_finished(HandshakeIo& io, Bytes body, Bytes whole) {
   RTLS_ASSIGN(session_.server_app_secret, schedule_->derive("s ap traffic", th_server_fin.bytes()));
   keylog("CLIENT_TRAFFIC_SECRET_0", session_.client_app_secret);
   keylog("SERVER_TRAFFIC_SECRET_0", session_.server_app_secret);
-  // Nothing reads the exporter secret but the key log (there is no exporter
-  // API yet): derived only when a key log is kept.
+  // What SSL_export_keying_material derives the exporter secret from, when
+  // asked: deriving it here would cost every handshake about 1 %.
+  session_.master_secret = schedule_->master_secret();
+  session_.exporter_transcript = th_server_fin;
   if (config_->keylog) {
-    RTLS_ASSIGN(session_.exporter_secret, schedule_->derive("exp master", th_server_fin.bytes()));
-    keylog("EXPORTER_SECRET", session_.exporter_secret);
+    RTLS_ASSIGN(const Secret exporter, schedule_->derive("exp master", th_server_fin.bytes()));
+    keylog("EXPORTER_SECRET", exporter);
   }
   RTLS_TRY(io.set_read_keys(suite, session_.server_app_secret, Epoch::application));
 

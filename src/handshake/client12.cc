@@ -103,6 +103,8 @@ Status ClientHandshake::on_server_hello12(HandshakeIo& io, const ServerHello& sh
   session_.suite12 = suite;
   io.set_version(kTls12);
   server_random_ = sh.random;
+  session_.client_random = client_random_;
+  session_.server_random = sh.random;
   shares_.clear();                              // TLS 1.2 makes its key after ServerKeyExchange
   RTLS_TRY(transcript_.set_hash(suite->hash));  // hashes the ClientHello kept so far
   raw12_ = std::move(client_hello_);

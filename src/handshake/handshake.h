@@ -59,11 +59,17 @@ struct StoredTicket {
 // the connection (the handshake state itself is freed).
 struct SessionInfo {
   uint16_t version = 0;
+  // The hellos' randoms (the server's of the ServerHello that counted, not a
+  // HelloRetryRequest's): SSL_get_client_random, SSL_get_server_random and
+  // the TLS 1.2 exporter (RFC 5705 4).
+  Random client_random{};
+  Random server_random{};
   const SuiteInfo* suite = nullptr;      // TLS 1.3
   const Suite12Info* suite12 = nullptr;  // TLS 1.2
   // TLS 1.2: RFC 5746 secure renegotiation and RFC 7627 extended master secret
   // were negotiated; the Finished values of the last handshake (for the next
-  // renegotiation_info); the master secret (for SSL_SESSION_get_master_key).
+  // renegotiation_info); the master secret (for SSL_SESSION_get_master_key
+  // and the exporter; TLS 1.3: the Master Secret, for the exporter only).
   bool secure_renegotiation = false;
   bool extended_master_secret = false;
   ByteVec client_verify_data;
@@ -82,7 +88,13 @@ struct SessionInfo {
   crypto::Purpose verify_purpose = crypto::Purpose::server;
   Secret client_app_secret;
   Secret server_app_secret;
-  Secret exporter_secret;
+  // TLS 1.3: the exporter_master_secret (RFC 8446 7.1) is Derive-Secret(
+  // Master Secret, "exp master", this hash of the transcript through the
+  // server's Finished). It is derived when the application first exports
+  // (SSL_export_keying_material), from `master_secret` (TLS 1.3's Master
+  // Secret here) and this hash, so that a handshake never exported from does
+  // not pay for it (and with a key log, at once).
+  Secret exporter_transcript;
   Secret resumption_secret;
   bool hello_retry = false;
 };

@@ -235,6 +235,8 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
 
   session_.version = kTls13;
   session_.suite = &suite;
+  session_.client_random = client_random_;
+  session_.server_random = sh.random;
   io.set_version(kTls13);
   session_.group = share.group();
   session_.server_name = n.server_name;
@@ -299,11 +301,13 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
   RTLS_ASSIGN(session_.server_app_secret, schedule_->derive("s ap traffic", th_fin.bytes()));
   keylog("CLIENT_TRAFFIC_SECRET_0", session_.client_app_secret);
   keylog("SERVER_TRAFFIC_SECRET_0", session_.server_app_secret);
-  // Nothing reads the exporter secret but the key log (there is no exporter
-  // API yet): derived only when a key log is kept.
+  // What SSL_export_keying_material derives the exporter secret from, when
+  // asked: deriving it here would cost every handshake about 1 %.
+  session_.master_secret = schedule_->master_secret();
+  session_.exporter_transcript = th_fin;
   if (config_->keylog) {
-    RTLS_ASSIGN(session_.exporter_secret, schedule_->derive("exp master", th_fin.bytes()));
-    keylog("EXPORTER_SECRET", session_.exporter_secret);
+    RTLS_ASSIGN(const Secret exporter, schedule_->derive("exp master", th_fin.bytes()));
+    keylog("EXPORTER_SECRET", exporter);
   }
   RTLS_TRY(io.set_write_keys(suite, session_.server_app_secret, Epoch::application));
   RTLS_TRY(io.set_read_keys(suite, client_hs_secret_, Epoch::handshake));

@@ -133,6 +133,8 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
     std::memcpy(sh.random.data() + 24, kDowngradeTls12, sizeof kDowngradeTls12);
   }
   server_random_ = sh.random;
+  session_.client_random = client_random_;
+  session_.server_random = sh.random;
   sh.legacy_session_id_echo = {};  // no session resumption: no id
   sh.cipher_suite = suite->id;
   auto add = [&sh](ExtensionType t, ByteVec body) {

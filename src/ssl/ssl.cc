@@ -3,8 +3,10 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <cstring>
 
+#include "handshake/exporter.h"
 #include "ssl/internal.h"
 
 namespace hs = rapidtls::handshake;
@@ -434,6 +436,52 @@ int SSL_key_update(SSL* s, int updatetype) {
   }
   if (auto st = s->conn->key_update(updatetype == SSL_KEY_UPDATE_REQUESTED); !st.ok()) {
     rapidtls::ssl::raise(st.error(), "SSL_key_update");
+    return 0;
+  }
+  return 1;
+}
+
+// OpenSSL copies the hello randoms it has, zeros before they are known; so
+// does this (a client's own random is known from its ClientHello on).
+size_t SSL_get_client_random(const SSL* s, unsigned char* out, size_t outlen) {
+  rapidtls::handshake::Random r{};
+  if (s->conn && s->conn->session()) {
+    r = s->conn->session()->client_random;
+  } else if (s->conn && s->role == rapidtls::ssl::Role::client) {
+    r = s->conn->client_random();
+  }
+  if (outlen == 0) return r.size();
+  const size_t n = std::min(outlen, r.size());
+  std::memcpy(out, r.data(), n);
+  return n;
+}
+
+size_t SSL_get_server_random(const SSL* s, unsigned char* out, size_t outlen) {
+  rapidtls::handshake::Random r{};
+  if (s->conn && s->conn->session()) r = s->conn->session()->server_random;
+  if (outlen == 0) return r.size();
+  const size_t n = std::min(outlen, r.size());
+  std::memcpy(out, r.data(), n);
+  return n;
+}
+
+// RFC 8446 7.5 (TLS 1.3), RFC 5705 (TLS 1.2), from the last completed
+// handshake. -1 without one, as OpenSSL when it has no session yet.
+int SSL_export_keying_material(SSL* s, unsigned char* out, size_t olen, const char* label,
+                               size_t llen, const unsigned char* context, size_t contextlen,
+                               int use_context) {
+  if (!s->conn || !s->conn->session() || s->conn->session()->version == 0) return -1;
+  if ((out == nullptr && olen > 0) || (label == nullptr && llen > 0) ||
+      (use_context && context == nullptr && contextlen > 0)) {
+    ERR_raise(ERR_LIB_SSL, ERR_R_PASSED_NULL_PARAMETER);
+    return 0;
+  }
+  const rapidtls::Bytes ctx(context, use_context ? contextlen : 0);
+  const auto st = rapidtls::handshake::export_keying_material(
+      *s->conn->session(), std::string_view(label, llen), use_context ? &ctx : nullptr,
+      rapidtls::MutBytes(out, olen));
+  if (!st.ok()) {
+    rapidtls::ssl::raise(st.error(), "SSL_export_keying_material");
     return 0;
   }
   return 1;

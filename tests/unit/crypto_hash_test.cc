@@ -122,6 +122,22 @@ TEST(Hkdf, Rfc5869_Case2) {
   EXPECT_EQ(hex(hkdf_expand(HashAlg::sha256, prk->bytes(), info, 64)),
             "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c"
             "59045a99cac7827271cb41c65e590e09da3275600c2f09b8367793a9aca3db71");
+  // The whole L = 82 into a caller's buffer (the exporter's output is not a Secret).
+  ByteVec okm(82);
+  ASSERT_TRUE(hkdf_expand_into(HashAlg::sha256, prk->bytes(), info, MutBytes(okm)).ok());
+  EXPECT_EQ(to_hex(okm),
+            "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c"
+            "59045a99cac7827271cb41c65e590e09da3275600c2f09b8367793a9aca3db71"
+            "cc30c58179ec3e87c14c01d5c1f3434f1d87");
+}
+
+TEST(Hkdf, ExpandIntoStopsAt255Blocks) {
+  const ByteVec prk(32, 7);
+  ByteVec most(255 * 32);
+  EXPECT_TRUE(hkdf_expand_into(HashAlg::sha256, prk, {}, MutBytes(most)).ok());
+  ByteVec over(255 * 32 + 1);
+  EXPECT_FALSE(hkdf_expand_into(HashAlg::sha256, prk, {}, MutBytes(over)).ok())
+      << "RFC 5869 2.3: L <= 255 * HashLen";
 }
 
 TEST(Hkdf, Rfc5869_Case3) {
