@@ -187,10 +187,13 @@ def tcp_out_segments():
 
 def app_bytes(fields):
     """The application bytes a two-thread run moved, from its output line."""
-    if "bytes" in fields:
-        return int(fields["bytes"])
-    if "size" in fields and "count" in fields:
-        return int(fields["size"]) * int(fields["count"])
+    try:
+        if "bytes" in fields:
+            return int(fields["bytes"])
+        if "size" in fields and "count" in fields:
+            return int(fields["size"]) * int(fields["count"])
+    except ValueError:
+        pass
     return None
 
 
@@ -222,9 +225,11 @@ def measure(o, rows, refs, aead_ns):
                 if r > 0 and fields and "writer_busy" in fields:
                     row.busy[side].append([float(fields["writer_busy"]),
                                            float(fields["reader_busy"])])
+                    # One entry per run, None where it could not be counted,
+                    # so the list stays in step with the run's value.
                     moved = app_bytes(fields)
-                    if moved and "_segments" in fields:
-                        row.seg_bytes[side].append(moved / int(fields["_segments"]))
+                    segs = int(fields.get("_segments", "0"))
+                    row.seg_bytes[side].append(round(moved / segs, 1) if moved and segs else None)
             if r > 0:
                 for side in ("A", "B"):
                     if got[side] is not None:
@@ -525,9 +530,10 @@ def busy_table(results):
     """Which side of each two-thread run was busy: medians of the share of the
     run the writer and the reader spent on a CPU. The busier side bounds the
     rate; a side well under 1.0 waited (a writer on a full socket, a reader on
-    an empty one). Then the application bytes per TCP segment: small when each
-    write left as a packet of its own (the reader kept the socket empty and
-    acknowledged each), large when writes queued behind a closed window."""
+    an empty one). Then the application bytes per TCP segment (all of the
+    host's TCP segments during the run, ACKs included, so other traffic
+    lowers it): at most the message size when each write left as a packet of
+    its own, far more when writes queued behind a closed window."""
     rows = [r for r in results if r.row.busy["A"] or r.row.busy["B"]]
     if not rows:
         return ""
@@ -536,6 +542,7 @@ def busy_table(results):
         return f"{statistics.median(p[i] for p in pairs):.2f}" if pairs else "—"
 
     def seg(values):
+        values = [v for v in values if v is not None]
         if not values:
             return "—"
         return f"{statistics.median(values):,.0f} ({min(values):,.0f}–{max(values):,.0f})"
@@ -559,7 +566,7 @@ def generated_section(o, results, aead, sendfile_probe, m, refs, aead_ns):
     if busy:
         raw["busy_writer_reader"] = busy
     segs = {r.row.key: {"openssl": r.row.seg_bytes["A"], "rapidtls": r.row.seg_bytes["B"]}
-            for r in results if r.row.seg_bytes["A"] or r.row.seg_bytes["B"]}
+            for r in results if any(v is not None for v in r.row.seg_bytes["A"] + r.row.seg_bytes["B"])}
     if segs:
         raw["app_bytes_per_tcp_segment"] = segs
     if any(c.values for c in refs):

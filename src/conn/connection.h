@@ -112,6 +112,11 @@ class Connection final : private handshake::HandshakeIo {
   // The application bytes to seal for one write to a stream transport: whole
   // records, as many as fit in `wire_max` bytes once sealed, at least one.
   size_t app_bytes_per_write(size_t wire_max) const;
+  // The application bytes of one full record (2^14, or less after the peer's
+  // RFC 8449 record_size_limit).
+  size_t send_fragment() const { return send_limit_; }
+  // The bytes the output buffer holds allocated (0 when released).
+  size_t send_buffer_capacity() const { return out_.capacity(); }
 
   // Application data out: returns the bytes written to `out` (0 when none is
   // waiting), from as many records as it can take. Records held unopened

@@ -28,10 +28,10 @@ constexpr uint32_t kMaxSpinNs = 100'000;
 // A record carrying at least this much application data marks a stream.
 constexpr size_t kStreamRecord = 8192;
 // The most sealed bytes written to a stream socket in one call. Linux's TCP
-// builds packets of up to 64 KiB on loopback and for segmentation offload; a
-// send that fits in one (three full records) costs its writer about half the
-// kernel time per byte of a 256 KiB send cut into several (docs/benchmarks.md,
-// fifth round: bulk over TCP with ChaCha20, 1.6 -> 2.05 GB/s).
+// builds packets of up to 64 KiB on loopback; a send that fits in one (three
+// full records) cost its writer about half the kernel time per byte of a
+// 256 KiB send cut into several (docs/benchmarks.md, fifth round: bulk over
+// loopback TCP with ChaCha20, medians 1,693 -> 2,052 MiB/s).
 constexpr size_t kStreamWriteMax = 65'000;
 
 struct Transport {

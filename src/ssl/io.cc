@@ -7,9 +7,12 @@
 
 namespace rapidtls::ssl {
 
-// Send buffers up to this size are kept for the next write (a few small
-// records); larger ones are given back once their records have left.
-constexpr size_t kKeepSendBuffer = 64 * 1024;
+// Send buffers up to this size are kept for the next write (a full record
+// takes 32 KiB); larger ones, such as a batch of three full records' 64 KiB,
+// are given back once their records have left, so an idle connection does
+// not keep what its last bulk write needed. Sealing a batch asks for its
+// whole size at once (Connection::send_app): one allocation, no copying.
+constexpr size_t kKeepSendBuffer = 32 * 1024;
 
 namespace {
 

@@ -2,7 +2,8 @@
 // requirements W1..W18 of spec/write-semantics.md).
 //
 // Bytes are sealed straight from the caller's buffer into the record queue
-// (the one copy), many records at a time, and leave in one transport call. A
+// (the one copy), up to three full records at a time (io::kStreamWriteMax),
+// and leave in one transport call. A
 // call that cannot finish returns WANT_WRITE/WANT_READ and remembers how much
 // of the caller's buffer is already sealed; the retry resumes there, so no
 // byte is sent twice or lost (W12), and a retry that could not be the same
@@ -24,8 +25,8 @@ using rapidtls::ssl::Role;
 // SSL_sendfile without kernel TLS reads the file in pieces of this size: one
 // pread, one seal batch and one send each (a full non-blocking socket strands
 // little read-ahead, and a buffer this small is kept between calls): three
-// full records, one send of at most io::kStreamWriteMax. Larger pieces on
-// blocking sockets (64 KiB, and a 256 KiB seal batch) were slower.
+// full records, one send of at most io::kStreamWriteMax (a 256 KiB piece on
+// a blocking socket, tried in the second round, was slower).
 constexpr size_t kSendfileChunk = 3 * rapidtls::record::kMaxPlaintext;
 
 int refuse(SSL* s, int reason) {
@@ -76,6 +77,8 @@ int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written, bool
   }
 
   const bool partial = (s->mode & SSL_MODE_ENABLE_PARTIAL_WRITE) != 0;
+  // A blocking transport stays so for the call: asked once, not per batch.
+  bool known_blocking = blocking;
   for (;;) {
     switch (rapidtls::ssl::flush(s)) {
       case FlushResult::retry:
@@ -121,21 +124,26 @@ int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written, bool
     // Seal only what the transport can take now (at least one record), so
     // that when it fills up a single record is in flight, as in OpenSSL: the
     // bytes "already processed" on WANT_WRITE are those of OpenSSL (W12, W13).
-    // Blocking transports and roomy sockets still get many records per call.
-    size_t n = std::min(pw.len - pw.sealed, rapidtls::record::kMaxPlaintext);
-    // Records sealed per transport write: as many as one TCP packet takes
-    // (io::kStreamWriteMax), so a 1 GiB write is not buffered whole either.
+    // Blocking transports and roomy sockets get up to three full records per
+    // transport write: whole records, as many as one TCP packet takes
+    // (io::kStreamWriteMax; more with a peer's smaller record_size_limit),
+    // which also keeps a 1 GiB write from being buffered whole.
+    size_t n = std::min(left, rapidtls::record::kMaxPlaintext);
+    const size_t most = std::min(left, c.app_bytes_per_write(rapidtls::io::kStreamWriteMax));
     // Asking the transport costs system calls: only when there is more than
-    // one record to seal.
-    const size_t batch = c.app_bytes_per_write(rapidtls::io::kStreamWriteMax);
-    if (!partial && blocking) {
-      n = std::min(pw.len - pw.sealed, batch);
-    } else if (!partial && n < pw.len - pw.sealed) {
-      const size_t budget = rapidtls::ssl::write_budget(s);
-      while (n < pw.len - pw.sealed && n < batch &&
-             c.sealed_size(n + rapidtls::record::kMaxPlaintext) + c.pending_output().size() <=
-                 budget) {
-        n = std::min(pw.len - pw.sealed, n + rapidtls::record::kMaxPlaintext);
+    // one record to seal, and for a blocking one once per call.
+    if (!partial && n < most) {
+      const size_t budget = known_blocking ? SIZE_MAX : rapidtls::ssl::write_budget(s);
+      known_blocking = budget == SIZE_MAX;
+      if (known_blocking) {
+        n = most;
+      } else {
+        // Record by record (the peer's record size), while they fit.
+        const size_t step = c.send_fragment();
+        while (n < most &&
+               c.sealed_size(std::min(most, n + step)) + c.pending_output().size() <= budget) {
+          n = std::min(most, n + step);
+        }
       }
     }
     auto r = c.send_app(Bytes(buf + pw.sealed, n));

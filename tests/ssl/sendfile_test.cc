@@ -143,10 +143,11 @@ SendResult SendAll(Pair& p, int file, off_t offset, size_t size,
   return r;
 }
 
-// Sizes around the piece sizes (and a record) with an offset that is neither
-// record- nor page-aligned, in the middle of a 1 MiB file.
-const size_t kSizes[] = {1,     16383,  16384,  16385,  65535,  65536,
-                         65537, 131073, 262143, 262144, 262145, 600001};
+// Sizes around a record and the piece size (three records, 48 KiB) and its
+// multiples, and around the earlier 64 KiB and 256 KiB pieces, with an offset
+// that is neither record- nor page-aligned, in the middle of a 1 MiB file.
+const size_t kSizes[] = {1,     16383, 16384, 16385,  49151,  49152,  49153,  65535,
+                         65536, 98304, 98305, 131073, 262143, 262144, 262145, 600001};
 constexpr off_t kOffset = 12345;
 constexpr size_t kFileSize = 1 << 20;
 

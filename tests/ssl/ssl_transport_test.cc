@@ -15,10 +15,15 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <thread>
 #include <vector>
 
+#include "conn/connection.h"
+#include "handshake/config.h"
+#include "io/fd_stream.h"
 #include "io/transport.h"
+#include "ssl/internal.h"
 #include "syscall_watch.h"
 
 namespace {
@@ -31,7 +36,7 @@ TEST(SocketPath, SeveralRecordsLeaveInOneSystemCall) {
   Ctx ctx;
   int fds[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-  // Room for the whole write, so the kernel takes it in one call.
+  // Room for the whole write, so the kernel takes each send whole.
   const int big = 4 << 20;
   setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
   setsockopt(fds[1], SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
@@ -65,11 +70,87 @@ TEST(SocketPath, SeveralRecordsLeaveInOneSystemCall) {
     got.insert(got.end(), buf, buf + n);
   }
   EXPECT_EQ(got, data) << "every byte arrived once, in order";
+  // The batch's 64 KiB buffer went back once its records had left: an idle
+  // connection keeps at most a record's worth (ssl/io.cc kKeepSendBuffer).
+  EXPECT_LE(c->conn->send_buffer_capacity(), 32u * 1024);
   SSL_free(c);
   SSL_free(s);
   close(fds[0]);
   close(fds[1]);
 }
+
+// With the peer's RFC 8449 record_size_limit the records are smaller, and a
+// send still carries whole records, at most io::kStreamWriteMax of them: the
+// C interface's server writes to an engine client that asks for records of at
+// most 1000 bytes (999 of content), on a blocking and a non-blocking socket.
+class SmallPeerRecords : public ::testing::TestWithParam<bool> {};
+
+TEST_P(SmallPeerRecords, SendsCarryWholeRecordsUpToTheCap) {
+  const bool non_blocking = GetParam();
+  Ctx ctx;
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  const int big = 4 << 20;
+  setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+  setsockopt(fds[1], SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+
+  auto cfg = std::make_shared<rapidtls::handshake::Config>();
+  cfg->verify = rapidtls::handshake::VerifyMode::none;
+  cfg->record_size_limit = 1000;
+  rapidtls::conn::Connection client(rapidtls::handshake::Role::client, cfg, {"localhost", ""});
+  const size_t total = 256 * 1024;
+  std::vector<uint8_t> got(total);
+  bool client_ok = false;
+  std::thread peer([&] {
+    rapidtls::io::FdStream stream(client, fds[1]);
+    if (!stream.handshake().ok()) return;
+    size_t have = 0;
+    while (have < total) {
+      auto n = stream.read(rapidtls::MutBytes(got.data() + have, total - have));
+      if (!n.ok() || *n == 0) return;
+      have += *n;
+    }
+    client_ok = true;
+  });
+
+  SSL* s = SSL_new(ctx.server);
+  SSL_set_fd(s, fds[0]);
+  ASSERT_EQ(SSL_accept(s), 1) << "handshake";
+  if (non_blocking) {
+    ASSERT_EQ(fcntl(fds[0], F_SETFL, O_NONBLOCK), 0);
+  }
+  std::vector<unsigned char> data(total);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<unsigned char>(i * 7 + 1);
+  ssltest::Watch(fds[0], -1);
+  size_t off = 0;
+  while (off < total) {
+    size_t w = 0;
+    if (SSL_write_ex(s, data.data() + off, total - off, &w) == 1) {
+      off += w;
+      continue;
+    }
+    ASSERT_EQ(SSL_get_error(s, 0), SSL_ERROR_WANT_WRITE) << "only a full socket stops it";
+    pollfd p{fds[0], POLLOUT, 0};
+    poll(&p, 1, 1000);
+  }
+  g_watched_fd = -1;
+  peer.join();
+  ASSERT_TRUE(client_ok) << "the engine client read everything";
+  EXPECT_TRUE(std::equal(got.begin(), got.end(), data.begin())) << "every byte once, in order";
+  const size_t record = 5 + 999 + 1 + 16;  // header, content, inner type, tag
+  EXPECT_LE(ssltest::g_send_max.load(), rapidtls::io::kStreamWriteMax);
+  EXPECT_EQ(ssltest::g_send_max.load() % record, 0u) << "a send ends on a record's end";
+  EXPECT_EQ(ssltest::g_send_max.load(), (rapidtls::io::kStreamWriteMax / record) * record)
+      << "as many whole records as fit";
+  SSL_free(s);
+  close(fds[0]);
+  close(fds[1]);
+}
+
+INSTANTIATE_TEST_SUITE_P(Blocking, SmallPeerRecords, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& i) {
+                           return i.param ? std::string("NonBlocking") : std::string("Blocking");
+                         });
 
 // A client and a server on two socket pairs, with the test in the middle: it
 // relays the handshake, then hands the server the client's records in
