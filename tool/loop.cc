@@ -315,10 +315,12 @@ EventLoop::Progress EventLoop::io_stop(Connection& c, int ret) {
   }
   ERR_clear_error();
   if (err == SSL_ERROR_SSL) {
-    // A fatal alert went out. Closing now, with the client's later bytes
-    // unread, would answer them with a reset, and a client that meets the
-    // reset on a write may never read the alert: end our side of TCP and
-    // read until the client's FIN (or the linger time), as a close does.
+    // The connection failed in TLS: our fatal alert went out (as far as the
+    // socket took it), or the client's came in. Closing now, with the
+    // client's later bytes unread, would answer them with a reset, and a
+    // client that meets the reset on a write may never read our alert: end
+    // our side of TCP and read until the client's FIN (or the linger time),
+    // as a close does.
     begin_close(c, false);
     return Progress::more;
   }

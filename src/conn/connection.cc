@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "handshake/exporter.h"
 #include "handshake/extensions.h"
 
 namespace rapidtls::conn {
@@ -177,6 +178,27 @@ size_t Connection::sealed_size(size_t n) const {
   return full * record_size(send_limit_) + (rest ? record_size(rest) : 0);
 }
 
+namespace {
+
+bool all_zero(const handshake::Random& r) {
+  return std::all_of(r.begin(), r.end(), [](uint8_t b) { return b == 0; });
+}
+
+}  // namespace
+
+handshake::Random Connection::hello_client_random() const {
+  if (handshake_ && !all_zero(handshake_->client_random())) return handshake_->client_random();
+  if (session_) return session_->client_random;
+  return client_random_;
+}
+
+handshake::Random Connection::hello_server_random() const {
+  if (handshake_ && !all_zero(handshake_->session().server_random)) {
+    return handshake_->session().server_random;
+  }
+  return session_ ? session_->server_random : handshake::Random{};
+}
+
 size_t Connection::app_bytes_per_write(size_t wire_max) const {
   return std::max<size_t>(1, wire_max / record_size(send_limit_)) * send_limit_;
 }
@@ -279,6 +301,7 @@ Status Connection::key_update(bool request_peer_update) {
 }
 
 Status Connection::update_write_keys() {
+  RTLS_TRY(handshake::settle_exporter_secret(*session_));
   crypto::Secret& secret =
       role_ == Role::client ? session_->client_app_secret : session_->server_app_secret;
   RTLS_ASSIGN(secret, handshake::next_traffic_secret(session_->suite->hash, secret));
@@ -782,6 +805,7 @@ Status Connection::on_key_update(Bytes body) {
   if (++key_updates_ > kMaxKeyUpdates) {
     return Error{Alert::unexpected_message, SSL_R_TOO_MANY_KEY_UPDATES};
   }
+  RTLS_TRY(handshake::settle_exporter_secret(*session_));
   crypto::Secret& peer =
       role_ == Role::client ? session_->server_app_secret : session_->client_app_secret;
   RTLS_ASSIGN(peer, handshake::next_traffic_secret(session_->suite->hash, peer));

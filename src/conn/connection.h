@@ -177,6 +177,11 @@ class Connection final : private handshake::HandshakeIo {
 
   // Available once the handshake is done.
   const handshake::SessionInfo* session() const { return session_.get(); }
+  // The hellos' randoms as far as they are known: the handshake under way's
+  // (a renegotiation's too) once it has them, else the last completed one's;
+  // zeros before (SSL_get_client_random, SSL_get_server_random).
+  handshake::Random hello_client_random() const;
+  handshake::Random hello_server_random() const;
   // The peer certificate's X509_V_* verification result, also while (or
   // after) a handshake fails: SSL_get_verify_result reports why. Computed now
   // if the handshake deferred it (VerifyMode::none).

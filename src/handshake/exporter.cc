@@ -21,22 +21,15 @@ Error illegal_label() {
 Status export13(const SessionInfo& s, std::string_view label, const Bytes* context, MutBytes out) {
   const HashAlg alg = s.suite->hash;
   const size_t hash_len = crypto::hash_size(alg);
-  if (s.master_secret.size() != hash_len || s.exporter_transcript.size() != hash_len) {
-    return internal_error();
-  }
   // "tls13 " + label must fit HkdfLabel's label<7..255>.
   if (label.size() > 255 - 6) return illegal_label();
-  // RFC 8446 7.1: exporter_master_secret = Derive-Secret(Master Secret,
-  // "exp master", ClientHello...server Finished).
-  RTLS_ASSIGN(const Secret exporter_secret,
-              crypto::hkdf_expand_label(alg, s.master_secret.bytes(), "exp master",
-                                        s.exporter_transcript.bytes(), hash_len));
+  if (out.size() > 255 * hash_len) return internal_error();
+  RTLS_ASSIGN(const Secret exporter_secret, exporter_master_secret(s));
   RTLS_ASSIGN(const Secret empty_hash, crypto::hash(alg, {}));
   RTLS_ASSIGN(const Secret per_label, crypto::hkdf_expand_label(alg, exporter_secret.bytes(), label,
                                                                 empty_hash.bytes(), hash_len));
   RTLS_ASSIGN(const Secret context_hash,
               crypto::hash(alg, context != nullptr ? *context : Bytes()));
-  if (out.size() > 255 * hash_len) return internal_error();
   return crypto::hkdf_expand_label_into(alg, per_label.bytes(), "exporter", context_hash.bytes(),
                                         out);
 }
@@ -53,6 +46,8 @@ Status export12(const SessionInfo& s, std::string_view label, const Bytes* conte
     if (label.starts_with(r)) return illegal_label();
   }
   if (s.master_secret.size() == 0) return internal_error();
+  // No bytes: OpenSSL's TLS1-PRF refuses an empty output, and libssl with it.
+  if (out.empty()) return internal_error();
   if (context != nullptr && context->size() > 0xffff) return internal_error();
   ByteVec seed;
   seed.reserve(2 * s.client_random.size() + 2 + (context != nullptr ? context->size() : 0));
@@ -67,6 +62,28 @@ Status export12(const SessionInfo& s, std::string_view label, const Bytes* conte
 }
 
 }  // namespace
+
+Result<Secret> exporter_master_secret(const SessionInfo& s) {
+  if (s.version != kTls13 || s.suite == nullptr) return internal_error();
+  if (s.exporter_secret.size() > 0) return s.exporter_secret;
+  const HashAlg alg = s.suite->hash;
+  const size_t hash_len = crypto::hash_size(alg);
+  if (s.master_secret.size() != hash_len || s.exporter_transcript.size() != hash_len) {
+    return internal_error();
+  }
+  // RFC 8446 7.1: exporter_master_secret = Derive-Secret(Master Secret,
+  // "exp master", ClientHello...server Finished).
+  return crypto::hkdf_expand_label(alg, s.master_secret.bytes(), "exp master",
+                                   s.exporter_transcript.bytes(), hash_len);
+}
+
+Status settle_exporter_secret(SessionInfo& s) {
+  if (s.version != kTls13 || s.exporter_secret.size() > 0) return {};
+  RTLS_ASSIGN(s.exporter_secret, exporter_master_secret(s));
+  s.master_secret = Secret();
+  s.exporter_transcript = Secret();
+  return {};
+}
 
 Status export_keying_material(const SessionInfo& session, std::string_view label,
                               const Bytes* context, MutBytes out) {

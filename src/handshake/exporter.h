@@ -20,4 +20,12 @@ namespace rapidtls::handshake {
 Status export_keying_material(const SessionInfo& session, std::string_view label,
                               const Bytes* context, MutBytes out);
 
+// TLS 1.3's exporter_master_secret: the one settled, or derived afresh.
+Result<Secret> exporter_master_secret(const SessionInfo& session);
+
+// Before TLS 1.3 traffic keys change (KeyUpdate): derives the exporter master
+// secret into the session and wipes the Master Secret and the transcript hash
+// it came from. Nothing to do for TLS 1.2 or once settled.
+Status settle_exporter_secret(SessionInfo& session);
+
 }  // namespace rapidtls::handshake

@@ -68,8 +68,9 @@ struct SessionInfo {
   const Suite12Info* suite12 = nullptr;  // TLS 1.2
   // TLS 1.2: RFC 5746 secure renegotiation and RFC 7627 extended master secret
   // were negotiated; the Finished values of the last handshake (for the next
-  // renegotiation_info); the master secret (for SSL_SESSION_get_master_key
-  // and the exporter; TLS 1.3: the Master Secret, for the exporter only).
+  // renegotiation_info); the master secret (the TLS 1.2 exporter's; in TLS
+  // 1.3 the Master Secret, kept only until the first KeyUpdate: see
+  // exporter_transcript).
   bool secure_renegotiation = false;
   bool extended_master_secret = false;
   ByteVec client_verify_data;
@@ -90,11 +91,14 @@ struct SessionInfo {
   Secret server_app_secret;
   // TLS 1.3: the exporter_master_secret (RFC 8446 7.1) is Derive-Secret(
   // Master Secret, "exp master", this hash of the transcript through the
-  // server's Finished). It is derived when the application first exports
-  // (SSL_export_keying_material), from `master_secret` (TLS 1.3's Master
-  // Secret here) and this hash, so that a handshake never exported from does
-  // not pay for it (and with a key log, at once).
+  // server's Finished). Until the traffic keys first change it is derived on
+  // each export (SSL_export_keying_material) from `master_secret` (TLS 1.3's
+  // Master Secret here) and this hash, so a handshake never exported from
+  // does not pay for it. At the first KeyUpdate either way it is derived into
+  // `exporter_secret` and the other two are wiped (settle_exporter_secret):
+  // together they would give back the traffic secrets the update replaced.
   Secret exporter_transcript;
+  Secret exporter_secret;
   Secret resumption_secret;
   bool hello_retry = false;
 };

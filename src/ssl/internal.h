@@ -144,16 +144,18 @@ struct ssl_st {
 
   // Creates the Connection once the role is known.
   bool ensure_connection();
-  // SSL_set_verify on a connection already made: its next handshake step
-  // (and any renegotiation) verifies the new way. Applied where a call enters
+  // SSL_set_verify, or SSL_set_options/SSL_clear_options changing
+  // SSL_OP_ALLOW_CLIENT_RENEGOTIATION, on a connection already made: its next
+  // handshake step (and any renegotiation) follows the new settings, as in
+  // OpenSSL, which reads them when it needs them. Applied where a call enters
   // the engine (ensure_connection, SSL_read, SSL_write), never from inside
   // it: a verify callback may call SSL_set_verify while the engine verifies
   // with the configuration it holds.
-  bool verify_changed = false;
-  void apply_verify_settings() {
-    if (verify_changed) reapply_verify();  // on every SSL_read/SSL_write: a flag test only
+  bool settings_changed = false;
+  void apply_changed_settings() {
+    if (settings_changed) reapply_settings();  // on every SSL_read/SSL_write: a flag test only
   }
-  void reapply_verify();
+  void reapply_settings();
 };
 
 namespace rapidtls::ssl {
@@ -167,6 +169,10 @@ void load_error_strings();
 // Sets ssl->last_io on a retryable stop; false on stop or failure.
 enum class FlushResult : uint8_t { done, retry, failed };
 FlushResult flush(SSL* s);
+// The same, keeping the send buffer for more records of the same call (the
+// write path's batches): give it back with release_send_buffer after them.
+FlushResult flush_keeping_buffer(SSL* s);
+void release_send_buffer(SSL* s);
 // Reads what the transport has and feeds the engine. retry: nothing now.
 enum class FillResult : uint8_t { progress, retry, eof, failed };
 // Zero-copy moves for BIO pairs (io::write_app_direct, io::read_app_direct):

@@ -45,17 +45,24 @@ void note_stop(SSL* s, const io::IoResult& r) {
 
 }  // namespace
 
-FlushResult flush(SSL* s) {
+void release_send_buffer(SSL* s) {
+  // A big write's buffer goes with it; with SSL_MODE_RELEASE_BUFFERS any.
+  s->conn->release_send_buffer((s->mode & SSL_MODE_RELEASE_BUFFERS) != 0 ? 0 : kKeepSendBuffer);
+}
+
+FlushResult flush_keeping_buffer(SSL* s) {
   const io::IoResult r = io::flush(*s->conn, transport_of(s));
-  if (r.status == io::IoStatus::done) {
-    // A big write's buffer goes with it; with SSL_MODE_RELEASE_BUFFERS any.
-    s->conn->release_send_buffer((s->mode & SSL_MODE_RELEASE_BUFFERS) != 0 ? 0 : kKeepSendBuffer);
-    return FlushResult::done;
-  }
+  if (r.status == io::IoStatus::done) return FlushResult::done;
   note_stop(s, r);
   return r.status == io::IoStatus::want_read || r.status == io::IoStatus::want_write
              ? FlushResult::retry
              : FlushResult::failed;
+}
+
+FlushResult flush(SSL* s) {
+  const FlushResult r = flush_keeping_buffer(s);
+  if (r == FlushResult::done) release_send_buffer(s);
+  return r;
 }
 
 FillResult fill(SSL* s, size_t room) {

@@ -26,7 +26,7 @@ int read_internal(SSL* s, uint8_t* buf, size_t num, size_t* readbytes, bool peek
     const int r = rapidtls::ssl::do_handshake(s);
     if (r <= 0) return r;
   }
-  s->apply_verify_settings();
+  s->apply_changed_settings();
   rapidtls::conn::Connection& c = *s->conn;
   for (int guard = 0; guard < 1 << 20; ++guard) {
     if (c.app_readable()) {

@@ -34,17 +34,18 @@ ssl_st::~ssl_st() {
   SSL_CTX_free(ctx);
 }
 
-void ssl_st::reapply_verify() {
+void ssl_st::reapply_settings() {
   if (!conn) return;  // a connection made later takes them from config()
-  verify_changed = false;
+  settings_changed = false;
   auto cfg = std::make_shared<hs::Config>(*conn->config());
   ctx->apply_verify(*cfg, verify_mode, verify_callback);
+  cfg->allow_client_renegotiation = (options & SSL_OP_ALLOW_CLIENT_RENEGOTIATION) != 0;
   conn->set_config(std::move(cfg));
 }
 
 bool ssl_st::ensure_connection() {
   if (conn) {
-    apply_verify_settings();
+    apply_changed_settings();
     return true;
   }
   if (role == Role::unset) return false;
@@ -220,9 +221,11 @@ uint64_t SSL_get_options(const SSL* s) {
   return s->options;
 }
 uint64_t SSL_set_options(SSL* s, uint64_t op) {
+  if ((op & SSL_OP_ALLOW_CLIENT_RENEGOTIATION) && s->conn) s->settings_changed = true;
   return s->options |= op;
 }
 uint64_t SSL_clear_options(SSL* s, uint64_t op) {
+  if ((op & SSL_OP_ALLOW_CLIENT_RENEGOTIATION) && s->conn) s->settings_changed = true;
   return s->options &= ~op;
 }
 
@@ -269,7 +272,7 @@ void SSL_set_verify(SSL* s, int mode, SSL_verify_cb callback) {
   s->verify_mode = mode;
   // As OpenSSL 3.0: a null callback keeps the one there is.
   if (callback != nullptr) s->verify_callback = callback;
-  s->verify_changed = s->conn != nullptr;
+  s->settings_changed = s->conn != nullptr;
 }
 
 SSL_verify_cb SSL_get_verify_callback(const SSL* s) {
@@ -442,14 +445,10 @@ int SSL_key_update(SSL* s, int updatetype) {
 }
 
 // OpenSSL copies the hello randoms it has, zeros before they are known; so
-// does this (a client's own random is known from its ClientHello on).
+// does this, also during a handshake (from the hellos on) and a renegotiation.
 size_t SSL_get_client_random(const SSL* s, unsigned char* out, size_t outlen) {
   rapidtls::handshake::Random r{};
-  if (s->conn && s->conn->session()) {
-    r = s->conn->session()->client_random;
-  } else if (s->conn && s->role == rapidtls::ssl::Role::client) {
-    r = s->conn->client_random();
-  }
+  if (s->conn) r = s->conn->hello_client_random();
   if (outlen == 0) return r.size();
   const size_t n = std::min(outlen, r.size());
   std::memcpy(out, r.data(), n);
@@ -458,7 +457,7 @@ size_t SSL_get_client_random(const SSL* s, unsigned char* out, size_t outlen) {
 
 size_t SSL_get_server_random(const SSL* s, unsigned char* out, size_t outlen) {
   rapidtls::handshake::Random r{};
-  if (s->conn && s->conn->session()) r = s->conn->session()->server_random;
+  if (s->conn) r = s->conn->hello_server_random();
   if (outlen == 0) return r.size();
   const size_t n = std::min(outlen, r.size());
   std::memcpy(out, r.data(), n);

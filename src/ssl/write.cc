@@ -57,7 +57,7 @@ int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written, bool
     const int r = rapidtls::ssl::do_handshake(s);
     if (r <= 0) return r;
   }
-  s->apply_verify_settings();
+  s->apply_changed_settings();
   rapidtls::conn::Connection& c = *s->conn;
   if (c.error()) return rapidtls::ssl::fail(s, *c.error(), "SSL_write");  // W17
 
@@ -80,7 +80,8 @@ int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written, bool
   // A blocking transport stays so for the call: asked once, not per batch.
   bool known_blocking = blocking;
   for (;;) {
-    switch (rapidtls::ssl::flush(s)) {
+    // The send buffer serves the call's next batch; it goes back at the end.
+    switch (rapidtls::ssl::flush_keeping_buffer(s)) {
       case FlushResult::retry:
         return -1;  // W8: WANT_WRITE (or WANT_READ), pw kept for W12
       case FlushResult::failed:
@@ -93,6 +94,7 @@ int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written, bool
     if (pw.sealed == pw.len || (partial && pw.sealed > 0)) {
       *written = pw.sealed;
       pw = {};
+      rapidtls::ssl::release_send_buffer(s);
       return 1;
     }
     // A BIO pair takes the records straight into its buffer (in partial
@@ -128,7 +130,10 @@ int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written, bool
     // transport write: whole records, as many as one TCP packet takes
     // (io::kStreamWriteMax; more with a peer's smaller record_size_limit),
     // which also keeps a 1 GiB write from being buffered whole.
-    size_t n = std::min(left, rapidtls::record::kMaxPlaintext);
+    // At least a record's worth: 2^14 bytes, in whole records of the peer's
+    // size when its record_size_limit is smaller.
+    const size_t step = c.send_fragment();
+    size_t n = std::min(left, std::max(step, rapidtls::record::kMaxPlaintext / step * step));
     const size_t most = std::min(left, c.app_bytes_per_write(rapidtls::io::kStreamWriteMax));
     // Asking the transport costs system calls: only when there is more than
     // one record to seal, and for a blocking one once per call.
@@ -139,7 +144,6 @@ int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written, bool
         n = most;
       } else {
         // Record by record (the peer's record size), while they fit.
-        const size_t step = c.send_fragment();
         while (n < most &&
                c.sealed_size(std::min(most, n + step)) + c.pending_output().size() <= budget) {
           n = std::min(most, n + step);

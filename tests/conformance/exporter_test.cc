@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <ostream>
@@ -57,13 +58,15 @@ std::string Hex(const Bytes& b) {
   return s;
 }
 
-// The secret the key log gave for `label` ("EXPORTER_SECRET", "CLIENT_RANDOM").
+// The secret the key log last gave for `label` ("EXPORTER_SECRET",
+// "CLIENT_RANDOM"; a renegotiation logs a second one).
 Bytes LoggedSecret(const std::string& label) {
   std::lock_guard<std::mutex> lock(g_mu);
+  Bytes last;
   for (const std::string& line : g_keylog) {
-    if (line.rfind(label + " ", 0) == 0) return FromHex(line.substr(line.rfind(' ') + 1));
+    if (line.rfind(label + " ", 0) == 0) last = FromHex(line.substr(line.rfind(' ') + 1));
   }
-  return {};
+  return last;
 }
 
 Bytes Digest(const char* md, const Bytes& data) {
@@ -289,6 +292,54 @@ TEST_P(Exporter, ReservedOrOverlongLabelsAreRefused) {
   EXPECT_EQ(got, msg);
 }
 
+TEST_P(Exporter, ZeroLengthAsOpenSsl) {
+  // OpenSSL 3.0 answers a request for no bytes with success in TLS 1.3 (an
+  // empty HKDF output) and refuses it in TLS 1.2 (its TLS1-PRF takes no empty
+  // output); rapidtls does the same, and writes nothing either way.
+  unsigned char out[1] = {0xAA};
+  const char label[] = "EXPERIMENTAL label";
+  ERR_clear_error();
+  const int rc =
+      SSL_export_keying_material(client_.get(), out, 0, label, sizeof label - 1, nullptr, 0, 0);
+  if (GetParam().version == TLS1_3_VERSION) {
+    EXPECT_EQ(rc, 1) << ErrorQueueText();
+  } else {
+    EXPECT_EQ(rc, 0);
+    EXPECT_NE(ERR_peek_error(), 0u) << "the refusal says why";
+    std::printf("%s: TLS 1.2, no bytes: %s\n", kImplName, ErrorQueueText().c_str());
+  }
+  EXPECT_EQ(out[0], 0xAA) << "nothing written";
+  ERR_clear_error();
+}
+
+TEST_P(Exporter, RenegotiationExportsFromTheNewHandshake) {
+  if (GetParam().version != TLS1_2_VERSION) GTEST_SKIP() << "renegotiation is TLS 1.2's";
+  int rc = 0;
+  const Bytes before = Export(client_.get(), "EXPERIMENTAL label", nullptr, 32, &rc);
+  ASSERT_EQ(rc, 1);
+  SSL_set_options(server_.get(), SSL_OP_ALLOW_CLIENT_RENEGOTIATION);
+  ASSERT_EQ(SSL_renegotiate(client_.get()), 1);
+  for (int i = 0; i < 50 && SSL_renegotiate_pending(client_.get()); ++i) {
+    unsigned char b[16];
+    size_t n = 0;
+    (void)SSL_do_handshake(client_.get());
+    (void)SSL_read_ex(server_.get(), b, sizeof b, &n);
+    (void)SSL_read_ex(client_.get(), b, sizeof b, &n);
+  }
+  ERR_clear_error();
+  ASSERT_FALSE(SSL_renegotiate_pending(client_.get())) << "the renegotiation completed";
+  const Bytes c = Export(client_.get(), "EXPERIMENTAL label", nullptr, 32, &rc);
+  ASSERT_EQ(rc, 1);
+  const Bytes s = Export(server_.get(), "EXPERIMENTAL label", nullptr, 32, &rc);
+  ASSERT_EQ(rc, 1);
+  EXPECT_EQ(Hex(c), Hex(s));
+  EXPECT_NE(Hex(c), Hex(before)) << "new randoms and master secret, new material";
+  EXPECT_EQ(Hex(c),
+            Hex(Expected12(GetParam().digest, LoggedSecret("CLIENT_RANDOM"), "EXPERIMENTAL label",
+                           Random(SSL_get_client_random, server_.get()),
+                           Random(SSL_get_server_random, server_.get()), nullptr, 32)));
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Suites, Exporter,
     ::testing::Values(Suite{TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", "SHA256"},
@@ -305,13 +356,38 @@ TEST(ExporterBeforeHandshake, FailsWithoutASession) {
   Link link = MakeBioPairLink(17 * 1024);
   unsigned char out[32];
   const char label[] = "EXPERIMENTAL label";
-  EXPECT_LE(SSL_export_keying_material(link.client.get(), out, sizeof out, label, sizeof label - 1,
+  EXPECT_EQ(SSL_export_keying_material(link.client.get(), out, sizeof out, label, sizeof label - 1,
                                        nullptr, 0, 0),
-            0);
-  EXPECT_LE(SSL_export_keying_material(link.server.get(), out, sizeof out, label, sizeof label - 1,
+            -1);
+  EXPECT_EQ(SSL_export_keying_material(link.server.get(), out, sizeof out, label, sizeof label - 1,
                                        nullptr, 0, 0),
-            0);
+            -1);
   ERR_clear_error();
+}
+
+// The randoms are there from the hellos on, before the handshake completes.
+TEST(HelloRandoms, KnownFromTheHellosOn) {
+  for (const int version : {TLS1_3_VERSION, TLS1_2_VERSION}) {
+    SCOPED_TRACE(version);
+    Link link = MakeBioPairLink(17 * 1024, version);
+    const Bytes zeros(32, 0);
+    EXPECT_EQ(Hex(Random(SSL_get_client_random, link.client.get())), Hex(zeros)) << "before";
+    EXPECT_EQ(Hex(Random(SSL_get_server_random, link.server.get())), Hex(zeros)) << "before";
+    ASSERT_EQ(SSL_get_error(link.client.get(), SSL_do_handshake(link.client.get())),
+              SSL_ERROR_WANT_READ);
+    const Bytes cr = Random(SSL_get_client_random, link.client.get());
+    EXPECT_NE(Hex(cr), Hex(zeros)) << "the ClientHello's random";
+    EXPECT_EQ(Hex(Random(SSL_get_server_random, link.client.get())), Hex(zeros))
+        << "no ServerHello yet";
+    ASSERT_EQ(SSL_get_error(link.server.get(), SSL_do_handshake(link.server.get())),
+              SSL_ERROR_WANT_READ);
+    EXPECT_EQ(Hex(Random(SSL_get_client_random, link.server.get())), Hex(cr));
+    const Bytes sr = Random(SSL_get_server_random, link.server.get());
+    EXPECT_NE(Hex(sr), Hex(zeros)) << "the ServerHello's random";
+    ASSERT_EQ(Handshake(link), "");
+    EXPECT_EQ(Hex(Random(SSL_get_server_random, link.client.get())), Hex(sr));
+    EXPECT_EQ(Hex(Random(SSL_get_client_random, link.server.get())), Hex(cr));
+  }
 }
 
 }  // namespace

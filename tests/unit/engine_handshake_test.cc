@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "engine_expect.h"
+#include "handshake/exporter.h"
 #include "handshake_test_util.h"
 
 namespace rapidtls::testing {
@@ -201,6 +202,35 @@ TEST(KeyUpdate, BothDirectionsWithAndWithoutRequest) {
                        p.server.session()->server_app_secret.bytes()));
   EXPECT_TRUE(ct_equal(p.client.session()->client_app_secret.bytes(),
                        p.server.session()->client_app_secret.bytes()));
+}
+
+// The exporter gives the same bytes before and after a KeyUpdate, and the
+// update leaves neither the Master Secret nor the transcript hash behind:
+// with them the replaced traffic secrets could be derived again.
+TEST(KeyUpdate, ExporterSettlesAndForgetsTheMasterSecret) {
+  Pair p(client_config(), server_config());
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  const ByteVec context_bytes = pattern(20, 3);
+  const Bytes context(context_bytes);
+  auto export_from = [&](const conn::Connection& c) {
+    ByteVec out(64);
+    EXPECT_TRUE(handshake::export_keying_material(*c.session(), "EXPERIMENTAL test", &context,
+                                                  MutBytes(out))
+                    .ok());
+    return out;
+  };
+  const ByteVec before = export_from(p.client);
+  EXPECT_EQ(export_from(p.server), before);
+  EXPECT_EQ(p.client.session()->master_secret.size(), 32u) << "kept until the keys change";
+  ASSERT_TRUE(p.client.key_update(/*request_peer_update=*/true).ok());
+  expect_transfer(p, Role::client, pattern(3000, 5));
+  expect_transfer(p, Role::server, pattern(3000, 6));
+  for (const conn::Connection* c : {&p.client, &p.server}) {
+    EXPECT_TRUE(c->session()->master_secret.empty());
+    EXPECT_TRUE(c->session()->exporter_transcript.empty());
+    EXPECT_EQ(c->session()->exporter_secret.size(), 32u);
+    EXPECT_EQ(export_from(*c), before) << "RFC 8446 7.5: the exporter does not follow KeyUpdate";
+  }
 }
 
 class WriteSizes : public ::testing::TestWithParam<size_t> {};

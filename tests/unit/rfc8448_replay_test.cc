@@ -16,6 +16,7 @@
 #include <deque>
 
 #include "conn/connection.h"
+#include "handshake/exporter.h"
 #include "handshake/messages.h"
 #include "handshake_test_util.h"
 #include "rfc8448_vectors.h"
@@ -180,6 +181,10 @@ TEST(Rfc8448Replay, S3_Client) {
                  kRfc8448S3ServerHandshakeTrafficSecret, kRfc8448S3ClientApplicationTrafficSecret,
                  kRfc8448S3ServerApplicationTrafficSecret);
   EXPECT_EQ(logged(keylog, "EXPORTER_SECRET"), to_hex(hex(kRfc8448S3ExporterMasterSecret)));
+  // What SSL_export_keying_material starts from, derived when asked.
+  auto exporter = handshake::exporter_master_secret(*client.session());
+  ASSERT_TRUE(exporter.ok());
+  EXPECT_EQ(to_hex(exporter->bytes()), to_hex(hex(kRfc8448S3ExporterMasterSecret)));
   EXPECT_EQ(to_hex(client.session()->resumption_secret.bytes()),
             to_hex(hex(kRfc8448S3ResumptionMasterSecret)));
   EXPECT_TRUE(rng.all_used_as_scripted());
@@ -287,6 +292,10 @@ TEST(Rfc8448Replay, S5_HelloRetryRequest_Client) {
                  kRfc8448S5ServerHandshakeTrafficSecret, kRfc8448S5ClientApplicationTrafficSecret,
                  kRfc8448S5ServerApplicationTrafficSecret);
   EXPECT_EQ(logged(keylog, "EXPORTER_SECRET"), to_hex(hex(kRfc8448S5ExporterMasterSecret)));
+  // After a HelloRetryRequest too.
+  auto exporter = handshake::exporter_master_secret(*client.session());
+  ASSERT_TRUE(exporter.ok());
+  EXPECT_EQ(to_hex(exporter->bytes()), to_hex(hex(kRfc8448S5ExporterMasterSecret)));
   EXPECT_EQ(to_hex(client.session()->resumption_secret.bytes()),
             to_hex(hex(kRfc8448S5ResumptionMasterSecret)));
   EXPECT_TRUE(rng.all_used_as_scripted());
