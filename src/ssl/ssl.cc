@@ -86,6 +86,19 @@ int handshake_call(SSL* s) {
 
 }  // namespace
 
+namespace {
+
+// SSL_get_client_random / SSL_get_server_random: the size for outlen 0, else
+// the bytes copied.
+size_t copy_random(const rapidtls::handshake::Random& r, unsigned char* out, size_t outlen) {
+  if (outlen == 0) return r.size();
+  const size_t n = std::min(outlen, r.size());
+  std::memcpy(out, r.data(), n);
+  return n;
+}
+
+}  // namespace
+
 extern "C" {
 
 SSL* SSL_new(SSL_CTX* ctx) {
@@ -447,21 +460,13 @@ int SSL_key_update(SSL* s, int updatetype) {
 // OpenSSL copies the hello randoms it has, zeros before they are known; so
 // does this, also during a handshake (from the hellos on) and a renegotiation.
 size_t SSL_get_client_random(const SSL* s, unsigned char* out, size_t outlen) {
-  rapidtls::handshake::Random r{};
-  if (s->conn) r = s->conn->hello_client_random();
-  if (outlen == 0) return r.size();
-  const size_t n = std::min(outlen, r.size());
-  std::memcpy(out, r.data(), n);
-  return n;
+  return copy_random(s->conn ? s->conn->hello_client_random() : rapidtls::handshake::Random{}, out,
+                     outlen);
 }
 
 size_t SSL_get_server_random(const SSL* s, unsigned char* out, size_t outlen) {
-  rapidtls::handshake::Random r{};
-  if (s->conn) r = s->conn->hello_server_random();
-  if (outlen == 0) return r.size();
-  const size_t n = std::min(outlen, r.size());
-  std::memcpy(out, r.data(), n);
-  return n;
+  return copy_random(s->conn ? s->conn->hello_server_random() : rapidtls::handshake::Random{}, out,
+                     outlen);
 }
 
 // RFC 8446 7.5 (TLS 1.3), RFC 5705 (TLS 1.2), from the last completed

@@ -32,14 +32,21 @@ using ssltest::Ctx;
 using ssltest::g_sends;
 using ssltest::g_watched_fd;
 
-TEST(SocketPath, SeveralRecordsLeaveInOneSystemCall) {
-  Ctx ctx;
-  int fds[2];
-  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-  // Room for the whole write, so the kernel takes each send whole.
+// A stream socket pair whose first end sends into 4 MiB of buffers (as far as
+// net.core.wmem_max and rmem_max allow).
+bool RoomySocketPair(int fds[2]) {
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) return false;
   const int big = 4 << 20;
   setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
   setsockopt(fds[1], SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+  return true;
+}
+
+TEST(SocketPath, SeveralRecordsLeaveInOneSystemCall) {
+  Ctx ctx;
+  int fds[2];
+  // Room for the whole write, so the kernel takes each send whole.
+  ASSERT_TRUE(RoomySocketPair(fds));
   SSL* c = SSL_new(ctx.client);
   SSL* s = SSL_new(ctx.server);
   SSL_set_fd(c, fds[0]);
@@ -90,10 +97,7 @@ TEST_P(SmallPeerRecords, SendsCarryWholeRecordsUpToTheCap) {
   const bool non_blocking = GetParam();
   Ctx ctx;
   int fds[2];
-  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-  const int big = 4 << 20;
-  setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
-  setsockopt(fds[1], SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+  ASSERT_TRUE(RoomySocketPair(fds));
   int sndbuf = 0;
   socklen_t len = sizeof sndbuf;
   ASSERT_EQ(getsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, &len), 0);
