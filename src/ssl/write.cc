@@ -24,7 +24,8 @@ using rapidtls::ssl::Role;
 
 // SSL_sendfile without kernel TLS reads the file in pieces of this size: one
 // pread, one seal batch and one send each (a full non-blocking socket strands
-// little read-ahead, and a buffer this small is kept between calls): three
+// little read-ahead; the buffer stays between calls only while a piece is
+// pending in it): three
 // full records, one send of at most io::kStreamWriteMax (a 256 KiB piece on
 // a blocking socket, tried in the second round, was slower).
 constexpr size_t kSendfileChunk = 3 * rapidtls::record::kMaxPlaintext;
@@ -212,9 +213,11 @@ ossl_ssize_t SSL_sendfile(SSL* s, int fd, off_t offset, size_t size, int /*flags
       s->sendfile_cap = need;
     }
   }
-  // A big buffer goes back when the call ends with nothing pending in it.
+  // The buffer goes back when the call ends with nothing pending in it: an
+  // idle connection (a server's keep-alive one, say) does not keep 48 KiB
+  // for its next file. A piece cut short keeps it for the retry (W12).
   auto finish = [s, &pending_here](size_t total, bool failed) -> ossl_ssize_t {
-    if (s->sendfile_cap > kSendfileChunk && !pending_here()) {
+    if (!pending_here()) {
       s->sendfile_buf.reset();
       s->sendfile_cap = 0;
     }

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "io/transport.h"
+#include "ssl/internal.h"
 #include "syscall_watch.h"
 
 namespace {
@@ -175,6 +176,7 @@ TEST(Sendfile, W3_NonBlockingFullSocketEveryByteOnce) {
         << "W3/W12: exactly the bytes of the range arrive, once, in order";
     EXPECT_EQ(ssltest::g_pread_bytes.load(), size)
         << "W12: a piece cut short is resumed from the buffer, not read again";
+    EXPECT_EQ(p.c->sendfile_buf, nullptr) << "the last call left nothing pending: buffer freed";
     if (size > 131072) {
       EXPECT_GT(r.short_calls, 0) << "precondition: the socket filled up";
     }
@@ -210,6 +212,9 @@ TEST(Sendfile, W3_BlockingOneCallFewSystemCalls) {
     EXPECT_EQ(ssltest::g_sends.load(), pieces);
     EXPECT_LE(ssltest::g_send_max.load(), rapidtls::io::kStreamWriteMax);
     EXPECT_EQ(ssltest::g_fcntls.load(), 1);
+    // Nothing pending: the piece buffer went back with the call.
+    EXPECT_EQ(p.c->sendfile_buf, nullptr);
+    EXPECT_EQ(p.c->sendfile_cap, 0u);
   }
   close(file);
 }
