@@ -98,12 +98,14 @@ int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written, bool
       rapidtls::ssl::release_send_buffer(s);
       return 1;
     }
+    // One record's application bytes: 2^14, or the peer's smaller
+    // record_size_limit (RFC 8449).
+    const size_t step = c.send_fragment();
     // A BIO pair takes the records straight into its buffer (in partial
     // mode one record per call, as OpenSSL returns after each).
     const size_t left = pw.len - pw.sealed;
     auto direct = rapidtls::ssl::write_direct(
-        s,
-        Bytes(buf + pw.sealed, partial ? std::min(left, rapidtls::record::kMaxPlaintext) : left));
+        s, Bytes(buf + pw.sealed, partial ? std::min(left, step) : left));
     if (!direct.ok()) {
       pw = {};
       return rapidtls::ssl::fail(s, direct.error(), "SSL_write");
@@ -121,7 +123,7 @@ int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written, bool
     // record OpenSSL holds does (W13). In partial-write mode the record is
     // sealed aside as below: the count a repeated call returns is its length.
     if (!partial && rapidtls::ssl::write_side_full(s)) {
-      if (pw.reserved == 0) pw.reserved = std::min(left, rapidtls::record::kMaxPlaintext);
+      if (pw.reserved == 0) pw.reserved = std::min(left, step);
       return -1;
     }
     // Seal only what the transport can take now (at least one record), so
@@ -132,9 +134,11 @@ int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written, bool
     // (io::kStreamWriteMax; more with a peer's smaller record_size_limit),
     // which also keeps a 1 GiB write from being buffered whole.
     // At least a record's worth: 2^14 bytes, in whole records of the peer's
-    // size when its record_size_limit is smaller.
-    const size_t step = c.send_fragment();
-    size_t n = std::min(left, std::max(step, rapidtls::record::kMaxPlaintext / step * step));
+    // size when its record_size_limit is smaller; in partial-write mode one
+    // record, whose length the call returns (W11).
+    size_t n = partial
+                   ? std::min(left, step)
+                   : std::min(left, std::max(step, rapidtls::record::kMaxPlaintext / step * step));
     const size_t most = std::min(left, c.app_bytes_per_write(rapidtls::io::kStreamWriteMax));
     // Asking the transport costs system calls: only when there is more than
     // one record to seal, and for a blocking one once per call.

@@ -90,11 +90,14 @@ TEST(SocketPath, SeveralRecordsLeaveInOneSystemCall) {
 // With the peer's RFC 8449 record_size_limit the records are smaller, and a
 // send still carries whole records, at most io::kStreamWriteMax of them: the
 // C interface's server writes to an engine client that asks for records of at
-// most 1000 bytes (999 of content), on a blocking and a non-blocking socket.
-class SmallPeerRecords : public ::testing::TestWithParam<bool> {};
+// most 1000 bytes (999 of content), on a blocking and a non-blocking socket,
+// and in partial-write mode, where each call takes one such record (W11).
+enum class WriteMode { blocking, non_blocking, partial };
+class SmallPeerRecords : public ::testing::TestWithParam<WriteMode> {};
 
 TEST_P(SmallPeerRecords, SendsCarryWholeRecordsUpToTheCap) {
-  const bool non_blocking = GetParam();
+  const bool non_blocking = GetParam() == WriteMode::non_blocking;
+  const bool partial = GetParam() == WriteMode::partial;
   Ctx ctx;
   int fds[2];
   ASSERT_TRUE(RoomySocketPair(fds));
@@ -148,6 +151,8 @@ TEST_P(SmallPeerRecords, SendsCarryWholeRecordsUpToTheCap) {
   if (non_blocking) {
     ASSERT_EQ(fcntl(fds[0], F_SETFL, O_NONBLOCK), 0);
   }
+  if (partial) SSL_set_mode(s, SSL_MODE_ENABLE_PARTIAL_WRITE);
+  size_t calls = 0;
   std::vector<unsigned char> data(total);
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<unsigned char>(i * 7 + 1);
   ssltest::Watch(fds[0], -1);
@@ -155,7 +160,11 @@ TEST_P(SmallPeerRecords, SendsCarryWholeRecordsUpToTheCap) {
   while (off < total) {
     size_t w = 0;
     if (SSL_write_ex(s, data.data() + off, total - off, &w) == 1) {
+      if (partial) {
+        ASSERT_EQ(w, std::min<size_t>(999, total - off)) << "W11: one record per call";
+      }
       off += w;
+      ++calls;
       continue;
     }
     ASSERT_EQ(SSL_get_error(s, -1), SSL_ERROR_WANT_WRITE) << "only a full socket stops it";
@@ -169,16 +178,31 @@ TEST_P(SmallPeerRecords, SendsCarryWholeRecordsUpToTheCap) {
   const size_t record = 5 + 999 + 1 + 16;  // header, content, inner type, tag
   EXPECT_LE(ssltest::g_send_max.load(), rapidtls::io::kStreamWriteMax);
   EXPECT_EQ(ssltest::g_send_max.load() % record, 0u) << "a send ends on a record's end";
-  EXPECT_EQ(ssltest::g_send_max.load(), (rapidtls::io::kStreamWriteMax / record) * record)
-      << "as many whole records as fit";
+  if (partial) {
+    EXPECT_EQ(calls, (total + 998) / 999);
+    EXPECT_EQ(ssltest::g_send_max.load(), record) << "one record per call, one send each";
+  } else {
+    EXPECT_EQ(ssltest::g_send_max.load(), (rapidtls::io::kStreamWriteMax / record) * record)
+        << "as many whole records as fit";
+  }
   SSL_free(s);
   close(fds[0]);
   close(fds[1]);
 }
 
-INSTANTIATE_TEST_SUITE_P(Blocking, SmallPeerRecords, ::testing::Values(false, true),
-                         [](const ::testing::TestParamInfo<bool>& i) {
-                           return i.param ? std::string("NonBlocking") : std::string("Blocking");
+INSTANTIATE_TEST_SUITE_P(Modes, SmallPeerRecords,
+                         ::testing::Values(WriteMode::blocking, WriteMode::non_blocking,
+                                           WriteMode::partial),
+                         [](const ::testing::TestParamInfo<WriteMode>& i) {
+                           switch (i.param) {
+                             case WriteMode::blocking:
+                               return std::string("Blocking");
+                             case WriteMode::non_blocking:
+                               return std::string("NonBlocking");
+                             case WriteMode::partial:
+                               break;
+                           }
+                           return std::string("PartialWrite");
                          });
 
 // A client and a server on two socket pairs, with the test in the middle: it
