@@ -169,16 +169,10 @@ class Exporter : public ::testing::TestWithParam<Suite> {
     } else {
       ASSERT_EQ(SSL_CTX_set_cipher_list(cctx_.get(), p.name), 1);
     }
-    client_.reset(SSL_new(cctx_.get()));
-    server_.reset(SSL_new(sctx_.get()));
+    SslPair pair = MakeSslPairOn(cctx_.get(), sctx_.get());
+    client_ = std::move(pair.client);
+    server_ = std::move(pair.server);
     ASSERT_TRUE(client_ && server_);
-    BIO* cb = nullptr;
-    BIO* sb = nullptr;
-    ASSERT_EQ(BIO_new_bio_pair(&cb, 17 * 1024, &sb, 17 * 1024), 1);
-    SSL_set_bio(client_.get(), cb, cb);
-    SSL_set_bio(server_.get(), sb, sb);
-    SSL_set_connect_state(client_.get());
-    SSL_set_accept_state(server_.get());
     ASSERT_EQ(HandshakeSsl(client_.get(), server_.get()), "");
     ASSERT_STREQ(SSL_CIPHER_get_name(SSL_get_current_cipher(client_.get())), p.name);
   }

@@ -239,6 +239,20 @@ size_t Link::Pump() {
   return moved;
 }
 
+SslPair MakeSslPairOn(SSL_CTX* client_ctx, SSL_CTX* server_ctx, size_t buffer_size) {
+  SslPair p{SslPtr(SSL_new(client_ctx)), SslPtr(SSL_new(server_ctx))};
+  BIO* cb = nullptr;
+  BIO* sb = nullptr;
+  if (!p.client || !p.server || BIO_new_bio_pair(&cb, buffer_size, &sb, buffer_size) != 1) {
+    return {};
+  }
+  SSL_set_bio(p.client.get(), cb, cb);
+  SSL_set_bio(p.server.get(), sb, sb);
+  SSL_set_connect_state(p.client.get());
+  SSL_set_accept_state(p.server.get());
+  return p;
+}
+
 Link MakeBioPairLink(size_t buffer_size, int version, bool set_roles) {
   Link l;
   MakeSsls(l, version, set_roles);

@@ -79,6 +79,15 @@ struct Link {
   size_t Pump();
 };
 
+// A client and a server made from the given contexts (a test's own settings),
+// joined by a BIO pair of `buffer_size` each way, roles set. Both null if
+// something failed.
+struct SslPair {
+  SslPtr client;
+  SslPtr server;
+};
+SslPair MakeSslPairOn(SSL_CTX* client_ctx, SSL_CTX* server_ctx, size_t buffer_size = 17 * 1024);
+
 // Roles are set with SSL_set_connect_state / SSL_set_accept_state unless set_roles is false.
 Link MakeBioPairLink(size_t buffer_size, int version = TLS1_3_VERSION, bool set_roles = true);
 // As above, with each SSL on its own BIO pair and the test moving the bytes (Link::Pump).

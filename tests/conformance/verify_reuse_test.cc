@@ -14,17 +14,9 @@ namespace {
 // A new client and server on the given contexts, joined by a BIO pair;
 // returns Handshake's result and leaves the client's verify result in *result.
 std::string HandshakeOn(SSL_CTX* client_ctx, SSL_CTX* server_ctx, const char* host, long* result) {
-  SslPtr client(SSL_new(client_ctx));
-  SslPtr server(SSL_new(server_ctx));
-  if (!client || !server) return "SSL_new";
+  auto [client, server] = MakeSslPairOn(client_ctx, server_ctx);
+  if (!client || !server) return "SSL_new / BIO_new_bio_pair";
   if (SSL_set1_host(client.get(), host) != 1) return "SSL_set1_host";
-  BIO* cb = nullptr;
-  BIO* sb = nullptr;
-  if (BIO_new_bio_pair(&cb, 17 * 1024, &sb, 17 * 1024) != 1) return "BIO_new_bio_pair";
-  SSL_set_bio(client.get(), cb, cb);
-  SSL_set_bio(server.get(), sb, sb);
-  SSL_set_connect_state(client.get());
-  SSL_set_accept_state(server.get());
   std::string out = HandshakeSsl(client.get(), server.get());
   *result = SSL_get_verify_result(client.get());
   ERR_clear_error();
@@ -38,17 +30,9 @@ TEST(VerifyReuse, RepeatedHandshakesLeaveNothingOnTheErrorQueue) {
     CtxPtr cctx = MakeClientCtx(version);
     CtxPtr sctx = MakeServerCtx(version);
     for (int i = 0; i < 3; ++i) {
-      SslPtr client(SSL_new(cctx.get()));
-      SslPtr server(SSL_new(sctx.get()));
+      auto [client, server] = MakeSslPairOn(cctx.get(), sctx.get());
       ASSERT_TRUE(client && server);
       ASSERT_EQ(SSL_set1_host(client.get(), "localhost"), 1);
-      BIO* cb = nullptr;
-      BIO* sb = nullptr;
-      ASSERT_EQ(BIO_new_bio_pair(&cb, 17 * 1024, &sb, 17 * 1024), 1);
-      SSL_set_bio(client.get(), cb, cb);
-      SSL_set_bio(server.get(), sb, sb);
-      SSL_set_connect_state(client.get());
-      SSL_set_accept_state(server.get());
       ERR_clear_error();
       ASSERT_EQ(HandshakeSsl(client.get(), server.get()), "") << version << " round " << i;
       EXPECT_EQ(ERR_peek_error(), 0u) << version << " round " << i << ": " << ErrorQueueText();
