@@ -3,11 +3,10 @@
 //
 // Bytes are sealed straight from the caller's buffer into the record queue
 // (the one copy), up to three full records at a time (io::kStreamWriteMax),
-// and leave in one transport call. A
-// call that cannot finish returns WANT_WRITE/WANT_READ and remembers how much
-// of the caller's buffer is already sealed; the retry resumes there, so no
-// byte is sent twice or lost (W12), and a retry that could not be the same
-// write is refused (W13).
+// and leave in one transport call. A call that cannot finish returns
+// WANT_WRITE/WANT_READ and remembers how much of the caller's buffer is
+// already sealed; the retry resumes there, so no byte is sent twice or lost
+// (W12), and a retry that could not be the same write is refused (W13).
 #include <errno.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -25,9 +24,8 @@ using rapidtls::ssl::Role;
 // SSL_sendfile without kernel TLS reads the file in pieces of this size: one
 // pread, one seal batch and one send each (a full non-blocking socket strands
 // little read-ahead; the buffer stays between calls only while a piece is
-// pending in it): three
-// full records, one send of at most io::kStreamWriteMax (a 256 KiB piece on
-// a blocking socket, tried in the second round, was slower).
+// pending in it): three full records, one send of at most io::kStreamWriteMax
+// (a 256 KiB piece on a blocking socket, tried in the second round, was slower).
 constexpr size_t kSendfileChunk = 3 * rapidtls::record::kMaxPlaintext;
 
 int refuse(SSL* s, int reason) {
