@@ -319,6 +319,22 @@ Bytes FillPairExactly(Link& l, size_t size) {
   return first;
 }
 
+// A handshake over a 4096-byte pair, the pair filled (FillPairExactly), then a
+// 64 KiB write that stops with WANT_WRITE before any of it fits.
+struct BlockedOnFullPair {
+  Link l;
+  Bytes first;  // the filling record's data
+  Bytes data;   // the blocked write's
+};
+BlockedOnFullPair StartWriteIntoFullPair(uint32_t seed) {
+  BlockedOnFullPair b{MakeBioPairLink(4096), {}, Pattern(64 * 1024, seed)};
+  EXPECT_EQ(Handshake(b.l), "");
+  b.first = FillPairExactly(b.l, 4096);
+  const int rc = SSL_write(b.l.client.get(), b.data.data(), static_cast<int>(b.data.size()));
+  EXPECT_EQ(SSL_get_error(b.l.client.get(), rc), SSL_ERROR_WANT_WRITE) << ErrorQueueText();
+  return b;
+}
+
 TEST(WritePath, W8_WriteIntoAFullPairIsWantWriteAndTheBioSaysSo) {
   Link l = MakeBioPairLink(4096);
   ASSERT_EQ(Handshake(l), "");
@@ -336,24 +352,22 @@ TEST(WritePath, W13_ShorterRetryAfterAFullPairInsideTheFirstRecordIsBadLength) {
   // The pair was full before the call: OpenSSL 3.0 built the first record (16 KiB) and
   // holds it, so a retry for less than that is refused (rapidtls counts the record as
   // taken without sealing it until there is room).
-  Link l = MakeBioPairLink(4096);
-  ASSERT_EQ(Handshake(l), "");
-  FillPairExactly(l, 4096);
-  Bytes data = Pattern(64 * 1024, 23);
-  int rc = SSL_write(l.client.get(), data.data(), static_cast<int>(data.size()));
-  ASSERT_EQ(SSL_get_error(l.client.get(), rc), SSL_ERROR_WANT_WRITE);
+  BlockedOnFullPair b = StartWriteIntoFullPair(23);
+  ASSERT_FALSE(HasFailure());
+  Link& l = b.l;
+  const Bytes& data = b.data;
   Bytes got;
   ASSERT_TRUE(DrainApp(l.server.get(), got));
   ExpectShorterRetryIsBadLength(l, data, 16383, "a retry shorter than the record taken is refused");
 }
 
 TEST(WritePath, W13_RetryAfterAFullPairCoveringTheFirstRecordEndsThere) {
-  Link l = MakeBioPairLink(4096);
-  ASSERT_EQ(Handshake(l), "");
-  Bytes first = FillPairExactly(l, 4096);
-  Bytes data = Pattern(64 * 1024, 24);
-  int rc = SSL_write(l.client.get(), data.data(), static_cast<int>(data.size()));
-  ASSERT_EQ(SSL_get_error(l.client.get(), rc), SSL_ERROR_WANT_WRITE);
+  BlockedOnFullPair b = StartWriteIntoFullPair(24);
+  ASSERT_FALSE(HasFailure());
+  Link& l = b.l;
+  const Bytes& data = b.data;
+  const Bytes& first = b.first;
+  int rc = -1;
   // Repeated until done, still full at times (the peer drains between calls only).
   Bytes got;
   const int record = 16384;
