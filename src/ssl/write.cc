@@ -21,12 +21,20 @@ using rapidtls::ssl::FlushResult;
 using rapidtls::ssl::LastIo;
 using rapidtls::ssl::Role;
 
-// SSL_sendfile without kernel TLS reads the file in pieces of this size: one
-// pread, one seal batch and one send each (a full non-blocking socket strands
-// little read-ahead; the buffer stays between calls only while a piece is
-// pending in it): three full records, one send of at most io::kStreamWriteMax
-// (a 256 KiB piece on a blocking socket, tried in the second round, was slower).
+// SSL_sendfile without kernel TLS reads the file in pieces: one pread, one
+// seal batch and one send each (a full non-blocking socket strands little
+// read-ahead; the buffer stays between calls only while a piece is pending in
+// it). A piece is as many whole records as one send of io::kStreamWriteMax
+// takes: three full ones, or more of a peer's smaller record_size_limit (RFC
+// 8449), so that no piece ends in a short record. Before the handshake has
+// told the peer's size, three full records. (A 256 KiB piece on a blocking
+// socket, tried in the second round, was slower.)
 constexpr size_t kSendfileChunk = 3 * rapidtls::record::kMaxPlaintext;
+
+size_t sendfile_piece(const SSL* s) {
+  if (!s->conn || !s->conn->handshake_done()) return kSendfileChunk;
+  return s->conn->app_bytes_per_write(rapidtls::io::kStreamWriteMax);
+}
 
 int refuse(SSL* s, int reason) {
   ERR_raise(ERR_LIB_SSL, reason);
@@ -205,16 +213,6 @@ ossl_ssize_t SSL_sendfile(SSL* s, int fd, off_t offset, size_t size, int /*flags
     return pw.active && b != nullptr && pw.buf >= b && pw.buf < b + s->sendfile_cap;
   };
   const bool blocking = rapidtls::ssl::write_budget(s) == SIZE_MAX;
-  const size_t piece_max = kSendfileChunk;
-  if (!pending_here()) {
-    // A buffer for the range, not more; a pending piece keeps the one it is in.
-    const size_t need = std::min(size, piece_max);
-    if (s->sendfile_cap < need) {
-      s->sendfile_buf.reset();
-      s->sendfile_buf = std::make_unique_for_overwrite<uint8_t[]>(need);
-      s->sendfile_cap = need;
-    }
-  }
   // The buffer goes back when the call ends with nothing pending in it: an
   // idle connection (a server's keep-alive one, say) does not keep 48 KiB
   // for its next file. A piece cut short keeps it for the retry (W12).
@@ -226,16 +224,24 @@ ossl_ssize_t SSL_sendfile(SSL* s, int fd, off_t offset, size_t size, int /*flags
     if (failed && total == 0) return -1;
     return static_cast<ossl_ssize_t>(total);
   };
-  uint8_t* chunk = s->sendfile_buf.get();
   size_t total = 0;
   while (total < size) {
-    const uint8_t* piece = chunk;
+    const uint8_t* piece;
     size_t n;
     if (pending_here()) {
       piece = pw.buf;  // resume the piece already being written
       n = pw.len;
     } else {
-      const size_t want = std::min({size - total, piece_max, s->sendfile_cap});
+      // A buffer for the piece, not more (the first piece may have completed
+      // the handshake, and with it learnt the peer's record size).
+      const size_t want = std::min(size - total, sendfile_piece(s));
+      if (s->sendfile_cap < want) {
+        s->sendfile_buf.reset();
+        s->sendfile_buf = std::make_unique_for_overwrite<uint8_t[]>(want);
+        s->sendfile_cap = want;
+      }
+      uint8_t* chunk = s->sendfile_buf.get();
+      piece = chunk;
       ssize_t got;
       do {
         got = ::pread(fd, chunk, want, offset + static_cast<off_t>(total));

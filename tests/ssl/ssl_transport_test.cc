@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -91,13 +92,15 @@ TEST(SocketPath, SeveralRecordsLeaveInOneSystemCall) {
 // send still carries whole records, at most io::kStreamWriteMax of them: the
 // C interface's server writes to an engine client that asks for records of at
 // most 1000 bytes (999 of content), on a blocking and a non-blocking socket,
-// and in partial-write mode, where each call takes one such record (W11).
-enum class WriteMode { blocking, non_blocking, partial };
+// in partial-write mode, where each call takes one such record (W11), and by
+// SSL_sendfile, whose pieces are whole records of the peer's size too.
+enum class WriteMode { blocking, non_blocking, partial, sendfile };
 class SmallPeerRecords : public ::testing::TestWithParam<WriteMode> {};
 
 TEST_P(SmallPeerRecords, SendsCarryWholeRecordsUpToTheCap) {
   const bool non_blocking = GetParam() == WriteMode::non_blocking;
   const bool partial = GetParam() == WriteMode::partial;
+  const bool sendfile = GetParam() == WriteMode::sendfile;
   Ctx ctx;
   int fds[2];
   ASSERT_TRUE(RoomySocketPair(fds));
@@ -155,10 +158,24 @@ TEST_P(SmallPeerRecords, SendsCarryWholeRecordsUpToTheCap) {
   size_t calls = 0;
   std::vector<unsigned char> data(total);
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<unsigned char>(i * 7 + 1);
+  std::unique_ptr<FILE, decltype(&fclose)> file(sendfile ? tmpfile() : nullptr, &fclose);
+  if (sendfile) {
+    ASSERT_NE(file, nullptr);
+    ASSERT_EQ(fwrite(data.data(), 1, data.size(), file.get()), data.size());
+    ASSERT_EQ(fflush(file.get()), 0);
+  }
   ssltest::Watch(fds[0], -1);
   size_t off = 0;
   while (off < total) {
     size_t w = 0;
+    if (sendfile) {
+      const ossl_ssize_t r =
+          SSL_sendfile(s, fileno(file.get()), static_cast<off_t>(off), total - off, 0);
+      ASSERT_GT(r, 0) << "a blocking socket takes it all";
+      off += static_cast<size_t>(r);
+      ++calls;
+      continue;
+    }
     if (SSL_write_ex(s, data.data() + off, total - off, &w) == 1) {
       if (partial) {
         ASSERT_EQ(w, std::min<size_t>(999, total - off)) << "W11: one record per call";
@@ -192,13 +209,15 @@ TEST_P(SmallPeerRecords, SendsCarryWholeRecordsUpToTheCap) {
 
 INSTANTIATE_TEST_SUITE_P(Modes, SmallPeerRecords,
                          ::testing::Values(WriteMode::blocking, WriteMode::non_blocking,
-                                           WriteMode::partial),
+                                           WriteMode::partial, WriteMode::sendfile),
                          [](const ::testing::TestParamInfo<WriteMode>& i) {
                            switch (i.param) {
                              case WriteMode::blocking:
                                return std::string("Blocking");
                              case WriteMode::non_blocking:
                                return std::string("NonBlocking");
+                             case WriteMode::sendfile:
+                               return std::string("Sendfile");
                              case WriteMode::partial:
                                break;
                            }
