@@ -792,6 +792,9 @@ Status Connection::on_new_session_ticket(Bytes body) {
     }
   }
   t.ticket = std::move(nst.ticket);
+  t.peer_chain = session_->peer_chain;
+  t.verify_result = session_->verify_result;
+  t.server_name = session_->server_name;
   t.lifetime_s = nst.ticket_lifetime;
   t.age_add = nst.ticket_age_add;
   t.received_ms = config_->clock->now_ms();

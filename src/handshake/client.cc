@@ -66,6 +66,15 @@ Status ClientHandshake::start(HandshakeIo& io) {
     shares_.push_back(std::move(share));
   }
   session_.server_name = options_.server_name;
+  if (options_.resume && tls13_allowed() && options_.resume->server_name == options_.server_name) {
+    // Offered only for the name it was issued under (RFC 8446 4.6.1: the
+    // original certificate was checked for that name), with a suite of its
+    // own that this client offers.
+    const auto& suites = cfg.cipher_suites;
+    if (std::find(suites.begin(), suites.end(), options_.resume->suite) != suites.end()) {
+      psk_suite_ = suite_info(options_.resume->suite);
+    }
+  }
   RTLS_TRY(send_client_hello(io));
   state_ = ClientState::wait_server_hello;
   return {};
@@ -122,13 +131,40 @@ Status ClientHandshake::send_client_hello(HandshakeIo& io) {
   if (!cookie_.empty()) add(ExtensionType::cookie, encode_cookie(cookie_));
   if (cfg.test_hooks.client_hello_extensions) cfg.test_hooks.client_hello_extensions(ch.extensions);
 
+  ByteVec msg;
+  if (psk_suite_ != nullptr) {
+    RTLS_TRY(add_psk(ch, msg));  // last (RFC 8446 4.2.11), serialized with its binder
+  } else {
+    ch.serialize(msg);
+  }
   offered_extensions_.clear();
   for (const auto& e : ch.extensions) offered_extensions_.push_back(e.type);
-  ByteVec msg;
-  ch.serialize(msg);
   transcript_.add(msg);
   client_hello_ = msg;
   return io.send_message(msg);
+}
+
+Status ClientHandshake::add_psk(ClientHello& ch, ByteVec& msg) {
+  const StoredTicket& t = *options_.resume;
+  const HashAlg alg = psk_suite_->hash;
+  const size_t hash_len = crypto::hash_size(alg);
+  OfferedPsks psks;
+  // RFC 8446 4.2.11.1: the ticket's age in milliseconds, plus ticket_age_add.
+  const uint64_t now = config_->clock->now_ms();
+  const uint64_t age = now > t.received_ms ? now - t.received_ms : 0;
+  psks.identities.push_back({t.ticket, static_cast<uint32_t>(age + t.age_add)});
+  psks.binders.push_back(ByteVec(hash_len, 0));  // a placeholder of the binder's size
+  ch.extensions.push_back(
+      {static_cast<uint16_t>(ExtensionType::pre_shared_key), encode_pre_shared_key_ch(psks)});
+  ch.serialize(msg);
+  // The binders list (u16 length, u8 length, binder) ends the message; the
+  // binder covers the transcript up to it (4.2.11.2).
+  const size_t binders_block = 2 + 1 + hash_len;
+  RTLS_ASSIGN(const Secret th,
+              transcript_.hash_with(alg, Bytes(msg).first(msg.size() - binders_block)));
+  RTLS_ASSIGN(const Secret binder, detail::psk_binder(alg, t.psk, th.bytes()));
+  std::copy(binder.bytes().begin(), binder.bytes().end(), msg.end() - hash_len);
+  return {};
 }
 
 Status ClientHandshake::on_server_hello(HandshakeIo& io, Bytes body, Bytes whole) {
@@ -166,10 +202,17 @@ Status ClientHandshake::on_server_hello(HandshakeIo& io, Bytes body, Bytes whole
   for (const auto& e : sh.extensions) {
     const auto t = static_cast<ExtensionType>(e.type);
     if (t == ExtensionType::supported_versions || t == ExtensionType::key_share) continue;
-    // RFC 8446 4.2: a response to nothing we sent is unsupported_extension;
-    // pre_shared_key is only offered with a ticket (not done here).
-    if (!offered(t) || t == ExtensionType::pre_shared_key) {
-      return Error{Alert::unsupported_extension, SSL_R_UNSOLICITED_EXTENSION};
+    // RFC 8446 4.2: a response to nothing we sent is unsupported_extension.
+    if (!offered(t)) return Error{Alert::unsupported_extension, SSL_R_UNSOLICITED_EXTENSION};
+    if (t == ExtensionType::pre_shared_key) {
+      // 4.2.11: the identity we offered (the only one), with a suite of the
+      // ticket's hash.
+      RTLS_ASSIGN(uint16_t selected, parse_pre_shared_key_sh(e.body));
+      if (selected != 0 || psk_suite_ == nullptr || suite->hash != psk_suite_->hash) {
+        return Error{Alert::illegal_parameter, SSL_R_BAD_PSK_IDENTITY};
+      }
+      resumed_ = true;
+      continue;
     }
     return Error{Alert::illegal_parameter, SSL_R_BAD_EXTENSION};
   }
@@ -194,7 +237,13 @@ Status ClientHandshake::on_server_hello(HandshakeIo& io, Bytes body, Bytes whole
   shares_.clear();  // the private keys are no longer needed
 
   schedule_.emplace(suite->hash);
-  RTLS_TRY(schedule_->init_early({}));
+  RTLS_TRY(schedule_->init_early(resumed_ ? options_.resume->psk.bytes() : Bytes()));
+  if (resumed_) {
+    // The server was authenticated by the connection the ticket came on.
+    session_.resumed = true;
+    session_.peer_chain = options_.resume->peer_chain;
+    session_.verify_result = options_.resume->verify_result;
+  }
   RTLS_TRY(schedule_->derive_handshake(ecdhe.bytes()));
   RTLS_ASSIGN(Secret th, transcript_.current());
   RTLS_ASSIGN(client_hs_secret_, schedule_->derive("c hs traffic", th.bytes()));
@@ -264,6 +313,8 @@ Status ClientHandshake::on_hello_retry_request(HandshakeIo& io, const ServerHell
     shares_.push_back(std::move(share));
   }
   hrr_suite_ = hrr.cipher_suite;
+  // RFC 8446 4.1.4: a PSK whose hash is not the suite's is not offered again.
+  if (psk_suite_ != nullptr && psk_suite_->hash != suite->hash) psk_suite_ = nullptr;
   session_.hello_retry = true;
   cookie_ = std::move(cookie);
   RTLS_TRY(transcript_.set_hash(suite->hash));
@@ -314,7 +365,9 @@ Status ClientHandshake::on_encrypted_extensions(HandshakeIo& io, Bytes body, Byt
     }
   }
   transcript_.add(whole);
-  state_ = ClientState::wait_cert_or_cert_request;
+  // RFC 8446 2.2: a resumed handshake has no certificates: Finished is next
+  // (and a CertificateRequest unexpected, 4.3.2).
+  state_ = resumed_ ? ClientState::wait_finished : ClientState::wait_cert_or_cert_request;
   return {};
 }
 

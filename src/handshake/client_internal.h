@@ -129,6 +129,9 @@ class ClientHandshake final : public Handshake {
   }
 
   Status send_client_hello(HandshakeIo& io);
+  // RFC 8446 4.2.11: appends pre_shared_key with options_.resume's ticket to
+  // `ch`, serialized into `msg` with its binder over the truncated message.
+  Status add_psk(ClientHello& ch, ByteVec& msg);
   Status send_client_auth(HandshakeIo& io);
   bool offered(ExtensionType t) const {
     return std::find(offered_extensions_.begin(), offered_extensions_.end(),
@@ -142,6 +145,8 @@ class ClientHandshake final : public Handshake {
   std::vector<uint16_t> offered_extensions_;
   ByteVec cookie_;
   std::optional<uint16_t> hrr_suite_;
+  const SuiteInfo* psk_suite_ = nullptr;  // the offered ticket's suite, while it is offered
+  bool resumed_ = false;                  // the server took it
   bool sent_ccs_ = false;
   Transcript transcript_;
   std::optional<KeySchedule> schedule_;

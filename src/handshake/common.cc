@@ -161,6 +161,14 @@ Status check_finished(HashAlg alg, const Secret& base_key, Bytes transcript_hash
   return {};
 }
 
+Result<Secret> psk_binder(HashAlg alg, const Secret& psk, Bytes transcript_hash) {
+  KeySchedule early(alg);
+  RTLS_TRY(early.init_early(psk.bytes()));
+  RTLS_ASSIGN(const Secret empty_hash, crypto::hash(alg, {}));
+  RTLS_ASSIGN(const Secret binder_key, early.derive_early("res binder", empty_hash.bytes()));
+  return finished_verify_data(alg, binder_key, transcript_hash);
+}
+
 Result<std::optional<ByteVec>> choose_alpn(const Config& config, void* app,
                                            const std::vector<ByteVec>& offered) {
   if (config.alpn_select) return config.alpn_select(app, offered);

@@ -41,6 +41,12 @@ Result<ByteVec> build_finished(HashAlg alg, const Secret& base_key, Bytes transc
 // A wrong verify_data -> {decrypt_error, SSL_R_DIGEST_CHECK_FAILED}.
 Status check_finished(HashAlg alg, const Secret& base_key, Bytes transcript_hash, Bytes body);
 
+// RFC 8446 4.2.11.2: a resumption PSK's binder, computed as a Finished is,
+// with binder_key = Derive-Secret(Early Secret(psk), "res binder", "") as the
+// base key, over the transcript hash up to and including the truncated
+// ClientHello (`transcript_hash`).
+Result<Secret> psk_binder(HashAlg alg, const Secret& psk, Bytes transcript_hash);
+
 // A server's ALPN choice among the client's offer (RFC 7301 3.2): the
 // config's callback, else its first protocol the client offered; no overlap
 // with a configured list is {no_application_protocol}.

@@ -59,12 +59,25 @@ struct CertifiedKey {
   std::shared_ptr<Signer> signer;
 };
 
-// Makes the NewSessionTicket messages a server sends (RFC 8446 4.6.1).
+// What a server finds in a ticket it issued: the resumption PSK and its suite.
+struct TicketContents {
+  uint16_t suite = 0;
+  Secret psk;
+  uint64_t issued_ms = 0;
+  uint32_t age_add = 0;
+};
+
+// Makes the NewSessionTicket messages a server sends (RFC 8446 4.6.1), and
+// reads them back when a client offers one for resumption (4.2.11).
 class TicketIssuer {
  public:
   virtual ~TicketIssuer() = default;
   virtual Result<NewSessionTicket> issue(const SuiteInfo& suite, const Secret& resumption_secret,
                                          uint64_t now_ms, crypto::RandomSource& rng) = 0;
+  // The contents of a ticket this issuer made and that is still within its
+  // lifetime at `now_ms`; nullopt for any other (not ours, altered, expired):
+  // the server then ignores the offer and makes a full handshake.
+  virtual std::optional<TicketContents> open(Bytes ticket, uint64_t now_ms) = 0;
 };
 
 // The default issuer: the ticket is the resumption PSK and its suite, sealed
@@ -83,6 +96,7 @@ enum class VerifyMode : uint8_t {
 struct TestHooks {
   std::function<void(Extensions&)> client_hello_extensions;
   std::function<void(Extensions&)> hello_retry_extensions;
+  std::function<void(Extensions&)> server_hello_extensions;
   std::function<void(Extensions&)> encrypted_extensions;
 };
 

@@ -53,6 +53,12 @@ struct StoredTicket {
   uint32_t age_add = 0;
   uint64_t received_ms = 0;
   uint32_t max_early_data = 0;
+  // What a resumption takes over from the connection the ticket came on
+  // (RFC 8446 2.2: the server is not authenticated again): its server's
+  // certificate chain and how verifying it went, and the name it was for.
+  std::vector<crypto::Certificate> peer_chain;
+  long verify_result = 0;
+  std::string server_name;
 };
 
 // What both sides know once the handshake is complete; kept for the life of
@@ -101,6 +107,10 @@ struct SessionInfo {
   Secret exporter_secret;
   Secret resumption_secret;
   bool hello_retry = false;
+  // TLS 1.3: the handshake resumed a session with a ticket's PSK (RFC 8446
+  // 2.2): no certificates went either way; peer_chain and verify_result are
+  // the original connection's.
+  bool resumed = false;
 };
 
 enum class Role : uint8_t { client, server };
@@ -158,6 +168,10 @@ struct ClientOptions {
   std::string
       server_name;  // sent as SNI (unless an IP literal) and checked against the certificate
   std::string verify_host;  // overrides server_name for the certificate check when non-empty
+  // TLS 1.3: a ticket to offer for resumption (RFC 8446 4.2.11). Offered
+  // only when its suite is one the client offers; when the server does not
+  // take it, the handshake is a full one.
+  std::optional<StoredTicket> resume = std::nullopt;
 };
 
 std::unique_ptr<Handshake> make_client_handshake(std::shared_ptr<const Config> config,

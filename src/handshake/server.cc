@@ -131,6 +131,43 @@ Result<Negotiated> ServerHandshake::negotiate(const ClientHello& ch) const {
   return n;
 }
 
+Status ServerHandshake::accept_psk(const ClientHello& ch, Bytes whole, Negotiated& n) const {
+  const Extension* pre = find_extension(ch.extensions, ExtensionType::pre_shared_key);
+  if (pre == nullptr) return {};
+  // RFC 8446 4.2.9: a client that offers a PSK says how it may be used.
+  const Extension* modes = find_extension(ch.extensions, ExtensionType::psk_key_exchange_modes);
+  if (modes == nullptr)
+    return Error{Alert::missing_extension, SSL_R_MISSING_PSK_KEX_MODES_EXTENSION};
+  RTLS_ASSIGN(std::vector<uint8_t> kex_modes, parse_psk_key_exchange_modes(modes->body));
+  RTLS_ASSIGN(OfferedPsks offered, parse_pre_shared_key_ch(pre->body));
+  // Only psk_dhe_ke: a resumption still makes a fresh (EC)DHE key. A server
+  // that asks for client certificates makes full handshakes: its tickets do
+  // not carry the client's chain.
+  if (!config_->ticket_issuer || wants_client_certificate() ||
+      !contains(kex_modes, static_cast<uint8_t>(PskKeyExchangeMode::psk_dhe_ke))) {
+    return {};
+  }
+  const uint64_t now = config_->clock->now_ms();
+  for (size_t i = 0; i < offered.identities.size(); ++i) {
+    std::optional<TicketContents> t =
+        config_->ticket_issuer->open(offered.identities[i].identity, now);
+    const SuiteInfo* suite = t ? suite_info(t->suite) : nullptr;
+    if (suite == nullptr || suite->hash != n.suite->hash) continue;
+    // 4.2.11.2: the binder, over the ClientHello up to the binders list
+    // (after a HelloRetryRequest, with the transcript before it).
+    const Bytes truncated = whole.first(whole.size() - offered.binders_block_size);
+    RTLS_ASSIGN(const Secret th, transcript_.hash_with(suite->hash, truncated));
+    RTLS_ASSIGN(const Secret binder, detail::psk_binder(suite->hash, t->psk, th.bytes()));
+    if (!ct_equal(binder.bytes(), offered.binders[i])) {
+      return Error{Alert::decrypt_error, SSL_R_BINDER_DOES_NOT_VERIFY};
+    }
+    n.psk_index = static_cast<uint16_t>(i);
+    n.psk = t->psk;
+    return {};
+  }
+  return {};
+}
+
 Status ServerHandshake::on_client_hello(HandshakeIo& io, Bytes body, Bytes whole) {
   RTLS_ASSIGN(ClientHello ch, ClientHello::parse(body));
   if (state_ == ServerState::wait_client_hello) {
@@ -167,10 +204,13 @@ Status ServerHandshake::on_client_hello(HandshakeIo& io, Bytes body, Bytes whole
     if (!ct_equal(ch.random, client_random_)) {
       return Error{Alert::illegal_parameter, SSL_R_BAD_DATA};
     }
+    RTLS_TRY(accept_psk(ch, whole, n));  // before the transcript takes the message
     transcript_.add(whole);
     return send_server_flight(io, ch, n);
   }
   client_random_ = ch.random;
+  // A resumption is decided on the ClientHello that gets the ServerHello.
+  if (n.share_group) RTLS_TRY(accept_psk(ch, whole, n));
   transcript_.add(whole);
   // rapidtls never accepts 0-RTT: early data a client sends is skipped.
   if (find_extension(ch.extensions, ExtensionType::early_data) != nullptr) io.skip_early_data();
@@ -224,6 +264,12 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
        encode_key_share_sh({static_cast<uint16_t>(share.group()), to_vec(share.public_key())})});
   sh.extensions.push_back({static_cast<uint16_t>(ExtensionType::supported_versions),
                            encode_supported_versions_sh(kTls13)});
+  const bool resumed = n.psk_index.has_value();
+  if (resumed) {
+    sh.extensions.push_back({static_cast<uint16_t>(ExtensionType::pre_shared_key),
+                             encode_pre_shared_key_sh(*n.psk_index)});
+  }
+  if (cfg.test_hooks.server_hello_extensions) cfg.test_hooks.server_hello_extensions(sh.extensions);
   ByteVec sh_msg;
   sh.serialize(sh_msg);
   if (!transcript_.has_hash()) RTLS_TRY(transcript_.set_hash(suite.hash));
@@ -242,8 +288,9 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
   session_.server_name = n.server_name;
   if (n.alpn) session_.alpn = *n.alpn;
 
+  session_.resumed = resumed;
   schedule_.emplace(suite.hash);
-  RTLS_TRY(schedule_->init_early({}));
+  RTLS_TRY(schedule_->init_early(resumed ? n.psk.bytes() : Bytes()));
   RTLS_TRY(schedule_->derive_handshake(ecdhe.bytes()));
   RTLS_ASSIGN(Secret th_sh, transcript_.current());
   RTLS_ASSIGN(client_hs_secret_, schedule_->derive("c hs traffic", th_sh.bytes()));
@@ -275,7 +322,9 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
   ee.serialize(ee_msg);
   RTLS_TRY(send_message(io, ee_msg));
 
-  if (wants_client_certificate()) {
+  // RFC 8446 2.2 and 4.3.2: a resumption sends no certificates and asks for none.
+  const bool client_certificate = wants_client_certificate() && !resumed;
+  if (client_certificate) {
     CertificateRequest cr;
     std::vector<uint16_t> schemes;
     for (SignatureScheme s : cfg.signature_schemes) schemes.push_back(static_cast<uint16_t>(s));
@@ -286,11 +335,13 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
     RTLS_TRY(send_message(io, cr_msg));
   }
 
-  RTLS_TRY(send_message(io, detail::build_certificate(&*cfg.certificate, {})));
-  RTLS_ASSIGN(Secret th_cert, transcript_.current());
-  RTLS_ASSIGN(ByteVec cv, detail::build_certificate_verify(*cfg.certificate->signer, *n.scheme,
-                                                           Role::server, th_cert.bytes()));
-  RTLS_TRY(send_message(io, cv));
+  if (!resumed) {
+    RTLS_TRY(send_message(io, detail::build_certificate(&*cfg.certificate, {})));
+    RTLS_ASSIGN(Secret th_cert, transcript_.current());
+    RTLS_ASSIGN(ByteVec cv, detail::build_certificate_verify(*cfg.certificate->signer, *n.scheme,
+                                                             Role::server, th_cert.bytes()));
+    RTLS_TRY(send_message(io, cv));
+  }
   RTLS_ASSIGN(Secret th_cv, transcript_.current());
   RTLS_ASSIGN(ByteVec fin, detail::build_finished(suite.hash, server_hs_secret_, th_cv.bytes()));
   RTLS_TRY(send_message(io, fin));
@@ -311,8 +362,8 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
   }
   RTLS_TRY(io.set_write_keys(suite, session_.server_app_secret, Epoch::application));
   RTLS_TRY(io.set_read_keys(suite, client_hs_secret_, Epoch::handshake));
-  state_ = wants_client_certificate() ? ServerState::wait_client_certificate
-                                      : ServerState::wait_client_finished;
+  state_ =
+      client_certificate ? ServerState::wait_client_certificate : ServerState::wait_client_finished;
   return {};
 }
 

@@ -74,6 +74,9 @@ struct Negotiated {
   std::string server_name;
   bool sni_received = false;
   std::optional<uint16_t> peer_record_limit;
+  // RFC 8446 4.2.11: the offered PSK taken for resumption, by index.
+  std::optional<uint16_t> psk_index;
+  Secret psk;
 };
 
 class ServerHandshake final : public Handshake {
@@ -108,6 +111,11 @@ class ServerHandshake final : public Handshake {
   Status on_client_finished(HandshakeIo& io, Bytes body, Bytes whole);
 
   Result<Negotiated> negotiate(const ClientHello& ch) const;
+  // Takes a ticket the client offers, when this server issued it, it is still
+  // valid and its suite's hash is the negotiated one: sets n.psk_index and
+  // n.psk, after checking that offer's binder over `whole` (the ClientHello
+  // as received). Leaves n as it is for a full handshake.
+  Status accept_psk(const ClientHello& ch, Bytes whole, Negotiated& n) const;
   Status send_hello_retry_request(HandshakeIo& io, const ClientHello& ch, const Negotiated& n);
   Status send_server_flight(HandshakeIo& io, const ClientHello& ch, const Negotiated& n);
   Status send_message(HandshakeIo& io, const ByteVec& msg) {

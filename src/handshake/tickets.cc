@@ -2,6 +2,7 @@
 // its suite and issue time, sealed under a key that never leaves the server.
 #include <array>
 
+#include "codec/reader.h"
 #include "codec/writer.h"
 #include "crypto/aead.h"
 #include "handshake/config.h"
@@ -46,6 +47,33 @@ class SealingTicketIssuer final : public TicketIssuer {
     RTLS_TRY(aead.seal(nonce, {}, plain, {}, nst.ticket.data() + nonce.size()));
     secure_zero(plain);
     return nst;
+  }
+
+  std::optional<TicketContents> open(Bytes ticket, uint64_t now_ms) override {
+    constexpr size_t kOverhead = crypto::kAeadNonceSize + crypto::kAeadTagSize;
+    if (ticket.size() <= kOverhead) return std::nullopt;
+    auto aead = crypto::AeadContext::create(crypto::AeadAlg::aes_256_gcm,
+                                            crypto::AeadDirection::open, key_);
+    if (!aead.ok()) return std::nullopt;
+    ByteVec plain(ticket.size() - kOverhead);
+    if (!aead->open(ticket.first(crypto::kAeadNonceSize), {},
+                    ticket.subspan(crypto::kAeadNonceSize), plain.data())
+             .ok()) {
+      return std::nullopt;  // not sealed under this key, or altered
+    }
+    TicketContents c;
+    codec::Reader r(plain);
+    Bytes psk;
+    const bool parsed = r.read_u16(&c.suite) && r.read_u64(&c.issued_ms) &&
+                        r.read_u32(&c.age_add) && r.read_vec8(&psk) && r.expect_end() &&
+                        !psk.empty() && psk.size() <= Secret::kMaxSize;
+    if (parsed) c.psk = Secret(psk);
+    secure_zero(plain);
+    // RFC 8446 4.6.1: not used beyond its lifetime (nor "issued" in the future).
+    if (!parsed || now_ms < c.issued_ms || now_ms - c.issued_ms > uint64_t{lifetime_s_} * 1000) {
+      return std::nullopt;
+    }
+    return c;
   }
 
  private:

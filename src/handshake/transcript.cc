@@ -33,6 +33,18 @@ Status Transcript::replace_with_message_hash() {
   return {};
 }
 
+Result<crypto::Secret> Transcript::hash_with(crypto::HashAlg alg, Bytes extra) const {
+  if (hash_ && hash_->alg() != alg) return internal_error();
+  std::optional<crypto::Hash> h = hash_;
+  if (!h) {
+    RTLS_ASSIGN(crypto::Hash fresh, crypto::Hash::create(alg));
+    fresh.update(kept_);
+    h.emplace(std::move(fresh));
+  }
+  h->update(extra);
+  return h->current();
+}
+
 Result<crypto::Secret> Transcript::current() const {
   if (!hash_) return internal_error();
   return hash_->current();

@@ -18,6 +18,10 @@ class Transcript {
   // message_hash || 00 00 Hash.length || Hash(ClientHello1).
   Status replace_with_message_hash();
   Result<crypto::Secret> current() const;
+  // The hash, with `alg`, of the transcript followed by `extra`, leaving the
+  // transcript as it is: a PSK binder's (RFC 8446 4.2.11.2), over a truncated
+  // ClientHello. Fails when the transcript already has another hash.
+  Result<crypto::Secret> hash_with(crypto::HashAlg alg, Bytes extra) const;
   bool has_hash() const { return hash_.has_value(); }
 
  private:

@@ -105,6 +105,7 @@ class TraceTicketIssuer final : public handshake::TicketIssuer {
                                             uint64_t, crypto::RandomSource&) override {
     return handshake::NewSessionTicket::parse(body_of(nst_));
   }
+  std::optional<handshake::TicketContents> open(Bytes, uint64_t) override { return std::nullopt; }
 
  private:
   ByteVec nst_;

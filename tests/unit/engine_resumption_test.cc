@@ -1,0 +1,269 @@
+// TLS 1.3 resumption with a ticket's PSK (RFC 8446 2.2, 4.2.11, 4.6.1): the
+// client offers a ticket from an earlier connection, the server takes it
+// when it issued it, it is still valid and its hash is the suite's, checks
+// the binder, and both skip the certificates; anything else falls back to a
+// full handshake, except a binder that does not verify, which is fatal. The
+// binder itself is checked against RFC 8448 section 4.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "crypto/hash.h"
+#include "engine_expect.h"
+#include "engine_pair.h"
+#include "handshake/common.h"
+#include "handshake/extensions.h"
+#include "handshake/messages.h"
+#include "handshake_test_util.h"
+#include "rfc8448_vectors.h"
+
+namespace rapidtls::testing {
+namespace {
+
+using handshake::StoredTicket;
+
+// A clock the test sets.
+class TestClock final : public Clock {
+ public:
+  uint64_t now_ms() const override { return now; }
+  uint64_t now = system_clock().now_ms();  // the test certificates are valid now
+};
+
+// A first connection's ticket (the server sends one by default).
+// Empty (and a test failure) when the handshake fails.
+StoredTicket first_ticket(std::shared_ptr<Config> ccfg, std::shared_ptr<Config> scfg) {
+  Pair p(ccfg, scfg);
+  if (!p.handshake()) {
+    ADD_FAILURE() << "first handshake: " << describe(p.error());
+    return {};
+  }
+  EXPECT_FALSE(p.client.session()->resumed);
+  EXPECT_EQ(p.client.tickets().size(), 1u);
+  return p.client.tickets().empty() ? StoredTicket{} : p.client.tickets().back();
+}
+
+handshake::ClientOptions resuming(const StoredTicket& t) {
+  handshake::ClientOptions o{"localhost", ""};
+  o.resume = t;
+  return o;
+}
+
+TEST(Resumption, SecondConnectionResumesWithoutCertificates) {
+  auto ccfg = client_config();
+  auto scfg = server_config();
+  const StoredTicket t = first_ticket(ccfg, scfg);
+  ASSERT_FALSE(t.ticket.empty());
+  ASSERT_FALSE(t.peer_chain.empty()) << "the ticket keeps the server's chain";
+
+  Pair p(ccfg, scfg, resuming(t));
+  size_t server_flight = 0;
+  p.tamper = [&](Role from, ByteVec& bytes) {
+    if (from == Role::server && server_flight == 0) server_flight = bytes.size();
+  };
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  EXPECT_TRUE(p.client.session()->resumed);
+  EXPECT_TRUE(p.server.session()->resumed);
+  // The server was authenticated by the first connection: its chain and the
+  // verification result carry over.
+  EXPECT_EQ(p.client.session()->peer_chain.size(), t.peer_chain.size());
+  EXPECT_EQ(p.client.session()->verify_result, 0);
+  EXPECT_FALSE(p.server.session()->peer_scheme.has_value()) << "no CertificateVerify";
+  // No Certificate and CertificateVerify: the server's first flight is far
+  // smaller than its certificate alone.
+  EXPECT_LT(server_flight, 400u);
+  EXPECT_TRUE(ct_equal(p.client.session()->client_app_secret.bytes(),
+                       p.server.session()->client_app_secret.bytes()));
+  expect_transfer(p, Role::client, pattern(3000, 1));
+  expect_transfer(p, Role::server, pattern(40000, 2));
+  // A resumed connection gets tickets of its own, which resume again.
+  ASSERT_FALSE(p.client.tickets().empty());
+  const StoredTicket again = p.client.tickets().back();
+  EXPECT_FALSE(again.peer_chain.empty());
+  Pair q(ccfg, scfg, resuming(again));
+  ASSERT_TRUE(q.handshake()) << describe(q.error());
+  EXPECT_TRUE(q.client.session()->resumed);
+}
+
+TEST(Resumption, FullHandshakeWhenTheServerDidNotIssueTheTicket) {
+  auto ccfg = client_config();
+  const StoredTicket t = first_ticket(ccfg, server_config());
+  ASSERT_FALSE(t.ticket.empty());
+  Pair p(ccfg, server_config(), resuming(t));  // another ticket key
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  EXPECT_FALSE(p.client.session()->resumed);
+  EXPECT_FALSE(p.server.session()->resumed);
+  EXPECT_TRUE(p.server.session()->peer_scheme.has_value() ||
+              p.client.session()->peer_scheme.has_value())
+      << "the server signed";
+  expect_transfer(p, Role::client, pattern(100, 3));
+}
+
+TEST(Resumption, FullHandshakeForAnExpiredTicket) {
+  auto ccfg = client_config();
+  auto scfg = server_config();
+  TestClock clock;
+  ccfg->clock = &clock;
+  scfg->clock = &clock;
+  const StoredTicket t = first_ticket(ccfg, scfg);
+  ASSERT_FALSE(t.ticket.empty());
+  clock.now += 7200 * 1000 + 1;  // the issuer's lifetime (7200 s) is over
+  Pair p(ccfg, scfg, resuming(t));
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  EXPECT_FALSE(p.server.session()->resumed);
+  EXPECT_FALSE(p.client.session()->resumed);
+  // Within the lifetime it resumes.
+  clock.now -= 2;
+  Pair q(ccfg, scfg, resuming(t));
+  ASSERT_TRUE(q.handshake()) << describe(q.error());
+  EXPECT_TRUE(q.server.session()->resumed);
+}
+
+TEST(Resumption, FullHandshakeWhenTheSuiteHashDiffers) {
+  auto ccfg = client_config();
+  auto scfg = server_config();
+  scfg->cipher_suites = {0x1302};  // TLS_AES_256_GCM_SHA384
+  const StoredTicket t = first_ticket(ccfg, scfg);
+  ASSERT_EQ(t.suite, 0x1302);
+  auto scfg2 = std::make_shared<Config>(*scfg);
+  scfg2->cipher_suites = {0x1301};  // SHA-256: the ticket's PSK cannot be used
+  Pair p(ccfg, scfg2, resuming(t));
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  EXPECT_FALSE(p.server.session()->resumed);
+  EXPECT_EQ(static_cast<uint16_t>(p.client.session()->suite->suite), 0x1301);
+}
+
+TEST(Resumption, ServerAskingForClientCertificatesMakesFullHandshakes) {
+  auto ccfg = client_config();
+  auto scfg = server_config();
+  const StoredTicket t = first_ticket(ccfg, scfg);
+  ASSERT_FALSE(t.ticket.empty());
+  auto scfg2 = std::make_shared<Config>(*scfg);
+  scfg2->verify = handshake::VerifyMode::peer;
+  Pair p(ccfg, scfg2, resuming(t));
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  EXPECT_FALSE(p.server.session()->resumed) << "its tickets do not carry the client's chain";
+}
+
+TEST(Resumption, BinderThatDoesNotVerifyIsFatal) {
+  auto ccfg = client_config();
+  auto scfg = server_config();
+  const StoredTicket t = first_ticket(ccfg, scfg);
+  ASSERT_FALSE(t.ticket.empty());
+  Pair p(ccfg, scfg, resuming(t));
+  bool flipped = false;
+  p.tamper = [&](Role from, ByteVec& bytes) {
+    // The binder ends the ClientHello, the client's first record.
+    if (from == Role::client && !flipped) {
+      bytes.back() ^= 1;
+      flipped = true;
+    }
+  };
+  EXPECT_FALSE(p.handshake());
+  ASSERT_TRUE(p.server.error().has_value());
+  EXPECT_EQ(p.server.error()->alert, Alert::decrypt_error);
+  EXPECT_EQ(p.server.error()->reason, SSL_R_BINDER_DOES_NOT_VERIFY);
+}
+
+TEST(Resumption, ResumesAfterHelloRetryRequest) {
+  auto ccfg = client_config();
+  auto scfg = server_config();
+  const StoredTicket t = first_ticket(ccfg, scfg);
+  ASSERT_FALSE(t.ticket.empty());
+  // The client's only key share is X25519; this server wants P-256.
+  auto ccfg2 = std::make_shared<Config>(*ccfg);
+  ccfg2->groups = {handshake::NamedGroup::x25519, handshake::NamedGroup::secp256r1};
+  ccfg2->client_key_shares = 1;
+  auto scfg2 = std::make_shared<Config>(*scfg);
+  scfg2->groups = {handshake::NamedGroup::secp256r1};
+  Pair p(ccfg2, scfg2, resuming(t));
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  EXPECT_TRUE(p.client.session()->hello_retry);
+  EXPECT_TRUE(p.client.session()->resumed) << "the second ClientHello's binder covers the HRR";
+  EXPECT_TRUE(p.server.session()->resumed);
+  expect_transfer(p, Role::server, pattern(500, 4));
+}
+
+TEST(Resumption, TicketIsNotOfferedForAnotherName) {
+  auto ccfg = client_config();
+  auto scfg = server_config();
+  const StoredTicket t = first_ticket(ccfg, scfg);
+  ASSERT_FALSE(t.ticket.empty());
+  handshake::ClientOptions o{"other.example", "localhost"};  // verified as localhost
+  o.resume = t;
+  Pair p(ccfg, scfg, o);
+  bool offered = false;
+  p.tamper = [&](Role from, ByteVec& bytes) {
+    // The ticket's bytes would appear in the ClientHello.
+    if (from == Role::client && !offered) {
+      offered =
+          std::search(bytes.begin(), bytes.end(), t.ticket.begin(), t.ticket.end()) != bytes.end();
+    }
+  };
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  EXPECT_FALSE(offered);
+  EXPECT_FALSE(p.client.session()->resumed);
+}
+
+TEST(Resumption, ServerWithoutTicketsMakesFullHandshakes) {
+  auto ccfg = client_config();
+  auto scfg = server_config();
+  const StoredTicket t = first_ticket(ccfg, scfg);
+  ASSERT_FALSE(t.ticket.empty());
+  auto scfg2 = std::make_shared<Config>(*scfg);
+  scfg2->ticket_issuer = nullptr;
+  Pair p(ccfg, scfg2, resuming(t));
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  EXPECT_FALSE(p.server.session()->resumed);
+}
+
+TEST(Resumption, ClientRejectsAnIdentityItDidNotOffer) {
+  auto ccfg = client_config();
+  auto scfg = server_config();
+  const StoredTicket t = first_ticket(ccfg, scfg);
+  ASSERT_FALSE(t.ticket.empty());
+  // A server answering a resumption with selected_identity 1 (one was offered).
+  auto scfg2 = std::make_shared<Config>(*scfg);
+  scfg2->test_hooks.server_hello_extensions = [](handshake::Extensions& exts) {
+    for (auto& e : exts) {
+      if (e.type == static_cast<uint16_t>(handshake::ExtensionType::pre_shared_key)) {
+        e.body = handshake::encode_pre_shared_key_sh(1);
+      }
+    }
+  };
+  Pair p(ccfg, scfg2, resuming(t));
+  EXPECT_FALSE(p.handshake());
+  ASSERT_TRUE(p.client.error().has_value());
+  EXPECT_EQ(p.client.error()->alert, Alert::illegal_parameter);
+  EXPECT_EQ(p.client.error()->reason, SSL_R_BAD_PSK_IDENTITY);
+}
+
+// RFC 8448 section 4: the binder of the resumed ClientHello, from the PSK of
+// the section 3 connection's ticket (its nonce is 00 00), over the
+// ClientHello truncated before the binders list.
+TEST(Resumption, Rfc8448_S4_Binder) {
+  using crypto::HashAlg;
+  const ByteVec res_master = from_hex(testvec::kRfc8448S3ResumptionMasterSecret);
+  auto nst = handshake::NewSessionTicket::parse(
+      testutil::body_of(from_hex(testvec::kRfc8448S3NewSessionTicket)));
+  ASSERT_TRUE(nst.ok());
+  auto psk =
+      crypto::hkdf_expand_label(HashAlg::sha256, res_master, "resumption", nst->ticket_nonce, 32);
+  ASSERT_TRUE(psk.ok());
+  EXPECT_EQ(to_hex(psk->bytes()),
+            "4ecd0eb6ec3b4d87f5d6028f922ca4c5851a277fd41311c9e62d2c9492e1c4f3");
+  handshake::KeySchedule early(HashAlg::sha256);
+  ASSERT_TRUE(early.init_early(psk->bytes()).ok());
+  EXPECT_EQ(to_hex(early.early_secret().bytes()),
+            "9b2188e9b2fc6d64d71dc329900e20bb41915000f678aa839cbb797cb7d8332c");
+  const ByteVec ch = from_hex(testvec::kRfc8448S4ClientHello);
+  const size_t binders_block = 2 + 1 + 32;
+  auto th = crypto::hash(HashAlg::sha256, Bytes(ch).first(ch.size() - binders_block));
+  ASSERT_TRUE(th.ok());
+  auto binder = handshake::detail::psk_binder(HashAlg::sha256, *psk, th->bytes());
+  ASSERT_TRUE(binder.ok());
+  EXPECT_EQ(to_hex(binder->bytes()),
+            "3add4fb2d8fdf822a0ca3cf7678ef5e88dae990141c5924d57bb6fa31b9e5f9d");
+}
+
+}  // namespace
+}  // namespace rapidtls::testing
