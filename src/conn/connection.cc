@@ -800,6 +800,7 @@ Status Connection::on_new_session_ticket(Bytes body) {
   t.received_ms = config_->clock->now_ms();
   if (tickets_.size() == kMaxStoredTickets) tickets_.erase(tickets_.begin());
   tickets_.push_back(std::move(t));
+  ++tickets_received_;
   return {};
 }
 

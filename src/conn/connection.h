@@ -187,6 +187,10 @@ class Connection final : private handshake::HandshakeIo {
   // if the handshake deferred it (VerifyMode::none).
   long peer_verify_result();
   const std::vector<handshake::StoredTicket>& tickets() const { return tickets_; }
+  // NewSessionTickets taken in so far (tickets() keeps the latest few).
+  uint64_t tickets_received() const { return tickets_received_; }
+  // Whether the handshake has begun (start(), or the first receive or send).
+  bool started() const { return started_; }
   const char* state_name() const;
   const handshake::Random& client_random() const { return client_random_; }
 
@@ -300,6 +304,7 @@ class Connection final : private handshake::HandshakeIo {
   std::optional<Error> error_;
   bool error_from_peer_ = false;
   std::vector<handshake::StoredTicket> tickets_;
+  uint64_t tickets_received_ = 0;
 };
 
 }  // namespace rapidtls::conn

@@ -417,7 +417,10 @@ Status ServerHandshake::on_client_finished(HandshakeIo& io, Bytes body, Bytes wh
 
 Status ServerHandshake::send_tickets(HandshakeIo& io) {
   if (!config_->ticket_issuer) return {};
-  for (size_t i = 0; i < config_->tickets_to_send; ++i) {
+  // After a resumption one ticket replaces the one used, as OpenSSL does.
+  const size_t count =
+      session_.resumed ? std::min<size_t>(1, config_->tickets_to_send) : config_->tickets_to_send;
+  for (size_t i = 0; i < count; ++i) {
     RTLS_ASSIGN(NewSessionTicket nst,
                 config_->ticket_issuer->issue(*session_.suite, session_.resumption_secret,
                                               config_->clock->now_ms(), *config_->rng));

@@ -19,17 +19,25 @@ const ssl_cipher_st kCiphers[] = {
 
 }  // namespace
 
+namespace rapidtls::ssl {
+
+const SSL_CIPHER* cipher_by_id(uint16_t id) {
+  for (const auto& c : kCiphers) {
+    if (c.id == id) return &c;
+  }
+  return nullptr;
+}
+
+}  // namespace rapidtls::ssl
+
 extern "C" {
 
 const SSL_CIPHER* SSL_get_current_cipher(const SSL* s) {
   if (!s->conn || !s->conn->session()) return nullptr;
   const auto* session = s->conn->session();
-  const uint16_t id = session->suite12 != nullptr ? session->suite12->id
-                                                  : static_cast<uint16_t>(session->suite->suite);
-  for (const auto& c : kCiphers) {
-    if (c.id == id) return &c;
-  }
-  return nullptr;
+  return rapidtls::ssl::cipher_by_id(session->suite12 != nullptr
+                                         ? session->suite12->id
+                                         : static_cast<uint16_t>(session->suite->suite));
 }
 
 const char* SSL_CIPHER_get_name(const SSL_CIPHER* c) {

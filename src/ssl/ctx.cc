@@ -295,7 +295,13 @@ long SSL_CTX_ctrl(SSL_CTX* ctx, int cmd, long larg, void* parg) {
     }
     case SSL_CTRL_GET_READ_AHEAD:
       return ctx->read_ahead ? 1 : 0;
-    case SSL_CTRL_SET_SESS_CACHE_MODE:
+    case SSL_CTRL_SET_SESS_CACHE_MODE: {
+      const long old = ctx->session_cache_mode;
+      ctx->session_cache_mode = larg;
+      return old;
+    }
+    case SSL_CTRL_GET_SESS_CACHE_MODE:
+      return ctx->session_cache_mode;
     case SSL_CTRL_SET_SESS_CACHE_SIZE:
     case SSL_CTRL_SET_DH_AUTO:
     case SSL_CTRL_SET_TLSEXT_SERVERNAME_CB:

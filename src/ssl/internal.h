@@ -28,6 +28,20 @@ struct ssl_cipher_st {
   int bits;
 };
 
+// An SSL_SESSION: what a client needs to resume (TLS 1.3: a ticket with its
+// PSK and what the first connection learnt of its server), or, for any other
+// connection, its description (version, suite, times). Immutable once made;
+// shared by reference count.
+struct ssl_session_st {
+  std::atomic<int> references{1};
+  int version = 0;  // TLS1_3_VERSION or TLS1_2_VERSION
+  uint16_t cipher_id = 0;
+  long time = 0;     // seconds since the epoch (SSL_SESSION_get_time)
+  long timeout = 0;  // seconds (SSL_SESSION_get_timeout)
+  std::string hostname;
+  std::optional<rapidtls::handshake::StoredTicket> ticket;  // present: resumable
+};
+
 struct ssl_ctx_st {
   ssl_ctx_st();
   ~ssl_ctx_st();
@@ -56,7 +70,10 @@ struct ssl_ctx_st {
   SSL_CTX_alpn_select_cb_func alpn_select = nullptr;
   void* alpn_select_arg = nullptr;
   SSL_CTX_keylog_cb_func keylog = nullptr;
-  size_t num_tickets = 2;  // OpenSSL's default
+  size_t num_tickets = 2;                           // OpenSSL's default
+  long session_cache_mode = SSL_SESS_CACHE_SERVER;  // OpenSSL's default
+  int (*new_session_cb)(SSL*, SSL_SESSION*) = nullptr;
+  long session_timeout = 7200;  // seconds: the lifetime of the tickets a server issues
   std::shared_ptr<rapidtls::handshake::TicketIssuer> ticket_issuer;
   std::shared_ptr<rapidtls::crypto::CertificateCache> cert_cache;
   // Verified chains, for every Config made from this context; cleared when the
@@ -141,6 +158,15 @@ struct ssl_st {
   // error, every later call fails with SSL_ERROR_SYSCALL and an empty queue.
   bool dead = false;
   CRYPTO_EX_DATA ex_data{};
+  // SSL_set_session: the session a client offers to resume (a reference).
+  SSL_SESSION* resume_session = nullptr;
+  // SSL_get_session's object (a reference), made again when what it
+  // describes changes (a handshake completed, a ticket arrived).
+  SSL_SESSION* current_session = nullptr;
+  uint64_t current_session_tickets = 0;
+  int current_session_handshakes = -1;
+  // NewSessionTickets handed to the context's new-session callback.
+  uint64_t tickets_reported = 0;
 
   // Creates the Connection once the role is known.
   bool ensure_connection();
@@ -159,6 +185,9 @@ struct ssl_st {
 };
 
 namespace rapidtls::ssl {
+
+// The SSL_CIPHER of a suite id, or null for one rapidtls does not implement.
+const SSL_CIPHER* cipher_by_id(uint16_t id);
 
 // Puts an Error on libcrypto's ERR queue under ERR_LIB_SSL.
 void raise(const Error& e, const char* func);
@@ -187,8 +216,12 @@ int do_handshake(SSL* s);
 // Reports an engine error: ERR queue entry, SSL_get_error state; returns -1.
 int fail(SSL* s, const Error& e, const char* func);
 // Calls the info callback with SSL_CB_HANDSHAKE_DONE for each handshake the
-// engine completed since the last call.
+// engine completed since the last call, and the context's new-session
+// callback for each ticket that arrived (report_tickets).
 void report_handshakes(SSL* s);
+// A client whose context caches client sessions (SSL_SESS_CACHE_CLIENT) with
+// a new-session callback: a new SSL_SESSION per NewSessionTicket taken in.
+void report_tickets(SSL* s);
 // For a connection that already failed: -1, SSL_ERROR_SYSCALL, nothing queued.
 int dead_end(SSL* s);
 // How many bytes the write side can take now without blocking (SIZE_MAX for a

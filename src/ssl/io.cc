@@ -125,6 +125,7 @@ void report_handshakes(SSL* s) {
     ++s->handshakes_reported;
     if (s->info_callback != nullptr) s->info_callback(s, SSL_CB_HANDSHAKE_DONE, 1);
   }
+  report_tickets(s);
 }
 
 int dead_end(SSL* s) {

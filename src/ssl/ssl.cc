@@ -28,6 +28,8 @@ ssl_st::ssl_st(SSL_CTX* c)
 
 ssl_st::~ssl_st() {
   CRYPTO_free_ex_data(CRYPTO_EX_INDEX_SSL, this, &ex_data);
+  SSL_SESSION_free(resume_session);
+  SSL_SESSION_free(current_session);
   if (peer_chain_stack != nullptr) sk_X509_pop_free(peer_chain_stack, X509_free);
   if (wbio != rbio) BIO_free_all(wbio);
   BIO_free_all(rbio);
@@ -52,6 +54,7 @@ bool ssl_st::ensure_connection() {
   auto config = ctx->config(this);
   if (role == Role::client) {
     hs::ClientOptions opts{host, verify_host};
+    if (resume_session != nullptr && resume_session->ticket) opts.resume = *resume_session->ticket;
     conn = std::make_unique<rapidtls::conn::Connection>(rapidtls::conn::Role::client, config,
                                                         std::move(opts));
   } else {

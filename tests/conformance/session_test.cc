@@ -1,0 +1,209 @@
+// Sessions and TLS 1.3 resumption through the API a client uses with
+// OpenSSL: the tickets a server sends arrive with the client's SSL_read after
+// the handshake; SSL_get1_session then gives a resumable SSL_SESSION, which
+// SSL_set_session offers on the next connection to the same server context;
+// SSL_session_reused says whether it was taken (on both ends). With
+// SSL_SESS_CACHE_CLIENT the new-session callback gets one session per ticket.
+// A server context that did not issue the ticket, or one with
+// SSL_OP_NO_TICKET, leads to full handshakes.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "harness.h"
+
+namespace conformance {
+namespace {
+
+// A handshake between new SSL objects of the two contexts, the client
+// offering `resume` (when not null); then the client reads once, taking in
+// the server's tickets. Both null if it failed.
+SslPair Connect(SSL_CTX* cctx, SSL_CTX* sctx, SSL_SESSION* resume) {
+  SslPair p = MakeSslPairOn(cctx, sctx);
+  if (!p.client) return {};
+  SSL_set1_host(p.client.get(), "localhost");
+  if (resume != nullptr && SSL_set_session(p.client.get(), resume) != 1) return {};
+  if (const std::string e = HandshakeSsl(p.client.get(), p.server.get()); !e.empty()) {
+    ADD_FAILURE() << e;
+    return {};
+  }
+  uint8_t b[16];
+  size_t n = 0;
+  if (SSL_read_ex(p.client.get(), b, sizeof b, &n) == 1 ||
+      SSL_get_error(p.client.get(), 0) != SSL_ERROR_WANT_READ) {
+    ADD_FAILURE() << "the client's read after the handshake: " << ErrorQueueText();
+    return {};
+  }
+  return p;
+}
+
+// Ends a connection as a client should before SSL_free: OpenSSL marks the
+// session of a connection freed without a close_notify sent as no longer
+// resumable.
+void Close(SslPair& p) {
+  ASSERT_GE(SSL_shutdown(p.client.get()), 0) << ErrorQueueText();
+}
+
+// One message each way, compared.
+void ExpectRoundTrip(SslPair& p) {
+  for (int dir = 0; dir < 2; ++dir) {
+    SSL* from = dir == 0 ? p.client.get() : p.server.get();
+    SSL* to = dir == 0 ? p.server.get() : p.client.get();
+    const Bytes msg = Pattern(3000, static_cast<uint32_t>(dir + 7));
+    size_t w = 0;
+    ASSERT_EQ(SSL_write_ex(from, msg.data(), msg.size(), &w), 1) << ErrorQueueText();
+    Bytes got;
+    ASSERT_TRUE(DrainApp(to, got));
+    EXPECT_EQ(got, msg);
+  }
+}
+
+struct SessionFree {
+  void operator()(SSL_SESSION* s) const { SSL_SESSION_free(s); }
+};
+using SessionPtr = std::unique_ptr<SSL_SESSION, SessionFree>;
+
+TEST(Session, Tls13TicketResumesOnTheNextConnection) {
+  CtxPtr cctx = MakeClientCtx();
+  CtxPtr sctx = MakeServerCtx();
+  SessionPtr sess;
+  {
+    SslPair first = Connect(cctx.get(), sctx.get(), nullptr);
+    ASSERT_TRUE(first.client);
+    EXPECT_EQ(SSL_session_reused(first.client.get()), 0);
+    sess.reset(SSL_get1_session(first.client.get()));
+    ASSERT_NE(sess, nullptr);
+    EXPECT_EQ(SSL_SESSION_is_resumable(sess.get()), 1) << "a ticket came with the read";
+    EXPECT_EQ(SSL_SESSION_get_protocol_version(sess.get()), TLS1_3_VERSION);
+    ASSERT_NE(SSL_SESSION_get0_cipher(sess.get()), nullptr);
+    EXPECT_EQ(SSL_CIPHER_get_id(SSL_SESSION_get0_cipher(sess.get())),
+              SSL_CIPHER_get_id(SSL_get_current_cipher(first.client.get())));
+    EXPECT_GT(SSL_SESSION_get_timeout(sess.get()), 0);
+    Close(first);
+  }
+  SslPair second = Connect(cctx.get(), sctx.get(), sess.get());
+  ASSERT_TRUE(second.client);
+  EXPECT_EQ(SSL_session_reused(second.client.get()), 1);
+  EXPECT_EQ(SSL_session_reused(second.server.get()), 1);
+  // The server was authenticated by the first connection; what the client
+  // learnt of it then is still there.
+  X509* peer = SSL_get1_peer_certificate(second.client.get());
+  EXPECT_NE(peer, nullptr) << "the server's certificate, from the session";
+  X509_free(peer);
+  EXPECT_EQ(SSL_get_verify_result(second.client.get()), X509_V_OK);
+  ExpectRoundTrip(second);
+  // The resumed connection's session resumes too.
+  SessionPtr again(SSL_get1_session(second.client.get()));
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(SSL_SESSION_is_resumable(again.get()), 1);
+  Close(second);
+  SslPair third = Connect(cctx.get(), sctx.get(), again.get());
+  ASSERT_TRUE(third.client);
+  EXPECT_EQ(SSL_session_reused(third.client.get()), 1);
+}
+
+TEST(Session, AnotherServerContextMakesAFullHandshake) {
+  CtxPtr cctx = MakeClientCtx();
+  CtxPtr sctx = MakeServerCtx();
+  SslPair first = Connect(cctx.get(), sctx.get(), nullptr);
+  ASSERT_TRUE(first.client);
+  SessionPtr sess(SSL_get1_session(first.client.get()));
+  ASSERT_EQ(SSL_SESSION_is_resumable(sess.get()), 1);
+  CtxPtr other = MakeServerCtx();  // its own ticket key
+  SslPair second = Connect(cctx.get(), other.get(), sess.get());
+  ASSERT_TRUE(second.client);
+  EXPECT_EQ(SSL_session_reused(second.client.get()), 0);
+  EXPECT_EQ(SSL_session_reused(second.server.get()), 0);
+  ExpectRoundTrip(second);
+}
+
+TEST(Session, NoTicketOption) {
+  CtxPtr cctx = MakeClientCtx();
+  CtxPtr sctx = MakeServerCtx();
+  SSL_CTX_set_options(sctx.get(), SSL_OP_NO_TICKET);
+  SslPair first = Connect(cctx.get(), sctx.get(), nullptr);
+  ASSERT_TRUE(first.client);
+  SessionPtr sess(SSL_get1_session(first.client.get()));
+  ASSERT_NE(sess, nullptr) << "a session describes the connection all the same";
+  Close(first);
+  SslPair second = Connect(cctx.get(), sctx.get(), sess.get());
+  ASSERT_TRUE(second.client);
+  // OpenSSL 3.0 then sends TLS 1.3 tickets that name a session in its
+  // server-side cache (stateful) and resumes them; rapidtls has no server
+  // cache and sends no tickets (README.md).
+  const int expected = kOracle ? 1 : 0;
+  EXPECT_EQ(SSL_SESSION_is_resumable(sess.get()), expected);
+  EXPECT_EQ(SSL_session_reused(second.client.get()), expected);
+  ExpectRoundTrip(second);
+}
+
+std::vector<SSL_SESSION*>* g_new_sessions = nullptr;
+
+int KeepNewSession(SSL*, SSL_SESSION* sess) {
+  g_new_sessions->push_back(sess);
+  return 1;  // the callback keeps the reference
+}
+
+TEST(Session, NewSessionCallbackGetsOneSessionPerTicket) {
+  CtxPtr cctx = MakeClientCtx();
+  CtxPtr sctx = MakeServerCtx();
+  SSL_CTX_set_num_tickets(sctx.get(), 3);
+  EXPECT_EQ(SSL_CTX_get_session_cache_mode(cctx.get()), SSL_SESS_CACHE_SERVER)
+      << "OpenSSL's default";
+  SSL_CTX_set_session_cache_mode(cctx.get(), SSL_SESS_CACHE_CLIENT);
+  EXPECT_EQ(SSL_CTX_get_session_cache_mode(cctx.get()), SSL_SESS_CACHE_CLIENT);
+  SSL_CTX_sess_set_new_cb(cctx.get(), KeepNewSession);
+  EXPECT_EQ(SSL_CTX_sess_get_new_cb(cctx.get()), &KeepNewSession);
+  std::vector<SSL_SESSION*> sessions;  // every session the callback kept
+  g_new_sessions = &sessions;
+  struct FreeAll {
+    std::vector<SSL_SESSION*>& v;
+    ~FreeAll() {
+      g_new_sessions = nullptr;
+      for (SSL_SESSION* s : v) SSL_SESSION_free(s);
+    }
+  } free_all{sessions};
+  {
+    SslPair first = Connect(cctx.get(), sctx.get(), nullptr);
+    ASSERT_TRUE(first.client);
+    Close(first);
+  }
+  ASSERT_EQ(sessions.size(), 3u) << "one per NewSessionTicket";
+  const std::vector<SSL_SESSION*> from_first = sessions;
+  for (SSL_SESSION* s : from_first) EXPECT_EQ(SSL_SESSION_is_resumable(s), 1);
+  // Each resumes, also after the connection that made it is gone (and each
+  // resumed connection's tickets reach the callback too).
+  for (SSL_SESSION* s : from_first) {
+    SslPair next = Connect(cctx.get(), sctx.get(), s);
+    ASSERT_TRUE(next.client);
+    EXPECT_EQ(SSL_session_reused(next.client.get()), 1);
+    Close(next);
+  }
+  // A resumed connection gets one new ticket (OpenSSL's server sends one then).
+  EXPECT_EQ(sessions.size(), 3u + 3u);
+}
+
+TEST(Session, SetSessionAfterTheHandshakeBeganIsRefused) {
+  CtxPtr cctx = MakeClientCtx();
+  CtxPtr sctx = MakeServerCtx();
+  SslPair first = Connect(cctx.get(), sctx.get(), nullptr);
+  ASSERT_TRUE(first.client);
+  SessionPtr sess(SSL_get1_session(first.client.get()));
+  SslPair second = MakeSslPairOn(cctx.get(), sctx.get());
+  ASSERT_TRUE(second.client);
+  ASSERT_EQ(SSL_do_handshake(second.client.get()), -1);  // the ClientHello went
+  ASSERT_EQ(SSL_get_error(second.client.get(), -1), SSL_ERROR_WANT_READ);
+  if (kOracle) {
+    // OpenSSL 3.0 takes it (its ClientHello is already out without it).
+    EXPECT_EQ(SSL_set_session(second.client.get(), sess.get()), 1);
+  } else {
+    // rapidtls refuses it: the offer could no longer change (README.md).
+    EXPECT_EQ(SSL_set_session(second.client.get(), sess.get()), 0);
+    ERR_clear_error();
+  }
+  EXPECT_EQ(HandshakeSsl(second.client.get(), second.server.get()), "");
+  EXPECT_EQ(SSL_session_reused(second.client.get()), 0);
+}
+
+}  // namespace
+}  // namespace conformance

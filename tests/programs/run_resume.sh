@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# TLS 1.3 resumption across implementations: resume_client (OpenSSL API
+# only), linked with rapidtls and with libssl, resumes with `openssl s_server
+# -www` (whose page says "Reused" when the server took the ticket) and with
+# `rapidtls serve`; and `openssl s_client -sess_out / -sess_in` resumes with
+# `rapidtls serve` (-ign_eof: it reads until the server closes, so the ticket
+# and the answer are in before it ends). SHA-384 and SHA-256 suites (the binder's hash).
+set -euo pipefail
+bin=$1
+tool=$2
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+  -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$tmp/key.pem" -out "$tmp/cert.pem" \
+  2>/dev/null
+mkdir -p "$tmp/www"
+echo hello >"$tmp/www/hello.txt"
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+  local hex; hex=$(printf '%04X' "$1")
+  for _ in $(seq 200); do grep -q ":$hex 00000000:0000 0A" /proc/net/tcp && return 0; sleep 0.05; done
+  return 1
+}
+failures=0
+check() { if "$@"; then echo "PASS: $label"; else echo "FAIL: $label"; failures=$((failures+1)); fi; }
+
+# resume_client against a server on port $1; $2: also require the server's
+# page to say Reused (openssl s_server -www).
+resumes() {
+  local out; out=$(timeout 60 "$bin/$client" "$1" "$tmp/cert.pem") || { echo "$out"; return 1; }
+  echo "$out" | sed 's/^/    /'
+  echo "$out" | grep -q '^connection=1 reused=0' &&
+    echo "$out" | grep -q '^connection=1 resumable=1' &&
+    echo "$out" | grep -q '^connection=2 reused=1' || return 1
+  if [[ $2 == page ]]; then
+    echo "$out" | grep -q '^connection=1 reused=0 server_says="New, TLSv1.3' &&
+      echo "$out" | grep -q '^connection=2 reused=1 server_says="Reused, TLSv1.3'
+  fi
+}
+
+for suite in TLS_AES_256_GCM_SHA384 TLS_CHACHA20_POLY1305_SHA256; do
+  p=$(port)
+  openssl s_server -accept "127.0.0.1:$p" -cert "$tmp/cert.pem" -key "$tmp/key.pem" -www -tls1_3 \
+    -ciphersuites "$suite" >"$tmp/s_server.log" 2>&1 &
+  pids+=("$!")
+  wait_port "$p"
+  for client in resume_client_rapidtls resume_client_openssl; do
+    label="$client resumes with openssl s_server ($suite)"; check resumes "$p" page
+  done
+done
+
+p=$(port)
+"$tool" serve -p "$p" -q --cert "$tmp/cert.pem" --key "$tmp/key.pem" "$tmp/www" >"$tmp/serve.log" 2>&1 &
+pids+=("$!")
+wait_port "$p"
+for client in resume_client_rapidtls resume_client_openssl; do
+  label="$client resumes with rapidtls serve"; check resumes "$p" -
+done
+s_client_resumes() {
+  local req=$'GET /hello.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' out
+  out=$(timeout 20 openssl s_client -connect "127.0.0.1:$p" -tls1_3 -sess_out "$tmp/sess.pem" -ign_eof \
+    -CAfile "$tmp/cert.pem" -verify_return_error <<<"$req" 2>&1) || { echo "$out" | tail -5; return 1; }
+  echo "$out" | grep -q '^New, TLSv1.3' && echo "$out" | grep -q '^hello$' ||
+    { echo "$out" | tail -5; return 1; }
+  out=$(timeout 20 openssl s_client -connect "127.0.0.1:$p" -tls1_3 -sess_in "$tmp/sess.pem" -ign_eof \
+    -CAfile "$tmp/cert.pem" <<<"$req" 2>&1) || { echo "$out" | tail -5; return 1; }
+  echo "$out" | grep -E '^(New|Reused), ' | sed 's/^/    /'
+  echo "$out" | grep -q '^Reused, TLSv1.3' && echo "$out" | grep -q '^hello$'
+}
+label="openssl s_client -sess_out/-sess_in resumes with rapidtls serve"; check s_client_resumes
+
+echo "failures=$failures"
+[[ $failures -eq 0 ]]
