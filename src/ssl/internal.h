@@ -124,8 +124,7 @@ struct ssl_st {
   ~ssl_st();
 
   // The write path's scratch buffer for SSL_sendfile without kernel TLS, and
-  // its size. It outlives a call only while a piece of it is pending or when
-  // it is small.
+  // its size. It outlives a call only while a piece of it is pending.
   std::unique_ptr<uint8_t[]> sendfile_buf;
   size_t sendfile_cap = 0;
   // The peer chain as a STACK_OF(X509), made on first request.

@@ -26,9 +26,9 @@ using rapidtls::ssl::Role;
 // read-ahead; the buffer stays between calls only while a piece is pending in
 // it). A piece is as many whole records as one send of io::kStreamWriteMax
 // takes: three full ones, or more of a peer's smaller record_size_limit (RFC
-// 8449), so that no piece ends in a short record. Before the handshake has
-// told the peer's size, three full records. (A 256 KiB piece on a blocking
-// socket, tried in the second round, was slower.)
+// 8449), so that no piece ends in a short record (SSL_sendfile negotiates
+// before its first piece). (A 256 KiB piece on a blocking socket, tried in
+// the second round, was slower.)
 constexpr size_t kSendfileChunk = 3 * rapidtls::record::kMaxPlaintext;
 
 size_t sendfile_piece(const SSL* s) {
@@ -213,9 +213,19 @@ ossl_ssize_t SSL_sendfile(SSL* s, int fd, off_t offset, size_t size, int /*flags
     return pw.active && b != nullptr && pw.buf >= b && pw.buf < b + s->sendfile_cap;
   };
   const bool blocking = rapidtls::ssl::write_budget(s) == SIZE_MAX;
+  if (!pending_here() && (!s->conn || !s->conn->handshake_done())) {
+    // W4: the call negotiates first, as a write does, so that the first
+    // piece too is sized by the peer's record size. The checks before are
+    // write_internal's.
+    s->last_io = LastIo::none;
+    if (s->dead) return rapidtls::ssl::dead_end(s);
+    if (s->shutdown_flags & SSL_SENT_SHUTDOWN) return refuse(s, SSL_R_PROTOCOL_IS_SHUTDOWN);
+    if (rapidtls::ssl::do_handshake(s) <= 0) return -1;
+  }
   // The buffer goes back when the call ends with nothing pending in it: an
-  // idle connection (a server's keep-alive one, say) does not keep 48 KiB
-  // for its next file. A piece cut short keeps it for the retry (W12).
+  // idle connection (a server's keep-alive one, say) does not keep a piece's
+  // buffer (48-64 KiB) for its next file. A piece cut short keeps it for the
+  // retry (W12).
   auto finish = [s, &pending_here](size_t total, bool failed) -> ossl_ssize_t {
     if (!pending_here()) {
       s->sendfile_buf.reset();

@@ -93,14 +93,16 @@ TEST(SocketPath, SeveralRecordsLeaveInOneSystemCall) {
 // C interface's server writes to an engine client that asks for records of at
 // most 1000 bytes (999 of content), on a blocking and a non-blocking socket,
 // in partial-write mode, where each call takes one such record (W11), and by
-// SSL_sendfile, whose pieces are whole records of the peer's size too.
-enum class WriteMode { blocking, non_blocking, partial, sendfile };
+// SSL_sendfile, whose pieces are whole records of the peer's size too, also
+// when the SSL_sendfile call is what negotiates (W4).
+enum class WriteMode { blocking, non_blocking, partial, sendfile, sendfile_negotiates };
 class SmallPeerRecords : public ::testing::TestWithParam<WriteMode> {};
 
 TEST_P(SmallPeerRecords, SendsCarryWholeRecordsUpToTheCap) {
   const bool non_blocking = GetParam() == WriteMode::non_blocking;
   const bool partial = GetParam() == WriteMode::partial;
-  const bool sendfile = GetParam() == WriteMode::sendfile;
+  const bool negotiates = GetParam() == WriteMode::sendfile_negotiates;
+  const bool sendfile = GetParam() == WriteMode::sendfile || negotiates;
   Ctx ctx;
   int fds[2];
   ASSERT_TRUE(RoomySocketPair(fds));
@@ -150,7 +152,11 @@ TEST_P(SmallPeerRecords, SendsCarryWholeRecordsUpToTheCap) {
 
   SSL* s = SSL_new(ctx.server);
   SSL_set_fd(s, fds[0]);
-  ASSERT_EQ(SSL_accept(s), 1) << "handshake";
+  if (negotiates) {
+    SSL_set_accept_state(s);  // the first SSL_sendfile makes the handshake
+  } else {
+    ASSERT_EQ(SSL_accept(s), 1) << "handshake";
+  }
   if (non_blocking) {
     ASSERT_EQ(fcntl(fds[0], F_SETFL, O_NONBLOCK), 0);
   }
@@ -164,7 +170,9 @@ TEST_P(SmallPeerRecords, SendsCarryWholeRecordsUpToTheCap) {
     ASSERT_EQ(fwrite(data.data(), 1, data.size(), file.get()), data.size());
     ASSERT_EQ(fflush(file.get()), 0);
   }
-  ssltest::Watch(fds[0], -1);
+  ssltest::Watch(fds[0], sendfile ? fileno(file.get()) : -1);
+  const size_t record = 5 + 999 + 1 + 16;  // header, content, inner type, tag
+  ssltest::g_send_unit = record;
   size_t off = 0;
   while (off < total) {
     size_t w = 0;
@@ -192,8 +200,23 @@ TEST_P(SmallPeerRecords, SendsCarryWholeRecordsUpToTheCap) {
   peer.join();
   ASSERT_TRUE(client_ok) << "the engine client read everything";
   EXPECT_TRUE(std::equal(got.begin(), got.end(), data.begin())) << "every byte once, in order";
-  const size_t record = 5 + 999 + 1 + 16;  // header, content, inner type, tag
   EXPECT_LE(ssltest::g_send_max.load(), rapidtls::io::kStreamWriteMax);
+  if (!non_blocking && !negotiates) {
+    // Every send ends on a record's end, but the one with the stream's last,
+    // shorter record (a non-blocking socket may take part of a send; a
+    // handshake's sends are any size).
+    EXPECT_EQ(ssltest::g_sends_off_unit.load(), 1) << "a send ended inside a record";
+  }
+  if (sendfile) {
+    // Each piece is as many whole records as one send takes (63 of 999
+    // bytes), the first too when the call negotiated; the last is the rest.
+    const std::vector<size_t> pieces = ssltest::PreadSizes();
+    ASSERT_FALSE(pieces.empty());
+    for (size_t i = 0; i + 1 < pieces.size(); ++i) {
+      EXPECT_EQ(pieces[i], 63u * 999) << "piece " << i;
+    }
+    EXPECT_EQ(ssltest::g_pread_bytes.load(), total) << "each byte of the file read once";
+  }
   EXPECT_EQ(ssltest::g_send_max.load() % record, 0u) << "a send ends on a record's end";
   if (partial) {
     EXPECT_EQ(calls, (total + 998) / 999);
@@ -209,7 +232,8 @@ TEST_P(SmallPeerRecords, SendsCarryWholeRecordsUpToTheCap) {
 
 INSTANTIATE_TEST_SUITE_P(Modes, SmallPeerRecords,
                          ::testing::Values(WriteMode::blocking, WriteMode::non_blocking,
-                                           WriteMode::partial, WriteMode::sendfile),
+                                           WriteMode::partial, WriteMode::sendfile,
+                                           WriteMode::sendfile_negotiates),
                          [](const ::testing::TestParamInfo<WriteMode>& i) {
                            switch (i.param) {
                              case WriteMode::blocking:
@@ -218,6 +242,8 @@ INSTANTIATE_TEST_SUITE_P(Modes, SmallPeerRecords,
                                return std::string("NonBlocking");
                              case WriteMode::sendfile:
                                return std::string("Sendfile");
+                             case WriteMode::sendfile_negotiates:
+                               return std::string("SendfileNegotiates");
                              case WriteMode::partial:
                                break;
                            }

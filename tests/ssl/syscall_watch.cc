@@ -8,27 +8,46 @@
 #include <unistd.h>
 
 #include <cstdarg>
+#include <mutex>
 
 namespace ssltest {
 
 std::atomic<int> g_watched_fd{-1};
 std::atomic<int> g_sends{0};
 std::atomic<size_t> g_send_max{0};
+std::atomic<size_t> g_send_unit{0};
+std::atomic<int> g_sends_off_unit{0};
 std::atomic<int> g_fcntls{0};
 std::atomic<int> g_polls{0};
 std::atomic<int> g_watched_file{-1};
 std::atomic<int> g_preads{0};
 std::atomic<size_t> g_pread_bytes{0};
 
+namespace {
+std::mutex g_pread_sizes_mutex;
+std::vector<size_t> g_pread_sizes;
+}  // namespace
+
+std::vector<size_t> PreadSizes() {
+  std::lock_guard<std::mutex> lock(g_pread_sizes_mutex);
+  return g_pread_sizes;
+}
+
 void Watch(int fd, int file) {
   g_watched_fd = -1;
   g_watched_file = -1;
   g_sends = 0;
   g_send_max = 0;
+  g_send_unit = 0;
+  g_sends_off_unit = 0;
   g_fcntls = 0;
   g_polls = 0;
   g_preads = 0;
   g_pread_bytes = 0;
+  {
+    std::lock_guard<std::mutex> lock(g_pread_sizes_mutex);
+    g_pread_sizes.clear();
+  }
   g_watched_fd = fd;
   g_watched_file = file;
 }
@@ -66,6 +85,8 @@ extern "C" ssize_t send(int fd, const void* buf, size_t len, int flags) {
     size_t max = ssltest::g_send_max.load();
     while (len > max && !ssltest::g_send_max.compare_exchange_weak(max, len)) {
     }
+    const size_t unit = ssltest::g_send_unit.load();
+    if (unit != 0 && len % unit != 0) ssltest::g_sends_off_unit.fetch_add(1);
   }
   return syscall(SYS_sendto, fd, buf, len, flags, nullptr, 0);
 }
@@ -74,6 +95,10 @@ extern "C" ssize_t pread(int fd, void* buf, size_t count, off_t offset) {
   const long n = syscall(SYS_pread64, fd, buf, count, offset);
   if (fd == ssltest::g_watched_file.load()) {
     ssltest::g_preads.fetch_add(1);
+    {
+      std::lock_guard<std::mutex> lock(ssltest::g_pread_sizes_mutex);
+      ssltest::g_pread_sizes.push_back(count);
+    }
     if (n > 0) ssltest::g_pread_bytes.fetch_add(static_cast<size_t>(n));
   }
   return n;

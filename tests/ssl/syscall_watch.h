@@ -9,17 +9,22 @@
 
 #include <atomic>
 #include <cstddef>
+#include <vector>
 
 namespace ssltest {
 
 extern std::atomic<int> g_watched_fd;      // the socket whose calls are counted
 extern std::atomic<int> g_sends;           // send() calls on it
 extern std::atomic<size_t> g_send_max;     // the most bytes one of them was given
+extern std::atomic<size_t> g_send_unit;    // when set: a record's size on the wire, and
+extern std::atomic<int> g_sends_off_unit;  // the sends whose length is not a multiple of it
 extern std::atomic<int> g_fcntls;          // fcntl() calls on it
 extern std::atomic<int> g_polls;           // poll() calls that include it
 extern std::atomic<int> g_watched_file;    // the file whose reads are counted
 extern std::atomic<int> g_preads;          // pread() calls on it
 extern std::atomic<size_t> g_pread_bytes;  // bytes those calls returned
+// The sizes those pread() calls asked for, in order.
+std::vector<size_t> PreadSizes();
 
 // Starts counting afresh on `fd` and `file` (-1: none).
 void Watch(int fd, int file);
