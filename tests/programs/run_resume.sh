@@ -4,7 +4,8 @@
 # -www` (whose page says "Reused" when the server took the ticket) and with
 # `rapidtls serve`; and `openssl s_client -sess_out / -sess_in` resumes with
 # `rapidtls serve` (-ign_eof: it reads until the server closes, so the ticket
-# and the answer are in before it ends). SHA-384 and SHA-256 suites (the binder's hash).
+# and the answer are in before it ends); so do GnuTLS's gnutls-cli and
+# gnutls-serv. SHA-384 and SHA-256 suites (the binder's hash).
 set -euo pipefail
 bin=$1
 tool=$2
@@ -72,6 +73,29 @@ s_client_resumes() {
   echo "$out" | grep -q '^Reused, TLSv1.3' && echo "$out" | grep -q '^hello$'
 }
 label="openssl s_client -sess_out/-sess_in resumes with rapidtls serve"; check s_client_resumes
+
+# GnuTLS, a third implementation: gnutls-cli --resume with rapidtls serve, and
+# resume_client with gnutls-serv --http.
+if command -v gnutls-cli >/dev/null && command -v gnutls-serv >/dev/null; then
+  gnutls_cli_resumes() {
+    local out
+    out=$(printf 'GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n' |
+      timeout 20 gnutls-cli --resume -p "$p" --x509cafile "$tmp/cert.pem" localhost 2>&1) || true
+    echo "$out" | grep -E 'resumed session|^hello$' | sed 's/^/    /'
+    echo "$out" | grep -q '^\*\*\* This is a resumed session' && echo "$out" | grep -q '^hello$'
+  }
+  label="gnutls-cli --resume resumes with rapidtls serve"; check gnutls_cli_resumes
+  gp=$(port)
+  gnutls-serv --http -p "$gp" --x509certfile "$tmp/cert.pem" --x509keyfile "$tmp/key.pem" \
+    --priority NORMAL:-VERS-ALL:+VERS-TLS1.3 >"$tmp/gnutls-serv.log" 2>&1 &
+  pids+=("$!")
+  wait_port "$gp"
+  for client in resume_client_rapidtls resume_client_openssl; do
+    label="$client resumes with gnutls-serv"; check resumes "$gp" -
+  done
+else
+  echo "SKIP: the GnuTLS cases: gnutls-cli/gnutls-serv are not installed (Debian package gnutls-bin)"
+fi
 
 echo "failures=$failures"
 [[ $failures -eq 0 ]]
