@@ -791,13 +791,21 @@ Status Connection::on_new_session_ticket(Bytes body) {
       RTLS_ASSIGN(t.max_early_data, handshake::parse_early_data_nst(e.body));
     }
   }
+  // A ticket too long to offer again (its identity and the rest of a
+  // ClientHello must fit the extension's 16-bit length) is not kept.
+  if (nst.ticket.size() > kMaxOfferedTicket) return {};
   t.ticket = std::move(nst.ticket);
   t.peer_chain = session_->peer_chain;
+  // A check this connection deferred stays deferred: a client that verifies
+  // makes it before it offers the ticket (ClientHandshake::may_offer).
   t.verify_result = session_->verify_result;
+  t.verify_deferred = session_->verify_deferred;
+  t.verified_host = verify_host_.empty() ? session_->server_name : verify_host_;
   t.server_name = session_->server_name;
   t.lifetime_s = nst.ticket_lifetime;
   t.age_add = nst.ticket_age_add;
   t.received_ms = config_->clock->now_ms();
+  if (queue_new_tickets_) new_tickets_.push_back(t);
   if (tickets_.size() == kMaxStoredTickets) tickets_.erase(tickets_.begin());
   tickets_.push_back(std::move(t));
   ++tickets_received_;

@@ -33,6 +33,9 @@ constexpr int kMaxEmptyRecords = 32;
 constexpr int kMaxKeyUpdates = 32;
 // Tickets a client keeps; older ones are dropped first.
 constexpr size_t kMaxStoredTickets = 8;
+// The longest ticket a client keeps: one it can offer again (RFC 8446
+// 4.2.11: the identity, its age and a binder inside a 16-bit length).
+constexpr size_t kMaxOfferedTicket = 60000;
 // Received bytes buffered while application data waits to be read.
 constexpr size_t kReceiveBufferLimit = 4 * record::kMaxRecord;
 // RFC 8446 4.2.10: early data a server declines is skipped, up to this many
@@ -189,6 +192,11 @@ class Connection final : private handshake::HandshakeIo {
   const std::vector<handshake::StoredTicket>& tickets() const { return tickets_; }
   // NewSessionTickets taken in so far (tickets() keeps the latest few).
   uint64_t tickets_received() const { return tickets_received_; }
+  // With set_queue_new_tickets(true) every ticket taken in is also queued
+  // until take_new_tickets() (the C interface's new-session callback gets
+  // each, however many came in one read).
+  void set_queue_new_tickets(bool on) { queue_new_tickets_ = on; }
+  std::vector<handshake::StoredTicket> take_new_tickets() { return std::move(new_tickets_); }
   // Whether the handshake has begun (start(), or the first receive or send).
   bool started() const { return started_; }
   const char* state_name() const;
@@ -305,6 +313,8 @@ class Connection final : private handshake::HandshakeIo {
   bool error_from_peer_ = false;
   std::vector<handshake::StoredTicket> tickets_;
   uint64_t tickets_received_ = 0;
+  bool queue_new_tickets_ = false;
+  std::vector<handshake::StoredTicket> new_tickets_;
 };
 
 }  // namespace rapidtls::conn

@@ -66,14 +66,8 @@ Status ClientHandshake::start(HandshakeIo& io) {
     shares_.push_back(std::move(share));
   }
   session_.server_name = options_.server_name;
-  if (options_.resume && tls13_allowed() && options_.resume->server_name == options_.server_name) {
-    // Offered only for the name it was issued under (RFC 8446 4.6.1: the
-    // original certificate was checked for that name), with a suite of its
-    // own that this client offers.
-    const auto& suites = cfg.cipher_suites;
-    if (std::find(suites.begin(), suites.end(), options_.resume->suite) != suites.end()) {
-      psk_suite_ = suite_info(options_.resume->suite);
-    }
+  if (options_.resume && tls13_allowed() && may_offer(*options_.resume)) {
+    psk_suite_ = suite_info(options_.resume->suite);
   }
   RTLS_TRY(send_client_hello(io));
   state_ = ClientState::wait_server_hello;
@@ -142,6 +136,40 @@ Status ClientHandshake::send_client_hello(HandshakeIo& io) {
   transcript_.add(msg);
   client_hello_ = msg;
   return io.send_message(msg);
+}
+
+bool ClientHandshake::may_offer(StoredTicket& t) const {
+  const Config& cfg = *config_;
+  // For the name it was issued under (RFC 8446 4.6.1: the original
+  // certificate was checked for that name), with a suite this client offers.
+  const auto& suites = cfg.cipher_suites;
+  if (t.server_name != options_.server_name || t.ticket.empty() ||
+      std::find(suites.begin(), suites.end(), t.suite) == suites.end()) {
+    return false;
+  }
+  // Within its lifetime (4.6.1); the server would refuse it anyway.
+  const uint64_t now = cfg.clock->now_ms();
+  if (t.lifetime_s == 0 || now < t.received_ms ||
+      now - t.received_ms > uint64_t{t.lifetime_s} * 1000) {
+    return false;
+  }
+  // A client that verifies resumes only a server whose chain verified, for
+  // the host name it checks now: a resumption does not verify again.
+  if (cfg.verify != VerifyMode::none) {
+    const std::string& host =
+        options_.verify_host.empty() ? options_.server_name : options_.verify_host;
+    if (t.verified_host != host) return false;
+    if (t.verify_deferred) {
+      // The connection it came on did not verify: verify now, once.
+      t.verify_deferred = false;
+      t.verify_result = cfg.trust ? verify_peer_chain(cfg, t.peer_chain, t.verified_host,
+                                                      crypto::Purpose::server, app_)
+                                        .verify_result
+                                  : 20;  // X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+    }
+    if (t.verify_result != 0) return false;
+  }
+  return true;
 }
 
 Status ClientHandshake::add_psk(ClientHello& ch, ByteVec& msg) {
@@ -243,6 +271,9 @@ Status ClientHandshake::on_server_hello(HandshakeIo& io, Bytes body, Bytes whole
     session_.resumed = true;
     session_.peer_chain = options_.resume->peer_chain;
     session_.verify_result = options_.resume->verify_result;
+    session_.verify_deferred = options_.resume->verify_deferred;
+    session_.verify_host = options_.resume->verified_host;
+    session_.verify_purpose = crypto::Purpose::server;
   }
   RTLS_TRY(schedule_->derive_handshake(ecdhe.bytes()));
   RTLS_ASSIGN(Secret th, transcript_.current());

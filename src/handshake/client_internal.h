@@ -132,6 +132,9 @@ class ClientHandshake final : public Handshake {
   // RFC 8446 4.2.11: appends pre_shared_key with options_.resume's ticket to
   // `ch`, serialized into `msg` with its binder over the truncated message.
   Status add_psk(ClientHello& ch, ByteVec& msg);
+  // Whether a kept ticket may be offered on this connection (a deferred
+  // check of its chain is made here when this client verifies).
+  bool may_offer(StoredTicket& t) const;
   Status send_client_auth(HandshakeIo& io);
   bool offered(ExtensionType t) const {
     return std::find(offered_extensions_.begin(), offered_extensions_.end(),

@@ -55,9 +55,13 @@ struct StoredTicket {
   uint32_t max_early_data = 0;
   // What a resumption takes over from the connection the ticket came on
   // (RFC 8446 2.2: the server is not authenticated again): its server's
-  // certificate chain and how verifying it went, and the name it was for.
+  // certificate chain, how verifying it went and for which host name
+  // (verify_deferred: not checked yet, as that connection did not verify;
+  // computed when someone asks), and the name it sent (SNI).
   std::vector<crypto::Certificate> peer_chain;
   long verify_result = 0;
+  bool verify_deferred = false;
+  std::string verified_host;
   std::string server_name;
 };
 

@@ -161,9 +161,11 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
     };
   }
   cfg->middlebox_compat = (options & SSL_OP_ENABLE_MIDDLEBOX_COMPAT) != 0;
-  cfg->tickets_to_send = (options & SSL_OP_NO_TICKET) ? 0 : num_tickets;
+  cfg->tickets_to_send = num_tickets;
   if (!ticket_issuer) ticket_issuer = hs::make_sealing_ticket_issuer(crypto::system_random(), 7200);
-  cfg->ticket_issuer = ticket_issuer;
+  // SSL_OP_NO_TICKET: no tickets sent, and none accepted (also those issued
+  // before the option was set).
+  if ((options & SSL_OP_NO_TICKET) == 0) cfg->ticket_issuer = ticket_issuer;
   if (!per_ssl) config_ = cfg;
   return cfg;
 }

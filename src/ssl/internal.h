@@ -164,8 +164,6 @@ struct ssl_st {
   SSL_SESSION* current_session = nullptr;
   uint64_t current_session_tickets = 0;
   int current_session_handshakes = -1;
-  // NewSessionTickets handed to the context's new-session callback.
-  uint64_t tickets_reported = 0;
 
   // Creates the Connection once the role is known.
   bool ensure_connection();

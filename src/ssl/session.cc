@@ -53,24 +53,21 @@ SSL_SESSION* describe(const SSL* s) {
 namespace rapidtls::ssl {
 
 void report_tickets(SSL* s) {
-  if (!s->conn) return;
-  const uint64_t received = s->conn->tickets_received();
-  if (s->tickets_reported >= received) return;
-  const bool cache = (s->ctx->session_cache_mode & SSL_SESS_CACHE_CLIENT) != 0 &&
-                     s->ctx->new_session_cb != nullptr && s->role == Role::client;
-  // Several tickets may have come in one read; each gets a session of its own
-  // (tickets() keeps the latest few).
-  const auto& tickets = s->conn->tickets();
-  const uint64_t first_kept = received - tickets.size();
-  for (uint64_t i = std::max(s->tickets_reported, first_kept); cache && i < received; ++i) {
+  if (!s->conn || s->role != Role::client) return;
+  std::vector<hs::StoredTicket> fresh = s->conn->take_new_tickets();
+  if ((s->ctx->session_cache_mode & SSL_SESS_CACHE_CLIENT) == 0 ||
+      s->ctx->new_session_cb == nullptr) {
+    return;
+  }
+  // A session per ticket, however many came in one read.
+  for (hs::StoredTicket& t : fresh) {
     SSL_SESSION* sess = describe(s);
-    sess->ticket = tickets[i - first_kept];
+    sess->ticket = std::move(t);
     sess->time = static_cast<long>(sess->ticket->received_ms / 1000);
     sess->timeout = static_cast<long>(sess->ticket->lifetime_s);
     // The callback keeps the reference when it returns 1 (SSL_CTX_sess_set_new_cb(3)).
     if (s->ctx->new_session_cb(s, sess) == 0) SSL_SESSION_free(sess);
   }
-  s->tickets_reported = received;
 }
 
 }  // namespace rapidtls::ssl

@@ -57,6 +57,7 @@ bool ssl_st::ensure_connection() {
     if (resume_session != nullptr && resume_session->ticket) opts.resume = *resume_session->ticket;
     conn = std::make_unique<rapidtls::conn::Connection>(rapidtls::conn::Role::client, config,
                                                         std::move(opts));
+    conn->set_queue_new_tickets(true);  // for the new-session callback (report_tickets)
   } else {
     conn = std::make_unique<rapidtls::conn::Connection>(rapidtls::conn::Role::server, config);
   }

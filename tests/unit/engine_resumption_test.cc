@@ -103,24 +103,118 @@ TEST(Resumption, FullHandshakeWhenTheServerDidNotIssueTheTicket) {
   expect_transfer(p, Role::client, pattern(100, 3));
 }
 
-TEST(Resumption, FullHandshakeForAnExpiredTicket) {
+// Whether the client's first flight carried the ticket; the handshake is
+// expected to succeed unless `should_succeed` is false.
+bool ticket_offered(Pair& p, const StoredTicket& t, bool should_succeed = true) {
+  bool offered = false;
+  p.tamper = [&](Role from, ByteVec& bytes) {
+    if (from == Role::client && !offered) {
+      offered =
+          std::search(bytes.begin(), bytes.end(), t.ticket.begin(), t.ticket.end()) != bytes.end();
+    }
+  };
+  const bool ok = p.handshake();
+  EXPECT_EQ(ok, should_succeed) << describe(p.error());
+  return offered;
+}
+
+TEST(Resumption, ServerRefusesATicketPastItsLifetime) {
+  auto ccfg = client_config();
+  auto scfg = server_config();
+  TestClock client_clock;
+  TestClock server_clock;
+  ccfg->clock = &client_clock;
+  scfg->clock = &server_clock;
+  const StoredTicket t = first_ticket(ccfg, scfg);
+  ASSERT_FALSE(t.ticket.empty());
+  // The server's clock is past the issuer's lifetime (7200 s); the client's
+  // is not, so it offers the ticket.
+  server_clock.now += 7200 * 1000 + 1;
+  Pair p(ccfg, scfg, resuming(t));
+  EXPECT_TRUE(ticket_offered(p, t));
+  EXPECT_FALSE(p.server.session()->resumed);
+  EXPECT_FALSE(p.client.session()->resumed);
+  // Within the lifetime it resumes.
+  server_clock.now -= 2;
+  Pair q(ccfg, scfg, resuming(t));
+  ASSERT_TRUE(q.handshake()) << describe(q.error());
+  EXPECT_TRUE(q.server.session()->resumed);
+}
+
+TEST(Resumption, ClientDoesNotOfferATicketPastItsLifetime) {
   auto ccfg = client_config();
   auto scfg = server_config();
   TestClock clock;
   ccfg->clock = &clock;
-  scfg->clock = &clock;
   const StoredTicket t = first_ticket(ccfg, scfg);
   ASSERT_FALSE(t.ticket.empty());
-  clock.now += 7200 * 1000 + 1;  // the issuer's lifetime (7200 s) is over
+  ASSERT_EQ(t.lifetime_s, 7200u);
+  clock.now += 7200 * 1000 + 1;
   Pair p(ccfg, scfg, resuming(t));
-  ASSERT_TRUE(p.handshake()) << describe(p.error());
-  EXPECT_FALSE(p.server.session()->resumed);
+  EXPECT_FALSE(ticket_offered(p, t));
   EXPECT_FALSE(p.client.session()->resumed);
-  // Within the lifetime it resumes.
-  clock.now -= 2;
-  Pair q(ccfg, scfg, resuming(t));
+}
+
+// A client that verifies does not resume a session whose server chain did
+// not verify (the first connection did not check it), or was checked for
+// another name: a resumption would not check it again.
+TEST(Resumption, VerifyingClientResumesOnlyVerifiedSessions) {
+  auto scfg = server_config();
+  auto lax = client_config();
+  lax->verify = handshake::VerifyMode::none;
+  {
+    handshake::ClientOptions o{"localhost", "wrong.example"};
+    Pair p(lax, scfg, o);
+    ASSERT_TRUE(p.handshake()) << describe(p.error());
+    ASSERT_EQ(p.client.tickets().size(), 1u);
+    const StoredTicket t = p.client.tickets().back();
+    EXPECT_TRUE(t.verify_deferred) << "not checked by that connection, nor for its ticket";
+    EXPECT_EQ(p.client.peer_verify_result(), 62) << "X509_V_ERR_HOSTNAME_MISMATCH";
+    handshake::ClientOptions strict{"localhost", "wrong.example"};
+    strict.resume = t;
+    Pair q(client_config(), scfg, strict);
+    EXPECT_FALSE(q.handshake()) << "a full handshake, whose verification fails";
+    ASSERT_TRUE(q.client.error().has_value());
+    EXPECT_EQ(q.client.error()->reason, SSL_R_CERTIFICATE_VERIFY_FAILED);
+  }
+  // Verified for localhost without being asked to: it resumes for localhost,
+  // not for another name.
+  Pair p(lax, scfg);
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  const StoredTicket t = p.client.tickets().back();
+  EXPECT_TRUE(t.verify_deferred);
+  Pair q(client_config(), scfg, resuming(t));
   ASSERT_TRUE(q.handshake()) << describe(q.error());
-  EXPECT_TRUE(q.server.session()->resumed);
+  EXPECT_TRUE(q.client.session()->resumed);
+  handshake::ClientOptions other{"localhost", "other.example"};
+  other.resume = t;
+  Pair r(client_config(), scfg, other);
+  EXPECT_FALSE(ticket_offered(r, t, /*should_succeed=*/false))
+      << "not offered: checked for localhost; the full handshake then fails for other.example";
+}
+
+// A ticket too long to offer again is not kept.
+class LongTicketIssuer final : public handshake::TicketIssuer {
+ public:
+  Result<handshake::NewSessionTicket> issue(const handshake::SuiteInfo&, const crypto::Secret&,
+                                            uint64_t, crypto::RandomSource&) override {
+    handshake::NewSessionTicket nst;
+    nst.ticket_lifetime = 60;
+    nst.ticket_nonce = {1};
+    nst.ticket.assign(65000, 0x42);
+    return nst;
+  }
+  std::optional<handshake::TicketContents> open(Bytes, uint64_t) override { return std::nullopt; }
+};
+
+TEST(Resumption, TicketTooLongToOfferIsNotKept) {
+  auto scfg = server_config();
+  scfg->ticket_issuer = std::make_shared<LongTicketIssuer>();
+  Pair p(client_config(), scfg);
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  EXPECT_TRUE(p.client.tickets().empty());
+  EXPECT_EQ(p.client.tickets_received(), 0u);
+  expect_transfer(p, Role::server, pattern(100, 9));
 }
 
 TEST(Resumption, FullHandshakeWhenTheSuiteHashDiffers) {
