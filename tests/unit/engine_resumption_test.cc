@@ -336,6 +336,58 @@ TEST(Resumption, ClientRejectsAnIdentityItDidNotOffer) {
   EXPECT_EQ(p.client.error()->reason, SSL_R_BAD_PSK_IDENTITY);
 }
 
+// Whether a server's first flight resumes: its ServerHello (the first
+// record, plaintext) selects a PSK.
+bool server_hello_selects_psk(Bytes flight) {
+  if (flight.size() < 5 + 4 || flight[0] != 22) return false;
+  const size_t len = size_t{flight[3]} << 8 | flight[4];
+  if (flight.size() < 5 + len) return false;
+  const Bytes msg = flight.subspan(5, len);
+  auto sh = handshake::ServerHello::parse(msg.subspan(4));
+  return sh.ok() && handshake::find_extension(sh->extensions,
+                                              handshake::ExtensionType::pre_shared_key) != nullptr;
+}
+
+// Every single-bit change to a resuming ClientHello (and its record header)
+// is refused or leads to a full handshake: the binder covers every byte
+// before it, and a changed binder fails. Never a resumption, never a crash.
+// The record header's version (bytes 1-2) is the exception: RFC 8446 5.1
+// has it ignored, and the handshake resumes whatever it says.
+TEST(Resumption, NoBitFlipOfAResumingClientHelloResumes) {
+  auto ccfg = client_config();
+  auto scfg = server_config();
+  const StoredTicket t = first_ticket(ccfg, scfg);
+  ASSERT_FALSE(t.ticket.empty());
+  conn::Connection client(Role::client, ccfg, resuming(t));
+  ASSERT_TRUE(client.start().ok());
+  const ByteVec hello(client.pending_output().begin(), client.pending_output().end());
+  ASSERT_GT(hello.size(), t.ticket.size());
+  {
+    conn::Connection server(Role::server, scfg);
+    ASSERT_TRUE(server.receive(hello).ok());
+    ASSERT_TRUE(server_hello_selects_psk(server.pending_output())) << "the unchanged one resumes";
+  }
+  size_t refused = 0;
+  size_t full = 0;
+  for (size_t bit = 0; bit < hello.size() * 8; ++bit) {
+    ByteVec changed = hello;
+    changed[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+    conn::Connection server(Role::server, scfg);
+    auto r = server.receive(changed);
+    if (!r.ok()) {
+      ++refused;
+      continue;
+    }
+    const bool record_version = bit / 8 == 1 || bit / 8 == 2;
+    if (record_version) continue;
+    ASSERT_FALSE(server_hello_selects_psk(server.pending_output()))
+        << "bit " << bit << " changed, and the server resumed";
+    ++full;
+  }
+  EXPECT_GT(refused, 0u);
+  EXPECT_GT(full, 0u) << "some changes (the ticket's own bytes) give full handshakes";
+}
+
 // RFC 8448 section 4: the binder of the resumed ClientHello, from the PSK of
 // the section 3 connection's ticket (its nonce is 00 00), over the
 // ClientHello truncated before the binders list.
