@@ -197,25 +197,34 @@ int KeepNewSession(SSL*, SSL_SESSION* sess) {
   return 1;  // the callback keeps the reference
 }
 
+// While it lives, a client context caches client sessions with
+// KeepNewSession, which collects them here; then they are freed.
+class NewSessions {
+ public:
+  explicit NewSessions(SSL_CTX* cctx) {
+    SSL_CTX_set_session_cache_mode(cctx, SSL_SESS_CACHE_CLIENT);
+    SSL_CTX_sess_set_new_cb(cctx, KeepNewSession);
+    g_new_sessions = &sessions;
+  }
+  ~NewSessions() {
+    g_new_sessions = nullptr;
+    for (SSL_SESSION* s : sessions) SSL_SESSION_free(s);
+  }
+  NewSessions(const NewSessions&) = delete;
+  NewSessions& operator=(const NewSessions&) = delete;
+  std::vector<SSL_SESSION*> sessions;  // every session the callback kept, in order
+};
+
 TEST(Session, NewSessionCallbackGetsOneSessionPerTicket) {
   CtxPtr cctx = MakeClientCtx();
   CtxPtr sctx = MakeServerCtx();
   SSL_CTX_set_num_tickets(sctx.get(), 3);
   EXPECT_EQ(SSL_CTX_get_session_cache_mode(cctx.get()), SSL_SESS_CACHE_SERVER)
       << "OpenSSL's default";
-  SSL_CTX_set_session_cache_mode(cctx.get(), SSL_SESS_CACHE_CLIENT);
+  NewSessions kept(cctx.get());
   EXPECT_EQ(SSL_CTX_get_session_cache_mode(cctx.get()), SSL_SESS_CACHE_CLIENT);
-  SSL_CTX_sess_set_new_cb(cctx.get(), KeepNewSession);
   EXPECT_EQ(SSL_CTX_sess_get_new_cb(cctx.get()), &KeepNewSession);
-  std::vector<SSL_SESSION*> sessions;  // every session the callback kept
-  g_new_sessions = &sessions;
-  struct FreeAll {
-    std::vector<SSL_SESSION*>& v;
-    ~FreeAll() {
-      g_new_sessions = nullptr;
-      for (SSL_SESSION* s : v) SSL_SESSION_free(s);
-    }
-  } free_all{sessions};
+  std::vector<SSL_SESSION*>& sessions = kept.sessions;
   {
     SslPair first = Connect(cctx.get(), sctx.get(), nullptr);
     ASSERT_TRUE(first.client);
@@ -240,17 +249,8 @@ TEST(Session, NewSessionCallbackGetsEveryTicketOfOneRead) {
   CtxPtr cctx = MakeClientCtx();
   CtxPtr sctx = MakeServerCtx();
   SSL_CTX_set_num_tickets(sctx.get(), 12);  // more than rapidtls keeps per connection
-  SSL_CTX_set_session_cache_mode(cctx.get(), SSL_SESS_CACHE_CLIENT);
-  SSL_CTX_sess_set_new_cb(cctx.get(), KeepNewSession);
-  std::vector<SSL_SESSION*> sessions;
-  g_new_sessions = &sessions;
-  struct FreeAll {
-    std::vector<SSL_SESSION*>& v;
-    ~FreeAll() {
-      g_new_sessions = nullptr;
-      for (SSL_SESSION* s : v) SSL_SESSION_free(s);
-    }
-  } free_all{sessions};
+  NewSessions kept(cctx.get());
+  std::vector<SSL_SESSION*>& sessions = kept.sessions;
   SslPair first = Connect(cctx.get(), sctx.get(), nullptr);
   ASSERT_TRUE(first.client);
   EXPECT_EQ(sessions.size(), 12u);

@@ -4,10 +4,8 @@
 # `openssl s_server` / `openssl s_client`. Every byte is checked.
 set -euo pipefail
 bin=$1
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
-trap cleanup EXIT
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 # A CA and a leaf for localhost / 127.0.0.1, made now.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
@@ -18,17 +16,6 @@ printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$tmp/ext"
 openssl x509 -req -in "$tmp/leaf.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" -CAcreateserial \
   -days 2 -extfile "$tmp/ext" -out "$tmp/leaf.pem" 2>/dev/null
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# Waits until something listens on the port, without connecting (a probe
-# connection would use up `s_server -naccept 1`).
-wait_port() {
-  local hex; hex=$(printf '%04X' "$1")
-  for _ in $(seq 200); do grep -q ":$hex 00000000:0000 0A" /proc/net/tcp && return 0; sleep 0.05; done
-  return 1
-}
-
-failures=0
-check() { if "$@"; then echo "PASS: $label"; else echo "FAIL: $label"; failures=$((failures+1)); fi; }
 
 echo_pair() {  # server-binary client-binary bytes
   local p; p=$(port)

@@ -42,6 +42,21 @@ StoredTicket first_ticket(std::shared_ptr<Config> ccfg, std::shared_ptr<Config> 
   return p.client.tickets().empty() ? StoredTicket{} : p.client.tickets().back();
 }
 
+// A client and a server config, and the ticket of a first connection between
+// them (empty, and a test failure, when that failed).
+struct Resumable {
+  std::shared_ptr<Config> client = client_config();
+  std::shared_ptr<Config> server = server_config();
+  StoredTicket ticket;
+  // A copy of the server's config, with its ticket key, to change.
+  std::shared_ptr<Config> server_copy() const { return std::make_shared<Config>(*server); }
+};
+Resumable resumable() {
+  Resumable r;
+  r.ticket = first_ticket(r.client, r.server);
+  return r;
+}
+
 handshake::ClientOptions resuming(const StoredTicket& t) {
   handshake::ClientOptions o{"localhost", ""};
   o.resume = t;
@@ -232,23 +247,19 @@ TEST(Resumption, FullHandshakeWhenTheSuiteHashDiffers) {
 }
 
 TEST(Resumption, ServerAskingForClientCertificatesMakesFullHandshakes) {
-  auto ccfg = client_config();
-  auto scfg = server_config();
-  const StoredTicket t = first_ticket(ccfg, scfg);
-  ASSERT_FALSE(t.ticket.empty());
-  auto scfg2 = std::make_shared<Config>(*scfg);
+  const Resumable r = resumable();
+  ASSERT_FALSE(r.ticket.ticket.empty());
+  auto scfg2 = r.server_copy();
   scfg2->verify = handshake::VerifyMode::peer;
-  Pair p(ccfg, scfg2, resuming(t));
+  Pair p(r.client, scfg2, resuming(r.ticket));
   ASSERT_TRUE(p.handshake()) << describe(p.error());
   EXPECT_FALSE(p.server.session()->resumed) << "its tickets do not carry the client's chain";
 }
 
 TEST(Resumption, BinderThatDoesNotVerifyIsFatal) {
-  auto ccfg = client_config();
-  auto scfg = server_config();
-  const StoredTicket t = first_ticket(ccfg, scfg);
-  ASSERT_FALSE(t.ticket.empty());
-  Pair p(ccfg, scfg, resuming(t));
+  const Resumable r = resumable();
+  ASSERT_FALSE(r.ticket.ticket.empty());
+  Pair p(r.client, r.server, resuming(r.ticket));
   bool flipped = false;
   p.tamper = [&](Role from, ByteVec& bytes) {
     // The binder ends the ClientHello, the client's first record.
@@ -264,17 +275,15 @@ TEST(Resumption, BinderThatDoesNotVerifyIsFatal) {
 }
 
 TEST(Resumption, ResumesAfterHelloRetryRequest) {
-  auto ccfg = client_config();
-  auto scfg = server_config();
-  const StoredTicket t = first_ticket(ccfg, scfg);
-  ASSERT_FALSE(t.ticket.empty());
+  const Resumable r = resumable();
+  ASSERT_FALSE(r.ticket.ticket.empty());
   // The client's only key share is X25519; this server wants P-256.
-  auto ccfg2 = std::make_shared<Config>(*ccfg);
+  auto ccfg2 = std::make_shared<Config>(*r.client);
   ccfg2->groups = {handshake::NamedGroup::x25519, handshake::NamedGroup::secp256r1};
   ccfg2->client_key_shares = 1;
-  auto scfg2 = std::make_shared<Config>(*scfg);
+  auto scfg2 = r.server_copy();
   scfg2->groups = {handshake::NamedGroup::secp256r1};
-  Pair p(ccfg2, scfg2, resuming(t));
+  Pair p(ccfg2, scfg2, resuming(r.ticket));
   ASSERT_TRUE(p.handshake()) << describe(p.error());
   EXPECT_TRUE(p.client.session()->hello_retry);
   EXPECT_TRUE(p.client.session()->resumed) << "the second ClientHello's binder covers the HRR";
@@ -283,19 +292,17 @@ TEST(Resumption, ResumesAfterHelloRetryRequest) {
 }
 
 TEST(Resumption, TicketIsNotOfferedForAnotherName) {
-  auto ccfg = client_config();
-  auto scfg = server_config();
-  const StoredTicket t = first_ticket(ccfg, scfg);
-  ASSERT_FALSE(t.ticket.empty());
+  const Resumable r = resumable();
+  ASSERT_FALSE(r.ticket.ticket.empty());
   handshake::ClientOptions o{"other.example", "localhost"};  // verified as localhost
-  o.resume = t;
-  Pair p(ccfg, scfg, o);
+  o.resume = r.ticket;
+  Pair p(r.client, r.server, o);
   bool offered = false;
   p.tamper = [&](Role from, ByteVec& bytes) {
     // The ticket's bytes would appear in the ClientHello.
     if (from == Role::client && !offered) {
-      offered =
-          std::search(bytes.begin(), bytes.end(), t.ticket.begin(), t.ticket.end()) != bytes.end();
+      offered = std::search(bytes.begin(), bytes.end(), r.ticket.ticket.begin(),
+                            r.ticket.ticket.end()) != bytes.end();
     }
   };
   ASSERT_TRUE(p.handshake()) << describe(p.error());
@@ -304,24 +311,20 @@ TEST(Resumption, TicketIsNotOfferedForAnotherName) {
 }
 
 TEST(Resumption, ServerWithoutTicketsMakesFullHandshakes) {
-  auto ccfg = client_config();
-  auto scfg = server_config();
-  const StoredTicket t = first_ticket(ccfg, scfg);
-  ASSERT_FALSE(t.ticket.empty());
-  auto scfg2 = std::make_shared<Config>(*scfg);
+  const Resumable r = resumable();
+  ASSERT_FALSE(r.ticket.ticket.empty());
+  auto scfg2 = r.server_copy();
   scfg2->ticket_issuer = nullptr;
-  Pair p(ccfg, scfg2, resuming(t));
+  Pair p(r.client, scfg2, resuming(r.ticket));
   ASSERT_TRUE(p.handshake()) << describe(p.error());
   EXPECT_FALSE(p.server.session()->resumed);
 }
 
 TEST(Resumption, ClientRejectsAnIdentityItDidNotOffer) {
-  auto ccfg = client_config();
-  auto scfg = server_config();
-  const StoredTicket t = first_ticket(ccfg, scfg);
-  ASSERT_FALSE(t.ticket.empty());
+  const Resumable r = resumable();
+  ASSERT_FALSE(r.ticket.ticket.empty());
   // A server answering a resumption with selected_identity 1 (one was offered).
-  auto scfg2 = std::make_shared<Config>(*scfg);
+  auto scfg2 = r.server_copy();
   scfg2->test_hooks.server_hello_extensions = [](handshake::Extensions& exts) {
     for (auto& e : exts) {
       if (e.type == static_cast<uint16_t>(handshake::ExtensionType::pre_shared_key)) {
@@ -329,7 +332,7 @@ TEST(Resumption, ClientRejectsAnIdentityItDidNotOffer) {
       }
     }
   };
-  Pair p(ccfg, scfg2, resuming(t));
+  Pair p(r.client, scfg2, resuming(r.ticket));
   EXPECT_FALSE(p.handshake());
   ASSERT_TRUE(p.client.error().has_value());
   EXPECT_EQ(p.client.error()->alert, Alert::illegal_parameter);
@@ -354,16 +357,14 @@ bool server_hello_selects_psk(Bytes flight) {
 // The record header's version (bytes 1-2) is the exception: RFC 8446 5.1
 // has it ignored, and the handshake resumes whatever it says.
 TEST(Resumption, NoBitFlipOfAResumingClientHelloResumes) {
-  auto ccfg = client_config();
-  auto scfg = server_config();
-  const StoredTicket t = first_ticket(ccfg, scfg);
-  ASSERT_FALSE(t.ticket.empty());
-  conn::Connection client(Role::client, ccfg, resuming(t));
+  const Resumable r = resumable();
+  ASSERT_FALSE(r.ticket.ticket.empty());
+  conn::Connection client(Role::client, r.client, resuming(r.ticket));
   ASSERT_TRUE(client.start().ok());
   const ByteVec hello(client.pending_output().begin(), client.pending_output().end());
-  ASSERT_GT(hello.size(), t.ticket.size());
+  ASSERT_GT(hello.size(), r.ticket.ticket.size());
   {
-    conn::Connection server(Role::server, scfg);
+    conn::Connection server(Role::server, r.server);
     ASSERT_TRUE(server.receive(hello).ok());
     ASSERT_TRUE(server_hello_selects_psk(server.pending_output())) << "the unchanged one resumes";
   }
@@ -372,9 +373,8 @@ TEST(Resumption, NoBitFlipOfAResumingClientHelloResumes) {
   for (size_t bit = 0; bit < hello.size() * 8; ++bit) {
     ByteVec changed = hello;
     changed[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
-    conn::Connection server(Role::server, scfg);
-    auto r = server.receive(changed);
-    if (!r.ok()) {
+    conn::Connection server(Role::server, r.server);
+    if (!server.receive(changed).ok()) {
       ++refused;
       continue;
     }
