@@ -37,11 +37,12 @@ SslPair Connect(SSL_CTX* cctx, SSL_CTX* sctx, SSL_SESSION* resume) {
   return p;
 }
 
-// Ends a connection as a client should before SSL_free: OpenSSL marks the
+// Ends a connection as both ends should before SSL_free: OpenSSL marks the
 // session of a connection freed without a close_notify sent as no longer
-// resumable.
+// resumable (and a server removes it from its cache).
 void Close(SslPair& p) {
   ASSERT_GE(SSL_shutdown(p.client.get()), 0) << ErrorQueueText();
+  ASSERT_GE(SSL_shutdown(p.server.get()), 0) << ErrorQueueText();
 }
 
 // One message each way, compared.
@@ -63,9 +64,24 @@ struct SessionFree {
 };
 using SessionPtr = std::unique_ptr<SSL_SESSION, SessionFree>;
 
-TEST(Session, Tls13TicketResumesOnTheNextConnection) {
+// A client and a server context for each test.
+class Session : public ::testing::Test {
+ protected:
   CtxPtr cctx = MakeClientCtx();
   CtxPtr sctx = MakeServerCtx();
+
+  // The session of a first connection between them, closed since (null, and
+  // a test failure, if it failed).
+  SessionPtr FirstSession() {
+    SslPair first = Connect(cctx.get(), sctx.get(), nullptr);
+    if (!first.client) return nullptr;
+    SessionPtr sess(SSL_get1_session(first.client.get()));
+    Close(first);
+    return sess;
+  }
+};
+
+TEST_F(Session, Tls13TicketResumesOnTheNextConnection) {
   SessionPtr sess;
   {
     SslPair first = Connect(cctx.get(), sctx.get(), nullptr);
@@ -102,9 +118,7 @@ TEST(Session, Tls13TicketResumesOnTheNextConnection) {
   EXPECT_EQ(SSL_session_reused(third.client.get()), 1);
 }
 
-TEST(Session, AnotherServerContextMakesAFullHandshake) {
-  CtxPtr cctx = MakeClientCtx();
-  CtxPtr sctx = MakeServerCtx();
+TEST_F(Session, AnotherServerContextMakesAFullHandshake) {
   SslPair first = Connect(cctx.get(), sctx.get(), nullptr);
   ASSERT_TRUE(first.client);
   SessionPtr sess(SSL_get1_session(first.client.get()));
@@ -117,15 +131,10 @@ TEST(Session, AnotherServerContextMakesAFullHandshake) {
   ExpectRoundTrip(second);
 }
 
-TEST(Session, NoTicketOption) {
-  CtxPtr cctx = MakeClientCtx();
-  CtxPtr sctx = MakeServerCtx();
+TEST_F(Session, NoTicketOption) {
   SSL_CTX_set_options(sctx.get(), SSL_OP_NO_TICKET);
-  SslPair first = Connect(cctx.get(), sctx.get(), nullptr);
-  ASSERT_TRUE(first.client);
-  SessionPtr sess(SSL_get1_session(first.client.get()));
+  SessionPtr sess = FirstSession();
   ASSERT_NE(sess, nullptr) << "a session describes the connection all the same";
-  Close(first);
   SslPair second = Connect(cctx.get(), sctx.get(), sess.get());
   ASSERT_TRUE(second.client);
   // OpenSSL 3.0 then sends TLS 1.3 tickets that name a session in its
@@ -137,14 +146,9 @@ TEST(Session, NoTicketOption) {
   ExpectRoundTrip(second);
 }
 
-TEST(Session, TicketsIssuedBeforeNoTicketWasSetAreRefused) {
-  CtxPtr cctx = MakeClientCtx();
-  CtxPtr sctx = MakeServerCtx();
-  SslPair first = Connect(cctx.get(), sctx.get(), nullptr);
-  ASSERT_TRUE(first.client);
-  SessionPtr sess(SSL_get1_session(first.client.get()));
+TEST_F(Session, TicketsIssuedBeforeNoTicketWasSetAreRefused) {
+  SessionPtr sess = FirstSession();
   ASSERT_EQ(SSL_SESSION_is_resumable(sess.get()), 1);
-  Close(first);
   SSL_CTX_set_options(sctx.get(), SSL_OP_NO_TICKET);
   SslPair second = Connect(cctx.get(), sctx.get(), sess.get());
   ASSERT_TRUE(second.client);
@@ -154,9 +158,7 @@ TEST(Session, TicketsIssuedBeforeNoTicketWasSetAreRefused) {
 
 // A session whose server chain did not verify (the first connection did not
 // ask), offered by a client that verifies, for the same wrong name.
-TEST(Session, UnverifiedSessionAndAVerifyingClient) {
-  CtxPtr cctx = MakeClientCtx();
-  CtxPtr sctx = MakeServerCtx();
+TEST_F(Session, UnverifiedSessionAndAVerifyingClient) {
   SSL_CTX_set_verify(cctx.get(), SSL_VERIFY_NONE, nullptr);
   SslPair first = MakeSslPairOn(cctx.get(), sctx.get());
   ASSERT_TRUE(first.client);
@@ -215,9 +217,7 @@ class NewSessions {
   std::vector<SSL_SESSION*> sessions;  // every session the callback kept, in order
 };
 
-TEST(Session, NewSessionCallbackGetsOneSessionPerTicket) {
-  CtxPtr cctx = MakeClientCtx();
-  CtxPtr sctx = MakeServerCtx();
+TEST_F(Session, NewSessionCallbackGetsOneSessionPerTicket) {
   SSL_CTX_set_num_tickets(sctx.get(), 3);
   EXPECT_EQ(SSL_CTX_get_session_cache_mode(cctx.get()), SSL_SESS_CACHE_SERVER)
       << "OpenSSL's default";
@@ -245,9 +245,7 @@ TEST(Session, NewSessionCallbackGetsOneSessionPerTicket) {
   EXPECT_EQ(sessions.size(), 3u + 3u);
 }
 
-TEST(Session, NewSessionCallbackGetsEveryTicketOfOneRead) {
-  CtxPtr cctx = MakeClientCtx();
-  CtxPtr sctx = MakeServerCtx();
+TEST_F(Session, NewSessionCallbackGetsEveryTicketOfOneRead) {
   SSL_CTX_set_num_tickets(sctx.get(), 12);  // more than rapidtls keeps per connection
   NewSessions kept(cctx.get());
   std::vector<SSL_SESSION*>& sessions = kept.sessions;
@@ -264,12 +262,9 @@ TEST(Session, NewSessionCallbackGetsEveryTicketOfOneRead) {
   }
 }
 
-TEST(Session, SetSessionAfterTheHandshakeBeganIsRefused) {
-  CtxPtr cctx = MakeClientCtx();
-  CtxPtr sctx = MakeServerCtx();
-  SslPair first = Connect(cctx.get(), sctx.get(), nullptr);
-  ASSERT_TRUE(first.client);
-  SessionPtr sess(SSL_get1_session(first.client.get()));
+TEST_F(Session, SetSessionAfterTheHandshakeBeganIsRefused) {
+  SessionPtr sess = FirstSession();
+  ASSERT_NE(sess, nullptr);
   SslPair second = MakeSslPairOn(cctx.get(), sctx.get());
   ASSERT_TRUE(second.client);
   ASSERT_EQ(SSL_do_handshake(second.client.get()), -1);  // the ClientHello went
