@@ -78,7 +78,13 @@ class TicketIssuer {
   // lifetime at `now_ms`; nullopt for any other (not ours, altered, expired):
   // the server then ignores the offer and makes a full handshake.
   virtual std::optional<TicketContents> open(Bytes ticket, uint64_t now_ms) = 0;
+  // Sets the lifetime of the tickets issued from now on, and the one open()
+  // allows, in seconds (SSL_CTX_set_timeout). Issuers without one ignore it.
+  virtual void set_lifetime(uint32_t /*seconds*/) {}
 };
+
+// RFC 8446 4.6.1: a ticket lives at most seven days.
+constexpr uint32_t kMaxTicketLifetime = 604800;
 
 // The default issuer: the ticket is the resumption PSK and its suite, sealed
 // with AES-256-GCM under a key drawn when the issuer is made.

@@ -1,6 +1,8 @@
 // The default NewSessionTicket issuer: the ticket carries the resumption PSK,
 // its suite and issue time, sealed under a key that never leaves the server.
+#include <algorithm>
 #include <array>
+#include <atomic>
 
 #include "codec/reader.h"
 #include "codec/writer.h"
@@ -12,14 +14,19 @@ namespace {
 
 class SealingTicketIssuer final : public TicketIssuer {
  public:
-  SealingTicketIssuer(crypto::RandomSource& rng, uint32_t lifetime_s) : lifetime_s_(lifetime_s) {
+  SealingTicketIssuer(crypto::RandomSource& rng, uint32_t lifetime_s) {
+    set_lifetime(lifetime_s);
     rng.fill(key_);
+  }
+
+  void set_lifetime(uint32_t seconds) override {
+    lifetime_s_.store(std::min(seconds, kMaxTicketLifetime));
   }
 
   Result<NewSessionTicket> issue(const SuiteInfo& suite, const Secret& resumption_secret,
                                  uint64_t now_ms, crypto::RandomSource& rng) override {
     NewSessionTicket nst;
-    nst.ticket_lifetime = lifetime_s_;
+    nst.ticket_lifetime = lifetime_s_.load();
     uint8_t age_add[4];
     rng.fill(age_add);
     nst.ticket_age_add = uint32_t{age_add[0]} << 24 | uint32_t{age_add[1]} << 16 |
@@ -70,14 +77,15 @@ class SealingTicketIssuer final : public TicketIssuer {
     if (parsed) c.psk = Secret(psk);
     secure_zero(plain);
     // RFC 8446 4.6.1: not used beyond its lifetime (nor "issued" in the future).
-    if (!parsed || now_ms < c.issued_ms || now_ms - c.issued_ms > uint64_t{lifetime_s_} * 1000) {
+    if (!parsed || now_ms < c.issued_ms ||
+        now_ms - c.issued_ms > uint64_t{lifetime_s_.load()} * 1000) {
       return std::nullopt;
     }
     return c;
   }
 
  private:
-  uint32_t lifetime_s_;
+  std::atomic<uint32_t> lifetime_s_{0};  // contexts share issuers across threads
   std::array<uint8_t, 32> key_{};
 };
 

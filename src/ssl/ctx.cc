@@ -162,7 +162,9 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
   }
   cfg->middlebox_compat = (options & SSL_OP_ENABLE_MIDDLEBOX_COMPAT) != 0;
   cfg->tickets_to_send = num_tickets;
-  if (!ticket_issuer) ticket_issuer = hs::make_sealing_ticket_issuer(crypto::system_random(), 7200);
+  if (!ticket_issuer) {
+    ticket_issuer = hs::make_sealing_ticket_issuer(crypto::system_random(), ticket_lifetime());
+  }
   // SSL_OP_NO_TICKET: no tickets sent, and none accepted (also those issued
   // before the option was set).
   if ((options & SSL_OP_NO_TICKET) == 0) cfg->ticket_issuer = ticket_issuer;
@@ -520,6 +522,19 @@ void SSL_CTX_set_keylog_callback(SSL_CTX* ctx, SSL_CTX_keylog_cb_func cb) {
 
 SSL_CTX_keylog_cb_func SSL_CTX_get_keylog_callback(const SSL_CTX* ctx) {
   return ctx->keylog;
+}
+
+long SSL_CTX_set_timeout(SSL_CTX* ctx, long t) {
+  const long old = ctx->session_timeout;
+  ctx->session_timeout = t;
+  // The lifetime of the tickets its servers issue, and accept (the ticket
+  // key stays: tickets already out follow the new lifetime).
+  if (ctx->ticket_issuer) ctx->ticket_issuer->set_lifetime(ctx->ticket_lifetime());
+  return old;
+}
+
+long SSL_CTX_get_timeout(const SSL_CTX* ctx) {
+  return ctx->session_timeout;
 }
 
 int SSL_CTX_set_num_tickets(SSL_CTX* ctx, size_t num_tickets) {

@@ -5,6 +5,7 @@
 
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <iterator>
 #include <memory>
@@ -73,7 +74,13 @@ struct ssl_ctx_st {
   size_t num_tickets = 2;                           // OpenSSL's default
   long session_cache_mode = SSL_SESS_CACHE_SERVER;  // OpenSSL's default
   int (*new_session_cb)(SSL*, SSL_SESSION*) = nullptr;
-  long session_timeout = 7200;  // seconds: the lifetime of the tickets a server issues
+  long session_timeout = 7200;  // seconds (SSL_CTX_set_timeout; OpenSSL's default)
+  // The lifetime of the tickets a server issues: the session timeout, within
+  // RFC 8446's seven days.
+  uint32_t ticket_lifetime() const {
+    return static_cast<uint32_t>(
+        std::clamp<long>(session_timeout, 0, rapidtls::handshake::kMaxTicketLifetime));
+  }
   std::shared_ptr<rapidtls::handshake::TicketIssuer> ticket_issuer;
   std::shared_ptr<rapidtls::crypto::CertificateCache> cert_cache;
   // Verified chains, for every Config made from this context; cleared when the

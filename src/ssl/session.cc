@@ -41,10 +41,9 @@ SSL_SESSION* describe(const SSL* s) {
       sess->ticket = s->resume_session->ticket;  // still the one it resumed with
     }
   }
-  if (sess->ticket) {
-    sess->time = static_cast<long>(sess->ticket->received_ms / 1000);
-    sess->timeout = static_cast<long>(sess->ticket->lifetime_s);
-  }
+  // The time a ticket came; the timeout is the client context's, as in
+  // OpenSSL (the ticket's lifetime is SSL_SESSION_get_ticket_lifetime_hint).
+  if (sess->ticket) sess->time = static_cast<long>(sess->ticket->received_ms / 1000);
   return sess;
 }
 
@@ -64,7 +63,6 @@ void report_tickets(SSL* s) {
     SSL_SESSION* sess = describe(s);
     sess->ticket = std::move(t);
     sess->time = static_cast<long>(sess->ticket->received_ms / 1000);
-    sess->timeout = static_cast<long>(sess->ticket->lifetime_s);
     // The callback keeps the reference when it returns 1 (SSL_CTX_sess_set_new_cb(3)).
     if (s->ctx->new_session_cb(s, sess) == 0) SSL_SESSION_free(sess);
   }

@@ -192,6 +192,24 @@ TEST_F(Session, UnverifiedSessionAndAVerifyingClient) {
   }
 }
 
+TEST_F(Session, TimeoutIsTheTicketLifetime) {
+  EXPECT_EQ(SSL_CTX_get_timeout(sctx.get()), 7200) << "OpenSSL's default";
+  EXPECT_EQ(SSL_CTX_set_timeout(sctx.get(), 100), 7200) << "the previous timeout";
+  EXPECT_EQ(SSL_CTX_get_timeout(sctx.get()), 100);
+  SessionPtr sess = FirstSession();
+  ASSERT_EQ(SSL_SESSION_is_resumable(sess.get()), 1);
+  EXPECT_EQ(SSL_SESSION_get_ticket_lifetime_hint(sess.get()), 100u);
+  EXPECT_EQ(SSL_SESSION_get_timeout(sess.get()), 7200) << "the client context's timeout";
+  // RFC 8446 4.6.1: at most seven days.
+  (void)SSL_CTX_set_timeout(sctx.get(), 30L * 24 * 3600);
+  sess = FirstSession();
+  ASSERT_EQ(SSL_SESSION_is_resumable(sess.get()), 1);
+  EXPECT_EQ(SSL_SESSION_get_ticket_lifetime_hint(sess.get()), 604800u);
+  SslPair again = Connect(cctx.get(), sctx.get(), sess.get());
+  ASSERT_TRUE(again.client);
+  EXPECT_EQ(SSL_session_reused(again.client.get()), 1);
+}
+
 std::vector<SSL_SESSION*>* g_new_sessions = nullptr;
 
 int KeepNewSession(SSL*, SSL_SESSION* sess) {
