@@ -7,11 +7,22 @@
 // cache mode, its new-session callback gets a session per ticket, as in
 // OpenSSL. A server resumes the tickets its context issued (stateless: no
 // server-side cache). SSL_session_reused tells whether a handshake resumed.
+//
+// i2d_SSL_SESSION / d2i_SSL_SESSION (and the PEM functions on them) keep a
+// session for a later process. The bytes are rapidtls's own layout, not
+// OpenSSL's ASN.1 (each library reads only its own): a magic and a format
+// version, then the fields, length-prefixed (session_bytes below). They hold
+// the resumption PSK, as OpenSSL's hold the master secret: store them as
+// secrets.
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 
+#include <cstring>
 #include <ctime>
 
+#include "codec/reader.h"
+#include "codec/writer.h"
 #include "ssl/internal.h"
 
 namespace {
@@ -45,6 +56,98 @@ SSL_SESSION* describe(const SSL* s) {
   // OpenSSL (the ticket's lifetime is SSL_SESSION_get_ticket_lifetime_hint).
   if (sess->ticket) sess->time = static_cast<long>(sess->ticket->received_ms / 1000);
   return sess;
+}
+
+constexpr char kMagic[8] = {'R', 'T', 'L', 'S', 'S', 'E', 'S', 'S'};
+constexpr uint8_t kFormat = 1;
+
+rapidtls::ByteVec session_bytes(const SSL_SESSION& sess) {
+  rapidtls::ByteVec out;
+  rapidtls::codec::Writer w(out);
+  for (char c : kMagic) w.u8(static_cast<uint8_t>(c));
+  w.u8(kFormat);
+  w.u16(static_cast<uint16_t>(sess.version));
+  w.u16(sess.cipher_id);
+  w.u64(static_cast<uint64_t>(sess.time));
+  w.u64(static_cast<uint64_t>(sess.timeout));
+  w.vec16(rapidtls::Bytes(reinterpret_cast<const uint8_t*>(sess.hostname.data()),
+                          sess.hostname.size()));
+  w.u8(sess.ticket ? 1 : 0);
+  if (sess.ticket) {
+    const hs::StoredTicket& t = *sess.ticket;
+    auto text = [](const std::string& v) {
+      return rapidtls::Bytes(reinterpret_cast<const uint8_t*>(v.data()), v.size());
+    };
+    w.u16(t.suite);
+    w.vec16(t.ticket);
+    w.vec8(t.psk.bytes());
+    w.u32(t.lifetime_s);
+    w.u32(t.age_add);
+    w.u64(t.received_ms);
+    w.u32(t.max_early_data);
+    w.u64(static_cast<uint64_t>(t.verify_result));
+    w.u8(t.verify_deferred ? 1 : 0);
+    w.vec16(text(t.verified_host));
+    w.vec16(text(t.server_name));
+    w.u8(static_cast<uint8_t>(std::min<size_t>(t.peer_chain.size(), 255)));
+    for (size_t i = 0; i < t.peer_chain.size() && i < 255; ++i) w.vec24(t.peer_chain[i].der());
+  }
+  return out;
+}
+
+// The session in `in` (all of it), or null when it is not one.
+SSL_SESSION* session_from(rapidtls::Bytes in, size_t* used) {
+  rapidtls::codec::Reader r(in);
+  rapidtls::Bytes magic;
+  uint8_t format = 0;
+  if (!r.read_bytes(sizeof kMagic, &magic) || std::memcmp(magic.data(), kMagic, sizeof kMagic) ||
+      !r.read_u8(&format) || format != kFormat) {
+    return nullptr;
+  }
+  auto sess = std::make_unique<ssl_session_st>();
+  uint16_t version = 0;
+  uint64_t time = 0, timeout = 0;
+  rapidtls::Bytes hostname;
+  uint8_t has_ticket = 0;
+  if (!r.read_u16(&version) || !r.read_u16(&sess->cipher_id) || !r.read_u64(&time) ||
+      !r.read_u64(&timeout) || !r.read_vec16(&hostname) || !r.read_u8(&has_ticket) ||
+      has_ticket > 1) {
+    return nullptr;
+  }
+  sess->version = version;
+  sess->time = static_cast<long>(time);
+  sess->timeout = static_cast<long>(timeout);
+  sess->hostname.assign(hostname.begin(), hostname.end());
+  if (has_ticket) {
+    hs::StoredTicket t;
+    rapidtls::Bytes ticket, psk, verified_host, server_name;
+    uint64_t verify_result = 0;
+    uint8_t deferred = 0, chain = 0;
+    if (!r.read_u16(&t.suite) || !r.read_vec16(&ticket) || ticket.empty() ||
+        ticket.size() > rapidtls::conn::kMaxOfferedTicket || !r.read_vec8(&psk) || psk.empty() ||
+        psk.size() > rapidtls::crypto::Secret::kMaxSize || !r.read_u32(&t.lifetime_s) ||
+        !r.read_u32(&t.age_add) || !r.read_u64(&t.received_ms) || !r.read_u32(&t.max_early_data) ||
+        !r.read_u64(&verify_result) || !r.read_u8(&deferred) || deferred > 1 ||
+        !r.read_vec16(&verified_host) || !r.read_vec16(&server_name) || !r.read_u8(&chain)) {
+      return nullptr;
+    }
+    for (uint8_t i = 0; i < chain; ++i) {
+      rapidtls::Bytes der;
+      if (!r.read_vec24(&der)) return nullptr;
+      auto cert = rapidtls::crypto::Certificate::from_der(der);
+      if (!cert.ok()) return nullptr;
+      t.peer_chain.push_back(std::move(cert).value());
+    }
+    t.ticket.assign(ticket.begin(), ticket.end());
+    t.psk = rapidtls::crypto::Secret(psk);
+    t.verify_result = static_cast<long>(verify_result);
+    t.verify_deferred = deferred != 0;
+    t.verified_host.assign(verified_host.begin(), verified_host.end());
+    t.server_name.assign(server_name.begin(), server_name.end());
+    sess->ticket = std::move(t);
+  }
+  *used = in.size() - r.remaining();
+  return sess.release();
 }
 
 }  // namespace
@@ -167,6 +270,69 @@ int SSL_set_session(SSL* s, SSL_SESSION* sess) {
 
 int SSL_session_reused(const SSL* s) {
   return s->conn != nullptr && s->conn->session() != nullptr && s->conn->session()->resumed ? 1 : 0;
+}
+
+int i2d_SSL_SESSION(const SSL_SESSION* in, unsigned char** pp) {
+  if (in == nullptr) return 0;
+  rapidtls::ByteVec bytes = session_bytes(*in);
+  const int len = static_cast<int>(bytes.size());
+  if (pp != nullptr) {
+    // The i2d conventions: write at *pp and move it on, or, with *pp null,
+    // allocate a buffer for the caller (OPENSSL_free) and point *pp at it.
+    if (*pp == nullptr) {
+      *pp = static_cast<unsigned char*>(OPENSSL_malloc(bytes.size()));
+      if (*pp == nullptr) return 0;
+      std::memcpy(*pp, bytes.data(), bytes.size());
+    } else {
+      std::memcpy(*pp, bytes.data(), bytes.size());
+      *pp += bytes.size();
+    }
+  }
+  OPENSSL_cleanse(bytes.data(), bytes.size());  // the PSK
+  return len;
+}
+
+SSL_SESSION* d2i_SSL_SESSION(SSL_SESSION** a, const unsigned char** pp, long length) {
+  if (pp == nullptr || *pp == nullptr || length <= 0) return nullptr;
+  size_t used = 0;
+  SSL_SESSION* sess = session_from(rapidtls::Bytes(*pp, static_cast<size_t>(length)), &used);
+  if (sess == nullptr) {
+    ERR_raise(ERR_LIB_SSL, SSL_R_BAD_DATA);
+    return nullptr;
+  }
+  *pp += used;
+  if (a != nullptr) {
+    SSL_SESSION_free(*a);
+    *a = sess;
+  }
+  return sess;
+}
+
+X509* SSL_SESSION_get0_peer(SSL_SESSION* sess) {
+  if (sess == nullptr || !sess->ticket || sess->ticket->peer_chain.empty()) return nullptr;
+  return sess->ticket->peer_chain.front().raw();
+}
+
+SSL_SESSION* PEM_read_bio_SSL_SESSION(BIO* bp, SSL_SESSION** x, pem_password_cb* cb, void* u) {
+  return static_cast<SSL_SESSION*>(
+      PEM_ASN1_read_bio(reinterpret_cast<d2i_of_void*>(d2i_SSL_SESSION), PEM_STRING_SSL_SESSION, bp,
+                        reinterpret_cast<void**>(x), cb, u));
+}
+
+int PEM_write_bio_SSL_SESSION(BIO* bp, const SSL_SESSION* x) {
+  return PEM_ASN1_write_bio(reinterpret_cast<i2d_of_void*>(i2d_SSL_SESSION), PEM_STRING_SSL_SESSION,
+                            bp, x, nullptr, nullptr, 0, nullptr, nullptr);
+}
+
+SSL_SESSION* PEM_read_SSL_SESSION(FILE* fp, SSL_SESSION** x, pem_password_cb* cb, void* u) {
+  return static_cast<SSL_SESSION*>(PEM_ASN1_read(reinterpret_cast<d2i_of_void*>(d2i_SSL_SESSION),
+                                                 PEM_STRING_SSL_SESSION, fp,
+                                                 reinterpret_cast<void**>(x), cb, u));
+}
+
+int PEM_write_SSL_SESSION(FILE* fp, const SSL_SESSION* x) {
+  return PEM_ASN1_write(reinterpret_cast<i2d_of_void*>(i2d_SSL_SESSION), PEM_STRING_SSL_SESSION, fp,
+                        x, nullptr, nullptr, 0, nullptr, nullptr);
 }
 
 void SSL_CTX_sess_set_new_cb(SSL_CTX* ctx, int (*cb)(SSL*, SSL_SESSION*)) {

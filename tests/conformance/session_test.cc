@@ -7,6 +7,7 @@
 // A server context that did not issue the ticket, or one with
 // SSL_OP_NO_TICKET, leads to full handshakes.
 #include <gtest/gtest.h>
+#include <openssl/pem.h>
 
 #include <vector>
 
@@ -208,6 +209,85 @@ TEST_F(Session, TimeoutIsTheTicketLifetime) {
   SslPair again = Connect(cctx.get(), sctx.get(), sess.get());
   ASSERT_TRUE(again.client);
   EXPECT_EQ(SSL_session_reused(again.client.get()), 1);
+}
+
+// A session kept as bytes (i2d_SSL_SESSION) and read back (d2i_SSL_SESSION)
+// resumes: what a client that keeps sessions across runs does.
+TEST_F(Session, BytesRoundTripResumes) {
+  SessionPtr sess = FirstSession();
+  ASSERT_EQ(SSL_SESSION_is_resumable(sess.get()), 1);
+  const int len = i2d_SSL_SESSION(sess.get(), nullptr);
+  ASSERT_GT(len, 0);
+  Bytes der(static_cast<size_t>(len));
+  unsigned char* w = der.data();
+  ASSERT_EQ(i2d_SSL_SESSION(sess.get(), &w), len);
+  EXPECT_EQ(w, der.data() + len) << "i2d moves the pointer on";
+  unsigned char* fresh = nullptr;
+  ASSERT_EQ(i2d_SSL_SESSION(sess.get(), &fresh), len) << "i2d allocates when *pp is null";
+  ASSERT_NE(fresh, nullptr);
+  EXPECT_EQ(Bytes(fresh, fresh + len), der);
+  OPENSSL_free(fresh);
+
+  const unsigned char* r = der.data();
+  SSL_SESSION* slot = nullptr;
+  SessionPtr back(d2i_SSL_SESSION(&slot, &r, len));
+  ASSERT_NE(back, nullptr) << ErrorQueueText();
+  EXPECT_EQ(slot, back.get()) << "d2i stores the session in *a";
+  EXPECT_EQ(r, der.data() + len) << "d2i moves the pointer past what it read";
+  EXPECT_EQ(SSL_SESSION_is_resumable(back.get()), 1);
+  EXPECT_EQ(SSL_SESSION_get_protocol_version(back.get()), TLS1_3_VERSION);
+  EXPECT_EQ(SSL_SESSION_get0_cipher(back.get()), SSL_SESSION_get0_cipher(sess.get()));
+  EXPECT_NE(SSL_SESSION_get0_peer(back.get()), nullptr) << "the server's certificate";
+  sess.reset();
+  SslPair next = Connect(cctx.get(), sctx.get(), back.get());
+  ASSERT_TRUE(next.client);
+  EXPECT_EQ(SSL_session_reused(next.client.get()), 1);
+  X509* peer = SSL_get1_peer_certificate(next.client.get());
+  EXPECT_NE(peer, nullptr);
+  X509_free(peer);
+}
+
+TEST_F(Session, PemRoundTripResumes) {
+  SessionPtr sess = FirstSession();
+  ASSERT_EQ(SSL_SESSION_is_resumable(sess.get()), 1);
+  BioPtr mem(BIO_new(BIO_s_mem()));
+  ASSERT_EQ(PEM_write_bio_SSL_SESSION(mem.get(), sess.get()), 1);
+  char* text = nullptr;
+  const long n = BIO_get_mem_data(mem.get(), &text);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(
+      std::string(text, static_cast<size_t>(n)).rfind("-----BEGIN SSL SESSION PARAMETERS-----", 0),
+      0u);
+  SessionPtr back(PEM_read_bio_SSL_SESSION(mem.get(), nullptr, nullptr, nullptr));
+  ASSERT_NE(back, nullptr) << ErrorQueueText();
+  SslPair next = Connect(cctx.get(), sctx.get(), back.get());
+  ASSERT_TRUE(next.client);
+  EXPECT_EQ(SSL_session_reused(next.client.get()), 1);
+}
+
+// Hostile bytes: every truncation is refused, and no single-byte change
+// crashes d2i (what it makes of it, if anything, is freed).
+TEST_F(Session, BytesTruncatedOrChangedAreHandled) {
+  SessionPtr sess = FirstSession();
+  const int len = i2d_SSL_SESSION(sess.get(), nullptr);
+  ASSERT_GT(len, 0);
+  Bytes der(static_cast<size_t>(len));
+  unsigned char* w = der.data();
+  ASSERT_EQ(i2d_SSL_SESSION(sess.get(), &w), len);
+  for (int n = 1; n < len; ++n) {
+    const unsigned char* r = der.data();
+    SSL_SESSION* got = d2i_SSL_SESSION(nullptr, &r, n);
+    EXPECT_EQ(got, nullptr) << "truncated to " << n << " of " << len << " bytes";
+    SSL_SESSION_free(got);
+    EXPECT_EQ(r, der.data()) << "a refused read does not move the pointer";
+  }
+  for (int i = 0; i < len; ++i) {
+    Bytes changed = der;
+    changed[static_cast<size_t>(i)] ^= 0x5a;
+    const unsigned char* r = changed.data();
+    SSL_SESSION_free(d2i_SSL_SESSION(nullptr, &r, len));
+  }
+  ERR_clear_error();
 }
 
 std::vector<SSL_SESSION*>* g_new_sessions = nullptr;
