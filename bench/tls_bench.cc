@@ -74,6 +74,7 @@ struct Options {
   size_t repeat = 1;
   std::string mode = "sendfile";
   bool verify = false;
+  bool resume = false;  // handshake: every connection resumes one TLS 1.3 session
   bool release_buffers = false;
   bool check = false;
 };
@@ -82,6 +83,7 @@ const char kUsage[] =
     "usage: tls_bench --workload handshake|bulk_mem|bulk_tcp|small_tcp|idle_heap|sendfile\n"
     "  [--suite aes128gcm|chacha20] [--seconds S] [--bytes N] [--size N] [--conns N]\n"
     "  [--file PATH] [--mode sendfile|loop] [--chunk N] [--repeat N] [--pair-buf N] [--verify]\n"
+    "  [--resume]"
     "  [--release-buffers] [--check]   (N accepts K, M, G)";
 
 Options parse(int argc, char** argv) {
@@ -116,6 +118,8 @@ Options parse(int argc, char** argv) {
       o.repeat = bench::parse_size(next());
     } else if (a == "--verify") {
       o.verify = true;
+    } else if (a == "--resume") {
+      o.resume = true;
     } else if (a == "--release-buffers") {
       o.release_buffers = true;
     } else if (a == "--check") {
@@ -206,8 +210,9 @@ SSL_CTX* make_ctx(const Options& o, const Pki& pki, Side side) {
           "TLS 1.3 only");
   require(SSL_CTX_set_ciphersuites(ctx, suite_name(o.suite)) == 1, "SSL_CTX_set_ciphersuites");
   require(SSL_CTX_set1_groups_list(ctx, "X25519") == 1, "SSL_CTX_set1_groups_list");
-  require(SSL_CTX_set_num_tickets(ctx, 0) == 1, "SSL_CTX_set_num_tickets");
-  SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+  // No tickets (the handshakes), but for --resume: one per connection.
+  require(SSL_CTX_set_num_tickets(ctx, o.resume ? 1 : 0) == 1, "SSL_CTX_set_num_tickets");
+  if (!o.resume) SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
   if (o.release_buffers) SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
   if (side == Side::server) {
     require(SSL_CTX_use_certificate(ctx, pki.leaf) == 1, "SSL_CTX_use_certificate");
@@ -343,23 +348,49 @@ void print(const Options& o, double value, const char* unit, const std::string& 
 
 // ---- 1. handshakes ------------------------------------------------------------------------
 
+// --resume: a first connection's session, its ticket read in; both ends
+// closed with close_notify (OpenSSL does not resume a session whose
+// connection was freed without it).
+SSL_SESSION* first_session(const Options& o, const Contexts& ctx) {
+  Pair p = make_bio_pair(o, ctx, 0);
+  handshake_in_memory(p);
+  uint8_t buf[64];
+  size_t n = 0;
+  require(SSL_read_ex(p.client, buf, sizeof buf, &n) == 0 &&
+              SSL_get_error(p.client, 0) == SSL_ERROR_WANT_READ,
+          "reading the ticket");
+  SSL_SESSION* sess = SSL_get1_session(p.client);
+  require(sess != nullptr && SSL_SESSION_is_resumable(sess) == 1, "no resumable session");
+  SSL_shutdown(p.client);
+  SSL_shutdown(p.server);
+  free_pair(p);
+  return sess;
+}
+
 void run_handshake(const Options& o, const Contexts& ctx) {
+  SSL_SESSION* sess = o.resume ? first_session(o, ctx) : nullptr;
   size_t count = 0;
   const double t0 = bench::now_seconds();
   double t1 = t0;
   while (t1 - t0 < o.seconds || count == 0) {
     Pair p = make_bio_pair(o, ctx, 0);
+    if (sess != nullptr) require(SSL_set_session(p.client, sess) == 1, "SSL_set_session");
     handshake_in_memory(p);
     if (count == 0) {
       check_negotiated(o, p.client);
+      if (sess != nullptr)
+        require(SSL_session_reused(p.client) == 1, "the session was not resumed");
       if (o.check) check_round_trip(p);
     }
+    if (sess != nullptr) SSL_shutdown(p.client);  // keeps the session resumable (OpenSSL)
     free_pair(p);
     ++count;
     t1 = bench::now_seconds();
   }
+  SSL_SESSION_free(sess);
   print(o, static_cast<double>(count) / (t1 - t0), "hs/s",
-        std::string("verify=") + (o.verify ? "1" : "0") + " count=" + std::to_string(count));
+        std::string("verify=") + (o.verify ? "1" : "0") + " resume=" + (o.resume ? "1" : "0") +
+            " count=" + std::to_string(count));
 }
 
 // ---- 2. bulk through a BIO pair -------------------------------------------------------------
