@@ -780,6 +780,12 @@ Status Connection::on_new_session_ticket(Bytes body) {
   RTLS_ASSIGN(handshake::NewSessionTicket nst, handshake::NewSessionTicket::parse(body));
   // RFC 8446 4.6.1: lifetime at most seven days.
   if (nst.ticket_lifetime > 604800) return Error{Alert::illegal_parameter, SSL_R_BAD_DATA};
+  // Past a connection's first tickets, more are ignored (a client may): a
+  // server sending thousands costs neither memory nor key derivations.
+  if (++tickets_seen_ > kMaxTicketsPerConnection) return {};
+  // A ticket too long to offer again (its identity and the rest of a
+  // ClientHello must fit the extension's 16-bit length) is not kept.
+  if (nst.ticket.size() > kMaxOfferedTicket) return {};
   handshake::StoredTicket t;
   t.suite = static_cast<uint16_t>(session_->suite->suite);
   const crypto::HashAlg alg = session_->suite->hash;
@@ -791,11 +797,12 @@ Status Connection::on_new_session_ticket(Bytes body) {
       RTLS_ASSIGN(t.max_early_data, handshake::parse_early_data_nst(e.body));
     }
   }
-  // A ticket too long to offer again (its identity and the rest of a
-  // ClientHello must fit the extension's 16-bit length) is not kept.
-  if (nst.ticket.size() > kMaxOfferedTicket) return {};
   t.ticket = std::move(nst.ticket);
-  t.peer_chain = session_->peer_chain;
+  // One copy of the chain for all of this connection's tickets.
+  if (!ticket_chain_) {
+    ticket_chain_ = std::make_shared<const std::vector<crypto::Certificate>>(session_->peer_chain);
+  }
+  t.peer_chain = ticket_chain_;
   // A check this connection deferred stays deferred: a client that verifies
   // makes it before it offers the ticket (ClientHandshake::may_offer).
   t.verify_result = session_->verify_result;

@@ -33,6 +33,8 @@ constexpr int kMaxEmptyRecords = 32;
 constexpr int kMaxKeyUpdates = 32;
 // Tickets a client keeps; older ones are dropped first.
 constexpr size_t kMaxStoredTickets = 8;
+// NewSessionTickets taken in per connection; later ones are ignored.
+constexpr uint64_t kMaxTicketsPerConnection = 64;
 // The longest ticket a client keeps: one it can offer again (RFC 8446
 // 4.2.11: the identity, its age and a binder inside a 16-bit length).
 constexpr size_t kMaxOfferedTicket = 60000;
@@ -196,7 +198,11 @@ class Connection final : private handshake::HandshakeIo {
   // until take_new_tickets() (the C interface's new-session callback gets
   // each, however many came in one read).
   void set_queue_new_tickets(bool on) { queue_new_tickets_ = on; }
-  std::vector<handshake::StoredTicket> take_new_tickets() { return std::move(new_tickets_); }
+  std::vector<handshake::StoredTicket> take_new_tickets() {
+    std::vector<handshake::StoredTicket> out;
+    out.swap(new_tickets_);
+    return out;
+  }
   // Whether the handshake has begun (start(), or the first receive or send).
   bool started() const { return started_; }
   const char* state_name() const;
@@ -313,6 +319,8 @@ class Connection final : private handshake::HandshakeIo {
   bool error_from_peer_ = false;
   std::vector<handshake::StoredTicket> tickets_;
   uint64_t tickets_received_ = 0;
+  uint64_t tickets_seen_ = 0;  // NewSessionTickets parsed, kept or not
+  std::shared_ptr<const std::vector<crypto::Certificate>> ticket_chain_;
   bool queue_new_tickets_ = false;
   std::vector<handshake::StoredTicket> new_tickets_;
 };

@@ -58,7 +58,9 @@ struct StoredTicket {
   // certificate chain, how verifying it went and for which host name
   // (verify_deferred: not checked yet, as that connection did not verify;
   // computed when someone asks), and the name it sent (SNI).
-  std::vector<crypto::Certificate> peer_chain;
+  // Shared: a connection's tickets, and the sessions made of them, hold one
+  // copy of the chain (a server may send many tickets).
+  std::shared_ptr<const std::vector<crypto::Certificate>> peer_chain;
   long verify_result = 0;
   bool verify_deferred = false;
   std::string verified_host;

@@ -525,12 +525,8 @@ SSL_CTX_keylog_cb_func SSL_CTX_get_keylog_callback(const SSL_CTX* ctx) {
 }
 
 long SSL_CTX_set_timeout(SSL_CTX* ctx, long t) {
-  const long old = ctx->session_timeout;
-  ctx->session_timeout = t;
-  // The lifetime of the tickets its servers issue, and accept (the ticket
-  // key stays: tickets already out follow the new lifetime).
-  if (ctx->ticket_issuer) ctx->ticket_issuer->set_lifetime(ctx->ticket_lifetime());
-  return old;
+  // The ticket key stays: tickets already out follow the new lifetime.
+  return ctx->set_session_timeout(t);
 }
 
 long SSL_CTX_get_timeout(const SSL_CTX* ctx) {

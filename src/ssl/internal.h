@@ -40,6 +40,7 @@ struct ssl_session_st {
   long time = 0;     // seconds since the epoch (SSL_SESSION_get_time)
   long timeout = 0;  // seconds (SSL_SESSION_get_timeout)
   std::string hostname;
+  std::optional<rapidtls::crypto::Certificate> peer;        // the peer's certificate (get0_peer)
   std::optional<rapidtls::handshake::StoredTicket> ticket;  // present: resumable
 };
 
@@ -98,6 +99,15 @@ struct ssl_ctx_st {
   void changed() {
     std::lock_guard<std::mutex> lock(config_mutex_);
     config_.reset();
+  }
+  // SSL_CTX_set_timeout: the session timeout, and the lifetime of the tickets
+  // (issued and accepted) with it; returns the previous timeout.
+  long set_session_timeout(long t) {
+    std::lock_guard<std::mutex> lock(config_mutex_);  // config() makes the issuer
+    const long old = session_timeout;
+    session_timeout = t;
+    if (ticket_issuer) ticket_issuer->set_lifetime(ticket_lifetime());
+    return old;
   }
 
  private:

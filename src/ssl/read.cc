@@ -34,6 +34,8 @@ int read_internal(SSL* s, uint8_t* buf, size_t num, size_t* readbytes, bool peek
       // as many as the buffer takes. A record without application data (a
       // KeyUpdate, a ticket, an alert) gives 0 bytes: look again.
       const size_t n = peek ? c.peek_app(MutBytes(buf, num)) : c.read_app(MutBytes(buf, num));
+      // Tickets opened on the way reach the new-session callback now.
+      rapidtls::ssl::report_tickets(s);
       if (n > 0 || (num == 0 && c.app_pending() > 0)) {
         *readbytes = n;
         return 1;

@@ -10,10 +10,10 @@
 //
 // i2d_SSL_SESSION / d2i_SSL_SESSION (and the PEM functions on them) keep a
 // session for a later process. The bytes are rapidtls's own layout, not
-// OpenSSL's ASN.1 (each library reads only its own): a magic and a format
-// version, then the fields, length-prefixed (session_bytes below). They hold
-// the resumption PSK, as OpenSSL's hold the master secret: store them as
-// secrets.
+// OpenSSL's ASN.1 (each library reads only its own): DER SEQUENCE { OCTET
+// STRING } around a magic and a format version, then the fields,
+// length-prefixed (session_fields below). They hold the resumption PSK, as
+// OpenSSL's hold the master secret: store them as secrets.
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -35,7 +35,7 @@ int protocol_version(uint16_t v) {
 
 // The session that describes `s` now: its version and suite, and for a
 // client the latest ticket it holds.
-SSL_SESSION* describe(const SSL* s) {
+SSL_SESSION* describe(const SSL* s, bool with_ticket = true) {
   auto* sess = new ssl_session_st;
   const hs::SessionInfo* info = s->conn->session();
   sess->version = protocol_version(info->version);
@@ -45,7 +45,9 @@ SSL_SESSION* describe(const SSL* s) {
   sess->time = static_cast<long>(std::time(nullptr));
   sess->timeout = s->ctx->session_timeout;
   sess->hostname = info->server_name;
-  if (s->role == rapidtls::ssl::Role::client) {
+  if (!info->peer_chain.empty())
+    sess->peer = rapidtls::crypto::Certificate(info->peer_chain.front());
+  if (s->role == rapidtls::ssl::Role::client && with_ticket) {
     if (!s->conn->tickets().empty()) {
       sess->ticket = s->conn->tickets().back();
     } else if (info->resumed && s->resume_session != nullptr) {
@@ -61,8 +63,25 @@ SSL_SESSION* describe(const SSL* s) {
 constexpr char kMagic[8] = {'R', 'T', 'L', 'S', 'S', 'E', 'S', 'S'};
 constexpr uint8_t kFormat = 1;
 
-rapidtls::ByteVec session_bytes(const SSL_SESSION& sess) {
+rapidtls::Bytes text(const std::string& v) {
+  return rapidtls::Bytes(reinterpret_cast<const uint8_t*>(v.data()), v.size());
+}
+
+// The fields (see the top of the file); empty if one does not fit its
+// length prefix (a host name over 64 KiB, say).
+rapidtls::ByteVec session_fields(const SSL_SESSION& sess) {
+  static const std::vector<rapidtls::crypto::Certificate> kNone;
+  const hs::StoredTicket* t = sess.ticket ? &*sess.ticket : nullptr;
+  const auto& chain = t != nullptr && t->peer_chain ? *t->peer_chain : kNone;
+  // Sized up front: the buffer holding the PSK never moves (no copy of it
+  // left behind in freed memory).
+  size_t size = 256 + sess.hostname.size();
+  if (t != nullptr) {
+    size += t->ticket.size() + t->verified_host.size() + t->server_name.size();
+    for (const auto& c : chain) size += 3 + c.der().size();
+  }
   rapidtls::ByteVec out;
+  out.reserve(size);
   rapidtls::codec::Writer w(out);
   for (char c : kMagic) w.u8(static_cast<uint8_t>(c));
   w.u8(kFormat);
@@ -70,34 +89,99 @@ rapidtls::ByteVec session_bytes(const SSL_SESSION& sess) {
   w.u16(sess.cipher_id);
   w.u64(static_cast<uint64_t>(sess.time));
   w.u64(static_cast<uint64_t>(sess.timeout));
-  w.vec16(rapidtls::Bytes(reinterpret_cast<const uint8_t*>(sess.hostname.data()),
-                          sess.hostname.size()));
-  w.u8(sess.ticket ? 1 : 0);
-  if (sess.ticket) {
-    const hs::StoredTicket& t = *sess.ticket;
-    auto text = [](const std::string& v) {
-      return rapidtls::Bytes(reinterpret_cast<const uint8_t*>(v.data()), v.size());
-    };
-    w.u16(t.suite);
-    w.vec16(t.ticket);
-    w.vec8(t.psk.bytes());
-    w.u32(t.lifetime_s);
-    w.u32(t.age_add);
-    w.u64(t.received_ms);
-    w.u32(t.max_early_data);
-    w.u64(static_cast<uint64_t>(t.verify_result));
-    w.u8(t.verify_deferred ? 1 : 0);
-    w.vec16(text(t.verified_host));
-    w.vec16(text(t.server_name));
-    w.u8(static_cast<uint8_t>(std::min<size_t>(t.peer_chain.size(), 255)));
-    for (size_t i = 0; i < t.peer_chain.size() && i < 255; ++i) w.vec24(t.peer_chain[i].der());
+  w.vec16(text(sess.hostname));
+  w.u8(t != nullptr ? 1 : 0);
+  if (t != nullptr) {
+    w.u16(t->suite);
+    w.vec16(t->ticket);
+    w.vec8(t->psk.bytes());
+    w.u32(t->lifetime_s);
+    w.u32(t->age_add);
+    w.u64(t->received_ms);
+    w.u32(t->max_early_data);
+    w.u64(static_cast<uint64_t>(t->verify_result));
+    w.u8(t->verify_deferred ? 1 : 0);
+    w.vec16(text(t->verified_host));
+    w.vec16(text(t->server_name));
+    const size_t n = std::min<size_t>(chain.size(), 255);
+    w.u8(static_cast<uint8_t>(n));
+    for (size_t i = 0; i < n; ++i) w.vec24(chain[i].der());
+  }
+  if (!w.ok()) {
+    OPENSSL_cleanse(out.data(), out.size());
+    out.clear();
   }
   return out;
 }
 
-// The session in `in` (all of it), or null when it is not one.
+// DER framing, SEQUENCE { OCTET STRING fields }, so that BIO readers that
+// frame by the DER header (d2i_SSL_SESSION_bio) take all of it.
+void der_header(rapidtls::ByteVec& out, uint8_t tag, size_t len) {
+  out.push_back(tag);
+  if (len < 0x80) {
+    out.push_back(static_cast<uint8_t>(len));
+  } else {
+    out.push_back(0x83);  // three length bytes: up to 16 MiB
+    out.push_back(static_cast<uint8_t>(len >> 16));
+    out.push_back(static_cast<uint8_t>(len >> 8));
+    out.push_back(static_cast<uint8_t>(len));
+  }
+}
+
+rapidtls::ByteVec session_bytes(const SSL_SESSION& sess) {
+  rapidtls::ByteVec fields = session_fields(sess);
+  rapidtls::ByteVec out;
+  if (fields.empty() || fields.size() >= (size_t{1} << 24) - 8) return out;
+  out.reserve(fields.size() + 10);
+  rapidtls::ByteVec inner;
+  der_header(inner, 0x04, fields.size());
+  der_header(out, 0x30, inner.size() + fields.size());
+  out.insert(out.end(), inner.begin(), inner.end());
+  out.insert(out.end(), fields.begin(), fields.end());
+  OPENSSL_cleanse(fields.data(), fields.size());
+  return out;
+}
+
+// One DER header of `tag` at the front of `r`; its content length in *len.
+bool read_der_header(rapidtls::codec::Reader& r, uint8_t tag, size_t* len) {
+  uint8_t t = 0, first = 0;
+  if (!r.read_u8(&t) || t != tag || !r.read_u8(&first)) return false;
+  if (first < 0x80) {
+    *len = first;
+    return true;
+  }
+  uint32_t v = 0;
+  if (first == 0x81) {
+    uint8_t b = 0;
+    if (!r.read_u8(&b)) return false;
+    v = b;
+  } else if (first == 0x82) {
+    uint16_t b = 0;
+    if (!r.read_u16(&b)) return false;
+    v = b;
+  } else if (first == 0x83) {
+    if (!r.read_u24(&v)) return false;
+  } else {
+    return false;
+  }
+  *len = v;
+  return true;
+}
+
+// The session in `in` (its first one), or null when it is not one; *used:
+// the bytes it took.
 SSL_SESSION* session_from(rapidtls::Bytes in, size_t* used) {
-  rapidtls::codec::Reader r(in);
+  rapidtls::codec::Reader outer(in);
+  size_t seq_len = 0, oct_len = 0;
+  if (!read_der_header(outer, 0x30, &seq_len) || seq_len > outer.remaining()) return nullptr;
+  const size_t header = in.size() - outer.remaining();
+  rapidtls::codec::Reader seq(in.subspan(header, seq_len));
+  rapidtls::Bytes fields;
+  if (!read_der_header(seq, 0x04, &oct_len) || oct_len != seq.remaining() ||
+      !seq.read_bytes(oct_len, &fields)) {
+    return nullptr;
+  }
+  rapidtls::codec::Reader r(fields);
   rapidtls::Bytes magic;
   uint8_t format = 0;
   if (!r.read_bytes(sizeof kMagic, &magic) || std::memcmp(magic.data(), kMagic, sizeof kMagic) ||
@@ -122,22 +206,27 @@ SSL_SESSION* session_from(rapidtls::Bytes in, size_t* used) {
     hs::StoredTicket t;
     rapidtls::Bytes ticket, psk, verified_host, server_name;
     uint64_t verify_result = 0;
-    uint8_t deferred = 0, chain = 0;
+    uint8_t deferred = 0, count = 0;
     if (!r.read_u16(&t.suite) || !r.read_vec16(&ticket) || ticket.empty() ||
         ticket.size() > rapidtls::conn::kMaxOfferedTicket || !r.read_vec8(&psk) || psk.empty() ||
         psk.size() > rapidtls::crypto::Secret::kMaxSize || !r.read_u32(&t.lifetime_s) ||
         !r.read_u32(&t.age_add) || !r.read_u64(&t.received_ms) || !r.read_u32(&t.max_early_data) ||
         !r.read_u64(&verify_result) || !r.read_u8(&deferred) || deferred > 1 ||
-        !r.read_vec16(&verified_host) || !r.read_vec16(&server_name) || !r.read_u8(&chain)) {
+        !r.read_vec16(&verified_host) || !r.read_vec16(&server_name) || !r.read_u8(&count)) {
       return nullptr;
     }
-    for (uint8_t i = 0; i < chain; ++i) {
+    std::vector<rapidtls::crypto::Certificate> chain;
+    for (uint8_t i = 0; i < count; ++i) {
       rapidtls::Bytes der;
       if (!r.read_vec24(&der)) return nullptr;
       auto cert = rapidtls::crypto::Certificate::from_der(der);
       if (!cert.ok()) return nullptr;
-      t.peer_chain.push_back(std::move(cert).value());
+      chain.push_back(std::move(cert).value());
     }
+    if (!r.expect_end()) return nullptr;
+    if (!chain.empty()) sess->peer = chain.front();
+    t.peer_chain =
+        std::make_shared<const std::vector<rapidtls::crypto::Certificate>>(std::move(chain));
     t.ticket.assign(ticket.begin(), ticket.end());
     t.psk = rapidtls::crypto::Secret(psk);
     t.verify_result = static_cast<long>(verify_result);
@@ -145,8 +234,10 @@ SSL_SESSION* session_from(rapidtls::Bytes in, size_t* used) {
     t.verified_host.assign(verified_host.begin(), verified_host.end());
     t.server_name.assign(server_name.begin(), server_name.end());
     sess->ticket = std::move(t);
+  } else if (!r.expect_end()) {
+    return nullptr;
   }
-  *used = in.size() - r.remaining();
+  *used = header + seq_len;
   return sess.release();
 }
 
@@ -163,7 +254,7 @@ void report_tickets(SSL* s) {
   }
   // A session per ticket, however many came in one read.
   for (hs::StoredTicket& t : fresh) {
-    SSL_SESSION* sess = describe(s);
+    SSL_SESSION* sess = describe(s, /*with_ticket=*/false);
     sess->ticket = std::move(t);
     sess->time = static_cast<long>(sess->ticket->received_ms / 1000);
     // The callback keeps the reference when it returns 1 (SSL_CTX_sess_set_new_cb(3)).
@@ -275,14 +366,21 @@ int SSL_session_reused(const SSL* s) {
 int i2d_SSL_SESSION(const SSL_SESSION* in, unsigned char** pp) {
   if (in == nullptr) return 0;
   rapidtls::ByteVec bytes = session_bytes(*in);
-  const int len = static_cast<int>(bytes.size());
+  if (bytes.empty()) {
+    ERR_raise(ERR_LIB_SSL, ERR_R_INTERNAL_ERROR);
+    return 0;
+  }
+  int len = static_cast<int>(bytes.size());
   if (pp != nullptr) {
     // The i2d conventions: write at *pp and move it on, or, with *pp null,
     // allocate a buffer for the caller (OPENSSL_free) and point *pp at it.
     if (*pp == nullptr) {
       *pp = static_cast<unsigned char*>(OPENSSL_malloc(bytes.size()));
-      if (*pp == nullptr) return 0;
-      std::memcpy(*pp, bytes.data(), bytes.size());
+      if (*pp != nullptr) {
+        std::memcpy(*pp, bytes.data(), bytes.size());
+      } else {
+        len = 0;
+      }
     } else {
       std::memcpy(*pp, bytes.data(), bytes.size());
       *pp += bytes.size();
@@ -292,8 +390,13 @@ int i2d_SSL_SESSION(const SSL_SESSION* in, unsigned char** pp) {
   return len;
 }
 
+// Unlike OpenSSL's, a session read into a non-null *a is a new object: the
+// old one loses the reference *a held (other references to it stay valid).
 SSL_SESSION* d2i_SSL_SESSION(SSL_SESSION** a, const unsigned char** pp, long length) {
-  if (pp == nullptr || *pp == nullptr || length <= 0) return nullptr;
+  if (pp == nullptr || *pp == nullptr || length <= 0) {
+    ERR_raise(ERR_LIB_SSL, ERR_R_PASSED_INVALID_ARGUMENT);
+    return nullptr;
+  }
   size_t used = 0;
   SSL_SESSION* sess = session_from(rapidtls::Bytes(*pp, static_cast<size_t>(length)), &used);
   if (sess == nullptr) {
@@ -309,8 +412,7 @@ SSL_SESSION* d2i_SSL_SESSION(SSL_SESSION** a, const unsigned char** pp, long len
 }
 
 X509* SSL_SESSION_get0_peer(SSL_SESSION* sess) {
-  if (sess == nullptr || !sess->ticket || sess->ticket->peer_chain.empty()) return nullptr;
-  return sess->ticket->peer_chain.front().raw();
+  return sess != nullptr && sess->peer ? sess->peer->raw() : nullptr;
 }
 
 SSL_SESSION* PEM_read_bio_SSL_SESSION(BIO* bp, SSL_SESSION** x, pem_password_cb* cb, void* u) {

@@ -395,6 +395,7 @@ int SSL_shutdown(SSL* s) {
   for (int guard = 0; guard < 1 << 16; ++guard) {
     while (c.read_app(sink) > 0) {
     }
+    rapidtls::ssl::report_tickets(s);  // tickets among what was dropped
     if (c.peer_closed()) {
       s->shutdown_flags |= SSL_RECEIVED_SHUTDOWN;
       return 1;

@@ -247,6 +247,45 @@ TEST_F(Session, BytesRoundTripResumes) {
   X509_free(peer);
 }
 
+// Through BIOs: i2d_SSL_SESSION_bio / d2i_SSL_SESSION_bio frame by the
+// DER header, and a second session after the first is read on its own.
+TEST_F(Session, BioRoundTripAndNextSession) {
+  SessionPtr a = FirstSession();
+  SessionPtr b = FirstSession();
+  ASSERT_EQ(SSL_SESSION_is_resumable(a.get()), 1);
+  BioPtr mem(BIO_new(BIO_s_mem()));
+  ASSERT_EQ(i2d_SSL_SESSION_bio(mem.get(), a.get()), 1);
+  ASSERT_EQ(i2d_SSL_SESSION_bio(mem.get(), b.get()), 1);
+  SessionPtr a2(d2i_SSL_SESSION_bio(mem.get(), nullptr));
+  ASSERT_NE(a2, nullptr) << ErrorQueueText();
+  SessionPtr b2(d2i_SSL_SESSION_bio(mem.get(), nullptr));
+  ASSERT_NE(b2, nullptr) << ErrorQueueText();
+  for (SSL_SESSION* s : {a2.get(), b2.get()}) {
+    SslPair next = Connect(cctx.get(), sctx.get(), s);
+    ASSERT_TRUE(next.client);
+    EXPECT_EQ(SSL_session_reused(next.client.get()), 1);
+  }
+  // From one buffer holding both: d2i takes the first and moves past it.
+  Bytes both;
+  for (SSL_SESSION* s : {a.get(), b.get()}) {
+    const int len = i2d_SSL_SESSION(s, nullptr);
+    ASSERT_GT(len, 0);
+    const size_t at = both.size();
+    both.resize(at + static_cast<size_t>(len));
+    unsigned char* w = both.data() + at;
+    ASSERT_EQ(i2d_SSL_SESSION(s, &w), len);
+  }
+  const unsigned char* r = both.data();
+  SSL_SESSION* slot = SSL_SESSION_new();  // d2i replaces what *a held
+  ASSERT_NE(d2i_SSL_SESSION(&slot, &r, static_cast<long>(both.size())), nullptr);
+  SessionPtr first(slot);
+  const long rest = static_cast<long>(both.data() + both.size() - r);
+  EXPECT_EQ(rest, i2d_SSL_SESSION(b.get(), nullptr));
+  SessionPtr second(d2i_SSL_SESSION(nullptr, &r, rest));
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(r, both.data() + both.size());
+}
+
 TEST_F(Session, PemRoundTripResumes) {
   SessionPtr sess = FirstSession();
   ASSERT_EQ(SSL_SESSION_is_resumable(sess.get()), 1);
@@ -358,6 +397,34 @@ TEST_F(Session, NewSessionCallbackGetsEveryTicketOfOneRead) {
     EXPECT_EQ(SSL_session_reused(next.client.get()), 1);
     Close(next);
   }
+}
+
+// With read-ahead on a socket the tickets and the answer come in one read,
+// and the records are opened as that SSL_read hands the data over: the
+// callback gets each ticket by the time the read returns.
+TEST_F(Session, NewSessionCallbackWithReadAhead) {
+  SSL_CTX_set_read_ahead(cctx.get(), 1);
+  NewSessions kept(cctx.get());
+  FdPair fds = SocketPair(/*non_blocking=*/true);
+  SslPtr client(SSL_new(cctx.get()));
+  SslPtr server(SSL_new(sctx.get()));
+  ASSERT_TRUE(client && server);
+  SSL_set1_host(client.get(), "localhost");
+  SSL_set_fd(client.get(), fds.a.fd);
+  SSL_set_fd(server.get(), fds.b.fd);
+  SSL_set_connect_state(client.get());
+  SSL_set_accept_state(server.get());
+  ASSERT_EQ(HandshakeSsl(client.get(), server.get(), fds.a.fd, fds.b.fd), "");
+  const Bytes msg = Pattern(500, 3);
+  size_t w = 0;
+  ASSERT_EQ(SSL_write_ex(server.get(), msg.data(), msg.size(), &w), 1);
+  ASSERT_TRUE(WaitFd(fds.a.fd, /*for_write=*/false));
+  Bytes got(4096);
+  size_t n = 0;
+  ASSERT_EQ(SSL_read_ex(client.get(), got.data(), got.size(), &n), 1) << ErrorQueueText();
+  got.resize(n);
+  EXPECT_EQ(got, msg);
+  EXPECT_EQ(kept.sessions.size(), 2u) << "both tickets, by the read that brought them";
 }
 
 TEST_F(Session, SetSessionAfterTheHandshakeBeganIsRefused) {

@@ -72,7 +72,7 @@ TEST(Resumption, SecondConnectionResumesWithoutCertificates) {
   ASSERT_EQ(first.client.tickets().size(), 2u);
   const StoredTicket t = first.client.tickets().back();
   ASSERT_FALSE(t.ticket.empty());
-  ASSERT_FALSE(t.peer_chain.empty()) << "the ticket keeps the server's chain";
+  ASSERT_TRUE(t.peer_chain && !t.peer_chain->empty()) << "the ticket keeps the server's chain";
 
   Pair p(ccfg, scfg, resuming(t));
   size_t server_flight = 0;
@@ -84,7 +84,7 @@ TEST(Resumption, SecondConnectionResumesWithoutCertificates) {
   EXPECT_TRUE(p.server.session()->resumed);
   // The server was authenticated by the first connection: its chain and the
   // verification result carry over.
-  EXPECT_EQ(p.client.session()->peer_chain.size(), t.peer_chain.size());
+  EXPECT_EQ(p.client.session()->peer_chain.size(), t.peer_chain->size());
   EXPECT_EQ(p.client.session()->verify_result, 0);
   EXPECT_FALSE(p.server.session()->peer_scheme.has_value()) << "no CertificateVerify";
   // No Certificate and CertificateVerify: the server's first flight is far
@@ -98,7 +98,8 @@ TEST(Resumption, SecondConnectionResumesWithoutCertificates) {
   // tickets_to_send says), which resumes again.
   ASSERT_EQ(p.client.tickets().size(), 1u);
   const StoredTicket again = p.client.tickets().back();
-  EXPECT_FALSE(again.peer_chain.empty());
+  ASSERT_TRUE(again.peer_chain);
+  EXPECT_FALSE(again.peer_chain->empty());
   Pair q(ccfg, scfg, resuming(again));
   ASSERT_TRUE(q.handshake()) << describe(q.error());
   EXPECT_TRUE(q.client.session()->resumed);
@@ -206,6 +207,21 @@ TEST(Resumption, VerifyingClientResumesOnlyVerifiedSessions) {
   Pair r(client_config(), scfg, other);
   EXPECT_FALSE(ticket_offered(r, t, /*should_succeed=*/false))
       << "not offered: checked for localhost; the full handshake then fails for other.example";
+}
+
+// A server that sends many tickets: the client keeps the latest few and
+// stops taking them in (no key derivation, no memory) after its limit.
+TEST(Resumption, ManyTicketsAreBounded) {
+  auto scfg = server_config();
+  scfg->tickets_to_send = 200;
+  Pair p(client_config(), scfg);
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  EXPECT_EQ(p.client.tickets_received(), conn::kMaxTicketsPerConnection);
+  EXPECT_EQ(p.client.tickets().size(), conn::kMaxStoredTickets);
+  // The kept ones share one copy of the server's chain.
+  ASSERT_TRUE(p.client.tickets().front().peer_chain);
+  EXPECT_EQ(p.client.tickets().front().peer_chain, p.client.tickets().back().peer_chain);
+  expect_transfer(p, Role::server, pattern(100, 10));
 }
 
 // A ticket too long to offer again is not kept.
