@@ -198,6 +198,7 @@ class Connection final : private handshake::HandshakeIo {
   // until take_new_tickets() (the C interface's new-session callback gets
   // each, however many came in one read).
   void set_queue_new_tickets(bool on) { queue_new_tickets_ = on; }
+  bool has_new_tickets() const { return !new_tickets_.empty(); }
   std::vector<handshake::StoredTicket> take_new_tickets() {
     std::vector<handshake::StoredTicket> out;
     out.swap(new_tickets_);

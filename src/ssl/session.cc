@@ -246,7 +246,8 @@ SSL_SESSION* session_from(rapidtls::Bytes in, size_t* used) {
 namespace rapidtls::ssl {
 
 void report_tickets(SSL* s) {
-  if (!s->conn || s->role != Role::client) return;
+  // On every SSL_read: a flag test unless a ticket came.
+  if (!s->conn || !s->conn->has_new_tickets()) return;
   std::vector<hs::StoredTicket> fresh = s->conn->take_new_tickets();
   if ((s->ctx->session_cache_mode & SSL_SESS_CACHE_CLIENT) == 0 ||
       s->ctx->new_session_cb == nullptr) {
