@@ -162,12 +162,10 @@ bool ClientHandshake::may_offer(StoredTicket& t) const {
     if (t.verify_deferred) {
       // The connection it came on did not verify: verify now, once.
       t.verify_deferred = false;
-      static const std::vector<crypto::Certificate> kNone;
-      t.verify_result = cfg.trust
-                            ? verify_peer_chain(cfg, t.peer_chain ? *t.peer_chain : kNone,
-                                                t.verified_host, crypto::Purpose::server, app_)
-                                  .verify_result
-                            : 20;  // X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+      t.verify_result = cfg.trust ? verify_peer_chain(cfg, t.chain(), t.verified_host,
+                                                      crypto::Purpose::server, app_)
+                                        .verify_result
+                                  : 20;  // X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
     }
     if (t.verify_result != 0) return false;
   }
@@ -271,7 +269,7 @@ Status ClientHandshake::on_server_hello(HandshakeIo& io, Bytes body, Bytes whole
   if (resumed_) {
     // The server was authenticated by the connection the ticket came on.
     session_.resumed = true;
-    if (options_.resume->peer_chain) session_.peer_chain = *options_.resume->peer_chain;
+    session_.peer_chain = options_.resume->chain();
     session_.verify_result = options_.resume->verify_result;
     session_.verify_deferred = options_.resume->verify_deferred;
     session_.verify_host = options_.resume->verified_host;

@@ -61,6 +61,11 @@ struct StoredTicket {
   // Shared: a connection's tickets, and the sessions made of them, hold one
   // copy of the chain (a server may send many tickets).
   std::shared_ptr<const std::vector<crypto::Certificate>> peer_chain;
+  // The chain, empty when there is none.
+  const std::vector<crypto::Certificate>& chain() const {
+    static const std::vector<crypto::Certificate> kNone;
+    return peer_chain ? *peer_chain : kNone;
+  }
   long verify_result = 0;
   bool verify_deferred = false;
   std::string verified_host;

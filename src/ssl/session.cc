@@ -33,30 +33,32 @@ int protocol_version(uint16_t v) {
   return v == hs::kTls13 ? TLS1_3_VERSION : v == hs::kTls12 ? TLS1_2_VERSION : 0;
 }
 
-// The session that describes `s` now: its version and suite, and for a
-// client the latest ticket it holds.
-SSL_SESSION* describe(const SSL* s, bool with_ticket = true) {
+// The ticket SSL_get_session's session of `s` carries: a client's latest,
+// or the one it resumed with until a new one comes; none for a server.
+std::optional<hs::StoredTicket> current_ticket(const SSL* s) {
+  if (s->role != rapidtls::ssl::Role::client) return std::nullopt;
+  if (!s->conn->tickets().empty()) return s->conn->tickets().back();
+  if (s->conn->session()->resumed && s->resume_session != nullptr) {
+    return s->resume_session->ticket;
+  }
+  return std::nullopt;
+}
+
+// A session describing `s` now (version, suite, peer), with `ticket`.
+SSL_SESSION* describe(const SSL* s, std::optional<hs::StoredTicket> ticket) {
   auto* sess = new ssl_session_st;
   const hs::SessionInfo* info = s->conn->session();
   sess->version = protocol_version(info->version);
-  sess->cipher_id = info->suite12 != nullptr ? info->suite12->id
-                    : info->suite != nullptr ? static_cast<uint16_t>(info->suite->suite)
-                                             : 0;
-  sess->time = static_cast<long>(std::time(nullptr));
-  sess->timeout = s->ctx->session_timeout;
+  const SSL_CIPHER* cipher = SSL_get_current_cipher(s);
+  sess->cipher_id = cipher != nullptr ? SSL_CIPHER_get_protocol_id(cipher) : 0;
   sess->hostname = info->server_name;
-  if (!info->peer_chain.empty())
-    sess->peer = rapidtls::crypto::Certificate(info->peer_chain.front());
-  if (s->role == rapidtls::ssl::Role::client && with_ticket) {
-    if (!s->conn->tickets().empty()) {
-      sess->ticket = s->conn->tickets().back();
-    } else if (info->resumed && s->resume_session != nullptr) {
-      sess->ticket = s->resume_session->ticket;  // still the one it resumed with
-    }
-  }
-  // The time a ticket came; the timeout is the client context's, as in
-  // OpenSSL (the ticket's lifetime is SSL_SESSION_get_ticket_lifetime_hint).
-  if (sess->ticket) sess->time = static_cast<long>(sess->ticket->received_ms / 1000);
+  if (!info->peer_chain.empty()) sess->peer = info->peer_chain.front();
+  // The time a ticket came (or now); the timeout is the client context's, as
+  // in OpenSSL (the ticket's lifetime is SSL_SESSION_get_ticket_lifetime_hint).
+  sess->time = ticket ? static_cast<long>(ticket->received_ms / 1000)
+                      : static_cast<long>(std::time(nullptr));
+  sess->timeout = s->ctx->session_timeout;
+  sess->ticket = std::move(ticket);
   return sess;
 }
 
@@ -70,9 +72,9 @@ rapidtls::Bytes text(const std::string& v) {
 // The fields (see the top of the file); empty if one does not fit its
 // length prefix (a host name over 64 KiB, say).
 rapidtls::ByteVec session_fields(const SSL_SESSION& sess) {
-  static const std::vector<rapidtls::crypto::Certificate> kNone;
   const hs::StoredTicket* t = sess.ticket ? &*sess.ticket : nullptr;
-  const auto& chain = t != nullptr && t->peer_chain ? *t->peer_chain : kNone;
+  static const std::vector<rapidtls::crypto::Certificate> kNone;
+  const auto& chain = t != nullptr ? t->chain() : kNone;
   // Sized up front: the buffer holding the PSK never moves (no copy of it
   // left behind in freed memory).
   size_t size = 256 + sess.hostname.size();
@@ -255,9 +257,7 @@ void report_tickets(SSL* s) {
   }
   // A session per ticket, however many came in one read.
   for (hs::StoredTicket& t : fresh) {
-    SSL_SESSION* sess = describe(s, /*with_ticket=*/false);
-    sess->ticket = std::move(t);
-    sess->time = static_cast<long>(sess->ticket->received_ms / 1000);
+    SSL_SESSION* sess = describe(s, std::move(t));
     // The callback keeps the reference when it returns 1 (SSL_CTX_sess_set_new_cb(3)).
     if (s->ctx->new_session_cb(s, sess) == 0) SSL_SESSION_free(sess);
   }
@@ -334,7 +334,7 @@ SSL_SESSION* SSL_get_session(const SSL* s) {
   if (self->current_session == nullptr || self->current_session_handshakes != handshakes ||
       self->current_session_tickets != s->conn->tickets_received()) {
     SSL_SESSION_free(self->current_session);
-    self->current_session = describe(s);
+    self->current_session = describe(s, current_ticket(s));
     self->current_session_handshakes = handshakes;
     self->current_session_tickets = s->conn->tickets_received();
   }
