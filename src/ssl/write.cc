@@ -54,16 +54,21 @@ int refuse_fatally(SSL* s, int reason) {
 // `blocking`: the caller knows the transport blocks (SSL_sendfile asks once
 // per call), so records are sealed a batch at a time without asking the
 // transport how much it takes (system calls per batch) first.
-int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written, bool blocking = false) {
-  *written = 0;
+// What every write does first: refuse what cannot write (W17, W5, after our
+// close_notify), and negotiate when no handshake was done (W4). 1 to go on,
+// else the call's return value.
+int start_write(SSL* s) {
   s->last_io = LastIo::none;
   if (s->dead) return rapidtls::ssl::dead_end(s);                     // W17
   if (s->role == Role::unset) return refuse(s, SSL_R_UNINITIALIZED);  // W5
   if (s->shutdown_flags & SSL_SENT_SHUTDOWN) return refuse(s, SSL_R_PROTOCOL_IS_SHUTDOWN);
-  if (!s->conn || !s->conn->handshake_done()) {  // W4: the write negotiates first
-    const int r = rapidtls::ssl::do_handshake(s);
-    if (r <= 0) return r;
-  }
+  if (!s->conn || !s->conn->handshake_done()) return rapidtls::ssl::do_handshake(s);  // W4
+  return 1;
+}
+
+int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written, bool blocking = false) {
+  *written = 0;
+  if (const int r = start_write(s); r <= 0) return r;
   s->apply_changed_settings();
   rapidtls::conn::Connection& c = *s->conn;
   if (c.error()) return rapidtls::ssl::fail(s, *c.error(), "SSL_write");  // W17
@@ -213,15 +218,9 @@ ossl_ssize_t SSL_sendfile(SSL* s, int fd, off_t offset, size_t size, int /*flags
     return pw.active && b != nullptr && pw.buf >= b && pw.buf < b + s->sendfile_cap;
   };
   const bool blocking = rapidtls::ssl::write_budget(s) == SIZE_MAX;
-  if (!pending_here() && (!s->conn || !s->conn->handshake_done())) {
-    // W4: the call negotiates first, as a write does, so that the first
-    // piece too is sized by the peer's record size. The checks before are
-    // write_internal's.
-    s->last_io = LastIo::none;
-    if (s->dead) return rapidtls::ssl::dead_end(s);
-    if (s->shutdown_flags & SSL_SENT_SHUTDOWN) return refuse(s, SSL_R_PROTOCOL_IS_SHUTDOWN);
-    if (rapidtls::ssl::do_handshake(s) <= 0) return -1;
-  }
+  // Negotiated first, as a write would (W4), so that the first piece too is
+  // sized by the peer's record size.
+  if (!pending_here() && start_write(s) <= 0) return -1;
   // The buffer goes back when the call ends with nothing pending in it: an
   // idle connection (a server's keep-alive one, say) does not keep a piece's
   // buffer (48-64 KiB) for its next file. A piece cut short keeps it for the
