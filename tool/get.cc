@@ -55,7 +55,10 @@ std::optional<Url> parse_url(const std::string& s) {
   if (url.host.empty()) return std::nullopt;
   if (u.field_set & (1 << UF_PORT)) url.port = field(UF_PORT);
   if (u.field_set & (1 << UF_PATH)) url.path_and_query = field(UF_PATH);
-  if (u.field_set & (1 << UF_QUERY)) url.path_and_query += "?" + field(UF_QUERY);
+  if (u.field_set & (1 << UF_QUERY)) {
+    url.path_and_query += '?';
+    url.path_and_query += field(UF_QUERY);
+  }
   return url;
 }
 

@@ -70,7 +70,11 @@ std::string peer_name(const sockaddr_storage& ss) {
     const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
     inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
     port = ntohs(a->sin6_port);
-    return "[" + std::string(host) + "]:" + std::to_string(port);
+    std::string name(1, '[');
+    name += host;
+    name += "]:";
+    name += std::to_string(port);
+    return name;
   }
   return "?";
 }
@@ -369,8 +373,8 @@ bool EventLoop::take_input(Connection& c, std::string_view data) {
         return true;
       case RequestParser::Outcome::error:
         c.stash.clear();
-        c.log_method = "-";
-        c.log_target = "-";
+        c.log_method.assign(1, '-');
+        c.log_target.assign(1, '-');
         respond_simple(c, fed.status, {}, true);
         return true;
       case RequestParser::Outcome::need_more:
