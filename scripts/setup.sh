@@ -7,6 +7,8 @@ packages=(
   build-essential cmake ninja-build g++ clang clang-format ccache mold pkg-config
   libssl-dev openssl libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   gnutls-bin tshark curl python3 iproute2 libhttp-parser-dev wrk chromium
+  # the unmodified programs of the drop-in tests (ctest -L dropin)
+  binutils socat postgresql mariadb-server mariadb-client libmariadb3
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -16,5 +18,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # Daemons (PostgreSQL, MariaDB) must not start as services: the tests start
+  # their own, on loopback, in the foreground. policy-rc.d forbids it during
+  # the install, unless the machine already has its own.
+  policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    printf '#!/bin/sh\nexit 101\n' > "$policy"
+    chmod +x "$policy"
+  fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
