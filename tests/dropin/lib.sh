@@ -1,0 +1,251 @@
+# shellcheck shell=bash
+# Shared helpers for the drop-in tests (sourced, not run): unmodified Debian
+# programs run with rapidtls as their libssl.so.3 (`with-rapidtls PROGRAM`).
+#
+# Each script is called as `SCRIPT WITH_RAPIDTLS TOOL`: the build folder's
+# with-rapidtls and the `rapidtls` tool. It works in a fresh temporary folder,
+# makes its certificates there with `openssl req`/`x509`, listens on 127.0.0.1
+# only (ports picked by the kernel), and stops every process it started by PID.
+# Exit status: 0 pass, 1 fail, 77 skip (with the reason printed).
+#
+# DROPIN_BASELINE=1 runs the very same checks with the system's libssl (`rt`
+# runs the program as it is): it validates the test itself.
+# DROPIN_KEEP=1 keeps the work folder.
+set -uo pipefail
+
+WITH=${1:?usage: $0 PATH_TO_with-rapidtls PATH_TO_rapidtls}
+TOOL=${2:?usage: $0 PATH_TO_with-rapidtls PATH_TO_rapidtls}
+shift 2
+BUILD=$(cd "$(dirname "$WITH")" && pwd)
+DROPIN_LIB=$BUILD/dropin/libssl.so.3
+SYSTEM_LIBSSL=/usr/lib/x86_64-linux-gnu/libssl.so.3
+# Debian's python3 (linked with the system's libssl), never a pyenv one on PATH.
+PY=/usr/bin/python3
+BASELINE=${DROPIN_BASELINE:-0}
+
+[[ -x $TOOL ]] || { echo "FAIL: $TOOL is not executable"; exit 1; }
+if [[ $BASELINE == 1 ]]; then
+  RT=()
+  MODE="system libssl (DROPIN_BASELINE=1)"
+else
+  [[ -x $WITH ]] || { echo "FAIL: $WITH is not executable"; exit 1; }
+  [[ -e $DROPIN_LIB ]] || { echo "FAIL: $DROPIN_LIB is missing (build target rapidtls_libssl)"; exit 1; }
+  RT=("$WITH")
+  MODE="rapidtls ($DROPIN_LIB)"
+fi
+echo "libssl under test: $MODE"
+
+# rt PROGRAM ARGS...: runs the program with the libssl under test.
+rt() { "${RT[@]}" "$@"; }
+# sys PROGRAM ARGS...: runs the program with the system's libssl, always.
+sys() { env -u LD_LIBRARY_PATH -u LD_PRELOAD "$@"; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/rapidtls-dropin.XXXXXX")
+chmod 755 "$WORK"
+PIDS=()
+FAILURES=0
+CHECKS=0
+
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  if [[ ${DROPIN_KEEP:-0} == 1 ]]; then echo "work folder kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+fail() {
+  echo "FAIL: $*"
+  exit 1
+}
+skip() {
+  echo "SKIP: $*"
+  exit 77
+}
+pass() {
+  CHECKS=$((CHECKS + 1))
+  echo "PASS: $*"
+}
+# Records a failed check and goes on (the script fails at the end).
+bad() {
+  CHECKS=$((CHECKS + 1))
+  FAILURES=$((FAILURES + 1))
+  echo "FAIL: $*"
+}
+note() { echo "NOTE: $*"; }
+# check LABEL CMD...: runs CMD, PASS or FAIL with LABEL.
+check() {
+  local label=$1
+  shift
+  if "$@"; then pass "$label"; else bad "$label"; fi
+}
+finish() {
+  echo "$CHECKS check(s), $FAILURES failed ($MODE)"
+  ((FAILURES > 0)) && exit 1
+  exit 0
+}
+
+# show FILE...: the end of each non-empty file, indented (for a failure's context).
+show() {
+  local f
+  for f in "$@"; do
+    if [[ -s $f ]]; then
+      echo "    --- $(basename "$f") ---"
+      tail -c 2500 "$f" | sed 's/^/    /'
+    fi
+  done
+}
+
+need() {
+  local t
+  for t in "$@"; do
+    command -v "$t" >/dev/null || [[ -x $t ]] || fail "the test needs '$t' (scripts/setup.sh installs it)"
+  done
+}
+
+sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
+# same_file LABEL EXPECTED GOT: PASS when both files have the same SHA-256.
+same_file() {
+  local label=$1 want got
+  want=$(sha256_of "$2")
+  got=$( [[ -e $3 ]] && sha256_of "$3" || echo none)
+  if [[ $want == "$got" ]]; then
+    pass "$label (sha256 ${want:0:16}...)"
+  else
+    bad "$label: sha256 $got, expected $want"
+    return 1
+  fi
+}
+
+# A free TCP port on 127.0.0.1 (for servers that cannot be given port 0).
+free_port() {
+  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+# wait_port PORT [PID]: waits until something listens on the port, without
+# connecting (a probe would use up `s_server -naccept`); gives up after 30 s or
+# when PID exits.
+wait_port() {
+  local hex
+  hex=$(printf '%04X' "$1")
+  for _ in $(seq 1 600); do
+    grep -q ":$hex 00000000:0000 0A" /proc/net/tcp /proc/net/tcp6 2>/dev/null && return 0
+    if [[ -n ${2:-} ]] && ! kill -0 "$2" 2>/dev/null; then return 1; fi
+    sleep 0.05
+  done
+  return 1
+}
+
+# Random files in $WORK/www: make_files NAME:SIZE...
+make_files() {
+  mkdir -p "$WORK/www"
+  local spec
+  for spec in "$@"; do
+    head -c "${spec#*:}" /dev/urandom >"$WORK/www/${spec%%:*}"
+  done
+}
+
+# ---------------------------------------------------------------- certificates
+# make_pki: in $PKI ($WORK/pki):
+#   ca.pem/ca.key            the test CA (ECDSA P-256)
+#   leaf.pem/leaf.key        ECDSA P-256 leaf for localhost and 127.0.0.1 (CN localhost)
+#   rsa.pem/rsa.key          RSA 2048 leaf for localhost and 127.0.0.1 (CN rsa-leaf)
+#   expired.pem/expired.key  ECDSA leaf for localhost and 127.0.0.1, expired
+#   other.pem/other.key      ECDSA leaf for other.example only
+#   client.pem/client.key    client certificate (CN rapidtls-client, clientAuth)
+#   leaf-chain.pem           leaf.pem followed by ca.pem
+#   hashed/                  ca.pem in an `openssl rehash` folder
+PKI=$WORK/pki
+_ossl() { sys openssl "$@" >>"$PKI/openssl.log" 2>&1 || fail "openssl $1 failed: $(tail -3 "$PKI/openssl.log")"; }
+_leaf() { # name keytype subject days extensions
+  local name=$1 keyopt=$2 subj=$3 days=$4 ext=$5
+  # shellcheck disable=SC2086
+  _ossl req -new -newkey $keyopt -nodes -keyout "$PKI/$name.key" -out "$PKI/$name.csr" -subj "$subj"
+  printf '%b\n' "$ext" >"$PKI/$name.ext"
+  _ossl x509 -req -in "$PKI/$name.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" -set_serial "0x$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" \
+    -days "$days" -sha256 -extfile "$PKI/$name.ext" -out "$PKI/$name.pem"
+}
+make_pki() {
+  mkdir -p "$PKI"
+  local ec="ec -pkeyopt ec_paramgen_curve:P-256"
+  local server="basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth"
+  local here="subjectAltName=DNS:localhost,IP:127.0.0.1"
+  # shellcheck disable=SC2086
+  _ossl req -x509 -newkey $ec -nodes -keyout "$PKI/ca.key" -out "$PKI/ca.pem" -days 30 \
+    -subj "/O=rapidtls tests/CN=rapidtls dropin test CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+  _leaf leaf "$ec" "/CN=localhost" 30 "$server\n$here"
+  _leaf rsa "rsa:2048" "/CN=rsa-leaf" 30 "$server\n$here"
+  _leaf expired "$ec" "/CN=localhost" -1 "$server\n$here"
+  _leaf other "$ec" "/CN=other.example" 30 "$server\nsubjectAltName=DNS:other.example"
+  _leaf client "$ec" "/CN=rapidtls-client" 30 \
+    "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth"
+  cat "$PKI/leaf.pem" "$PKI/ca.pem" >"$PKI/leaf-chain.pem"
+  mkdir -p "$PKI/hashed"
+  cp "$PKI/ca.pem" "$PKI/hashed/ca.pem"
+  _ossl rehash "$PKI/hashed"
+  chmod -R a+rX "$PKI"
+}
+
+# ---------------------------------------------------------------- peers
+# start_s_server NAME DIR ARGS...: `openssl s_server` (system libssl) on
+# 127.0.0.1 with a kernel-chosen port, run in DIR (what -WWW serves). Sets
+# SPORT and SPID; output in $WORK/NAME.out.
+start_s_server() {
+  local name=$1 dir=$2
+  shift 2
+  : >"$WORK/$name.out"
+  (cd "$dir" && exec env -u LD_LIBRARY_PATH -u LD_PRELOAD openssl s_server -accept 127.0.0.1:0 "$@") \
+    </dev/null >"$WORK/$name.out" 2>&1 &
+  SPID=$!
+  PIDS+=("$SPID")
+  SPORT=
+  for _ in $(seq 1 200); do
+    SPORT=$(sed -n 's/^ACCEPT .*:\([0-9][0-9]*\)$/\1/p' "$WORK/$name.out" | head -1)
+    [[ -n $SPORT ]] && break
+    kill -0 "$SPID" 2>/dev/null || break
+    sleep 0.05
+  done
+  if [[ -z $SPORT ]]; then
+    show "$WORK/$name.out"
+    fail "openssl s_server ($name) did not start"
+  fi
+}
+
+# start_serve NAME DIR ARGS...: `rapidtls serve DIR` on 127.0.0.1 with a
+# kernel-chosen port and the ECDSA leaf (ARGS may add --tls1.2 etc.). Sets
+# SPORT and SPID.
+start_serve() {
+  local name=$1 dir=$2
+  shift 2
+  : >"$WORK/$name.out"
+  "$TOOL" serve "$dir" --port 0 --cert "$PKI/leaf-chain.pem" --key "$PKI/leaf.key" "$@" \
+    </dev/null >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  SPID=$!
+  PIDS+=("$SPID")
+  SPORT=
+  for _ in $(seq 1 200); do
+    SPORT=$(sed -n 's|^serving .* at https://[^:]*:\([0-9]*\)/.*|\1|p' "$WORK/$name.out" | head -1)
+    [[ -n $SPORT ]] && break
+    kill -0 "$SPID" 2>/dev/null || break
+    sleep 0.05
+  done
+  if [[ -z $SPORT ]]; then
+    show "$WORK/$name.out" "$WORK/$name.err"
+    fail "rapidtls serve ($name) did not start"
+  fi
+}
+
+# stop PID: stops one process this script started (TERM, then KILL after 5 s).
+stop() {
+  local pid=$1
+  kill "$pid" 2>/dev/null
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  return 0
+}
