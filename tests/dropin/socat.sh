@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Debian's socat: an OPENSSL: client (verify=1, cafile=, client certificate) and
+# an OPENSSL-LISTEN: server (cert=, key=, cafile=, verify=1), each with the
+# libssl under test against the other with the system's libssl (and both under
+# test), TLS 1.3 and 1.2, files sent both ways and checked by SHA-256; a client
+# that does not trust the server, and a client without a certificate, fail.
+source "$(dirname "$0")/lib.sh"
+need socat openssl
+make_pki
+make_files f3m:3145728 small:777
+
+SRV_OPTS="bind=127.0.0.1,reuseaddr,cert=$PKI/leaf.pem,key=$PKI/leaf.key,cafile=$PKI/ca.pem,verify=1"
+CLI_OPTS="cafile=$PKI/ca.pem,verify=1,cert=$PKI/client.pem,key=$PKI/client.key"
+
+# run_with WHO CMD...: WHO is sys (system libssl) or rt (libssl under test).
+run_with() {
+  local who=$1
+  shift
+  if [[ $who == sys ]]; then sys "$@"; else rt "$@"; fi
+}
+
+# transfer LABEL SERVER_LIB CLIENT_LIB DIRECTION(up|down) FILE EXTRA_CLIENT_OPTS
+transfer() {
+  local label=$1 slib=$2 clib=$3 dir=$4 file=$5 extra=$6 port spid rc=0
+  port=$(free_port)
+  rm -f "$WORK/got"
+  if [[ $dir == up ]]; then
+    run_with "$slib" socat -u "OPENSSL-LISTEN:$port,$SRV_OPTS" "CREATE:$WORK/got" 2>"$WORK/server.err" &
+  else
+    run_with "$slib" socat -u "OPEN:$WORK/www/$file" "OPENSSL-LISTEN:$port,$SRV_OPTS" 2>"$WORK/server.err" &
+  fi
+  spid=$!
+  PIDS+=("$spid")
+  if ! wait_port "$port" "$spid"; then
+    bad "$label: the socat server did not listen"
+    show "$WORK/server.err"
+    stop "$spid"
+    return
+  fi
+  if [[ $dir == up ]]; then
+    run_with "$clib" timeout 60 socat -d -d -u "OPEN:$WORK/www/$file" "OPENSSL:127.0.0.1:$port,$CLI_OPTS$extra" 2>"$WORK/client.err" || rc=$?
+  else
+    run_with "$clib" timeout 60 socat -d -d -u "OPENSSL:127.0.0.1:$port,$CLI_OPTS$extra" "CREATE:$WORK/got" 2>"$WORK/client.err" || rc=$?
+  fi
+  # The server ends when the connection does (a failed client may leave it waiting).
+  ((rc != 0)) && stop "$spid"
+  for _ in $(seq 1 200); do kill -0 "$spid" 2>/dev/null || break; sleep 0.05; done
+  if kill -0 "$spid" 2>/dev/null; then
+    bad "$label: the socat server did not end after the transfer"
+    stop "$spid"
+  else
+    wait "$spid"
+    local src=$?
+    ((src == 0 || rc != 0)) || bad "$label: the socat server exited $src"
+  fi
+  if ((rc != 0)); then
+    bad "$label: the socat client exited $rc"
+    show "$WORK/client.err" "$WORK/server.err"
+    return
+  fi
+  same_file "$label" "$WORK/www/$file" "$WORK/got" || show "$WORK/client.err" "$WORK/server.err"
+  local want=TLSv1.3 used
+  [[ $extra == *max-version=TLS1.2* ]] && want=TLSv1.2
+  used=$(sed -n 's/.*N SSL proto version used: //p' "$WORK/client.err")
+  [[ $used == "$want" ]] && pass "  ... client reports $used, $(sed -n 's/.*N SSL connection using //p' "$WORK/client.err")" ||
+    bad "  ... client reports protocol '$used', expected $want"
+}
+
+if [[ $BASELINE == 1 ]]; then
+  pairs=("sys sys")
+else
+  pairs=("sys rt" "rt sys" "rt rt")
+fi
+for pair in "${pairs[@]}"; do
+  read -r slib clib <<<"$pair"
+  who="server $slib, client $clib"
+  for v in 1.3 1.2; do
+    extra=""
+    [[ $v == 1.2 ]] && extra=",max-version=TLS1.2"
+    transfer "client -> server 3 MiB, TLS $v ($who)" "$slib" "$clib" up f3m "$extra"
+    transfer "server -> client 3 MiB, TLS $v ($who)" "$slib" "$clib" down f3m "$extra"
+    transfer "client -> server 777 B, TLS $v ($who)" "$slib" "$clib" up small "$extra"
+  done
+  transfer "TLS 1.2 cipher ECDHE-ECDSA-CHACHA20-POLY1305 ($who)" "$slib" "$clib" down f3m \
+    ",max-version=TLS1.2,cipher=ECDHE-ECDSA-CHACHA20-POLY1305"
+  transfer "min-version=TLS1.3, commonname=localhost ($who)" "$slib" "$clib" down small \
+    ",min-version=TLS1.3,commonname=localhost"
+done
+
+# Failures: the client does not trust the server; the client has no certificate.
+# expect_fail LABEL SERVER_OPTS CLIENT_OPTS: runs with the libssl under test on the side named by $3
+expect_fail() {
+  local label=$1 sopts=$2 copts=$3 side=$4 port spid slib=sys clib=sys rc=0
+  [[ $side == server ]] && slib=rt
+  [[ $side == client ]] && clib=rt
+  port=$(free_port)
+  run_with "$slib" socat -u "OPENSSL-LISTEN:$port,$sopts" "CREATE:$WORK/got" 2>"$WORK/server.err" &
+  spid=$!
+  PIDS+=("$spid")
+  wait_port "$port" "$spid" || { bad "$label: no server"; show "$WORK/server.err"; return; }
+  run_with "$clib" timeout 30 socat -u "OPEN:$WORK/www/small" "OPENSSL:127.0.0.1:$port,$copts" 2>"$WORK/client.err" || rc=$?
+  stop "$spid"
+  local msg
+  msg=$(grep -h -o -E 'E SSL_connect\(\): .*|E SSL_accept\(\): .*|E .*verify.*' "$WORK/client.err" "$WORK/server.err" | head -2 | tr '\n' ' ')
+  if ((rc == 0)); then
+    bad "$label: the client succeeded"
+  elif [[ -z $msg ]]; then
+    bad "$label: the client failed (exit $rc), but not in the handshake"
+    show "$WORK/client.err" "$WORK/server.err"
+  else
+    pass "$label fails (client exit $rc: $msg)"
+  fi
+}
+sides=(client server)
+[[ $BASELINE == 1 ]] && sides=(none)
+for side in "${sides[@]}"; do
+  expect_fail "client trusting another CA (under test: $side)" "$SRV_OPTS" \
+    "cafile=$PKI/other.pem,verify=1,cert=$PKI/client.pem,key=$PKI/client.key" "$side"
+  expect_fail "client without a certificate, server verify=1 (under test: $side)" "$SRV_OPTS" \
+    "cafile=$PKI/ca.pem,verify=1" "$side"
+  expect_fail "server with an expired certificate (under test: $side)" \
+    "bind=127.0.0.1,reuseaddr,cert=$PKI/expired.pem,key=$PKI/expired.key,verify=0" "cafile=$PKI/ca.pem,verify=1" "$side"
+done
+finish
