@@ -23,6 +23,7 @@ programs=(
   /usr/lib/python3.11/lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so
   /usr/lib/x86_64-linux-gnu/libpq.so.5
   /usr/lib/x86_64-linux-gnu/libmariadb.so.3
+  /usr/bin/mariadb
   /usr/bin/socat
   /usr/lib/postgresql/15/bin/postgres
 )
