@@ -48,7 +48,6 @@ constexpr unsigned kCert = SSL_CONF_FLAG_CERTIFICATE;
 const ERR_STRING_DATA kConfReasons[] = {
     {ERR_PACK(ERR_LIB_SSL, 0, SSL_R_INVALID_NULL_CMD_NAME), "invalid null cmd name"},
     {ERR_PACK(ERR_LIB_SSL, 0, SSL_R_INVALID_CONFIGURATION_NAME), "invalid configuration name"},
-    {ERR_PACK(ERR_LIB_SSL, 0, SSL_R_UNKNOWN_COMMAND), "unknown command"},
     {0, nullptr},
 };
 
@@ -508,22 +507,18 @@ int do_config(SSL_CTX* ctx, SSL* ssl, const char* name) {
   } else {
     SSL_CONF_CTX_set_ssl_ctx(cctx, ctx);
   }
+  // As OpenSSL: every command is tried, a failure makes the result 0, and the
+  // ERR queue holds only what the commands themselves reported.
   int ok = 1;
   for (size_t i = 0; i < count; ++i) {
     char* cmd = nullptr;
     char* arg = nullptr;
     conf_ssl_get_cmd(cmds, i, &cmd, &arg);
-    const int rv = SSL_CONF_cmd(cctx, cmd, arg);
-    if (rv <= 0) {
-      ERR_raise_data(ERR_LIB_SSL, rv == -2 ? SSL_R_UNKNOWN_COMMAND : SSL_R_BAD_VALUE,
-                     "section=%s, cmd=%s, arg=%s", section, cmd, arg);
-      ok = 0;
-      break;
-    }
+    if (SSL_CONF_cmd(cctx, cmd, arg) <= 0) ok = 0;
   }
-  if (ok) ok = SSL_CONF_CTX_finish(cctx);
+  if (!SSL_CONF_CTX_finish(cctx)) ok = 0;
   SSL_CONF_CTX_free(cctx);
-  return ok > 0 ? 1 : 0;
+  return ok;
 }
 
 }  // namespace
