@@ -48,6 +48,7 @@ DELIBERATE = {
     "tls1.2 session reuse (in-process server)": "rapidtls has no TLS 1.2 resumption yet",
     "tls1.2 session reuse (s_server)": "rapidtls has no TLS 1.2 resumption yet",
     "get_ciphers() names": "rapidtls implements only ECDHE (and TLS 1.3) AEAD suites: no CBC, CCM, DHE, RSA key exchange",
+    "post_handshake_auth": "rapidtls does not support TLS 1.3 post-handshake authentication yet (src/ssl/unsupported.cc)",
 }
 
 SYSTEM_ENV = {k: v for k, v in os.environ.items() if k not in ("LD_LIBRARY_PATH", "LD_PRELOAD")}
@@ -498,12 +499,19 @@ def check_pha():
     cctx.load_cert_chain(pki("client.pem"), pki("client.key"))
     cctx.post_handshake_auth = True
     srv = Server(sctx, handler)
+    client_error = None
     with connect(cctx, srv.port) as s:
-        s.sendall(b"PHA?")
-        recv_exact(s, 3)
-        s.sendall(b"HAS?")
-        recv_exact(s, 5)
-    return "server: " + srv.join()[0]
+        try:
+            s.sendall(b"PHA?")
+            recv_exact(s, 3)
+            s.sendall(b"HAS?")
+            recv_exact(s, 5)
+        except Exception as e:
+            client_error = "%s: %s" % (type(e).__name__, e)
+    srv.thread.join(TIMEOUT)
+    if srv.errors:  # the server's error says more than the client's EOF
+        return "server error %s; client %s" % ("; ".join(srv.errors), client_error)
+    return "server: " + srv.results[0] + ("; client error " + client_error if client_error else "")
 
 
 def check_keylog(version):
