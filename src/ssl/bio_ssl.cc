@@ -6,6 +6,9 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 
+#include <algorithm>
+#include <climits>
+#include <cstring>
 #include <ctime>
 #include <mutex>
 
@@ -82,12 +85,15 @@ void set_retry(BIO* b, SSL* ssl, int r) {
   }
 }
 
+// The methods return as SSL_read / SSL_write do (-1 for a retry, 0 at the
+// end), which BIO_read / BIO_write hand on, as libssl's SSL BIO does.
 int ssl_bio_read(BIO* b, char* out, size_t len, size_t* readbytes) {
   SslBio* st = state(b);
   if (out == nullptr || st == nullptr || st->ssl == nullptr) return 0;
   BIO_clear_retry_flags(b);
-  const int r = SSL_read_ex(st->ssl, out, len, readbytes);
+  const int r = SSL_read(st->ssl, out, static_cast<int>(std::min<size_t>(len, INT_MAX)));
   if (r > 0) {
+    *readbytes = static_cast<size_t>(r);
     count_io(st, *readbytes);
   } else {
     set_retry(b, st->ssl, r);
@@ -99,8 +105,9 @@ int ssl_bio_write(BIO* b, const char* in, size_t len, size_t* written) {
   SslBio* st = state(b);
   if (in == nullptr || st == nullptr || st->ssl == nullptr) return 0;
   BIO_clear_retry_flags(b);
-  const int r = SSL_write_ex(st->ssl, in, len, written);
+  const int r = SSL_write(st->ssl, in, static_cast<int>(std::min<size_t>(len, INT_MAX)));
   if (r > 0) {
+    *written = static_cast<size_t>(r);
     count_io(st, *written);
   } else {
     set_retry(b, st->ssl, r);

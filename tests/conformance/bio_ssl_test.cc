@@ -1,0 +1,126 @@
+// The SSL BIO (BIO_f_ssl(3)) over a BIO pair: non-blocking handshakes and
+// reads set the retry flags from SSL_get_error, BIO_push makes the BIO below
+// the SSL's transport, BIO_pop detaches it, and BIO_free_all frees it all.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "harness.h"
+
+namespace conformance {
+namespace {
+
+struct SslBios {
+  CtxPtr client_ctx = MakeClientCtx();
+  CtxPtr server_ctx = MakeServerCtx();
+  BIO* client = nullptr;  // SSL BIO over one end of the pair
+  BIO* server = nullptr;
+  SslBios() {
+    BIO* a = nullptr;
+    BIO* b = nullptr;
+    BIO_new_bio_pair(&a, 17 * 1024, &b, 17 * 1024);
+    client = BIO_push(BIO_new_ssl(client_ctx.get(), 1), a);
+    server = BIO_push(BIO_new_ssl(server_ctx.get(), 0), b);
+    SSL* ssl = nullptr;
+    BIO_get_ssl(client, &ssl);
+    SSL_set_tlsext_host_name(ssl, "localhost");
+  }
+  ~SslBios() {
+    BIO_free_all(client);
+    BIO_free_all(server);
+  }
+};
+
+TEST(SslBio, NonBlockingHandshakeSetsRetryFlags) {
+  SslBios t;
+  EXPECT_EQ(BIO_method_type(t.client), BIO_TYPE_SSL);
+  SSL* cssl = nullptr;
+  EXPECT_EQ(BIO_get_ssl(t.client, &cssl), 1);
+  ASSERT_NE(cssl, nullptr);
+  EXPECT_EQ(SSL_get_rbio(cssl), BIO_next(t.client));  // pushed: the SSL's transport
+  // The client sends its hello and waits for the server: a read retry.
+  EXPECT_LE(BIO_do_handshake(t.client), 0);
+  EXPECT_TRUE(BIO_should_retry(t.client));
+  EXPECT_TRUE(BIO_should_read(t.client));
+  EXPECT_FALSE(BIO_should_write(t.client));
+  bool client_done = false, server_done = false;
+  for (int i = 0; i < 20 && !(client_done && server_done); ++i) {
+    if (!server_done) {
+      server_done = BIO_do_handshake(t.server) == 1;
+      if (!server_done) {
+        ASSERT_TRUE(BIO_should_retry(t.server));
+      }
+    }
+    if (!client_done) {
+      client_done = BIO_do_handshake(t.client) == 1;
+      if (!client_done) {
+        ASSERT_TRUE(BIO_should_retry(t.client));
+      }
+    }
+  }
+  ASSERT_TRUE(client_done && server_done);
+  // Nothing to read yet: a read retry, -1.
+  char buf[64];
+  EXPECT_EQ(BIO_read(t.server, buf, sizeof buf), -1);
+  EXPECT_TRUE(BIO_should_retry(t.server));
+  EXPECT_TRUE(BIO_should_read(t.server));
+  EXPECT_EQ(BIO_write(t.client, "hello", 5), 5);
+  EXPECT_FALSE(BIO_should_retry(t.client));
+  EXPECT_EQ(BIO_flush(t.client), 1);
+  EXPECT_GT(BIO_pending(t.server), 0);  // the record, in the pair
+  EXPECT_EQ(BIO_read(t.server, buf, 3), 3);
+  EXPECT_EQ(BIO_pending(t.server), 2);  // the rest of the record's data
+  EXPECT_EQ(BIO_read(t.server, buf + 3, sizeof buf - 3), 2);
+  EXPECT_EQ(std::memcmp(buf, "hello", 5), 0);
+  // close_notify: the reader sees the end, no retry.
+  BIO_ssl_shutdown(t.client);
+  EXPECT_EQ(BIO_read(t.server, buf, sizeof buf), 0);
+  EXPECT_FALSE(BIO_should_retry(t.server));
+}
+
+TEST(SslBio, ControlsAndPop) {
+  SslBios t;
+  EXPECT_EQ(BIO_set_ssl_renegotiate_bytes(t.client, 100), 0);  // under 512: ignored
+  EXPECT_EQ(BIO_set_ssl_renegotiate_bytes(t.client, 1000), 0);
+  EXPECT_EQ(BIO_set_ssl_renegotiate_bytes(t.client, 2000), 1000);
+  EXPECT_EQ(BIO_set_ssl_renegotiate_timeout(t.client, 5), 0);
+  EXPECT_EQ(BIO_set_ssl_renegotiate_timeout(t.client, 7), 5);
+  EXPECT_EQ(BIO_get_num_renegotiates(t.client), 0);
+  EXPECT_EQ(BIO_get_close(t.client), BIO_CLOSE);
+  SSL* ssl = nullptr;
+  BIO_get_ssl(t.client, &ssl);
+  BIO* below = BIO_next(t.client);
+  // Popping the SSL BIO gives the transport back: the SSL has none.
+  EXPECT_EQ(BIO_pop(t.client), below);
+  EXPECT_EQ(SSL_get_rbio(ssl), nullptr);
+  EXPECT_EQ(BIO_next(t.client), nullptr);
+  BIO_free(below);
+}
+
+TEST(SslBio, SetSslTakesTheSslsTransport) {
+  CtxPtr ctx = MakeClientCtx();
+  SSL* ssl = SSL_new(ctx.get());
+  BIO* mem = BIO_new(BIO_s_mem());
+  SSL_set_bio(ssl, mem, mem);
+  BIO* b = BIO_new(BIO_f_ssl());
+  EXPECT_EQ(BIO_set_ssl(b, ssl, BIO_CLOSE), 1);
+  EXPECT_EQ(BIO_next(b), mem);
+  BIO_free_all(b);  // frees the SSL and the memory BIO
+}
+
+TEST(SslBio, NewSslConnectChain) {
+  CtxPtr ctx = MakeClientCtx();
+  BIO* b = BIO_new_ssl_connect(ctx.get());
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(BIO_method_type(b), BIO_TYPE_SSL);
+  EXPECT_EQ(BIO_method_type(BIO_next(b)), BIO_TYPE_CONNECT);
+  BIO_free_all(b);
+  BIO* buffered = BIO_new_buffer_ssl_connect(ctx.get());
+  ASSERT_NE(buffered, nullptr);
+  EXPECT_EQ(BIO_method_type(buffered), BIO_TYPE_BUFFER);
+  EXPECT_NE(BIO_find_type(buffered, BIO_TYPE_SSL), nullptr);
+  BIO_free_all(buffered);
+}
+
+}  // namespace
+}  // namespace conformance
