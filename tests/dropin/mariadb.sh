@@ -106,7 +106,7 @@ for v in TLSv1.3 TLSv1.2; do
   stop_db
 done
 if [[ $BASELINE != 1 ]]; then
-  # mariadbd itself on the libssl under test (the brief's extra, not required).
+  # mariadbd itself on the libssl under test: an extra (a failure to start is a NOTE).
   if start_db rt "TLSv1.2,TLSv1.3"; then
     if grep -q -E 'SSL error|Failed to setup SSL' "$WORK/mariadbd.log"; then
       bad "mariadbd under test started without TLS: $(grep -E 'SSL' "$WORK/mariadbd.log" | head -2)"
@@ -116,8 +116,8 @@ if [[ $BASELINE != 1 ]]; then
     fi
     stop_db
   else
-    bad "mariadbd did not start with the libssl under test"
-    show "$WORK/mariadbd.log" "$WORK/mariadbd.out"
+    # Not required (the client is what this test is about): reported, not counted.
+    note "mariadbd did not start with the libssl under test: $(tail -c 400 "$WORK/mariadbd.out" "$WORK/mariadbd.log" 2>/dev/null | grep -v '^==>' | tr '\n' ' ')"
     stop_db
   fi
 fi
