@@ -87,25 +87,30 @@ for pair in "${pairs[@]}"; do
     ",min-version=TLS1.3,commonname=localhost"
 done
 
-# Failures: the client does not trust the server; the client has no certificate.
-# expect_fail LABEL SERVER_OPTS CLIENT_OPTS: runs with the libssl under test on the side named by $3
+# Failures: the client does not trust the server; the client has no certificate;
+# the server's certificate has expired. What counts is that no data arrives and
+# that a TLS error is logged: in TLS 1.3 a client that only writes may end
+# before the server's alert about its certificate comes (its exit code is shown).
+# expect_fail LABEL SERVER_OPTS CLIENT_OPTS SIDE: SIDE (client, server or none) runs with the libssl under test.
 expect_fail() {
   local label=$1 sopts=$2 copts=$3 side=$4 port spid slib=sys clib=sys rc=0
   [[ $side == server ]] && slib=rt
   [[ $side == client ]] && clib=rt
   port=$(free_port)
+  rm -f "$WORK/got"
   run_with "$slib" socat -u "OPENSSL-LISTEN:$port,$sopts" "CREATE:$WORK/got" 2>"$WORK/server.err" &
   spid=$!
   PIDS+=("$spid")
   wait_port "$port" "$spid" || { bad "$label: no server"; show "$WORK/server.err"; return; }
   run_with "$clib" timeout 30 socat -u "OPEN:$WORK/www/small" "OPENSSL:127.0.0.1:$port,$copts" 2>"$WORK/client.err" || rc=$?
+  for _ in $(seq 1 40); do kill -0 "$spid" 2>/dev/null || break; sleep 0.05; done
   stop "$spid"
   local msg
-  msg=$(grep -h -o -E 'E SSL_connect\(\): .*|E SSL_accept\(\): .*|E .*verify.*' "$WORK/client.err" "$WORK/server.err" | head -2 | tr '\n' ' ')
-  if ((rc == 0)); then
-    bad "$label: the client succeeded"
+  msg=$(grep -h -o -E 'E SSL_connect\(\): .*|E SSL_accept\(\): .*' "$WORK/client.err" "$WORK/server.err" | head -2 | tr '\n' ' ')
+  if [[ -s $WORK/got ]]; then
+    bad "$label: the server received the data (client exit $rc)"
   elif [[ -z $msg ]]; then
-    bad "$label: the client failed (exit $rc), but not in the handshake"
+    bad "$label: no TLS error logged (client exit $rc)"
     show "$WORK/client.err" "$WORK/server.err"
   else
     pass "$label fails (client exit $rc: $msg)"
