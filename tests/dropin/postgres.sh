@@ -60,7 +60,9 @@ start_pg() {
   wait_port "$PORT" "$PGPID"
 }
 trap 'kill -INT $PGPID 2>/dev/null; cleanup' EXIT
+SERVER_UNDER_TEST=0
 if start_pg rt; then
+  SERVER_UNDER_TEST=1
   pass "postgres starts with the libssl under test (ssl=on, ssl_ca_file) and listens"
 else
   bad "postgres did not start with the libssl under test"
@@ -79,9 +81,11 @@ as_pg psql -h "$D" -p "$PORT" -U postgres -q -c 'CREATE ROLE "rapidtls-client" L
 
 CONN="host=127.0.0.1 port=$PORT user=postgres dbname=postgres connect_timeout=10"
 # q LABEL CONNINFO SQL: psql (libssl under test) prints the result in $OUT.
+# PSQL: how psql runs (the libssl under test; `sys` for the server-side checks).
+PSQL=(rt)
 q() {
   local label=$1 conn=$2 sql=$3
-  OUT=$(rt psql "$conn" -Atc "$sql" 2>"$WORK/psql.err")
+  OUT=$("${PSQL[@]}" psql "$conn" -Atc "$sql" 2>"$WORK/psql.err")
   local rc=$?
   if ((rc != 0)); then
     bad "$label: psql exit $rc"
@@ -112,6 +116,7 @@ expect_ssl "client ssl_max_protocol_version=TLSv1.2" "$CONN sslmode=require ssl_
 # Data both ways: 1.5 MiB up (base64 in the statement), 1.6 MB down.
 head -c 1500000 /dev/urandom >"$WORK/up.bin"
 printf "SELECT encode(sha256(decode('%s', 'base64')), 'hex')" "$(base64 -w0 "$WORK/up.bin")" >"$WORK/up.sql"
+"$PY" -c 'import hashlib; print("".join(hashlib.md5(str(i).encode()).hexdigest() for i in range(1, 50001)))' >"$WORK/down.want"
 for v in TLSv1.3 TLSv1.2; do
   c="$CONN sslmode=verify-full sslrootcert=$PKI/ca.pem ssl_max_protocol_version=$v"
   if OUT=$(rt psql "$c" -At -f "$WORK/up.sql" 2>"$WORK/psql.err"); then
@@ -122,7 +127,6 @@ for v in TLSv1.3 TLSv1.2; do
   fi
   if rt psql "$c" -At -c "SELECT string_agg(md5(i::text), '' ORDER BY i) FROM generate_series(1, 50000) i" \
     >"$WORK/down.txt" 2>"$WORK/psql.err"; then
-    "$PY" -c 'import hashlib; print("".join(hashlib.md5(str(i).encode()).hexdigest() for i in range(1, 50001)))' >"$WORK/down.want"
     same_file "1.6 MB down, $v" "$WORK/down.want" "$WORK/down.txt"
   else
     bad "1.6 MB down, $v: psql failed"; show "$WORK/psql.err"
@@ -148,10 +152,41 @@ else
 fi
 if rt psql "$CONN sslmode=require ssl_min_protocol_version=TLSv1.3" -Atc 'select 1' >/dev/null 2>"$WORK/psql.err"; then
   bad "a TLS 1.3-only client connected to a TLS 1.2-only server"
-elif grep -q 'SSL error: ' "$WORK/psql.err"; then
+elif grep -q -E 'SSL error: .*(protocol|version)' "$WORK/psql.err"; then
   pass "TLS 1.3-only client against the TLS 1.2 server fails: $(head -1 "$WORK/psql.err")"
 else
-  bad "TLS 1.3-only client against the TLS 1.2 server fails, but not with an SSL error"; show "$WORK/psql.err"
+  bad "TLS 1.3-only client against the TLS 1.2 server fails, but not with a protocol version error"; show "$WORK/psql.err"
+fi
+# The server side alone: the system's psql against postgres under test.
+if [[ $BASELINE != 1 && $SERVER_UNDER_TEST == 1 ]]; then
+  PSQL=(sys)
+  expect_ssl "server side, system psql, verify-full, server TLS 1.2" "$CONN sslmode=verify-full sslrootcert=$PKI/ca.pem" TLSv1.2
+  expect_ssl "server side, system psql, client certificate, server TLS 1.2" \
+    "host=localhost hostaddr=127.0.0.1 port=$PORT user=rapidtls-client dbname=postgres sslmode=verify-full sslrootcert=$PKI/ca.pem sslcert=$PKI/client.pem sslkey=$WORK/client.key" TLSv1.2
+  sed -i '/^ssl_max_protocol_version/d' "$D/data/postgresql.conf"
+  kill -HUP "$PGPID"
+  sleep 1
+  expect_ssl "server side, system psql, verify-full, TLS 1.3 (after reload)" "$CONN sslmode=verify-full sslrootcert=$PKI/ca.pem" TLSv1.3
+  expect_ssl "server side, system psql, client certificate, TLS 1.3" \
+    "host=localhost hostaddr=127.0.0.1 port=$PORT user=rapidtls-client dbname=postgres sslmode=verify-full sslrootcert=$PKI/ca.pem sslcert=$PKI/client.pem sslkey=$WORK/client.key" TLSv1.3
+  if q "server side, system psql, client certificate: server's view" \
+    "host=localhost hostaddr=127.0.0.1 port=$PORT user=rapidtls-client dbname=postgres sslmode=verify-full sslrootcert=$PKI/ca.pem sslcert=$PKI/client.pem sslkey=$WORK/client.key" \
+    "SELECT client_dn FROM pg_stat_ssl WHERE pid = pg_backend_pid()"; then
+    [[ $OUT == "/CN=rapidtls-client" ]] && pass "server side: the server saw $OUT" || bad "server side: the server saw '$OUT'"
+  fi
+  if OUT=$(sys psql "$CONN sslmode=require" -At -f "$WORK/up.sql" 2>"$WORK/psql.err"); then
+    [[ $OUT == "$(sha256_of "$WORK/up.bin")" ]] && pass "server side: 1.5 MB up, server's SHA-256 matches" ||
+      bad "server side: 1.5 MB up: server's SHA-256 '$OUT'"
+  else
+    bad "server side: 1.5 MB up: psql failed"; show "$WORK/psql.err"
+  fi
+  if sys psql "$CONN sslmode=require" -At -c "SELECT string_agg(md5(i::text), '' ORDER BY i) FROM generate_series(1, 50000) i" \
+    >"$WORK/down.txt" 2>"$WORK/psql.err"; then
+    same_file "server side: 1.6 MB down" "$WORK/down.want" "$WORK/down.txt"
+  else
+    bad "server side: 1.6 MB down: psql failed"; show "$WORK/psql.err"
+  fi
+  PSQL=(rt)
 fi
 if grep -q -E 'could not load|FATAL: .*SSL|PANIC' "$WORK/postgres.log"; then
   bad "the server logged SSL errors"; grep -E 'could not load|FATAL|PANIC' "$WORK/postgres.log" | head -5
