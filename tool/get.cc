@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "common/host.h"
 #include "self_signed.h"
 
 namespace rapidtls::tool {
@@ -60,11 +61,6 @@ std::optional<Url> parse_url(const std::string& s) {
     url.path_and_query += field(UF_QUERY);
   }
   return url;
-}
-
-bool is_ip_literal(const std::string& host) {
-  unsigned char buf[16];
-  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
 void print_errors(const char* what) {
@@ -412,7 +408,7 @@ int run_get(const GetOptions& o) {
   }
   // RFC 6066 3: no server_name for address literals; the name is checked
   // against the certificate in both cases.
-  if (!is_ip_literal(url->host)) SSL_set_tlsext_host_name(ssl.get(), url->host.c_str());
+  if (!rapidtls::is_ip_literal(url->host)) SSL_set_tlsext_host_name(ssl.get(), url->host.c_str());
   if (!o.insecure) SSL_set1_host(ssl.get(), url->host.c_str());
 
   if (SSL_connect(ssl.get()) != 1) {

@@ -14,7 +14,10 @@ using record::ContentType;
 
 Connection::Connection(Role role, std::shared_ptr<const handshake::Config> config,
                        handshake::ClientOptions options)
-    : role_(role), config_(std::move(config)), verify_host_(options.verify_host) {
+    : role_(role),
+      config_(std::move(config)),
+      verify_host_(options.verify_host),
+      check_server_name_(options.check_server_name) {
   handshake_ = role == Role::client ? handshake::make_client_handshake(config_, std::move(options))
                                     : handshake::make_server_handshake(config_);
   // RFC 8446 5.1: an initial ClientHello may say 0x0301 for compatibility.
@@ -108,7 +111,22 @@ Status Connection::seal_one(uint8_t* at, ContentType type, Bytes plain) {
   return sealer_.seal_into(at, type, plain);
 }
 
+void Connection::trace(bool sent, ContentType type, Bytes data) const {
+  const uint16_t version = version_ != 0 ? version_ : handshake::kTls13;
+  if (type != ContentType::handshake) {
+    config_->message_trace(app_, sent, version, static_cast<uint8_t>(type), data);
+    return;
+  }
+  while (data.size() >= 4) {
+    const size_t len = 4 + (size_t{data[1]} << 16 | size_t{data[2]} << 8 | data[3]);
+    if (len > data.size()) break;
+    config_->message_trace(app_, sent, version, static_cast<uint8_t>(type), data.first(len));
+    data = data.subspan(len);
+  }
+}
+
 Status Connection::seal_records(ContentType type, Bytes data) {
+  if (config_->message_trace && type != ContentType::application_data) trace(true, type, data);
   do {
     const size_t n = std::min(data.size(), write_protected() ? send_limit_ : record::kMaxPlaintext);
     uint8_t* at = out_.reserve_tail(record_size(n));
@@ -143,6 +161,7 @@ Status Connection::send_change_cipher_spec() {
   }
   // RFC 8446 5: change_cipher_spec is never protected.
   static constexpr uint8_t kCcs[] = {20, 0x03, 0x03, 0x00, 0x01, 0x01};
+  if (config_->message_trace) trace(true, ContentType::change_cipher_spec, Bytes(kCcs).last(1));
   out_.append(kCcs);
   return {};
 }
@@ -598,7 +617,10 @@ Status Connection::process_record(MutBytes rec, bool* keep_record) {
     } else if (opened.payload.size() > record::kMaxPlaintext) {
       return Error{Alert::record_overflow, SSL_R_DATA_LENGTH_TOO_LONG};
     }
-    if (outer == ContentType::change_cipher_spec) return on_change_cipher_spec12(opened.payload);
+    if (outer == ContentType::change_cipher_spec) {
+      if (config_->message_trace) trace(false, outer, opened.payload);
+      return on_change_cipher_spec12(opened.payload);
+    }
     return dispatch_record(opened, rec, keep_record);
   }
   // RFC 8446 5: change_cipher_spec {0x01} is dropped between the first
@@ -610,6 +632,7 @@ Status Connection::process_record(MutBytes rec, bool* keep_record) {
     if (++empty_records_ > kMaxEmptyRecords) {
       return Error{Alert::unexpected_message, SSL_R_RECORD_TOO_SMALL};
     }
+    if (config_->message_trace) trace(false, outer, rec.subspan(5));
     return {};
   }
   // A peer that failed before it had keys answers with a plaintext alert.
@@ -673,6 +696,7 @@ Status Connection::dispatch_record(const record::OpenedRecord& opened, Bytes rec
 
 Status Connection::on_alert(Bytes payload) {
   if (payload.size() != 2) return Error{Alert::decode_error, SSL_R_BAD_LENGTH};
+  if (config_->message_trace) trace(false, ContentType::alert, payload);
   const auto desc = static_cast<Alert>(payload[1]);
   if (desc == Alert::close_notify) {
     close_state_ = close_state_ == CloseState::sent ? CloseState::both : CloseState::received;
@@ -715,6 +739,7 @@ Status Connection::on_handshake_bytes(Bytes payload) {
     }
     if (hs_in_.size() - used < 4 + len) break;
     read_keys_changed_ = false;
+    if (config_->message_trace) trace(false, ContentType::handshake, Bytes(h, 4 + len));
     result = on_handshake_message(static_cast<HandshakeType>(h[0]), Bytes(h + 4, len),
                                   Bytes(h, 4 + len));
     used += 4 + len;
@@ -807,7 +832,9 @@ Status Connection::on_new_session_ticket(Bytes body) {
   // makes it before it offers the ticket (ClientHandshake::may_offer).
   t.verify_result = session_->verify_result;
   t.verify_deferred = session_->verify_deferred;
-  t.verified_host = verify_host_.empty() ? session_->server_name : verify_host_;
+  t.verified_host = !verify_host_.empty() ? verify_host_
+                    : check_server_name_  ? session_->server_name
+                                          : std::string();
   t.server_name = session_->server_name;
   t.lifetime_s = nst.ticket_lifetime;
   t.age_add = nst.ticket_age_add;
@@ -873,6 +900,7 @@ Status Connection::renegotiate() {
     return {};
   }
   handshake::ClientOptions options{session_->server_name, verify_host_};
+  options.check_server_name = check_server_name_;
   handshake_ = handshake::make_client_handshake(
       config_, options,
       handshake::Renegotiation{session_->client_verify_data, session_->server_verify_data});

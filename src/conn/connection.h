@@ -244,6 +244,9 @@ class Connection final : private handshake::HandshakeIo {
   Status on_hello_request();
   Status on_renegotiating_client_hello(Bytes body, Bytes whole);
   void skip_early_data() override { skipping_early_data_ = true; }
+  void replace_config(std::shared_ptr<const handshake::Config> config) override {
+    set_config(std::move(config));
+  }
 
   Status process_records();
   // Whether the whole record `rec` (its header at least) is held for read_app.
@@ -279,6 +282,7 @@ class Connection final : private handshake::HandshakeIo {
   // A client's name for the certificate check when not its SNI
   // (ClientOptions::verify_host): a renegotiation checks the same name.
   std::string verify_host_;
+  bool check_server_name_ = true;                    // ClientOptions::check_server_name
   std::unique_ptr<handshake::Handshake> handshake_;  // freed when the handshake is done
   std::unique_ptr<handshake::SessionInfo> session_;
   handshake::Random client_random_{};
@@ -292,6 +296,9 @@ class Connection final : private handshake::HandshakeIo {
   int handshakes_completed_ = 0;
   bool hello_request_sent_ = false;
   void* app_ = nullptr;
+  // Config::message_trace for what is sent or was received: handshake data
+  // message by message (`data` holds whole messages).
+  void trace(bool sent, record::ContentType type, Bytes data) const;
   std::optional<handshake::Epoch> read_epoch_;
   std::optional<handshake::Epoch> write_epoch_;
   const handshake::SuiteInfo* write_suite_ = nullptr;

@@ -1,5 +1,7 @@
 #include "crypto/x509.h"
 
+#include "common/host.h"
+
 #include <algorithm>
 
 #include <arpa/inet.h>
@@ -55,11 +57,6 @@ Result<std::vector<Certificate>> read_chain(BIO* bio) {
   ERR_clear_error();
   if (chain.empty() || !clean_end) return pem_error();
   return chain;
-}
-
-bool is_ip_literal(const std::string& host) {
-  unsigned char buf[16];
-  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
 // RFC 8446 6.2 alert for an X509_V_ERR_* code, as libssl chooses it (pinned
@@ -311,8 +308,8 @@ int call_hook(int preverify_ok, X509_STORE_CTX* ctx) {
 
 TrustStore::Outcome TrustStore::verify(const std::vector<Certificate>& chain,
                                        const std::string& host, Purpose purpose, int64_t now_s,
-                                       int depth_limit, int64_t* valid_until_s,
-                                       const Hook* hook) const {
+                                       int depth_limit, int64_t* valid_until_s, const Hook* hook,
+                                       const X509_VERIFY_PARAM* params) const {
   auto fail = [](Alert alert, long code) {
     ERR_clear_error();
     return Outcome{Error{alert, SSL_R_CERTIFICATE_VERIFY_FAILED}, code};
@@ -339,6 +336,9 @@ TrustStore::Outcome TrustStore::verify(const std::vector<Certificate>& chain,
   const int x509_purpose =
       purpose == Purpose::server ? X509_PURPOSE_SSL_SERVER : X509_PURPOSE_SSL_CLIENT;
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
+  if (params != nullptr && X509_VERIFY_PARAM_set1(param, params) != 1) {
+    return fail(Alert::internal_error, X509_V_ERR_UNSPECIFIED);
+  }
   X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(now_s));
   X509_VERIFY_PARAM_set_depth(param, depth_limit);
   bool configured = X509_STORE_CTX_set_purpose(ctx.get(), x509_purpose) == 1;
@@ -347,7 +347,9 @@ TrustStore::Outcome TrustStore::verify(const std::vector<Certificate>& chain,
     if (is_ip_literal(host)) {
       configured = configured && X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1;
     } else {
-      X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      X509_VERIFY_PARAM_set_hostflags(
+          param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
+                     (params != nullptr ? X509_VERIFY_PARAM_get_hostflags(params) : 0));
       configured = configured && X509_VERIFY_PARAM_set1_host(param, host.data(), host.size()) == 1;
     }
   }

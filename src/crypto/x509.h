@@ -92,10 +92,14 @@ class TrustStore {
   // verify callback of X509_STORE_CTX_set_verify_cb: with preverify_ok and the
   // store context, and its answer decides (1: go on, even past an error; 0:
   // stop). An error it let pass stays the verify_result of a success.
+  //
+  // `params`, when given, are copied into the store context's parameters
+  // first (X509_VERIFY_PARAM_set1: flags, host names, host flags, purpose):
+  // the C interface's SSL_get0_param. The arguments above apply over them.
   using Hook = std::function<int(int preverify_ok, X509_STORE_CTX* ctx)>;
   Outcome verify(const std::vector<Certificate>& chain, const std::string& host, Purpose purpose,
                  int64_t now_s, int depth_limit = 100, int64_t* valid_until_s = nullptr,
-                 const Hook* hook = nullptr) const;
+                 const Hook* hook = nullptr, const X509_VERIFY_PARAM* params = nullptr) const;
 
   // What the outcome of verify() depends on besides its arguments, as bytes to
   // compare: the store's identity, its number of certificates and CRLs (a

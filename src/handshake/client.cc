@@ -156,8 +156,7 @@ bool ClientHandshake::may_offer(StoredTicket& t) const {
   // A client that verifies resumes only a server whose chain verified, for
   // the host name it checks now: a resumption does not verify again.
   if (cfg.verify != VerifyMode::none) {
-    const std::string& host =
-        options_.verify_host.empty() ? options_.server_name : options_.verify_host;
+    const std::string& host = options_.checked_host();
     if (t.verified_host != host) return false;
     if (t.verify_deferred) {
       // The connection it came on did not verify: verify now, once.
@@ -427,8 +426,7 @@ Status ClientHandshake::on_certificate(HandshakeIo&, Bytes body, Bytes whole) {
     return Error{Alert::decode_error, SSL_R_NO_CERTIFICATES_RETURNED};
   }
   RTLS_ASSIGN(session_.peer_chain, detail::certificate_chain(msg, config_->cert_cache.get()));
-  const std::string& host =
-      options_.verify_host.empty() ? options_.server_name : options_.verify_host;
+  const std::string& host = options_.checked_host();
   RTLS_TRY(detail::verify_chain(*config_, session_.peer_chain, host, crypto::Purpose::server,
                                 session_, app_));
   transcript_.add(whole);
@@ -452,6 +450,7 @@ Status ClientHandshake::on_finished(HandshakeIo& io, Bytes body, Bytes whole) {
   RTLS_ASSIGN(Secret th, transcript_.current());
   RTLS_TRY(detail::check_finished(suite.hash, server_hs_secret_, th.bytes(), body));
   transcript_.add(whole);
+  session_.server_verify_data = to_vec(body);  // SSL_get_peer_finished
 
   // RFC 8446 7.1: application secrets over ClientHello...server Finished.
   RTLS_TRY(schedule_->derive_master());
@@ -475,6 +474,7 @@ Status ClientHandshake::on_finished(HandshakeIo& io, Bytes body, Bytes whole) {
   RTLS_ASSIGN(ByteVec fin,
               detail::build_finished(suite.hash, client_hs_secret_, th_before_fin.bytes()));
   transcript_.add(fin);
+  session_.client_verify_data.assign(fin.begin() + 4, fin.end());  // after the message header
   RTLS_TRY(io.send_message(fin));
   RTLS_TRY(io.set_write_keys(suite, session_.client_app_secret, Epoch::application));
   RTLS_ASSIGN(Secret th_client_fin, transcript_.current());

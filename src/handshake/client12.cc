@@ -120,8 +120,7 @@ Status ClientHandshake::on_certificate12(HandshakeIo&, Bytes body, Bytes whole) 
   }
   RTLS_ASSIGN(session_.peer_chain,
               detail::certificate_chain12(msg.certificate_list, config_->cert_cache.get()));
-  const std::string& host =
-      options_.verify_host.empty() ? options_.server_name : options_.verify_host;
+  const std::string& host = options_.checked_host();
   RTLS_TRY(detail::verify_chain(*config_, session_.peer_chain, host, crypto::Purpose::server,
                                 session_, app_));
   add12(whole);

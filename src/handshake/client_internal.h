@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/host.h"
 #include "handshake/common.h"
 #include "handshake/handshake.h"
 
@@ -69,12 +70,6 @@ inline const char* client_state_name(ClientState s) {
       return "client CONNECTED";
   }
   return "client ?";
-}
-
-inline bool is_ip_literal(const std::string& host) {
-  if (host.find(':') != std::string::npos) return true;  // IPv6
-  return !host.empty() && std::all_of(host.begin(), host.end(),
-                                      [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
 }
 
 class ClientHandshake final : public Handshake {

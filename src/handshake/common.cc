@@ -37,11 +37,17 @@ crypto::TrustStore::Outcome verify_peer_chain(const Config& config,
                                               const std::string& host, crypto::Purpose purpose,
                                               void* app) {
   const int64_t now_s = static_cast<int64_t>(config.clock->now_ms() / 1000);
+  const X509_VERIFY_PARAM* params = config.verify_params ? config.verify_params(app) : nullptr;
   if (config.verify_callback) {
     const crypto::TrustStore::Hook hook = [&config, app](int ok, X509_STORE_CTX* ctx) {
       return config.verify_callback(app, ok, ctx);
     };
-    return config.trust->verify(chain, host, purpose, now_s, config.verify_depth, nullptr, &hook);
+    return config.trust->verify(chain, host, purpose, now_s, config.verify_depth, nullptr, &hook,
+                                params);
+  }
+  if (params != nullptr) {
+    return config.trust->verify(chain, host, purpose, now_s, config.verify_depth, nullptr, nullptr,
+                                params);
   }
   if (config.verify_cache) {
     return config.verify_cache->verify(*config.trust, chain, host, purpose, now_s,

@@ -106,6 +106,14 @@ struct TestHooks {
   std::function<void(Extensions&)> encrypted_extensions;
 };
 
+struct Config;
+
+// What a server's ClientHello hook decided (Config::client_hello_hook).
+struct ClientHelloDecision {
+  std::shared_ptr<const Config> config;  // non-null: continue with this one instead
+  bool acknowledge_sni = true;           // false: no empty server_name in the answer
+};
+
 struct Config {
   // The versions this side speaks (kTls12 or kTls13).
   uint16_t min_version = kTls12;
@@ -143,6 +151,10 @@ struct Config {
   // (whose handshake then goes on whatever the answer). `app` as for
   // alpn_select. Leave verify_cache unset with it: an answer may change.
   std::function<int(void* app, int preverify_ok, X509_STORE_CTX* ctx)> verify_callback;
+  // Verification parameters of the connection (the C interface's
+  // SSL_get0_param), copied in before each verification; null (or a null
+  // answer): none. Chains verified with them skip the verified-chain cache.
+  std::function<const X509_VERIFY_PARAM*(void* app)> verify_params;
 
   // ALPN: a client's offer, or a server's preference (used when alpn_select is empty).
   std::vector<ByteVec> alpn;
@@ -153,6 +165,20 @@ struct Config {
 
   // One NSS key-log line per secret (SSLKEYLOGFILE format), without newline.
   std::function<void(void* app, std::string_view line)> keylog;
+
+  // A server's hook on each first ClientHello, before anything is chosen,
+  // with the SNI host name (empty when none was sent): the C interface's
+  // servername callback. It may hand back another configuration (another
+  // certificate, verification, suites), or an error that ends the handshake
+  // with its alert.
+  std::function<Result<ClientHelloDecision>(void* app, const std::string& server_name)>
+      client_hello_hook;
+
+  // Called with each handshake message, alert and change_cipher_spec the
+  // connection sends (sent = true) or receives, whole and in the clear: the
+  // C interface's SSL_CTX_set_msg_callback. content_type is RFC 8446's.
+  std::function<void(void* app, bool sent, uint16_t version, uint8_t content_type, Bytes data)>
+      message_trace;
 
   crypto::RandomSource* rng = &crypto::system_random();
   const Clock* clock = &system_clock();

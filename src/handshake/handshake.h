@@ -42,6 +42,9 @@ class HandshakeIo {
   // RFC 8446 4.2.10: the client offered early data and the server declined
   // it; protected records that fail to open are dropped until one opens.
   virtual void skip_early_data() = 0;
+  // The server's ClientHello hook chose another configuration (SNI): the
+  // connection and the handshake continue with it.
+  virtual void replace_config(std::shared_ptr<const Config> config) = 0;
 };
 
 // A ticket a client keeps for a later resumption.
@@ -179,10 +182,21 @@ struct ClientOptions {
   std::string
       server_name;  // sent as SNI (unless an IP literal) and checked against the certificate
   std::string verify_host;  // overrides server_name for the certificate check when non-empty
+  // Whether server_name is checked against the certificate when verify_host
+  // is empty. The C interface turns it off: OpenSSL checks only the names
+  // given with SSL_set1_host (or the SSL's X509_VERIFY_PARAM), never SNI.
+  bool check_server_name = true;
   // TLS 1.3: a ticket to offer for resumption (RFC 8446 4.2.11). Offered
   // only when its suite is one the client offers; when the server does not
   // take it, the handshake is a full one.
   std::optional<StoredTicket> resume = std::nullopt;
+
+  // The name the server's certificate is checked against (empty: none).
+  const std::string& checked_host() const {
+    static const std::string kNone;
+    if (!verify_host.empty()) return verify_host;
+    return check_server_name ? server_name : kNone;
+  }
 };
 
 std::unique_ptr<Handshake> make_client_handshake(std::shared_ptr<const Config> config,

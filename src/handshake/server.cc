@@ -168,8 +168,24 @@ Status ServerHandshake::accept_psk(const ClientHello& ch, Bytes whole, Negotiate
   return {};
 }
 
+Status ServerHandshake::run_client_hello_hook(HandshakeIo& io, const ClientHello& ch) {
+  std::string name;
+  if (const Extension* sni = find_extension(ch.extensions, ExtensionType::server_name)) {
+    RTLS_ASSIGN(name, parse_server_name_ch(sni->body));
+  }
+  // The hook may replace the configuration it belongs to: keep it alive.
+  const std::shared_ptr<const Config> keep = config_;
+  RTLS_ASSIGN(ClientHelloDecision d, keep->client_hello_hook(app_, name));
+  sni_ack_ = d.acknowledge_sni;
+  if (d.config) io.replace_config(std::move(d.config));  // sets config_ too
+  return {};
+}
+
 Status ServerHandshake::on_client_hello(HandshakeIo& io, Bytes body, Bytes whole) {
   RTLS_ASSIGN(ClientHello ch, ClientHello::parse(body));
+  if (state_ == ServerState::wait_client_hello && config_->client_hello_hook) {
+    RTLS_TRY(run_client_hello_hook(io, ch));
+  }
   if (state_ == ServerState::wait_client_hello) {
     // RFC 8446 4.2.1: TLS 1.3 only through supported_versions; TLS 1.2 when
     // listed there or, without the extension, by legacy_version (RFC 5246 E.1).
@@ -305,7 +321,7 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
 
   EncryptedExtensions ee;
   // RFC 6066 3: the server acknowledges SNI it used with an empty server_name.
-  if (n.sni_received && !n.server_name.empty()) {
+  if (n.sni_received && !n.server_name.empty() && sni_ack_) {
     ee.extensions.push_back({static_cast<uint16_t>(ExtensionType::server_name), {}});
   }
   if (n.alpn) {
@@ -344,6 +360,7 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
   }
   RTLS_ASSIGN(Secret th_cv, transcript_.current());
   RTLS_ASSIGN(ByteVec fin, detail::build_finished(suite.hash, server_hs_secret_, th_cv.bytes()));
+  session_.server_verify_data.assign(fin.begin() + 4, fin.end());  // after the message header
   RTLS_TRY(send_message(io, fin));
 
   RTLS_TRY(schedule_->derive_master());
@@ -405,6 +422,7 @@ Status ServerHandshake::on_client_finished(HandshakeIo& io, Bytes body, Bytes wh
   RTLS_ASSIGN(Secret th, transcript_.current());
   RTLS_TRY(detail::check_finished(suite.hash, client_hs_secret_, th.bytes(), body));
   transcript_.add(whole);
+  session_.client_verify_data = to_vec(body);  // SSL_get_finished / SSL_get_peer_finished
   RTLS_TRY(io.set_read_keys(suite, session_.client_app_secret, Epoch::application));
   // The resumption secret only serves the tickets this server sends.
   if (config_->ticket_issuer && config_->tickets_to_send > 0) {

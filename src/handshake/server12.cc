@@ -150,7 +150,7 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
   }
   if (ems) add(ExtensionType::extended_master_secret, {});
   add(ExtensionType::ec_point_formats, encode_ec_point_formats());
-  if (sni && !server_name.empty()) add(ExtensionType::server_name, {});
+  if (sni && !server_name.empty() && sni_ack_) add(ExtensionType::server_name, {});
   if (alpn) add(ExtensionType::application_layer_protocol_negotiation, encode_alpn({*alpn}));
   ByteVec sh_msg;
   sh.serialize(sh_msg);

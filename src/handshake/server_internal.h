@@ -139,6 +139,9 @@ class ServerHandshake final : public Handshake {
     raw12_.insert(raw12_.end(), message.begin(), message.end());
   }
   bool wants_client_certificate() const { return config_->verify != VerifyMode::none; }
+  // Config::client_hello_hook on the first ClientHello (SNI callback).
+  Status run_client_hello_hook(HandshakeIo& io, const ClientHello& ch);
+  bool sni_ack_ = true;  // the hook may ask for no server_name acknowledgement
 
   ServerState state_ = ServerState::wait_client_hello;
   Transcript transcript_;
