@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <cstring>
 #include <string_view>
@@ -16,9 +17,12 @@ namespace hs = rapidtls::handshake;
 
 namespace {
 
-const ssl_method_st kTlsMethod{0};
-const ssl_method_st kClientMethod{1};
-const ssl_method_st kServerMethod{2};
+const ssl_method_st kTlsMethod{0, 0};
+const ssl_method_st kClientMethod{1, 0};
+const ssl_method_st kServerMethod{2, 0};
+const ssl_method_st kTls12Method{0, TLS1_2_VERSION};
+const ssl_method_st kTls12ClientMethod{1, TLS1_2_VERSION};
+const ssl_method_st kTls12ServerMethod{2, TLS1_2_VERSION};
 
 // Splits "a:b:c" (OpenSSL also accepts ',' and ' ').
 std::vector<std::string> split_list(const char* s) {
@@ -74,13 +78,17 @@ bool parse_alpn_wire(const unsigned char* p, size_t len, std::vector<ByteVec>* o
 
 }  // namespace
 
-ssl_ctx_st::ssl_ctx_st() : store(X509_STORE_new()) {
+ssl_ctx_st::ssl_ctx_st() : store(X509_STORE_new()), param(X509_VERIFY_PARAM_new()) {
   CRYPTO_new_ex_data(CRYPTO_EX_INDEX_SSL_CTX, this, &ex_data);
 }
 
 ssl_ctx_st::~ssl_ctx_st() {
   CRYPTO_free_ex_data(CRYPTO_EX_INDEX_SSL_CTX, this, &ex_data);
   X509_STORE_free(store);
+  X509_VERIFY_PARAM_free(param);
+  sk_X509_NAME_pop_free(client_ca, X509_NAME_free);
+  sk_SSL_CIPHER_free(cipher_stack);
+  sk_X509_pop_free(chain_stack, X509_free);
 }
 
 void ssl_ctx_st::apply_verify(hs::Config& cfg, int vmode, SSL_verify_cb callback) const {
@@ -109,25 +117,66 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
       for_ssl != nullptr &&
       (for_ssl->verify_mode != verify_mode || for_ssl->verify_callback != verify_callback ||
        (for_ssl->options & SSL_OP_ALLOW_CLIENT_RENEGOTIATION) !=
-           (options & SSL_OP_ALLOW_CLIENT_RENEGOTIATION));
+           (options & SSL_OP_ALLOW_CLIENT_RENEGOTIATION) ||
+       for_ssl->has_overrides());
   std::lock_guard<std::mutex> lock(config_mutex_);
   if (config_ && !per_ssl) return config_;
   auto cfg = std::make_shared<hs::Config>();
-  cfg->cipher_suites = suites;
-  cfg->cipher_suites12 = suites12;
+  const bool own = per_ssl && for_ssl->has_overrides();
+  cfg->cipher_suites = own && for_ssl->own_suites ? *for_ssl->own_suites : suites;
+  cfg->cipher_suites12 = own && for_ssl->own_suites12 ? *for_ssl->own_suites12 : suites12;
   // OpenSSL's numbers (0: no limit) to ours; rapidtls speaks TLS 1.2 and 1.3.
-  cfg->min_version = min_version == TLS1_3_VERSION ? hs::kTls13 : hs::kTls12;
-  cfg->max_version = max_version == TLS1_2_VERSION ? hs::kTls12 : hs::kTls13;
+  const int lo = own && for_ssl->own_versions ? for_ssl->min_version : min_version;
+  const int hi = own && for_ssl->own_versions ? for_ssl->max_version : max_version;
+  cfg->min_version = lo == TLS1_3_VERSION ? hs::kTls13 : hs::kTls12;
+  cfg->max_version = hi == TLS1_2_VERSION ? hs::kTls12 : hs::kTls13;
   const uint64_t opts = for_ssl != nullptr ? for_ssl->options : options;
   cfg->allow_client_renegotiation = (opts & SSL_OP_ALLOW_CLIENT_RENEGOTIATION) != 0;
   if (!groups.empty()) cfg->groups = groups;
-  if (!chain.empty() && key) {
-    auto k = crypto::PrivateKey::from_evp(key->raw());
+  const auto& use_chain = own && for_ssl->own_chain ? *for_ssl->own_chain : chain;
+  const auto& use_key = own && for_ssl->own_key ? for_ssl->own_key : key;
+  if (!use_chain.empty() && use_key) {
+    auto k = crypto::PrivateKey::from_evp(use_key->raw());
     if (k.ok()) {
       cfg->certificate =
-          hs::CertifiedKey{chain, std::make_shared<hs::KeySigner>(std::move(k).value())};
+          hs::CertifiedKey{use_chain, std::make_shared<hs::KeySigner>(std::move(k).value())};
     }
   }
+  // SSL_CTX_set_msg_callback / SSL_set_msg_callback: read at each message,
+  // so that setting it on one SSL needs no configuration of its own.
+  cfg->message_trace = [](void* app, bool sent, uint16_t version, uint8_t type,
+                          rapidtls::Bytes data) {
+    SSL* s = static_cast<SSL*>(app);
+    if (s->msg_callback == nullptr) return;
+    s->msg_callback(sent ? 1 : 0, version, type, data.data(), data.size(), s, s->msg_callback_arg);
+  };
+  if (servername_cb != nullptr) {
+    // SSL_CTX_set_tlsext_servername_callback: OpenSSL's answers mapped onto
+    // the engine's decision; SSL_set_SSL_CTX in the callback switches the
+    // rest of the handshake to that context's configuration.
+    cfg->client_hello_hook =
+        [](void* app, const std::string& name) -> rapidtls::Result<hs::ClientHelloDecision> {
+      SSL* s = static_cast<SSL*>(app);
+      SSL_CTX* before = s->ctx;
+      auto* cb = before->servername_cb;
+      hs::ClientHelloDecision d;
+      if (cb == nullptr) return d;
+      s->received_sni = name;
+      int alert = SSL_AD_UNRECOGNIZED_NAME;
+      s->in_client_hello_hook = true;
+      const int r = cb(s, &alert, before->servername_arg);
+      s->in_client_hello_hook = false;
+      if (r == SSL_TLSEXT_ERR_ALERT_FATAL) {
+        return rapidtls::Error{static_cast<rapidtls::Alert>(alert), SSL_R_CALLBACK_FAILED};
+      }
+      d.acknowledge_sni = r != SSL_TLSEXT_ERR_NOACK;
+      if (s->ctx != before) d.config = s->ctx->config(s);
+      return d;
+    };
+  }
+  cfg->verify_params = [](void* app) {
+    return rapidtls::ssl::params_for_verify(static_cast<const SSL*>(app));
+  };
   cfg->trust = std::make_shared<crypto::TrustStore>(crypto::TrustStore::from_store(store));
   if (!cert_cache) cert_cache = std::make_shared<crypto::CertificateCache>();
   cfg->cert_cache = cert_cache;
@@ -172,6 +221,49 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
   return cfg;
 }
 
+namespace rapidtls::ssl {
+
+// TLS 1.2 suites by OpenSSL name; the cipher-string keywords OpenSSL users
+// write (DEFAULT, HIGH, ALL, ...) select the defaults.
+bool parse_cipher_list(const char* str, std::vector<uint16_t>* out) {
+  std::vector<uint16_t> suites;
+  bool keyword = false;
+  for (const auto& name : split_list(str)) {
+    if (name == "DEFAULT" || name == "HIGH" || name == "ALL" || name == "ECDHE" ||
+        name == "AESGCM" || name == "kECDHE" || name == "EECDH") {
+      keyword = true;
+      continue;
+    }
+    for (uint16_t id : rapidtls::handshake::kDefaultSuites12) {
+      if (name == rapidtls::handshake::suite12_info(id)->name) suites.push_back(id);
+    }
+  }
+  if (suites.empty() && !keyword) {
+    ERR_raise(ERR_LIB_SSL, SSL_R_NO_CIPHER_MATCH);
+    return false;
+  }
+  *out = suites.empty() ? std::vector<uint16_t>(std::begin(rapidtls::handshake::kDefaultSuites12),
+                                                std::end(rapidtls::handshake::kDefaultSuites12))
+                        : suites;
+  return true;
+}
+
+const X509_VERIFY_PARAM* params_for_verify(const SSL* s) {
+  // Host names and IP addresses reach the engine as the name to check (see
+  // ensure_connection); only what else the parameters carry needs them.
+  const X509_VERIFY_PARAM* p = s->param;
+  if (p == nullptr) return nullptr;
+  const unsigned hostflags = X509_VERIFY_PARAM_get_hostflags(p);
+  const bool plain = X509_VERIFY_PARAM_get_flags(p) == 0 &&
+                     (hostflags & ~unsigned{X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS}) == 0 &&
+                     X509_VERIFY_PARAM_get0_host(const_cast<X509_VERIFY_PARAM*>(p), 1) == nullptr &&
+                     X509_VERIFY_PARAM_get0_email(const_cast<X509_VERIFY_PARAM*>(p)) == nullptr &&
+                     X509_VERIFY_PARAM_get_depth(p) < 0 && X509_VERIFY_PARAM_get_auth_level(p) < 0;
+  return plain ? nullptr : p;
+}
+
+}  // namespace rapidtls::ssl
+
 extern "C" {
 
 const SSL_METHOD* TLS_method(void) {
@@ -190,6 +282,16 @@ int OPENSSL_init_ssl(uint64_t opts, const OPENSSL_INIT_SETTINGS* settings) {
   return 1;
 }
 
+const SSL_METHOD* TLSv1_2_method(void) {
+  return &kTls12Method;
+}
+const SSL_METHOD* TLSv1_2_client_method(void) {
+  return &kTls12ClientMethod;
+}
+const SSL_METHOD* TLSv1_2_server_method(void) {
+  return &kTls12ServerMethod;
+}
+
 SSL_CTX* SSL_CTX_new_ex(OSSL_LIB_CTX*, const char*, const SSL_METHOD* meth) {
   if (meth == nullptr) {
     ERR_raise(ERR_LIB_SSL, SSL_R_NULL_SSL_METHOD_PASSED);
@@ -202,6 +304,15 @@ SSL_CTX* SSL_CTX_new_ex(OSSL_LIB_CTX*, const char*, const SSL_METHOD* meth) {
   // OpenSSL 3.0's defaults.
   ctx->options = SSL_OP_NO_COMPRESSION | SSL_OP_ENABLE_MIDDLEBOX_COMPAT;
   ctx->mode = SSL_MODE_AUTO_RETRY;
+  if (meth->version != 0) {  // TLSv1_2_method and its two sides: that version only
+    ctx->min_version = meth->version;
+    ctx->max_version = meth->version;
+  }
+  if (ctx->store == nullptr || ctx->param == nullptr) {
+    ERR_raise(ERR_LIB_SSL, ERR_R_MALLOC_FAILURE);
+    SSL_CTX_free(ctx);
+    return nullptr;
+  }
   return ctx;
 }
 
@@ -306,15 +417,57 @@ long SSL_CTX_ctrl(SSL_CTX* ctx, int cmd, long larg, void* parg) {
     }
     case SSL_CTRL_GET_SESS_CACHE_MODE:
       return ctx->session_cache_mode;
-    case SSL_CTRL_SET_SESS_CACHE_SIZE:
-    case SSL_CTRL_SET_DH_AUTO:
-    case SSL_CTRL_SET_TLSEXT_SERVERNAME_CB:
+    case SSL_CTRL_SET_SESS_CACHE_SIZE: {
+      // The size OpenSSL's server cache would have; rapidtls's servers resume
+      // with stateless tickets only, so it is only kept and reported.
+      const long old = ctx->session_cache_size;
+      ctx->session_cache_size = larg;
+      return old;
+    }
+    case SSL_CTRL_GET_SESS_CACHE_SIZE:
+      return ctx->session_cache_size;
     case SSL_CTRL_SET_TLSEXT_SERVERNAME_ARG:
+      ctx->servername_arg = parg;
+      return 1;
+    case SSL_CTRL_SET_MSG_CALLBACK_ARG:
+      ctx->msg_callback_arg = parg;
+      return 1;
+    case SSL_CTRL_GET_EXTRA_CHAIN_CERTS:
+    case SSL_CTRL_GET_CHAIN_CERTS: {
+      // The intermediates after the leaf, as a stack the context owns.
+      auto** out = static_cast<STACK_OF(X509)**>(parg);
+      if (out == nullptr) return 0;
+      sk_X509_pop_free(ctx->chain_stack, X509_free);
+      ctx->chain_stack = sk_X509_new_null();
+      for (size_t i = 1; ctx->chain_stack != nullptr && i < ctx->chain.size(); ++i) {
+        X509_up_ref(ctx->chain[i].raw());
+        sk_X509_push(ctx->chain_stack, ctx->chain[i].raw());
+      }
+      *out = ctx->chain_stack;
+      return 1;
+    }
+    case SSL_CTRL_CLEAR_EXTRA_CHAIN_CERTS:
+      if (ctx->chain.size() > 1) ctx->chain.erase(ctx->chain.begin() + 1, ctx->chain.end());
+      ctx->changed();
+      return 1;
+    case SSL_CTRL_SET_DH_AUTO:
     case SSL_CTRL_SET_MAX_SEND_FRAGMENT:
-      return 1;  // accepted; no effect on a TLS 1.3-only engine yet
+      return 1;  // accepted; no effect yet (issue 15: FFDHE, max fragment)
     case SSL_CTRL_SESS_NUMBER:
-      return 0;
+    case SSL_CTRL_SESS_CONNECT:
+    case SSL_CTRL_SESS_CONNECT_GOOD:
+    case SSL_CTRL_SESS_CONNECT_RENEGOTIATE:
+    case SSL_CTRL_SESS_ACCEPT:
+    case SSL_CTRL_SESS_ACCEPT_GOOD:
+    case SSL_CTRL_SESS_ACCEPT_RENEGOTIATE:
+    case SSL_CTRL_SESS_HIT:
+    case SSL_CTRL_SESS_CB_HIT:
+    case SSL_CTRL_SESS_MISSES:
+    case SSL_CTRL_SESS_TIMEOUTS:
+    case SSL_CTRL_SESS_CACHE_FULL:
+      return 0;  // no session cache, so no cache statistics
     default:
+      rapidtls::ssl::trace_unhandled_ctrl("SSL_CTX_ctrl", cmd);
       return 0;
   }
 }
@@ -342,8 +495,9 @@ int SSL_CTX_use_certificate_file(SSL_CTX* ctx, const char* file, int type) {
     ERR_raise(ERR_LIB_SSL, ERR_R_SYS_LIB);
     return 0;
   }
-  X509* x = type == SSL_FILETYPE_ASN1 ? d2i_X509_bio(in, nullptr)
-                                      : PEM_read_bio_X509(in, nullptr, nullptr, nullptr);
+  X509* x = type == SSL_FILETYPE_ASN1
+                ? d2i_X509_bio(in, nullptr)
+                : PEM_read_bio_X509(in, nullptr, ctx->passwd_cb, ctx->passwd_userdata);
   BIO_free(in);
   if (x == nullptr) {
     ERR_raise(ERR_LIB_SSL, type == SSL_FILETYPE_ASN1 ? ERR_R_ASN1_LIB : ERR_R_PEM_LIB);
@@ -388,7 +542,7 @@ int SSL_CTX_use_PrivateKey_file(SSL_CTX* ctx, const char* file, int type) {
   }
   EVP_PKEY* pkey = type == SSL_FILETYPE_ASN1
                        ? d2i_PrivateKey_bio(in, nullptr)
-                       : PEM_read_bio_PrivateKey(in, nullptr, nullptr, nullptr);
+                       : PEM_read_bio_PrivateKey(in, nullptr, ctx->passwd_cb, ctx->passwd_userdata);
   BIO_free(in);
   if (pkey == nullptr) {
     ERR_raise(ERR_LIB_SSL, type == SSL_FILETYPE_ASN1 ? ERR_R_ASN1_LIB : ERR_R_PEM_LIB);
@@ -470,29 +624,10 @@ int SSL_CTX_set_ciphersuites(SSL_CTX* ctx, const char* str) {
   return 1;
 }
 
-// TLS 1.2 suites by OpenSSL name; the cipher-string keywords OpenSSL users
-// write (DEFAULT, HIGH, ALL, ...) select the defaults.
 int SSL_CTX_set_cipher_list(SSL_CTX* ctx, const char* str) {
   std::vector<uint16_t> suites;
-  bool keyword = false;
-  for (const auto& name : split_list(str)) {
-    if (name == "DEFAULT" || name == "HIGH" || name == "ALL" || name == "ECDHE" ||
-        name == "AESGCM" || name == "kECDHE" || name == "EECDH") {
-      keyword = true;
-      continue;
-    }
-    for (uint16_t id : rapidtls::handshake::kDefaultSuites12) {
-      if (name == rapidtls::handshake::suite12_info(id)->name) suites.push_back(id);
-    }
-  }
-  if (suites.empty() && !keyword) {
-    ERR_raise(ERR_LIB_SSL, SSL_R_NO_CIPHER_MATCH);
-    return 0;
-  }
-  ctx->suites12 = suites.empty()
-                      ? std::vector<uint16_t>(std::begin(rapidtls::handshake::kDefaultSuites12),
-                                              std::end(rapidtls::handshake::kDefaultSuites12))
-                      : suites;
+  if (!rapidtls::ssl::parse_cipher_list(str, &suites)) return 0;
+  ctx->suites12 = std::move(suites);
   ctx->changed();
   return 1;
 }
@@ -549,6 +684,167 @@ int SSL_CTX_set_ex_data(SSL_CTX* ctx, int idx, void* data) {
 
 void* SSL_CTX_get_ex_data(const SSL_CTX* ctx, int idx) {
   return CRYPTO_get_ex_data(&ctx->ex_data, idx);
+}
+
+// ---- passwords, parameters, client CA names, misc ----------------------------------------
+
+void SSL_CTX_set_default_passwd_cb(SSL_CTX* ctx, pem_password_cb* cb) {
+  ctx->passwd_cb = cb;
+}
+void SSL_CTX_set_default_passwd_cb_userdata(SSL_CTX* ctx, void* u) {
+  ctx->passwd_userdata = u;
+}
+pem_password_cb* SSL_CTX_get_default_passwd_cb(SSL_CTX* ctx) {
+  return ctx->passwd_cb;
+}
+void* SSL_CTX_get_default_passwd_cb_userdata(SSL_CTX* ctx) {
+  return ctx->passwd_userdata;
+}
+
+X509_VERIFY_PARAM* SSL_CTX_get0_param(SSL_CTX* ctx) {
+  return ctx->param;
+}
+
+int SSL_CTX_set1_param(SSL_CTX* ctx, X509_VERIFY_PARAM* vpm) {
+  return X509_VERIFY_PARAM_set1(ctx->param, vpm);
+}
+
+// The level is kept and reported; rapidtls's own floor (no suite, group or
+// signature below 128-bit security, no RSA key under 2048 bits in its test
+// set) does not move with it. docs/compatibility.md says so.
+int SSL_CTX_get_security_level(const SSL_CTX* ctx) {
+  return ctx->security_level;
+}
+void SSL_CTX_set_security_level(SSL_CTX* ctx, int level) {
+  ctx->security_level = level;
+}
+
+void SSL_CTX_set_cert_store(SSL_CTX* ctx, X509_STORE* store) {
+  if (store == ctx->store) return;
+  X509_STORE_free(ctx->store);
+  ctx->store = store;  // ownership passes, as in OpenSSL
+  ctx->verify_cache->clear();
+  ctx->changed();
+}
+
+void SSL_CTX_set1_cert_store(SSL_CTX* ctx, X509_STORE* store) {
+  if (store != nullptr) X509_STORE_up_ref(store);
+  SSL_CTX_set_cert_store(ctx, store);
+}
+
+int SSL_CTX_get_verify_depth(const SSL_CTX* ctx) {
+  return ctx->verify_depth;
+}
+
+int SSL_CTX_load_verify_file(SSL_CTX* ctx, const char* file) {
+  if (file == nullptr || X509_STORE_load_file(ctx->store, file) != 1) return 0;
+  ctx->verify_cache->clear();
+  return 1;
+}
+
+int SSL_CTX_load_verify_dir(SSL_CTX* ctx, const char* dir) {
+  if (dir == nullptr || X509_STORE_load_path(ctx->store, dir) != 1) return 0;
+  ctx->verify_cache->clear();
+  return 1;
+}
+
+void SSL_CTX_set_client_CA_list(SSL_CTX* ctx, STACK_OF(X509_NAME) * list) {
+  sk_X509_NAME_pop_free(ctx->client_ca, X509_NAME_free);
+  ctx->client_ca = list;
+}
+
+STACK_OF(X509_NAME) * SSL_CTX_get_client_CA_list(const SSL_CTX* ctx) {
+  return ctx->client_ca;
+}
+
+int SSL_CTX_add_client_CA(SSL_CTX* ctx, X509* x) {
+  if (x == nullptr) return 0;
+  if (ctx->client_ca == nullptr && (ctx->client_ca = sk_X509_NAME_new_null()) == nullptr) return 0;
+  X509_NAME* name = X509_NAME_dup(X509_get_subject_name(x));
+  if (name == nullptr || sk_X509_NAME_push(ctx->client_ca, name) <= 0) {
+    X509_NAME_free(name);
+    return 0;
+  }
+  return 1;
+}
+
+void SSL_CTX_set_msg_callback(SSL_CTX* ctx,
+                              void (*cb)(int, int, int, const void*, size_t, SSL*, void*)) {
+  ctx->msg_callback = cb;
+}
+
+void SSL_CTX_set_post_handshake_auth(SSL_CTX* ctx, int val) {
+  ctx->post_handshake_auth = val != 0;
+}
+
+int SSL_CTX_set_session_id_context(SSL_CTX* ctx, const unsigned char* sid_ctx,
+                                   unsigned int sid_ctx_len) {
+  if (sid_ctx_len > SSL_MAX_SID_CTX_LENGTH) {
+    ERR_raise(ERR_LIB_SSL, SSL_R_SSL_SESSION_ID_CONTEXT_TOO_LONG);
+    return 0;
+  }
+  ctx->sid_ctx.assign(sid_ctx, sid_ctx + sid_ctx_len);
+  return 1;
+}
+
+void SSL_CTX_set_quiet_shutdown(SSL_CTX* ctx, int mode) {
+  ctx->quiet_shutdown = mode != 0;
+}
+int SSL_CTX_get_quiet_shutdown(const SSL_CTX* ctx) {
+  return ctx->quiet_shutdown ? 1 : 0;
+}
+
+long SSL_CTX_callback_ctrl(SSL_CTX* ctx, int cmd, void (*fp)(void)) {
+  switch (cmd) {
+    case SSL_CTRL_SET_TLSEXT_SERVERNAME_CB:
+      // OpenSSL stores the callback through a cast of this very kind.
+      ctx->servername_cb = reinterpret_cast<int (*)(SSL*, int*, void*)>(fp);
+      ctx->changed();
+      return 1;
+    default:
+      rapidtls::ssl::trace_unhandled_ctrl("SSL_CTX_callback_ctrl", cmd);
+      return 0;
+  }
+}
+
+X509* SSL_CTX_get0_certificate(const SSL_CTX* ctx) {
+  return ctx->chain.empty() ? nullptr : ctx->chain[0].raw();
+}
+
+EVP_PKEY* SSL_CTX_get0_privatekey(const SSL_CTX* ctx) {
+  return ctx->key ? ctx->key->raw() : nullptr;
+}
+
+STACK_OF(X509_NAME) * SSL_load_client_CA_file(const char* file) {
+  BIO* in = BIO_new_file(file, "r");
+  if (in == nullptr) {
+    ERR_raise(ERR_LIB_SSL, ERR_R_SYS_LIB);
+    return nullptr;
+  }
+  STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
+  X509* x = nullptr;
+  while (names != nullptr && (x = PEM_read_bio_X509(in, nullptr, nullptr, nullptr)) != nullptr) {
+    const X509_NAME* subject = X509_get_subject_name(x);
+    bool seen = false;
+    for (int i = 0; i < sk_X509_NAME_num(names) && !seen; ++i) {
+      seen = X509_NAME_cmp(sk_X509_NAME_value(names, i), subject) == 0;
+    }
+    X509_NAME* dup = seen ? nullptr : X509_NAME_dup(subject);
+    if (!seen && (dup == nullptr || sk_X509_NAME_push(names, dup) <= 0)) {
+      X509_NAME_free(dup);
+      sk_X509_NAME_pop_free(names, X509_NAME_free);
+      names = nullptr;
+    }
+    X509_free(x);
+  }
+  BIO_free(in);
+  if (names != nullptr && sk_X509_NAME_num(names) == 0) {
+    // OpenSSL: a file without certificates is an error (the PEM one stays).
+    sk_X509_NAME_free(names);
+    return nullptr;
+  }
+  ERR_clear_error();  // the PEM reader's end-of-file entry
+  return names;
 }
 
 }  // extern "C"

@@ -2,6 +2,9 @@
 // ERR_LIB_SSL with OpenSSL's numbers and strings, and SSL_get_error.
 #include <openssl/err.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 
 #include "ssl/internal.h"
@@ -95,6 +98,14 @@ const ERR_STRING_DATA kReasons[] = {
 };
 
 }  // namespace
+
+void trace_unhandled_ctrl(const char* func, int cmd) {
+  static const bool on = [] {
+    const char* v = std::getenv("RAPIDTLS_DEBUG");
+    return v != nullptr && std::strstr(v, "ctrl") != nullptr;
+  }();
+  if (on) std::fprintf(stderr, "rapidtls: %s: unhandled command %d\n", func, cmd);
+}
 
 void load_error_strings() {
   static std::once_flag once;

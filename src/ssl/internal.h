@@ -19,7 +19,8 @@
 #include "io/transport.h"
 
 struct ssl_method_st {
-  int role;  // 0 either (TLS_method), 1 client, 2 server
+  int role;     // 0 either (TLS_method), 1 client, 2 server
+  int version;  // 0 any (TLS_method and friends); TLS1_2_VERSION for TLSv1_2_method
 };
 
 struct ssl_cipher_st {
@@ -34,7 +35,14 @@ struct ssl_cipher_st {
 // connection, its description (version, suite, times). Immutable once made;
 // shared by reference count.
 struct ssl_session_st {
+  ssl_session_st();
+  ~ssl_session_st();
   std::atomic<int> references{1};
+  // SSL_SESSION_get_id: TLS 1.3 has no session ids; as OpenSSL, a client's
+  // session gets random bytes to tell sessions apart.
+  std::vector<uint8_t> id;
+  std::vector<uint8_t> sid_ctx;  // SSL_SESSION_set1_id_context
+  CRYPTO_EX_DATA ex_data{};
   int version = 0;  // TLS1_3_VERSION or TLS1_2_VERSION
   uint16_t cipher_id = 0;
   long time = 0;     // seconds since the epoch (SSL_SESSION_get_time)
@@ -90,6 +98,25 @@ struct ssl_ctx_st {
   std::shared_ptr<rapidtls::crypto::VerifiedChainCache> verify_cache =
       std::make_shared<rapidtls::crypto::VerifiedChainCache>();
   CRYPTO_EX_DATA ex_data{};
+  pem_password_cb* passwd_cb = nullptr;  // SSL_CTX_set_default_passwd_cb
+  void* passwd_userdata = nullptr;
+  // SSL_CTX_get0_param: verification parameters every SSL starts from.
+  X509_VERIFY_PARAM* param = nullptr;
+  STACK_OF(X509_NAME) * client_ca = nullptr;  // SSL_CTX_set_client_CA_list (owned)
+  int security_level = 2;                     // Debian's system default (openssl.cnf)
+  std::vector<uint8_t> sid_ctx;               // SSL_CTX_set_session_id_context
+  void (*msg_callback)(int, int, int, const void*, size_t, SSL*, void*) = nullptr;
+  void* msg_callback_arg = nullptr;
+  bool post_handshake_auth = false;                   // SSL_CTX_set_post_handshake_auth
+  int (*servername_cb)(SSL*, int*, void*) = nullptr;  // SSL_CTX_set_tlsext_servername_callback
+  void* servername_arg = nullptr;
+  bool quiet_shutdown = false;
+  // SSL_CTX_get_ciphers's list, made again on each call (the settings may
+  // have changed); the context owns it, as in OpenSSL.
+  std::mutex cipher_stack_mutex;
+  STACK_OF(SSL_CIPHER) * cipher_stack = nullptr;
+  STACK_OF(X509) * chain_stack = nullptr;  // SSL_CTX_get_extra_chain_certs's answer
+  long session_cache_size = SSL_SESSION_CACHE_MAX_SIZE_DEFAULT;
 
   // The engine configuration for new connections (shared, rebuilt when dirty).
   std::shared_ptr<const rapidtls::handshake::Config> config(SSL* for_ssl);
@@ -146,6 +173,7 @@ struct ssl_st {
   size_t sendfile_cap = 0;
   // The peer chain as a STACK_OF(X509), made on first request.
   STACK_OF(X509) * peer_chain_stack = nullptr;
+  STACK_OF(X509) * verified_chain_stack = nullptr;  // SSL_get0_verified_chain
 
   std::atomic<int> references{1};
   SSL_CTX* ctx;
@@ -158,9 +186,8 @@ struct ssl_st {
   bool read_ahead = false;
   // SSL_set_verify's callback; SSL_new takes the context's (as OpenSSL).
   SSL_verify_cb verify_callback;
-  int shutdown_flags = 0;   // SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN
-  std::string host;         // SNI to send (SSL_set_tlsext_host_name)
-  std::string verify_host;  // SSL_set1_host
+  int shutdown_flags = 0;  // SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN
+  std::string host;        // SNI to send (SSL_set_tlsext_host_name)
   BIO* rbio = nullptr;
   BIO* wbio = nullptr;
   int fd = -1;  // when set with SSL_set_fd: direct socket I/O (send with MSG_NOSIGNAL)
@@ -174,6 +201,32 @@ struct ssl_st {
   // error, every later call fails with SSL_ERROR_SYSCALL and an empty queue.
   bool dead = false;
   CRYPTO_EX_DATA ex_data{};
+  // SSL_get0_param: this connection's verification parameters (host names,
+  // IP address, flags), from the context's at SSL_new.
+  X509_VERIFY_PARAM* param = nullptr;
+  // Settings made on this SSL rather than its context (SSL_use_certificate,
+  // SSL_set_cipher_list, ...): config() applies them over the context's.
+  std::optional<std::vector<rapidtls::crypto::Certificate>> own_chain;
+  std::optional<rapidtls::crypto::PrivateKey> own_key;
+  std::optional<std::vector<uint16_t>> own_suites12;
+  std::optional<std::vector<uint16_t>> own_suites;
+  int min_version = 0;
+  int max_version = 0;
+  bool own_versions = false;
+  bool has_overrides() const {
+    return own_chain || own_key || own_suites12 || own_suites || own_versions;
+  }
+  STACK_OF(X509_NAME) * client_ca = nullptr;      // SSL_set_client_CA_list (owned)
+  STACK_OF(SSL_CIPHER) * cipher_stack = nullptr;  // SSL_get_ciphers (made on request)
+  bool quiet_shutdown = false;
+  bool post_handshake_auth = false;
+  // A server's SNI as its ClientHello hook saw it (SSL_get_servername
+  // during the servername callback, before the session exists).
+  std::string received_sni;
+  bool in_client_hello_hook = false;
+  long verify_result_override = -1;  // SSL_set_verify_result
+  void (*msg_callback)(int, int, int, const void*, size_t, SSL*, void*) = nullptr;
+  void* msg_callback_arg = nullptr;
   // SSL_set_session: the session a client offers to resume (a reference).
   SSL_SESSION* resume_session = nullptr;
   // SSL_get_session's object (a reference), made again when what it
@@ -200,11 +253,23 @@ struct ssl_st {
 
 namespace rapidtls::ssl {
 
+// SSL_CTX_set_cipher_list's parsing (TLS 1.2 suites); false with an ERR
+// entry when the string selects nothing.
+bool parse_cipher_list(const char* str, std::vector<uint16_t>* out);
+// The SSL's X509_VERIFY_PARAM when it carries settings beyond one host name
+// or IP address (which reach the engine as the checked name); else null, so
+// that the verified-chain cache is used.
+const X509_VERIFY_PARAM* params_for_verify(const SSL* s);
+
 // The SSL_CIPHER of a suite id, or null for one rapidtls does not implement.
 const SSL_CIPHER* cipher_by_id(uint16_t id);
 
 // Puts an Error on libcrypto's ERR queue under ERR_LIB_SSL.
 void raise(const Error& e, const char* func);
+// With RAPIDTLS_DEBUG=ctrl in the environment, prints a control command that
+// SSL_ctrl / SSL_CTX_ctrl / the callback forms do not handle (they fail with
+// 0, as OpenSSL does for a command it does not know) to stderr.
+void trace_unhandled_ctrl(const char* func, int cmd);
 // Loads rapidtls's reason strings into the ERR tables (once).
 void load_error_strings();
 

@@ -16,6 +16,7 @@
 // OpenSSL's hold the master secret: store them as secrets.
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 
 #include <cstring>
@@ -47,6 +48,11 @@ std::optional<hs::StoredTicket> current_ticket(const SSL* s) {
 // A session describing `s` now (version, suite, peer), with `ticket`.
 SSL_SESSION* describe(const SSL* s, std::optional<hs::StoredTicket> ticket) {
   auto* sess = new ssl_session_st;
+  // TLS 1.3 has no session ids; OpenSSL gives a client's session random
+  // bytes (SSL_SESSION_get_id tells sessions apart), and so does this.
+  sess->id.resize(SSL_MAX_SSL_SESSION_ID_LENGTH);
+  if (RAND_bytes(sess->id.data(), static_cast<int>(sess->id.size())) != 1) sess->id.clear();
+  sess->sid_ctx = s->ctx->sid_ctx;
   const hs::SessionInfo* info = s->conn->session();
   sess->version = protocol_version(info->version);
   const SSL_CIPHER* cipher = SSL_get_current_cipher(s);
@@ -444,6 +450,55 @@ void SSL_CTX_sess_set_new_cb(SSL_CTX* ctx, int (*cb)(SSL*, SSL_SESSION*)) {
 
 int (*SSL_CTX_sess_get_new_cb(SSL_CTX* ctx))(SSL*, SSL_SESSION*) {
   return ctx->new_session_cb;
+}
+
+}  // extern "C"
+
+ssl_session_st::ssl_session_st() {
+  CRYPTO_new_ex_data(CRYPTO_EX_INDEX_SSL_SESSION, this, &ex_data);
+}
+
+ssl_session_st::~ssl_session_st() {
+  CRYPTO_free_ex_data(CRYPTO_EX_INDEX_SSL_SESSION, this, &ex_data);
+}
+
+extern "C" {
+
+const unsigned char* SSL_SESSION_get_id(const SSL_SESSION* sess, unsigned int* len) {
+  if (len != nullptr) *len = static_cast<unsigned>(sess->id.size());
+  return sess->id.data();
+}
+
+int SSL_SESSION_set1_id(SSL_SESSION* sess, const unsigned char* sid, unsigned int sid_len) {
+  if (sid_len > SSL_MAX_SSL_SESSION_ID_LENGTH) {
+    ERR_raise(ERR_LIB_SSL, SSL_R_SSL_SESSION_ID_TOO_LONG);
+    return 0;
+  }
+  sess->id.assign(sid, sid + sid_len);
+  return 1;
+}
+
+const unsigned char* SSL_SESSION_get0_id_context(const SSL_SESSION* sess, unsigned int* len) {
+  if (len != nullptr) *len = static_cast<unsigned>(sess->sid_ctx.size());
+  return sess->sid_ctx.data();
+}
+
+int SSL_SESSION_set1_id_context(SSL_SESSION* sess, const unsigned char* sid_ctx,
+                                unsigned int sid_ctx_len) {
+  if (sid_ctx_len > SSL_MAX_SID_CTX_LENGTH) {
+    ERR_raise(ERR_LIB_SSL, SSL_R_SSL_SESSION_ID_CONTEXT_TOO_LONG);
+    return 0;
+  }
+  sess->sid_ctx.assign(sid_ctx, sid_ctx + sid_ctx_len);
+  return 1;
+}
+
+int SSL_SESSION_set_ex_data(SSL_SESSION* sess, int idx, void* arg) {
+  return CRYPTO_set_ex_data(&sess->ex_data, idx, arg);
+}
+
+void* SSL_SESSION_get_ex_data(const SSL_SESSION* sess, int idx) {
+  return CRYPTO_get_ex_data(&sess->ex_data, idx);
 }
 
 }  // extern "C"

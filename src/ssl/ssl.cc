@@ -2,10 +2,12 @@
 // verification results, shutdown and key update.
 #include <openssl/err.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <cstring>
 
+#include "common/host.h"
 #include "handshake/exporter.h"
 #include "ssl/internal.h"
 
@@ -19,8 +21,14 @@ ssl_st::ssl_st(SSL_CTX* c)
       options(c->options),
       verify_mode(c->verify_mode),
       read_ahead(c->read_ahead),
-      verify_callback(c->verify_callback) {
+      verify_callback(c->verify_callback),
+      param(X509_VERIFY_PARAM_new()),
+      quiet_shutdown(c->quiet_shutdown),
+      post_handshake_auth(c->post_handshake_auth),
+      msg_callback(c->msg_callback),
+      msg_callback_arg(c->msg_callback_arg) {
   SSL_CTX_up_ref(ctx);
+  if (param != nullptr) X509_VERIFY_PARAM_inherit(param, c->param);
   CRYPTO_new_ex_data(CRYPTO_EX_INDEX_SSL, this, &ex_data);
   if (c->method->role == 1) role = Role::client;
   if (c->method->role == 2) role = Role::server;
@@ -30,7 +38,11 @@ ssl_st::~ssl_st() {
   CRYPTO_free_ex_data(CRYPTO_EX_INDEX_SSL, this, &ex_data);
   SSL_SESSION_free(resume_session);
   SSL_SESSION_free(current_session);
+  X509_VERIFY_PARAM_free(param);
+  sk_X509_NAME_pop_free(client_ca, X509_NAME_free);
+  sk_SSL_CIPHER_free(cipher_stack);
   if (peer_chain_stack != nullptr) sk_X509_pop_free(peer_chain_stack, X509_free);
+  if (verified_chain_stack != nullptr) sk_X509_pop_free(verified_chain_stack, X509_free);
   if (wbio != rbio) BIO_free_all(wbio);
   BIO_free_all(rbio);
   SSL_CTX_free(ctx);
@@ -53,7 +65,26 @@ bool ssl_st::ensure_connection() {
   if (role == Role::unset) return false;
   auto config = ctx->config(this);
   if (role == Role::client) {
+    // The name to check: the first host name of the SSL's parameters
+    // (SSL_set1_host, X509_VERIFY_PARAM_set1_host), else its IP address;
+    // never the SNI name by itself, as in OpenSSL. Parameters carrying more
+    // than that are applied whole (params_for_verify), the names included.
+    std::string verify_host;
+    if (rapidtls::ssl::params_for_verify(this) == nullptr) {
+      if (const char* h = X509_VERIFY_PARAM_get0_host(param, 0)) {
+        verify_host = h;
+      } else {
+        // Without an address, libcrypto queues "passed a null parameter".
+        ERR_set_mark();
+        if (char* ip = X509_VERIFY_PARAM_get1_ip_asc(param)) {
+          verify_host = ip;
+          OPENSSL_free(ip);
+        }
+        ERR_pop_to_mark();
+      }
+    }
     hs::ClientOptions opts{host, verify_host};
+    opts.check_server_name = false;
     if (resume_session != nullptr && resume_session->ticket) opts.resume = *resume_session->ticket;
     conn = std::make_unique<rapidtls::conn::Connection>(rapidtls::conn::Role::client, config,
                                                         std::move(opts));
@@ -262,7 +293,24 @@ long SSL_ctrl(SSL* s, int cmd, long larg, void* parg) {
       return 1;
     case SSL_CTRL_SET_MIN_PROTO_VERSION:
     case SSL_CTRL_SET_MAX_PROTO_VERSION:
+      // As the context's (SSL_CTX_ctrl): TLS 1.2 and 1.3 are what there is.
+      if (cmd == SSL_CTRL_SET_MIN_PROTO_VERSION && larg != 0 && larg > TLS1_3_VERSION) return 0;
+      if (cmd == SSL_CTRL_SET_MAX_PROTO_VERSION && larg != 0 && larg < TLS1_2_VERSION) return 0;
+      if (!s->own_versions) {
+        s->min_version = s->ctx->min_version;
+        s->max_version = s->ctx->max_version;
+        s->own_versions = true;
+      }
+      (cmd == SSL_CTRL_SET_MIN_PROTO_VERSION ? s->min_version : s->max_version) =
+          static_cast<int>(larg);
       return 1;
+    case SSL_CTRL_SET_MSG_CALLBACK_ARG:
+      s->msg_callback_arg = parg;
+      return 1;
+    case SSL_CTRL_GET_MIN_PROTO_VERSION:
+      return s->own_versions ? s->min_version : s->ctx->min_version;
+    case SSL_CTRL_GET_MAX_PROTO_VERSION:
+      return s->own_versions ? s->max_version : s->ctx->max_version;
     case SSL_CTRL_GET_TOTAL_RENEGOTIATIONS:
     case SSL_CTRL_GET_NUM_RENEGOTIATIONS:
       return s->conn ? std::max(0, s->conn->handshakes_completed() - 1) : 0;
@@ -279,6 +327,7 @@ long SSL_ctrl(SSL* s, int cmd, long larg, void* parg) {
           return 0;
       }
     default:
+      rapidtls::ssl::trace_unhandled_ctrl("SSL_ctrl", cmd);
       return 0;
   }
 }
@@ -303,13 +352,58 @@ int SSL_get_ex_data_X509_STORE_CTX_idx(void) {
   return index;
 }
 
+// As OpenSSL: the name goes into the SSL's verification parameters; an IP
+// literal is checked as an address.
 int SSL_set1_host(SSL* s, const char* hostname) {
-  s->verify_host = hostname ? hostname : "";
-  return 1;
+  if (hostname != nullptr && rapidtls::is_ip_literal(hostname)) {
+    return X509_VERIFY_PARAM_set1_host(s->param, nullptr, 0) == 1 &&
+           X509_VERIFY_PARAM_set1_ip_asc(s->param, hostname) == 1;
+  }
+  return X509_VERIFY_PARAM_set1_host(s->param, hostname, 0);
+}
+
+int SSL_add1_host(SSL* s, const char* hostname) {
+  if (hostname != nullptr && rapidtls::is_ip_literal(hostname)) {
+    return X509_VERIFY_PARAM_set1_ip_asc(s->param, hostname);
+  }
+  return X509_VERIFY_PARAM_add1_host(s->param, hostname, 0);
+}
+
+X509_VERIFY_PARAM* SSL_get0_param(SSL* s) {
+  return s->param;
+}
+
+int SSL_set1_param(SSL* s, X509_VERIFY_PARAM* vpm) {
+  return X509_VERIFY_PARAM_set1(s->param, vpm);
+}
+
+void SSL_set_hostflags(SSL* s, unsigned int flags) {
+  X509_VERIFY_PARAM_set_hostflags(s->param, flags);
+}
+
+const char* SSL_get0_peername(SSL* s) {
+  return X509_VERIFY_PARAM_get0_peername(s->param);
 }
 
 long SSL_get_verify_result(const SSL* s) {
+  if (s->verify_result_override >= 0) return s->verify_result_override;
   return s->conn ? s->conn->peer_verify_result() : X509_V_OK;
+}
+
+void SSL_set_verify_result(SSL* s, long v) {
+  s->verify_result_override = v;
+}
+
+int SSL_get_verify_mode(const SSL* s) {
+  return s->verify_mode;
+}
+
+int SSL_get_verify_depth(const SSL* s) {
+  return X509_VERIFY_PARAM_get_depth(s->param);
+}
+
+void SSL_set_verify_depth(SSL* s, int depth) {
+  X509_VERIFY_PARAM_set_depth(s->param, depth);
 }
 
 X509* SSL_get1_peer_certificate(const SSL* s) {
@@ -359,8 +453,11 @@ const char* SSL_get_version(const SSL* s) {
 const char* SSL_get_servername(const SSL* s, const int type) {
   if (type != TLSEXT_NAMETYPE_host_name) return nullptr;
   if (s->role == Role::client) return s->host.empty() ? nullptr : s->host.c_str();
-  if (!s->conn || !s->conn->session() || s->conn->session()->server_name.empty()) return nullptr;
-  return s->conn->session()->server_name.c_str();
+  if (s->conn && s->conn->session()) {
+    const std::string& name = s->conn->session()->server_name;
+    return name.empty() ? nullptr : name.c_str();
+  }
+  return s->received_sni.empty() ? nullptr : s->received_sni.c_str();
 }
 
 void SSL_get0_alpn_selected(const SSL* s, const unsigned char** data, unsigned int* len) {
@@ -379,6 +476,12 @@ int SSL_shutdown(SSL* s) {
   if (!s->conn || !s->conn->handshake_done()) {
     ERR_raise(ERR_LIB_SSL, SSL_R_SHUTDOWN_WHILE_IN_INIT);
     return -1;
+  }
+  if (s->quiet_shutdown) {
+    // SSL_set_quiet_shutdown: no close_notify is sent; the connection counts
+    // as closed both ways (OpenSSL's documented behaviour).
+    s->shutdown_flags = SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN;
+    return 1;
   }
   rapidtls::conn::Connection& c = *s->conn;
   const bool first_call = (s->shutdown_flags & SSL_SENT_SHUTDOWN) == 0;
@@ -501,6 +604,302 @@ int SSL_set_ex_data(SSL* s, int idx, void* data) {
 }
 void* SSL_get_ex_data(const SSL* s, int idx) {
   return CRYPTO_get_ex_data(&s->ex_data, idx);
+}
+
+// ---- certificates and keys of one SSL ---------------------------------------------------
+
+int SSL_use_certificate(SSL* s, X509* x) {
+  if (x == nullptr) {
+    ERR_raise(ERR_LIB_SSL, ERR_R_PASSED_NULL_PARAMETER);
+    return 0;
+  }
+  std::vector<rapidtls::crypto::Certificate> chain = s->own_chain ? *s->own_chain : s->ctx->chain;
+  auto cert = rapidtls::crypto::Certificate::from_x509(x);
+  // A new leaf: the context's intermediates stay only when it is the same.
+  if (chain.empty() || X509_cmp(chain[0].raw(), x) != 0) chain.assign(1, std::move(cert));
+  s->own_chain = std::move(chain);
+  return 1;
+}
+
+int SSL_use_certificate_file(SSL* s, const char* file, int type) {
+  BIO* in = BIO_new_file(file, "r");
+  if (in == nullptr) {
+    ERR_raise(ERR_LIB_SSL, ERR_R_SYS_LIB);
+    return 0;
+  }
+  X509* x = type == SSL_FILETYPE_ASN1
+                ? d2i_X509_bio(in, nullptr)
+                : PEM_read_bio_X509(in, nullptr, s->ctx->passwd_cb, s->ctx->passwd_userdata);
+  BIO_free(in);
+  if (x == nullptr) {
+    ERR_raise(ERR_LIB_SSL, type == SSL_FILETYPE_ASN1 ? ERR_R_ASN1_LIB : ERR_R_PEM_LIB);
+    return 0;
+  }
+  const int r = SSL_use_certificate(s, x);
+  X509_free(x);
+  return r;
+}
+
+int SSL_use_certificate_chain_file(SSL* s, const char* file) {
+  auto chain = rapidtls::crypto::Certificate::chain_from_pem_file(file);
+  if (!chain.ok()) {
+    ERR_raise(ERR_LIB_SSL, ERR_R_PEM_LIB);
+    return 0;
+  }
+  s->own_chain = std::move(chain).value();
+  return 1;
+}
+
+int SSL_use_PrivateKey(SSL* s, EVP_PKEY* pkey) {
+  if (pkey == nullptr) {
+    ERR_raise(ERR_LIB_SSL, ERR_R_PASSED_NULL_PARAMETER);
+    return 0;
+  }
+  auto key = rapidtls::crypto::PrivateKey::from_evp(pkey);
+  if (!key.ok()) {
+    ERR_raise(ERR_LIB_SSL, SSL_R_UNKNOWN_PKEY_TYPE);
+    return 0;
+  }
+  const auto& chain = s->own_chain ? *s->own_chain : s->ctx->chain;
+  if (!chain.empty() && !key->matches(chain[0])) {
+    ERR_raise(ERR_LIB_X509, X509_R_KEY_VALUES_MISMATCH);
+    return 0;
+  }
+  s->own_key.emplace(std::move(key).value());
+  return 1;
+}
+
+int SSL_use_PrivateKey_file(SSL* s, const char* file, int type) {
+  BIO* in = BIO_new_file(file, "r");
+  if (in == nullptr) {
+    ERR_raise(ERR_LIB_SSL, ERR_R_SYS_LIB);
+    return 0;
+  }
+  EVP_PKEY* pkey =
+      type == SSL_FILETYPE_ASN1
+          ? d2i_PrivateKey_bio(in, nullptr)
+          : PEM_read_bio_PrivateKey(in, nullptr, s->ctx->passwd_cb, s->ctx->passwd_userdata);
+  BIO_free(in);
+  if (pkey == nullptr) {
+    ERR_raise(ERR_LIB_SSL, type == SSL_FILETYPE_ASN1 ? ERR_R_ASN1_LIB : ERR_R_PEM_LIB);
+    return 0;
+  }
+  const int r = SSL_use_PrivateKey(s, pkey);
+  EVP_PKEY_free(pkey);
+  return r;
+}
+
+int SSL_check_private_key(const SSL* s) {
+  const auto& chain = s->own_chain ? *s->own_chain : s->ctx->chain;
+  const auto& key = s->own_key ? s->own_key : s->ctx->key;
+  if (chain.empty()) {
+    ERR_raise(ERR_LIB_SSL, SSL_R_NO_CERTIFICATE_ASSIGNED);
+    return 0;
+  }
+  if (!key) {
+    ERR_raise(ERR_LIB_SSL, SSL_R_NO_PRIVATE_KEY_ASSIGNED);
+    return 0;
+  }
+  if (!key->matches(chain[0])) {
+    ERR_raise(ERR_LIB_X509, X509_R_KEY_VALUES_MISMATCH);
+    return 0;
+  }
+  return 1;
+}
+
+X509* SSL_get_certificate(const SSL* s) {
+  const auto& chain = s->own_chain ? *s->own_chain : s->ctx->chain;
+  return chain.empty() ? nullptr : chain[0].raw();
+}
+
+EVP_PKEY* SSL_get_privatekey(const SSL* s) {
+  const auto& key = s->own_key ? s->own_key : s->ctx->key;
+  return key ? key->raw() : nullptr;
+}
+
+// ---- per-SSL settings ----------------------------------------------------------------------
+
+int SSL_set_cipher_list(SSL* s, const char* str) {
+  std::vector<uint16_t> suites;
+  if (!rapidtls::ssl::parse_cipher_list(str, &suites)) return 0;
+  s->own_suites12 = std::move(suites);
+  return 1;
+}
+
+void SSL_set_quiet_shutdown(SSL* s, int mode) {
+  s->quiet_shutdown = mode != 0;
+}
+int SSL_get_quiet_shutdown(const SSL* s) {
+  return s->quiet_shutdown ? 1 : 0;
+}
+
+void SSL_set_post_handshake_auth(SSL* s, int val) {
+  s->post_handshake_auth = val != 0;
+}
+
+void SSL_set_msg_callback(SSL* s, void (*cb)(int, int, int, const void*, size_t, SSL*, void*)) {
+  s->msg_callback = cb;
+}
+
+void SSL_set_client_CA_list(SSL* s, STACK_OF(X509_NAME) * list) {
+  sk_X509_NAME_pop_free(s->client_ca, X509_NAME_free);
+  s->client_ca = list;
+}
+
+// A server: the names it asks client certificates for. A client: none (the
+// names a server sent are not kept by rapidtls; see docs/compatibility.md).
+STACK_OF(X509_NAME) * SSL_get_client_CA_list(const SSL* s) {
+  if (s->role == Role::client) return nullptr;
+  return s->client_ca != nullptr ? s->client_ca : s->ctx->client_ca;
+}
+
+// The SNI callback's switch to another context: its certificate, key and
+// verification apply to the rest of the handshake; the SSL's own settings
+// stay (as in OpenSSL).
+SSL_CTX* SSL_set_SSL_CTX(SSL* s, SSL_CTX* ctx) {
+  if (ctx == nullptr) ctx = s->ctx;
+  if (ctx == s->ctx) return s->ctx;
+  SSL_CTX_up_ref(ctx);
+  SSL_CTX_free(s->ctx);
+  s->ctx = ctx;
+  // Inside the servername callback the hook hands the new configuration to
+  // the handshake itself (see ssl_ctx_st::config).
+  if (s->conn && !s->in_client_hello_hook) s->conn->set_config(ctx->config(s));
+  return ctx;
+}
+
+// SSL_clear: ready for another connection with the same settings. A client
+// keeps the session it had, to resume it (as OpenSSL's SSL_clear does).
+int SSL_clear(SSL* s) {
+  if (s->conn && s->role == Role::client && s->conn->handshake_done()) {
+    SSL_SESSION* sess = SSL_get1_session(s);
+    if (sess != nullptr) {
+      SSL_SESSION_free(s->resume_session);
+      s->resume_session = sess;
+    }
+  }
+  s->conn.reset();
+  s->pending_write = {};
+  s->last_io = LastIo::none;
+  s->shutdown_flags = 0;
+  s->dead = false;
+  s->handshakes_reported = 0;
+  s->verify_result_override = -1;
+  SSL_SESSION_free(s->current_session);
+  s->current_session = nullptr;
+  s->current_session_tickets = 0;
+  s->current_session_handshakes = -1;
+  if (s->peer_chain_stack != nullptr) {
+    sk_X509_pop_free(s->peer_chain_stack, X509_free);
+    s->peer_chain_stack = nullptr;
+  }
+  if (s->verified_chain_stack != nullptr) {
+    sk_X509_pop_free(s->verified_chain_stack, X509_free);
+    s->verified_chain_stack = nullptr;
+  }
+  s->role = s->ctx->method->role == 1   ? Role::client
+            : s->ctx->method->role == 2 ? Role::server
+                                        : s->role;
+  return 1;
+}
+
+// ---- what the handshake left ----------------------------------------------------------------
+
+namespace {
+
+size_t copy_out(const rapidtls::ByteVec& v, void* buf, size_t count) {
+  const size_t n = std::min(count, v.size());
+  if (n > 0) std::memcpy(buf, v.data(), n);
+  return v.size();
+}
+
+}  // namespace
+
+// The Finished messages' verify_data (RFC 8446 4.4.4, RFC 5246 7.4.9) of the
+// last handshake: the total size, count bytes copied.
+size_t SSL_get_finished(const SSL* s, void* buf, size_t count) {
+  if (!s->conn || !s->conn->session()) return 0;
+  const auto* info = s->conn->session();
+  return copy_out(s->role == Role::client ? info->client_verify_data : info->server_verify_data,
+                  buf, count);
+}
+
+size_t SSL_get_peer_finished(const SSL* s, void* buf, size_t count) {
+  if (!s->conn || !s->conn->session()) return 0;
+  const auto* info = s->conn->session();
+  return copy_out(s->role == Role::client ? info->server_verify_data : info->client_verify_data,
+                  buf, count);
+}
+
+// The chain verification built for the peer, trust anchor included, made
+// again from the peer's chain and the context's store.
+STACK_OF(X509) * SSL_get0_verified_chain(const SSL* s) {
+  if (!s->conn || !s->conn->session() || s->conn->session()->peer_chain.empty()) return nullptr;
+  SSL* self = const_cast<SSL*>(s);
+  if (self->verified_chain_stack != nullptr) return self->verified_chain_stack;
+  const auto& chain = s->conn->session()->peer_chain;
+  STACK_OF(X509)* untrusted = sk_X509_new_null();
+  for (size_t i = 1; untrusted != nullptr && i < chain.size(); ++i) {
+    sk_X509_push(untrusted, chain[i].raw());
+  }
+  X509_STORE_CTX* xs = X509_STORE_CTX_new();
+  if (xs != nullptr && untrusted != nullptr &&
+      X509_STORE_CTX_init(xs, s->ctx->store, chain[0].raw(), untrusted) == 1) {
+    X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(xs), s->param);
+    X509_STORE_CTX_set_purpose(
+        xs, s->role == Role::client ? X509_PURPOSE_SSL_SERVER : X509_PURPOSE_SSL_CLIENT);
+    (void)X509_verify_cert(xs);  // as OpenSSL: the chain built, verified or not
+    self->verified_chain_stack = X509_STORE_CTX_get1_chain(xs);
+  }
+  X509_STORE_CTX_free(xs);
+  sk_X509_free(untrusted);
+  ERR_clear_error();
+  return self->verified_chain_stack;
+}
+
+// RFC 7301 / OpenSSL's SSL_select_next_proto(3): the first of the server's
+// protocols the client also lists; else the client's first, with
+// OPENSSL_NPN_NO_OVERLAP.
+int SSL_select_next_proto(unsigned char** out, unsigned char* outlen, const unsigned char* server,
+                          unsigned int server_len, const unsigned char* client,
+                          unsigned int client_len) {
+  auto valid = [](const unsigned char* p, unsigned int len) {
+    for (unsigned int i = 0; i < len;) {
+      if (p[i] == 0 || i + 1 + p[i] > len) return false;
+      i += 1 + p[i];
+    }
+    return true;
+  };
+  if (!valid(server, server_len) || !valid(client, client_len)) {
+    *out = nullptr;
+    *outlen = 0;
+    return OPENSSL_NPN_NO_OVERLAP;
+  }
+  for (unsigned int i = 0; i < server_len; i += 1 + server[i]) {
+    for (unsigned int j = 0; j < client_len; j += 1 + client[j]) {
+      if (server[i] == client[j] && std::memcmp(server + i + 1, client + j + 1, server[i]) == 0) {
+        *out = const_cast<unsigned char*>(server + i + 1);
+        *outlen = server[i];
+        return OPENSSL_NPN_NEGOTIATED;
+      }
+    }
+  }
+  if (client_len == 0) {
+    *out = nullptr;
+    *outlen = 0;
+  } else {
+    *out = const_cast<unsigned char*>(client + 1);
+    *outlen = client[0];
+  }
+  return OPENSSL_NPN_NO_OVERLAP;
+}
+
+// No compression, ever (RFC 8446 removed it; rapidtls offers none in 1.2).
+const COMP_METHOD* SSL_get_current_compression(const SSL*) {
+  return nullptr;
+}
+const COMP_METHOD* SSL_get_current_expansion(const SSL*) {
+  return nullptr;
 }
 
 }  // extern "C"
