@@ -13,10 +13,15 @@ SRV_OPTS="bind=127.0.0.1,reuseaddr,cert=$PKI/leaf.pem,key=$PKI/leaf.key,cafile=$
 CLI_OPTS="cafile=$PKI/ca.pem,verify=1,cert=$PKI/client.pem,key=$PKI/client.key"
 
 # run_with WHO CMD...: WHO is sys (system libssl) or rt (libssl under test).
+# Background servers are started as `"${R[@]}" socat ... &` with R from
+# runner_for, never through a function (its subshell's PID is not socat's).
 run_with() {
   local who=$1
   shift
   if [[ $who == sys ]]; then sys "$@"; else rt "$@"; fi
+}
+runner_for() {
+  if [[ $1 == sys ]]; then R=(env -u LD_LIBRARY_PATH -u LD_PRELOAD); else R=("${RT[@]}"); fi
 }
 
 # transfer LABEL SERVER_LIB CLIENT_LIB DIRECTION(up|down) FILE EXTRA_CLIENT_OPTS
@@ -24,10 +29,11 @@ transfer() {
   local label=$1 slib=$2 clib=$3 dir=$4 file=$5 extra=$6 port spid rc=0
   port=$(free_port)
   rm -f "$WORK/got"
+  runner_for "$slib"
   if [[ $dir == up ]]; then
-    run_with "$slib" socat -u "OPENSSL-LISTEN:$port,$SRV_OPTS" "CREATE:$WORK/got" 2>"$WORK/server.err" &
+    "${R[@]}" socat -u "OPENSSL-LISTEN:$port,$SRV_OPTS" "CREATE:$WORK/got" 2>"$WORK/server.err" &
   else
-    run_with "$slib" socat -u "OPEN:$WORK/www/$file" "OPENSSL-LISTEN:$port,$SRV_OPTS" 2>"$WORK/server.err" &
+    "${R[@]}" socat -u "OPEN:$WORK/www/$file" "OPENSSL-LISTEN:$port,$SRV_OPTS" 2>"$WORK/server.err" &
   fi
   spid=$!
   PIDS+=("$spid")
@@ -98,7 +104,8 @@ expect_fail() {
   [[ $side == client ]] && clib=rt
   port=$(free_port)
   rm -f "$WORK/got"
-  run_with "$slib" socat -u "OPENSSL-LISTEN:$port,$sopts" "CREATE:$WORK/got" 2>"$WORK/server.err" &
+  runner_for "$slib"
+  "${R[@]}" socat -u "OPENSSL-LISTEN:$port,$sopts" "CREATE:$WORK/got" 2>"$WORK/server.err" &
   spid=$!
   PIDS+=("$spid")
   wait_port "$port" "$spid" || { bad "$label: no server"; show "$WORK/server.err"; return; }
