@@ -450,6 +450,15 @@ long SSL_CTX_ctrl(SSL_CTX* ctx, int cmd, long larg, void* parg) {
       if (ctx->chain.size() > 1) ctx->chain.erase(ctx->chain.begin() + 1, ctx->chain.end());
       ctx->changed();
       return 1;
+    case SSL_CTRL_SET_TMP_DH:
+      // Parameters for finite-field DHE suites, which rapidtls does not have
+      // (ECDHE only): accepted and unused, as OpenSSL uses them only when a
+      // DHE suite is negotiated. docs/compatibility.md says so.
+      if (parg == nullptr) {
+        ERR_raise(ERR_LIB_SSL, ERR_R_PASSED_NULL_PARAMETER);
+        return 0;
+      }
+      return 1;
     case SSL_CTRL_SET_DH_AUTO:
     case SSL_CTRL_SET_MAX_SEND_FRAGMENT:
       return 1;  // accepted; no effect yet (issue 15: FFDHE, max fragment)
@@ -805,6 +814,19 @@ long SSL_CTX_callback_ctrl(SSL_CTX* ctx, int cmd, void (*fp)(void)) {
       rapidtls::ssl::trace_unhandled_ctrl("SSL_CTX_callback_ctrl", cmd);
       return 0;
   }
+}
+
+// As SSL_CTRL_SET_TMP_DH: no DHE suites, so the key is taken and unused.
+int SSL_CTX_set0_tmp_dh_pkey(SSL_CTX*, EVP_PKEY* dhpkey) {
+  if (dhpkey == nullptr) return 0;
+  EVP_PKEY_free(dhpkey);
+  return 1;
+}
+
+int SSL_set0_tmp_dh_pkey(SSL*, EVP_PKEY* dhpkey) {
+  if (dhpkey == nullptr) return 0;
+  EVP_PKEY_free(dhpkey);
+  return 1;
 }
 
 X509* SSL_CTX_get0_certificate(const SSL_CTX* ctx) {
