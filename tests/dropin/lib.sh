@@ -18,6 +18,7 @@ TOOL=${2:?usage: $0 PATH_TO_with-rapidtls PATH_TO_rapidtls}
 shift 2
 BUILD=$(cd "$(dirname "$WITH")" && pwd)
 DROPIN_LIB=$BUILD/dropin/libssl.so.3
+# shellcheck disable=SC2034 # used by the scripts that source this file
 SYSTEM_LIBSSL=/usr/lib/x86_64-linux-gnu/libssl.so.3
 # Debian's python3 (linked with the system's libssl), never a pyenv one on PATH.
 PY=/usr/bin/python3
