@@ -223,31 +223,6 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
 
 namespace rapidtls::ssl {
 
-// TLS 1.2 suites by OpenSSL name; the cipher-string keywords OpenSSL users
-// write (DEFAULT, HIGH, ALL, ...) select the defaults.
-bool parse_cipher_list(const char* str, std::vector<uint16_t>* out) {
-  std::vector<uint16_t> suites;
-  bool keyword = false;
-  for (const auto& name : split_list(str)) {
-    if (name == "DEFAULT" || name == "HIGH" || name == "ALL" || name == "ECDHE" ||
-        name == "AESGCM" || name == "kECDHE" || name == "EECDH") {
-      keyword = true;
-      continue;
-    }
-    for (uint16_t id : rapidtls::handshake::kDefaultSuites12) {
-      if (name == rapidtls::handshake::suite12_info(id)->name) suites.push_back(id);
-    }
-  }
-  if (suites.empty() && !keyword) {
-    ERR_raise(ERR_LIB_SSL, SSL_R_NO_CIPHER_MATCH);
-    return false;
-  }
-  *out = suites.empty() ? std::vector<uint16_t>(std::begin(rapidtls::handshake::kDefaultSuites12),
-                                                std::end(rapidtls::handshake::kDefaultSuites12))
-                        : suites;
-  return true;
-}
-
 const X509_VERIFY_PARAM* params_for_verify(const SSL* s) {
   // Host names and IP addresses reach the engine as the name to check (see
   // ensure_connection); only what else the parameters carry needs them.
@@ -622,23 +597,16 @@ SSL_verify_cb SSL_CTX_get_verify_callback(const SSL_CTX* ctx) {
 
 int SSL_CTX_set_ciphersuites(SSL_CTX* ctx, const char* str) {
   std::vector<uint16_t> suites;
-  for (const auto& name : split_list(str)) {
-    for (uint16_t id : {0x1301, 0x1302, 0x1303}) {
-      if (name == rapidtls::handshake::suite_info(id)->name) suites.push_back(id);
-    }
-  }
-  // OpenSSL accepts an empty list (no TLS 1.3 suites) and ignores unknown names.
-  ctx->suites = suites;
+  if (!rapidtls::ssl::parse_ciphersuites(str, &suites)) return 0;
+  ctx->suites = std::move(suites);
   ctx->changed();
   return 1;
 }
 
 int SSL_CTX_set_cipher_list(SSL_CTX* ctx, const char* str) {
-  std::vector<uint16_t> suites;
-  if (!rapidtls::ssl::parse_cipher_list(str, &suites)) return 0;
-  ctx->suites12 = std::move(suites);
+  const bool ok = rapidtls::ssl::parse_cipher_list(str, &ctx->suites12, &ctx->security_level);
   ctx->changed();
-  return 1;
+  return ok ? 1 : 0;
 }
 
 void SSL_CTX_set_info_callback(SSL_CTX* ctx, void (*cb)(const SSL*, int, int)) {

@@ -253,9 +253,11 @@ struct ssl_st {
 
 namespace rapidtls::ssl {
 
-// SSL_CTX_set_cipher_list's parsing (TLS 1.2 suites); false with an ERR
-// entry when the string selects nothing.
-bool parse_cipher_list(const char* str, std::vector<uint16_t>* out);
+// OpenSSL's cipher strings (TLS 1.2 suites; @SECLEVEL=n into
+// *security_level when given) and TLS 1.3 suite lists (cipher_string.cc);
+// false with an ERR entry when the string selects nothing.
+bool parse_cipher_list(const char* str, std::vector<uint16_t>* out, int* security_level);
+bool parse_ciphersuites(const char* str, std::vector<uint16_t>* out);
 // The SSL's X509_VERIFY_PARAM when it carries settings beyond one host name
 // or IP address (which reach the engine as the checked name); else null, so
 // that the verified-chain cache is used.

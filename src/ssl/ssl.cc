@@ -719,11 +719,18 @@ EVP_PKEY* SSL_get_privatekey(const SSL* s) {
 
 // ---- per-SSL settings ----------------------------------------------------------------------
 
+int SSL_set_ciphersuites(SSL* s, const char* str) {
+  std::vector<uint16_t> suites;
+  if (!rapidtls::ssl::parse_ciphersuites(str, &suites)) return 0;
+  s->own_suites = std::move(suites);
+  return 1;
+}
+
 int SSL_set_cipher_list(SSL* s, const char* str) {
   std::vector<uint16_t> suites;
-  if (!rapidtls::ssl::parse_cipher_list(str, &suites)) return 0;
+  const bool ok = rapidtls::ssl::parse_cipher_list(str, &suites, nullptr);
   s->own_suites12 = std::move(suites);
-  return 1;
+  return ok ? 1 : 0;
 }
 
 void SSL_set_quiet_shutdown(SSL* s, int mode) {
