@@ -55,6 +55,9 @@ Error Connection::fail(Error e, bool send_alert) {
   if (error_) return *error_;
   error_ = e;
   hs_out_.clear();  // never send half a flight
+  // A peer that sent an HTTP request speaks HTTP: an alert would be garbage
+  // to it (OpenSSL sends none either).
+  if (e.reason == SSL_R_HTTP_REQUEST || e.reason == SSL_R_HTTPS_PROXY_REQUEST) send_alert = false;
   if (send_alert && !close_sent()) {
     // RFC 8446 6: alerts go out under the current write keys; fatal level.
     const uint8_t alert[2] = {2, static_cast<uint8_t>(e.alert)};

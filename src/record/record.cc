@@ -1,5 +1,7 @@
 #include "record/record.h"
 
+#include <string_view>
+
 #include <cstring>
 
 namespace rapidtls::record {
@@ -116,6 +118,18 @@ Result<Opener::Split> Opener::open_split(Bytes record, uint8_t* head, size_t hea
 }
 
 Result<size_t> record_size_error(Bytes buffered) {
+  // The version first, as OpenSSL: bytes that are not TLS at all are a
+  // wrong version number, and an HTTP request sent to a TLS port is named so
+  // (no alert answers it: see Connection::fail).
+  if (buffered[1] != 0x03) {
+    const std::string_view head(reinterpret_cast<const char*>(buffered.data()), kHeaderSize);
+    if (head.starts_with("GET ") || head.starts_with("POST ") || head.starts_with("HEAD ") ||
+        head.starts_with("PUT ")) {
+      return Error{Alert::protocol_version, SSL_R_HTTP_REQUEST};
+    }
+    if (head.starts_with("CONNE")) return Error{Alert::protocol_version, SSL_R_HTTPS_PROXY_REQUEST};
+    return Error{Alert::protocol_version, SSL_R_WRONG_VERSION_NUMBER};
+  }
   switch (static_cast<ContentType>(buffered[0])) {
     case ContentType::change_cipher_spec:
     case ContentType::alert:
@@ -125,7 +139,6 @@ Result<size_t> record_size_error(Bytes buffered) {
     default:
       return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_RECORD};
   }
-  if (buffered[1] != 0x03) return Error{Alert::protocol_version, SSL_R_WRONG_VERSION_NUMBER};
   const size_t length = size_t{buffered[3]} << 8 | buffered[4];
   if (length > kMaxCiphertext) {
     return Error{Alert::record_overflow, SSL_R_ENCRYPTED_LENGTH_TOO_LONG};

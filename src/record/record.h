@@ -111,8 +111,10 @@ class Opener {
 
 // How many bytes the record at the start of `buffered` takes (header included)
 // once it has fully arrived, 0 if the header itself is incomplete. Checks the
-// header: unknown content type -> unexpected_message; a version whose major
-// byte is not 3 -> protocol_version; a length over the limit -> record_overflow.
+// header: a version whose major byte is not 3 -> protocol_version (wrong
+// version number; an HTTP request's first bytes -> SSL_R_HTTP_REQUEST or
+// SSL_R_HTTPS_PROXY_REQUEST); an unknown content type -> unexpected_message;
+// a length over the limit -> record_overflow.
 // Inline: the read path asks it several times per record.
 Result<size_t> record_size_error(Bytes header);  // header: at least kHeaderSize bytes
 inline Result<size_t> record_size(Bytes buffered) {

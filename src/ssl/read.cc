@@ -88,10 +88,11 @@ int read_internal(SSL* s, uint8_t* buf, size_t num, size_t* readbytes, bool peek
           s->last_io = LastIo::zero_return;
           return 0;
         }
-        // OpenSSL 3.0: EOF without close_notify is an error.
+        // OpenSSL 3.0: EOF without close_notify is an error, and SSL_read
+        // returns 0 for it (SSL_ERROR_SSL tells it from a clean close).
         ERR_raise(ERR_LIB_SSL, SSL_R_UNEXPECTED_EOF_WHILE_READING);
         s->last_io = LastIo::ssl;
-        return -1;
+        return 0;
       case FillResult::progress:
         break;
     }
