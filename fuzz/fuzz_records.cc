@@ -769,14 +769,18 @@ class Run {
 
   // Everything left goes to the server, which reads it all: unless it
   // failed or the stream was corrupted, every byte sent has arrived.
+  // A round that delivers nothing may still make progress: records the
+  // server drops (after close_notify, empty ones, KeyUpdates) free its full
+  // receive buffer for the next round's bytes.
   void finish() {
     for (int rounds = 0; rounds < 1000; ++rounds) {
       const size_t before = wire_.size(), got = delivered_;
+      const size_t held = p_.server.unprocessed();
       if (!wire_.empty()) receive(wire_.size());
       while (read(16384) > 0) {
       }
       check_state();
-      if (wire_.size() == before && delivered_ == got) break;
+      if (wire_.size() == before && delivered_ == got && p_.server.unprocessed() == held) break;
     }
     if (!server_error_ && !tainted_) {
       RECORDS_CHECK(wire_.empty());

@@ -66,6 +66,17 @@ TEST(FuzzRecords, FixedScripts) {
   }
 }
 
+// Issue 17, item 9: libFuzzer's finding (base64
+// E4UCgRQFFAcCQGXwAMSpl/+bnWwBATGnbzL/jafv/xjXbzL/p6c=): after the client's
+// close_notify, the server (opening records on read) stopped taking bytes,
+// with no error: finish() found them still on the wire.
+TEST(FuzzRecords, BytesAfterCloseNotifyAreTaken) {
+  const Script s = {0x13, 0x85, 0x02, 0x81, 0x14, 0x05, 0x14, 0x07, 0x02, 0x40, 0x65, 0xf0, 0x00,
+                    0xc4, 0xa9, 0x97, 0xff, 0x9b, 0x9d, 0x6c, 0x01, 0x01, 0x31, 0xa7, 0x6f, 0x32,
+                    0xff, 0x8d, 0xa7, 0xef, 0xff, 0x18, 0xd7, 0x6f, 0x32, 0xff, 0xa7, 0xa7};
+  EXPECT_EQ(run(s), 0);
+}
+
 TEST(FuzzRecords, PseudoRandomScripts) {
   uint64_t x = 0x9e3779b97f4a7c15;
   for (int i = 0; i < 200; ++i) {
