@@ -5,6 +5,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstring>
 #include <string_view>
 
@@ -126,8 +130,9 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
   cfg->cipher_suites = own && for_ssl->own_suites ? *for_ssl->own_suites : suites;
   cfg->cipher_suites12 = own && for_ssl->own_suites12 ? *for_ssl->own_suites12 : suites12;
   // OpenSSL's numbers (0: no limit) to ours; rapidtls speaks TLS 1.2 and 1.3.
-  const int lo = own && for_ssl->own_versions ? for_ssl->min_version : min_version;
-  const int hi = own && for_ssl->own_versions ? for_ssl->max_version : max_version;
+  int lo = own && for_ssl->own_versions ? for_ssl->min_version : min_version;
+  int hi = own && for_ssl->own_versions ? for_ssl->max_version : max_version;
+  if (method->version != 0) lo = hi = method->version;  // TLSv1_2_method: that version only
   cfg->min_version = lo == TLS1_3_VERSION ? hs::kTls13 : hs::kTls12;
   cfg->max_version = hi == TLS1_2_VERSION ? hs::kTls12 : hs::kTls13;
   const uint64_t opts = for_ssl != nullptr ? for_ssl->options : options;
@@ -183,7 +188,7 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
   apply_verify(*cfg, per_ssl ? for_ssl->verify_mode : verify_mode,
                per_ssl ? for_ssl->verify_callback : verify_callback);
   cfg->verify_depth = verify_depth;
-  cfg->alpn = alpn;
+  cfg->alpn = own && for_ssl->own_alpn ? *for_ssl->own_alpn : alpn;
   if (alpn_select != nullptr) {
     auto cb = alpn_select;
     void* arg = alpn_select_arg;
@@ -222,6 +227,10 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
 }
 
 namespace rapidtls::ssl {
+
+bool parse_alpn(const unsigned char* p, size_t len, std::vector<ByteVec>* out) {
+  return parse_alpn_wire(p, len, out);
+}
 
 const X509_VERIFY_PARAM* params_for_verify(const SSL* s) {
   // Host names and IP addresses reach the engine as the name to check (see
@@ -279,10 +288,6 @@ SSL_CTX* SSL_CTX_new_ex(OSSL_LIB_CTX*, const char*, const SSL_METHOD* meth) {
   // OpenSSL 3.0's defaults.
   ctx->options = SSL_OP_NO_COMPRESSION | SSL_OP_ENABLE_MIDDLEBOX_COMPAT;
   ctx->mode = SSL_MODE_AUTO_RETRY;
-  if (meth->version != 0) {  // TLSv1_2_method and its two sides: that version only
-    ctx->min_version = meth->version;
-    ctx->max_version = meth->version;
-  }
   if (ctx->store == nullptr || ctx->param == nullptr) {
     ERR_raise(ERR_LIB_SSL, ERR_R_MALLOC_FAILURE);
     SSL_CTX_free(ctx);
@@ -835,6 +840,87 @@ STACK_OF(X509_NAME) * SSL_load_client_CA_file(const char* file) {
   }
   ERR_clear_error();  // the PEM reader's end-of-file entry
   return names;
+}
+
+// SSL_get_default_timeout(3): the session lifetime a connection's method
+// gives by default (two hours, as OpenSSL's TLS methods).
+long SSL_get_default_timeout(const SSL*) {
+  return 7200;
+}
+
+int SSL_set_alpn_protos(SSL* s, const unsigned char* protos, unsigned int protos_len) {
+  std::vector<ByteVec> list;
+  if (protos_len > 0 && !parse_alpn_wire(protos, protos_len, &list)) return 1;  // 1 = failure
+  s->own_alpn = std::move(list);
+  return 0;
+}
+
+int SSL_set_session_id_context(SSL* s, const unsigned char* sid_ctx, unsigned int sid_ctx_len) {
+  if (sid_ctx_len > SSL_MAX_SID_CTX_LENGTH) {
+    ERR_raise(ERR_LIB_SSL, SSL_R_SSL_SESSION_ID_CONTEXT_TOO_LONG);
+    return 0;
+  }
+  s->sid_ctx.assign(sid_ctx, sid_ctx + sid_ctx_len);
+  return 1;
+}
+
+STACK_OF(X509_NAME) * SSL_dup_CA_list(const STACK_OF(X509_NAME) * list) {
+  STACK_OF(X509_NAME)* out = sk_X509_NAME_new_reserve(nullptr, sk_X509_NAME_num(list));
+  if (out == nullptr) return nullptr;
+  for (int i = 0; i < sk_X509_NAME_num(list); ++i) {
+    X509_NAME* name = X509_NAME_dup(sk_X509_NAME_value(list, i));
+    if (name == nullptr || sk_X509_NAME_push(out, name) <= 0) {
+      X509_NAME_free(name);
+      sk_X509_NAME_pop_free(out, X509_NAME_free);
+      return nullptr;
+    }
+  }
+  return out;
+}
+
+// SSL_add_file_cert_subjects_to_stack(3): the subjects of a PEM file's
+// certificates added to `stack`, skipping those already there.
+int SSL_add_file_cert_subjects_to_stack(STACK_OF(X509_NAME) * stack, const char* file) {
+  STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(file);
+  if (names == nullptr) return 0;
+  int ok = 1;
+  for (int i = 0; i < sk_X509_NAME_num(names) && ok; ++i) {
+    X509_NAME* name = sk_X509_NAME_value(names, i);
+    bool seen = false;
+    for (int j = 0; j < sk_X509_NAME_num(stack) && !seen; ++j) {
+      seen = X509_NAME_cmp(sk_X509_NAME_value(stack, j), name) == 0;
+    }
+    if (seen) continue;
+    X509_NAME* dup = X509_NAME_dup(name);
+    if (dup == nullptr || sk_X509_NAME_push(stack, dup) <= 0) {
+      X509_NAME_free(dup);
+      ok = 0;
+    }
+  }
+  sk_X509_NAME_pop_free(names, X509_NAME_free);
+  return ok;
+}
+
+// The same for every file of a folder (OpenSSL reads every regular file in it).
+int SSL_add_dir_cert_subjects_to_stack(STACK_OF(X509_NAME) * stack, const char* dir) {
+  DIR* d = opendir(dir);
+  if (d == nullptr) {
+    ERR_raise(ERR_LIB_SYS, errno);
+    ERR_raise(ERR_LIB_SSL, ERR_R_SYS_LIB);
+    return 0;
+  }
+  int ok = 1;
+  while (const dirent* e = readdir(d)) {
+    const std::string path = std::string(dir) + "/" + e->d_name;
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (SSL_add_file_cert_subjects_to_stack(stack, path.c_str()) == 0) {
+      ok = 0;
+      break;
+    }
+  }
+  closedir(d);
+  return ok;
 }
 
 }  // extern "C"

@@ -210,11 +210,13 @@ struct ssl_st {
   std::optional<rapidtls::crypto::PrivateKey> own_key;
   std::optional<std::vector<uint16_t>> own_suites12;
   std::optional<std::vector<uint16_t>> own_suites;
+  std::optional<std::vector<rapidtls::ByteVec>> own_alpn;  // SSL_set_alpn_protos
+  std::vector<uint8_t> sid_ctx;                            // SSL_set_session_id_context
   int min_version = 0;
   int max_version = 0;
   bool own_versions = false;
   bool has_overrides() const {
-    return own_chain || own_key || own_suites12 || own_suites || own_versions;
+    return own_chain || own_key || own_suites12 || own_suites || own_versions || own_alpn;
   }
   STACK_OF(X509_NAME) * client_ca = nullptr;      // SSL_set_client_CA_list (owned)
   STACK_OF(SSL_CIPHER) * cipher_stack = nullptr;  // SSL_get_ciphers (made on request)
@@ -258,6 +260,8 @@ namespace rapidtls::ssl {
 // false with an ERR entry when the string selects nothing.
 bool parse_cipher_list(const char* str, std::vector<uint16_t>* out, int* security_level);
 bool parse_ciphersuites(const char* str, std::vector<uint16_t>* out);
+// The ALPN wire format (RFC 7301 3.1: u8-prefixed names) into a list.
+bool parse_alpn(const unsigned char* p, size_t len, std::vector<rapidtls::ByteVec>* out);
 // The SSL's X509_VERIFY_PARAM when it carries settings beyond one host name
 // or IP address (which reach the engine as the checked name); else null, so
 // that the verified-chain cache is used.

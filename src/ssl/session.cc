@@ -19,6 +19,7 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
 
@@ -499,6 +500,18 @@ int SSL_SESSION_set_ex_data(SSL_SESSION* sess, int idx, void* arg) {
 
 void* SSL_SESSION_get_ex_data(const SSL_SESSION* sess, int idx) {
   return CRYPTO_get_ex_data(&sess->ex_data, idx);
+}
+
+// The session's secret: for a TLS 1.3 session, its resumption PSK (RFC 8446
+// 4.6.1), as OpenSSL keeps it; none for a session without a ticket. outlen 0:
+// the size.
+size_t SSL_SESSION_get_master_key(const SSL_SESSION* sess, unsigned char* out, size_t outlen) {
+  if (!sess->ticket) return 0;
+  const rapidtls::Bytes psk = sess->ticket->psk.bytes();
+  if (outlen == 0) return psk.size();
+  const size_t n = std::min(outlen, psk.size());
+  std::memcpy(out, psk.data(), n);
+  return n;
 }
 
 }  // extern "C"

@@ -292,6 +292,14 @@ int SSL_verify_client_post_handshake(SSL*) {
   return 0;
 }
 
+// ---- TLS 1.2 PSK suites (RFC 4279) -------------------------------------------------------
+// No PSK suite is ever offered or accepted, so the callbacks are never called.
+
+void SSL_CTX_set_psk_client_callback(SSL_CTX*, SSL_psk_client_cb_func) {}
+void SSL_CTX_set_psk_server_callback(SSL_CTX*, SSL_psk_server_cb_func) {}
+void SSL_set_psk_client_callback(SSL*, SSL_psk_client_cb_func) {}
+void SSL_set_psk_server_callback(SSL*, SSL_psk_server_cb_func) {}
+
 // ---- NPN (superseded by ALPN, RFC 7301) ------------------------------------------------------
 // The callbacks are never called: rapidtls neither sends nor answers NPN.
 

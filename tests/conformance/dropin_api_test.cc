@@ -1,0 +1,387 @@
+// The functions unmodified programs (curl, Python's ssl, libpq, libmariadb,
+// socat, postgres) call, beyond the write and read paths: per-SSL settings,
+// verification parameters, the servername and message callbacks, cipher
+// lists and descriptions, Finished messages, SSL_clear, CA name lists, the
+// strings programs log. Both builds must agree.
+#include <gtest/gtest.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+
+namespace conformance {
+namespace {
+
+struct Cert {
+  EVP_PKEY* key = nullptr;
+  X509* cert = nullptr;
+  Cert() = default;
+  Cert(const Cert&) = delete;
+  Cert& operator=(const Cert&) = delete;
+  ~Cert() {
+    X509_free(cert);
+    EVP_PKEY_free(key);
+  }
+};
+
+// A self-signed ECDSA P-256 certificate for `host`.
+void MakeCert(Cert& c, const char* host) {
+  c.key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  ASSERT_NE(c.key, nullptr);
+  c.cert = X509_new();
+  X509_set_version(c.cert, X509_VERSION_3);
+  ASN1_INTEGER_set(X509_get_serialNumber(c.cert), 7);
+  X509_gmtime_adj(X509_getm_notBefore(c.cert), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(c.cert), 24 * 3600);
+  X509_NAME* name = X509_get_subject_name(c.cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(host),
+                             -1, -1, 0);
+  X509_set_issuer_name(c.cert, name);
+  X509_set_pubkey(c.cert, c.key);
+  X509V3_CTX v3;
+  X509V3_set_ctx(&v3, c.cert, c.cert, nullptr, nullptr, 0);
+  const std::string san = std::string("DNS:") + host;
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &v3, NID_subject_alt_name, san.c_str());
+  ASSERT_NE(ext, nullptr);
+  X509_add_ext(c.cert, ext, -1);
+  X509_EXTENSION_free(ext);
+  ASSERT_GT(X509_sign(c.cert, c.key, EVP_sha256()), 0);
+}
+
+std::string PeerCn(SSL* s) {
+  X509* peer = SSL_get1_peer_certificate(s);
+  if (peer == nullptr) return "";
+  char cn[64] = {};
+  X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof cn);
+  X509_free(peer);
+  return cn;
+}
+
+TEST(DropinApi, DefaultTimeoutAndMethods) {
+  CtxPtr ctx(SSL_CTX_new(TLS_client_method()));
+  SslPtr s(SSL_new(ctx.get()));
+  EXPECT_EQ(SSL_get_default_timeout(s.get()), 7200);
+  EXPECT_EQ(SSL_get_verify_mode(s.get()), SSL_VERIFY_NONE);
+  // The fixed TLS 1.2 method speaks TLS 1.2 only (its contexts still report
+  // no version bounds of their own).
+  CtxPtr v12(SSL_CTX_new(TLSv1_2_client_method()));
+  ASSERT_TRUE(v12);
+  EXPECT_EQ(SSL_CTX_get_min_proto_version(v12.get()), 0);
+  EXPECT_EQ(SSL_CTX_get_max_proto_version(v12.get()), 0);
+  CtxPtr sctx = MakeServerCtx(0);
+  SslPair p = MakeSslPairOn(v12.get(), sctx.get());
+  ASSERT_TRUE(p.client && p.server);
+  ASSERT_EQ(HandshakeSsl(p.client.get(), p.server.get()), "");
+  EXPECT_STREQ(SSL_get_version(p.client.get()), "TLSv1.2");
+}
+
+TEST(DropinApi, HostNameThroughTheVerifyParam) {
+  Link l = MakeBioPairLink(17 * 1024);
+  // SSL_get0_param is where SSL_set1_host puts the name; another name there fails.
+  X509_VERIFY_PARAM* p = SSL_get0_param(l.client.get());
+  ASSERT_NE(p, nullptr);
+  EXPECT_STREQ(X509_VERIFY_PARAM_get0_host(p, 0), "localhost");
+  ASSERT_EQ(X509_VERIFY_PARAM_set1_host(p, "other.example", 0), 1);
+  EXPECT_NE(Handshake(l), "");
+  EXPECT_EQ(SSL_get_verify_result(l.client.get()), X509_V_ERR_HOSTNAME_MISMATCH);
+  ERR_clear_error();
+}
+
+TEST(DropinApi, NoHostCheckWithoutAName) {
+  // SNI alone is not checked against the certificate (only SSL_set1_host is).
+  CtxPtr cctx = MakeClientCtx();
+  CtxPtr sctx = MakeServerCtx();
+  SslPair p = MakeSslPairOn(cctx.get(), sctx.get());
+  ASSERT_TRUE(p.client && p.server);
+  SSL_set_tlsext_host_name(p.client.get(), "other.example");
+  EXPECT_EQ(HandshakeSsl(p.client.get(), p.server.get()), "");
+  EXPECT_EQ(SSL_get_verify_result(p.client.get()), X509_V_OK);
+}
+
+TEST(DropinApi, FinishedMessagesMatchAcrossTheTwoEnds) {
+  for (int version : {TLS1_3_VERSION, TLS1_2_VERSION}) {
+    Link l = MakeBioPairLink(17 * 1024, version);
+    ASSERT_EQ(Handshake(l), "");
+    unsigned char c_fin[128], s_peer[128], s_fin[128], c_peer[128];
+    const size_t n1 = SSL_get_finished(l.client.get(), c_fin, sizeof c_fin);
+    const size_t n2 = SSL_get_peer_finished(l.server.get(), s_peer, sizeof s_peer);
+    const size_t n3 = SSL_get_finished(l.server.get(), s_fin, sizeof s_fin);
+    const size_t n4 = SSL_get_peer_finished(l.client.get(), c_peer, sizeof c_peer);
+    // TLS 1.2: 12 bytes (RFC 5246 7.4.9); TLS 1.3: the hash size (32 for the default suite).
+    EXPECT_EQ(n1, version == TLS1_2_VERSION ? 12u : 48u) << version;
+    ASSERT_EQ(n1, n2);
+    ASSERT_EQ(n3, n4);
+    EXPECT_EQ(std::memcmp(c_fin, s_peer, n1), 0);
+    EXPECT_EQ(std::memcmp(s_fin, c_peer, n3), 0);
+    EXPECT_NE(std::memcmp(c_fin, s_fin, n1), 0);
+  }
+}
+
+int g_servername_calls = 0;
+SSL_CTX* g_switch_to = nullptr;
+
+int SwitchOnName(SSL* s, int*, void*) {
+  ++g_servername_calls;
+  const char* name = SSL_get_servername(s, TLSEXT_NAMETYPE_host_name);
+  if (name != nullptr && std::strcmp(name, "second.example") == 0) SSL_set_SSL_CTX(s, g_switch_to);
+  return SSL_TLSEXT_ERR_OK;
+}
+
+int RefuseName(SSL*, int* alert, void*) {
+  *alert = SSL_AD_UNRECOGNIZED_NAME;
+  return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+TEST(DropinApi, ServernameCallbackSwitchesTheContext) {
+  Cert second;
+  MakeCert(second, "second.example");
+  for (int version : {TLS1_3_VERSION, TLS1_2_VERSION}) {
+    CtxPtr sctx = MakeServerCtx(version);
+    CtxPtr other = MakeServerCtx(version);
+    ASSERT_EQ(SSL_CTX_use_certificate(other.get(), second.cert), 1);
+    ASSERT_EQ(SSL_CTX_use_PrivateKey(other.get(), second.key), 1);
+    SSL_CTX_set_tlsext_servername_callback(sctx.get(), SwitchOnName);
+    g_switch_to = other.get();
+    for (const char* name : {"localhost", "second.example"}) {
+      CtxPtr cctx(SSL_CTX_new(TLS_client_method()));
+      SslPair p = MakeSslPairOn(cctx.get(), sctx.get());
+      ASSERT_TRUE(p.client && p.server);
+      SSL_set_tlsext_host_name(p.client.get(), name);
+      g_servername_calls = 0;
+      ASSERT_EQ(HandshakeSsl(p.client.get(), p.server.get()), "") << name;
+      EXPECT_EQ(g_servername_calls, 1);
+      EXPECT_EQ(PeerCn(p.client.get()), name) << version;
+      EXPECT_STREQ(SSL_get_servername(p.server.get(), TLSEXT_NAMETYPE_host_name), name);
+      EXPECT_EQ(SSL_get_SSL_CTX(p.server.get()),
+                std::strcmp(name, "localhost") == 0 ? sctx.get() : other.get());
+    }
+  }
+}
+
+TEST(DropinApi, ServernameCallbackRefusal) {
+  CtxPtr sctx = MakeServerCtx();
+  SSL_CTX_set_tlsext_servername_callback(sctx.get(), RefuseName);
+  CtxPtr cctx(SSL_CTX_new(TLS_client_method()));
+  SslPair p = MakeSslPairOn(cctx.get(), sctx.get());
+  SSL_set_tlsext_host_name(p.client.get(), "nobody.example");
+  EXPECT_NE(HandshakeSsl(p.client.get(), p.server.get()), "");
+  ERR_clear_error();
+  char b[4];
+  EXPECT_LE(SSL_read(p.client.get(), b, sizeof b), 0);
+  EXPECT_EQ(ERR_GET_REASON(ERR_peek_error()), SSL_R_TLSV1_UNRECOGNIZED_NAME);
+  ERR_clear_error();
+}
+
+std::vector<std::string>* g_messages = nullptr;
+
+void RecordMessage(int write_p, int, int content_type, const void* buf, size_t len, SSL*, void*) {
+  if (content_type != SSL3_RT_HANDSHAKE || len < 1) return;  // handshake messages only
+  g_messages->push_back(std::string(write_p ? ">" : "<") +
+                        std::to_string(static_cast<const unsigned char*>(buf)[0]));
+}
+
+TEST(DropinApi, MessageCallbackSeesTheHandshake) {
+  std::vector<std::string> seen;
+  g_messages = &seen;
+  Link l = MakeBioPairLink(17 * 1024);
+  SSL_set_msg_callback(l.client.get(), RecordMessage);
+  ASSERT_EQ(Handshake(l), "");
+  // ClientHello out; ServerHello, EncryptedExtensions, Certificate,
+  // CertificateVerify, Finished in; Finished out (RFC 8446 2).
+  const std::vector<std::string> want = {">1", "<2", "<8", "<11", "<15", "<20", ">20"};
+  ASSERT_GE(seen.size(), want.size());
+  EXPECT_EQ(std::vector<std::string>(seen.begin(), seen.begin() + 7), want);
+  g_messages = nullptr;
+}
+
+TEST(DropinApi, PerSslCertificateAndKey) {
+  Cert second;
+  MakeCert(second, "second.example");
+  CtxPtr sctx = MakeServerCtx();
+  CtxPtr cctx(SSL_CTX_new(TLS_client_method()));
+  SslPair p = MakeSslPairOn(cctx.get(), sctx.get());
+  ASSERT_EQ(SSL_use_certificate(p.server.get(), second.cert), 1);
+  // The context's key does not match the new certificate.
+  EXPECT_EQ(SSL_check_private_key(p.server.get()), 0);
+  ERR_clear_error();
+  ASSERT_EQ(SSL_use_PrivateKey(p.server.get(), second.key), 1);
+  EXPECT_EQ(SSL_check_private_key(p.server.get()), 1);
+  EXPECT_EQ(X509_cmp(SSL_get_certificate(p.server.get()), second.cert), 0);
+  EXPECT_EQ(SSL_get_privatekey(p.server.get()) != nullptr, true);
+  ASSERT_EQ(HandshakeSsl(p.client.get(), p.server.get()), "");
+  EXPECT_EQ(PeerCn(p.client.get()), "second.example");
+  // The context keeps its own.
+  EXPECT_NE(X509_cmp(SSL_CTX_get0_certificate(sctx.get()), second.cert), 0);
+}
+
+int SelectH2(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+             unsigned int inlen, void*) {
+  static const unsigned char kServer[] = "\x02h2\x08http/1.1";
+  unsigned char* o = nullptr;
+  if (SSL_select_next_proto(&o, outlen, kServer, sizeof kServer - 1, in, inlen) !=
+      OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_NOACK;
+  }
+  *out = o;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+TEST(DropinApi, PerSslAlpnAndSelectNextProto) {
+  CtxPtr sctx = MakeServerCtx();
+  SSL_CTX_set_alpn_select_cb(sctx.get(), SelectH2, nullptr);
+  CtxPtr cctx(SSL_CTX_new(TLS_client_method()));
+  SslPair p = MakeSslPairOn(cctx.get(), sctx.get());
+  static const unsigned char kClient[] = "\x08http/1.1\x02h2";
+  ASSERT_EQ(SSL_set_alpn_protos(p.client.get(), kClient, sizeof kClient - 1), 0);
+  ASSERT_EQ(HandshakeSsl(p.client.get(), p.server.get()), "");
+  const unsigned char* sel = nullptr;
+  unsigned len = 0;
+  SSL_get0_alpn_selected(p.client.get(), &sel, &len);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(sel), len), "h2");  // server's order
+  // No overlap: the client's first, and OPENSSL_NPN_NO_OVERLAP.
+  unsigned char* out = nullptr;
+  unsigned char outlen = 0;
+  static const unsigned char kA[] =
+      "\x03"
+      "abc";
+  static const unsigned char kB[] =
+      "\x03"
+      "xyz\x02"
+      "zz";
+  EXPECT_EQ(SSL_select_next_proto(&out, &outlen, kA, 4, kB, 7), OPENSSL_NPN_NO_OVERLAP);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(out), outlen), "xyz");
+}
+
+TEST(DropinApi, SessionIdContextLimits) {
+  CtxPtr ctx(SSL_CTX_new(TLS_server_method()));
+  SslPtr s(SSL_new(ctx.get()));
+  const unsigned char big[SSL_MAX_SID_CTX_LENGTH + 1] = {};
+  EXPECT_EQ(SSL_CTX_set_session_id_context(ctx.get(), big, SSL_MAX_SID_CTX_LENGTH), 1);
+  EXPECT_EQ(SSL_CTX_set_session_id_context(ctx.get(), big, sizeof big), 0);
+  EXPECT_EQ(ERR_GET_REASON(ERR_get_error()), SSL_R_SSL_SESSION_ID_CONTEXT_TOO_LONG);
+  EXPECT_EQ(SSL_set_session_id_context(s.get(), big, sizeof big), 0);
+  EXPECT_EQ(ERR_GET_REASON(ERR_get_error()), SSL_R_SSL_SESSION_ID_CONTEXT_TOO_LONG);
+}
+
+TEST(DropinApi, ClientCaNamesFromFiles) {
+  Cert a, b;
+  MakeCert(a, "a.example");
+  MakeCert(b, "b.example");
+  char path[] = "/tmp/rapidtls-ca-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  FILE* f = fdopen(fd, "w");
+  PEM_write_X509(f, a.cert);
+  PEM_write_X509(f, b.cert);
+  PEM_write_X509(f, a.cert);  // a duplicate subject is listed once
+  fclose(f);
+  STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(path);
+  ASSERT_NE(names, nullptr);
+  EXPECT_EQ(sk_X509_NAME_num(names), 2);
+  STACK_OF(X509_NAME)* dup = SSL_dup_CA_list(names);
+  ASSERT_NE(dup, nullptr);
+  EXPECT_EQ(sk_X509_NAME_num(dup), 2);
+  EXPECT_EQ(SSL_add_file_cert_subjects_to_stack(dup, path), 1);
+  EXPECT_EQ(sk_X509_NAME_num(dup), 2);  // nothing new
+  CtxPtr ctx(SSL_CTX_new(TLS_server_method()));
+  SSL_CTX_set_client_CA_list(ctx.get(), dup);  // takes it
+  EXPECT_EQ(SSL_CTX_get_client_CA_list(ctx.get()), dup);
+  EXPECT_EQ(SSL_CTX_add_client_CA(ctx.get(), a.cert), 1);
+  EXPECT_EQ(sk_X509_NAME_num(SSL_CTX_get_client_CA_list(ctx.get())), 3);
+  sk_X509_NAME_pop_free(names, X509_NAME_free);
+  EXPECT_EQ(SSL_load_client_CA_file("/nonexistent/ca.pem"), nullptr);
+  ERR_clear_error();
+  unlink(path);
+}
+
+TEST(DropinApi, ClearMakesTheSslReusable) {
+  Link l = MakeBioPairLink(17 * 1024);
+  ASSERT_EQ(Handshake(l), "");
+  ASSERT_EQ(SSL_shutdown(l.client.get()), 0);
+  ASSERT_EQ(SSL_shutdown(l.server.get()), 0);
+  ASSERT_EQ(SSL_shutdown(l.client.get()), 1);  // each takes the other's close_notify
+  ASSERT_EQ(SSL_shutdown(l.server.get()), 1);
+  EXPECT_EQ(SSL_clear(l.client.get()), 1);
+  EXPECT_EQ(SSL_clear(l.server.get()), 1);
+  EXPECT_EQ(SSL_get_shutdown(l.client.get()), 0);
+  SSL_set_connect_state(l.client.get());
+  SSL_set_accept_state(l.server.get());
+  EXPECT_EQ(Handshake(l), "");
+  EXPECT_EQ(SSL_is_init_finished(l.client.get()), 1);
+}
+
+TEST(DropinApi, CipherDescriptionsAndNids) {
+  Link l = MakeBioPairLink(17 * 1024, TLS1_2_VERSION);
+  ASSERT_EQ(SSL_set_cipher_list(l.client.get(), "ECDHE-ECDSA-AES128-GCM-SHA256"), 1);
+  ASSERT_EQ(Handshake(l), "");
+  const SSL_CIPHER* c = SSL_get_current_cipher(l.client.get());
+  ASSERT_NE(c, nullptr);
+  char buf[128];
+  EXPECT_STREQ(SSL_CIPHER_description(c, buf, sizeof buf),
+               "ECDHE-ECDSA-AES128-GCM-SHA256  TLSv1.2 Kx=ECDH     Au=ECDSA Enc=AESGCM(128)     "
+               "       Mac=AEAD\n");
+  EXPECT_EQ(SSL_CIPHER_get_cipher_nid(c), NID_aes_128_gcm);
+  EXPECT_EQ(SSL_CIPHER_get_digest_nid(c), NID_undef);
+  EXPECT_EQ(SSL_CIPHER_get_kx_nid(c), NID_kx_ecdhe);
+  EXPECT_EQ(SSL_CIPHER_get_auth_nid(c), NID_auth_ecdsa);
+  EXPECT_EQ(SSL_CIPHER_is_aead(c), 1);
+  const unsigned char id[2] = {0xc0, 0x2b};
+  EXPECT_EQ(SSL_CIPHER_find(l.client.get(), id), c);
+  Link l13 = MakeBioPairLink(17 * 1024);
+  ASSERT_EQ(Handshake(l13), "");
+  const SSL_CIPHER* c13 = SSL_get_current_cipher(l13.client.get());
+  EXPECT_STREQ(SSL_CIPHER_description(c13, buf, sizeof buf),
+               "TLS_AES_256_GCM_SHA384         TLSv1.3 Kx=any      Au=any   Enc=AESGCM(256)     "
+               "       Mac=AEAD\n");
+  EXPECT_EQ(SSL_CIPHER_get_kx_nid(c13), NID_kx_any);
+  EXPECT_EQ(SSL_CIPHER_get_auth_nid(c13), NID_auth_any);
+}
+
+TEST(DropinApi, AlertAndStateStrings) {
+  EXPECT_STREQ(SSL_alert_desc_string_long(SSL_AD_UNKNOWN_CA), "unknown CA");
+  EXPECT_STREQ(SSL_alert_desc_string_long(SSL_AD_CLOSE_NOTIFY), "close notify");
+  EXPECT_STREQ(SSL_alert_desc_string(SSL_AD_HANDSHAKE_FAILURE), "HF");
+  EXPECT_STREQ(SSL_alert_type_string_long(SSL3_AL_FATAL << 8), "fatal");
+  EXPECT_STREQ(SSL_alert_type_string(SSL3_AL_WARNING << 8), "W");
+  EXPECT_STREQ(SSL_alert_desc_string_long(200), "unknown");
+  Link l = MakeBioPairLink(17 * 1024);
+  EXPECT_STREQ(SSL_state_string_long(l.client.get()), "before SSL initialization");
+  ASSERT_EQ(Handshake(l), "");
+  EXPECT_STREQ(SSL_state_string_long(l.client.get()), "SSL negotiation finished successfully");
+  EXPECT_EQ(SSL_get_state(l.server.get()), TLS_ST_OK);
+}
+
+TEST(DropinApi, UnsupportedFeaturesFailAsDocumented) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  ASSERT_NE(ctx, nullptr);
+  // A limit of zero is what holds anyway: accepted by both.
+  EXPECT_EQ(SSL_CTX_set_max_early_data(ctx, 0), 1);
+#if defined(CONFORMANCE_IMPL_RAPIDTLS)
+  // As an OpenSSL built without these features: a null method (SSL_CTX_new
+  // then fails), 0 with an error on the queue.
+  EXPECT_EQ(DTLS_client_method(), nullptr);
+  EXPECT_EQ(TLSv1_method(), nullptr);
+  EXPECT_EQ(SSL_CTX_new(DTLS_client_method()), nullptr);
+  EXPECT_EQ(ERR_GET_REASON(ERR_get_error()), SSL_R_NULL_SSL_METHOD_PASSED);
+  EXPECT_EQ(SSL_CTX_set_max_early_data(ctx, 16384), 0);
+  EXPECT_EQ(ERR_GET_REASON(ERR_get_error()), ERR_R_UNSUPPORTED);
+  EXPECT_EQ(SSL_CTX_set_srp_username(ctx, const_cast<char*>("user")), 0);
+  EXPECT_EQ(ERR_GET_REASON(ERR_get_error()), ERR_R_UNSUPPORTED);
+  EXPECT_EQ(SSL_COMP_add_compression_method(200, nullptr), 1);  // 1: failure
+  EXPECT_EQ(ERR_GET_REASON(ERR_get_error()), ERR_R_UNSUPPORTED);
+  EXPECT_EQ(sk_SSL_COMP_num(SSL_COMP_get_compression_methods()), 0);
+#endif
+  ERR_clear_error();
+  SSL_CTX_free(ctx);
+}
+
+}  // namespace
+}  // namespace conformance
