@@ -153,6 +153,9 @@ std::pair<std::shared_ptr<handshake::Config>, std::shared_ptr<handshake::Config>
     cfg->cipher_suites12 = {kSuites12[s.suite]};
     cfg->record_size_limit = kLimits[s.limit];
   }
+  // RFC 8422 5.1.1: the server's P-256 certificate needs its curve offered
+  // (TLS 1.2); the key share stays X25519.
+  client->groups.push_back(crypto::NamedGroup::secp256r1);
   // The chain is parsed but not verified: verification is not what is fuzzed.
   client->verify = handshake::VerifyMode::none;
   if (s.tls12) client->max_version = kTls12;

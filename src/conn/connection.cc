@@ -629,6 +629,8 @@ Status Connection::process_record(MutBytes rec, bool* keep_record) {
   // RFC 8446 5: change_cipher_spec {0x01} is dropped between the first
   // ClientHello and the peer's Finished; anything else is unexpected.
   if (outer == ContentType::change_cipher_spec) {
+    // Empty and in the clear (no keys yet): dropped as OpenSSL drops it.
+    if (rec.size() == record::kHeaderSize && !opener_.protected_()) return count_empty_record();
     if (handshake_ == nullptr || !handshake_->ccs_allowed() || rec.size() != 6 || rec[5] != 1) {
       return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_CCS_MESSAGE};
     }
@@ -678,8 +680,13 @@ Status Connection::dispatch_record(const record::OpenedRecord& opened, Bytes rec
   }
   switch (opened.type) {
     case ContentType::handshake:
-      // RFC 8446 5.1: no zero-length handshake fragments.
-      if (opened.payload.empty()) return Error{Alert::unexpected_message, SSL_R_BAD_LENGTH};
+      // RFC 8446 5.1: no zero-length handshake fragments in TLS 1.3's
+      // protected records; in the clear and in TLS 1.2 an empty fragment is
+      // an empty record (as OpenSSL: counted and dropped).
+      if (opened.payload.empty()) {
+        if (version_ == handshake::kTls12 || !opener_.protected_()) return count_empty_record();
+        return Error{Alert::unexpected_message, SSL_R_BAD_LENGTH};
+      }
       return on_handshake_bytes(opened.payload);
     case ContentType::alert:
       return on_alert(opened.payload);
@@ -697,8 +704,18 @@ Status Connection::dispatch_record(const record::OpenedRecord& opened, Bytes rec
   }
 }
 
+Status Connection::count_empty_record() {
+  if (++empty_records_ > kMaxEmptyRecords) {
+    return Error{Alert::unexpected_message, SSL_R_RECORD_TOO_SMALL};
+  }
+  return {};
+}
+
 Status Connection::on_alert(Bytes payload) {
-  if (payload.size() != 2) return Error{Alert::decode_error, SSL_R_BAD_LENGTH};
+  // RFC 8446 6 / RFC 5246 7.2: an alert is two bytes; a record of any other
+  // length (empty, padded in TLS 1.3 or not) is an unexpected message, as
+  // OpenSSL answers it (tests/conformance/hostile_hello_test.cc).
+  if (payload.size() != 2) return Error{Alert::unexpected_message, SSL_R_INVALID_ALERT};
   if (config_->message_trace) trace(false, ContentType::alert, payload);
   const auto desc = static_cast<Alert>(payload[1]);
   if (desc == Alert::close_notify) {
@@ -874,6 +891,8 @@ Status Connection::on_key_update(Bytes body) {
 // ---- TLS 1.2: change_cipher_spec and renegotiation -------------------------------------
 
 Status Connection::on_change_cipher_spec12(Bytes payload) {
+  // An empty record carries no message: counted and dropped, as OpenSSL does.
+  if (payload.empty()) return count_empty_record();
   // RFC 5246 7.1: one byte, 1, at a message boundary, when the handshake
   // expects it.
   if (payload.size() != 1 || payload[0] != 1) {

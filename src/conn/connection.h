@@ -243,7 +243,7 @@ class Connection final : private handshake::HandshakeIo {
   Status on_change_cipher_spec12(Bytes payload);
   Status on_hello_request();
   Status on_renegotiating_client_hello(Bytes body, Bytes whole);
-  void skip_early_data() override { skipping_early_data_ = true; }
+  void skip_early_data(bool on) override { skipping_early_data_ = on; }
   void replace_config(std::shared_ptr<const handshake::Config> config) override {
     set_config(std::move(config));
   }
@@ -268,6 +268,8 @@ class Connection final : private handshake::HandshakeIo {
   Status on_post_handshake_message(handshake::HandshakeType type, Bytes body, Bytes whole);
   Status dispatch_record(const record::OpenedRecord& opened, Bytes rec, bool* keep_record);
   Status on_alert(Bytes payload);
+  // An empty record (one that carries nothing) against kMaxEmptyRecords.
+  Status count_empty_record();
   Status on_new_session_ticket(Bytes body);
   Status on_key_update(Bytes body);
   Status update_write_keys();

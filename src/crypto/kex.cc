@@ -15,9 +15,10 @@ namespace rapidtls::crypto {
 namespace {
 
 constexpr size_t kX25519Size = 32;
-constexpr size_t kMaxScalarSize = 48;  // P-384
+constexpr size_t kMaxScalarSize = 66;  // P-521
 // A RandomSource that keeps producing out-of-range scalars is broken; give up
-// rather than loop forever. For P-256/P-384 a rejection is already rare.
+// rather than loop forever. A rejection is rare: the scalar's bits beyond the
+// order's are cleared first (P-521: 7 of its 66 bytes' 528 bits).
 constexpr int kMaxScalarAttempts = 64;
 
 Error bad_key_share() {
@@ -28,15 +29,17 @@ Error bad_key_share() {
 struct EcCurve {
   NamedGroup group;
   int nid;
-  const char* name;  // OpenSSL's group name for OSSL_PKEY_PARAM_GROUP_NAME
-  size_t field_len;  // bytes per coordinate and per private scalar
+  const char* name;   // OpenSSL's group name for OSSL_PKEY_PARAM_GROUP_NAME
+  size_t field_len;   // bytes per coordinate and per private scalar
+  size_t order_bits;  // the bit length of the group order
 };
 
-constexpr std::array<EcCurve, 2> kCurves = {{
-    {NamedGroup::secp256r1, NID_X9_62_prime256v1, "prime256v1", 32},
-    {NamedGroup::secp384r1, NID_secp384r1, "secp384r1", 48},
+constexpr std::array<EcCurve, 3> kCurves = {{
+    {NamedGroup::secp256r1, NID_X9_62_prime256v1, "prime256v1", 32, 256},
+    {NamedGroup::secp384r1, NID_secp384r1, "secp384r1", 48, 384},
+    {NamedGroup::secp521r1, NID_secp521r1, "secp521r1", 66, 521},
 }};
-static_assert(kCurves[1].field_len == kMaxScalarSize);
+static_assert(kCurves[2].field_len == kMaxScalarSize);
 
 const EcCurve* find_curve(NamedGroup g) {
   for (const EcCurve& c : kCurves) {
@@ -50,6 +53,7 @@ const EC_GROUP* ec_group(const EcCurve& curve) {
   static EC_GROUP* const kGroups[] = {
       EC_GROUP_new_by_curve_name_ex(nullptr, nullptr, kCurves[0].nid),
       EC_GROUP_new_by_curve_name_ex(nullptr, nullptr, kCurves[1].nid),
+      EC_GROUP_new_by_curve_name_ex(nullptr, nullptr, kCurves[2].nid),
   };
   return kGroups[&curve - kCurves.data()];
 }
@@ -191,6 +195,8 @@ Result<KeyShare> KeyShare::generate(NamedGroup group, RandomSource& rng) {
   MutBytes priv(buf.data(), curve->field_len);
   for (int attempt = 0; attempt < kMaxScalarAttempts; ++attempt) {
     rng.fill(priv);
+    // The bits above the order's length can only make d too large.
+    priv[0] &= static_cast<uint8_t>(0xff >> (8 * curve->field_len - curve->order_bits));
     BignumPtr d = ec_scalar(*curve, priv);
     secure_zero(priv);
     if (!d) continue;

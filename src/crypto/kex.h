@@ -1,5 +1,5 @@
 // Ephemeral key exchange for TLS 1.3 key_share (RFC 8446 4.2.8): X25519,
-// secp256r1 and secp384r1. Private keys come from an injected RandomSource so
+// secp256r1, secp384r1 and secp521r1. Private keys come from an injected RandomSource so
 // a handshake is reproducible.
 #pragma once
 
@@ -19,7 +19,7 @@ enum class NamedGroup : uint16_t {
   x448 = 0x001e,
 };
 
-bool group_supported(NamedGroup g);  // x25519, secp256r1, secp384r1
+bool group_supported(NamedGroup g);  // x25519, secp256r1, secp384r1, secp521r1
 const char* group_name(NamedGroup g);
 
 class KeyShare {

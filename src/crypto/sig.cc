@@ -158,11 +158,18 @@ bool pss_digest_allowed(const EVP_PKEY* key, Digest d) {
   return md != nullptr && EVP_MD_is_a(md, name);
 }
 
-bool key_compatible(const EVP_PKEY* key, SignatureScheme scheme) {
+bool is_ecdsa(KeyKind k) {
+  return k == KeyKind::p256 || k == KeyKind::p384 || k == KeyKind::p521;
+}
+
+bool key_compatible(const EVP_PKEY* key, SignatureScheme scheme, SchemeRules rules) {
   const SchemeInfo* info = find_scheme(scheme);
   if (info == nullptr) return false;
   const KeyKind kind = key_kind(key);
-  if (kind == KeyKind::unknown || kind != info->kind) return false;
+  if (kind == KeyKind::unknown) return false;
+  // TLS 1.2: an ECDSA scheme is a hash with ECDSA on any of our curves.
+  const bool any_curve = rules == SchemeRules::tls12 && is_ecdsa(kind) && is_ecdsa(info->kind);
+  if (kind != info->kind && !any_curve) return false;
   if (info->padding == Padding::pss) {
     // RFC 8017 9.1.1 with sLen = hLen: emLen >= 2 * hLen + 2, where
     // emLen = ceil((modBits - 1) / 8).
@@ -229,12 +236,27 @@ Result<PublicKey> PublicKey::from_certificate(const Certificate& cert) {
   return PublicKey(std::move(key));
 }
 
-bool PublicKey::compatible(SignatureScheme scheme) const {
-  return key_compatible(key_.get(), scheme);
+bool PublicKey::compatible(SignatureScheme scheme, SchemeRules rules) const {
+  return key_compatible(key_.get(), scheme, rules);
 }
 
-Status PublicKey::verify(SignatureScheme scheme, Bytes message, Bytes signature) const {
-  if (!compatible(scheme)) return Error{Alert::illegal_parameter, SSL_R_WRONG_SIGNATURE_TYPE};
+uint16_t PublicKey::ec_group_id() const {
+  switch (key_kind(key_.get())) {
+    case KeyKind::p256:
+      return 0x0017;
+    case KeyKind::p384:
+      return 0x0018;
+    case KeyKind::p521:
+      return 0x0019;
+    default:
+      return 0;
+  }
+}
+
+Status PublicKey::verify(SignatureScheme scheme, Bytes message, Bytes signature,
+                         SchemeRules rules) const {
+  if (!compatible(scheme, rules))
+    return Error{Alert::illegal_parameter, SSL_R_WRONG_SIGNATURE_TYPE};
   const SchemeInfo& info = *find_scheme(scheme);
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
@@ -279,8 +301,8 @@ Result<PrivateKey> PrivateKey::from_evp(EVP_PKEY* key) {
   return PrivateKey(EvpPkeyPtr(key));
 }
 
-bool PrivateKey::compatible(SignatureScheme scheme) const {
-  return key_compatible(key_.get(), scheme);
+bool PrivateKey::compatible(SignatureScheme scheme, SchemeRules rules) const {
+  return key_compatible(key_.get(), scheme, rules);
 }
 
 std::vector<SignatureScheme> PrivateKey::tls13_schemes() const {
@@ -291,9 +313,21 @@ std::vector<SignatureScheme> PrivateKey::tls13_schemes() const {
   return out;
 }
 
-Result<ByteVec> PrivateKey::sign(SignatureScheme scheme, Bytes message) const {
+std::vector<SignatureScheme> PrivateKey::tls12_schemes() const {
+  std::vector<SignatureScheme> out;
+  for (SignatureScheme s : kTls13Preference) {
+    if (compatible(s, SchemeRules::tls12)) out.push_back(s);
+  }
+  for (SignatureScheme s : {SignatureScheme::rsa_pkcs1_sha256, SignatureScheme::rsa_pkcs1_sha384,
+                            SignatureScheme::rsa_pkcs1_sha512}) {
+    if (compatible(s, SchemeRules::tls12)) out.push_back(s);
+  }
+  return out;
+}
+
+Result<ByteVec> PrivateKey::sign(SignatureScheme scheme, Bytes message, SchemeRules rules) const {
   // Asking for a scheme the key cannot do is a bug in the caller's selection.
-  if (!compatible(scheme)) return Error{Alert::internal_error, SSL_R_WRONG_SIGNATURE_TYPE};
+  if (!compatible(scheme, rules)) return Error{Alert::internal_error, SSL_R_WRONG_SIGNATURE_TYPE};
   const SchemeInfo& info = *find_scheme(scheme);
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx

@@ -32,6 +32,12 @@ const char* scheme_name(SignatureScheme s);
 // Schemes allowed in TLS 1.3 CertificateVerify (RFC 8446 4.2.3: not rsa_pkcs1_*).
 bool scheme_allowed_in_tls13_cert_verify(SignatureScheme s);
 
+// Which protocol's rule binds a scheme to a key. TLS 1.3 (RFC 8446 4.2.3):
+// an ECDSA scheme names the curve as well as the hash. TLS 1.2 (RFC 5246
+// 7.4.1.4.1, RFC 8422 5.1.1): it names only the hash (ecdsa_secp256r1_sha256
+// is {sha256, ecdsa}), and the key may be on any curve we support.
+enum class SchemeRules : uint8_t { tls13, tls12 };
+
 class Certificate;
 
 // A public key, from a certificate's SubjectPublicKeyInfo.
@@ -44,11 +50,15 @@ class PublicKey {
   // Whether this key type and size can verify with `scheme` (an EC key only
   // with its own curve's scheme; an rsaEncryption key with rsa_pss_rsae_* and
   // rsa_pkcs1_*; an RSASSA-PSS key with rsa_pss_pss_*; Ed25519 with ed25519).
-  bool compatible(SignatureScheme scheme) const;
+  bool compatible(SignatureScheme scheme, SchemeRules rules = SchemeRules::tls13) const;
   // A bad signature fails with {decrypt_error, SSL_R_BAD_SIGNATURE}; an
   // incompatible scheme with {illegal_parameter, SSL_R_WRONG_SIGNATURE_TYPE}.
-  Status verify(SignatureScheme scheme, Bytes message, Bytes signature) const;
+  Status verify(SignatureScheme scheme, Bytes message, Bytes signature,
+                SchemeRules rules = SchemeRules::tls13) const;
   EVP_PKEY* raw() const { return key_.get(); }
+  // An EC key's curve as a TLS NamedGroup (RFC 8422 5.1.1: 0x0017, 0x0018,
+  // 0x0019); 0 for any other key.
+  uint16_t ec_group_id() const;
 
  private:
   explicit PublicKey(EvpPkeyPtr key) : key_(std::move(key)) {}
@@ -66,10 +76,14 @@ class PrivateKey {
   PrivateKey(PrivateKey&&) noexcept = default;
   PrivateKey& operator=(PrivateKey&&) noexcept = default;
 
-  bool compatible(SignatureScheme scheme) const;
+  bool compatible(SignatureScheme scheme, SchemeRules rules = SchemeRules::tls13) const;
   // The TLS 1.3 schemes this key can sign with, most preferred first.
   std::vector<SignatureScheme> tls13_schemes() const;
-  Result<ByteVec> sign(SignatureScheme scheme, Bytes message) const;
+  // The TLS 1.2 schemes: as tls13_schemes(), with the ECDSA schemes of every
+  // hash for an EC key of any supported curve, and rsa_pkcs1_* last for RSA.
+  std::vector<SignatureScheme> tls12_schemes() const;
+  Result<ByteVec> sign(SignatureScheme scheme, Bytes message,
+                       SchemeRules rules = SchemeRules::tls13) const;
   // Whether the certificate's public key is this key's public half.
   bool matches(const Certificate& cert) const;
   EVP_PKEY* raw() const { return key_.get(); }

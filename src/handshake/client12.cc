@@ -141,16 +141,23 @@ Status ClientHandshake::on_server_key_exchange(HandshakeIo&, Bytes body, Bytes w
     return Error{Alert::illegal_parameter, SSL_R_WRONG_SIGNATURE_TYPE};
   }
   RTLS_ASSIGN(crypto::PublicKey key, crypto::PublicKey::from_certificate(session_.peer_chain[0]));
+  // RFC 8422 5.1.1 / RFC 5246 7.4.1.4.1: an ECDSA scheme names the hash;
+  // the certificate's key may be on any curve we support.
   const bool ecdsa_suite = session_.suite12->auth == Auth12::ecdsa;
-  const bool ecdsa_scheme = (ske.signature_algorithm & 0xff) == 0x03;
-  if (ecdsa_suite != ecdsa_scheme || !key.compatible(scheme)) {
+  if (ecdsa_suite != detail::scheme_is_ecdsa_auth12(scheme) ||
+      !key.compatible(scheme, crypto::SchemeRules::tls12)) {
     return Error{Alert::illegal_parameter, SSL_R_WRONG_SIGNATURE_TYPE};
+  }
+  // RFC 8422 5.1.1: the certificate's curve is one of the groups we offered.
+  if (const uint16_t curve = key.ec_group_id();
+      curve != 0 && !contains(cfg.groups, static_cast<NamedGroup>(curve))) {
+    return Error{Alert::illegal_parameter, SSL_R_WRONG_CURVE};
   }
   ByteVec signed_content(client_random_.begin(), client_random_.end());
   signed_content.insert(signed_content.end(), server_random_.begin(), server_random_.end());
   const ByteVec params = ske.params();
   signed_content.insert(signed_content.end(), params.begin(), params.end());
-  RTLS_TRY(key.verify(scheme, signed_content, ske.signature));
+  RTLS_TRY(key.verify(scheme, signed_content, ske.signature, crypto::SchemeRules::tls12));
   session_.peer_scheme = scheme;
 
   RTLS_ASSIGN(crypto::KeyShare share, crypto::KeyShare::generate(group, *cfg.rng));
@@ -184,8 +191,8 @@ Status ClientHandshake::on_server_hello_done(HandshakeIo& io, Bytes body, Bytes 
   std::optional<SignatureScheme> scheme;
   if (certificate_requested12_) {
     if (cfg.certificate && cfg.certificate->signer) {
-      scheme = detail::choose_scheme(cfg.signature_schemes, server_sigalgs_for_us_,
-                                     *cfg.certificate->signer);
+      scheme = detail::choose_scheme12(cfg.signature_schemes, server_sigalgs_for_us_,
+                                       *cfg.certificate->signer);
       if (scheme) key = &*cfg.certificate;
     }
     Certificate12 cert;
@@ -216,7 +223,7 @@ Status ClientHandshake::on_server_hello_done(HandshakeIo& io, Bytes body, Bytes 
 
   if (key != nullptr) {
     // RFC 5246 7.4.8: sign every handshake message so far.
-    RTLS_ASSIGN(ByteVec sig, key->signer->sign(*scheme, raw12_));
+    RTLS_ASSIGN(ByteVec sig, key->signer->sign12(*scheme, raw12_));
     CertificateVerify cv;
     cv.algorithm = static_cast<uint16_t>(*scheme);
     cv.signature = std::move(sig);

@@ -121,6 +121,27 @@ std::optional<SignatureScheme> choose_scheme(const std::vector<SignatureScheme>&
   return std::nullopt;
 }
 
+std::optional<SignatureScheme> choose_scheme12(const std::vector<SignatureScheme>& ours,
+                                               const std::vector<uint16_t>& peer_offered,
+                                               const Signer& signer) {
+  const auto usable = signer.tls12_schemes();
+  for (SignatureScheme s : ours) {
+    if (std::find(usable.begin(), usable.end(), s) == usable.end()) continue;
+    if (std::find(peer_offered.begin(), peer_offered.end(), static_cast<uint16_t>(s)) ==
+        peer_offered.end()) {
+      continue;
+    }
+    return s;
+  }
+  return std::nullopt;
+}
+
+bool scheme_is_ecdsa_auth12(SignatureScheme s) {
+  // RFC 8446 4.2.3 / RFC 5246 7.4.1.4.1: the low byte 3 is ECDSA.
+  return (static_cast<uint16_t>(s) & 0xff) == 0x03 || s == SignatureScheme::ed25519 ||
+         s == SignatureScheme::ed448;
+}
+
 Result<ByteVec> build_certificate_verify(Signer& signer, SignatureScheme scheme, Role role,
                                          Bytes transcript_hash) {
   const ByteVec content = certificate_verify_content(role, transcript_hash);

@@ -26,6 +26,17 @@ std::optional<SignatureScheme> choose_scheme(const std::vector<SignatureScheme>&
                                              const std::vector<uint16_t>& peer_offered,
                                              const Signer& signer);
 
+// TLS 1.2 (ServerKeyExchange, CertificateVerify): the first of our schemes
+// the peer offered that the signer can use under TLS 1.2's rules: PKCS #1
+// v1.5 allowed, an ECDSA scheme names only the hash (crypto::SchemeRules).
+std::optional<SignatureScheme> choose_scheme12(const std::vector<SignatureScheme>& ours,
+                                               const std::vector<uint16_t>& peer_offered,
+                                               const Signer& signer);
+
+// TLS 1.2: whether a scheme authenticates ECDHE_ECDSA suites (ECDSA, and
+// EdDSA per RFC 8422 5.1.1) rather than ECDHE_RSA ones.
+bool scheme_is_ecdsa_auth12(SignatureScheme s);
+
 // Builds CertificateVerify: signs the transcript hash as `role`.
 Result<ByteVec> build_certificate_verify(Signer& signer, SignatureScheme scheme, Role role,
                                          Bytes transcript_hash);

@@ -35,6 +35,13 @@ class Signer {
   // The TLS 1.3 schemes this signer can use, most preferred first.
   virtual std::vector<SignatureScheme> schemes() const = 0;
   virtual Result<ByteVec> sign(SignatureScheme scheme, Bytes content) = 0;
+  // TLS 1.2 (crypto::SchemeRules::tls12): the schemes usable in a
+  // ServerKeyExchange or CertificateVerify, and signing with them. By default
+  // the TLS 1.3 ones.
+  virtual std::vector<SignatureScheme> tls12_schemes() const { return schemes(); }
+  virtual Result<ByteVec> sign12(SignatureScheme scheme, Bytes content) {
+    return sign(scheme, content);
+  }
 };
 
 class KeySigner final : public Signer {
@@ -42,16 +49,21 @@ class KeySigner final : public Signer {
   // The schemes are worked out once: asking libcrypto about the key on every
   // handshake cost several percent of one.
   explicit KeySigner(crypto::PrivateKey key)
-      : key_(std::move(key)), schemes_(key_.tls13_schemes()) {}
+      : key_(std::move(key)), schemes_(key_.tls13_schemes()), schemes12_(key_.tls12_schemes()) {}
   std::vector<SignatureScheme> schemes() const override { return schemes_; }
   Result<ByteVec> sign(SignatureScheme scheme, Bytes content) override {
     return key_.sign(scheme, content);
+  }
+  std::vector<SignatureScheme> tls12_schemes() const override { return schemes12_; }
+  Result<ByteVec> sign12(SignatureScheme scheme, Bytes content) override {
+    return key_.sign(scheme, content, crypto::SchemeRules::tls12);
   }
   const crypto::PrivateKey& key() const { return key_; }
 
  private:
   crypto::PrivateKey key_;
   std::vector<SignatureScheme> schemes_;
+  std::vector<SignatureScheme> schemes12_;
 };
 
 struct CertifiedKey {
@@ -123,16 +135,23 @@ struct Config {
   std::vector<uint16_t> cipher_suites = {0x1301, 0x1302, 0x1303};
   std::vector<uint16_t> cipher_suites12{std::begin(kDefaultSuites12), std::end(kDefaultSuites12)};
   std::vector<NamedGroup> groups = {NamedGroup::x25519, NamedGroup::secp256r1,
-                                    NamedGroup::secp384r1};
+                                    NamedGroup::secp384r1, NamedGroup::secp521r1};
   // The number of groups (from the front of `groups`) a client sends key shares for.
   size_t client_key_shares = 1;
   std::vector<SignatureScheme> signature_schemes = {
-      SignatureScheme::ecdsa_secp256r1_sha256, SignatureScheme::ecdsa_secp384r1_sha384,
-      SignatureScheme::rsa_pss_rsae_sha256,    SignatureScheme::rsa_pss_rsae_sha384,
-      SignatureScheme::rsa_pss_rsae_sha512,    SignatureScheme::ed25519,
-      SignatureScheme::rsa_pss_pss_sha256,     SignatureScheme::rsa_pss_pss_sha384,
-      SignatureScheme::rsa_pss_pss_sha512,     SignatureScheme::rsa_pkcs1_sha256,
-      SignatureScheme::rsa_pkcs1_sha384,       SignatureScheme::rsa_pkcs1_sha512,
+      SignatureScheme::ecdsa_secp256r1_sha256,
+      SignatureScheme::ecdsa_secp384r1_sha384,
+      SignatureScheme::ecdsa_secp521r1_sha512,
+      SignatureScheme::rsa_pss_rsae_sha256,
+      SignatureScheme::rsa_pss_rsae_sha384,
+      SignatureScheme::rsa_pss_rsae_sha512,
+      SignatureScheme::ed25519,
+      SignatureScheme::rsa_pss_pss_sha256,
+      SignatureScheme::rsa_pss_pss_sha384,
+      SignatureScheme::rsa_pss_pss_sha512,
+      SignatureScheme::rsa_pkcs1_sha256,
+      SignatureScheme::rsa_pkcs1_sha384,
+      SignatureScheme::rsa_pkcs1_sha512,
   };
 
   std::optional<CertifiedKey> certificate;  // a server's; a client's for mutual TLS

@@ -40,8 +40,10 @@ class HandshakeIo {
   // plaintext (content only, the inner type byte excluded).
   virtual void set_send_fragment_limit(size_t limit) = 0;
   // RFC 8446 4.2.10: the client offered early data and the server declined
-  // it; protected records that fail to open are dropped until one opens.
-  virtual void skip_early_data() = 0;
+  // it; protected records that fail to open are dropped until one opens
+  // (on), or no longer (off: after the second ClientHello of a
+  // HelloRetryRequest, early data is a protocol error).
+  virtual void skip_early_data(bool on) = 0;
   // The server's ClientHello hook chose another configuration (SNI): the
   // connection and the handshake continue with it.
   virtual void replace_config(std::shared_ptr<const Config> config) = 0;

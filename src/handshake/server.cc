@@ -204,8 +204,20 @@ Status ServerHandshake::on_client_hello(HandshakeIo& io, Bytes body, Bytes whole
       return Error{Alert::protocol_version, SSL_R_UNSUPPORTED_PROTOCOL};
     }
   }
+  // RFC 8446 D.5: a legacy_version of 0x0300 is refused with protocol_version;
+  // as OpenSSL, anything below it too (TLS 1.0 and 1.1 there are tolerated).
+  if (ch.legacy_version <= 0x0300) {
+    return Error{Alert::protocol_version, SSL_R_BAD_LEGACY_VERSION};
+  }
   RTLS_ASSIGN(Negotiated n, negotiate(ch));
   if (state_ == ServerState::wait_second_client_hello) {
+    // RFC 8446 4.2.10: no early_data after a HelloRetryRequest (OpenSSL:
+    // illegal_parameter); the first flight's early data, skipped until now,
+    // has ended, and any record now that does not open is bad_record_mac.
+    if (find_extension(ch.extensions, ExtensionType::early_data) != nullptr) {
+      return Error{Alert::illegal_parameter, SSL_R_BAD_EXTENSION};
+    }
+    io.skip_early_data(false);
     // RFC 8446 4.1.2: the second ClientHello answers the HelloRetryRequest:
     // the same suite, and one key share, for the group asked for.
     const Extension* ks = find_extension(ch.extensions, ExtensionType::key_share);
@@ -229,7 +241,9 @@ Status ServerHandshake::on_client_hello(HandshakeIo& io, Bytes body, Bytes whole
   if (n.share_group) RTLS_TRY(accept_psk(ch, whole, n));
   transcript_.add(whole);
   // rapidtls never accepts 0-RTT: early data a client sends is skipped.
-  if (find_extension(ch.extensions, ExtensionType::early_data) != nullptr) io.skip_early_data();
+  if (find_extension(ch.extensions, ExtensionType::early_data) != nullptr) {
+    io.skip_early_data(true);
+  }
   if (!n.share_group) return send_hello_retry_request(io, ch, n);
   return send_server_flight(io, ch, n);
 }

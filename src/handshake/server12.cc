@@ -36,6 +36,7 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
   std::optional<std::vector<ByteVec>> offered_alpn;
   std::string server_name;
   bool sni = false;
+  bool point_formats = false;
   for (const auto& e : ch.extensions) {
     switch (static_cast<ExtensionType>(e.type)) {
       case ExtensionType::renegotiation_info: {
@@ -61,6 +62,7 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
       }
       case ExtensionType::ec_point_formats:
         RTLS_TRY(check_ec_point_formats(e.body));
+        point_formats = true;
         break;
       case ExtensionType::server_name: {
         RTLS_ASSIGN(server_name, parse_server_name_ch(e.body));
@@ -81,13 +83,23 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
   }
 
   // The suite: ours first, usable with our key type, offered by the client.
+  // RFC 5246 7.4.1.4.1: without signature_algorithms the client takes only
+  // SHA-1 ({sha1,rsa}, {sha1,ecdsa}), which rapidtls does not sign with: no
+  // scheme is left, as in OpenSSL 3.0 (SHA-1 is below its security level 1).
   const CertifiedKey& key = *cfg.certificate;
-  std::optional<SignatureScheme> scheme = detail::choose_scheme(
-      cfg.signature_schemes,
-      client_schemes.empty() ? std::vector<uint16_t>{0x0403, 0x0804, 0x0401} : client_schemes,
-      *key.signer);
+  std::optional<SignatureScheme> scheme =
+      detail::choose_scheme12(cfg.signature_schemes, client_schemes, *key.signer);
   if (!scheme) return Error{Alert::handshake_failure, SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM};
-  const bool ecdsa_key = (static_cast<uint16_t>(*scheme) & 0xff) == 0x03;
+  const bool ecdsa_key = detail::scheme_is_ecdsa_auth12(*scheme);
+  // RFC 8422 5.1.1: supported_groups names the curves the client takes for
+  // ECDSA too; a certificate on another curve is unusable (as OpenSSL).
+  if (ecdsa_key && !client_groups.empty()) {
+    RTLS_ASSIGN(crypto::PublicKey pub, crypto::PublicKey::from_certificate(key.chain[0]));
+    const uint16_t curve = pub.ec_group_id();
+    if (curve != 0 && !contains(client_groups, curve)) {
+      return Error{Alert::handshake_failure, SSL_R_NO_SHARED_CIPHER};
+    }
+  }
   const Suite12Info* suite = nullptr;
   for (uint16_t id : cfg.cipher_suites12) {
     const Suite12Info* info = suite12_info(id);
@@ -149,7 +161,9 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
     add(ExtensionType::renegotiation_info, encode_renegotiation_info(info));
   }
   if (ems) add(ExtensionType::extended_master_secret, {});
-  add(ExtensionType::ec_point_formats, encode_ec_point_formats());
+  // RFC 5246 7.4.1.4: only extensions the client offered; RFC 8422 5.2:
+  // ec_point_formats answers the client's.
+  if (point_formats) add(ExtensionType::ec_point_formats, encode_ec_point_formats());
   if (sni && !server_name.empty() && sni_ack_) add(ExtensionType::server_name, {});
   if (alpn) add(ExtensionType::application_layer_protocol_negotiation, encode_alpn({*alpn}));
   ByteVec sh_msg;
@@ -172,7 +186,7 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
   signed_content.insert(signed_content.end(), server_random_.begin(), server_random_.end());
   const ByteVec params = ske.params();
   signed_content.insert(signed_content.end(), params.begin(), params.end());
-  RTLS_ASSIGN(ske.signature, key.signer->sign(*scheme, signed_content));
+  RTLS_ASSIGN(ske.signature, key.signer->sign12(*scheme, signed_content));
   share12_.emplace(std::move(share));
   ByteVec ske_msg;
   ske.serialize(ske_msg);
@@ -244,9 +258,11 @@ Status ServerHandshake::on_client_certificate_verify12(HandshakeIo&, Bytes body,
     return Error{Alert::illegal_parameter, SSL_R_WRONG_SIGNATURE_TYPE};
   }
   RTLS_ASSIGN(crypto::PublicKey key, crypto::PublicKey::from_certificate(session_.peer_chain[0]));
-  if (!key.compatible(scheme)) return Error{Alert::illegal_parameter, SSL_R_WRONG_SIGNATURE_TYPE};
+  if (!key.compatible(scheme, crypto::SchemeRules::tls12)) {
+    return Error{Alert::illegal_parameter, SSL_R_WRONG_SIGNATURE_TYPE};
+  }
   // RFC 5246 7.4.8: the signature covers every handshake message before it.
-  RTLS_TRY(key.verify(scheme, raw12_, cv.signature));
+  RTLS_TRY(key.verify(scheme, raw12_, cv.signature, crypto::SchemeRules::tls12));
   session_.peer_scheme = scheme;
   add12(whole);
   state_ = ServerState::wait_change_cipher_spec12;

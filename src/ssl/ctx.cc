@@ -51,6 +51,7 @@ std::optional<crypto::NamedGroup> group_by_name(std::string name) {
     return crypto::NamedGroup::secp256r1;
   }
   if (name == "p-384" || name == "secp384r1") return crypto::NamedGroup::secp384r1;
+  if (name == "p-521" || name == "secp521r1") return crypto::NamedGroup::secp521r1;
   return std::nullopt;
 }
 
@@ -62,6 +63,8 @@ std::optional<crypto::NamedGroup> group_by_nid(int nid) {
       return crypto::NamedGroup::secp256r1;
     case NID_secp384r1:
       return crypto::NamedGroup::secp384r1;
+    case NID_secp521r1:
+      return crypto::NamedGroup::secp521r1;
     default:
       return std::nullopt;
   }

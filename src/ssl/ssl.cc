@@ -323,6 +323,8 @@ long SSL_ctrl(SSL* s, int cmd, long larg, void* parg) {
           return NID_X9_62_prime256v1;
         case rapidtls::crypto::NamedGroup::secp384r1:
           return NID_secp384r1;
+        case rapidtls::crypto::NamedGroup::secp521r1:
+          return NID_secp521r1;
         default:
           return 0;
       }

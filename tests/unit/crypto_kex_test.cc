@@ -80,7 +80,7 @@ TEST(NamedGroup, SupportedGroupsAndNames) {
   EXPECT_TRUE(group_supported(NamedGroup::x25519));
   EXPECT_TRUE(group_supported(NamedGroup::secp256r1));
   EXPECT_TRUE(group_supported(NamedGroup::secp384r1));
-  EXPECT_FALSE(group_supported(NamedGroup::secp521r1));
+  EXPECT_TRUE(group_supported(NamedGroup::secp521r1));
   EXPECT_FALSE(group_supported(NamedGroup::x448));
   EXPECT_STREQ(group_name(NamedGroup::x25519), "x25519");
   EXPECT_STREQ(group_name(NamedGroup::secp256r1), "secp256r1");
@@ -90,7 +90,8 @@ TEST(NamedGroup, SupportedGroupsAndNames) {
 TEST(KeyShare, UnsupportedGroupIsRejected) {
   TestRandom rng(1);
   EXPECT_FALSE(KeyShare::generate(NamedGroup::x448, rng).ok());
-  EXPECT_FALSE(KeyShare::from_private(NamedGroup::secp521r1, ByteVec(66, 1)).ok());
+  EXPECT_FALSE(KeyShare::from_private(NamedGroup::secp521r1, ByteVec(48, 1)).ok())
+      << "a P-521 scalar is 66 bytes";
 }
 
 // --- X25519 -------------------------------------------------------------------------

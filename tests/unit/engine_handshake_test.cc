@@ -354,9 +354,12 @@ TEST(RecordSizeLimit, TooSmallLimitIsIllegalParameter) {
 
 // RFC 8446 4.2.10: a server that declines early data skips the client's 0-RTT
 // records (here: junk standing in for them) and completes the handshake.
+// RFC 8446 4.2.10: in the first ClientHello only (not after a HelloRetryRequest).
 std::shared_ptr<Config> offering_early_data(std::shared_ptr<Config> ccfg) {
-  ccfg->test_hooks.client_hello_extensions = [](handshake::Extensions& e) {
-    e.push_back({static_cast<uint16_t>(handshake::ExtensionType::early_data), {}});
+  auto first = std::make_shared<bool>(true);
+  ccfg->test_hooks.client_hello_extensions = [first](handshake::Extensions& e) {
+    if (*first) e.push_back({static_cast<uint16_t>(handshake::ExtensionType::early_data), {}});
+    *first = false;
   };
   return ccfg;
 }

@@ -31,6 +31,12 @@ TEST_P(Tls12Matrix, HandshakeAndDataBothWays) {
   ccfg->groups = {group};
   auto scfg = server_config(info->auth == handshake::Auth12::ecdsa ? KeyType::ecdsa_p256
                                                                    : KeyType::rsa2048);
+  if (info->auth == handshake::Auth12::ecdsa && group != NamedGroup::secp256r1) {
+    // RFC 8422 5.1.1: the P-256 certificate's curve is offered as well; the
+    // server takes `group` for the key exchange.
+    ccfg->groups.push_back(NamedGroup::secp256r1);
+    scfg->groups = {group};
+  }
   Pair p(ccfg, scfg);
   ASSERT_TRUE(p.handshake()) << describe(p.error());
   ASSERT_NE(p.client.session(), nullptr);

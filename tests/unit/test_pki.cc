@@ -16,6 +16,8 @@ EVP_PKEY* make_key(KeyType t) {
       return EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
     case KeyType::ecdsa_p384:
       return EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384");
+    case KeyType::ecdsa_p521:
+      return EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-521");
     case KeyType::rsa2048:
       return EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048});
     case KeyType::rsa_pss2048: {
@@ -96,6 +98,8 @@ const char* key_type_name(KeyType t) {
       return "EcdsaP256";
     case KeyType::ecdsa_p384:
       return "EcdsaP384";
+    case KeyType::ecdsa_p521:
+      return "EcdsaP521";
     case KeyType::rsa2048:
       return "Rsa2048";
     case KeyType::rsa_pss2048:
@@ -127,7 +131,7 @@ TestPki::TestPki() {
   ca_.emplace(crypto::Certificate::from_x509(ca.cert));
   trust_ = std::make_shared<crypto::TrustStore>();
   if (!trust_->add_certificate(*ca_).ok()) std::abort();
-  for (KeyType t : {KeyType::ecdsa_p256, KeyType::ecdsa_p384, KeyType::rsa2048,
+  for (KeyType t : {KeyType::ecdsa_p256, KeyType::ecdsa_p384, KeyType::ecdsa_p521, KeyType::rsa2048,
                     KeyType::rsa_pss2048, KeyType::ed25519}) {
     leaves_.emplace_back(t, make_leaf(t, ca.cert, ca.key, -1, 36500));
   }

@@ -13,7 +13,7 @@
 
 namespace rapidtls::testing {
 
-enum class KeyType { ecdsa_p256, ecdsa_p384, rsa2048, rsa_pss2048, ed25519 };
+enum class KeyType { ecdsa_p256, ecdsa_p384, ecdsa_p521, rsa2048, rsa_pss2048, ed25519 };
 const char* key_type_name(KeyType t);
 
 struct Leaf {
