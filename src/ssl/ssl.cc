@@ -30,8 +30,10 @@ ssl_st::ssl_st(SSL_CTX* c)
   SSL_CTX_up_ref(ctx);
   if (param != nullptr) X509_VERIFY_PARAM_inherit(param, c->param);
   CRYPTO_new_ex_data(CRYPTO_EX_INDEX_SSL, this, &ex_data);
-  if (c->method->role == 1) role = Role::client;
-  if (c->method->role == 2) role = Role::server;
+  // As OpenSSL 3.0, a client or server method does not start a role by
+  // itself: until SSL_set_connect_state/SSL_set_accept_state (or
+  // SSL_connect/SSL_accept), SSL_write and SSL_read fail with
+  // "uninitialized" and send nothing (W5).
 }
 
 ssl_st::~ssl_st() {
@@ -236,6 +238,8 @@ void SSL_set_accept_state(SSL* s) {
 }
 
 int SSL_is_server(const SSL* s) {
+  // Before a role is set, as OpenSSL: a server unless the method is the client's.
+  if (s->role == Role::unset) return s->ctx->method->role != 1;
   return s->role == Role::server;
 }
 
@@ -454,7 +458,9 @@ const char* SSL_get_version(const SSL* s) {
 
 const char* SSL_get_servername(const SSL* s, const int type) {
   if (type != TLSEXT_NAMETYPE_host_name) return nullptr;
-  if (s->role == Role::client) return s->host.empty() ? nullptr : s->host.c_str();
+  if (s->role == Role::client || (s->role == Role::unset && s->ctx->method->role != 2)) {
+    return s->host.empty() ? nullptr : s->host.c_str();
+  }
   if (s->conn && s->conn->session()) {
     const std::string& name = s->conn->session()->server_name;
     return name.empty() ? nullptr : name.c_str();
@@ -806,10 +812,7 @@ int SSL_clear(SSL* s) {
     sk_X509_pop_free(s->verified_chain_stack, X509_free);
     s->verified_chain_stack = nullptr;
   }
-  s->role = s->ctx->method->role == 1   ? Role::client
-            : s->ctx->method->role == 2 ? Role::server
-                                        : s->role;
-  return 1;
+  return 1;  // the role stays, as OpenSSL keeps its connect or accept state
 }
 
 // ---- what the handshake left ----------------------------------------------------------------

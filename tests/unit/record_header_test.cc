@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
 
+#include <openssl/ssl.h>
+#include <string>
+
 #include <array>
 
 #include "record/record.h"
@@ -70,11 +73,30 @@ TEST(RecordHeader, LengthUpToTheCiphertextLimitAndNoFurther) {
 }
 
 TEST(RecordHeader, TheFirstFailingFieldNamesTheAlert) {
-  // Type checked before version, version before length.
+  // Version checked before type (as OpenSSL: bytes that are not TLS are a
+  // wrong version number), type before length.
   auto h = header(24, 2, 0xffff);
-  EXPECT_EQ(record_size(Bytes(h)).error().alert, Alert::unexpected_message);
-  h = header(23, 2, 0xffff);
   EXPECT_EQ(record_size(Bytes(h)).error().alert, Alert::protocol_version);
+  EXPECT_EQ(record_size(Bytes(h)).error().reason, SSL_R_WRONG_VERSION_NUMBER);
+  h = header(24, 3, 0xffff);
+  EXPECT_EQ(record_size(Bytes(h)).error().alert, Alert::unexpected_message);
+  h = header(23, 3, 0xffff);
+  EXPECT_EQ(record_size(Bytes(h)).error().alert, Alert::record_overflow);
+}
+
+TEST(RecordHeader, HttpRequestsAreNamed) {
+  const std::string get = "GET / HTTP/1.1\r\n";
+  const std::string connect = "CONNECT host:443 HTTP/1.1\r\n";
+  const std::string answer = "HTTP/1.1 400 Bad Request\r\n";
+  auto reason = [](const std::string& s) {
+    return record_size(Bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size())).error().reason;
+  };
+  EXPECT_EQ(reason(get), SSL_R_HTTP_REQUEST);
+  EXPECT_EQ(reason("POST /x HTTP/1.1\r\n"), SSL_R_HTTP_REQUEST);
+  EXPECT_EQ(reason("HEAD / HTTP/1.1\r\n"), SSL_R_HTTP_REQUEST);
+  EXPECT_EQ(reason("PUT /x HTTP/1.1\r\n"), SSL_R_HTTP_REQUEST);
+  EXPECT_EQ(reason(connect), SSL_R_HTTPS_PROXY_REQUEST);
+  EXPECT_EQ(reason(answer), SSL_R_WRONG_VERSION_NUMBER);
 }
 
 }  // namespace
