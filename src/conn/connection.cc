@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "handshake/common.h"
 #include "handshake/exporter.h"
 #include "handshake/extensions.h"
 
@@ -320,6 +321,130 @@ Status Connection::key_update(bool request_peer_update) {
   if (request_peer_update) sent_key_update_request_ = true;
   if (Status s = update_write_keys(); !s.ok()) return fail(s.error());
   return {};
+}
+
+// ---- post-handshake client authentication (RFC 8446 4.6.2) -------------------------------
+
+Status Connection::request_client_certificate() {
+  if (error_) return *error_;
+  if (role_ != Role::server || version_ != handshake::kTls13 || !session_ || handshake_) {
+    return Error{Alert::internal_error, SSL_R_WRONG_SSL_VERSION};
+  }
+  if (!session_->post_handshake_auth || !session_->pha_transcript) {
+    return Error{Alert::internal_error, SSL_R_EXTENSION_NOT_RECEIVED};
+  }
+  if (pha_ != nullptr) return Error{Alert::internal_error, SSL_R_REQUEST_PENDING};
+  if (close_sent()) return Error{Alert::internal_error, SSL_R_PROTOCOL_IS_SHUTDOWN};
+  auto req = std::make_unique<ClientAuthRequest>();
+  // A context unique within the connection (4.4.2): a counter, then random bytes.
+  req->context.resize(32);
+  config_->rng->fill(MutBytes(req->context));
+  const uint32_t n = ++pha_requests_;
+  for (int i = 0; i < 4; ++i) req->context[i] = static_cast<uint8_t>(n >> (24 - 8 * i));
+  handshake::CertificateRequest cr;
+  cr.certificate_request_context = req->context;
+  std::vector<uint16_t> schemes;
+  for (auto s : config_->signature_schemes) schemes.push_back(static_cast<uint16_t>(s));
+  cr.extensions.push_back({static_cast<uint16_t>(handshake::ExtensionType::signature_algorithms),
+                           handshake::encode_u16_list(schemes)});
+  ByteVec msg;
+  cr.serialize(msg);
+  req->transcript = *session_->pha_transcript;
+  req->transcript.add(msg);
+  if (Status s = seal_records(ContentType::handshake, msg); !s.ok()) return fail(s.error());
+  pha_ = std::move(req);
+  return {};
+}
+
+Status Connection::on_certificate_request(Bytes body, Bytes whole) {
+  // Only a client that offered it may be asked (4.6.2).
+  if (!session_->post_handshake_auth || !session_->pha_transcript) {
+    return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_MESSAGE};
+  }
+  RTLS_ASSIGN(handshake::CertificateRequest cr, handshake::CertificateRequest::parse(body));
+  // 4.3.2: a post-handshake request has a non-empty context and asks for
+  // signature_algorithms.
+  if (cr.certificate_request_context.empty())
+    return Error{Alert::illegal_parameter, SSL_R_BAD_DATA};
+  RTLS_ASSIGN(std::vector<uint16_t> peer_schemes,
+              handshake::detail::signature_algorithms(cr.extensions));
+  if (peer_schemes.empty()) {
+    return Error{Alert::missing_extension, SSL_R_MISSING_SIGALGS_EXTENSION};
+  }
+  handshake::Transcript t = *session_->pha_transcript;
+  t.add(whole);
+  const handshake::CertifiedKey* key = config_->certificate ? &*config_->certificate : nullptr;
+  std::optional<crypto::SignatureScheme> scheme;
+  if (key != nullptr && key->signer) {
+    scheme =
+        handshake::detail::choose_scheme(config_->signature_schemes, peer_schemes, *key->signer);
+  }
+  // Without a certificate (or a scheme the server takes), an empty one: the
+  // server decides (4.4.2.4).
+  if (!scheme) key = nullptr;
+  ByteVec out = handshake::detail::build_certificate(key, cr.certificate_request_context);
+  t.add(out);
+  if (key != nullptr) {
+    RTLS_ASSIGN(crypto::Secret th, t.current());
+    RTLS_ASSIGN(ByteVec cv, handshake::detail::build_certificate_verify(
+                                *key->signer, *scheme, handshake::Role::client, th.bytes()));
+    t.add(cv);
+    out.insert(out.end(), cv.begin(), cv.end());
+  }
+  RTLS_ASSIGN(crypto::Secret th_fin, t.current());
+  // 4.4: the Finished key comes from the current client application secret.
+  RTLS_ASSIGN(ByteVec fin, handshake::detail::build_finished(
+                               session_->suite->hash, session_->client_app_secret, th_fin.bytes()));
+  out.insert(out.end(), fin.begin(), fin.end());
+  if (close_sent()) return {};  // nothing more may be sent
+  return seal_records(ContentType::handshake, out);
+}
+
+Status Connection::on_client_auth_message(handshake::HandshakeType type, Bytes body, Bytes whole) {
+  using Step = ClientAuthRequest::Step;
+  ClientAuthRequest& req = *pha_;
+  switch (req.step) {
+    case Step::certificate: {
+      if (type != HandshakeType::certificate) break;
+      RTLS_ASSIGN(handshake::CertificateMsg msg, handshake::CertificateMsg::parse(body));
+      if (msg.certificate_request_context != req.context) {
+        return Error{Alert::illegal_parameter, SSL_R_BAD_DATA};
+      }
+      req.transcript.add(whole);
+      if (msg.certificate_list.empty()) {
+        if (config_->verify == handshake::VerifyMode::require) {
+          return Error{Alert::certificate_required, SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE};
+        }
+        req.step = Step::finished;
+        return {};
+      }
+      RTLS_ASSIGN(req.chain, handshake::detail::certificate_chain(msg, config_->cert_cache.get()));
+      RTLS_TRY(handshake::detail::verify_chain(*config_, req.chain, "", crypto::Purpose::client,
+                                               *session_, app_));
+      req.step = Step::certificate_verify;
+      return {};
+    }
+    case Step::certificate_verify: {
+      if (type != HandshakeType::certificate_verify) break;
+      RTLS_ASSIGN(handshake::CertificateVerify cv, handshake::CertificateVerify::parse(body));
+      RTLS_ASSIGN(crypto::Secret th, req.transcript.current());
+      RTLS_TRY(handshake::detail::check_certificate_verify(
+          cv, req.chain[0], config_->signature_schemes, handshake::Role::client, th.bytes()));
+      req.transcript.add(whole);
+      req.step = Step::finished;
+      return {};
+    }
+    case Step::finished: {
+      if (type != HandshakeType::finished) break;
+      RTLS_ASSIGN(crypto::Secret th, req.transcript.current());
+      RTLS_TRY(handshake::detail::check_finished(session_->suite->hash, session_->client_app_secret,
+                                                 th.bytes(), body));
+      if (!req.chain.empty()) session_->peer_chain = std::move(req.chain);
+      pha_.reset();
+      return {};
+    }
+  }
+  return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_MESSAGE};
 }
 
 Status Connection::update_write_keys() {
@@ -808,16 +933,21 @@ Status Connection::on_post_handshake_message(HandshakeType type, Bytes body, Byt
     }
     return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_MESSAGE};
   }
+  // RFC 8446 4.6.2: the answer to a CertificateRequest comes whole, before
+  // anything else of the handshake type.
+  if (pha_ != nullptr) return on_client_auth_message(type, body, whole);
   switch (type) {
     case HandshakeType::new_session_ticket:
       if (role_ == Role::client) return on_new_session_ticket(body);
       break;
     case HandshakeType::key_update:
       return on_key_update(body);
+    case HandshakeType::certificate_request:
+      if (role_ == Role::client) return on_certificate_request(body, whole);
+      break;
     default:
       break;
   }
-  // CertificateRequest too: post_handshake_auth is never offered.
   return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_MESSAGE};
 }
 

@@ -154,6 +154,14 @@ class Connection final : private handshake::HandshakeIo {
 
   // RFC 8446 4.6.3: update our sending keys, and ask the peer to update too.
   Status key_update(bool request_peer_update);
+  // RFC 8446 4.6.2, a TLS 1.3 server: asks for the client's certificate now
+  // (a CertificateRequest is queued); the client's Certificate,
+  // CertificateVerify and Finished are taken with the records that follow,
+  // verified as Config::verify says, and then session()->peer_chain holds
+  // the chain. Fails when the client did not offer it
+  // (SSL_R_EXTENSION_NOT_RECEIVED) or a request is still unanswered.
+  Status request_client_certificate();
+  bool client_certificate_pending() const { return pha_ != nullptr; }
   // TLS 1.2 (RFC 5246 7.4.1.1, RFC 5746): a client starts a new handshake; a
   // server sends HelloRequest. Needs secure renegotiation.
   Status renegotiate();
@@ -298,6 +306,20 @@ class Connection final : private handshake::HandshakeIo {
   int handshakes_completed_ = 0;
   bool hello_request_sent_ = false;
   void* app_ = nullptr;
+  // A server's post-handshake CertificateRequest under way (RFC 8446 4.6.2).
+  struct ClientAuthRequest {
+    enum class Step : uint8_t { certificate, certificate_verify, finished };
+    handshake::Transcript transcript;  // through the request, then each answer
+    ByteVec context;
+    Step step = Step::certificate;
+    std::vector<crypto::Certificate> chain;
+  };
+  std::unique_ptr<ClientAuthRequest> pha_;
+  uint32_t pha_requests_ = 0;  // contexts are made unique with this
+  // A client's answer to a post-handshake CertificateRequest; a server's
+  // handling of the answer to its own.
+  Status on_certificate_request(Bytes body, Bytes whole);
+  Status on_client_auth_message(handshake::HandshakeType type, Bytes body, Bytes whole);
   // Config::message_trace for what is sent or was received: handshake data
   // message by message (`data` holds whole messages).
   void trace(bool sent, record::ContentType type, Bytes data) const;

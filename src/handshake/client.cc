@@ -106,6 +106,8 @@ Status ClientHandshake::send_client_hello(HandshakeIo& io) {
   if (!cfg.alpn.empty()) {
     add(ExtensionType::application_layer_protocol_negotiation, encode_alpn(cfg.alpn));
   }
+  // RFC 8446 4.2.6: an empty extension; TLS 1.2 servers ignore it.
+  if (cfg.post_handshake_auth && tls13_allowed()) add(ExtensionType::post_handshake_auth, {});
   if (tls13_allowed()) {
     std::vector<KeyShareEntry> entries;
     for (const auto& share : shares_) {
@@ -475,6 +477,10 @@ Status ClientHandshake::on_finished(HandshakeIo& io, Bytes body, Bytes whole) {
               detail::build_finished(suite.hash, client_hs_secret_, th_before_fin.bytes()));
   transcript_.add(fin);
   session_.client_verify_data.assign(fin.begin() + 4, fin.end());  // after the message header
+  if (config_->post_handshake_auth) {
+    session_.post_handshake_auth = true;
+    session_.pha_transcript = transcript_;
+  }
   RTLS_TRY(io.send_message(fin));
   RTLS_TRY(io.set_write_keys(suite, session_.client_app_secret, Epoch::application));
   RTLS_ASSIGN(Secret th_client_fin, transcript_.current());

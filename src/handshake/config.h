@@ -163,6 +163,15 @@ struct Config {
   // `verify_depth` or what verification means must clear it or leave it unset.
   std::shared_ptr<crypto::VerifiedChainCache> verify_cache;
   VerifyMode verify = VerifyMode::none;
+  // TLS 1.3 post-handshake client authentication (RFC 8446 4.6.2): a client
+  // offers it (the post_handshake_auth extension) and answers a
+  // CertificateRequest after the handshake. A server may ask any client that
+  // offered it (Connection::request_client_certificate), verifying as
+  // `verify` says.
+  bool post_handshake_auth = false;
+  // A TLS 1.3 server asks for no certificate during the handshake, only
+  // after it (the C interface's SSL_VERIFY_POST_HANDSHAKE).
+  bool client_auth_after_handshake = false;
   int verify_depth = 100;
   // Called at each step of the peer chain's verification with preverify_ok
   // and the store context; its answer decides (crypto::TrustStore::Hook). Set,

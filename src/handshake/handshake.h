@@ -16,6 +16,7 @@
 #include "handshake/key_schedule.h"
 #include "handshake/messages.h"
 #include "handshake/suites12.h"
+#include "handshake/transcript.h"
 
 namespace rapidtls::handshake {
 
@@ -80,6 +81,11 @@ struct StoredTicket {
 // What both sides know once the handshake is complete; kept for the life of
 // the connection (the handshake state itself is freed).
 struct SessionInfo {
+  // RFC 8446 4.6.2: the client offered post-handshake authentication (and,
+  // for a client, asked to); each exchange's transcript starts from this
+  // one, which ends with the client's Finished.
+  bool post_handshake_auth = false;
+  std::optional<Transcript> pha_transcript;
   uint16_t version = 0;
   // The hellos' randoms (the server's of the ServerHello that counted, not a
   // HelloRetryRequest's): SSL_get_client_random, SSL_get_server_random and

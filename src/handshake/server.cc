@@ -237,6 +237,10 @@ Status ServerHandshake::on_client_hello(HandshakeIo& io, Bytes body, Bytes whole
     return send_server_flight(io, ch, n);
   }
   client_random_ = ch.random;
+  // RFC 8446 4.2.6: a client that offers post-handshake authentication may
+  // be asked later (Connection::request_client_certificate).
+  session_.post_handshake_auth =
+      find_extension(ch.extensions, ExtensionType::post_handshake_auth) != nullptr;
   // A resumption is decided on the ClientHello that gets the ServerHello.
   if (n.share_group) RTLS_TRY(accept_psk(ch, whole, n));
   transcript_.add(whole);
@@ -437,6 +441,7 @@ Status ServerHandshake::on_client_finished(HandshakeIo& io, Bytes body, Bytes wh
   RTLS_TRY(detail::check_finished(suite.hash, client_hs_secret_, th.bytes(), body));
   transcript_.add(whole);
   session_.client_verify_data = to_vec(body);  // SSL_get_finished / SSL_get_peer_finished
+  if (session_.post_handshake_auth) session_.pha_transcript = transcript_;
   RTLS_TRY(io.set_read_keys(suite, session_.client_app_secret, Epoch::application));
   // The resumption secret only serves the tickets this server sends.
   if (config_->ticket_issuer && config_->tickets_to_send > 0) {

@@ -192,7 +192,7 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
   ske.serialize(ske_msg);
   RTLS_TRY(send12(io, ske_msg));
 
-  if (wants_client_certificate()) {
+  if (wants_client_certificate12()) {
     CertificateRequest12 cr;
     cr.certificate_types = {64, 1};  // ecdsa_sign, rsa_sign
     for (SignatureScheme s : cfg.signature_schemes) {
@@ -206,8 +206,8 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
   ByteVec shd_msg;
   shd.serialize(shd_msg);
   RTLS_TRY(send12(io, shd_msg));
-  state_ = wants_client_certificate() ? ServerState::wait_client_certificate12
-                                      : ServerState::wait_client_key_exchange;
+  state_ = wants_client_certificate12() ? ServerState::wait_client_certificate12
+                                        : ServerState::wait_client_key_exchange;
   return {};
 }
 

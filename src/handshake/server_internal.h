@@ -138,7 +138,11 @@ class ServerHandshake final : public Handshake {
     transcript_.add(message);
     raw12_.insert(raw12_.end(), message.begin(), message.end());
   }
-  bool wants_client_certificate() const { return config_->verify != VerifyMode::none; }
+  // TLS 1.3: during the handshake unless only after it; TLS 1.2 always.
+  bool wants_client_certificate() const {
+    return config_->verify != VerifyMode::none && !config_->client_auth_after_handshake;
+  }
+  bool wants_client_certificate12() const { return config_->verify != VerifyMode::none; }
   // Config::client_hello_hook on the first ClientHello (SNI callback).
   Status run_client_hello_hook(HandshakeIo& io, const ClientHello& ch);
   bool sni_ack_ = true;  // the hook may ask for no server_name acknowledgement

@@ -111,6 +111,9 @@ void ssl_ctx_st::apply_verify(hs::Config& cfg, int vmode, SSL_verify_cb callback
   } else {
     cfg.verify_cache = verify_cache;
   }
+  // SSL_VERIFY_POST_HANDSHAKE: a TLS 1.3 server asks only after the
+  // handshake (SSL_verify_client_post_handshake).
+  cfg.client_auth_after_handshake = (vmode & SSL_VERIFY_POST_HANDSHAKE) != 0;
   if ((vmode & SSL_VERIFY_PEER) == 0) {
     cfg.verify = hs::VerifyMode::none;
   } else {
@@ -125,7 +128,7 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
       (for_ssl->verify_mode != verify_mode || for_ssl->verify_callback != verify_callback ||
        (for_ssl->options & SSL_OP_ALLOW_CLIENT_RENEGOTIATION) !=
            (options & SSL_OP_ALLOW_CLIENT_RENEGOTIATION) ||
-       for_ssl->has_overrides());
+       for_ssl->post_handshake_auth != post_handshake_auth || for_ssl->has_overrides());
   std::lock_guard<std::mutex> lock(config_mutex_);
   if (config_ && !per_ssl) return config_;
   auto cfg = std::make_shared<hs::Config>();
@@ -219,6 +222,7 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
   }
   cfg->middlebox_compat = (options & SSL_OP_ENABLE_MIDDLEBOX_COMPAT) != 0;
   cfg->tickets_to_send = num_tickets;
+  cfg->post_handshake_auth = per_ssl ? for_ssl->post_handshake_auth : post_handshake_auth;
   if (!ticket_issuer) {
     ticket_issuer = hs::make_sealing_ticket_issuer(crypto::system_random(), ticket_lifetime());
   }

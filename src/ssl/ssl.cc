@@ -748,8 +748,35 @@ int SSL_get_quiet_shutdown(const SSL* s) {
   return s->quiet_shutdown ? 1 : 0;
 }
 
+// A client offers TLS 1.3 post-handshake authentication (RFC 8446 4.6.2)
+// in its next handshake; a server may ask with the function below.
 void SSL_set_post_handshake_auth(SSL* s, int val) {
   s->post_handshake_auth = val != 0;
+}
+
+// A TLS 1.3 server asks the client for a certificate now. The request leaves
+// with the next write, read or SSL_do_handshake; the answer is taken (and
+// verified as SSL_set_verify says) by the reads that follow. OpenSSL's
+// checks, in its order.
+int SSL_verify_client_post_handshake(SSL* s) {
+  if (!s->conn || !s->conn->session() || s->conn->version() != rapidtls::handshake::kTls13) {
+    ERR_raise(ERR_LIB_SSL, SSL_R_WRONG_SSL_VERSION);
+    return 0;
+  }
+  if (s->role != Role::server) {
+    ERR_raise(ERR_LIB_SSL, SSL_R_NOT_SERVER);
+    return 0;
+  }
+  if (!SSL_is_init_finished(s)) {
+    ERR_raise(ERR_LIB_SSL, SSL_R_STILL_IN_INIT);
+    return 0;
+  }
+  s->apply_changed_settings();  // a verify mode set since is the one that applies
+  if (auto st = s->conn->request_client_certificate(); !st.ok()) {
+    ERR_raise(ERR_LIB_SSL, st.error().reason);
+    return 0;
+  }
+  return 1;
 }
 
 void SSL_set_msg_callback(SSL* s, void (*cb)(int, int, int, const void*, size_t, SSL*, void*)) {

@@ -1,6 +1,6 @@
 // What OpenSSL's libssl has and rapidtls does not: DTLS, TLS 1.0 and 1.1,
-// SRP, compression, engines, asynchronous jobs, 0-RTT early data, NPN, and
-// (not yet) TLS 1.3 post-handshake authentication. Programs that import these still load; each
+// SRP, compression, engines, asynchronous jobs, 0-RTT early data, NPN, TLS 1.2
+// PSK suites. Programs that import these still load; each
 // fails as OpenSSL documents for a build without the feature (a null method,
 // 0 with an ERR entry, an empty list), never a silent success. Functions a
 // program calls only to configure something (a callback that would never
@@ -282,15 +282,6 @@ void SSL_CTX_set_allow_early_data_cb(SSL_CTX*, SSL_allow_early_data_cb_fn, void*
   // Never called: no early data is ever offered to it.
 }
 void SSL_set_allow_early_data_cb(SSL*, SSL_allow_early_data_cb_fn, void*) {}
-
-// ---- TLS 1.3 post-handshake client authentication (RFC 8446 4.6.2) ---------------------
-// Not implemented yet: a rapidtls client does not offer it (SSL_set_post_handshake_auth
-// is kept but sends no post_handshake_auth extension), and a server cannot ask.
-
-int SSL_verify_client_post_handshake(SSL*) {
-  unsupported("SSL_verify_client_post_handshake", "post-handshake authentication");
-  return 0;
-}
 
 // ---- TLS 1.2 PSK suites (RFC 4279) -------------------------------------------------------
 // No PSK suite is ever offered or accepted, so the callbacks are never called.

@@ -48,7 +48,6 @@ DELIBERATE = {
     "tls1.2 session reuse (in-process server)": "rapidtls has no TLS 1.2 resumption yet",
     "tls1.2 session reuse (s_server)": "rapidtls has no TLS 1.2 resumption yet",
     "get_ciphers() names": "rapidtls implements only ECDHE (and TLS 1.3) AEAD suites: no CBC, CCM, DHE, RSA key exchange",
-    "post_handshake_auth": "rapidtls does not support TLS 1.3 post-handshake authentication yet (src/ssl/unsupported.cc)",
 }
 
 SYSTEM_ENV = {k: v for k, v in os.environ.items() if k not in ("LD_LIBRARY_PATH", "LD_PRELOAD")}
