@@ -35,3 +35,26 @@ if grep -q 'libssl\.so' <<<"$libs"; then
 fi
 grep -q 'librapidtls-ssl\.so' <<<"$libs" || { echo "install check: librapidtls-ssl not linked" >&2; exit 1; }
 echo "install check: an OpenSSL program built with pkg-config rapidtls-ssl links rapidtls, not libssl"
+
+# The drop-in libssl.so.3 in its own folder, and with-rapidtls finding it
+# beside its own bin/ (the installed copy, not the build tree's).
+[ -f "$tmp/prefix/lib/rapidtls/libssl.so.3" ] ||
+  { echo "install check: lib/rapidtls/libssl.so.3 not installed" >&2; exit 1; }
+[ ! -e "$tmp/prefix/lib/libssl.so.3" ] ||
+  { echo "install check: libssl.so.3 installed outside lib/rapidtls" >&2; exit 1; }
+loaded=$("$tmp/prefix/bin/with-rapidtls" ldd /usr/bin/curl)
+grep -q "=> $tmp/prefix/lib/rapidtls/libssl.so.3" <<<"$loaded" ||
+  { echo "install check: with-rapidtls does not load lib/rapidtls/libssl.so.3: $loaded" >&2; exit 1; }
+LD_BIND_NOW=1 "$tmp/prefix/bin/with-rapidtls" curl --version >/dev/null ||
+  { echo "install check: curl does not load under the installed with-rapidtls" >&2; exit 1; }
+echo "install check: with-rapidtls runs curl on lib/rapidtls/libssl.so.3"
+
+# The Debian package holds the same files under /usr.
+(cd "$tmp" && cpack -G DEB --config "$build/CPackConfig.cmake" >/dev/null)
+deb=$(ls "$tmp"/rapidtls_*_amd64.deb)
+contents=$(dpkg-deb -c "$deb")
+for f in ./usr/lib/rapidtls/libssl.so.3 ./usr/bin/with-rapidtls; do
+  grep -q " $f\$" <<<"$contents" || { echo "install check: $f not in $(basename "$deb")" >&2; exit 1; }
+done
+[ "$(dpkg-deb -f "$deb" Package)" = rapidtls ] || { echo "install check: package name" >&2; exit 1; }
+echo "install check: $(basename "$deb") installs /usr/lib/rapidtls/libssl.so.3 and /usr/bin/with-rapidtls"
