@@ -161,27 +161,40 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
     if (s->msg_callback == nullptr) return;
     s->msg_callback(sent ? 1 : 0, version, type, data.data(), data.size(), s, s->msg_callback_arg);
   };
-  if (servername_cb != nullptr) {
-    // SSL_CTX_set_tlsext_servername_callback: OpenSSL's answers mapped onto
-    // the engine's decision; SSL_set_SSL_CTX in the callback switches the
-    // rest of the handshake to that context's configuration.
+  if (servername_cb != nullptr || cert_cb != nullptr) {
+    // SSL_CTX_set_tlsext_servername_callback, then SSL_CTX_set_cert_cb (as
+    // OpenSSL orders them): their answers mapped onto the engine's decision.
+    // SSL_set_SSL_CTX in the first, or certificates set on the SSL in the
+    // second, switch the rest of the handshake to that configuration.
     cfg->client_hello_hook =
         [](void* app, const std::string& name) -> rapidtls::Result<hs::ClientHelloDecision> {
       SSL* s = static_cast<SSL*>(app);
       SSL_CTX* before = s->ctx;
-      auto* cb = before->servername_cb;
       hs::ClientHelloDecision d;
-      if (cb == nullptr) return d;
       s->received_sni = name;
-      int alert = SSL_AD_UNRECOGNIZED_NAME;
-      s->in_client_hello_hook = true;
-      const int r = cb(s, &alert, before->servername_arg);
-      s->in_client_hello_hook = false;
-      if (r == SSL_TLSEXT_ERR_ALERT_FATAL) {
-        return rapidtls::Error{static_cast<rapidtls::Alert>(alert), SSL_R_CALLBACK_FAILED};
+      if (auto* cb = before->servername_cb) {
+        int alert = SSL_AD_UNRECOGNIZED_NAME;
+        s->in_client_hello_hook = true;
+        const int r = cb(s, &alert, before->servername_arg);
+        s->in_client_hello_hook = false;
+        if (r == SSL_TLSEXT_ERR_ALERT_FATAL) {
+          return rapidtls::Error{static_cast<rapidtls::Alert>(alert), SSL_R_CALLBACK_FAILED};
+        }
+        d.acknowledge_sni = r != SSL_TLSEXT_ERR_NOACK;
       }
-      d.acknowledge_sni = r != SSL_TLSEXT_ERR_NOACK;
-      if (s->ctx != before) d.config = s->ctx->config(s);
+      // The certificate callback of the context in use now. A retry (< 0)
+      // would need a handshake that can pause here, which rapidtls's cannot:
+      // it fails as an error does.
+      bool own_certificate = false;
+      if (auto* cert_cb = s->ctx->cert_cb) {
+        s->in_client_hello_hook = true;
+        const int r = cert_cb(s, s->ctx->cert_cb_arg);
+        s->in_client_hello_hook = false;
+        if (r <= 0) return rapidtls::Error{rapidtls::Alert::internal_error, SSL_R_CERT_CB_ERROR};
+        // Whatever it set on the SSL applies from here (made again: cheap).
+        own_certificate = s->own_chain || s->own_key;
+      }
+      if (s->ctx != before || own_certificate) d.config = s->ctx->config(s);
       return d;
     };
   }
@@ -390,6 +403,32 @@ long SSL_CTX_ctrl(SSL_CTX* ctx, int cmd, long larg, void* parg) {
       ctx->changed();
       return 1;
     }
+    case SSL_CTRL_CHAIN: {
+      // SSL_CTX_set0_chain (larg 0: the stack is taken) / set1_chain (larg
+      // 1: copied): the intermediates after the leaf; a null stack clears them.
+      auto* sk = static_cast<STACK_OF(X509)*>(parg);
+      std::vector<crypto::Certificate> next;
+      if (!ctx->chain.empty()) next.push_back(ctx->chain[0]);
+      for (int i = 0; sk != nullptr && i < sk_X509_num(sk); ++i) {
+        next.push_back(crypto::Certificate::from_x509(sk_X509_value(sk, i)));
+      }
+      if (ctx->chain.empty() && !next.empty()) {
+        // No leaf yet: rapidtls keeps intermediates after their leaf, so
+        // this order is refused (programs set the certificate first).
+        ERR_raise(ERR_LIB_SSL, SSL_R_NO_CERTIFICATE_ASSIGNED);
+        return 0;
+      }
+      ctx->chain = std::move(next);
+      if (larg == 0 && sk != nullptr) sk_X509_pop_free(sk, X509_free);
+      ctx->changed();
+      return 1;
+    }
+    case SSL_CTRL_SET_CURRENT_CERT:
+      // One certificate per context: FIRST selects it when it has its key,
+      // NEXT finds no other (nginx walks them this way).
+      if (larg == SSL_CERT_SET_FIRST) return !ctx->chain.empty() && ctx->key ? 1 : 0;
+      if (larg == SSL_CERT_SET_NEXT) return 0;
+      return 0;
     case SSL_CTRL_SET_READ_AHEAD: {
       const long old = ctx->read_ahead ? 1 : 0;
       ctx->read_ahead = larg != 0;
@@ -424,8 +463,10 @@ long SSL_CTX_ctrl(SSL_CTX* ctx, int cmd, long larg, void* parg) {
       // The intermediates after the leaf, as a stack the context owns.
       auto** out = static_cast<STACK_OF(X509)**>(parg);
       if (out == nullptr) return 0;
+      // None (a null stack, as OpenSSL) without intermediates.
       sk_X509_pop_free(ctx->chain_stack, X509_free);
-      ctx->chain_stack = sk_X509_new_null();
+      ctx->chain_stack = nullptr;
+      if (ctx->chain.size() > 1) ctx->chain_stack = sk_X509_new_null();
       for (size_t i = 1; ctx->chain_stack != nullptr && i < ctx->chain.size(); ++i) {
         X509_up_ref(ctx->chain[i].raw());
         sk_X509_push(ctx->chain_stack, ctx->chain[i].raw());
@@ -928,6 +969,39 @@ int SSL_add_dir_cert_subjects_to_stack(STACK_OF(X509_NAME) * stack, const char* 
   }
   closedir(d);
   return ok;
+}
+
+// SSL_CTX_set_cert_cb(3): called on a server once per handshake, after the
+// servername callback, before a certificate is chosen; it may set the SSL's
+// certificate and key. (A client's, when a server asks for a certificate, is
+// not called: docs/compatibility-notes.md.)
+void SSL_CTX_set_cert_cb(SSL_CTX* ctx, int (*cb)(SSL*, void*), void* arg) {
+  ctx->cert_cb = cb;
+  ctx->cert_cb_arg = arg;
+  ctx->changed();
+}
+
+// The server session cache (SSL_CTX_sess_set_get_cb(3) and friends): rapidtls's
+// servers have none, so the callbacks are kept and never called, nothing is
+// added and nothing is found to remove.
+void SSL_CTX_sess_set_get_cb(SSL_CTX* ctx,
+                             SSL_SESSION* (*cb)(SSL*, const unsigned char*, int, int*)) {
+  ctx->sess_get_cb = cb;
+}
+SSL_SESSION* (*SSL_CTX_sess_get_get_cb(SSL_CTX* ctx))(SSL*, const unsigned char*, int, int*) {
+  return ctx->sess_get_cb;
+}
+void SSL_CTX_sess_set_remove_cb(SSL_CTX* ctx, void (*cb)(SSL_CTX*, SSL_SESSION*)) {
+  ctx->sess_remove_cb = cb;
+}
+void (*SSL_CTX_sess_get_remove_cb(SSL_CTX* ctx))(SSL_CTX*, SSL_SESSION*) {
+  return ctx->sess_remove_cb;
+}
+int SSL_CTX_add_session(SSL_CTX*, SSL_SESSION*) {
+  return 0;  // not added: there is no cache
+}
+int SSL_CTX_remove_session(SSL_CTX*, SSL_SESSION*) {
+  return 0;  // not found
 }
 
 }  // extern "C"

@@ -110,6 +110,13 @@ struct ssl_ctx_st {
   bool post_handshake_auth = false;                   // SSL_CTX_set_post_handshake_auth
   int (*servername_cb)(SSL*, int*, void*) = nullptr;  // SSL_CTX_set_tlsext_servername_callback
   void* servername_arg = nullptr;
+  int (*cert_cb)(SSL*, void*) = nullptr;  // SSL_CTX_set_cert_cb (servers)
+  void* cert_cb_arg = nullptr;
+  // The server session cache's callbacks: kept and never called, since
+  // rapidtls's servers keep no session cache (TLS 1.3 resumption is by
+  // stateless tickets; docs/compatibility-notes.md).
+  SSL_SESSION* (*sess_get_cb)(SSL*, const unsigned char*, int, int*) = nullptr;
+  void (*sess_remove_cb)(SSL_CTX*, SSL_SESSION*) = nullptr;
   bool quiet_shutdown = false;
   // SSL_CTX_get_ciphers's list, made again on each call (the settings may
   // have changed); the context owns it, as in OpenSSL.

@@ -191,6 +191,67 @@ void RecordMessage(int write_p, int, int content_type, const void* buf, size_t l
                         std::to_string(static_cast<const unsigned char*>(buf)[0]));
 }
 
+Cert* g_cert_cb_cert = nullptr;
+int g_cert_cb_calls = 0;
+
+int UseSecondCertificate(SSL* s, void*) {
+  ++g_cert_cb_calls;
+  if (SSL_use_certificate(s, g_cert_cb_cert->cert) != 1) return 0;
+  return SSL_use_PrivateKey(s, g_cert_cb_cert->key);
+}
+
+int FailCertificate(SSL*, void*) {
+  return 0;
+}
+
+TEST(DropinApi, CertificateCallbackChoosesTheCertificate) {
+  Cert second;
+  MakeCert(second, "second.example");
+  g_cert_cb_cert = &second;
+  for (int version : {TLS1_3_VERSION, TLS1_2_VERSION}) {
+    CtxPtr sctx = MakeServerCtx(version);
+    SSL_CTX_set_cert_cb(sctx.get(), UseSecondCertificate, nullptr);
+    CtxPtr cctx(SSL_CTX_new(TLS_client_method()));
+    SslPair p = MakeSslPairOn(cctx.get(), sctx.get());
+    ASSERT_TRUE(p.client && p.server);
+    g_cert_cb_calls = 0;
+    ASSERT_EQ(HandshakeSsl(p.client.get(), p.server.get()), "") << version;
+    EXPECT_EQ(g_cert_cb_calls, 1);
+    EXPECT_EQ(PeerCn(p.client.get()), "second.example") << version;
+  }
+  // A callback that fails ends the handshake (internal_error).
+  CtxPtr sctx = MakeServerCtx();
+  SSL_CTX_set_cert_cb(sctx.get(), FailCertificate, nullptr);
+  CtxPtr cctx(SSL_CTX_new(TLS_client_method()));
+  SslPair p = MakeSslPairOn(cctx.get(), sctx.get());
+  EXPECT_NE(HandshakeSsl(p.client.get(), p.server.get()), "");
+  ERR_clear_error();
+}
+
+TEST(DropinApi, ChainSetAfterTheCertificate) {
+  Cert leaf, other;
+  MakeCert(leaf, "leaf.example");
+  MakeCert(other, "extra.example");
+  CtxPtr ctx(SSL_CTX_new(TLS_server_method()));
+  ASSERT_EQ(SSL_CTX_use_certificate(ctx.get(), leaf.cert), 1);
+  STACK_OF(X509)* chain = sk_X509_new_null();
+  X509_up_ref(other.cert);
+  sk_X509_push(chain, other.cert);
+  ASSERT_EQ(SSL_CTX_set0_chain(ctx.get(), chain), 1);  // taken
+  STACK_OF(X509)* got = nullptr;
+  ASSERT_EQ(SSL_CTX_get0_chain_certs(ctx.get(), &got), 1);
+  ASSERT_EQ(sk_X509_num(got), 1);
+  EXPECT_EQ(X509_cmp(sk_X509_value(got, 0), other.cert), 0);
+  // One certificate: the first is there once it has its key; no next.
+  EXPECT_EQ(SSL_CTX_set_current_cert(ctx.get(), SSL_CERT_SET_FIRST), 0);
+  ASSERT_EQ(SSL_CTX_use_PrivateKey(ctx.get(), leaf.key), 1);
+  EXPECT_EQ(SSL_CTX_set_current_cert(ctx.get(), SSL_CERT_SET_FIRST), 1);
+  EXPECT_EQ(SSL_CTX_set_current_cert(ctx.get(), SSL_CERT_SET_NEXT), 0);
+  EXPECT_EQ(SSL_CTX_set0_chain(ctx.get(), nullptr), 1);  // cleared
+  ASSERT_EQ(SSL_CTX_get0_chain_certs(ctx.get(), &got), 1);
+  EXPECT_EQ(got, nullptr);
+}
+
 TEST(DropinApi, MessageCallbackSeesTheHandshake) {
   std::vector<std::string> seen;
   g_messages = &seen;
@@ -361,6 +422,29 @@ TEST(DropinApi, AlertAndStateStrings) {
   EXPECT_STREQ(SSL_state_string_long(l.client.get()), "SSL negotiation finished successfully");
   EXPECT_EQ(SSL_get_state(l.server.get()), TLS_ST_OK);
 }
+
+#if defined(CONFORMANCE_IMPL_RAPIDTLS)
+SSL_SESSION* NeverCalled(SSL*, const unsigned char*, int, int*) {
+  ADD_FAILURE() << "no session cache: the get callback is never called";
+  return nullptr;
+}
+
+// rapidtls's servers keep no session cache (TLS 1.3 resumes with stateless
+// tickets): the cache callbacks are kept and never called, nothing is added.
+TEST(DropinApi, NoServerSessionCache) {
+  CtxPtr sctx = MakeServerCtx();
+  SSL_CTX_sess_set_get_cb(sctx.get(), NeverCalled);
+  EXPECT_EQ(SSL_CTX_sess_get_get_cb(sctx.get()), NeverCalled);
+  Link l = MakeBioPairLink(17 * 1024);
+  ASSERT_EQ(Handshake(l), "");
+  SSL_SESSION* sess = SSL_get1_session(l.client.get());
+  ASSERT_NE(sess, nullptr);
+  EXPECT_EQ(SSL_CTX_add_session(sctx.get(), sess), 0);
+  EXPECT_EQ(SSL_CTX_remove_session(sctx.get(), sess), 0);
+  EXPECT_EQ(SSL_CTX_sess_number(sctx.get()), 0);
+  SSL_SESSION_free(sess);
+}
+#endif
 
 TEST(DropinApi, UnsupportedFeaturesFailAsDocumented) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
