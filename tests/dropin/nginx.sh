@@ -1,0 +1,369 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Debian's nginx (master and two workers, in the foreground) with the libssl
+# under test as the HTTPS server; the clients are the system's curl and
+# `openssl s_client` (system libssl), so only the server side is under test.
+# Downloads checked by SHA-256 (small and 5 MiB, TLS 1.3 and 1.2, sendfile on
+# and off, keep-alive), ECDSA and RSA certificates, a certificate chain file,
+# ssl_protocols TLSv1.3 only, ssl_ciphers for TLS 1.2, SNI (two server names,
+# two certificates on one port), ssl_verify_client with the test CA, TLS 1.3
+# session resumption with tickets, and the workers' libssl mapping.
+# RAPIDTLS_DEBUG in the environment is passed to nginx (e.g. ctrl).
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+need nginx curl openssl "$PY"
+make_pki
+make_files small:1000 f5m:5242880
+
+WWW=$WORK/www
+NGX=$WORK/nginx
+mkdir -p "$NGX"
+CURL=(sys curl -sS --max-time 30)
+ERRLOG=$NGX/error.log
+
+P_EC=$(free_port)      # ECDSA leaf (localhost) + SNI other.example, TLS 1.2/1.3
+P_RSA=$(free_port)     # RSA leaf, ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256
+P_13=$(free_port)      # ssl_protocols TLSv1.3 only
+P_12=$(free_port)      # ssl_protocols TLSv1.2 only
+P_MTLS=$(free_port)    # ssl_verify_client on
+P_CHAIN=$(free_port)   # leaf-chain.pem (leaf followed by the CA)
+
+# ---- nginx configuration: everything in $NGX, $WWW served
+cat >"$NGX/nginx.conf" <<EOF
+daemon off;
+master_process on;
+worker_processes 2;
+pid $NGX/nginx.pid;
+error_log $ERRLOG info;
+env RAPIDTLS_DEBUG;
+events { worker_connections 64; }
+http {
+  access_log off;
+  default_type application/octet-stream;
+  client_body_temp_path $NGX/body;
+  proxy_temp_path $NGX/proxy;
+  fastcgi_temp_path $NGX/fastcgi;
+  uwsgi_temp_path $NGX/uwsgi;
+  scgi_temp_path $NGX/scgi;
+  keepalive_requests 100;
+  ssl_protocols TLSv1.2 TLSv1.3;
+
+  server {
+    listen 127.0.0.1:$P_EC ssl default_server;
+    server_name localhost;
+    ssl_certificate $PKI/leaf.pem;
+    ssl_certificate_key $PKI/leaf.key;
+    root $WWW;
+    sendfile on;
+    location /nosf/ { alias $WWW/; sendfile off; }
+  }
+  server {
+    listen 127.0.0.1:$P_EC ssl;
+    server_name other.example;
+    ssl_certificate $PKI/other.pem;
+    ssl_certificate_key $PKI/other.key;
+    location / { return 200 "other.example\n"; }
+  }
+  server {
+    listen 127.0.0.1:$P_RSA ssl;
+    server_name localhost;
+    ssl_certificate $PKI/rsa.pem;
+    ssl_certificate_key $PKI/rsa.key;
+    ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256;
+    root $WWW;
+    sendfile on;
+    location /nosf/ { alias $WWW/; sendfile off; }
+  }
+  server {
+    listen 127.0.0.1:$P_13 ssl;
+    server_name localhost;
+    ssl_protocols TLSv1.3;
+    ssl_certificate $PKI/leaf.pem;
+    ssl_certificate_key $PKI/leaf.key;
+    root $WWW;
+  }
+  server {
+    listen 127.0.0.1:$P_12 ssl;
+    server_name localhost;
+    ssl_protocols TLSv1.2;
+    ssl_certificate $PKI/leaf.pem;
+    ssl_certificate_key $PKI/leaf.key;
+    root $WWW;
+  }
+  server {
+    listen 127.0.0.1:$P_MTLS ssl;
+    server_name localhost;
+    ssl_certificate $PKI/leaf.pem;
+    ssl_certificate_key $PKI/leaf.key;
+    ssl_verify_client on;
+    ssl_client_certificate $PKI/ca.pem;
+    location / { return 200 "\$ssl_client_s_dn"; }
+  }
+  server {
+    listen 127.0.0.1:$P_CHAIN ssl;
+    server_name localhost;
+    ssl_certificate $PKI/leaf-chain.pem;
+    ssl_certificate_key $PKI/leaf.key;
+    root $WWW;
+  }
+}
+EOF
+
+# errlog_tail: the end of nginx's error_log (for a failure's context).
+errlog_tail() { show "$ERRLOG"; }
+
+if ! sys nginx -t -q -p "$NGX" -e "$ERRLOG" -c "$NGX/nginx.conf" >"$NGX/test.out" 2>&1; then
+  show "$NGX/test.out" "$ERRLOG"
+  fail "nginx -t (system libssl) rejects the configuration (test broken)"
+fi
+
+# ---- start nginx with the libssl under test (with-rapidtls execs nginx: $! is the master)
+ENVV=()
+[[ -n ${RAPIDTLS_DEBUG:-} ]] && ENVV=(RAPIDTLS_DEBUG="$RAPIDTLS_DEBUG")
+env "${ENVV[@]}" "${RT[@]}" nginx -p "$NGX" -e "$ERRLOG" -c "$NGX/nginx.conf" \
+  </dev/null >"$NGX/stdout" 2>"$NGX/stderr" &
+NPID=$!
+PIDS+=("$NPID")
+for p in "$P_EC" "$P_RSA" "$P_13" "$P_12" "$P_MTLS" "$P_CHAIN"; do
+  if ! wait_port "$p" "$NPID"; then
+    show "$NGX/stdout" "$NGX/stderr" "$ERRLOG"
+    fail "nginx did not listen on 127.0.0.1:$p"
+  fi
+done
+WORKERS=()
+for _ in $(seq 1 100); do
+  mapfile -t WORKERS < <(ps -o pid= --ppid "$NPID" | tr -d ' ')
+  ((${#WORKERS[@]} >= 2)) && break
+  sleep 0.05
+done
+if ((${#WORKERS[@]} == 2)); then pass "nginx master $NPID runs 2 workers (${WORKERS[*]})"; else
+  bad "nginx master $NPID: workers '${WORKERS[*]}', expected 2"; errlog_tail; fi
+
+# ---- the workers really use the libssl under test
+if [[ $BASELINE == 1 ]]; then
+  note "libssl mapping not checked (baseline: the system's libssl)"
+else
+  dropin_real=$(readlink -f "$DROPIN_LIB")
+  for w in "${WORKERS[@]}"; do
+    maps=$(grep -E 'libssl\.so' "/proc/$w/maps" | awk '{print $6}' | sort -u | tr '\n' ' ')
+    if grep -q -F -e "$DROPIN_LIB" -e "$dropin_real" "/proc/$w/maps" && ! grep -q -F "$SYSTEM_LIBSSL" "/proc/$w/maps"; then
+      pass "worker $w maps the drop-in libssl ($maps)"
+    else
+      bad "worker $w: libssl mapped from '$maps', expected $DROPIN_LIB only"
+    fi
+  done
+fi
+
+# get LABEL FILE PORT URL-PATH CURL-ARGS...: downloads https://localhost:PORT/URL-PATH
+# with the system's curl, checks the body against $WWW/FILE; stderr in $WORK/curl.err.
+get() {
+  local label=$1 file=$2 port=$3 path=$4
+  shift 4
+  rm -f "$WORK/got"
+  if "${CURL[@]}" -o "$WORK/got" --cacert "$PKI/ca.pem" "$@" "https://localhost:$port/$path" 2>"$WORK/curl.err"; then
+    same_file "$label" "$WWW/$file" "$WORK/got" || errlog_tail
+  else
+    bad "$label: curl exit $?"
+    show "$WORK/curl.err"
+    errlog_tail
+    return 1
+  fi
+}
+# verbose_has LABEL REGEX: curl -v's stderr ($WORK/curl.err) has a matching line.
+verbose_has() {
+  if grep -q -E "$2" "$WORK/curl.err"; then pass "$1"; else
+    bad "$1: no line matching '$2' in curl -v"; show "$WORK/curl.err"; errlog_tail; return 1; fi
+}
+
+# ---- downloads: small and 5 MiB, TLS 1.3 and 1.2, sendfile on and off, ECDSA and RSA
+for key in ECDSA RSA; do
+  port=$P_EC; [[ $key == RSA ]] && port=$P_RSA
+  for v in 1.3 1.2; do
+    flags=(--tlsv1.3); [[ $v == 1.2 ]] && flags=(--tlsv1.2 --tls-max 1.2)
+    for sf in on off; do
+      prefix=; [[ $sf == off ]] && prefix=nosf/
+      for f in small f5m; do
+        get "GET $f, $key, TLS $v, sendfile $sf" "$f" "$port" "$prefix$f" "${flags[@]}" -v &&
+          verbose_has "  ... negotiated TLS $v" "SSL connection using TLSv${v/./\\.} / "
+      done
+    done
+  done
+done
+get "GET small, RSA, TLS 1.2: ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256" small "$P_RSA" small --tlsv1.2 --tls-max 1.2 -v &&
+  verbose_has "  ... suite ECDHE-RSA-AES128-GCM-SHA256" 'SSL connection using TLSv1\.2 / ECDHE-RSA-AES128-GCM-SHA256'
+"${CURL[@]}" -o /dev/null --cacert "$PKI/ca.pem" --tlsv1.2 --tls-max 1.2 --ciphers ECDHE-RSA-AES256-GCM-SHA384 \
+  "https://localhost:$P_RSA/small" 2>"$WORK/curl.err"
+rc=$?
+if ((rc == 35)); then pass "TLS 1.2 client offering only ECDHE-RSA-AES256-GCM-SHA384 refused (ssl_ciphers; curl exit 35)"; else
+  bad "TLS 1.2 client offering only ECDHE-RSA-AES256-GCM-SHA384: curl exit $rc, expected 35"; show "$WORK/curl.err"; errlog_tail; fi
+get "GET small, ECDSA leaf, subject CN=localhost" small "$P_EC" small -v &&
+  verbose_has "  ... subject CN=localhost" 'subject: CN=localhost'
+get "GET small, RSA leaf, subject CN=rsa-leaf" small "$P_RSA" small -v &&
+  verbose_has "  ... subject CN=rsa-leaf" 'subject: CN=rsa-leaf'
+
+# ---- keep-alive: several URLs in one curl invocation, one connection
+for v in 1.3 1.2; do
+  flags=(--tlsv1.3); [[ $v == 1.2 ]] && flags=(--tlsv1.2 --tls-max 1.2)
+  rm -f "$WORK"/k[1-4]
+  if "${CURL[@]}" -v --cacert "$PKI/ca.pem" "${flags[@]}" \
+    -o "$WORK/k1" "https://localhost:$P_EC/small" -o "$WORK/k2" "https://localhost:$P_EC/f5m" \
+    -o "$WORK/k3" "https://localhost:$P_EC/nosf/f5m" -o "$WORK/k4" "https://localhost:$P_EC/nosf/small" 2>"$WORK/curl.err"; then
+    same_file "keep-alive, TLS $v: 1st of 4 URLs (small)" "$WWW/small" "$WORK/k1"
+    same_file "keep-alive, TLS $v: 2nd of 4 URLs (5 MiB, sendfile on)" "$WWW/f5m" "$WORK/k2"
+    same_file "keep-alive, TLS $v: 3rd of 4 URLs (5 MiB, sendfile off)" "$WWW/f5m" "$WORK/k3"
+    same_file "keep-alive, TLS $v: 4th of 4 URLs (small, sendfile off)" "$WWW/small" "$WORK/k4"
+    n=$(grep -c 'Re-using existing connection' "$WORK/curl.err")
+    if ((n == 3)); then pass "keep-alive, TLS $v: connection re-used 3 times"; else
+      bad "keep-alive, TLS $v: connection re-used $n times, expected 3"; show "$WORK/curl.err"; errlog_tail; fi
+  else
+    bad "keep-alive, TLS $v: curl exit $?"; show "$WORK/curl.err"; errlog_tail
+  fi
+done
+
+# ---- HTTP/1.1 pipelining: two requests written at once on one connection
+printf 'GET /small HTTP/1.1\r\nHost: localhost\r\n\r\nGET /small HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' |
+  sys timeout 30 openssl s_client -connect "127.0.0.1:$P_EC" -servername localhost -CAfile "$PKI/ca.pem" \
+    -verify_return_error -quiet -ign_eof >"$WORK/pipe.out" 2>"$WORK/pipe.err"
+# (the bodies are binary: the second status line follows the first body on its line)
+n=$(grep -o -a 'HTTP/1.1 200 OK' "$WORK/pipe.out" | wc -l)
+if ((n == 2)); then pass "HTTP/1.1 pipelining: 2 responses on one connection"; else
+  bad "HTTP/1.1 pipelining: $n '200 OK' responses, expected 2"; show "$WORK/pipe.err"; errlog_tail; fi
+
+# ---- certificate chain file (leaf-chain.pem: leaf followed by the CA; lib.sh makes no intermediate)
+get "GET 5 MiB, ssl_certificate leaf-chain.pem" f5m "$P_CHAIN" f5m
+sys timeout 30 openssl s_client -connect "127.0.0.1:$P_CHAIN" -servername localhost -CAfile "$PKI/ca.pem" \
+  -verify_return_error -showcerts </dev/null >"$WORK/chain.out" 2>&1
+n=$(grep -c -- '-----BEGIN CERTIFICATE-----' "$WORK/chain.out")
+if ((n == 2)) && grep -q 'Verification: OK' "$WORK/chain.out"; then
+  pass "chain file: the server sends 2 certificates (leaf, CA), verified"
+else
+  bad "chain file: $n certificate(s) sent, expected 2 (leaf and CA)"; show "$WORK/chain.out"; errlog_tail
+fi
+
+# ---- ssl_protocols with one version (nginx sets SSL_OP_NO_TLSv1_2 / SSL_OP_NO_TLSv1_3
+# with SSL_CTX_set_options; its min/max proto versions stay 0 / TLS1_3_VERSION)
+get "ssl_protocols TLSv1.3: TLS 1.3 client" f5m "$P_13" f5m --tlsv1.3 -v &&
+  verbose_has "  ... negotiated TLS 1.3" 'SSL connection using TLSv1\.3 / '
+get "ssl_protocols TLSv1.2: TLS 1.2 client" f5m "$P_12" f5m --tlsv1.2 --tls-max 1.2 -v &&
+  verbose_has "  ... negotiated TLS 1.2" 'SSL connection using TLSv1\.2 / '
+for only in 1.3 1.2; do
+  port=$P_13 flags=(--tlsv1.2 --tls-max 1.2) other=1.2
+  [[ $only == 1.2 ]] && port=$P_12 flags=(--tlsv1.3) other=1.3
+  "${CURL[@]}" -v -o /dev/null --cacert "$PKI/ca.pem" "${flags[@]}" "https://localhost:$port/small" 2>"$WORK/curl.err"
+  rc=$?
+  if ((rc == 35)); then pass "ssl_protocols TLSv$only: TLS $other client refused (curl exit 35: $(grep '^curl: ' "$WORK/curl.err"))"; else
+    bad "ssl_protocols TLSv$only: TLS $other client: curl exit $rc, expected 35 ($(grep -o 'SSL connection using .*' "$WORK/curl.err"))"
+    errlog_tail
+  fi
+done
+
+# ---- SNI: two server names, two certificates on one port
+for name in localhost other.example; do
+  rm -f "$WORK/got"
+  if "${CURL[@]}" -v --cacert "$PKI/ca.pem" --resolve "$name:$P_EC:127.0.0.1" -o "$WORK/got" \
+    "https://$name:$P_EC/small" 2>"$WORK/curl.err"; then
+    verbose_has "SNI $name (curl --resolve): certificate subject CN=$name" "subject: CN=${name//./\\.}"
+    if [[ $name == other.example ]]; then
+      if [[ $(cat "$WORK/got") == other.example ]]; then pass "SNI other.example: its server block answered"; else
+        bad "SNI other.example: body '$(head -c 100 "$WORK/got")', expected 'other.example'"; fi
+    else
+      same_file "SNI localhost: body" "$WWW/small" "$WORK/got"
+    fi
+  else
+    bad "SNI $name (curl --resolve): curl exit $?"; show "$WORK/curl.err"; errlog_tail
+  fi
+  for v in 1.3 1.2; do
+    vflag=-tls1_3; [[ $v == 1.2 ]] && vflag=-tls1_2
+    sys timeout 30 openssl s_client -connect "127.0.0.1:$P_EC" -servername "$name" "$vflag" -CAfile "$PKI/ca.pem" \
+      -verify_return_error </dev/null >"$WORK/sni.out" 2>&1
+    if grep -q -E "^subject=CN ?= ?${name//./\\.}\$" "$WORK/sni.out" && grep -q 'Verification: OK' "$WORK/sni.out"; then
+      pass "SNI $name (s_client -servername, TLS $v): subject CN=$name"
+    else
+      bad "SNI $name (s_client -servername, TLS $v): $(grep -E '^(subject|Verification|Verify return code)' "$WORK/sni.out" | tr '\n' ' ')"
+      show "$WORK/sni.out"; errlog_tail
+    fi
+  done
+done
+
+# ---- ssl_verify_client on, ssl_client_certificate the test CA
+for v in 1.3 1.2; do
+  flags=(--tlsv1.3); [[ $v == 1.2 ]] && flags=(--tlsv1.2 --tls-max 1.2)
+  if out=$("${CURL[@]}" --cacert "$PKI/ca.pem" "${flags[@]}" --cert "$PKI/client.pem" --key "$PKI/client.key" \
+    -w '\n%{http_code}' "https://localhost:$P_MTLS/" 2>"$WORK/curl.err"); then
+    if [[ $out == $'CN=rapidtls-client\n200' ]]; then pass "client certificate, TLS $v: 200, \$ssl_client_s_dn CN=rapidtls-client"; else
+      bad "client certificate, TLS $v: got '${out//$'\n'/ | }', expected 'CN=rapidtls-client | 200'"; errlog_tail; fi
+  else
+    bad "client certificate, TLS $v: curl exit $?"; show "$WORK/curl.err"; errlog_tail
+  fi
+  if code=$("${CURL[@]}" --cacert "$PKI/ca.pem" "${flags[@]}" -o "$WORK/got" -w '%{http_code}' \
+    "https://localhost:$P_MTLS/" 2>"$WORK/curl.err"); then
+    if [[ $code == 400 ]]; then pass "no client certificate, TLS $v: 400 ($(grep -o -a -m1 'No required SSL certificate was sent' "$WORK/got" | head -1))"; else
+      bad "no client certificate, TLS $v: HTTP $code, expected 400"; errlog_tail; fi
+  else
+    bad "no client certificate, TLS $v: curl exit $?, expected HTTP 400"; show "$WORK/curl.err"; errlog_tail
+  fi
+  rm -f "$WORK/got"
+  "${CURL[@]}" --cacert "$PKI/ca.pem" "${flags[@]}" --cert "$PKI/other.pem" --key "$PKI/other.key" -o "$WORK/got" -w '%{http_code}' \
+    "https://localhost:$P_MTLS/" >"$WORK/code" 2>"$WORK/curl.err"
+  rc=$?
+  code=$(cat "$WORK/code")
+  if ((rc == 0)) && [[ $code == 400 ]]; then
+    pass "client certificate without clientAuth (other.pem), TLS $v: 400 ($(grep -o -a -m1 'The SSL certificate error' "$WORK/got" | head -1))"
+  else
+    bad "client certificate without clientAuth (other.pem), TLS $v: curl exit $rc, HTTP '$code', expected 400"; show "$WORK/curl.err"; errlog_tail
+  fi
+done
+
+# ---- TLS 1.3 session resumption with tickets (ssl_session_tickets on by default;
+# the ticket keys are made by the master before the workers fork: any worker resumes)
+REQ='GET /small HTTP/1.0\r\nHost: localhost\r\n\r\n'
+rm -f "$WORK/sess.pem"
+# shellcheck disable=SC2059 # REQ is the format
+printf "$REQ" | sys timeout 30 openssl s_client -connect "127.0.0.1:$P_EC" -servername localhost -tls1_3 \
+  -CAfile "$PKI/ca.pem" -verify_return_error -ign_eof -sess_out "$WORK/sess.pem" >"$WORK/s1.out" 2>&1
+if grep -q '^New, TLSv1.3' "$WORK/s1.out" && [[ -s $WORK/sess.pem ]]; then
+  pass "TLS 1.3 first connection: New, session (ticket) saved with -sess_out"
+  reused=0
+  for i in 1 2 3 4; do
+    # shellcheck disable=SC2059
+    printf "$REQ" | sys timeout 30 openssl s_client -connect "127.0.0.1:$P_EC" -servername localhost -tls1_3 \
+      -CAfile "$PKI/ca.pem" -verify_return_error -ign_eof -sess_in "$WORK/sess.pem" >"$WORK/s2.out" 2>&1
+    if grep -q '^Reused, TLSv1.3' "$WORK/s2.out" && grep -q -a '^HTTP/1.1 200 OK' "$WORK/s2.out"; then
+      reused=$((reused + 1))
+    else
+      echo "    connection $i: $(grep -E '^(New|Reused),' "$WORK/s2.out")"
+    fi
+  done
+  if ((reused == 4)); then pass "TLS 1.3 -sess_in: Reused on 4 of 4 connections (2 workers)"; else
+    bad "TLS 1.3 -sess_in: Reused on $reused of 4 connections"; show "$WORK/s2.out"; errlog_tail; fi
+else
+  bad "TLS 1.3 first connection: no New session or no ticket saved"; show "$WORK/s1.out"; errlog_tail
+fi
+
+# ---- nothing alarming in the error_log so far
+if grep -q -E '\[(emerg|alert|crit)\]' "$ERRLOG"; then
+  bad "nginx error_log has emerg/alert/crit lines"; grep -E '\[(emerg|alert|crit)\]' "$ERRLOG" | tail -20 | sed 's/^/    /'
+else
+  pass "nginx error_log: no emerg, alert or crit line"
+fi
+
+# ---- stop: SIGQUIT to the master (graceful), then wait for it
+kill -QUIT "$NPID"
+stopped=0
+for _ in $(seq 1 200); do kill -0 "$NPID" 2>/dev/null || { stopped=1; break; }; sleep 0.05; done
+if ((stopped)); then
+  wait "$NPID"
+  rc=$?
+  if ((rc == 0)); then pass "nginx stopped by SIGQUIT (exit 0)"; else bad "nginx exit $rc after SIGQUIT"; errlog_tail; fi
+else
+  bad "nginx did not stop within 10 s of SIGQUIT"; errlog_tail
+fi
+if [[ -n ${RAPIDTLS_DEBUG:-} ]]; then
+  echo "RAPIDTLS_DEBUG=$RAPIDTLS_DEBUG: unhandled control commands (nginx's stderr, then error_log):"
+  if grep -q -a 'rapidtls: ' "$NGX/stderr" "$ERRLOG"; then
+    cat "$NGX/stderr" "$ERRLOG" | grep -a 'rapidtls: ' | sort | uniq -c | sed 's/^/    /'
+  else
+    echo "    (none)"
+  fi
+fi
+finish
