@@ -53,6 +53,10 @@ Status ClientHandshake::on_message(HandshakeIo& io, HandshakeType type, Bytes bo
 Status ClientHandshake::start(HandshakeIo& io) {
   if (state_ != ClientState::start) return internal_error();
   const Config& cfg = *config_;
+  // No version left to offer (the C interface's SSL_OP_NO_TLSv1_2 and _3).
+  if (cfg.min_version > cfg.max_version) {
+    return Error{Alert::internal_error, SSL_R_NO_PROTOCOLS_AVAILABLE};
+  }
   cfg.rng->fill(client_random_);
   if (cfg.middlebox_compat && tls13_allowed()) {
     session_id_.resize(32);

@@ -195,11 +195,12 @@ struct Config {
   std::function<void(void* app, std::string_view line)> keylog;
 
   // A server's hook on each first ClientHello, before anything is chosen,
-  // with the SNI host name (empty when none was sent): the C interface's
-  // servername callback. It may hand back another configuration (another
-  // certificate, verification, suites), or an error that ends the handshake
-  // with its alert.
-  std::function<Result<ClientHelloDecision>(void* app, const std::string& server_name)>
+  // with the message and its SNI host name (empty when none was sent): the C
+  // interface's client hello, servername and certificate callbacks. It may
+  // hand back another configuration (another certificate, verification,
+  // suites), or an error that ends the handshake with its alert.
+  std::function<Result<ClientHelloDecision>(void* app, const ClientHello& hello,
+                                            const std::string& server_name)>
       client_hello_hook;
 
   // Called with each handshake message, alert and change_cipher_spec the

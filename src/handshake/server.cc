@@ -175,7 +175,7 @@ Status ServerHandshake::run_client_hello_hook(HandshakeIo& io, const ClientHello
   }
   // The hook may replace the configuration it belongs to: keep it alive.
   const std::shared_ptr<const Config> keep = config_;
-  RTLS_ASSIGN(ClientHelloDecision d, keep->client_hello_hook(app_, name));
+  RTLS_ASSIGN(ClientHelloDecision d, keep->client_hello_hook(app_, ch, name));
   sni_ack_ = d.acknowledge_sni;
   if (d.config) io.replace_config(std::move(d.config));  // sets config_ too
   return {};

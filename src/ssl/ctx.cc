@@ -122,12 +122,15 @@ void ssl_ctx_st::apply_verify(hs::Config& cfg, int vmode, SSL_verify_cb callback
   }
 }
 
+// Options a single SSL may set differently from its context.
+constexpr uint64_t kPerSslOptions =
+    SSL_OP_ALLOW_CLIENT_RENEGOTIATION | SSL_OP_NO_TLSv1_2 | SSL_OP_NO_TLSv1_3;
+
 std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
   const bool per_ssl =
       for_ssl != nullptr &&
       (for_ssl->verify_mode != verify_mode || for_ssl->verify_callback != verify_callback ||
-       (for_ssl->options & SSL_OP_ALLOW_CLIENT_RENEGOTIATION) !=
-           (options & SSL_OP_ALLOW_CLIENT_RENEGOTIATION) ||
+       (for_ssl->options & kPerSslOptions) != (options & kPerSslOptions) ||
        for_ssl->post_handshake_auth != post_handshake_auth || for_ssl->has_overrides());
   std::lock_guard<std::mutex> lock(config_mutex_);
   if (config_ && !per_ssl) return config_;
@@ -142,6 +145,11 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
   cfg->min_version = lo == TLS1_3_VERSION ? hs::kTls13 : hs::kTls12;
   cfg->max_version = hi == TLS1_2_VERSION ? hs::kTls12 : hs::kTls13;
   const uint64_t opts = for_ssl != nullptr ? for_ssl->options : options;
+  // SSL_OP_NO_TLSv1_2 / SSL_OP_NO_TLSv1_3 narrow the range further (nginx's
+  // ssl_protocols says it this way). Both: nothing is left, and handshakes
+  // fail ("no protocols available").
+  if (opts & SSL_OP_NO_TLSv1_2) cfg->min_version = hs::kTls13;
+  if (opts & SSL_OP_NO_TLSv1_3) cfg->max_version = hs::kTls12;
   cfg->allow_client_renegotiation = (opts & SSL_OP_ALLOW_CLIENT_RENEGOTIATION) != 0;
   if (!groups.empty()) cfg->groups = groups;
   const auto& use_chain = own && for_ssl->own_chain ? *for_ssl->own_chain : chain;
@@ -161,21 +169,36 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
     if (s->msg_callback == nullptr) return;
     s->msg_callback(sent ? 1 : 0, version, type, data.data(), data.size(), s, s->msg_callback_arg);
   };
-  if (servername_cb != nullptr || cert_cb != nullptr) {
-    // SSL_CTX_set_tlsext_servername_callback, then SSL_CTX_set_cert_cb (as
-    // OpenSSL orders them): their answers mapped onto the engine's decision.
+  if (client_hello_cb != nullptr || servername_cb != nullptr || cert_cb != nullptr) {
+    // SSL_CTX_set_client_hello_cb, SSL_CTX_set_tlsext_servername_callback,
+    // then SSL_CTX_set_cert_cb (as OpenSSL orders them): their answers mapped
+    // onto the engine's decision.
     // SSL_set_SSL_CTX in the first, or certificates set on the SSL in the
     // second, switch the rest of the handshake to that configuration.
     cfg->client_hello_hook =
-        [](void* app, const std::string& name) -> rapidtls::Result<hs::ClientHelloDecision> {
+        [](void* app, const hs::ClientHello& hello,
+           const std::string& name) -> rapidtls::Result<hs::ClientHelloDecision> {
       SSL* s = static_cast<SSL*>(app);
       SSL_CTX* before = s->ctx;
       hs::ClientHelloDecision d;
       s->received_sni = name;
-      if (auto* cb = before->servername_cb) {
+      if (auto* cb = before->client_hello_cb) {
+        // SSL_client_hello_get0_* read the message while the callback runs.
+        s->client_hello = &hello;
+        int alert = SSL_AD_INTERNAL_ERROR;
+        s->in_client_hello_hook = true;
+        const int r = cb(s, &alert, before->client_hello_arg);
+        s->in_client_hello_hook = false;
+        s->client_hello = nullptr;
+        // A retry would need a handshake that can pause here: an error.
+        if (r != SSL_CLIENT_HELLO_SUCCESS) {
+          return rapidtls::Error{static_cast<rapidtls::Alert>(alert), SSL_R_CALLBACK_FAILED};
+        }
+      }
+      if (auto* cb = s->ctx->servername_cb) {
         int alert = SSL_AD_UNRECOGNIZED_NAME;
         s->in_client_hello_hook = true;
-        const int r = cb(s, &alert, before->servername_arg);
+        const int r = cb(s, &alert, s->ctx->servername_arg);
         s->in_client_hello_hook = false;
         if (r == SSL_TLSEXT_ERR_ALERT_FATAL) {
           return rapidtls::Error{static_cast<rapidtls::Alert>(alert), SSL_R_CALLBACK_FAILED};
@@ -969,6 +992,14 @@ int SSL_add_dir_cert_subjects_to_stack(STACK_OF(X509_NAME) * stack, const char* 
   }
   closedir(d);
   return ok;
+}
+
+// SSL_CTX_set_client_hello_cb(3): called first on each ClientHello a server
+// takes; SSL_client_hello_get0_* read it meanwhile.
+void SSL_CTX_set_client_hello_cb(SSL_CTX* ctx, SSL_client_hello_cb_fn cb, void* arg) {
+  ctx->client_hello_cb = cb;
+  ctx->client_hello_arg = arg;
+  ctx->changed();
 }
 
 // SSL_CTX_set_cert_cb(3): called on a server once per handshake, after the

@@ -110,6 +110,8 @@ struct ssl_ctx_st {
   bool post_handshake_auth = false;                   // SSL_CTX_set_post_handshake_auth
   int (*servername_cb)(SSL*, int*, void*) = nullptr;  // SSL_CTX_set_tlsext_servername_callback
   void* servername_arg = nullptr;
+  SSL_client_hello_cb_fn client_hello_cb = nullptr;  // SSL_CTX_set_client_hello_cb
+  void* client_hello_arg = nullptr;
   int (*cert_cb)(SSL*, void*) = nullptr;  // SSL_CTX_set_cert_cb (servers)
   void* cert_cb_arg = nullptr;
   // The server session cache's callbacks: kept and never called, since
@@ -233,6 +235,11 @@ struct ssl_st {
   // during the servername callback, before the session exists).
   std::string received_sni;
   bool in_client_hello_hook = false;
+  // The ClientHello while the client hello callback runs (else null), and
+  // the bytes SSL_client_hello_get0_ciphers and _get1_extensions_present
+  // hand out from it.
+  const rapidtls::handshake::ClientHello* client_hello = nullptr;
+  std::vector<uint8_t> client_hello_ciphers;
   long verify_result_override = -1;  // SSL_set_verify_result
   void (*msg_callback)(int, int, int, const void*, size_t, SSL*, void*) = nullptr;
   void* msg_callback_arg = nullptr;

@@ -941,6 +941,72 @@ const COMP_METHOD* SSL_get_current_expansion(const SSL*) {
   return nullptr;
 }
 
+// ---- the ClientHello, inside the client hello callback ------------------------------------
+// Outside the callback there is no message: 0 and null, as OpenSSL.
+
+int SSL_client_hello_isv2(SSL*) {
+  return 0;  // SSLv2-format ClientHellos are never accepted
+}
+
+unsigned int SSL_client_hello_get0_legacy_version(SSL* s) {
+  return s->client_hello != nullptr ? s->client_hello->legacy_version : 0;
+}
+
+size_t SSL_client_hello_get0_random(SSL* s, const unsigned char** out) {
+  if (s->client_hello == nullptr) return 0;
+  if (out != nullptr) *out = s->client_hello->random.data();
+  return s->client_hello->random.size();
+}
+
+size_t SSL_client_hello_get0_session_id(SSL* s, const unsigned char** out) {
+  if (s->client_hello == nullptr) return 0;
+  if (out != nullptr) *out = s->client_hello->legacy_session_id.data();
+  return s->client_hello->legacy_session_id.size();
+}
+
+// The cipher_suites field as on the wire: two bytes per suite.
+size_t SSL_client_hello_get0_ciphers(SSL* s, const unsigned char** out) {
+  if (s->client_hello == nullptr) return 0;
+  s->client_hello_ciphers.clear();
+  for (uint16_t id : s->client_hello->cipher_suites) {
+    s->client_hello_ciphers.push_back(static_cast<uint8_t>(id >> 8));
+    s->client_hello_ciphers.push_back(static_cast<uint8_t>(id));
+  }
+  if (out != nullptr) *out = s->client_hello_ciphers.data();
+  return s->client_hello_ciphers.size();
+}
+
+size_t SSL_client_hello_get0_compression_methods(SSL* s, const unsigned char** out) {
+  if (s->client_hello == nullptr) return 0;
+  if (out != nullptr) *out = s->client_hello->legacy_compression_methods.data();
+  return s->client_hello->legacy_compression_methods.size();
+}
+
+// The types of the extensions present, in the order sent (OPENSSL_malloc'd).
+int SSL_client_hello_get1_extensions_present(SSL* s, int** out, size_t* outlen) {
+  if (s->client_hello == nullptr || out == nullptr || outlen == nullptr) return 0;
+  const auto& exts = s->client_hello->extensions;
+  *out = nullptr;
+  *outlen = exts.size();
+  if (exts.empty()) return 1;
+  *out = static_cast<int*>(OPENSSL_malloc(sizeof(int) * exts.size()));
+  if (*out == nullptr) return 0;
+  for (size_t i = 0; i < exts.size(); ++i) (*out)[i] = exts[i].type;
+  return 1;
+}
+
+int SSL_client_hello_get0_ext(SSL* s, unsigned int type, const unsigned char** out,
+                              size_t* outlen) {
+  if (s->client_hello == nullptr) return 0;
+  for (const auto& e : s->client_hello->extensions) {
+    if (e.type != type) continue;
+    if (out != nullptr) *out = e.body.data();
+    if (outlen != nullptr) *outlen = e.body.size();
+    return 1;
+  }
+  return 0;
+}
+
 }  // extern "C"
 
 extern "C" int SSL_want(const SSL* s) {

@@ -228,6 +228,118 @@ TEST(DropinApi, CertificateCallbackChoosesTheCertificate) {
   ERR_clear_error();
 }
 
+struct HelloSeen {
+  int calls = 0;
+  unsigned legacy_version = 0;
+  size_t random_len = 0, cipher_bytes = 0;
+  bool has_tls_aes_128 = false, has_sni = false, has_supported_versions = false;
+  std::string sni;
+};
+HelloSeen g_hello;
+
+int InspectHello(SSL* s, int*, void*) {
+  ++g_hello.calls;
+  g_hello.legacy_version = SSL_client_hello_get0_legacy_version(s);
+  const unsigned char* p = nullptr;
+  g_hello.random_len = SSL_client_hello_get0_random(s, &p);
+  g_hello.cipher_bytes = SSL_client_hello_get0_ciphers(s, &p);
+  for (size_t i = 0; i + 1 < g_hello.cipher_bytes; i += 2) {
+    if (p[i] == 0x13 && p[i + 1] == 0x01) g_hello.has_tls_aes_128 = true;
+  }
+  int* types = nullptr;
+  size_t n = 0;
+  if (SSL_client_hello_get1_extensions_present(s, &types, &n) == 1) {
+    for (size_t i = 0; i < n; ++i) {
+      if (types[i] == TLSEXT_TYPE_supported_versions) g_hello.has_supported_versions = true;
+    }
+    OPENSSL_free(types);
+  }
+  size_t len = 0;
+  // server_name: list length (2), type (1), name length (2), name.
+  if (SSL_client_hello_get0_ext(s, TLSEXT_TYPE_server_name, &p, &len) == 1 && len > 5) {
+    g_hello.has_sni = true;
+    g_hello.sni.assign(reinterpret_cast<const char*>(p + 5), len - 5);
+  }
+  return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+int RefuseHello(SSL*, int* alert, void*) {
+  *alert = SSL_AD_HANDSHAKE_FAILURE;
+  return SSL_CLIENT_HELLO_ERROR;
+}
+
+TEST(DropinApi, ClientHelloCallbackReadsTheMessage) {
+  CtxPtr sctx = MakeServerCtx();
+  SSL_CTX_set_client_hello_cb(sctx.get(), InspectHello, nullptr);
+  CtxPtr cctx(SSL_CTX_new(TLS_client_method()));
+  SslPair p = MakeSslPairOn(cctx.get(), sctx.get());
+  ASSERT_TRUE(p.client && p.server);
+  SSL_set_tlsext_host_name(p.client.get(), "hello.example");
+  g_hello = HelloSeen{};
+  ASSERT_EQ(HandshakeSsl(p.client.get(), p.server.get()), "");
+  EXPECT_EQ(g_hello.calls, 1);
+  EXPECT_EQ(g_hello.legacy_version, 0x0303u);
+  EXPECT_EQ(g_hello.random_len, 32u);
+  EXPECT_GT(g_hello.cipher_bytes, 0u);
+  EXPECT_EQ(g_hello.cipher_bytes % 2, 0u);
+  EXPECT_TRUE(g_hello.has_tls_aes_128);
+  EXPECT_TRUE(g_hello.has_supported_versions);
+  EXPECT_TRUE(g_hello.has_sni);
+  EXPECT_EQ(g_hello.sni, "hello.example");
+  // Outside the callback there is no message.
+  const unsigned char* out = nullptr;
+  EXPECT_EQ(SSL_client_hello_get0_random(p.server.get(), &out), 0u);
+}
+
+TEST(DropinApi, ClientHelloCallbackRefusal) {
+  CtxPtr sctx = MakeServerCtx();
+  SSL_CTX_set_client_hello_cb(sctx.get(), RefuseHello, nullptr);
+  CtxPtr cctx(SSL_CTX_new(TLS_client_method()));
+  SslPair p = MakeSslPairOn(cctx.get(), sctx.get());
+  EXPECT_NE(HandshakeSsl(p.client.get(), p.server.get()), "");
+  ERR_clear_error();
+  char b[4];
+  EXPECT_LE(SSL_read(p.client.get(), b, sizeof b), 0);
+  EXPECT_EQ(ERR_GET_REASON(ERR_peek_error()), SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE);
+  ERR_clear_error();
+}
+
+// nginx's ssl_protocols: the range is set wide and SSL_OP_NO_TLSv1_x
+// removes versions from it.
+TEST(DropinApi, NoTlsVersionOptionsNarrowTheRange) {
+  {
+    CtxPtr sctx = MakeServerCtx(0);
+    SSL_CTX_set_options(sctx.get(), SSL_OP_NO_TLSv1_3);
+    CtxPtr cctx(SSL_CTX_new(TLS_client_method()));
+    SslPair p = MakeSslPairOn(cctx.get(), sctx.get());
+    ASSERT_EQ(HandshakeSsl(p.client.get(), p.server.get()), "");
+    EXPECT_STREQ(SSL_get_version(p.client.get()), "TLSv1.2");
+  }
+  {
+    CtxPtr sctx = MakeServerCtx(0);
+    SSL_CTX_set_options(sctx.get(), SSL_OP_NO_TLSv1_2);
+    CtxPtr cctx(SSL_CTX_new(TLS_client_method()));
+    SSL_CTX_set_max_proto_version(cctx.get(), TLS1_2_VERSION);
+    SslPair p = MakeSslPairOn(cctx.get(), sctx.get());
+    EXPECT_NE(HandshakeSsl(p.client.get(), p.server.get()), "");
+    ERR_clear_error();
+  }
+#if defined(CONFORMANCE_IMPL_RAPIDTLS)
+  // Both removed: rapidtls has nothing left (OpenSSL would still offer TLS
+  // 1.0/1.1, which rapidtls does not have).
+  {
+    CtxPtr sctx = MakeServerCtx(0);
+    CtxPtr cctx(SSL_CTX_new(TLS_client_method()));
+    SslPair p = MakeSslPairOn(cctx.get(), sctx.get());
+    SSL_set_options(p.client.get(), SSL_OP_NO_TLSv1_2 | SSL_OP_NO_TLSv1_3);
+    ERR_clear_error();
+    EXPECT_EQ(SSL_connect(p.client.get()), -1);
+    EXPECT_EQ(ERR_GET_REASON(ERR_peek_error()), SSL_R_NO_PROTOCOLS_AVAILABLE);
+    ERR_clear_error();
+  }
+#endif
+}
+
 TEST(DropinApi, ChainSetAfterTheCertificate) {
   Cert leaf, other;
   MakeCert(leaf, "leaf.example");
