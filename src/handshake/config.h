@@ -80,16 +80,18 @@ struct TicketContents {
 };
 
 // Makes the NewSessionTicket messages a server sends (RFC 8446 4.6.1), and
-// reads them back when a client offers one for resumption (4.2.11).
+// reads them back when a client offers one for resumption (4.2.11). `app`
+// is the connection's (Connection::set_app).
 class TicketIssuer {
  public:
   virtual ~TicketIssuer() = default;
+  // A ticket with an empty `ticket` field: none is sent (the issuer declined).
   virtual Result<NewSessionTicket> issue(const SuiteInfo& suite, const Secret& resumption_secret,
-                                         uint64_t now_ms, crypto::RandomSource& rng) = 0;
+                                         uint64_t now_ms, crypto::RandomSource& rng, void* app) = 0;
   // The contents of a ticket this issuer made and that is still within its
   // lifetime at `now_ms`; nullopt for any other (not ours, altered, expired):
   // the server then ignores the offer and makes a full handshake.
-  virtual std::optional<TicketContents> open(Bytes ticket, uint64_t now_ms) = 0;
+  virtual std::optional<TicketContents> open(Bytes ticket, uint64_t now_ms, void* app) = 0;
   // Sets the lifetime of the tickets issued from now on, and the one open()
   // allows, in seconds (SSL_CTX_set_timeout). Issuers without one ignore it.
   virtual void set_lifetime(uint32_t /*seconds*/) {}
@@ -100,8 +102,20 @@ constexpr uint32_t kMaxTicketLifetime = 604800;
 
 // The default issuer: the ticket is the resumption PSK and its suite, sealed
 // with AES-256-GCM under a key drawn when the issuer is made.
-std::shared_ptr<TicketIssuer> make_sealing_ticket_issuer(crypto::RandomSource& rng,
-                                                         uint32_t lifetime_s);
+// Protects the state a ticket carries: seal() makes the ticket's bytes (none:
+// no ticket is sent), open() gives the state back (nullopt: not ours,
+// altered, or refused). The C interface's SSL_CTX_set_tlsext_ticket_key_evp_cb.
+class TicketSealer {
+ public:
+  virtual ~TicketSealer() = default;
+  virtual Result<std::optional<ByteVec>> seal(Bytes state, void* app) = 0;
+  virtual std::optional<ByteVec> open(Bytes ticket, void* app) = 0;
+};
+
+// The default issuer: the PSK, its suite and issue time sealed with
+// AES-256-GCM under a random key of its own, or by `sealer` when given.
+std::shared_ptr<TicketIssuer> make_sealing_ticket_issuer(
+    crypto::RandomSource& rng, uint32_t lifetime_s, std::shared_ptr<TicketSealer> sealer = nullptr);
 
 enum class VerifyMode : uint8_t {
   none,     // do not verify the peer (a server does not ask for a certificate)

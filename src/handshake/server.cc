@@ -150,7 +150,7 @@ Status ServerHandshake::accept_psk(const ClientHello& ch, Bytes whole, Negotiate
   const uint64_t now = config_->clock->now_ms();
   for (size_t i = 0; i < offered.identities.size(); ++i) {
     std::optional<TicketContents> t =
-        config_->ticket_issuer->open(offered.identities[i].identity, now);
+        config_->ticket_issuer->open(offered.identities[i].identity, now, app_);
     const SuiteInfo* suite = t ? suite_info(t->suite) : nullptr;
     if (suite == nullptr || suite->hash != n.suite->hash) continue;
     // 4.2.11.2: the binder, over the ClientHello up to the binders list
@@ -460,7 +460,8 @@ Status ServerHandshake::send_tickets(HandshakeIo& io) {
   for (size_t i = 0; i < count; ++i) {
     RTLS_ASSIGN(NewSessionTicket nst,
                 config_->ticket_issuer->issue(*session_.suite, session_.resumption_secret,
-                                              config_->clock->now_ms(), *config_->rng));
+                                              config_->clock->now_ms(), *config_->rng, app_));
+    if (nst.ticket.empty()) continue;  // the issuer declined this one
     ByteVec msg;
     nst.serialize(msg);
     RTLS_TRY(io.send_message(msg));  // post-handshake: not part of the transcript

@@ -14,7 +14,9 @@ namespace {
 
 class SealingTicketIssuer final : public TicketIssuer {
  public:
-  SealingTicketIssuer(crypto::RandomSource& rng, uint32_t lifetime_s) {
+  SealingTicketIssuer(crypto::RandomSource& rng, uint32_t lifetime_s,
+                      std::shared_ptr<TicketSealer> sealer)
+      : sealer_(std::move(sealer)) {
     set_lifetime(lifetime_s);
     rng.fill(key_);
   }
@@ -24,7 +26,7 @@ class SealingTicketIssuer final : public TicketIssuer {
   }
 
   Result<NewSessionTicket> issue(const SuiteInfo& suite, const Secret& resumption_secret,
-                                 uint64_t now_ms, crypto::RandomSource& rng) override {
+                                 uint64_t now_ms, crypto::RandomSource& rng, void* app) override {
     NewSessionTicket nst;
     nst.ticket_lifetime = lifetime_s_.load();
     uint8_t age_add[4];
@@ -44,6 +46,13 @@ class SealingTicketIssuer final : public TicketIssuer {
     w.u64(now_ms);
     w.u32(nst.ticket_age_add);
     w.vec8(psk.bytes());
+    if (sealer_) {
+      auto sealed = sealer_->seal(plain, app);
+      secure_zero(plain);
+      if (!sealed.ok()) return sealed.error();
+      if (*sealed) nst.ticket = std::move(**sealed);  // else empty: no ticket
+      return nst;
+    }
     std::array<uint8_t, crypto::kAeadNonceSize> nonce;
     rng.fill(nonce);
     RTLS_ASSIGN(crypto::AeadContext aead,
@@ -56,17 +65,24 @@ class SealingTicketIssuer final : public TicketIssuer {
     return nst;
   }
 
-  std::optional<TicketContents> open(Bytes ticket, uint64_t now_ms) override {
-    constexpr size_t kOverhead = crypto::kAeadNonceSize + crypto::kAeadTagSize;
-    if (ticket.size() <= kOverhead) return std::nullopt;
-    auto aead = crypto::AeadContext::create(crypto::AeadAlg::aes_256_gcm,
-                                            crypto::AeadDirection::open, key_);
-    if (!aead.ok()) return std::nullopt;
-    ByteVec plain(ticket.size() - kOverhead);
-    if (!aead->open(ticket.first(crypto::kAeadNonceSize), {},
-                    ticket.subspan(crypto::kAeadNonceSize), plain.data())
-             .ok()) {
-      return std::nullopt;  // not sealed under this key, or altered
+  std::optional<TicketContents> open(Bytes ticket, uint64_t now_ms, void* app) override {
+    ByteVec plain;
+    if (sealer_) {
+      auto opened = sealer_->open(ticket, app);
+      if (!opened) return std::nullopt;
+      plain = std::move(*opened);
+    } else {
+      constexpr size_t kOverhead = crypto::kAeadNonceSize + crypto::kAeadTagSize;
+      if (ticket.size() <= kOverhead) return std::nullopt;
+      auto aead = crypto::AeadContext::create(crypto::AeadAlg::aes_256_gcm,
+                                              crypto::AeadDirection::open, key_);
+      if (!aead.ok()) return std::nullopt;
+      plain.resize(ticket.size() - kOverhead);
+      if (!aead->open(ticket.first(crypto::kAeadNonceSize), {},
+                      ticket.subspan(crypto::kAeadNonceSize), plain.data())
+               .ok()) {
+        return std::nullopt;  // not sealed under this key, or altered
+      }
     }
     TicketContents c;
     codec::Reader r(plain);
@@ -87,13 +103,15 @@ class SealingTicketIssuer final : public TicketIssuer {
  private:
   std::atomic<uint32_t> lifetime_s_{0};  // contexts share issuers across threads
   std::array<uint8_t, 32> key_{};
+  std::shared_ptr<TicketSealer> sealer_;
 };
 
 }  // namespace
 
 std::shared_ptr<TicketIssuer> make_sealing_ticket_issuer(crypto::RandomSource& rng,
-                                                         uint32_t lifetime_s) {
-  return std::make_shared<SealingTicketIssuer>(rng, lifetime_s);
+                                                         uint32_t lifetime_s,
+                                                         std::shared_ptr<TicketSealer> sealer) {
+  return std::make_shared<SealingTicketIssuer>(rng, lifetime_s, std::move(sealer));
 }
 
 }  // namespace rapidtls::handshake

@@ -260,7 +260,9 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
   cfg->tickets_to_send = num_tickets;
   cfg->post_handshake_auth = per_ssl ? for_ssl->post_handshake_auth : post_handshake_auth;
   if (!ticket_issuer) {
-    ticket_issuer = hs::make_sealing_ticket_issuer(crypto::system_random(), ticket_lifetime());
+    ticket_issuer = hs::make_sealing_ticket_issuer(
+        crypto::system_random(), ticket_lifetime(),
+        ticket_key_cb != nullptr ? rapidtls::ssl::make_callback_ticket_sealer() : nullptr);
   }
   // SSL_OP_NO_TICKET: no tickets sent, and none accepted (also those issued
   // before the option was set).

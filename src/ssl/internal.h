@@ -113,6 +113,9 @@ struct ssl_ctx_st {
   SSL_client_hello_cb_fn client_hello_cb = nullptr;  // SSL_CTX_set_client_hello_cb
   void* client_hello_arg = nullptr;
   int (*cert_cb)(SSL*, void*) = nullptr;  // SSL_CTX_set_cert_cb (servers)
+  // SSL_CTX_set_tlsext_ticket_key_evp_cb: the program's keys seal the tickets.
+  int (*ticket_key_cb)(SSL*, unsigned char*, unsigned char*, EVP_CIPHER_CTX*, EVP_MAC_CTX*,
+                       int) = nullptr;
   void* cert_cb_arg = nullptr;
   // The server session cache's callbacks: kept and never called, since
   // rapidtls's servers keep no session cache (TLS 1.3 resumption is by
@@ -134,6 +137,12 @@ struct ssl_ctx_st {
   void apply_verify(rapidtls::handshake::Config& cfg, int vmode, SSL_verify_cb callback) const;
   void changed() {
     std::lock_guard<std::mutex> lock(config_mutex_);
+    config_.reset();
+  }
+  // A new ticket issuer for the next connections (the ticket keys changed).
+  void reset_ticket_issuer() {
+    std::lock_guard<std::mutex> lock(config_mutex_);
+    ticket_issuer.reset();
     config_.reset();
   }
   // SSL_CTX_set_timeout: the session timeout, and the lifetime of the tickets
@@ -268,6 +277,10 @@ struct ssl_st {
 };
 
 namespace rapidtls::ssl {
+
+// Tickets sealed with the keys of the context's SSL_CTX_set_tlsext_ticket_key_evp_cb
+// (tickets.cc).
+std::shared_ptr<rapidtls::handshake::TicketSealer> make_callback_ticket_sealer();
 
 // OpenSSL's cipher strings (TLS 1.2 suites; @SECLEVEL=n into
 // *security_level when given) and TLS 1.3 suite lists (cipher_string.cc);

@@ -228,14 +228,16 @@ TEST(Resumption, ManyTicketsAreBounded) {
 class LongTicketIssuer final : public handshake::TicketIssuer {
  public:
   Result<handshake::NewSessionTicket> issue(const handshake::SuiteInfo&, const crypto::Secret&,
-                                            uint64_t, crypto::RandomSource&) override {
+                                            uint64_t, crypto::RandomSource&, void*) override {
     handshake::NewSessionTicket nst;
     nst.ticket_lifetime = 60;
     nst.ticket_nonce = {1};
     nst.ticket.assign(65000, 0x42);
     return nst;
   }
-  std::optional<handshake::TicketContents> open(Bytes, uint64_t) override { return std::nullopt; }
+  std::optional<handshake::TicketContents> open(Bytes, uint64_t, void*) override {
+    return std::nullopt;
+  }
 };
 
 TEST(Resumption, TicketTooLongToOfferIsNotKept) {
