@@ -373,7 +373,9 @@ Status Connection::on_certificate_request(Bytes body, Bytes whole) {
   }
   handshake::Transcript t = *session_->pha_transcript;
   t.add(whole);
-  const handshake::CertifiedKey* key = config_->certificate ? &*config_->certificate : nullptr;
+  std::optional<handshake::CertifiedKey> supplied;
+  const handshake::CertifiedKey* key =
+      handshake::detail::client_certificate(*config_, app_, supplied);
   std::optional<crypto::SignatureScheme> scheme;
   if (key != nullptr && key->signer) {
     scheme =

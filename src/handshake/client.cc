@@ -494,7 +494,8 @@ Status ClientHandshake::on_finished(HandshakeIo& io, Bytes body, Bytes whole) {
 }
 
 Status ClientHandshake::send_client_auth(HandshakeIo& io) {
-  const CertifiedKey* key = config_->certificate ? &*config_->certificate : nullptr;
+  std::optional<CertifiedKey> supplied;
+  const CertifiedKey* key = detail::client_certificate(*config_, app_, supplied);
   std::optional<SignatureScheme> scheme;
   if (key != nullptr && key->signer) {
     scheme =

@@ -189,11 +189,13 @@ Status ClientHandshake::on_server_hello_done(HandshakeIo& io, Bytes body, Bytes 
   // exchange, then CertificateVerify if we sent a certificate.
   const CertifiedKey* key = nullptr;
   std::optional<SignatureScheme> scheme;
+  std::optional<CertifiedKey> supplied;
   if (certificate_requested12_) {
-    if (cfg.certificate && cfg.certificate->signer) {
-      scheme = detail::choose_scheme12(cfg.signature_schemes, server_sigalgs_for_us_,
-                                       *cfg.certificate->signer);
-      if (scheme) key = &*cfg.certificate;
+    const CertifiedKey* mine = detail::client_certificate(cfg, app_, supplied);
+    if (mine != nullptr && mine->signer) {
+      scheme =
+          detail::choose_scheme12(cfg.signature_schemes, server_sigalgs_for_us_, *mine->signer);
+      if (scheme) key = mine;
     }
     Certificate12 cert;
     if (key != nullptr) {

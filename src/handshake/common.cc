@@ -58,6 +58,13 @@ crypto::TrustStore::Outcome verify_peer_chain(const Config& config,
 
 namespace detail {
 
+const CertifiedKey* client_certificate(const Config& config, void* app,
+                                       std::optional<CertifiedKey>& holder) {
+  if (config.certificate) return &*config.certificate;
+  if (config.client_certificate_callback) holder = config.client_certificate_callback(app);
+  return holder && holder->signer && !holder->chain.empty() ? &*holder : nullptr;
+}
+
 ByteVec build_certificate(const CertifiedKey* key, Bytes request_context) {
   CertificateMsg msg;
   msg.certificate_request_context = to_vec(request_context);

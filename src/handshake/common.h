@@ -21,6 +21,12 @@ Status verify_chain(const Config& config, const std::vector<crypto::Certificate>
                     const std::string& host, crypto::Purpose purpose, SessionInfo& session,
                     void* app);
 
+// The certificate a client answers a CertificateRequest with: the
+// configured one, else what Config::client_certificate_callback gives (kept
+// in `holder`); null for none.
+const CertifiedKey* client_certificate(const Config& config, void* app,
+                                       std::optional<CertifiedKey>& holder);
+
 // Picks the first of our preferred schemes the peer offered and the signer can use.
 std::optional<SignatureScheme> choose_scheme(const std::vector<SignatureScheme>& ours,
                                              const std::vector<uint16_t>& peer_offered,

@@ -169,6 +169,10 @@ struct Config {
   };
 
   std::optional<CertifiedKey> certificate;  // a server's; a client's for mutual TLS
+  // A client asked for a certificate without `certificate`: may supply one
+  // (none: an empty Certificate goes out). The C interface's
+  // SSL_CTX_set_client_cert_cb.
+  std::function<std::optional<CertifiedKey>(void* app)> client_certificate_callback;
   std::shared_ptr<crypto::TrustStore> trust;
   // Parsed peer certificates shared by the connections of this config.
   std::shared_ptr<crypto::CertificateCache> cert_cache;

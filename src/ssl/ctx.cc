@@ -221,6 +221,29 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
       return d;
     };
   }
+  if (client_cert_cb != nullptr) {
+    // SSL_CTX_set_client_cert_cb: asked when a server wants a certificate and
+    // none is set; what it returns is used (and freed), as in OpenSSL. A retry
+    // (< 0) cannot pause rapidtls's handshake: no certificate then.
+    cfg->client_certificate_callback = [](void* app) -> std::optional<hs::CertifiedKey> {
+      SSL* s = static_cast<SSL*>(app);
+      X509* x = nullptr;
+      EVP_PKEY* k = nullptr;
+      const int r = s->ctx->client_cert_cb != nullptr ? s->ctx->client_cert_cb(s, &x, &k) : 0;
+      std::optional<hs::CertifiedKey> out;
+      if (r == 1 && x != nullptr && k != nullptr) {
+        auto cert = crypto::Certificate::from_x509(x);
+        auto key = crypto::PrivateKey::from_evp(k);
+        if (key.ok() && key->matches(cert)) {
+          out = hs::CertifiedKey{{std::move(cert)},
+                                 std::make_shared<hs::KeySigner>(std::move(key).value())};
+        }
+      }
+      X509_free(x);
+      EVP_PKEY_free(k);
+      return out;
+    };
+  }
   cfg->verify_params = [](void* app) {
     return rapidtls::ssl::params_for_verify(static_cast<const SSL*>(app));
   };
@@ -1002,6 +1025,14 @@ void SSL_CTX_set_client_hello_cb(SSL_CTX* ctx, SSL_client_hello_cb_fn cb, void* 
   ctx->client_hello_cb = cb;
   ctx->client_hello_arg = arg;
   ctx->changed();
+}
+
+void SSL_CTX_set_client_cert_cb(SSL_CTX* ctx, int (*cb)(SSL*, X509**, EVP_PKEY**)) {
+  ctx->client_cert_cb = cb;
+  ctx->changed();
+}
+int (*SSL_CTX_get_client_cert_cb(SSL_CTX* ctx))(SSL*, X509**, EVP_PKEY**) {
+  return ctx->client_cert_cb;
 }
 
 // SSL_CTX_set_cert_cb(3): called on a server once per handshake, after the

@@ -112,7 +112,8 @@ struct ssl_ctx_st {
   void* servername_arg = nullptr;
   SSL_client_hello_cb_fn client_hello_cb = nullptr;  // SSL_CTX_set_client_hello_cb
   void* client_hello_arg = nullptr;
-  int (*cert_cb)(SSL*, void*) = nullptr;  // SSL_CTX_set_cert_cb (servers)
+  int (*cert_cb)(SSL*, void*) = nullptr;                      // SSL_CTX_set_cert_cb (servers)
+  int (*client_cert_cb)(SSL*, X509**, EVP_PKEY**) = nullptr;  // SSL_CTX_set_client_cert_cb
   // SSL_CTX_set_tlsext_ticket_key_evp_cb: the program's keys seal the tickets.
   int (*ticket_key_cb)(SSL*, unsigned char*, unsigned char*, EVP_CIPHER_CTX*, EVP_MAC_CTX*,
                        int) = nullptr;

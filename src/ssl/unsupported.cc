@@ -283,6 +283,43 @@ void SSL_CTX_set_allow_early_data_cb(SSL_CTX*, SSL_allow_early_data_cb_fn, void*
 }
 void SSL_set_allow_early_data_cb(SSL*, SSL_allow_early_data_cb_fn, void*) {}
 
+// ---- custom extensions (SSL_CTX_add_custom_ext(3)) -------------------------------------
+// rapidtls sends and takes only the extensions it implements.
+
+int SSL_CTX_add_server_custom_ext(SSL_CTX*, unsigned int, custom_ext_add_cb, custom_ext_free_cb,
+                                  void*, custom_ext_parse_cb, void*) {
+  unsupported("SSL_CTX_add_server_custom_ext", "custom extensions");
+  return 0;
+}
+int SSL_CTX_add_client_custom_ext(SSL_CTX*, unsigned int, custom_ext_add_cb, custom_ext_free_cb,
+                                  void*, custom_ext_parse_cb, void*) {
+  unsupported("SSL_CTX_add_client_custom_ext", "custom extensions");
+  return 0;
+}
+int SSL_CTX_add_custom_ext(SSL_CTX*, unsigned int, unsigned int, SSL_custom_ext_add_cb_ex,
+                           SSL_custom_ext_free_cb_ex, void*, SSL_custom_ext_parse_cb_ex, void*) {
+  unsupported("SSL_CTX_add_custom_ext", "custom extensions");
+  return 0;
+}
+
+// ---- application data in tickets (SSL_CTX_set_session_ticket_cb(3)) ---------------------
+// Not yet: rapidtls's tickets carry only the resumption state.
+
+int SSL_CTX_set_session_ticket_cb(SSL_CTX*, SSL_CTX_generate_session_ticket_fn,
+                                  SSL_CTX_decrypt_session_ticket_fn, void*) {
+  unsupported("SSL_CTX_set_session_ticket_cb", "application data in tickets");
+  return 0;
+}
+int SSL_SESSION_set1_ticket_appdata(SSL_SESSION*, const void*, size_t) {
+  unsupported("SSL_SESSION_set1_ticket_appdata", "application data in tickets");
+  return 0;
+}
+int SSL_SESSION_get0_ticket_appdata(SSL_SESSION*, void** data, size_t* len) {
+  if (data != nullptr) *data = nullptr;
+  if (len != nullptr) *len = 0;
+  return 1;  // none: nothing was ever stored (OpenSSL's answer for a session without any)
+}
+
 // ---- TLS 1.2 PSK suites (RFC 4279) -------------------------------------------------------
 // No PSK suite is ever offered or accepted, so the callbacks are never called.
 

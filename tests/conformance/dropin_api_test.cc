@@ -340,6 +340,38 @@ TEST(DropinApi, NoTlsVersionOptionsNarrowTheRange) {
 #endif
 }
 
+Cert* g_client_cert = nullptr;
+int g_client_cert_calls = 0;
+
+int SupplyClientCertificate(SSL*, X509** x509, EVP_PKEY** pkey) {
+  ++g_client_cert_calls;
+  X509_up_ref(g_client_cert->cert);
+  EVP_PKEY_up_ref(g_client_cert->key);
+  *x509 = g_client_cert->cert;
+  *pkey = g_client_cert->key;
+  return 1;
+}
+
+TEST(DropinApi, ClientCertificateCallbackSuppliesTheCertificate) {
+  Cert client;
+  MakeCert(client, "client.example");
+  g_client_cert = &client;
+  for (int version : {TLS1_3_VERSION, TLS1_2_VERSION}) {
+    CtxPtr sctx = MakeServerCtx(version);
+    ASSERT_EQ(X509_STORE_add_cert(SSL_CTX_get_cert_store(sctx.get()), client.cert), 1);
+    SSL_CTX_set_verify(sctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    CtxPtr cctx(SSL_CTX_new(TLS_client_method()));
+    SSL_CTX_set_client_cert_cb(cctx.get(), SupplyClientCertificate);
+    EXPECT_EQ(SSL_CTX_get_client_cert_cb(cctx.get()), SupplyClientCertificate);
+    SslPair p = MakeSslPairOn(cctx.get(), sctx.get());
+    ASSERT_TRUE(p.client && p.server);
+    g_client_cert_calls = 0;
+    ASSERT_EQ(HandshakeSsl(p.client.get(), p.server.get()), "") << version;
+    EXPECT_EQ(g_client_cert_calls, 1);
+    EXPECT_EQ(PeerCn(p.server.get()), "client.example") << version;
+  }
+}
+
 TEST(DropinApi, ChainSetAfterTheCertificate) {
   Cert leaf, other;
   MakeCert(leaf, "leaf.example");
