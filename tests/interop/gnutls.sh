@@ -27,6 +27,14 @@ cert=${4:-ec}
 make_pki
 prio=$(gnutls_priority "$suite" "$group")
 drv_common=(--suite "$suite" --group "$group" --timeout-ms 20000)
+# RFC 8422 5.1 (and OpenSSL's rule, which rapidtls follows in both roles): in
+# TLS 1.2 the client's supported_groups also names the curves of the ECDSA
+# certificates it takes. The test certificate is P-256, so both ends list it
+# after the group the key exchange is meant to use.
+if is_tls12_suite "$suite" && [[ $cert == ec && $group != secp256r1 ]]; then
+  prio+=":+GROUP-SECP256R1"
+  drv_common=(--suite "$suite" --group "$group,secp256r1" --timeout-ms 20000)
+fi
 
 serv_extra=()
 drv_extra=()
