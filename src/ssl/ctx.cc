@@ -1,6 +1,8 @@
 // SSL_CTX: methods, options and modes, certificates and keys, trust, suites,
 // groups, ALPN, key log, tickets, ex_data, and SSL_CTX_ctrl.
+#include <openssl/ec.h>
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -68,6 +70,27 @@ std::optional<crypto::NamedGroup> group_by_nid(int nid) {
     default:
       return std::nullopt;
   }
+}
+
+// A TLS group name OpenSSL 3.0 knows (RFC 8446 4.2.7 and RFC 8422 names,
+// NIST aliases, the FFDHE groups of RFC 7919), whether or not rapidtls has it.
+bool known_group_name(const std::string& name) {
+  static const char* const kOthers[] = {"x448",      "ffdhe2048", "ffdhe3072",
+                                        "ffdhe4096", "ffdhe6144", "ffdhe8192"};
+  std::string lower = name;
+  for (auto& c : lower) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+  for (const char* other : kOthers) {
+    if (lower == other) return true;
+  }
+  if (EC_curve_nist2nid(name.c_str()) != NID_undef) return true;  // "P-224" and such
+  // A curve by its short name ("secp224r1", "brainpoolP256r1", ...).
+  const int nid = OBJ_sn2nid(name.c_str());
+  if (nid == NID_undef) return false;
+  ERR_set_mark();
+  EC_GROUP* curve = EC_GROUP_new_by_curve_name(nid);
+  ERR_pop_to_mark();
+  EC_GROUP_free(curve);
+  return curve != nullptr;
 }
 
 // The ALPN wire format (RFC 7301 3.1: u8-prefixed names) into a list.
@@ -209,9 +232,9 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
       // would need a handshake that can pause here, which rapidtls's cannot:
       // it fails as an error does.
       bool own_certificate = false;
-      if (auto* cert_cb = s->ctx->cert_cb) {
+      if (auto* certificate_cb = s->ctx->cert_cb) {
         s->in_client_hello_hook = true;
-        const int r = cert_cb(s, s->ctx->cert_cb_arg);
+        const int r = certificate_cb(s, s->ctx->cert_cb_arg);
         s->in_client_hello_hook = false;
         if (r <= 0) return rapidtls::Error{rapidtls::Alert::internal_error, SSL_R_CERT_CB_ERROR};
         // Whatever it set on the SSL applies from here (made again: cheap).
@@ -233,10 +256,10 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
       std::optional<hs::CertifiedKey> out;
       if (r == 1 && x != nullptr && k != nullptr) {
         auto cert = crypto::Certificate::from_x509(x);
-        auto key = crypto::PrivateKey::from_evp(k);
-        if (key.ok() && key->matches(cert)) {
+        auto private_key = crypto::PrivateKey::from_evp(k);
+        if (private_key.ok() && private_key->matches(cert)) {
           out = hs::CertifiedKey{{std::move(cert)},
-                                 std::make_shared<hs::KeySigner>(std::move(key).value())};
+                                 std::make_shared<hs::KeySigner>(std::move(private_key).value())};
         }
       }
       X509_free(x);
@@ -414,16 +437,23 @@ long SSL_CTX_ctrl(SSL_CTX* ctx, int cmd, long larg, void* parg) {
     case SSL_CTRL_GET_MAX_PROTO_VERSION:
       return ctx->max_version;
     case SSL_CTRL_SET_GROUPS_LIST: {
+      // Groups rapidtls does not implement but OpenSSL knows (X448, the
+      // FFDHE groups, other curves: stunnel's default list has X448) are
+      // left out; an unknown name fails the call, as in OpenSSL; so does a
+      // list that leaves nothing.
       std::vector<crypto::NamedGroup> groups;
       for (const auto& name : split_list(static_cast<const char*>(parg))) {
-        auto g = group_by_name(name);
-        if (!g) {
-          ERR_raise(ERR_LIB_SSL, SSL_R_UNSUPPORTED_ELLIPTIC_CURVE);
+        if (auto g = group_by_name(name)) {
+          groups.push_back(*g);
+        } else if (!known_group_name(name)) {
+          ERR_raise(ERR_LIB_SSL, ERR_R_PASSED_INVALID_ARGUMENT);
           return 0;
         }
-        groups.push_back(*g);
       }
-      if (groups.empty()) return 0;
+      if (groups.empty()) {
+        ERR_raise(ERR_LIB_SSL, SSL_R_NO_SUITABLE_GROUPS);
+        return 0;
+      }
       ctx->groups = groups;
       ctx->changed();
       return 1;
@@ -432,11 +462,12 @@ long SSL_CTX_ctrl(SSL_CTX* ctx, int cmd, long larg, void* parg) {
       std::vector<crypto::NamedGroup> groups;
       const int* nids = static_cast<const int*>(parg);
       for (long i = 0; i < larg; ++i) {
-        auto g = group_by_nid(nids[i]);
-        if (!g) return 0;
-        groups.push_back(*g);
+        if (auto g = group_by_nid(nids[i])) groups.push_back(*g);  // others left out
       }
-      if (groups.empty()) return 0;
+      if (groups.empty()) {
+        ERR_raise(ERR_LIB_SSL, SSL_R_NO_SUITABLE_GROUPS);
+        return 0;
+      }
       ctx->groups = groups;
       ctx->changed();
       return 1;

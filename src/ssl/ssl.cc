@@ -801,6 +801,13 @@ STACK_OF(X509_NAME) * SSL_get_client_CA_list(const SSL* s) {
 SSL_CTX* SSL_set_SSL_CTX(SSL* s, SSL_CTX* ctx) {
   if (ctx == nullptr) ctx = s->ctx;
   if (ctx == s->ctx) return s->ctx;
+  // As OpenSSL, the SSL keeps the version bounds it took from its first
+  // context at SSL_new (HAProxy sets them on the bind's context only).
+  if (!s->own_versions) {
+    s->min_version = s->ctx->min_version;
+    s->max_version = s->ctx->max_version;
+    s->own_versions = true;
+  }
   SSL_CTX_up_ref(ctx);
   SSL_CTX_free(s->ctx);
   s->ctx = ctx;

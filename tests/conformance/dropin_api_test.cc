@@ -372,6 +372,34 @@ TEST(DropinApi, ClientCertificateCallbackSuppliesTheCertificate) {
   }
 }
 
+TEST(DropinApi, GroupListsAsOpenSsl) {
+  CtxPtr ctx(SSL_CTX_new(TLS_method()));
+  // stunnel's default: names rapidtls lacks (X448) are left out, not refused.
+  EXPECT_EQ(SSL_CTX_set1_groups_list(ctx.get(), "X25519:P-256:X448:P-521:P-384"), 1);
+  EXPECT_EQ(SSL_CTX_set1_groups_list(ctx.get(), "P-256:ffdhe2048"), 1);
+  ERR_clear_error();
+  EXPECT_EQ(SSL_CTX_set1_groups_list(ctx.get(), "X25519:NOT-A-GROUP"), 0);
+  EXPECT_NE(ERR_peek_error(), 0u);
+  ERR_clear_error();
+}
+
+TEST(DropinApi, VersionBoundsStayAcrossSslSetSslCtx) {
+  // HAProxy sets the bounds on the bind's context, then switches to the
+  // certificate's context in its client hello callback.
+  CtxPtr bind = MakeServerCtx(0);
+  ASSERT_EQ(SSL_CTX_set_min_proto_version(bind.get(), TLS1_3_VERSION), 1);
+  CtxPtr certs = MakeServerCtx(0);
+  g_switch_to = certs.get();
+  SSL_CTX_set_tlsext_servername_callback(bind.get(), SwitchOnName);
+  CtxPtr cctx(SSL_CTX_new(TLS_client_method()));
+  ASSERT_EQ(SSL_CTX_set_max_proto_version(cctx.get(), TLS1_2_VERSION), 1);
+  SslPair p = MakeSslPairOn(cctx.get(), bind.get());
+  SSL_set_tlsext_host_name(p.client.get(), "second.example");  // switches
+  EXPECT_NE(HandshakeSsl(p.client.get(), p.server.get()), "")
+      << "a TLS 1.2 client is refused by the bind's TLS 1.3 minimum";
+  ERR_clear_error();
+}
+
 TEST(DropinApi, ChainSetAfterTheCertificate) {
   Cert leaf, other;
   MakeCert(leaf, "leaf.example");
