@@ -256,7 +256,7 @@ for v in 1.3 1.2; do
   rm -f "$WORK/got"
   "${CURL[@]}" "${TLS[@]}" "${flags[@]}" -o "$WORK/got" "https://localhost:$P_MTLS/small" 2>"$WORK/curl.err"
   rc=$?
-  if ((rc != 0)) && [[ ! -s $WORK/got ]]; then
+  if ((rc == 35 || rc == 55 || rc == 56)) && [[ ! -s $WORK/got ]]; then
     pass "no client certificate, TLS $v: refused (curl exit $rc: $(grep '^curl: ' "$WORK/curl.err" | head -1))"
   else
     bad "no client certificate, TLS $v: curl exit $rc, $(stat -c %s "$WORK/got" 2>/dev/null || echo 0) bytes received, expected a refused handshake"
@@ -282,7 +282,7 @@ fi
 rm -f "$WORK/got"
 "${CURL[@]}" -o "$WORK/got" "http://127.0.0.1:$P_CBAD/small" 2>"$WORK/curl.err"
 rc=$?
-if ((rc != 0)) && [[ ! -s $WORK/got ]]; then
+if ((rc != 0 && rc != 28)) && [[ ! -s $WORK/got ]]; then
   pass "client service, checkHost other.example against CN=localhost: no body (curl exit $rc: $(grep '^curl: ' "$WORK/curl.err" | head -1))"
 else
   bad "client service, checkHost other.example against CN=localhost: curl exit $rc, $(stat -c %s "$WORK/got" 2>/dev/null || echo 0) bytes, expected nothing"
