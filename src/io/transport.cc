@@ -91,7 +91,8 @@ ssize_t receive_from_socket(const conn::Connection& c, const Transport& t, MutBy
 
 }  // namespace
 
-IoResult flush(conn::Connection& c, const Transport& t) {
+IoResult flush(conn::Connection& c, const Transport& t, bool flush_bio) {
+  bool wrote_to_bio = false;
   while (c.wants_write()) {
     const Bytes out = c.pending_output();
     if (t.fd >= 0) {
@@ -114,6 +115,11 @@ IoResult flush(conn::Connection& c, const Transport& t) {
       return {IoStatus::failed, errno};
     }
     c.consume_output(static_cast<size_t>(n));
+    wrote_to_bio = true;
+  }
+  if (flush_bio && wrote_to_bio && BIO_flush(t.wbio) <= 0) {
+    if (BIO_should_retry(t.wbio)) return {IoStatus::want_write};
+    return {IoStatus::failed, errno};
   }
   return {IoStatus::done};
 }

@@ -56,7 +56,11 @@ struct IoResult {
 };
 
 // Sends what the connection has queued, until done or the transport stops.
-IoResult flush(conn::Connection& c, const Transport& t);
+// With `flush_bio`, a BIO transport is then flushed (BIO_flush), as OpenSSL
+// does after handshake flights and alerts: a BIO that buffers writes
+// (Apache's mod_ssl) passes them on. Application data alone is not flushed,
+// as in OpenSSL: such a program flushes it itself.
+IoResult flush(conn::Connection& c, const Transport& t, bool flush_bio = true);
 // Reads into the connection's buffer and lets it process what arrived: each
 // read at most what Connection::receive_allowance(room) allows for a reader
 // with `room` bytes of buffer (0 in a handshake: record by record). A BIO is

@@ -313,7 +313,9 @@ enum class FlushResult : uint8_t { done, retry, failed };
 FlushResult flush(SSL* s);
 // The same, keeping the send buffer for more records of the same call (the
 // write path's batches): give it back with release_send_buffer after them.
-FlushResult flush_keeping_buffer(SSL* s);
+// Only the write path's application data leaves without a BIO_flush
+// (flush_bio false), as in OpenSSL.
+FlushResult flush_keeping_buffer(SSL* s, bool flush_bio = true);
 void release_send_buffer(SSL* s);
 // Reads what the transport has and feeds the engine. retry: nothing now.
 enum class FillResult : uint8_t { progress, retry, eof, failed };

@@ -50,8 +50,8 @@ void release_send_buffer(SSL* s) {
   s->conn->release_send_buffer((s->mode & SSL_MODE_RELEASE_BUFFERS) != 0 ? 0 : kKeepSendBuffer);
 }
 
-FlushResult flush_keeping_buffer(SSL* s) {
-  const io::IoResult r = io::flush(*s->conn, transport_of(s));
+FlushResult flush_keeping_buffer(SSL* s, bool flush_bio) {
+  const io::IoResult r = io::flush(*s->conn, transport_of(s), flush_bio);
   if (r.status == io::IoStatus::done) return FlushResult::done;
   note_stop(s, r);
   return r.status == io::IoStatus::want_read || r.status == io::IoStatus::want_write

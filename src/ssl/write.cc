@@ -93,7 +93,7 @@ int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written, bool
   bool known_blocking = blocking;
   for (;;) {
     // The send buffer serves the call's next batch; it goes back at the end.
-    switch (rapidtls::ssl::flush_keeping_buffer(s)) {
+    switch (rapidtls::ssl::flush_keeping_buffer(s, /*flush_bio=*/!s->conn->handshake_done())) {
       case FlushResult::retry:
         return -1;  // W8: WANT_WRITE (or WANT_READ), pw kept for W12
       case FlushResult::failed:

@@ -400,6 +400,77 @@ TEST(DropinApi, VersionBoundsStayAcrossSslSetSslCtx) {
   ERR_clear_error();
 }
 
+// A filter BIO that keeps what is written until BIO_flush, as Apache's
+// mod_ssl output BIO does: the library must flush after each flight.
+int HoldWrite(BIO* b, const char* in, int len) {
+  auto* held = static_cast<std::string*>(BIO_get_data(b));
+  held->append(in, static_cast<size_t>(len));
+  return len;
+}
+int HoldRead(BIO* b, char* out, int len) {
+  BIO* next = BIO_next(b);
+  BIO_clear_retry_flags(b);
+  const int n = BIO_read(next, out, len);
+  BIO_copy_next_retry(b);
+  return n;
+}
+long HoldCtrl(BIO* b, int cmd, long larg, void* parg) {
+  auto* held = static_cast<std::string*>(BIO_get_data(b));
+  if (cmd == BIO_CTRL_FLUSH) {
+    if (!held->empty()) {
+      const int n = BIO_write(BIO_next(b), held->data(), static_cast<int>(held->size()));
+      if (n != static_cast<int>(held->size())) return 0;
+      held->clear();
+    }
+    return 1;
+  }
+  return BIO_ctrl(BIO_next(b), cmd, larg, parg);
+}
+int HoldCreate(BIO* b) {
+  BIO_set_data(b, new std::string);
+  BIO_set_init(b, 1);
+  return 1;
+}
+int HoldDestroy(BIO* b) {
+  delete static_cast<std::string*>(BIO_get_data(b));
+  return 1;
+}
+
+TEST(DropinApi, WritesAreFlushedToABufferingBio) {
+  static BIO_METHOD* method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_FILTER, "hold until flush");
+    BIO_meth_set_write(m, HoldWrite);
+    BIO_meth_set_read(m, HoldRead);
+    BIO_meth_set_ctrl(m, HoldCtrl);
+    BIO_meth_set_create(m, HoldCreate);
+    BIO_meth_set_destroy(m, HoldDestroy);
+    return m;
+  }();
+  for (int version : {TLS1_3_VERSION, TLS1_2_VERSION}) {
+    CtxPtr cctx = MakeClientCtx(version);
+    CtxPtr sctx = MakeServerCtx(version);
+    SslPtr client(SSL_new(cctx.get()));
+    SslPtr server(SSL_new(sctx.get()));
+    SSL_set1_host(client.get(), "localhost");
+    BIO* a = nullptr;
+    BIO* b = nullptr;
+    ASSERT_EQ(BIO_new_bio_pair(&a, 17 * 1024, &b, 17 * 1024), 1);
+    BIO* held = BIO_push(BIO_new(method), b);  // the server writes through it
+    SSL_set_bio(client.get(), a, a);
+    SSL_set_bio(server.get(), held, held);
+    SSL_set_connect_state(client.get());
+    SSL_set_accept_state(server.get());
+    ASSERT_EQ(HandshakeSsl(client.get(), server.get()), "") << version;
+    // Application data is the program's to flush, in both libraries.
+    ASSERT_EQ(SSL_write(server.get(), "hello", 5), 5);
+    char buf[8];
+    EXPECT_LE(SSL_read(client.get(), buf, sizeof buf), 0) << version;
+    ERR_clear_error();
+    ASSERT_EQ(BIO_flush(held), 1);
+    EXPECT_EQ(SSL_read(client.get(), buf, sizeof buf), 5) << version;
+  }
+}
+
 TEST(DropinApi, ChainSetAfterTheCertificate) {
   Cert leaf, other;
   MakeCert(leaf, "leaf.example");

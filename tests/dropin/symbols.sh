@@ -89,10 +89,13 @@ loads "mariadb --version" 'mariadb .*Ver' mariadb --version
 loads "postgres --version" 'postgres \(PostgreSQL\)' /usr/lib/postgresql/15/bin/postgres --version
 # ldd confirms which libssl the programs get.
 if [[ $BASELINE != 1 ]]; then
-  if rt ldd /usr/bin/curl | grep -q "libssl.so.3 => $DROPIN_LIB"; then
+  # ldd's output is taken whole first: `ldd | grep -q` under pipefail fails
+  # whenever grep exits before ldd has written everything (seen in CI).
+  ldd_out=$(rt ldd /usr/bin/curl)
+  if grep -q "libssl.so.3 => $DROPIN_LIB" <<<"$ldd_out"; then
     pass "with-rapidtls gives curl $DROPIN_LIB"
   else
-    bad "with-rapidtls does not give curl the drop-in library: $(rt ldd /usr/bin/curl | grep libssl)"
+    bad "with-rapidtls does not give curl the drop-in library: $(grep libssl <<<"$ldd_out")"
   fi
 fi
 finish
