@@ -764,8 +764,7 @@ Status Connection::process_record(MutBytes rec, bool* keep_record) {
     if (++empty_records_ > kMaxEmptyRecords) {
       return Error{Alert::unexpected_message, SSL_R_RECORD_TOO_SMALL};
     }
-    if (config_->message_trace) trace(false, outer, rec.subspan(5));
-    return {};
+    return {};  // dropped unseen, also by the message trace (as OpenSSL's msg callback)
   }
   // A peer that failed before it had keys answers with a plaintext alert.
   const bool plaintext_alert = outer == ContentType::alert && opener_.protected_() &&

@@ -17,8 +17,7 @@ namespace conformance {
 namespace {
 
 // RFC 8446 B.2 / RFC 5246 A.3: alert descriptions.
-constexpr int kHandshakeFailure = 40, kUnexpectedMessage = 10, kProtocolVersion = 70,
-              kDecodeError = 50;
+constexpr int kHandshakeFailure = 40, kUnexpectedMessage = 10, kProtocolVersion = 70;
 
 // Extension types (RFC 8446 4.2, RFC 8422 5.1, RFC 7627 5.1, RFC 5746 3.2).
 constexpr uint16_t kSupportedGroups = 10, kEcPointFormats = 11, kSignatureAlgorithms = 13,
