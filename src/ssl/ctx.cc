@@ -323,6 +323,40 @@ bool parse_alpn(const unsigned char* p, size_t len, std::vector<ByteVec>* out) {
   return parse_alpn_wire(p, len, out);
 }
 
+// The certificate or key file of SSL_CTX_use_certificate_file(3) and its
+// kin: PEM (with the context's password callback) or DER; null with OpenSSL's
+// ERR entry (a system error opening it, a PEM or ASN.1 error reading it).
+X509* read_certificate_file(const char* file, int type, const SSL_CTX* ctx) {
+  BIO* in = BIO_new_file(file, "r");
+  if (in == nullptr) {
+    ERR_raise(ERR_LIB_SSL, ERR_R_SYS_LIB);
+    return nullptr;
+  }
+  X509* x = type == SSL_FILETYPE_ASN1
+                ? d2i_X509_bio(in, nullptr)
+                : PEM_read_bio_X509(in, nullptr, ctx->passwd_cb, ctx->passwd_userdata);
+  BIO_free(in);
+  if (x == nullptr)
+    ERR_raise(ERR_LIB_SSL, type == SSL_FILETYPE_ASN1 ? ERR_R_ASN1_LIB : ERR_R_PEM_LIB);
+  return x;
+}
+
+EVP_PKEY* read_private_key_file(const char* file, int type, const SSL_CTX* ctx) {
+  BIO* in = BIO_new_file(file, "r");
+  if (in == nullptr) {
+    ERR_raise(ERR_LIB_SSL, ERR_R_SYS_LIB);
+    return nullptr;
+  }
+  EVP_PKEY* pkey = type == SSL_FILETYPE_ASN1
+                       ? d2i_PrivateKey_bio(in, nullptr)
+                       : PEM_read_bio_PrivateKey(in, nullptr, ctx->passwd_cb, ctx->passwd_userdata);
+  BIO_free(in);
+  if (pkey == nullptr) {
+    ERR_raise(ERR_LIB_SSL, type == SSL_FILETYPE_ASN1 ? ERR_R_ASN1_LIB : ERR_R_PEM_LIB);
+  }
+  return pkey;
+}
+
 const X509_VERIFY_PARAM* params_for_verify(const SSL* s) {
   // Host names and IP addresses reach the engine as the name to check (see
   // ensure_connection); only what else the parameters carry needs them.
@@ -606,19 +640,8 @@ int SSL_CTX_use_certificate(SSL_CTX* ctx, X509* x) {
 }
 
 int SSL_CTX_use_certificate_file(SSL_CTX* ctx, const char* file, int type) {
-  BIO* in = BIO_new_file(file, "r");
-  if (in == nullptr) {
-    ERR_raise(ERR_LIB_SSL, ERR_R_SYS_LIB);
-    return 0;
-  }
-  X509* x = type == SSL_FILETYPE_ASN1
-                ? d2i_X509_bio(in, nullptr)
-                : PEM_read_bio_X509(in, nullptr, ctx->passwd_cb, ctx->passwd_userdata);
-  BIO_free(in);
-  if (x == nullptr) {
-    ERR_raise(ERR_LIB_SSL, type == SSL_FILETYPE_ASN1 ? ERR_R_ASN1_LIB : ERR_R_PEM_LIB);
-    return 0;
-  }
+  X509* x = rapidtls::ssl::read_certificate_file(file, type, ctx);
+  if (x == nullptr) return 0;
   const int r = SSL_CTX_use_certificate(ctx, x);
   X509_free(x);
   return r;
@@ -651,19 +674,8 @@ int SSL_CTX_use_PrivateKey(SSL_CTX* ctx, EVP_PKEY* pkey) {
 }
 
 int SSL_CTX_use_PrivateKey_file(SSL_CTX* ctx, const char* file, int type) {
-  BIO* in = BIO_new_file(file, "r");
-  if (in == nullptr) {
-    ERR_raise(ERR_LIB_SSL, ERR_R_SYS_LIB);
-    return 0;
-  }
-  EVP_PKEY* pkey = type == SSL_FILETYPE_ASN1
-                       ? d2i_PrivateKey_bio(in, nullptr)
-                       : PEM_read_bio_PrivateKey(in, nullptr, ctx->passwd_cb, ctx->passwd_userdata);
-  BIO_free(in);
-  if (pkey == nullptr) {
-    ERR_raise(ERR_LIB_SSL, type == SSL_FILETYPE_ASN1 ? ERR_R_ASN1_LIB : ERR_R_PEM_LIB);
-    return 0;
-  }
+  EVP_PKEY* pkey = rapidtls::ssl::read_private_key_file(file, type, ctx);
+  if (pkey == nullptr) return 0;
   const int r = SSL_CTX_use_PrivateKey(ctx, pkey);
   EVP_PKEY_free(pkey);
   return r;

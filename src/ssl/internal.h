@@ -288,6 +288,10 @@ std::shared_ptr<rapidtls::handshake::TicketSealer> make_callback_ticket_sealer()
 // false with an ERR entry when the string selects nothing.
 bool parse_cipher_list(const char* str, std::vector<uint16_t>* out, int* security_level);
 bool parse_ciphersuites(const char* str, std::vector<uint16_t>* out);
+// SSL_CTX_use_certificate_file's and SSL_CTX_use_PrivateKey_file's reading
+// (also for the SSL forms): null with OpenSSL's ERR entry.
+X509* read_certificate_file(const char* file, int type, const SSL_CTX* ctx);
+EVP_PKEY* read_private_key_file(const char* file, int type, const SSL_CTX* ctx);
 // The ALPN wire format (RFC 7301 3.1: u8-prefixed names) into a list.
 bool parse_alpn(const unsigned char* p, size_t len, std::vector<rapidtls::ByteVec>* out);
 // The SSL's X509_VERIFY_PARAM when it carries settings beyond one host name

@@ -630,19 +630,8 @@ int SSL_use_certificate(SSL* s, X509* x) {
 }
 
 int SSL_use_certificate_file(SSL* s, const char* file, int type) {
-  BIO* in = BIO_new_file(file, "r");
-  if (in == nullptr) {
-    ERR_raise(ERR_LIB_SSL, ERR_R_SYS_LIB);
-    return 0;
-  }
-  X509* x = type == SSL_FILETYPE_ASN1
-                ? d2i_X509_bio(in, nullptr)
-                : PEM_read_bio_X509(in, nullptr, s->ctx->passwd_cb, s->ctx->passwd_userdata);
-  BIO_free(in);
-  if (x == nullptr) {
-    ERR_raise(ERR_LIB_SSL, type == SSL_FILETYPE_ASN1 ? ERR_R_ASN1_LIB : ERR_R_PEM_LIB);
-    return 0;
-  }
+  X509* x = rapidtls::ssl::read_certificate_file(file, type, s->ctx);
+  if (x == nullptr) return 0;
   const int r = SSL_use_certificate(s, x);
   X509_free(x);
   return r;
@@ -678,20 +667,8 @@ int SSL_use_PrivateKey(SSL* s, EVP_PKEY* pkey) {
 }
 
 int SSL_use_PrivateKey_file(SSL* s, const char* file, int type) {
-  BIO* in = BIO_new_file(file, "r");
-  if (in == nullptr) {
-    ERR_raise(ERR_LIB_SSL, ERR_R_SYS_LIB);
-    return 0;
-  }
-  EVP_PKEY* pkey =
-      type == SSL_FILETYPE_ASN1
-          ? d2i_PrivateKey_bio(in, nullptr)
-          : PEM_read_bio_PrivateKey(in, nullptr, s->ctx->passwd_cb, s->ctx->passwd_userdata);
-  BIO_free(in);
-  if (pkey == nullptr) {
-    ERR_raise(ERR_LIB_SSL, type == SSL_FILETYPE_ASN1 ? ERR_R_ASN1_LIB : ERR_R_PEM_LIB);
-    return 0;
-  }
+  EVP_PKEY* pkey = rapidtls::ssl::read_private_key_file(file, type, s->ctx);
+  if (pkey == nullptr) return 0;
   const int r = SSL_use_PrivateKey(s, pkey);
   EVP_PKEY_free(pkey);
   return r;
