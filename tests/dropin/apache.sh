@@ -27,20 +27,10 @@ AP=$WORK/apache
 mkdir -p "$AP/run" "$AP/other"
 echo "other.example" >"$AP/other/index.html"
 chmod -R a+rX "$WWW" "$AP"
-CURL=(sys curl -sS --max-time 30)
 ERRLOG=$AP/error.log
 
 # unique_port: a free port not in $TAKEN (free_port may return the same port
 # twice); the caller adds it to $TAKEN (the function runs in a $(...) subshell).
-TAKEN=" "
-unique_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$(free_port)
-    [[ $TAKEN == *" $p "* ]] || { echo "$p"; return; }
-  done
-  fail "no free port"
-}
 P_EC=$(unique_port); TAKEN+="$P_EC "      # ECDSA leaf (localhost) + other.example by SNI
 P_13=$(unique_port); TAKEN+="$P_13 "      # SSLProtocol -all +TLSv1.3
 P_12=$(unique_port); TAKEN+="$P_12 "      # RSA leaf, SSLProtocol -all +TLSv1.2
@@ -126,8 +116,8 @@ Listen 127.0.0.1:$P_MTLS https
 </VirtualHost>
 EOF
 
-# errlog_tail: the end of Apache's error log and output (for a failure's context).
-errlog_tail() { show "$AP/stdout" "$AP/stderr" "$ERRLOG"; }
+# log_tail: the end of Apache's error log and output (for a failure's context).
+log_tail() { show "$AP/stdout" "$AP/stderr" "$ERRLOG"; }
 
 if ! sys apache2 -t -f "$AP/httpd.conf" -d "$AP" >"$AP/test.out" 2>&1; then
   show "$AP/test.out"
@@ -142,7 +132,7 @@ APID=$!
 PIDS+=("$APID")
 for p in "$P_EC" "$P_13" "$P_12" "$P_MTLS"; do
   if ! wait_port "$p" "$APID"; then
-    errlog_tail
+    log_tail
     fail "apache2 did not listen on 127.0.0.1:$p"
   fi
 done
@@ -171,32 +161,12 @@ sys timeout 10 openssl s_client -connect "127.0.0.1:$P_EC" -servername localhost
 rc=$?
 if grep -q '^New, TLSv1\.3' "$WORK/first.out"; then pass "first handshake (s_client): New, TLSv1.3"; else
   bad "first handshake (s_client, timeout 10 s): exit $rc, $(grep -E '^(New|CONNECTED)' "$WORK/first.out" | tr '\n' ' ')"
-  show "$WORK/first.out"; errlog_tail
+  show "$WORK/first.out"; log_tail
   echo "    (the remaining checks are not run: each would wait for curl's timeout)"
   stop "$APID"
   finish
 fi
 
-# get LABEL FILE PORT URL-PATH CURL-ARGS...: downloads https://localhost:PORT/URL-PATH
-# with the system's curl, checks the body against $WWW/FILE; stderr in $WORK/curl.err.
-get() {
-  local label=$1 file=$2 port=$3 path=$4
-  shift 4
-  rm -f "$WORK/got"
-  if "${CURL[@]}" -o "$WORK/got" --cacert "$PKI/ca.pem" "$@" "https://localhost:$port/$path" 2>"$WORK/curl.err"; then
-    same_file "$label" "$WWW/$file" "$WORK/got" || errlog_tail
-  else
-    bad "$label: curl exit $?"
-    show "$WORK/curl.err"
-    errlog_tail
-    return 1
-  fi
-}
-# verbose_has LABEL REGEX: curl -v's stderr ($WORK/curl.err) has a matching line.
-verbose_has() {
-  if grep -q -E "$2" "$WORK/curl.err"; then pass "$1"; else
-    bad "$1: no line matching '$2' in curl -v"; show "$WORK/curl.err"; errlog_tail; return 1; fi
-}
 
 # ---- downloads: small and 5 MiB, TLS 1.3 and 1.2
 for v in 1.3 1.2; do
@@ -213,9 +183,9 @@ for v in 1.3 1.2; do
     same_file "keep-alive, TLS $v: 2nd of 2 URLs (small)" "$WWW/small" "$WORK/k2"
     n=$(grep -c 'Re-using existing connection' "$WORK/curl.err")
     if ((n == 1)); then pass "keep-alive, TLS $v: connection re-used"; else
-      bad "keep-alive, TLS $v: connection re-used $n times, expected 1"; show "$WORK/curl.err"; errlog_tail; fi
+      bad "keep-alive, TLS $v: connection re-used $n times, expected 1"; show "$WORK/curl.err"; log_tail; fi
   else
-    bad "keep-alive, TLS $v: curl exit $?"; show "$WORK/curl.err"; errlog_tail
+    bad "keep-alive, TLS $v: curl exit $?"; show "$WORK/curl.err"; log_tail
   fi
 done
 
@@ -232,7 +202,7 @@ for only in 1.3 1.2; do
   rc=$?
   if ((rc == 35)); then pass "SSLProtocol -all +TLSv$only: TLS $other client refused (curl exit 35: $(grep '^curl: ' "$WORK/curl.err"))"; else
     bad "SSLProtocol -all +TLSv$only: TLS $other client: curl exit $rc, expected 35 ($(grep -o 'SSL connection using .*' "$WORK/curl.err"))"
-    errlog_tail
+    log_tail
   fi
 done
 
@@ -244,12 +214,12 @@ for name in localhost other.example; do
     verbose_has "SNI $name (curl --resolve): certificate subject CN=$name" "subject: CN=${name//./\\.}"
     if [[ $name == other.example ]]; then
       if [[ $(cat "$WORK/got") == other.example ]]; then pass "SNI other.example: its virtual host answered"; else
-        bad "SNI other.example: body '$(head -c 100 "$WORK/got")', expected 'other.example'"; errlog_tail; fi
+        bad "SNI other.example: body '$(head -c 100 "$WORK/got")', expected 'other.example'"; log_tail; fi
     else
       same_file "SNI localhost: body" "$WWW/small" "$WORK/got"
     fi
   else
-    bad "SNI $name (curl --resolve): curl exit $?"; show "$WORK/curl.err"; errlog_tail
+    bad "SNI $name (curl --resolve): curl exit $?"; show "$WORK/curl.err"; log_tail
   fi
   for v in 1.3 1.2; do
     vflag=-tls1_3; [[ $v == 1.2 ]] && vflag=-tls1_2
@@ -259,7 +229,7 @@ for name in localhost other.example; do
       pass "SNI $name (s_client -servername, TLS $v): subject CN=$name"
     else
       bad "SNI $name (s_client -servername, TLS $v): $(grep -E '^(subject|Verification|Verify return code)' "$WORK/sni.out" | tr '\n' ' ')"
-      show "$WORK/sni.out"; errlog_tail
+      show "$WORK/sni.out"; log_tail
     fi
   done
 done
@@ -274,9 +244,9 @@ for v in 1.3 1.2; do
     dn=$(sed -n 's/^X-Client-DN: \(.*\)\r$/\1/p' "$WORK/hdr")
     ver=$(sed -n 's/^X-Client-Verify: \(.*\)\r$/\1/p' "$WORK/hdr")
     if [[ $dn == CN=rapidtls-client && $ver == SUCCESS ]]; then pass "client certificate, TLS $v: SSL_CLIENT_S_DN CN=rapidtls-client, SSL_CLIENT_VERIFY SUCCESS"; else
-      bad "client certificate, TLS $v: SSL_CLIENT_S_DN '$dn', SSL_CLIENT_VERIFY '$ver'"; show "$WORK/hdr"; errlog_tail; fi
+      bad "client certificate, TLS $v: SSL_CLIENT_S_DN '$dn', SSL_CLIENT_VERIFY '$ver'"; show "$WORK/hdr"; log_tail; fi
   else
-    bad "client certificate, TLS $v: curl exit $?"; show "$WORK/curl.err"; errlog_tail
+    bad "client certificate, TLS $v: curl exit $?"; show "$WORK/curl.err"; log_tail
   fi
   for who in none other; do
     cert=(); [[ $who == other ]] && cert=(--cert "$PKI/other.pem" --key "$PKI/other.key")
@@ -290,7 +260,7 @@ for v in 1.3 1.2; do
       pass "$what, TLS $v: refused (curl exit $rc: $(grep '^curl: ' "$WORK/curl.err" | head -1))"
     else
       bad "$what, TLS $v: curl exit $rc, HTTP '$(cat "$WORK/code")', $(stat -c %s "$WORK/got" 2>/dev/null || echo 0) bytes, expected a refused handshake"
-      errlog_tail
+      log_tail
     fi
   done
 done
@@ -309,9 +279,9 @@ for _ in $(seq 1 200); do kill -0 "$APID" 2>/dev/null || { stopped=1; break; }; 
 if ((stopped)); then
   wait "$APID"
   rc=$?
-  if ((rc == 0)); then pass "apache2 stopped by SIGTERM (exit 0)"; else bad "apache2 exit $rc after SIGTERM"; errlog_tail; fi
+  if ((rc == 0)); then pass "apache2 stopped by SIGTERM (exit 0)"; else bad "apache2 exit $rc after SIGTERM"; log_tail; fi
 else
-  bad "apache2 did not stop within 10 s of SIGTERM"; errlog_tail
+  bad "apache2 did not stop within 10 s of SIGTERM"; log_tail
 fi
 if [[ -n ${RAPIDTLS_DEBUG:-} ]]; then
   echo "RAPIDTLS_DEBUG=$RAPIDTLS_DEBUG: unhandled control commands (apache2's output and error log):"

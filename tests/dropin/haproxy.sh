@@ -19,7 +19,6 @@ make_files small:1000 f5m:5242880
 WWW=$WORK/www
 HA=$WORK/haproxy
 mkdir -p "$HA"
-CURL=(sys curl -sS --max-time 30)
 LOG=$HA/stderr
 
 # HAProxy wants the certificate and its key in one file.
@@ -33,15 +32,6 @@ echo "$HA/leaf.pem [ssl-min-ver TLSv1.3] localhost" >"$HA/crt-list-13"
 # unique_port: a free port not in $TAKEN (free_port may return the same port
 # twice, and HAProxy would then share it between two binds with SO_REUSEPORT);
 # the caller adds it to $TAKEN (the function runs in a $(...) subshell).
-TAKEN=" "
-unique_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$(free_port)
-    [[ $TAKEN == *" $p "* ]] || { echo "$p"; return; }
-  done
-  fail "no free port"
-}
 P_BACK=$(unique_port); TAKEN+="$P_BACK "  # python3 http.server (plain HTTP/1.1, system python)
 P_MAIN=$(unique_port); TAKEN+="$P_MAIN "  # ECDSA leaf + other.example (two crt), alpn http/1.1, TLS 1.2-1.3
 P_13=$(unique_port); TAKEN+="$P_13 "      # ssl-min-ver TLSv1.3
@@ -142,26 +132,6 @@ else
   fi
 fi
 
-# get LABEL FILE PORT URL-PATH CURL-ARGS...: downloads https://localhost:PORT/URL-PATH
-# with the system's curl, checks the body against $WWW/FILE; stderr in $WORK/curl.err.
-get() {
-  local label=$1 file=$2 port=$3 path=$4
-  shift 4
-  rm -f "$WORK/got"
-  if "${CURL[@]}" -o "$WORK/got" --cacert "$PKI/ca.pem" "$@" "https://localhost:$port/$path" 2>"$WORK/curl.err"; then
-    same_file "$label" "$WWW/$file" "$WORK/got" || log_tail
-  else
-    bad "$label: curl exit $?"
-    show "$WORK/curl.err"
-    log_tail
-    return 1
-  fi
-}
-# verbose_has LABEL REGEX: curl -v's stderr ($WORK/curl.err) has a matching line.
-verbose_has() {
-  if grep -q -E "$2" "$WORK/curl.err"; then pass "$1"; else
-    bad "$1: no line matching '$2' in curl -v"; show "$WORK/curl.err"; log_tail; return 1; fi
-}
 # sclient OUT ARGS...: the system's openssl s_client to 127.0.0.1 (stdin empty).
 sclient() {
   local out=$1

@@ -252,3 +252,46 @@ stop() {
   wait "$pid" 2>/dev/null
   return 0
 }
+
+# ---- shared by the daemon tests (nginx, haproxy, stunnel, apache) --------------------------
+# Each defines log_tail (its daemon's logs, shown after a failure) and takes
+# ports with unique_port.
+log_tail() { :; }
+TAKEN=" "
+# unique_port: a free port not handed out before in this run (add it to TAKEN).
+unique_port() {
+  local p
+  for _ in $(seq 1 50); do
+    p=$(free_port)
+    [[ $TAKEN == *" $p "* ]] || { echo "$p"; return; }
+  done
+  fail "no free port"
+}
+CURL=(sys curl -sS --max-time 30)
+# get_url LABEL FILE URL CURL-ARGS...: downloads URL with the system's curl and
+# checks the body against $WWW/FILE; curl's stderr in $WORK/curl.err.
+get_url() {
+  local label=$1 file=$2 url=$3
+  shift 3
+  rm -f "$WORK/got"
+  if "${CURL[@]}" -o "$WORK/got" "$@" "$url" 2>"$WORK/curl.err"; then
+    same_file "$label" "$WWW/$file" "$WORK/got" || log_tail
+  else
+    bad "$label: curl exit $?"
+    show "$WORK/curl.err"
+    log_tail
+    return 1
+  fi
+}
+# get LABEL FILE PORT URL-PATH CURL-ARGS...: https://localhost:PORT/URL-PATH,
+# verified against the test CA.
+get() {
+  local label=$1 file=$2 port=$3 path=$4
+  shift 4
+  get_url "$label" "$file" "https://localhost:$port/$path" --cacert "$PKI/ca.pem" "$@"
+}
+# verbose_has LABEL REGEX: curl -v's stderr ($WORK/curl.err) has a matching line.
+verbose_has() {
+  if grep -q -E "$2" "$WORK/curl.err"; then pass "$1"; else
+    bad "$1: no line matching '$2' in curl -v"; show "$WORK/curl.err"; log_tail; return 1; fi
+}

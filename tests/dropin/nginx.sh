@@ -18,7 +18,6 @@ make_files small:1000 f5m:5242880
 WWW=$WORK/www
 NGX=$WORK/nginx
 mkdir -p "$NGX"
-CURL=(sys curl -sS --max-time 30)
 ERRLOG=$NGX/error.log
 
 P_EC=$(free_port)      # ECDSA leaf (localhost) + SNI other.example, TLS 1.2/1.3
@@ -109,8 +108,8 @@ http {
 }
 EOF
 
-# errlog_tail: the end of nginx's error_log (for a failure's context).
-errlog_tail() { show "$ERRLOG"; }
+# log_tail: the end of nginx's error_log (for a failure's context).
+log_tail() { show "$ERRLOG"; }
 
 if ! sys nginx -t -q -p "$NGX" -e "$ERRLOG" -c "$NGX/nginx.conf" >"$NGX/test.out" 2>&1; then
   show "$NGX/test.out" "$ERRLOG"
@@ -137,7 +136,7 @@ for _ in $(seq 1 100); do
   sleep 0.05
 done
 if ((${#WORKERS[@]} == 2)); then pass "nginx master $NPID runs 2 workers (${WORKERS[*]})"; else
-  bad "nginx master $NPID: workers '${WORKERS[*]}', expected 2"; errlog_tail; fi
+  bad "nginx master $NPID: workers '${WORKERS[*]}', expected 2"; log_tail; fi
 
 # ---- the workers really use the libssl under test
 if [[ $BASELINE == 1 ]]; then
@@ -154,26 +153,6 @@ else
   done
 fi
 
-# get LABEL FILE PORT URL-PATH CURL-ARGS...: downloads https://localhost:PORT/URL-PATH
-# with the system's curl, checks the body against $WWW/FILE; stderr in $WORK/curl.err.
-get() {
-  local label=$1 file=$2 port=$3 path=$4
-  shift 4
-  rm -f "$WORK/got"
-  if "${CURL[@]}" -o "$WORK/got" --cacert "$PKI/ca.pem" "$@" "https://localhost:$port/$path" 2>"$WORK/curl.err"; then
-    same_file "$label" "$WWW/$file" "$WORK/got" || errlog_tail
-  else
-    bad "$label: curl exit $?"
-    show "$WORK/curl.err"
-    errlog_tail
-    return 1
-  fi
-}
-# verbose_has LABEL REGEX: curl -v's stderr ($WORK/curl.err) has a matching line.
-verbose_has() {
-  if grep -q -E "$2" "$WORK/curl.err"; then pass "$1"; else
-    bad "$1: no line matching '$2' in curl -v"; show "$WORK/curl.err"; errlog_tail; return 1; fi
-}
 
 # ---- downloads: small and 5 MiB, TLS 1.3 and 1.2, sendfile on and off, ECDSA and RSA
 for key in ECDSA RSA; do
@@ -195,7 +174,7 @@ get "GET small, RSA, TLS 1.2: ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256" small "$P
   "https://localhost:$P_RSA/small" 2>"$WORK/curl.err"
 rc=$?
 if ((rc == 35)); then pass "TLS 1.2 client offering only ECDHE-RSA-AES256-GCM-SHA384 refused (ssl_ciphers; curl exit 35)"; else
-  bad "TLS 1.2 client offering only ECDHE-RSA-AES256-GCM-SHA384: curl exit $rc, expected 35"; show "$WORK/curl.err"; errlog_tail; fi
+  bad "TLS 1.2 client offering only ECDHE-RSA-AES256-GCM-SHA384: curl exit $rc, expected 35"; show "$WORK/curl.err"; log_tail; fi
 get "GET small, ECDSA leaf, subject CN=localhost" small "$P_EC" small -v &&
   verbose_has "  ... subject CN=localhost" 'subject: CN=localhost'
 get "GET small, RSA leaf, subject CN=rsa-leaf" small "$P_RSA" small -v &&
@@ -214,9 +193,9 @@ for v in 1.3 1.2; do
     same_file "keep-alive, TLS $v: 4th of 4 URLs (small, sendfile off)" "$WWW/small" "$WORK/k4"
     n=$(grep -c 'Re-using existing connection' "$WORK/curl.err")
     if ((n == 3)); then pass "keep-alive, TLS $v: connection re-used 3 times"; else
-      bad "keep-alive, TLS $v: connection re-used $n times, expected 3"; show "$WORK/curl.err"; errlog_tail; fi
+      bad "keep-alive, TLS $v: connection re-used $n times, expected 3"; show "$WORK/curl.err"; log_tail; fi
   else
-    bad "keep-alive, TLS $v: curl exit $?"; show "$WORK/curl.err"; errlog_tail
+    bad "keep-alive, TLS $v: curl exit $?"; show "$WORK/curl.err"; log_tail
   fi
 done
 
@@ -227,7 +206,7 @@ printf 'GET /small HTTP/1.1\r\nHost: localhost\r\n\r\nGET /small HTTP/1.1\r\nHos
 # (the bodies are binary: the second status line follows the first body on its line)
 n=$(grep -o -a 'HTTP/1.1 200 OK' "$WORK/pipe.out" | wc -l)
 if ((n == 2)); then pass "HTTP/1.1 pipelining: 2 responses on one connection"; else
-  bad "HTTP/1.1 pipelining: $n '200 OK' responses, expected 2"; show "$WORK/pipe.err"; errlog_tail; fi
+  bad "HTTP/1.1 pipelining: $n '200 OK' responses, expected 2"; show "$WORK/pipe.err"; log_tail; fi
 
 # ---- certificate chain file (leaf-chain.pem: leaf followed by the CA; lib.sh makes no intermediate)
 get "GET 5 MiB, ssl_certificate leaf-chain.pem" f5m "$P_CHAIN" f5m
@@ -237,7 +216,7 @@ n=$(grep -c -- '-----BEGIN CERTIFICATE-----' "$WORK/chain.out")
 if ((n == 2)) && grep -q 'Verification: OK' "$WORK/chain.out"; then
   pass "chain file: the server sends 2 certificates (leaf, CA), verified"
 else
-  bad "chain file: $n certificate(s) sent, expected 2 (leaf and CA)"; show "$WORK/chain.out"; errlog_tail
+  bad "chain file: $n certificate(s) sent, expected 2 (leaf and CA)"; show "$WORK/chain.out"; log_tail
 fi
 
 # ---- ssl_protocols with one version (nginx sets SSL_OP_NO_TLSv1_2 / SSL_OP_NO_TLSv1_3
@@ -253,7 +232,7 @@ for only in 1.3 1.2; do
   rc=$?
   if ((rc == 35)); then pass "ssl_protocols TLSv$only: TLS $other client refused (curl exit 35: $(grep '^curl: ' "$WORK/curl.err"))"; else
     bad "ssl_protocols TLSv$only: TLS $other client: curl exit $rc, expected 35 ($(grep -o 'SSL connection using .*' "$WORK/curl.err"))"
-    errlog_tail
+    log_tail
   fi
 done
 
@@ -270,7 +249,7 @@ for name in localhost other.example; do
       same_file "SNI localhost: body" "$WWW/small" "$WORK/got"
     fi
   else
-    bad "SNI $name (curl --resolve): curl exit $?"; show "$WORK/curl.err"; errlog_tail
+    bad "SNI $name (curl --resolve): curl exit $?"; show "$WORK/curl.err"; log_tail
   fi
   for v in 1.3 1.2; do
     vflag=-tls1_3; [[ $v == 1.2 ]] && vflag=-tls1_2
@@ -280,7 +259,7 @@ for name in localhost other.example; do
       pass "SNI $name (s_client -servername, TLS $v): subject CN=$name"
     else
       bad "SNI $name (s_client -servername, TLS $v): $(grep -E '^(subject|Verification|Verify return code)' "$WORK/sni.out" | tr '\n' ' ')"
-      show "$WORK/sni.out"; errlog_tail
+      show "$WORK/sni.out"; log_tail
     fi
   done
 done
@@ -291,16 +270,16 @@ for v in 1.3 1.2; do
   if out=$("${CURL[@]}" --cacert "$PKI/ca.pem" "${flags[@]}" --cert "$PKI/client.pem" --key "$PKI/client.key" \
     -w '\n%{http_code}' "https://localhost:$P_MTLS/" 2>"$WORK/curl.err"); then
     if [[ $out == $'CN=rapidtls-client\n200' ]]; then pass "client certificate, TLS $v: 200, \$ssl_client_s_dn CN=rapidtls-client"; else
-      bad "client certificate, TLS $v: got '${out//$'\n'/ | }', expected 'CN=rapidtls-client | 200'"; errlog_tail; fi
+      bad "client certificate, TLS $v: got '${out//$'\n'/ | }', expected 'CN=rapidtls-client | 200'"; log_tail; fi
   else
-    bad "client certificate, TLS $v: curl exit $?"; show "$WORK/curl.err"; errlog_tail
+    bad "client certificate, TLS $v: curl exit $?"; show "$WORK/curl.err"; log_tail
   fi
   if code=$("${CURL[@]}" --cacert "$PKI/ca.pem" "${flags[@]}" -o "$WORK/got" -w '%{http_code}' \
     "https://localhost:$P_MTLS/" 2>"$WORK/curl.err"); then
     if [[ $code == 400 ]]; then pass "no client certificate, TLS $v: 400 ($(grep -o -a -m1 'No required SSL certificate was sent' "$WORK/got" | head -1))"; else
-      bad "no client certificate, TLS $v: HTTP $code, expected 400"; errlog_tail; fi
+      bad "no client certificate, TLS $v: HTTP $code, expected 400"; log_tail; fi
   else
-    bad "no client certificate, TLS $v: curl exit $?, expected HTTP 400"; show "$WORK/curl.err"; errlog_tail
+    bad "no client certificate, TLS $v: curl exit $?, expected HTTP 400"; show "$WORK/curl.err"; log_tail
   fi
   rm -f "$WORK/got"
   "${CURL[@]}" --cacert "$PKI/ca.pem" "${flags[@]}" --cert "$PKI/other.pem" --key "$PKI/other.key" -o "$WORK/got" -w '%{http_code}' \
@@ -310,7 +289,7 @@ for v in 1.3 1.2; do
   if ((rc == 0)) && [[ $code == 400 ]]; then
     pass "client certificate without clientAuth (other.pem), TLS $v: 400 ($(grep -o -a -m1 'The SSL certificate error' "$WORK/got" | head -1))"
   else
-    bad "client certificate without clientAuth (other.pem), TLS $v: curl exit $rc, HTTP '$code', expected 400"; show "$WORK/curl.err"; errlog_tail
+    bad "client certificate without clientAuth (other.pem), TLS $v: curl exit $rc, HTTP '$code', expected 400"; show "$WORK/curl.err"; log_tail
   fi
 done
 
@@ -335,9 +314,9 @@ if grep -q '^New, TLSv1.3' "$WORK/s1.out" && [[ -s $WORK/sess.pem ]]; then
     fi
   done
   if ((reused == 4)); then pass "TLS 1.3 -sess_in: Reused on 4 of 4 connections (2 workers)"; else
-    bad "TLS 1.3 -sess_in: Reused on $reused of 4 connections"; show "$WORK/s2.out"; errlog_tail; fi
+    bad "TLS 1.3 -sess_in: Reused on $reused of 4 connections"; show "$WORK/s2.out"; log_tail; fi
 else
-  bad "TLS 1.3 first connection: no New session or no ticket saved"; show "$WORK/s1.out"; errlog_tail
+  bad "TLS 1.3 first connection: no New session or no ticket saved"; show "$WORK/s1.out"; log_tail
 fi
 
 # ---- nothing alarming in the error_log so far
@@ -354,9 +333,9 @@ for _ in $(seq 1 200); do kill -0 "$NPID" 2>/dev/null || { stopped=1; break; }; 
 if ((stopped)); then
   wait "$NPID"
   rc=$?
-  if ((rc == 0)); then pass "nginx stopped by SIGQUIT (exit 0)"; else bad "nginx exit $rc after SIGQUIT"; errlog_tail; fi
+  if ((rc == 0)); then pass "nginx stopped by SIGQUIT (exit 0)"; else bad "nginx exit $rc after SIGQUIT"; log_tail; fi
 else
-  bad "nginx did not stop within 10 s of SIGQUIT"; errlog_tail
+  bad "nginx did not stop within 10 s of SIGQUIT"; log_tail
 fi
 if [[ -n ${RAPIDTLS_DEBUG:-} ]]; then
   echo "RAPIDTLS_DEBUG=$RAPIDTLS_DEBUG: unhandled control commands (nginx's stderr, then error_log):"

@@ -20,20 +20,10 @@ make_files small:1000 f5m:5242880
 WWW=$WORK/www
 ST=$WORK/stunnel
 mkdir -p "$ST"
-CURL=(sys curl -sS --max-time 30)
 LOG=$ST/stunnel.log
 
 # unique_port: a free port not in $TAKEN (free_port may return the same port
 # twice); the caller adds it to $TAKEN (the function runs in a $(...) subshell).
-TAKEN=" "
-unique_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$(free_port)
-    [[ $TAKEN == *" $p "* ]] || { echo "$p"; return; }
-  done
-  fail "no free port"
-}
 P_BACK=$(unique_port); TAKEN+="$P_BACK "  # python3 http.server (plain HTTP, system python)
 P_ANY=$(unique_port); TAKEN+="$P_ANY "    # server service, ECDSA leaf, TLS 1.2 and 1.3
 P_13=$(unique_port); TAKEN+="$P_13 "      # server service, sslVersionMin/Max TLSv1.3
@@ -190,40 +180,20 @@ else
   fi
 fi
 
-# get LABEL FILE URL CURL-ARGS...: downloads URL with the system's curl, checks
-# the body against $WWW/FILE; stderr in $WORK/curl.err.
-get() {
-  local label=$1 file=$2 url=$3
-  shift 3
-  rm -f "$WORK/got"
-  if "${CURL[@]}" -o "$WORK/got" "$@" "$url" 2>"$WORK/curl.err"; then
-    same_file "$label" "$WWW/$file" "$WORK/got" || log_tail
-  else
-    bad "$label: curl exit $?"
-    show "$WORK/curl.err"
-    log_tail
-    return 1
-  fi
-}
-# verbose_has LABEL REGEX: curl -v's stderr ($WORK/curl.err) has a matching line.
-verbose_has() {
-  if grep -q -E "$2" "$WORK/curl.err"; then pass "$1"; else
-    bad "$1: no line matching '$2' in curl -v"; show "$WORK/curl.err"; log_tail; return 1; fi
-}
 TLS=(--cacert "$PKI/ca.pem")
 
 # ---- server services: downloads through stunnel, TLS 1.3 and 1.2
 for v in 1.3 1.2; do
   flags=(--tlsv1.3); [[ $v == 1.2 ]] && flags=(--tlsv1.2 --tls-max 1.2)
   for f in small f5m; do
-    get "server service: GET $f, TLS $v" "$f" "https://localhost:$P_ANY/$f" "${TLS[@]}" "${flags[@]}" -v &&
+    get_url "server service: GET $f, TLS $v" "$f" "https://localhost:$P_ANY/$f" "${TLS[@]}" "${flags[@]}" -v &&
       verbose_has "  ... negotiated TLS $v" "SSL connection using TLSv${v/./\\.} / " &&
       verbose_has "  ... subject CN=localhost" 'subject: CN=localhost'
   done
 done
-get "sslVersionMin/Max TLSv1.3: GET f5m, TLS 1.3" f5m "https://localhost:$P_13/f5m" "${TLS[@]}" -v &&
+get_url "sslVersionMin/Max TLSv1.3: GET f5m, TLS 1.3" f5m "https://localhost:$P_13/f5m" "${TLS[@]}" -v &&
   verbose_has "  ... negotiated TLS 1.3" 'SSL connection using TLSv1\.3 / '
-get "sslVersionMin/Max TLSv1.2: GET f5m (client offers 1.2 and 1.3), RSA leaf" f5m "https://localhost:$P_12/f5m" "${TLS[@]}" --tlsv1.2 -v &&
+get_url "sslVersionMin/Max TLSv1.2: GET f5m (client offers 1.2 and 1.3), RSA leaf" f5m "https://localhost:$P_12/f5m" "${TLS[@]}" --tlsv1.2 -v &&
   verbose_has "  ... negotiated TLS 1.2, ECDHE-RSA" 'SSL connection using TLSv1\.2 / ECDHE-RSA-' &&
   verbose_has "  ... subject CN=rsa-leaf" 'subject: CN=rsa-leaf'
 for only in 1.3 1.2; do
@@ -251,7 +221,7 @@ done
 # ---- client certificates: verifyChain, CAfile, requireCert
 for v in 1.3 1.2; do
   flags=(--tlsv1.3); [[ $v == 1.2 ]] && flags=(--tlsv1.2 --tls-max 1.2)
-  get "client certificate, TLS $v: GET f5m" f5m "https://localhost:$P_MTLS/f5m" "${TLS[@]}" "${flags[@]}" \
+  get_url "client certificate, TLS $v: GET f5m" f5m "https://localhost:$P_MTLS/f5m" "${TLS[@]}" "${flags[@]}" \
     --cert "$PKI/client.pem" --key "$PKI/client.key"
   rm -f "$WORK/got"
   "${CURL[@]}" "${TLS[@]}" "${flags[@]}" -o "$WORK/got" "https://localhost:$P_MTLS/small" 2>"$WORK/curl.err"
@@ -270,7 +240,7 @@ if grep -q -a 'CN=rapidtls-client' "$LOG"; then pass "stunnel's log names the cl
 for v in 1.3 1.2; do
   port=$P_C13 out=srv13; [[ $v == 1.2 ]] && port=$P_C12 out=srv12
   for f in small f5m; do
-    get "client service, TLS $v to s_server -WWW: GET $f" "$f" "http://127.0.0.1:$port/$f" ||
+    get_url "client service, TLS $v to s_server -WWW: GET $f" "$f" "http://127.0.0.1:$port/$f" ||
       show "$WORK/$out.out"
   done
 done
