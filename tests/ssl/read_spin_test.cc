@@ -121,8 +121,8 @@ TEST(ReadSpin, BlockingReaderOfAStreamPollsAndGetsEveryByte) {
   // One full record per write, 30 us apart: the reader, waiting about that
   // long for each, learns that polling pays. A loaded machine can stretch
   // every wait past the polling budget for one stream; five get a chance,
-  // a quarter second apart (CTest runs this test alone, RUN_SERIAL, but right
-  // after the wrk load test, whose processes may still be ending: seen in CI).
+  // a quarter second apart (CTest runs this test alone, RUN_SERIAL, and
+  // before the wrk load test: for about 2 s after it, streams never poll).
   int polls = 0;
   for (int attempt = 0; attempt < 5 && polls == 0; ++attempt) {
     if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(250));
