@@ -919,6 +919,11 @@ Status Connection::on_handshake_message(HandshakeType type, Bytes body, Bytes wh
 
 void Connection::finish_handshake() {
   session_ = std::make_unique<handshake::SessionInfo>(std::move(handshake_->session()));
+  // A TLS 1.2 client's resumable session is kept as a ticket is.
+  if (session_->resumable12) {
+    keep_ticket(std::move(*session_->resumable12));
+    session_->resumable12.reset();
+  }
   ++handshakes_completed_;
   hello_request_sent_ = false;
   handshake_.reset();  // the transcript, key shares and handshake secrets go
@@ -991,11 +996,15 @@ Status Connection::on_new_session_ticket(Bytes body) {
   t.lifetime_s = nst.ticket_lifetime;
   t.age_add = nst.ticket_age_add;
   t.received_ms = config_->clock->now_ms();
+  keep_ticket(std::move(t));
+  return {};
+}
+
+void Connection::keep_ticket(handshake::StoredTicket t) {
   if (queue_new_tickets_) new_tickets_.push_back(t);
   if (tickets_.size() == kMaxStoredTickets) tickets_.erase(tickets_.begin());
   tickets_.push_back(std::move(t));
   ++tickets_received_;
-  return {};
 }
 
 Status Connection::on_key_update(Bytes body) {

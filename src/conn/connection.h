@@ -199,8 +199,11 @@ class Connection final : private handshake::HandshakeIo {
   // after) a handshake fails: SSL_get_verify_result reports why. Computed now
   // if the handshake deferred it (VerifyMode::none).
   long peer_verify_result();
+  // What a client can resume later: TLS 1.3 NewSessionTickets, and the
+  // session of a TLS 1.2 handshake (by session id or RFC 5077 ticket) when
+  // it completes.
   const std::vector<handshake::StoredTicket>& tickets() const { return tickets_; }
-  // NewSessionTickets taken in so far (tickets() keeps the latest few).
+  // Sessions taken in so far (tickets() keeps the latest few).
   uint64_t tickets_received() const { return tickets_received_; }
   // With set_queue_new_tickets(true) every ticket taken in is also queued
   // until take_new_tickets() (the C interface's new-session callback gets
@@ -279,6 +282,8 @@ class Connection final : private handshake::HandshakeIo {
   // An empty record (one that carries nothing) against kMaxEmptyRecords.
   Status count_empty_record();
   Status on_new_session_ticket(Bytes body);
+  // Keeps a session to resume (tickets(), and the queue of new ones).
+  void keep_ticket(handshake::StoredTicket t);
   Status on_key_update(Bytes body);
   Status update_write_keys();
   Status flush_handshake();

@@ -40,6 +40,8 @@ const ClientHandshake::Transition ClientHandshake::kTransitions[] = {
      &ClientHandshake::on_server_hello_done},
     {ClientState::wait_server_hello_done, static_cast<HandshakeType>(kServerHelloDone),
      &ClientHandshake::on_server_hello_done},
+    {ClientState::wait_new_session_ticket12, HandshakeType::new_session_ticket,
+     &ClientHandshake::on_new_session_ticket12},
     {ClientState::wait_finished12, HandshakeType::finished, &ClientHandshake::on_finished12},
 };
 
@@ -70,8 +72,23 @@ Status ClientHandshake::start(HandshakeIo& io) {
     shares_.push_back(std::move(share));
   }
   session_.server_name = options_.server_name;
-  if (options_.resume && tls13_allowed() && may_offer(*options_.resume)) {
+  if (options_.resume && options_.resume->version == kTls13 && tls13_allowed() &&
+      may_offer(*options_.resume)) {
     psk_suite_ = suite_info(options_.resume->suite);
+  }
+  // TLS 1.2 (RFC 5246 7.4.1.2, RFC 5077 3.4): the session's id, or with a
+  // ticket an id of our own, by which the ServerHello says it resumes.
+  // Offered in a ClientHello that also offers TLS 1.3, as its
+  // legacy_session_id (a TLS 1.3 server echoes it and ignores the rest).
+  if (options_.resume && options_.resume->version == kTls12 && tls12_allowed() && !reneg_ &&
+      may_offer(*options_.resume)) {
+    offer12_ = true;
+    if (!options_.resume->ticket.empty()) {
+      session_id_.resize(32);
+      cfg.rng->fill(session_id_);
+    } else {
+      session_id_ = options_.resume->session_id;
+    }
   }
   RTLS_TRY(send_client_hello(io));
   state_ = ClientState::wait_server_hello;
@@ -148,15 +165,20 @@ bool ClientHandshake::may_offer(StoredTicket& t) const {
   const Config& cfg = *config_;
   // For the name it was issued under (RFC 8446 4.6.1: the original
   // certificate was checked for that name), with a suite this client offers.
-  const auto& suites = cfg.cipher_suites;
-  if (t.server_name != options_.server_name || t.ticket.empty() ||
+  // A TLS 1.2 session: by its ticket or its id, only with the extended
+  // master secret (RFC 7627 5.3), its lifetime the ticket's hint if any.
+  const bool tls12 = t.version == kTls12;
+  const auto& suites = tls12 ? cfg.cipher_suites12 : cfg.cipher_suites;
+  if (t.server_name != options_.server_name ||
+      (t.ticket.empty() && (!tls12 || t.session_id.empty())) ||
+      (tls12 && !t.extended_master_secret) ||
       std::find(suites.begin(), suites.end(), t.suite) == suites.end()) {
     return false;
   }
   // Within its lifetime (4.6.1); the server would refuse it anyway.
   const uint64_t now = cfg.clock->now_ms();
-  if (t.lifetime_s == 0 || now < t.received_ms ||
-      now - t.received_ms > uint64_t{t.lifetime_s} * 1000) {
+  if ((t.lifetime_s == 0 && !tls12) || now < t.received_ms ||
+      (t.lifetime_s != 0 && now - t.received_ms > uint64_t{t.lifetime_s} * 1000)) {
     return false;
   }
   // A client that verifies resumes only a server whose chain verified, for

@@ -6,7 +6,14 @@
 //   WAIT_CR_OR_SHD --CertificateRequest--> WAIT_SHD --ServerHelloDone-->
 //   WAIT_CR_OR_SHD --ServerHelloDone--> send [Certificate] ClientKeyExchange
 //       [CertificateVerify] ChangeCipherSpec Finished --> WAIT_CCS
+//       --> WAIT_NST (a ticket was promised) | WAIT_CCS
+//   WAIT_NST --NewSessionTicket--> WAIT_CCS
 //   WAIT_CCS --ChangeCipherSpec--> WAIT_FINISHED --Finished--> CONNECTED
+//
+// Resuming a session (RFC 5246 7.3; RFC 5077 3.1 with a ticket):
+//
+//   WAIT_SH --ServerHello echoing our session id--> WAIT_NST | WAIT_CCS
+//   WAIT_FINISHED --Finished, send ChangeCipherSpec Finished--> CONNECTED
 #include <algorithm>
 
 #include "crypto/prf12.h"
@@ -37,6 +44,10 @@ void ClientHandshake::add_tls12_extensions(Extensions& exts) const {
   // renegotiating.
   add(ExtensionType::renegotiation_info,
       encode_renegotiation_info(reneg_ ? Bytes(reneg_->client_verify_data) : Bytes()));
+  // RFC 5077 3.2: the ticket we offer, or empty to ask for one.
+  if (config_->session_tickets12 || (offer12_ && !options_.resume->ticket.empty())) {
+    add(ExtensionType::session_ticket, offer12_ ? options_.resume->ticket : ByteVec());
+  }
 }
 
 Status ClientHandshake::on_server_hello12(HandshakeIo& io, const ServerHello& sh, Bytes whole) {
@@ -92,6 +103,10 @@ Status ClientHandshake::on_server_hello12(HandshakeIo& io, const ServerHello& sh
         session_.alpn = protos[0];
         break;
       }
+      case ExtensionType::session_ticket:  // RFC 5077 3.2: empty in a ServerHello
+        RTLS_TRY(expect_empty(e.body));
+        ticket_expected12_ = true;
+        break;
       default:
         return Error{Alert::illegal_parameter, SSL_R_BAD_EXTENSION};
     }
@@ -109,8 +124,78 @@ Status ClientHandshake::on_server_hello12(HandshakeIo& io, const ServerHello& sh
   RTLS_TRY(transcript_.set_hash(suite->hash));  // hashes the ClientHello kept so far
   raw12_ = std::move(client_hello_);
   add12(whole);
+  // RFC 5246 7.4.1.3: the server resumes by echoing the session id we sent;
+  // an id we made up for TLS 1.3 (RFC 8446 D.4) cannot come back.
+  const bool echoed = !sh.legacy_session_id_echo.empty() && !session_id_.empty() &&
+                      ct_equal(sh.legacy_session_id_echo, session_id_);
+  if (echoed) {
+    if (!offer12_) return Error{Alert::illegal_parameter, SSL_R_INVALID_SESSION_ID};
+    return resume12(sh);
+  }
+  session_.session_id = sh.legacy_session_id_echo;
   state_ = ClientState::wait_certificate12;
   return {};
+}
+
+Status ClientHandshake::resume12(const ServerHello& sh) {
+  const StoredTicket& t = *options_.resume;
+  const Suite12Info& suite = *session_.suite12;
+  if (sh.cipher_suite != t.suite) {
+    return Error{Alert::illegal_parameter, SSL_R_OLD_SESSION_CIPHER_NOT_RETURNED};
+  }
+  // RFC 7627 5.3: the session had the extended master secret; so must this.
+  if (!session_.extended_master_secret) {
+    return Error{Alert::handshake_failure, SSL_R_INCONSISTENT_EXTMS};
+  }
+  session_.resumed = true;
+  session_.session_id = sh.legacy_session_id_echo;
+  session_.master_secret = t.psk;
+  session_.peer_chain = t.chain();
+  session_.verify_result = t.verify_result;
+  session_.verify_deferred = t.verify_deferred;
+  keylog("CLIENT_RANDOM", session_.master_secret);
+  RTLS_ASSIGN(
+      crypto::KeyBlock12 kb,
+      crypto::tls12_key_block(suite.hash, session_.master_secret.bytes(), client_random_,
+                              server_random_, crypto::aead_key_size(suite.aead), suite.iv_len));
+  server_keys12_ = KeyBlockKeys{kb.server_key, kb.server_iv};
+  client_keys12_ = KeyBlockKeys{kb.client_key, kb.client_iv};
+  state_ = ticket_expected12_ ? ClientState::wait_new_session_ticket12
+                              : ClientState::wait_change_cipher_spec12;
+  return {};
+}
+
+Status ClientHandshake::on_new_session_ticket12(HandshakeIo&, Bytes body, Bytes whole) {
+  RTLS_ASSIGN(NewSessionTicket12 nst, NewSessionTicket12::parse(body));
+  add12(whole);  // RFC 5077 3.3: part of the Finished hashes
+  ticket12_ = std::move(nst);
+  state_ = ClientState::wait_change_cipher_spec12;
+  return {};
+}
+
+void ClientHandshake::keep_session12() {
+  // RFC 5077 3.3: a zero-length ticket is none (the server declined).
+  const bool has_ticket = ticket12_ && !ticket12_->ticket.empty();
+  // A resumption that brought no new ticket keeps the session it resumed.
+  if (!session_.extended_master_secret || (session_.resumed && !has_ticket)) return;
+  if (!has_ticket && session_.session_id.empty()) return;  // the server keeps nothing
+  StoredTicket t;
+  t.version = kTls12;
+  t.suite = session_.suite12->id;
+  t.psk = session_.master_secret;
+  t.session_id = session_.session_id;
+  t.extended_master_secret = true;
+  if (has_ticket) {
+    t.ticket = std::move(ticket12_->ticket);
+    t.lifetime_s = ticket12_->lifetime_hint;
+  }
+  t.peer_chain = std::make_shared<const std::vector<crypto::Certificate>>(session_.peer_chain);
+  t.verify_result = session_.verify_result;
+  t.verify_deferred = session_.verify_deferred;
+  t.verified_host = options_.checked_host();
+  t.server_name = session_.server_name;
+  t.received_ms = config_->clock->now_ms();
+  session_.resumable12 = std::move(t);
 }
 
 Status ClientHandshake::on_certificate12(HandshakeIo&, Bytes body, Bytes whole) {
@@ -252,7 +337,8 @@ Status ClientHandshake::on_server_hello_done(HandshakeIo& io, Bytes body, Bytes 
   fin.serialize(fin_msg);
   add12(fin_msg);
   RTLS_TRY(io.send_message(fin_msg));
-  state_ = ClientState::wait_change_cipher_spec12;
+  state_ = ticket_expected12_ ? ClientState::wait_new_session_ticket12
+                              : ClientState::wait_change_cipher_spec12;
   return {};
 }
 
@@ -267,12 +353,29 @@ Status ClientHandshake::on_change_cipher_spec(HandshakeIo& io) {
   return {};
 }
 
-Status ClientHandshake::on_finished12(HandshakeIo&, Bytes body, Bytes whole) {
+Status ClientHandshake::on_finished12(HandshakeIo& io, Bytes body, Bytes whole) {
+  const Suite12Info& suite = *session_.suite12;
   RTLS_ASSIGN(Secret th, transcript_.current());
   RTLS_ASSIGN(session_.server_verify_data,
-              detail::check_finished12(*session_.suite12, session_.master_secret,
+              detail::check_finished12(suite, session_.master_secret,
                                        /*client=*/false, th.bytes(), body));
   add12(whole);
+  if (session_.resumed) {
+    // RFC 5246 7.3: in the abbreviated handshake the client's Finished is last.
+    RTLS_TRY(io.send_change_cipher_spec());
+    RTLS_TRY(io.set_write_keys12(suite, client_keys12_->key.bytes(), client_keys12_->iv.bytes()));
+    client_keys12_.reset();
+    RTLS_ASSIGN(Secret th2, transcript_.current());
+    Finished fin;
+    RTLS_ASSIGN(fin.verify_data,
+                detail::verify_data12(suite, session_.master_secret, /*client=*/true, th2.bytes()));
+    session_.client_verify_data = fin.verify_data;
+    ByteVec fin_msg;
+    fin.serialize(fin_msg);
+    add12(fin_msg);
+    RTLS_TRY(io.send_message(fin_msg));
+  }
+  keep_session12();
   raw12_.clear();
   raw12_.shrink_to_fit();
   state_ = ClientState::connected;

@@ -26,6 +26,7 @@ enum class ClientState : uint8_t {
   wait_server_key_exchange,
   wait_cert_request_or_done12,
   wait_server_hello_done,
+  wait_new_session_ticket12,
   wait_change_cipher_spec12,
   wait_finished12,
   // TLS 1.3
@@ -50,6 +51,8 @@ inline const char* client_state_name(ClientState s) {
       return "client TLS1.2 WAIT_CR_OR_SHD";
     case ClientState::wait_server_hello_done:
       return "client TLS1.2 WAIT_SHD";
+    case ClientState::wait_new_session_ticket12:
+      return "client TLS1.2 WAIT_NST";
     case ClientState::wait_change_cipher_spec12:
       return "client TLS1.2 WAIT_CCS";
     case ClientState::wait_finished12:
@@ -118,6 +121,13 @@ class ClientHandshake final : public Handshake {
   Status on_certificate_request12(HandshakeIo& io, Bytes body, Bytes whole);
   Status on_server_hello_done(HandshakeIo& io, Bytes body, Bytes whole);
   Status on_finished12(HandshakeIo& io, Bytes body, Bytes whole);
+  Status on_new_session_ticket12(HandshakeIo& io, Bytes body, Bytes whole);
+  // The ServerHello took the offered TLS 1.2 session (options_.resume): the
+  // abbreviated handshake follows (RFC 5246 7.3).
+  Status resume12(const ServerHello& sh);
+  // After our Finished (resumption: after the server's): the session to
+  // resume later, when the server named it (session id or ticket).
+  void keep_session12();
   void add12(Bytes message) {
     transcript_.add(message);
     raw12_.insert(raw12_.end(), message.begin(), message.end());
@@ -160,7 +170,11 @@ class ClientHandshake final : public Handshake {
   Random server_random_{};
   Secret pre_master_;
   std::optional<KeyBlockKeys> server_keys12_;  // installed at the server's change_cipher_spec
+  std::optional<KeyBlockKeys> client_keys12_;  // resumption: installed after the server's Finished
   bool certificate_requested12_ = false;
+  bool offer12_ = false;            // options_.resume is a TLS 1.2 session, offered
+  bool ticket_expected12_ = false;  // RFC 5077 3.2: the server will send a NewSessionTicket
+  std::optional<NewSessionTicket12> ticket12_;
 };
 
 }  // namespace rapidtls::handshake::internal

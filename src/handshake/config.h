@@ -20,6 +20,7 @@
 #include "crypto/x509.h"
 #include "handshake/key_schedule.h"
 #include "handshake/messages.h"
+#include "handshake/messages12.h"
 #include "handshake/suites12.h"
 
 namespace rapidtls::handshake {
@@ -71,6 +72,46 @@ struct CertifiedKey {
   std::shared_ptr<Signer> signer;
 };
 
+// A session to resume. TLS 1.3: a ticket a client keeps (RFC 8446 4.6.1).
+// TLS 1.2 (version kTls12): a session a client resumes by session id or RFC
+// 5077 ticket, or a server's session in its cache or sealed in a ticket;
+// `psk` is then the master secret and `suite` a TLS 1.2 suite.
+struct StoredTicket {
+  uint16_t version = kTls13;
+  uint16_t suite = 0;
+  ByteVec ticket;
+  // TLS 1.3: HKDF-Expand-Label(resumption_master_secret, "resumption",
+  // nonce); TLS 1.2: the master secret.
+  Secret psk;
+  // TLS 1.2: the session id (empty: none, a ticket only); RFC 7627's
+  // extended master secret was used (rapidtls resumes only such sessions);
+  // a server's session id context (Config::session_id_context).
+  ByteVec session_id;
+  bool extended_master_secret = false;
+  ByteVec sid_ctx;
+  uint32_t lifetime_s = 0;  // TLS 1.2: 0 when unknown (no lifetime hint)
+  uint32_t age_add = 0;
+  uint64_t received_ms = 0;
+  uint32_t max_early_data = 0;
+  // What a resumption takes over from the connection the ticket came on
+  // (RFC 8446 2.2: the server is not authenticated again): its server's
+  // certificate chain, how verifying it went and for which host name
+  // (verify_deferred: not checked yet, as that connection did not verify;
+  // computed when someone asks), and the name it sent (SNI).
+  // Shared: a connection's tickets, and the sessions made of them, hold one
+  // copy of the chain (a server may send many tickets).
+  std::shared_ptr<const std::vector<crypto::Certificate>> peer_chain;
+  // The chain, empty when there is none.
+  const std::vector<crypto::Certificate>& chain() const {
+    static const std::vector<crypto::Certificate> kNone;
+    return peer_chain ? *peer_chain : kNone;
+  }
+  long verify_result = 0;
+  bool verify_deferred = false;
+  std::string verified_host;
+  std::string server_name;
+};
+
 // What a server finds in a ticket it issued: the resumption PSK and its suite.
 struct TicketContents {
   uint16_t suite = 0;
@@ -95,6 +136,30 @@ class TicketIssuer {
   // Sets the lifetime of the tickets issued from now on, and the one open()
   // allows, in seconds (SSL_CTX_set_timeout). Issuers without one ignore it.
   virtual void set_lifetime(uint32_t /*seconds*/) {}
+  // TLS 1.2 (RFC 5077 3.3, 4): a NewSessionTicket carrying `session` (its
+  // suite, master secret, extended_master_secret, session id context, server
+  // name, the peer's certificate and verify result); an empty ticket when
+  // the issuer declines. open12 gives the session back, as open() does.
+  // Issuers without TLS 1.2 tickets issue none.
+  virtual Result<NewSessionTicket12> issue12(const StoredTicket& /*session*/, uint64_t /*now_ms*/,
+                                             crypto::RandomSource& /*rng*/, void* /*app*/) {
+    return NewSessionTicket12{};
+  }
+  virtual std::optional<StoredTicket> open12(Bytes /*ticket*/, uint64_t /*now_ms*/, void* /*app*/) {
+    return std::nullopt;
+  }
+};
+
+// A TLS 1.2 server's session cache (RFC 5246 7.4.1.2): sessions by id. The C
+// interface's (SSL_CTX_sess_set_new_cb and friends).
+class SessionCache12 {
+ public:
+  virtual ~SessionCache12() = default;
+  // The session with this id, when kept and within its lifetime; nullopt
+  // otherwise (the server makes a full handshake).
+  virtual std::optional<StoredTicket> find(Bytes id, void* app) = 0;
+  // A full handshake completed with `session` (session_id set): keep it.
+  virtual void add(const StoredTicket& session, void* app) = 0;
 };
 
 // RFC 8446 4.6.1: a ticket lives at most seven days.
@@ -241,6 +306,16 @@ struct Config {
   // ticket_issuer (none when it is not set).
   size_t tickets_to_send = 1;
   std::shared_ptr<TicketIssuer> ticket_issuer;
+
+  // TLS 1.2 resumption. A server with a session cache gives the sessions of
+  // its full handshakes an id and keeps them there (unless an RFC 5077
+  // ticket carries the session: ticket_issuer set and the client asked for
+  // one); it resumes only sessions made under the same session_id_context
+  // (SSL_CTX_set_session_id_context). A client asks for tickets with an
+  // empty session_ticket extension when session_tickets12 is on.
+  std::shared_ptr<SessionCache12> session_cache12;
+  ByteVec session_id_context;
+  bool session_tickets12 = true;
 
   // TLS 1.2: a server accepts renegotiation started by the client
   // (OpenSSL 3.0 refuses it unless SSL_OP_ALLOW_CLIENT_RENEGOTIATION).

@@ -50,34 +50,6 @@ class HandshakeIo {
   virtual void replace_config(std::shared_ptr<const Config> config) = 0;
 };
 
-// A ticket a client keeps for a later resumption.
-struct StoredTicket {
-  uint16_t suite = 0;
-  ByteVec ticket;
-  Secret psk;  // RFC 8446 4.6.1: HKDF-Expand-Label(resumption_master_secret, "resumption", nonce)
-  uint32_t lifetime_s = 0;
-  uint32_t age_add = 0;
-  uint64_t received_ms = 0;
-  uint32_t max_early_data = 0;
-  // What a resumption takes over from the connection the ticket came on
-  // (RFC 8446 2.2: the server is not authenticated again): its server's
-  // certificate chain, how verifying it went and for which host name
-  // (verify_deferred: not checked yet, as that connection did not verify;
-  // computed when someone asks), and the name it sent (SNI).
-  // Shared: a connection's tickets, and the sessions made of them, hold one
-  // copy of the chain (a server may send many tickets).
-  std::shared_ptr<const std::vector<crypto::Certificate>> peer_chain;
-  // The chain, empty when there is none.
-  const std::vector<crypto::Certificate>& chain() const {
-    static const std::vector<crypto::Certificate> kNone;
-    return peer_chain ? *peer_chain : kNone;
-  }
-  long verify_result = 0;
-  bool verify_deferred = false;
-  std::string verified_host;
-  std::string server_name;
-};
-
 // What both sides know once the handshake is complete; kept for the life of
 // the connection (the handshake state itself is freed).
 struct SessionInfo {
@@ -129,10 +101,17 @@ struct SessionInfo {
   Secret exporter_secret;
   Secret resumption_secret;
   bool hello_retry = false;
-  // TLS 1.3: the handshake resumed a session with a ticket's PSK (RFC 8446
-  // 2.2): no certificates went either way; peer_chain and verify_result are
-  // the original connection's.
+  // The handshake resumed a session (TLS 1.3: with a ticket's PSK, RFC 8446
+  // 2.2; TLS 1.2: the abbreviated handshake of RFC 5246 7.3, by session id
+  // or RFC 5077 ticket): no certificates went either way; peer_chain and
+  // verify_result are the original connection's.
   bool resumed = false;
+  // TLS 1.2: the ServerHello's session id (empty: none), and, for a client,
+  // the session it can resume later (a session id or a ticket came), made
+  // when the handshake completes; the connection takes it
+  // (Connection::tickets).
+  ByteVec session_id;
+  std::optional<StoredTicket> resumable12;
 };
 
 enum class Role : uint8_t { client, server };

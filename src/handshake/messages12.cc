@@ -228,4 +228,26 @@ ByteVec encode_ec_point_formats() {
   return {1, kUncompressed};
 }
 
+// --- NewSessionTicket (RFC 5077 3.3) ---------------------------------------------------------
+//   struct { uint32 ticket_lifetime_hint; opaque ticket<0..2^16-1>; } NewSessionTicket;
+
+Result<NewSessionTicket12> NewSessionTicket12::parse(Bytes body) {
+  codec::Reader r(body);
+  NewSessionTicket12 msg;
+  Bytes ticket;
+  if (!r.read_u32(&msg.lifetime_hint) || !r.read_vec16(&ticket) || !r.expect_end()) {
+    return decode_error();
+  }
+  msg.ticket = to_vec(ticket);
+  return msg;
+}
+
+void NewSessionTicket12::serialize(ByteVec& out) const {
+  ByteVec body;
+  codec::Writer w(body);
+  w.u32(lifetime_hint);
+  w.vec16(ticket);
+  finish(out, HandshakeType::new_session_ticket, w, body);
+}
+
 }  // namespace rapidtls::handshake

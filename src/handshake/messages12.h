@@ -73,6 +73,16 @@ struct CertificateRequest12 {
   void serialize(ByteVec& out) const;
 };
 
+// RFC 5077 3.3: NewSessionTicket (TLS 1.2): uint32 ticket_lifetime_hint;
+// opaque ticket<0..2^16-1>. Same type number as TLS 1.3's message.
+struct NewSessionTicket12 {
+  uint32_t lifetime_hint = 0;  // seconds; 0: unspecified
+  ByteVec ticket;
+
+  static Result<NewSessionTicket12> parse(Bytes body);
+  void serialize(ByteVec& out) const;
+};
+
 // RFC 5746 3.2: renegotiation_info: opaque renegotiated_connection<0..255>.
 Result<ByteVec> parse_renegotiation_info(Bytes body);
 ByteVec encode_renegotiation_info(Bytes renegotiated_connection);

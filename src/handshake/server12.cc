@@ -5,7 +5,13 @@
 //       [CertificateRequest] ServerHelloDone --> WAIT_CERT | WAIT_CKE
 //   WAIT_CERT --Certificate--> WAIT_CKE --ClientKeyExchange--> WAIT_CV | WAIT_CCS
 //   WAIT_CV --CertificateVerify--> WAIT_CCS --ChangeCipherSpec--> WAIT_FINISHED
-//   WAIT_FINISHED --Finished, send ChangeCipherSpec Finished--> CONNECTED
+//   WAIT_FINISHED --Finished, send [NewSessionTicket] ChangeCipherSpec
+//       Finished--> CONNECTED
+//
+// Resuming a session (by RFC 5077 ticket or session id from the cache):
+//
+//   START --ClientHello--> send ServerHello ChangeCipherSpec Finished --> WAIT_CCS
+//   WAIT_CCS --ChangeCipherSpec--> WAIT_FINISHED --Finished--> CONNECTED
 #include <algorithm>
 #include <cstring>
 
@@ -37,6 +43,7 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
   std::string server_name;
   bool sni = false;
   bool point_formats = false;
+  std::optional<ByteVec> ticket;  // RFC 5077 3.2: the client's session_ticket (maybe empty)
   for (const auto& e : ch.extensions) {
     switch (static_cast<ExtensionType>(e.type)) {
       case ExtensionType::renegotiation_info: {
@@ -74,12 +81,27 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
         offered_alpn = std::move(protos);
         break;
       }
+      case ExtensionType::session_ticket:
+        ticket = to_vec(e.body);
+        break;
       default:
         break;  // others are ignored (RFC 5246 7.4.1.4)
     }
   }
   if (reneg_ && (!secure_reneg || contains(ch.cipher_suites, kEmptyRenegotiationInfoScsv))) {
     return Error{Alert::handshake_failure, SSL_R_RENEGOTIATION_MISMATCH};
+  }
+  // A renegotiation is always a full handshake here.
+  if (!reneg_) {
+    RTLS_ASSIGN(std::optional<StoredTicket> previous, find_session12(ch, ticket, ems, server_name));
+    if (previous) {
+      std::optional<ByteVec> alpn;
+      if (offered_alpn) {
+        RTLS_ASSIGN(alpn, detail::choose_alpn(cfg, app_, *offered_alpn));
+      }
+      return resume12(io, ch, whole, std::move(*previous), secure_reneg, point_formats,
+                      std::move(alpn));
+    }
   }
 
   // The suite: ours first, usable with our key type, offered by the client.
@@ -147,7 +169,15 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
   server_random_ = sh.random;
   session_.client_random = client_random_;
   session_.server_random = sh.random;
-  sh.legacy_session_id_echo = {};  // no session resumption: no id
+  // RFC 5077 3.3: a ticket will carry the session when the client asked for
+  // one; else, with a cache, a new session id names it (RFC 5246 7.4.1.3).
+  // Only sessions with the extended master secret are resumed (RFC 7627 5.3).
+  ticket_expected12_ = ems && ticket && cfg.ticket_issuer != nullptr && !reneg_;
+  if (ems && !ticket_expected12_ && cfg.session_cache12 && !reneg_) {
+    session_.session_id.resize(32);
+    cfg.rng->fill(session_.session_id);
+  }
+  sh.legacy_session_id_echo = session_.session_id;
   sh.cipher_suite = suite->id;
   auto add = [&sh](ExtensionType t, ByteVec body) {
     sh.extensions.push_back({static_cast<uint16_t>(t), std::move(body)});
@@ -166,6 +196,7 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
   if (point_formats) add(ExtensionType::ec_point_formats, encode_ec_point_formats());
   if (sni && !server_name.empty() && sni_ack_) add(ExtensionType::server_name, {});
   if (alpn) add(ExtensionType::application_layer_protocol_negotiation, encode_alpn({*alpn}));
+  if (ticket_expected12_) add(ExtensionType::session_ticket, {});
   ByteVec sh_msg;
   sh.serialize(sh_msg);
   RTLS_TRY(send12(io, sh_msg));
@@ -281,12 +312,31 @@ Status ServerHandshake::on_change_cipher_spec(HandshakeIo& io) {
 }
 
 Status ServerHandshake::on_client_finished12(HandshakeIo& io, Bytes body, Bytes whole) {
+  const Config& cfg = *config_;
   const Suite12Info& suite = *session_.suite12;
   RTLS_ASSIGN(Secret th, transcript_.current());
   RTLS_ASSIGN(
       session_.client_verify_data,
       detail::check_finished12(suite, session_.master_secret, /*client=*/true, th.bytes(), body));
   add12(whole);
+  if (resumed12_) {  // our Finished went first
+    raw12_.clear();
+    raw12_.shrink_to_fit();
+    state_ = ServerState::connected;
+    return {};
+  }
+
+  if (ticket_expected12_) {
+    // RFC 5077 3.3: after the client's Finished, before our ChangeCipherSpec;
+    // a zero-length ticket when the issuer declines.
+    RTLS_ASSIGN(NewSessionTicket12 nst,
+                cfg.ticket_issuer->issue12(session_state12(), cfg.clock->now_ms(), *cfg.rng, app_));
+    ByteVec nst_msg;
+    nst.serialize(nst_msg);
+    RTLS_TRY(send12(io, nst_msg));
+  } else if (!session_.session_id.empty()) {
+    cfg.session_cache12->add(session_state12(), app_);
+  }
 
   RTLS_TRY(io.send_change_cipher_spec());
   RTLS_TRY(io.set_write_keys12(suite, key_block_.server_key.bytes(), key_block_.server_iv.bytes()));
@@ -302,6 +352,120 @@ Status ServerHandshake::on_client_finished12(HandshakeIo& io, Bytes body, Bytes 
   raw12_.clear();
   raw12_.shrink_to_fit();
   state_ = ServerState::connected;
+  return {};
+}
+
+StoredTicket ServerHandshake::session_state12() const {
+  StoredTicket t;
+  t.version = kTls12;
+  t.suite = session_.suite12->id;
+  t.psk = session_.master_secret;
+  t.session_id = session_.session_id;
+  t.extended_master_secret = session_.extended_master_secret;
+  t.sid_ctx = config_->session_id_context;
+  t.server_name = session_.server_name;
+  t.received_ms = config_->clock->now_ms();
+  if (!session_.peer_chain.empty()) {
+    t.peer_chain = std::make_shared<const std::vector<crypto::Certificate>>(session_.peer_chain);
+  }
+  t.verify_result = session_.verify_result;
+  return t;
+}
+
+Result<std::optional<StoredTicket>> ServerHandshake::find_session12(
+    const ClientHello& ch, const std::optional<ByteVec>& ticket, bool ems,
+    const std::string& server_name) const {
+  const Config& cfg = *config_;
+  const uint64_t now = cfg.clock->now_ms();
+  std::optional<StoredTicket> s;
+  if (ticket && !ticket->empty() && cfg.ticket_issuer)
+    s = cfg.ticket_issuer->open12(*ticket, now, app_);
+  // RFC 5077 3.4: with a ticket the session id is the client's own; a cache
+  // that does not know it finds nothing.
+  if (!s && !ch.legacy_session_id.empty() && cfg.session_cache12) {
+    s = cfg.session_cache12->find(ch.legacy_session_id, app_);
+  }
+  if (!s || s->version != kTls12) return std::optional<StoredTicket>();
+  // RFC 7627 5.3: a session with the extended master secret resumed without
+  // it is an attack; one without it (never made by rapidtls) is not resumed.
+  if (s->extended_master_secret && !ems) {
+    return Error{Alert::handshake_failure, SSL_R_INCONSISTENT_EXTMS};
+  }
+  const Suite12Info* suite = suite12_info(s->suite);
+  // RFC 5246 7.4.1.2: the session's suite must be among the client's (and
+  // still one of ours); the same session id context; RFC 6066 3: the same
+  // server name. A server that requires a client certificate resumes only a
+  // session that had one.
+  if (!s->extended_master_secret || suite == nullptr || !contains(ch.cipher_suites, s->suite) ||
+      !contains(cfg.cipher_suites12, s->suite) || s->sid_ctx != cfg.session_id_context ||
+      s->server_name != server_name || (cfg.verify == VerifyMode::require && s->chain().empty())) {
+    return std::optional<StoredTicket>();
+  }
+  return s;
+}
+
+Status ServerHandshake::resume12(HandshakeIo& io, const ClientHello& ch, Bytes whole,
+                                 StoredTicket previous, bool secure_reneg, bool point_formats,
+                                 std::optional<ByteVec> alpn) {
+  const Config& cfg = *config_;
+  const Suite12Info& suite = *suite12_info(previous.suite);
+  client_random_ = ch.random;
+  session_.version = kTls12;
+  session_.suite12 = &suite;
+  session_.secure_renegotiation = secure_reneg;
+  session_.extended_master_secret = true;
+  session_.server_name = previous.server_name;
+  if (alpn) session_.alpn = *alpn;
+  session_.resumed = true;
+  session_.session_id = ch.legacy_session_id;  // RFC 5077 3.4: echoed
+  session_.master_secret = std::move(previous.psk);
+  session_.peer_chain = previous.chain();
+  session_.verify_result = previous.verify_result;
+  io.set_version(kTls12);
+  RTLS_TRY(transcript_.set_hash(suite.hash));
+  add12(whole);
+
+  ServerHello sh;
+  cfg.rng->fill(sh.random);
+  if (cfg.max_version >= kTls13) {
+    std::memcpy(sh.random.data() + 24, kDowngradeTls12, sizeof kDowngradeTls12);
+  }
+  server_random_ = sh.random;
+  session_.client_random = client_random_;
+  session_.server_random = sh.random;
+  sh.legacy_session_id_echo = session_.session_id;
+  sh.cipher_suite = suite.id;
+  auto add = [&sh](ExtensionType t, ByteVec body) {
+    sh.extensions.push_back({static_cast<uint16_t>(t), std::move(body)});
+  };
+  if (secure_reneg) add(ExtensionType::renegotiation_info, encode_renegotiation_info({}));
+  add(ExtensionType::extended_master_secret, {});
+  if (point_formats) add(ExtensionType::ec_point_formats, encode_ec_point_formats());
+  // RFC 6066 3: no server_name when resuming.
+  if (alpn) add(ExtensionType::application_layer_protocol_negotiation, encode_alpn({*alpn}));
+  ByteVec sh_msg;
+  sh.serialize(sh_msg);
+  RTLS_TRY(send12(io, sh_msg));
+
+  // RFC 5246 6.3: new keys from the session's master secret and both new randoms.
+  RTLS_ASSIGN(
+      crypto::KeyBlock12 kb,
+      crypto::tls12_key_block(suite.hash, session_.master_secret.bytes(), client_random_,
+                              server_random_, crypto::aead_key_size(suite.aead), suite.iv_len));
+  RTLS_TRY(io.send_change_cipher_spec());
+  RTLS_TRY(io.set_write_keys12(suite, kb.server_key.bytes(), kb.server_iv.bytes()));
+  client_keys12_ = KeyBlockKeys{kb.client_key, kb.client_iv};
+  RTLS_ASSIGN(Secret th, transcript_.current());
+  Finished ours;
+  RTLS_ASSIGN(ours.verify_data,
+              detail::verify_data12(suite, session_.master_secret, /*client=*/false, th.bytes()));
+  session_.server_verify_data = ours.verify_data;
+  ByteVec fin_msg;
+  ours.serialize(fin_msg);
+  RTLS_TRY(send12(io, fin_msg));
+  keylog("CLIENT_RANDOM", session_.master_secret);
+  resumed12_ = true;
+  state_ = ServerState::wait_change_cipher_spec12;
   return {};
 }
 

@@ -138,6 +138,17 @@ class ServerHandshake final : public Handshake {
     transcript_.add(message);
     raw12_.insert(raw12_.end(), message.begin(), message.end());
   }
+  // TLS 1.2 resumption (RFC 5246 7.3, RFC 5077 3.4, RFC 7627 5.3): the
+  // session the client offers (its ticket, else its session id), when this
+  // server made it and may resume it now; nullopt for a full handshake.
+  Result<std::optional<StoredTicket>> find_session12(const ClientHello& ch,
+                                                     const std::optional<ByteVec>& ticket, bool ems,
+                                                     const std::string& server_name) const;
+  // The abbreviated handshake: ServerHello, ChangeCipherSpec, Finished.
+  Status resume12(HandshakeIo& io, const ClientHello& ch, Bytes whole, StoredTicket previous,
+                  bool secure_reneg, bool point_formats, std::optional<ByteVec> alpn);
+  // The session a full handshake made, to cache or seal into a ticket.
+  StoredTicket session_state12() const;
   // TLS 1.3: during the handshake unless only after it; TLS 1.2 always.
   bool wants_client_certificate() const {
     return config_->verify != VerifyMode::none && !config_->client_auth_after_handshake;
@@ -163,6 +174,8 @@ class ServerHandshake final : public Handshake {
   std::optional<crypto::KeyShare> share12_;
   std::optional<KeyBlockKeys> client_keys12_;  // installed at the client's change_cipher_spec
   crypto::KeyBlock12 key_block_;
+  bool resumed12_ = false;          // the abbreviated handshake
+  bool ticket_expected12_ = false;  // a NewSessionTicket goes before our ChangeCipherSpec
 };
 
 }  // namespace rapidtls::handshake::internal

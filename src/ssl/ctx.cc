@@ -110,9 +110,21 @@ bool parse_alpn_wire(const unsigned char* p, size_t len, std::vector<ByteVec>* o
 
 ssl_ctx_st::ssl_ctx_st() : store(X509_STORE_new()), param(X509_VERIFY_PARAM_new()) {
   CRYPTO_new_ex_data(CRYPTO_EX_INDEX_SSL_CTX, this, &ex_data);
+  reset_ticket_issuer();
+}
+
+void ssl_ctx_st::reset_ticket_issuer() {
+  const bool callback = ticket_key_cb != nullptr || ticket_key_legacy_cb != nullptr;
+  auto issuer = hs::make_sealing_ticket_issuer(
+      crypto::system_random(), ticket_lifetime(),
+      callback ? rapidtls::ssl::make_callback_ticket_sealer() : nullptr);
+  std::lock_guard<std::mutex> lock(config_mutex_);
+  ticket_issuer = std::move(issuer);
+  config_.reset();
 }
 
 ssl_ctx_st::~ssl_ctx_st() {
+  rapidtls::ssl::flush_all_sessions(this);  // the remove callback sees each, as in OpenSSL
   CRYPTO_free_ex_data(CRYPTO_EX_INDEX_SSL_CTX, this, &ex_data);
   X509_STORE_free(store);
   X509_VERIFY_PARAM_free(param);
@@ -147,7 +159,7 @@ void ssl_ctx_st::apply_verify(hs::Config& cfg, int vmode, SSL_verify_cb callback
 
 // Options a single SSL may set differently from its context.
 constexpr uint64_t kPerSslOptions =
-    SSL_OP_ALLOW_CLIENT_RENEGOTIATION | SSL_OP_NO_TLSv1_2 | SSL_OP_NO_TLSv1_3;
+    SSL_OP_ALLOW_CLIENT_RENEGOTIATION | SSL_OP_NO_TLSv1_2 | SSL_OP_NO_TLSv1_3 | SSL_OP_NO_TICKET;
 
 std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
   const bool per_ssl =
@@ -305,14 +317,16 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
   cfg->middlebox_compat = (options & SSL_OP_ENABLE_MIDDLEBOX_COMPAT) != 0;
   cfg->tickets_to_send = num_tickets;
   cfg->post_handshake_auth = per_ssl ? for_ssl->post_handshake_auth : post_handshake_auth;
-  if (!ticket_issuer) {
-    ticket_issuer = hs::make_sealing_ticket_issuer(
-        crypto::system_random(), ticket_lifetime(),
-        ticket_key_cb != nullptr ? rapidtls::ssl::make_callback_ticket_sealer() : nullptr);
-  }
   // SSL_OP_NO_TICKET: no tickets sent, and none accepted (also those issued
   // before the option was set).
-  if ((options & SSL_OP_NO_TICKET) == 0) cfg->ticket_issuer = ticket_issuer;
+  if ((opts & SSL_OP_NO_TICKET) == 0) cfg->ticket_issuer = ticket_issuer;
+  cfg->session_tickets12 = (opts & SSL_OP_NO_TICKET) == 0;
+  // TLS 1.2 session ids: with SSL_SESS_CACHE_SERVER (the default), kept in
+  // the session context's cache and handed to its callbacks.
+  if ((session_cache_mode & SSL_SESS_CACHE_SERVER) != 0) {
+    cfg->session_cache12 = rapidtls::ssl::server_session_cache();
+  }
+  cfg->session_id_context = own && for_ssl->own_sid_ctx ? for_ssl->sid_ctx : sid_ctx;
   if (!per_ssl) config_ = cfg;
   return cfg;
 }
@@ -552,13 +566,15 @@ long SSL_CTX_ctrl(SSL_CTX* ctx, int cmd, long larg, void* parg) {
     case SSL_CTRL_SET_SESS_CACHE_MODE: {
       const long old = ctx->session_cache_mode;
       ctx->session_cache_mode = larg;
+      ctx->changed();
       return old;
     }
     case SSL_CTRL_GET_SESS_CACHE_MODE:
       return ctx->session_cache_mode;
     case SSL_CTRL_SET_SESS_CACHE_SIZE: {
-      // The size OpenSSL's server cache would have; rapidtls's servers resume
-      // with stateless tickets only, so it is only kept and reported.
+      // The internal cache's limit (0: none); a smaller one takes effect as
+      // sessions are added (the oldest go first).
+      if (larg < 0) return 0;
       const long old = ctx->session_cache_size;
       ctx->session_cache_size = larg;
       return old;
@@ -603,19 +619,27 @@ long SSL_CTX_ctrl(SSL_CTX* ctx, int cmd, long larg, void* parg) {
     case SSL_CTRL_SET_DH_AUTO:
     case SSL_CTRL_SET_MAX_SEND_FRAGMENT:
       return 1;  // accepted; no effect yet (issue 15: FFDHE, max fragment)
-    case SSL_CTRL_SESS_NUMBER:
+    case SSL_CTRL_SESS_NUMBER: {
+      std::lock_guard<std::mutex> lock(ctx->sessions.mutex);
+      return static_cast<long>(ctx->sessions.order.size());
+    }
+    case SSL_CTRL_SESS_HIT:
+      return ctx->sessions.hits.load();
+    case SSL_CTRL_SESS_CB_HIT:
+      return ctx->sessions.cb_hits.load();
+    case SSL_CTRL_SESS_MISSES:
+      return ctx->sessions.misses.load();
+    case SSL_CTRL_SESS_TIMEOUTS:
+      return ctx->sessions.timeouts.load();
+    case SSL_CTRL_SESS_CACHE_FULL:
+      return ctx->sessions.cache_full.load();
     case SSL_CTRL_SESS_CONNECT:
     case SSL_CTRL_SESS_CONNECT_GOOD:
     case SSL_CTRL_SESS_CONNECT_RENEGOTIATE:
     case SSL_CTRL_SESS_ACCEPT:
     case SSL_CTRL_SESS_ACCEPT_GOOD:
     case SSL_CTRL_SESS_ACCEPT_RENEGOTIATE:
-    case SSL_CTRL_SESS_HIT:
-    case SSL_CTRL_SESS_CB_HIT:
-    case SSL_CTRL_SESS_MISSES:
-    case SSL_CTRL_SESS_TIMEOUTS:
-    case SSL_CTRL_SESS_CACHE_FULL:
-      return 0;  // no session cache, so no cache statistics
+      return 0;  // handshakes are not counted (docs/compatibility-notes.md)
     default:
       rapidtls::ssl::trace_unhandled_ctrl("SSL_CTX_ctrl", cmd);
       return 0;
@@ -905,6 +929,7 @@ int SSL_CTX_set_session_id_context(SSL_CTX* ctx, const unsigned char* sid_ctx,
     return 0;
   }
   ctx->sid_ctx.assign(sid_ctx, sid_ctx + sid_ctx_len);
+  ctx->changed();
   return 1;
 }
 
@@ -921,6 +946,12 @@ long SSL_CTX_callback_ctrl(SSL_CTX* ctx, int cmd, void (*fp)(void)) {
       // OpenSSL stores the callback through a cast of this very kind.
       ctx->servername_cb = reinterpret_cast<int (*)(SSL*, int*, void*)>(fp);
       ctx->changed();
+      return 1;
+    case SSL_CTRL_SET_TLSEXT_TICKET_KEY_CB:
+      // SSL_CTX_set_tlsext_ticket_key_cb(3) (tickets.cc seals with it).
+      ctx->ticket_key_legacy_cb = reinterpret_cast<int (*)(SSL*, unsigned char*, unsigned char*,
+                                                           EVP_CIPHER_CTX*, HMAC_CTX*, int)>(fp);
+      ctx->reset_ticket_issuer();
       return 1;
     default:
       rapidtls::ssl::trace_unhandled_ctrl("SSL_CTX_callback_ctrl", cmd);
@@ -1000,6 +1031,7 @@ int SSL_set_session_id_context(SSL* s, const unsigned char* sid_ctx, unsigned in
     return 0;
   }
   s->sid_ctx.assign(sid_ctx, sid_ctx + sid_ctx_len);
+  s->own_sid_ctx = true;
   return 1;
 }
 
@@ -1088,9 +1120,8 @@ void SSL_CTX_set_cert_cb(SSL_CTX* ctx, int (*cb)(SSL*, void*), void* arg) {
   ctx->changed();
 }
 
-// The server session cache (SSL_CTX_sess_set_get_cb(3) and friends): rapidtls's
-// servers have none, so the callbacks are kept and never called, nothing is
-// added and nothing is found to remove.
+// The server session cache's callbacks (SSL_CTX_sess_set_get_cb(3));
+// session_cache.cc calls them.
 void SSL_CTX_sess_set_get_cb(SSL_CTX* ctx,
                              SSL_SESSION* (*cb)(SSL*, const unsigned char*, int, int*)) {
   ctx->sess_get_cb = cb;
@@ -1103,12 +1134,6 @@ void SSL_CTX_sess_set_remove_cb(SSL_CTX* ctx, void (*cb)(SSL_CTX*, SSL_SESSION*)
 }
 void (*SSL_CTX_sess_get_remove_cb(SSL_CTX* ctx))(SSL_CTX*, SSL_SESSION*) {
   return ctx->sess_remove_cb;
-}
-int SSL_CTX_add_session(SSL_CTX*, SSL_SESSION*) {
-  return 0;  // not added: there is no cache
-}
-int SSL_CTX_remove_session(SSL_CTX*, SSL_SESSION*) {
-  return 0;  // not found
 }
 
 }  // extern "C"

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <atomic>
 #include <iterator>
+#include <list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -117,12 +119,23 @@ struct ssl_ctx_st {
   // SSL_CTX_set_tlsext_ticket_key_evp_cb: the program's keys seal the tickets.
   int (*ticket_key_cb)(SSL*, unsigned char*, unsigned char*, EVP_CIPHER_CTX*, EVP_MAC_CTX*,
                        int) = nullptr;
+  // SSL_CTX_set_tlsext_ticket_key_cb: the same with an HMAC_CTX (OpenSSL
+  // 1.x's form, which nginx 1.22 uses); the EVP form wins when both are set.
+  int (*ticket_key_legacy_cb)(SSL*, unsigned char*, unsigned char*, EVP_CIPHER_CTX*, HMAC_CTX*,
+                              int) = nullptr;
   void* cert_cb_arg = nullptr;
-  // The server session cache's callbacks: kept and never called, since
-  // rapidtls's servers keep no session cache (TLS 1.3 resumption is by
-  // stateless tickets; docs/compatibility-notes.md).
+  // The server session cache (TLS 1.2 session ids; session_cache.cc): the
+  // program's callbacks (SSL_CTX_sess_set_get_cb, _remove_cb) and the
+  // internal cache, oldest first, one reference per session.
   SSL_SESSION* (*sess_get_cb)(SSL*, const unsigned char*, int, int*) = nullptr;
   void (*sess_remove_cb)(SSL_CTX*, SSL_SESSION*) = nullptr;
+  struct Sessions {
+    std::mutex mutex;
+    std::list<SSL_SESSION*> order;
+    std::map<std::vector<uint8_t>, std::list<SSL_SESSION*>::iterator> by_id;
+    // SSL_CTX_sess_hits(3) and friends.
+    std::atomic<long> hits{0}, cb_hits{0}, misses{0}, timeouts{0}, cache_full{0};
+  } sessions;
   bool quiet_shutdown = false;
   // SSL_CTX_get_ciphers's list, made again on each call (the settings may
   // have changed); the context owns it, as in OpenSSL.
@@ -141,11 +154,9 @@ struct ssl_ctx_st {
     config_.reset();
   }
   // A new ticket issuer for the next connections (the ticket keys changed).
-  void reset_ticket_issuer() {
-    std::lock_guard<std::mutex> lock(config_mutex_);
-    ticket_issuer.reset();
-    config_.reset();
-  }
+  // Made at once, as OpenSSL makes its ticket keys in SSL_CTX_new: a server
+  // that forks its workers after configuring shares them.
+  void reset_ticket_issuer();
   // SSL_CTX_set_timeout: the session timeout, and the lifetime of the tickets
   // (issued and accepted) with it; returns the previous timeout.
   long set_session_timeout(long t) {
@@ -235,7 +246,8 @@ struct ssl_st {
   int max_version = 0;
   bool own_versions = false;
   bool has_overrides() const {
-    return own_chain || own_key || own_suites12 || own_suites || own_versions || own_alpn;
+    return own_chain || own_key || own_suites12 || own_suites || own_versions || own_alpn ||
+           (own_sid_ctx && sid_ctx != ctx->sid_ctx);
   }
   STACK_OF(X509_NAME) * client_ca = nullptr;      // SSL_set_client_CA_list (owned)
   STACK_OF(SSL_CIPHER) * cipher_stack = nullptr;  // SSL_get_ciphers (made on request)
@@ -253,6 +265,10 @@ struct ssl_st {
   long verify_result_override = -1;  // SSL_set_verify_result
   void (*msg_callback)(int, int, int, const void*, size_t, SSL*, void*) = nullptr;
   void* msg_callback_arg = nullptr;
+  // The context whose session cache a server uses: the one of SSL_new, also
+  // after SSL_set_SSL_CTX (as OpenSSL's session_ctx). A reference.
+  SSL_CTX* session_ctx = nullptr;
+  bool own_sid_ctx = false;  // SSL_set_session_id_context was called
   // SSL_set_session: the session a client offers to resume (a reference).
   SSL_SESSION* resume_session = nullptr;
   // SSL_get_session's object (a reference), made again when what it
@@ -278,6 +294,15 @@ struct ssl_st {
 };
 
 namespace rapidtls::ssl {
+
+// The engine's view of the server session cache (session_cache.cc): the
+// session_ctx of the SSL handing it over (the handshake's `app`).
+std::shared_ptr<rapidtls::handshake::SessionCache12> server_session_cache();
+// Empties a context's internal session cache (SSL_CTX_free).
+void flush_all_sessions(SSL_CTX* ctx);
+// A server's SSL_SESSION for a session a full TLS 1.2 handshake made
+// (session.cc).
+SSL_SESSION* server_session(const SSL* s, const rapidtls::handshake::StoredTicket& state);
 
 // Tickets sealed with the keys of the context's SSL_CTX_set_tlsext_ticket_key_evp_cb
 // (tickets.cc).

@@ -1,12 +1,15 @@
-// SSL_SESSION: sessions and TLS 1.3 resumption through the C interface.
+// SSL_SESSION: sessions and resumption through the C interface.
 //
-// A client's session becomes resumable when a NewSessionTicket arrives (after
-// the handshake, read by SSL_read as OpenSSL does): SSL_get1_session then
-// returns one with the ticket, and SSL_set_session on a later connection
-// offers it (RFC 8446 4.2.11). With SSL_SESS_CACHE_CLIENT in the context's
-// cache mode, its new-session callback gets a session per ticket, as in
-// OpenSSL. A server resumes the tickets its context issued (stateless: no
-// server-side cache). SSL_session_reused tells whether a handshake resumed.
+// A client's TLS 1.3 session becomes resumable when a NewSessionTicket
+// arrives (after the handshake, read by SSL_read as OpenSSL does); a TLS 1.2
+// session when its handshake completes with a session id or an RFC 5077
+// ticket. SSL_get1_session then returns one that can be resumed, and
+// SSL_set_session on a later connection offers it (RFC 8446 4.2.11; RFC 5246
+// 7.4.1.2, RFC 5077 3.4). With SSL_SESS_CACHE_CLIENT in the context's cache
+// mode, its new-session callback gets each such session, as in OpenSSL. A
+// server resumes the tickets its context issued, and TLS 1.2 sessions from
+// its session cache (session_cache.cc). SSL_session_reused tells whether a
+// handshake resumed.
 //
 // i2d_SSL_SESSION / d2i_SSL_SESSION (and the PEM functions on them) keep a
 // session for a later process. The bytes are rapidtls's own layout, not
@@ -46,15 +49,47 @@ std::optional<hs::StoredTicket> current_ticket(const SSL* s) {
   return std::nullopt;
 }
 
+// A TLS 1.2 server's session as its cache keeps it (a full handshake that
+// gave it an id, or a resumption of one), to be put back with
+// SSL_CTX_add_session; none otherwise.
+std::optional<hs::StoredTicket> server_state(const SSL* s) {
+  const hs::SessionInfo* info = s->conn->session();
+  if (s->role != rapidtls::ssl::Role::server || info->version != hs::kTls12 ||
+      info->session_id.empty() || !info->extended_master_secret || info->suite12 == nullptr) {
+    return std::nullopt;
+  }
+  hs::StoredTicket t;
+  t.version = hs::kTls12;
+  t.suite = info->suite12->id;
+  t.psk = info->master_secret;
+  t.session_id = info->session_id;
+  t.extended_master_secret = true;
+  t.sid_ctx = s->own_sid_ctx ? s->sid_ctx : s->ctx->sid_ctx;
+  t.server_name = info->server_name;
+  if (!info->peer_chain.empty()) {
+    t.peer_chain =
+        std::make_shared<const std::vector<rapidtls::crypto::Certificate>>(info->peer_chain);
+  }
+  t.verify_result = info->verify_result;
+  t.received_ms = static_cast<uint64_t>(std::time(nullptr)) * 1000;
+  return t;
+}
+
 // A session describing `s` now (version, suite, peer), with `ticket`.
 SSL_SESSION* describe(const SSL* s, std::optional<hs::StoredTicket> ticket) {
   auto* sess = new ssl_session_st;
-  // TLS 1.3 has no session ids; OpenSSL gives a client's session random
-  // bytes (SSL_SESSION_get_id tells sessions apart), and so does this.
-  sess->id.resize(SSL_MAX_SSL_SESSION_ID_LENGTH);
-  if (RAND_bytes(sess->id.data(), static_cast<int>(sess->id.size())) != 1) sess->id.clear();
-  sess->sid_ctx = s->ctx->sid_ctx;
   const hs::SessionInfo* info = s->conn->session();
+  // A TLS 1.2 session's id is the ServerHello's. TLS 1.3 has none; OpenSSL
+  // gives a client's session random bytes (SSL_SESSION_get_id tells
+  // sessions apart), and so does this (also for a TLS 1.2 ticket without).
+  const rapidtls::ByteVec& id = ticket ? ticket->session_id : info->session_id;
+  if (!id.empty()) {
+    sess->id = id;
+  } else {
+    sess->id.resize(SSL_MAX_SSL_SESSION_ID_LENGTH);
+    if (RAND_bytes(sess->id.data(), static_cast<int>(sess->id.size())) != 1) sess->id.clear();
+  }
+  sess->sid_ctx = s->own_sid_ctx ? s->sid_ctx : s->ctx->sid_ctx;
   sess->version = protocol_version(info->version);
   const SSL_CIPHER* cipher = SSL_get_current_cipher(s);
   sess->cipher_id = cipher != nullptr ? SSL_CIPHER_get_protocol_id(cipher) : 0;
@@ -70,7 +105,9 @@ SSL_SESSION* describe(const SSL* s, std::optional<hs::StoredTicket> ticket) {
 }
 
 constexpr char kMagic[8] = {'R', 'T', 'L', 'S', 'S', 'E', 'S', 'S'};
-constexpr uint8_t kFormat = 1;
+// 2: the session id and id context, and a ticket's version, TLS 1.2 session
+// id and extended_master_secret flag (format 1 had TLS 1.3 tickets only).
+constexpr uint8_t kFormat = 2;
 
 rapidtls::Bytes text(const std::string& v) {
   return rapidtls::Bytes(reinterpret_cast<const uint8_t*>(v.data()), v.size());
@@ -84,9 +121,9 @@ rapidtls::ByteVec session_fields(const SSL_SESSION& sess) {
   const auto& chain = t != nullptr ? t->chain() : kNone;
   // Sized up front: the buffer holding the PSK never moves (no copy of it
   // left behind in freed memory).
-  size_t size = 256 + sess.hostname.size();
+  size_t size = 512 + sess.hostname.size();
   if (t != nullptr) {
-    size += t->ticket.size() + t->verified_host.size() + t->server_name.size();
+    size += t->ticket.size() + t->verified_host.size() + t->server_name.size() + t->sid_ctx.size();
     for (const auto& c : chain) size += 3 + c.der().size();
   }
   rapidtls::ByteVec out;
@@ -99,8 +136,14 @@ rapidtls::ByteVec session_fields(const SSL_SESSION& sess) {
   w.u64(static_cast<uint64_t>(sess.time));
   w.u64(static_cast<uint64_t>(sess.timeout));
   w.vec16(text(sess.hostname));
+  w.vec8(sess.id);
+  w.vec8(sess.sid_ctx);
   w.u8(t != nullptr ? 1 : 0);
   if (t != nullptr) {
+    w.u16(t->version);
+    w.vec8(t->session_id);
+    w.u8(t->extended_master_secret ? 1 : 0);
+    w.vec8(t->sid_ctx);
     w.u16(t->suite);
     w.vec16(t->ticket);
     w.vec8(t->psk.bytes());
@@ -200,23 +243,32 @@ SSL_SESSION* session_from(rapidtls::Bytes in, size_t* used) {
   auto sess = std::make_unique<ssl_session_st>();
   uint16_t version = 0;
   uint64_t time = 0, timeout = 0;
-  rapidtls::Bytes hostname;
+  rapidtls::Bytes hostname, id, sid_ctx;
   uint8_t has_ticket = 0;
   if (!r.read_u16(&version) || !r.read_u16(&sess->cipher_id) || !r.read_u64(&time) ||
-      !r.read_u64(&timeout) || !r.read_vec16(&hostname) || !r.read_u8(&has_ticket) ||
-      has_ticket > 1) {
+      !r.read_u64(&timeout) || !r.read_vec16(&hostname) || !r.read_vec8(&id) ||
+      id.size() > SSL_MAX_SSL_SESSION_ID_LENGTH || !r.read_vec8(&sid_ctx) ||
+      sid_ctx.size() > SSL_MAX_SID_CTX_LENGTH || !r.read_u8(&has_ticket) || has_ticket > 1) {
     return nullptr;
   }
   sess->version = version;
   sess->time = static_cast<long>(time);
   sess->timeout = static_cast<long>(timeout);
   sess->hostname.assign(hostname.begin(), hostname.end());
+  sess->id.assign(id.begin(), id.end());
+  sess->sid_ctx.assign(sid_ctx.begin(), sid_ctx.end());
   if (has_ticket) {
     hs::StoredTicket t;
-    rapidtls::Bytes ticket, psk, verified_host, server_name;
+    rapidtls::Bytes ticket, psk, verified_host, server_name, session_id, ticket_sid_ctx;
     uint64_t verify_result = 0;
-    uint8_t deferred = 0, count = 0;
-    if (!r.read_u16(&t.suite) || !r.read_vec16(&ticket) || ticket.empty() ||
+    uint8_t deferred = 0, count = 0, ems = 0;
+    if (!r.read_u16(&t.version) || (t.version != hs::kTls12 && t.version != hs::kTls13) ||
+        !r.read_vec8(&session_id) || session_id.size() > SSL_MAX_SSL_SESSION_ID_LENGTH ||
+        !r.read_u8(&ems) || ems > 1 || !r.read_vec8(&ticket_sid_ctx) ||
+        ticket_sid_ctx.size() > SSL_MAX_SID_CTX_LENGTH || !r.read_u16(&t.suite) ||
+        !r.read_vec16(&ticket) ||
+        // A TLS 1.3 session needs its ticket; a TLS 1.2 one its ticket or id.
+        (ticket.empty() && (t.version == hs::kTls13 || session_id.empty())) ||
         ticket.size() > rapidtls::conn::kMaxOfferedTicket || !r.read_vec8(&psk) || psk.empty() ||
         psk.size() > rapidtls::crypto::Secret::kMaxSize || !r.read_u32(&t.lifetime_s) ||
         !r.read_u32(&t.age_add) || !r.read_u64(&t.received_ms) || !r.read_u32(&t.max_early_data) ||
@@ -237,6 +289,9 @@ SSL_SESSION* session_from(rapidtls::Bytes in, size_t* used) {
     t.peer_chain =
         std::make_shared<const std::vector<rapidtls::crypto::Certificate>>(std::move(chain));
     t.ticket.assign(ticket.begin(), ticket.end());
+    t.session_id.assign(session_id.begin(), session_id.end());
+    t.extended_master_secret = ems != 0;
+    t.sid_ctx.assign(ticket_sid_ctx.begin(), ticket_sid_ctx.end());
     t.psk = rapidtls::crypto::Secret(psk);
     t.verify_result = static_cast<long>(verify_result);
     t.verify_deferred = deferred != 0;
@@ -253,6 +308,20 @@ SSL_SESSION* session_from(rapidtls::Bytes in, size_t* used) {
 }  // namespace
 
 namespace rapidtls::ssl {
+
+SSL_SESSION* server_session(const SSL* s, const hs::StoredTicket& state) {
+  auto* sess = new ssl_session_st;
+  sess->id = state.session_id;
+  sess->sid_ctx = state.sid_ctx;
+  sess->version = protocol_version(state.version);
+  sess->cipher_id = state.suite;
+  sess->time = static_cast<long>(std::time(nullptr));
+  sess->timeout = s->session_ctx->session_timeout;
+  sess->hostname = state.server_name;
+  if (!state.chain().empty()) sess->peer = state.chain().front();
+  sess->ticket = state;
+  return sess;
+}
 
 void report_tickets(SSL* s) {
   // On every SSL_read: a flag test unless a ticket came.
@@ -294,7 +363,7 @@ int SSL_SESSION_is_resumable(const SSL_SESSION* sess) {
 }
 
 int SSL_SESSION_has_ticket(const SSL_SESSION* sess) {
-  return SSL_SESSION_is_resumable(sess);
+  return sess != nullptr && sess->ticket && !sess->ticket->ticket.empty() ? 1 : 0;
 }
 
 unsigned long SSL_SESSION_get_ticket_lifetime_hint(const SSL_SESSION* sess) {
@@ -341,7 +410,8 @@ SSL_SESSION* SSL_get_session(const SSL* s) {
   if (self->current_session == nullptr || self->current_session_handshakes != handshakes ||
       self->current_session_tickets != s->conn->tickets_received()) {
     SSL_SESSION_free(self->current_session);
-    self->current_session = describe(s, current_ticket(s));
+    self->current_session =
+        describe(s, s->role == rapidtls::ssl::Role::server ? server_state(s) : current_ticket(s));
     self->current_session_handshakes = handshakes;
     self->current_session_tickets = s->conn->tickets_received();
   }
@@ -503,8 +573,8 @@ void* SSL_SESSION_get_ex_data(const SSL_SESSION* sess, int idx) {
 }
 
 // The session's secret: for a TLS 1.3 session, its resumption PSK (RFC 8446
-// 4.6.1), as OpenSSL keeps it; none for a session without a ticket. outlen 0:
-// the size.
+// 4.6.1), as OpenSSL keeps it; a TLS 1.2 session's master secret; none for a
+// session that cannot be resumed. outlen 0: the size.
 size_t SSL_SESSION_get_master_key(const SSL_SESSION* sess, unsigned char* out, size_t outlen) {
   if (!sess->ticket) return 0;
   const rapidtls::Bytes psk = sess->ticket->psk.bytes();

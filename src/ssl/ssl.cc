@@ -28,6 +28,8 @@ ssl_st::ssl_st(SSL_CTX* c)
       msg_callback(c->msg_callback),
       msg_callback_arg(c->msg_callback_arg) {
   SSL_CTX_up_ref(ctx);
+  session_ctx = ctx;
+  SSL_CTX_up_ref(session_ctx);
   if (param != nullptr) X509_VERIFY_PARAM_inherit(param, c->param);
   CRYPTO_new_ex_data(CRYPTO_EX_INDEX_SSL, this, &ex_data);
   // As OpenSSL 3.0, a client or server method does not start a role by
@@ -48,6 +50,7 @@ ssl_st::~ssl_st() {
   if (wbio != rbio) BIO_free_all(wbio);
   BIO_free_all(rbio);
   SSL_CTX_free(ctx);
+  SSL_CTX_free(session_ctx);
 }
 
 void ssl_st::reapply_settings() {
@@ -87,7 +90,14 @@ bool ssl_st::ensure_connection() {
     }
     hs::ClientOptions opts{host, verify_host};
     opts.check_server_name = false;
-    if (resume_session != nullptr && resume_session->ticket) opts.resume = *resume_session->ticket;
+    if (resume_session != nullptr && resume_session->ticket) {
+      opts.resume = *resume_session->ticket;
+      // A TLS 1.2 session goes by the id SSL_SESSION_get_id shows (a program
+      // may set it: SSL_SESSION_set1_id); with a ticket the id is ours.
+      if (opts.resume->version == hs::kTls12 && opts.resume->ticket.empty()) {
+        opts.resume->session_id = resume_session->id;
+      }
+    }
     conn = std::make_unique<rapidtls::conn::Connection>(rapidtls::conn::Role::client, config,
                                                         std::move(opts));
     conn->set_queue_new_tickets(true);  // for the new-session callback (report_tickets)

@@ -6,8 +6,10 @@
 # Downloads checked by SHA-256 (small and 5 MiB, TLS 1.3 and 1.2, sendfile on
 # and off, keep-alive), ECDSA and RSA certificates, a certificate chain file,
 # ssl_protocols TLSv1.3 only, ssl_ciphers for TLS 1.2, SNI (two server names,
-# two certificates on one port), ssl_verify_client with the test CA, TLS 1.3
-# session resumption with tickets, and the workers' libssl mapping.
+# two certificates on one port), ssl_verify_client with the test CA, session
+# resumption (TLS 1.3 and 1.2 tickets, ssl_session_ticket_key, the shared
+# session cache across both workers for TLS 1.2), and the workers' libssl
+# mapping.
 # RAPIDTLS_DEBUG in the environment is passed to nginx (e.g. ctrl).
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -26,6 +28,8 @@ P_13=$(free_port)      # ssl_protocols TLSv1.3 only
 P_12=$(free_port)      # ssl_protocols TLSv1.2 only
 P_MTLS=$(free_port)    # ssl_verify_client on
 P_CHAIN=$(free_port)   # leaf-chain.pem (leaf followed by the CA)
+P_SCACHE=$(free_port)  # ssl_session_cache shared, ssl_session_tickets off
+P_TKEY=$(free_port)    # ssl_session_ticket_key (a key file)
 
 # ---- nginx configuration: everything in $NGX, $WWW served
 cat >"$NGX/nginx.conf" <<EOF
@@ -105,8 +109,29 @@ http {
     ssl_certificate_key $PKI/leaf.key;
     root $WWW;
   }
+  server {
+    listen 127.0.0.1:$P_SCACHE ssl reuseport;
+    server_name localhost;
+    add_header X-Worker \$pid always;
+    ssl_certificate $PKI/leaf.pem;
+    ssl_certificate_key $PKI/leaf.key;
+    ssl_session_cache shared:SSL:1m;
+    ssl_session_tickets off;
+    root $WWW;
+  }
+  server {
+    listen 127.0.0.1:$P_TKEY ssl reuseport;
+    server_name localhost;
+    add_header X-Worker \$pid always;
+    ssl_certificate $PKI/leaf.pem;
+    ssl_certificate_key $PKI/leaf.key;
+    ssl_session_ticket_key $NGX/ticket.key;
+    root $WWW;
+  }
 }
 EOF
+# nginx's ticket key file: 80 bytes (name, AES-256 key, HMAC key)
+head -c 80 /dev/urandom >"$NGX/ticket.key"
 
 # log_tail: the end of nginx's error_log (for a failure's context).
 log_tail() { show "$ERRLOG"; }
@@ -123,7 +148,7 @@ env "${ENVV[@]}" "${RT[@]}" nginx -p "$NGX" -e "$ERRLOG" -c "$NGX/nginx.conf" \
   </dev/null >"$NGX/stdout" 2>"$NGX/stderr" &
 NPID=$!
 PIDS+=("$NPID")
-for p in "$P_EC" "$P_RSA" "$P_13" "$P_12" "$P_MTLS" "$P_CHAIN"; do
+for p in "$P_EC" "$P_RSA" "$P_13" "$P_12" "$P_MTLS" "$P_CHAIN" "$P_SCACHE" "$P_TKEY"; do
   if ! wait_port "$p" "$NPID"; then
     show "$NGX/stdout" "$NGX/stderr" "$ERRLOG"
     fail "nginx did not listen on 127.0.0.1:$p"
@@ -293,30 +318,53 @@ for v in 1.3 1.2; do
   fi
 done
 
-# ---- TLS 1.3 session resumption with tickets (ssl_session_tickets on by default;
-# the ticket keys are made by the master before the workers fork: any worker resumes)
+# ---- session resumption: a first connection saves its session (s_client
+# -sess_out), four more offer it (-sess_in) and must be Reused, whichever of
+# the two workers takes them: the ticket keys are made by the master before
+# the workers fork (or read from ssl_session_ticket_key), and the shared
+# session cache lives in shared memory (sessions cross the workers as
+# i2d_SSL_SESSION bytes through nginx's new/get-session callbacks).
 REQ='GET /small HTTP/1.0\r\nHost: localhost\r\n\r\n'
-rm -f "$WORK/sess.pem"
-# shellcheck disable=SC2059 # REQ is the format
-printf "$REQ" | sys timeout 30 openssl s_client -connect "127.0.0.1:$P_EC" -servername localhost -tls1_3 \
-  -CAfile "$PKI/ca.pem" -verify_return_error -ign_eof -sess_out "$WORK/sess.pem" >"$WORK/s1.out" 2>&1
-if grep -q '^New, TLSv1.3' "$WORK/s1.out" && [[ -s $WORK/sess.pem ]]; then
-  pass "TLS 1.3 first connection: New, session (ticket) saved with -sess_out"
-  reused=0
+resumes() { # LABEL PORT VERSION
+  local label=$1 port=$2 v=$3 vflag=-tls1_3 reused=0 i workers=
+  [[ $v == 1.2 ]] && vflag=-tls1_2
+  rm -f "$WORK/sess.pem"
+  # shellcheck disable=SC2059 # REQ is the format
+  printf "$REQ" | sys timeout 30 openssl s_client -connect "127.0.0.1:$port" -servername localhost "$vflag" \
+    -CAfile "$PKI/ca.pem" -verify_return_error -ign_eof -sess_out "$WORK/sess.pem" >"$WORK/s1.out" 2>&1
+  if ! grep -q "^New, TLSv$v" "$WORK/s1.out" || [[ ! -s $WORK/sess.pem ]]; then
+    bad "$label: first connection: no New TLS $v session saved"; show "$WORK/s1.out"; log_tail
+    return 1
+  fi
   for i in 1 2 3 4; do
     # shellcheck disable=SC2059
-    printf "$REQ" | sys timeout 30 openssl s_client -connect "127.0.0.1:$P_EC" -servername localhost -tls1_3 \
+    printf "$REQ" | sys timeout 30 openssl s_client -connect "127.0.0.1:$port" -servername localhost "$vflag" \
       -CAfile "$PKI/ca.pem" -verify_return_error -ign_eof -sess_in "$WORK/sess.pem" >"$WORK/s2.out" 2>&1
-    if grep -q '^Reused, TLSv1.3' "$WORK/s2.out" && grep -q -a '^HTTP/1.1 200 OK' "$WORK/s2.out"; then
+    if grep -q "^Reused, TLSv$v" "$WORK/s2.out" && grep -q -a '^HTTP/1.1 200 OK' "$WORK/s2.out"; then
       reused=$((reused + 1))
+      workers+=" $(grep -a -o -m1 '^X-Worker: [0-9]*' "$WORK/s2.out" | cut -d' ' -f2)"
     else
       echo "    connection $i: $(grep -E '^(New|Reused),' "$WORK/s2.out")"
     fi
   done
-  if ((reused == 4)); then pass "TLS 1.3 -sess_in: Reused on 4 of 4 connections (2 workers)"; else
-    bad "TLS 1.3 -sess_in: Reused on $reused of 4 connections"; show "$WORK/s2.out"; log_tail; fi
+  # With reuseport the kernel spreads the connections over both workers
+  # (X-Worker names the one that answered; which one is up to the kernel).
+  workers=$(tr ' ' '\n' <<<"$workers" | sed '/^$/d' | sort -u | tr '\n' ' ')
+  if ((reused == 4)); then pass "$label: -sess_in Reused on 4 of 4 connections (workers: ${workers:-not shown})"; else
+    bad "$label: -sess_in Reused on $reused of 4 connections"; show "$WORK/s2.out"; log_tail; fi
+}
+resumes "TLS 1.3 tickets" "$P_EC" 1.3
+resumes "TLS 1.2 tickets (RFC 5077)" "$P_EC" 1.2
+resumes "TLS 1.2 session id, ssl_session_cache shared:SSL:1m" "$P_SCACHE" 1.2
+resumes "TLS 1.3 tickets, ssl_session_ticket_key" "$P_TKEY" 1.3
+resumes "TLS 1.2 tickets, ssl_session_ticket_key" "$P_TKEY" 1.2
+# curl keeps sessions through SSL_CTX_sess_set_new_cb: its second URL (a new
+# connection: the first asked Connection: close) resumes.
+if "${CURL[@]}" -v --cacert "$PKI/ca.pem" --tlsv1.2 --tls-max 1.2 -H 'Connection: close' \
+  -o /dev/null "https://localhost:$P_SCACHE/small" -o /dev/null "https://localhost:$P_SCACHE/small" 2>"$WORK/curl.err"; then
+  verbose_has "curl, TLS 1.2, ssl_session_cache: the second connection re-uses the session" 'SSL re-using session ID'
 else
-  bad "TLS 1.3 first connection: no New session or no ticket saved"; show "$WORK/s1.out"; log_tail
+  bad "curl, TLS 1.2, two connections to the session-cache server: curl exit $?"; show "$WORK/curl.err"; log_tail
 fi
 
 # ---- nothing alarming in the error_log so far

@@ -45,8 +45,6 @@ LIBSSL = loaded_libssl()
 ON_RAPIDTLS = LIBSSL != "/usr/lib/x86_64-linux-gnu/libssl.so.3"
 # Checks where rapidtls deliberately differs from OpenSSL, and why.
 DELIBERATE = {
-    "tls1.2 session reuse (in-process server)": "rapidtls has no TLS 1.2 resumption yet",
-    "tls1.2 session reuse (s_server)": "rapidtls has no TLS 1.2 resumption yet",
     "get_ciphers() names": "rapidtls implements only ECDHE (and TLS 1.3) AEAD suites: no CBC, CCM, DHE, RSA key exchange",
 }
 

@@ -1,0 +1,219 @@
+// The server session cache of the C interface (SSL_CTX_set_session_cache_mode(3),
+// SSL_CTX_sess_set_new_cb(3), SSL_CTX_add_session(3), SSL_CTX_flush_sessions(3)):
+// TLS 1.2 sessions by session id (RFC 5246 7.4.1.2).
+//
+// A server's full TLS 1.2 handshake with the extended master secret gives its
+// session an id, unless an RFC 5077 ticket carries it. With
+// SSL_SESS_CACHE_SERVER the session goes to the session context's internal
+// cache (unless SSL_SESS_CACHE_NO_INTERNAL_STORE) and to its new-session
+// callback; a ClientHello's id is looked up in the internal cache (unless
+// SSL_SESS_CACHE_NO_INTERNAL_LOOKUP), then with the get-session callback.
+// A session found there is resumed when it is within its timeout
+// (SSL_SESSION_get_time + get_timeout), has the SSL's session id context, and
+// the rules of ServerHandshake::find_session12 allow it.
+//
+// The internal cache holds at most SSL_CTX_sess_get_cache_size sessions (0:
+// no limit); adding one past that removes the oldest, as OpenSSL does. Every
+// session leaving the internal cache goes to the remove callback.
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <ctime>
+#include <vector>
+
+#include "ssl/internal.h"
+
+namespace {
+
+namespace hs = rapidtls::handshake;
+using Sessions = ssl_ctx_st::Sessions;
+
+bool expired(const SSL_SESSION* sess, long now) {
+  return sess->time + sess->timeout < now;
+}
+
+// Takes sess out of the cache (the mutex held); its reference goes to *out.
+void unlink(Sessions& c,
+            std::map<std::vector<uint8_t>, std::list<SSL_SESSION*>::iterator>::iterator it,
+            std::vector<SSL_SESSION*>* out) {
+  out->push_back(*it->second);
+  c.order.erase(it->second);
+  c.by_id.erase(it);
+}
+
+// Hands removed sessions to the remove callback and drops the cache's
+// references (the mutex released: the callback may call into the context).
+void release(SSL_CTX* ctx, std::vector<SSL_SESSION*>& removed) {
+  for (SSL_SESSION* sess : removed) {
+    if (ctx->sess_remove_cb != nullptr) ctx->sess_remove_cb(ctx, sess);
+    SSL_SESSION_free(sess);
+  }
+  removed.clear();
+}
+
+// Adds sess (taking a new reference) unless a session with its id is there:
+// 1 added, 0 not. Evicts the oldest past the size limit.
+int insert(SSL_CTX* ctx, SSL_SESSION* sess) {
+  std::vector<SSL_SESSION*> removed;
+  int added = 0;
+  {
+    Sessions& c = ctx->sessions;
+    std::lock_guard<std::mutex> lock(c.mutex);
+    auto it = c.by_id.find(sess->id);
+    if (it != c.by_id.end()) {
+      if (*it->second == sess) return 0;  // already there
+      unlink(c, it, &removed);            // another session with the same id: replaced
+    }
+    SSL_SESSION_up_ref(sess);
+    c.order.push_back(sess);
+    c.by_id.emplace(sess->id, std::prev(c.order.end()));
+    added = 1;
+    const long limit = ctx->session_cache_size;
+    while (limit > 0 && c.order.size() > static_cast<size_t>(limit)) {
+      c.cache_full.fetch_add(1);
+      unlink(c, c.by_id.find(c.order.front()->id), &removed);
+    }
+  }
+  release(ctx, removed);
+  return added;
+}
+
+// The internal cache's session with this id (a new reference), or null.
+// An expired one is removed.
+SSL_SESSION* lookup(SSL_CTX* ctx, rapidtls::Bytes id, long now) {
+  std::vector<SSL_SESSION*> removed;
+  SSL_SESSION* found = nullptr;
+  {
+    Sessions& c = ctx->sessions;
+    std::lock_guard<std::mutex> lock(c.mutex);
+    auto it = c.by_id.find(std::vector<uint8_t>(id.begin(), id.end()));
+    if (it == c.by_id.end()) return nullptr;
+    if (expired(*it->second, now)) {
+      c.timeouts.fetch_add(1);
+      unlink(c, it, &removed);
+    } else {
+      found = *it->second;
+      SSL_SESSION_up_ref(found);
+    }
+  }
+  release(ctx, removed);
+  return found;
+}
+
+class ServerSessionCache final : public hs::SessionCache12 {
+ public:
+  std::optional<hs::StoredTicket> find(rapidtls::Bytes id, void* app) override {
+    SSL* s = static_cast<SSL*>(app);
+    SSL_CTX* ctx = s->session_ctx;
+    const long mode = ctx->session_cache_mode;
+    const long now = static_cast<long>(std::time(nullptr));
+    SSL_SESSION* sess = nullptr;
+    if ((mode & SSL_SESS_CACHE_NO_INTERNAL_LOOKUP) == 0) sess = lookup(ctx, id, now);
+    if (sess != nullptr) {
+      ctx->sessions.hits.fetch_add(1);
+    } else if (ctx->sess_get_cb != nullptr && id.size() <= SSL_MAX_SSL_SESSION_ID_LENGTH) {
+      // SSL_CTX_sess_set_get_cb(3): with *copy left at 1 the program keeps
+      // its reference and we take one; set to 0, its reference is ours.
+      int copy = 1;
+      sess = ctx->sess_get_cb(s, id.data(), static_cast<int>(id.size()), &copy);
+      if (sess != nullptr) {
+        if (copy != 0) SSL_SESSION_up_ref(sess);
+        if (expired(sess, now)) {
+          ctx->sessions.timeouts.fetch_add(1);
+          SSL_SESSION_free(sess);
+          sess = nullptr;
+        } else {
+          ctx->sessions.cb_hits.fetch_add(1);
+          // As OpenSSL, a session the callback found joins the internal cache.
+          if ((mode & SSL_SESS_CACHE_NO_INTERNAL_STORE) == 0) insert(ctx, sess);
+        }
+      }
+    }
+    if (sess == nullptr) {
+      ctx->sessions.misses.fetch_add(1);
+      return std::nullopt;
+    }
+    std::optional<hs::StoredTicket> out;
+    if (sess->ticket && sess->ticket->version == hs::kTls12 && sess->version == TLS1_2_VERSION) {
+      out = *sess->ticket;
+      // The SSL_SESSION's own id and id context count (a program may have
+      // changed them: SSL_SESSION_set1_id_context).
+      out->session_id = sess->id;
+      out->sid_ctx = sess->sid_ctx;
+    }
+    SSL_SESSION_free(sess);
+    return out;
+  }
+
+  void add(const hs::StoredTicket& state, void* app) override {
+    SSL* s = static_cast<SSL*>(app);
+    SSL_CTX* ctx = s->session_ctx;
+    const long mode = ctx->session_cache_mode;
+    if ((mode & SSL_SESS_CACHE_SERVER) == 0) return;
+    SSL_SESSION* sess = rapidtls::ssl::server_session(s, state);
+    if ((mode & SSL_SESS_CACHE_NO_INTERNAL_STORE) == 0) insert(ctx, sess);
+    // SSL_CTX_sess_set_new_cb(3): the callback keeps the reference it is
+    // given when it returns 1.
+    if (ctx->new_session_cb != nullptr) {
+      SSL_SESSION_up_ref(sess);
+      if (ctx->new_session_cb(s, sess) == 0) SSL_SESSION_free(sess);
+    }
+    SSL_SESSION_free(sess);
+  }
+};
+
+}  // namespace
+
+namespace rapidtls::ssl {
+
+std::shared_ptr<hs::SessionCache12> server_session_cache() {
+  static const auto cache = std::make_shared<ServerSessionCache>();
+  return cache;
+}
+
+void flush_all_sessions(SSL_CTX* ctx) {
+  SSL_CTX_flush_sessions(ctx, 0);
+}
+
+}  // namespace rapidtls::ssl
+
+extern "C" {
+
+int SSL_CTX_add_session(SSL_CTX* ctx, SSL_SESSION* sess) {
+  if (ctx == nullptr || sess == nullptr) return 0;
+  return insert(ctx, sess);
+}
+
+int SSL_CTX_remove_session(SSL_CTX* ctx, SSL_SESSION* sess) {
+  if (ctx == nullptr || sess == nullptr) return 0;
+  std::vector<SSL_SESSION*> removed;
+  {
+    Sessions& c = ctx->sessions;
+    std::lock_guard<std::mutex> lock(c.mutex);
+    // By id, as OpenSSL: another object naming the same session will do.
+    auto it = c.by_id.find(sess->id);
+    if (it == c.by_id.end()) return 0;
+    unlink(c, it, &removed);
+  }
+  release(ctx, removed);
+  return 1;
+}
+
+// SSL_CTX_flush_sessions(3): removes the sessions expired at time tm
+// (seconds since the epoch; 0: every session).
+void SSL_CTX_flush_sessions(SSL_CTX* ctx, long tm) {
+  if (ctx == nullptr) return;
+  std::vector<SSL_SESSION*> removed;
+  {
+    Sessions& c = ctx->sessions;
+    std::lock_guard<std::mutex> lock(c.mutex);
+    for (auto it = c.by_id.begin(); it != c.by_id.end();) {
+      auto next = std::next(it);
+      if (tm == 0 || expired(*it->second, tm)) unlink(c, it, &removed);
+      it = next;
+    }
+  }
+  release(ctx, removed);
+}
+
+}  // extern "C"
