@@ -148,7 +148,14 @@ class TicketIssuer {
   virtual std::optional<StoredTicket> open12(Bytes /*ticket*/, uint64_t /*now_ms*/, void* /*app*/) {
     return std::nullopt;
   }
+  // Whether this issuer makes TLS 1.2 tickets: a TLS 1.2 server promises one
+  // (RFC 5077 3.2) only then, and otherwise names its sessions by id.
+  virtual bool issues12() const { return false; }
 };
+
+// RFC 8446 4.6.1: the PSK of a ticket, HKDF-Expand-Label(resumption_master_secret,
+// "resumption", ticket_nonce, Hash.length).
+Result<Secret> ticket_psk(const SuiteInfo& suite, const Secret& resumption_secret, Bytes nonce);
 
 // A TLS 1.2 server's session cache (RFC 5246 7.4.1.2): sessions by id. The C
 // interface's (SSL_CTX_sess_set_new_cb and friends).

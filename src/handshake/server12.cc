@@ -172,7 +172,8 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
   // RFC 5077 3.3: a ticket will carry the session when the client asked for
   // one; else, with a cache, a new session id names it (RFC 5246 7.4.1.3).
   // Only sessions with the extended master secret are resumed (RFC 7627 5.3).
-  ticket_expected12_ = ems && ticket && cfg.ticket_issuer != nullptr && !reneg_;
+  ticket_expected12_ =
+      ems && ticket && cfg.ticket_issuer != nullptr && cfg.ticket_issuer->issues12() && !reneg_;
   if (ems && !ticket_expected12_ && cfg.session_cache12 && !reneg_) {
     session_.session_id.resize(32);
     cfg.rng->fill(session_.session_id);
@@ -378,8 +379,9 @@ Result<std::optional<StoredTicket>> ServerHandshake::find_session12(
   const Config& cfg = *config_;
   const uint64_t now = cfg.clock->now_ms();
   std::optional<StoredTicket> s;
-  if (ticket && !ticket->empty() && cfg.ticket_issuer)
+  if (ticket && !ticket->empty() && cfg.ticket_issuer && cfg.ticket_issuer->issues12()) {
     s = cfg.ticket_issuer->open12(*ticket, now, app_);
+  }
   // RFC 5077 3.4: with a ticket the session id is the client's own; a cache
   // that does not know it finds nothing.
   if (!s && !ch.legacy_session_id.empty() && cfg.session_cache12) {

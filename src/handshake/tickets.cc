@@ -40,9 +40,7 @@ class SealingTicketIssuer final : public TicketIssuer {
     rng.fill(nst.ticket_nonce);
     // RFC 8446 4.6.1: PSK = HKDF-Expand-Label(resumption_master_secret,
     // "resumption", ticket_nonce, Hash.length).
-    RTLS_ASSIGN(Secret psk,
-                crypto::hkdf_expand_label(suite.hash, resumption_secret.bytes(), "resumption",
-                                          nst.ticket_nonce, crypto::hash_size(suite.hash)));
+    RTLS_ASSIGN(Secret psk, ticket_psk(suite, resumption_secret, nst.ticket_nonce));
     ByteVec plain;
     codec::Writer w(plain);
     w.u8(kKindTls13);
@@ -73,6 +71,8 @@ class SealingTicketIssuer final : public TicketIssuer {
   // RFC 5077 4 suggests what a ticket holds; this one: the suite, the master
   // secret, the issue time, the session id context, the server name, the
   // peer's certificate (its leaf, as OpenSSL keeps) and its verify result.
+  bool issues12() const override { return true; }
+
   Result<NewSessionTicket12> issue12(const StoredTicket& session, uint64_t now_ms,
                                      crypto::RandomSource& rng, void* app) override {
     NewSessionTicket12 nst;
@@ -193,6 +193,11 @@ class SealingTicketIssuer final : public TicketIssuer {
 };
 
 }  // namespace
+
+Result<Secret> ticket_psk(const SuiteInfo& suite, const Secret& resumption_secret, Bytes nonce) {
+  return crypto::hkdf_expand_label(suite.hash, resumption_secret.bytes(), "resumption", nonce,
+                                   crypto::hash_size(suite.hash));
+}
 
 std::shared_ptr<TicketIssuer> make_sealing_ticket_issuer(crypto::RandomSource& rng,
                                                          uint32_t lifetime_s,

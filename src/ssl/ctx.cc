@@ -317,9 +317,11 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
   cfg->middlebox_compat = (options & SSL_OP_ENABLE_MIDDLEBOX_COMPAT) != 0;
   cfg->tickets_to_send = num_tickets;
   cfg->post_handshake_auth = per_ssl ? for_ssl->post_handshake_auth : post_handshake_auth;
-  // SSL_OP_NO_TICKET: no tickets sent, and none accepted (also those issued
-  // before the option was set).
-  if ((opts & SSL_OP_NO_TICKET) == 0) cfg->ticket_issuer = ticket_issuer;
+  // SSL_OP_NO_TICKET: no stateless tickets sent, and none accepted (also
+  // those issued before the option was set); TLS 1.2 sessions by id only;
+  // TLS 1.3 tickets name a session in the cache (stateful, as OpenSSL).
+  cfg->ticket_issuer =
+      (opts & SSL_OP_NO_TICKET) == 0 ? ticket_issuer : rapidtls::ssl::stateful_ticket_issuer();
   cfg->session_tickets12 = (opts & SSL_OP_NO_TICKET) == 0;
   // TLS 1.2 session ids: with SSL_SESS_CACHE_SERVER (the default), kept in
   // the session context's cache and handed to its callbacks.

@@ -298,6 +298,8 @@ namespace rapidtls::ssl {
 // The engine's view of the server session cache (session_cache.cc): the
 // session_ctx of the SSL handing it over (the handshake's `app`).
 std::shared_ptr<rapidtls::handshake::SessionCache12> server_session_cache();
+// TLS 1.3 tickets naming a session in that cache (SSL_OP_NO_TICKET).
+std::shared_ptr<rapidtls::handshake::TicketIssuer> stateful_ticket_issuer();
 // Empties a context's internal session cache (SSL_CTX_free).
 void flush_all_sessions(SSL_CTX* ctx);
 // A server's SSL_SESSION for a session a full TLS 1.2 handshake made

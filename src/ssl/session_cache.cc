@@ -12,6 +12,14 @@
 // (SSL_SESSION_get_time + get_timeout), has the SSL's session id context, and
 // the rules of ServerHandshake::find_session12 allow it.
 //
+// TLS 1.3 with SSL_OP_NO_TICKET (and SSL_SESS_CACHE_SERVER), as OpenSSL:
+// stateful tickets. The ticket is a session id; the session (its PSK) goes
+// to the cache and the new-session callback like a TLS 1.2 session, and is
+// found again the same way; it stays there when used (OpenSSL removes it only
+// to stop the replay of early data, which rapidtls does not accept). With the
+// cache off the tickets still go out, naming sessions kept nowhere, as
+// OpenSSL's do.
+//
 // The internal cache holds at most SSL_CTX_sess_get_cache_size sessions (0:
 // no limit); adding one past that removes the oldest, as OpenSSL does. Every
 // session leaving the internal cache goes to the remove callback.
@@ -100,39 +108,60 @@ SSL_SESSION* lookup(SSL_CTX* ctx, rapidtls::Bytes id, long now) {
   return found;
 }
 
+// The session with this id in the session context's cache (internal, then
+// the get-session callback), a reference; null when there is none or it
+// expired. Counts hits and misses.
+SSL_SESSION* find_session(SSL* s, rapidtls::Bytes id) {
+  SSL_CTX* ctx = s->session_ctx;
+  const long mode = ctx->session_cache_mode;
+  const long now = static_cast<long>(std::time(nullptr));
+  SSL_SESSION* sess = nullptr;
+  if ((mode & SSL_SESS_CACHE_NO_INTERNAL_LOOKUP) == 0) sess = lookup(ctx, id, now);
+  if (sess != nullptr) {
+    ctx->sessions.hits.fetch_add(1);
+  } else if (ctx->sess_get_cb != nullptr && id.size() <= SSL_MAX_SSL_SESSION_ID_LENGTH) {
+    // SSL_CTX_sess_set_get_cb(3): with *copy left at 1 the program keeps
+    // its reference and we take one; set to 0, its reference is ours.
+    int copy = 1;
+    sess = ctx->sess_get_cb(s, id.data(), static_cast<int>(id.size()), &copy);
+    if (sess != nullptr) {
+      if (copy != 0) SSL_SESSION_up_ref(sess);
+      if (expired(sess, now)) {
+        ctx->sessions.timeouts.fetch_add(1);
+        SSL_SESSION_free(sess);
+        sess = nullptr;
+      } else {
+        ctx->sessions.cb_hits.fetch_add(1);
+        // As OpenSSL, a session the callback found joins the internal cache.
+        if ((mode & SSL_SESS_CACHE_NO_INTERNAL_STORE) == 0) insert(ctx, sess);
+      }
+    }
+  }
+  if (sess == nullptr) ctx->sessions.misses.fetch_add(1);
+  return sess;
+}
+
+// Adds a session a server made: internal store, new-session callback.
+void add_session(SSL* s, const hs::StoredTicket& state) {
+  SSL_CTX* ctx = s->session_ctx;
+  const long mode = ctx->session_cache_mode;
+  if ((mode & SSL_SESS_CACHE_SERVER) == 0) return;
+  SSL_SESSION* sess = rapidtls::ssl::server_session(s, state);
+  if ((mode & SSL_SESS_CACHE_NO_INTERNAL_STORE) == 0) insert(ctx, sess);
+  // SSL_CTX_sess_set_new_cb(3): the callback keeps the reference it is
+  // given when it returns 1.
+  if (ctx->new_session_cb != nullptr) {
+    SSL_SESSION_up_ref(sess);
+    if (ctx->new_session_cb(s, sess) == 0) SSL_SESSION_free(sess);
+  }
+  SSL_SESSION_free(sess);
+}
+
 class ServerSessionCache final : public hs::SessionCache12 {
  public:
   std::optional<hs::StoredTicket> find(rapidtls::Bytes id, void* app) override {
-    SSL* s = static_cast<SSL*>(app);
-    SSL_CTX* ctx = s->session_ctx;
-    const long mode = ctx->session_cache_mode;
-    const long now = static_cast<long>(std::time(nullptr));
-    SSL_SESSION* sess = nullptr;
-    if ((mode & SSL_SESS_CACHE_NO_INTERNAL_LOOKUP) == 0) sess = lookup(ctx, id, now);
-    if (sess != nullptr) {
-      ctx->sessions.hits.fetch_add(1);
-    } else if (ctx->sess_get_cb != nullptr && id.size() <= SSL_MAX_SSL_SESSION_ID_LENGTH) {
-      // SSL_CTX_sess_set_get_cb(3): with *copy left at 1 the program keeps
-      // its reference and we take one; set to 0, its reference is ours.
-      int copy = 1;
-      sess = ctx->sess_get_cb(s, id.data(), static_cast<int>(id.size()), &copy);
-      if (sess != nullptr) {
-        if (copy != 0) SSL_SESSION_up_ref(sess);
-        if (expired(sess, now)) {
-          ctx->sessions.timeouts.fetch_add(1);
-          SSL_SESSION_free(sess);
-          sess = nullptr;
-        } else {
-          ctx->sessions.cb_hits.fetch_add(1);
-          // As OpenSSL, a session the callback found joins the internal cache.
-          if ((mode & SSL_SESS_CACHE_NO_INTERNAL_STORE) == 0) insert(ctx, sess);
-        }
-      }
-    }
-    if (sess == nullptr) {
-      ctx->sessions.misses.fetch_add(1);
-      return std::nullopt;
-    }
+    SSL_SESSION* sess = find_session(static_cast<SSL*>(app), id);
+    if (sess == nullptr) return std::nullopt;
     std::optional<hs::StoredTicket> out;
     if (sess->ticket && sess->ticket->version == hs::kTls12 && sess->version == TLS1_2_VERSION) {
       out = *sess->ticket;
@@ -146,19 +175,56 @@ class ServerSessionCache final : public hs::SessionCache12 {
   }
 
   void add(const hs::StoredTicket& state, void* app) override {
+    add_session(static_cast<SSL*>(app), state);
+  }
+};
+
+class StatefulTicketIssuer final : public hs::TicketIssuer {
+ public:
+  rapidtls::Result<hs::NewSessionTicket> issue(const hs::SuiteInfo& suite,
+                                               const rapidtls::crypto::Secret& resumption_secret,
+                                               uint64_t now_ms, rapidtls::crypto::RandomSource& rng,
+                                               void* app) override {
     SSL* s = static_cast<SSL*>(app);
-    SSL_CTX* ctx = s->session_ctx;
-    const long mode = ctx->session_cache_mode;
-    if ((mode & SSL_SESS_CACHE_SERVER) == 0) return;
-    SSL_SESSION* sess = rapidtls::ssl::server_session(s, state);
-    if ((mode & SSL_SESS_CACHE_NO_INTERNAL_STORE) == 0) insert(ctx, sess);
-    // SSL_CTX_sess_set_new_cb(3): the callback keeps the reference it is
-    // given when it returns 1.
-    if (ctx->new_session_cb != nullptr) {
-      SSL_SESSION_up_ref(sess);
-      if (ctx->new_session_cb(s, sess) == 0) SSL_SESSION_free(sess);
+    hs::NewSessionTicket nst;
+    nst.ticket_lifetime = s->session_ctx->ticket_lifetime();
+    uint8_t age_add[4];
+    rng.fill(age_add);
+    nst.ticket_age_add = uint32_t{age_add[0]} << 24 | uint32_t{age_add[1]} << 16 |
+                         uint32_t{age_add[2]} << 8 | age_add[3];
+    nst.ticket_nonce.resize(8);
+    rng.fill(nst.ticket_nonce);
+    hs::StoredTicket state;
+    state.version = hs::kTls13;
+    state.suite = static_cast<uint16_t>(suite.suite);
+    RTLS_ASSIGN(state.psk, hs::ticket_psk(suite, resumption_secret, nst.ticket_nonce));
+    state.session_id.resize(SSL_MAX_SSL_SESSION_ID_LENGTH);
+    rng.fill(state.session_id);
+    state.ticket = state.session_id;
+    state.sid_ctx = s->own_sid_ctx ? s->sid_ctx : s->ctx->sid_ctx;
+    state.age_add = nst.ticket_age_add;
+    state.received_ms = now_ms;
+    state.lifetime_s = nst.ticket_lifetime;
+    add_session(s, state);
+    nst.ticket = state.session_id;
+    return nst;
+  }
+
+  std::optional<hs::TicketContents> open(rapidtls::Bytes ticket, uint64_t now_ms,
+                                         void* app) override {
+    SSL* s = static_cast<SSL*>(app);
+    if (ticket.size() != SSL_MAX_SSL_SESSION_ID_LENGTH) return std::nullopt;
+    SSL_SESSION* sess = find_session(s, ticket);
+    if (sess == nullptr) return std::nullopt;
+    std::optional<hs::TicketContents> out;
+    const hs::StoredTicket* t = sess->ticket ? &*sess->ticket : nullptr;
+    if (t != nullptr && t->version == hs::kTls13 && sess->version == TLS1_3_VERSION &&
+        now_ms >= t->received_ms &&
+        now_ms - t->received_ms <= uint64_t{s->session_ctx->ticket_lifetime()} * 1000) {
+      out = hs::TicketContents{t->suite, t->psk, t->received_ms, t->age_add};
     }
     SSL_SESSION_free(sess);
+    return out;
   }
 };
 
@@ -169,6 +235,11 @@ namespace rapidtls::ssl {
 std::shared_ptr<hs::SessionCache12> server_session_cache() {
   static const auto cache = std::make_shared<ServerSessionCache>();
   return cache;
+}
+
+std::shared_ptr<hs::TicketIssuer> stateful_ticket_issuer() {
+  static const auto issuer = std::make_shared<StatefulTicketIssuer>();
+  return issuer;
 }
 
 void flush_all_sessions(SSL_CTX* ctx) {

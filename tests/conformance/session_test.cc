@@ -138,13 +138,34 @@ TEST_F(Session, NoTicketOption) {
   ASSERT_NE(sess, nullptr) << "a session describes the connection all the same";
   SslPair second = Connect(cctx.get(), sctx.get(), sess.get());
   ASSERT_TRUE(second.client);
-  // OpenSSL 3.0 then sends TLS 1.3 tickets that name a session in its
-  // server-side cache (stateful) and resumes them; rapidtls has no server
-  // cache and sends no tickets (README.md).
-  const int expected = kOracle ? 1 : 0;
-  EXPECT_EQ(SSL_SESSION_is_resumable(sess.get()), expected);
-  EXPECT_EQ(SSL_session_reused(second.client.get()), expected);
+  // TLS 1.3 tickets then name a session in the server's cache (stateful),
+  // and resume it.
+  EXPECT_EQ(SSL_SESSION_is_resumable(sess.get()), 1);
+  EXPECT_EQ(SSL_session_reused(second.client.get()), 1);
+  EXPECT_EQ(SSL_session_reused(second.server.get()), 1);
   ExpectRoundTrip(second);
+  EXPECT_GE(SSL_CTX_sess_number(sctx.get()), 1) << "the tickets' sessions are in the cache";
+  // Without early data there is no replay to stop: it resumes again.
+  SslPair third = Connect(cctx.get(), sctx.get(), sess.get());
+  ASSERT_TRUE(third.client);
+  EXPECT_EQ(SSL_session_reused(third.client.get()), 1);
+  // Flushed from the cache, it no longer resumes.
+  SSL_CTX_flush_sessions(sctx.get(), 0);
+  SslPair fourth = Connect(cctx.get(), sctx.get(), sess.get());
+  ASSERT_TRUE(fourth.client);
+  EXPECT_EQ(SSL_session_reused(fourth.client.get()), 0);
+}
+
+TEST_F(Session, NoTicketOptionWithoutCache) {
+  SSL_CTX_set_options(sctx.get(), SSL_OP_NO_TICKET);
+  SSL_CTX_set_session_cache_mode(sctx.get(), SSL_SESS_CACHE_OFF);
+  SessionPtr sess = FirstSession();
+  ASSERT_NE(sess, nullptr);
+  // Stateful tickets come all the same, naming sessions kept nowhere.
+  EXPECT_EQ(SSL_SESSION_is_resumable(sess.get()), 1);
+  SslPair second = Connect(cctx.get(), sctx.get(), sess.get());
+  ASSERT_TRUE(second.client);
+  EXPECT_EQ(SSL_session_reused(second.client.get()), 0);
 }
 
 TEST_F(Session, TicketsIssuedBeforeNoTicketWasSetAreRefused) {

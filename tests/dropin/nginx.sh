@@ -356,16 +356,22 @@ resumes() { # LABEL PORT VERSION
 resumes "TLS 1.3 tickets" "$P_EC" 1.3
 resumes "TLS 1.2 tickets (RFC 5077)" "$P_EC" 1.2
 resumes "TLS 1.2 session id, ssl_session_cache shared:SSL:1m" "$P_SCACHE" 1.2
+# ssl_session_tickets off sets SSL_OP_NO_TICKET: TLS 1.3 tickets then name
+# a session in the shared cache (stateful tickets)
+resumes "TLS 1.3 stateful tickets, ssl_session_cache shared:SSL:1m" "$P_SCACHE" 1.3
 resumes "TLS 1.3 tickets, ssl_session_ticket_key" "$P_TKEY" 1.3
 resumes "TLS 1.2 tickets, ssl_session_ticket_key" "$P_TKEY" 1.2
 # curl keeps sessions through SSL_CTX_sess_set_new_cb: its second URL (a new
 # connection: the first asked Connection: close) resumes.
-if "${CURL[@]}" -v --cacert "$PKI/ca.pem" --tlsv1.2 --tls-max 1.2 -H 'Connection: close' \
-  -o /dev/null "https://localhost:$P_SCACHE/small" -o /dev/null "https://localhost:$P_SCACHE/small" 2>"$WORK/curl.err"; then
-  verbose_has "curl, TLS 1.2, ssl_session_cache: the second connection re-uses the session" 'SSL re-using session ID'
-else
-  bad "curl, TLS 1.2, two connections to the session-cache server: curl exit $?"; show "$WORK/curl.err"; log_tail
-fi
+for v in 1.2 1.3; do
+  flags=(--tlsv1.3); [[ $v == 1.2 ]] && flags=(--tlsv1.2 --tls-max 1.2)
+  if "${CURL[@]}" -v --cacert "$PKI/ca.pem" "${flags[@]}" -H 'Connection: close' \
+    -o /dev/null "https://localhost:$P_SCACHE/small" -o /dev/null "https://localhost:$P_SCACHE/small" 2>"$WORK/curl.err"; then
+    verbose_has "curl, TLS $v, ssl_session_cache: the second connection re-uses the session" 'SSL re-using session ID'
+  else
+    bad "curl, TLS $v, two connections to the session-cache server: curl exit $?"; show "$WORK/curl.err"; log_tail
+  fi
+done
 
 # ---- nothing alarming in the error_log so far
 if grep -q -E '\[(emerg|alert|crit)\]' "$ERRLOG"; then

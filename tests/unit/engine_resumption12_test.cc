@@ -400,6 +400,7 @@ TEST(Resumption12, DeclinedTicketLeavesNothingToResume) {
     std::optional<handshake::TicketContents> open(Bytes, uint64_t, void*) override {
       return std::nullopt;
     }
+    bool issues12() const override { return true; }
     Result<handshake::NewSessionTicket12> issue12(const StoredTicket&, uint64_t,
                                                   crypto::RandomSource&, void*) override {
       handshake::NewSessionTicket12 nst;
