@@ -7,8 +7,9 @@
 # the server side is under test. Bodies (small and 5 MiB) checked by SHA-256
 # over TLS 1.3 and 1.2; ssl-min-ver / ssl-max-ver; ALPN (alpn http/1.1);
 # `verify required ca-file` client certificates (ssl_c_s_dn); SNI with two
-# `crt`s on one bind and with a crt-list; TLS 1.3 (and 1.2) session resumption
-# with s_client -sess_out / -sess_in; the process's libssl mapping.
+# `crt`s on one bind and with a crt-list; TLS 1.3 and 1.2 session resumption
+# with s_client -sess_out / -sess_in, by ticket and (no-tls-tickets) through
+# HAProxy's own session cache; the process's libssl mapping.
 # RAPIDTLS_DEBUG in the environment is passed to haproxy (e.g. ctrl).
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -39,6 +40,7 @@ P_12=$(unique_port); TAKEN+="$P_12 "      # RSA leaf, ssl-max-ver TLSv1.2
 P_MTLS=$(unique_port); TAKEN+="$P_MTLS "  # verify required ca-file ca.pem
 P_LIST=$(unique_port); TAKEN+="$P_LIST "  # crt-list (localhost, other.example)
 P_L13=$(unique_port); TAKEN+="$P_L13 "    # crt-list line [ssl-min-ver TLSv1.3]
+P_NOTKT=$(unique_port); TAKEN+="$P_NOTKT "  # no-tls-tickets: HAProxy's session cache
 
 # ---- the backend: the system's python3, plain HTTP
 sys "$PY" -m http.server --bind 127.0.0.1 --directory "$WWW" --protocol HTTP/1.1 "$P_BACK" \
@@ -95,6 +97,10 @@ frontend list
 frontend list13
   bind 127.0.0.1:$P_L13 ssl crt-list $HA/crt-list-13
   default_backend web
+
+frontend notickets
+  bind 127.0.0.1:$P_NOTKT ssl crt $HA/leaf.pem no-tls-tickets
+  default_backend web
 EOF
 
 # log_tail: the end of haproxy's output (its log goes to stderr).
@@ -111,7 +117,7 @@ ENVV=()
 env "${ENVV[@]}" "${RT[@]}" haproxy -f "$HA/haproxy.cfg" -db </dev/null >"$HA/stdout" 2>"$LOG" &
 HPID=$!
 PIDS+=("$HPID")
-for p in "$P_MAIN" "$P_13" "$P_12" "$P_MTLS" "$P_LIST" "$P_L13"; do
+for p in "$P_MAIN" "$P_13" "$P_12" "$P_MTLS" "$P_LIST" "$P_L13" "$P_NOTKT"; do
   if ! wait_port "$p" "$HPID"; then
     log_tail
     fail "haproxy did not listen on 127.0.0.1:$p"
@@ -267,44 +273,38 @@ for v in 1.3 1.2; do
   done
 done
 
-# ---- session resumption with s_client -sess_out / -sess_in (TLS 1.3 tickets, TLS 1.2).
-# rapidtls resumes no TLS 1.2 session (docs/compatibility.md, deliberate difference 1):
-# there, a TLS 1.2 session that is not resumable is a NOTE, as in curl.sh.
+# ---- session resumption with s_client -sess_out / -sess_in: tickets, and
+# with no-tls-tickets HAProxy's own session cache (its new/get-session
+# callbacks, sessions kept as i2d_SSL_SESSION bytes; TLS 1.3 then has
+# stateful tickets naming cache entries)
 REQ='GET /small HTTP/1.0\r\nHost: localhost\r\n\r\n'
-for v in 1.3 1.2; do
-  vflag=-tls1_3; [[ $v == 1.2 ]] && vflag=-tls1_2
-  if [[ $v == 1.2 && $BASELINE != 1 ]]; then
+for port in "$P_MAIN" "$P_NOTKT"; do
+  how=tickets; [[ $port == "$P_NOTKT" ]] && how="no-tls-tickets (session cache)"
+  for v in 1.3 1.2; do
+    vflag=-tls1_3; [[ $v == 1.2 ]] && vflag=-tls1_2
     rm -f "$WORK/sess.pem"
     # shellcheck disable=SC2059 # REQ is the format
-    printf "$REQ" | sys timeout 30 openssl s_client -connect "127.0.0.1:$P_MAIN" -servername localhost "$vflag" \
+    printf "$REQ" | sys timeout 30 openssl s_client -connect "127.0.0.1:$port" -servername localhost "$vflag" \
       -CAfile "$PKI/ca.pem" -verify_return_error -ign_eof -sess_out "$WORK/sess.pem" >"$WORK/s1.out" 2>&1
-    if grep -q "^New, TLSv1.2" "$WORK/s1.out" && [[ ! -s $WORK/sess.pem ]]; then
-      note "TLS 1.2: no resumable session (no session ID, no ticket: docs/compatibility.md, deliberate difference 1)"
-      continue
+    if grep -q "^New, TLSv$v" "$WORK/s1.out" && [[ -s $WORK/sess.pem ]]; then
+      pass "TLS $v, $how: first connection New, session saved with -sess_out"
+      reused=0
+      for i in 1 2 3; do
+        # shellcheck disable=SC2059
+        printf "$REQ" | sys timeout 30 openssl s_client -connect "127.0.0.1:$port" -servername localhost "$vflag" \
+          -CAfile "$PKI/ca.pem" -verify_return_error -ign_eof -sess_in "$WORK/sess.pem" >"$WORK/s2.out" 2>&1
+        if grep -q "^Reused, TLSv$v" "$WORK/s2.out" && grep -q -a '^HTTP/1.[01] 200' "$WORK/s2.out"; then
+          reused=$((reused + 1))
+        else
+          echo "    connection $i: $(grep -a -E '^(New|Reused),' "$WORK/s2.out")"
+        fi
+      done
+      if ((reused == 3)); then pass "TLS $v, $how: -sess_in Reused on 3 of 3 connections, 200 OK"; else
+        bad "TLS $v, $how: -sess_in Reused on $reused of 3 connections"; show "$WORK/s2.out"; log_tail; fi
+    else
+      bad "TLS $v, $how: first connection: no New session or none saved"; show "$WORK/s1.out"; log_tail
     fi
-  fi
-  rm -f "$WORK/sess.pem"
-  # shellcheck disable=SC2059 # REQ is the format
-  printf "$REQ" | sys timeout 30 openssl s_client -connect "127.0.0.1:$P_MAIN" -servername localhost "$vflag" \
-    -CAfile "$PKI/ca.pem" -verify_return_error -ign_eof -sess_out "$WORK/sess.pem" >"$WORK/s1.out" 2>&1
-  if grep -q "^New, TLSv$v" "$WORK/s1.out" && [[ -s $WORK/sess.pem ]]; then
-    pass "TLS $v first connection: New, session saved with -sess_out"
-    reused=0
-    for i in 1 2 3; do
-      # shellcheck disable=SC2059
-      printf "$REQ" | sys timeout 30 openssl s_client -connect "127.0.0.1:$P_MAIN" -servername localhost "$vflag" \
-        -CAfile "$PKI/ca.pem" -verify_return_error -ign_eof -sess_in "$WORK/sess.pem" >"$WORK/s2.out" 2>&1
-      if grep -q "^Reused, TLSv$v" "$WORK/s2.out" && grep -q -a '^HTTP/1.[01] 200' "$WORK/s2.out"; then
-        reused=$((reused + 1))
-      else
-        echo "    connection $i: $(grep -E '^(New|Reused),' "$WORK/s2.out")"
-      fi
-    done
-    if ((reused == 3)); then pass "TLS $v -sess_in: Reused on 3 of 3 connections, 200 OK"; else
-      bad "TLS $v -sess_in: Reused on $reused of 3 connections"; show "$WORK/s2.out"; log_tail; fi
-  else
-    bad "TLS $v first connection: no New session or none saved"; show "$WORK/s1.out"; log_tail
-  fi
+  done
 done
 
 # ---- stop: SIGUSR1 (soft stop), then wait for it
