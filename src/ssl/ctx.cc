@@ -235,14 +235,16 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
       // The certificate callback of the context in use now. A retry (< 0)
       // would need a handshake that can pause here, which rapidtls's cannot:
       // it fails as an error does.
-      bool own_certificate = false;
+      // So does a CA list set on the SSL by any of the callbacks
+      // (SSL_set_client_CA_list in a servername callback).
+      bool own_certificate = s->client_ca != nullptr;
       if (auto* certificate_cb = s->ctx->cert_cb) {
         s->in_client_hello_hook = true;
         const int r = certificate_cb(s, s->ctx->cert_cb_arg);
         s->in_client_hello_hook = false;
         if (r <= 0) return rapidtls::Error{rapidtls::Alert::internal_error, SSL_R_CERT_CB_ERROR};
         // Whatever it set on the SSL applies from here (made again: cheap).
-        own_certificate = s->own_certs.has_value();
+        own_certificate = own_certificate || s->own_certs.has_value();
       }
       if (s->ctx != before || own_certificate) d.config = s->ctx->config(s);
       return d;

@@ -284,6 +284,26 @@ TEST_P(CaNames, PerSslListReplacesTheContexts) {
   EXPECT_EQ(X509_NAME_cmp(sk_X509_NAME_value(got, 0), X509_get_subject_name(Ec().cert)), 0);
 }
 
+int SetNamesForThisConnection(SSL* s, int*, void*) {
+  STACK_OF(X509_NAME)* mine = sk_X509_NAME_new_null();
+  sk_X509_NAME_push(mine, X509_NAME_dup(X509_get_subject_name(Ec(1).cert)));
+  SSL_set_client_CA_list(s, mine);
+  return SSL_TLSEXT_ERR_OK;
+}
+
+TEST_P(CaNames, SetInTheServernameCallback) {
+  CtxPtr sctx = ServerWithBoth(GetParam());
+  SSL_CTX_set_verify(sctx.get(), SSL_VERIFY_PEER, AcceptAny);
+  SSL_CTX_set_tlsext_servername_callback(sctx.get(), SetNamesForThisConnection);
+  CtxPtr cctx = Client(GetParam());
+  SSL_CTX_set_client_cert_cb(cctx.get(), ClientCertCallback);
+  SslPair p = MakeSslPairOn(cctx.get(), sctx.get());
+  ASSERT_EQ(HandshakeSsl(p.client.get(), p.server.get()), "");
+  STACK_OF(X509_NAME)* got = SSL_get_client_CA_list(p.client.get());
+  ASSERT_EQ(sk_X509_NAME_num(got), 1);
+  EXPECT_EQ(X509_NAME_cmp(sk_X509_NAME_value(got, 0), X509_get_subject_name(Ec(1).cert)), 0);
+}
+
 TEST_P(CaNames, NoneSetNoneReceived) {
   CtxPtr sctx = ServerWithBoth(GetParam());
   SSL_CTX_set_verify(sctx.get(), SSL_VERIFY_PEER, AcceptAny);
