@@ -72,6 +72,12 @@ void Connection::consume_output(size_t n) {
   out_.consume(std::min(n, out_.size()));
 }
 
+const std::vector<ByteVec>& Connection::peer_ca_names() const {
+  static const std::vector<ByteVec> kNone;
+  if (handshake_) return handshake_->session().peer_ca_names;
+  return session_ ? session_->peer_ca_names : kNone;
+}
+
 long Connection::peer_verify_result() {
   if (!session_) return handshake_ ? handshake_->session().verify_result : 0;
   if (session_->verify_deferred) {
@@ -348,6 +354,11 @@ Status Connection::request_client_certificate() {
   for (auto s : config_->signature_schemes) schemes.push_back(static_cast<uint16_t>(s));
   cr.extensions.push_back({static_cast<uint16_t>(handshake::ExtensionType::signature_algorithms),
                            handshake::encode_u16_list(schemes)});
+  if (!config_->client_ca_names.empty()) {  // RFC 8446 4.2.4
+    cr.extensions.push_back(
+        {static_cast<uint16_t>(handshake::ExtensionType::certificate_authorities),
+         handshake::encode_certificate_authorities(config_->client_ca_names)});
+  }
   ByteVec msg;
   cr.serialize(msg);
   req->transcript = *session_->pha_transcript;
@@ -371,6 +382,10 @@ Status Connection::on_certificate_request(Bytes body, Bytes whole) {
               handshake::detail::signature_algorithms(cr.extensions));
   if (peer_schemes.empty()) {
     return Error{Alert::missing_extension, SSL_R_MISSING_SIGALGS_EXTENSION};
+  }
+  if (const handshake::Extension* ca = handshake::find_extension(
+          cr.extensions, handshake::ExtensionType::certificate_authorities)) {
+    RTLS_ASSIGN(session_->peer_ca_names, handshake::parse_certificate_authorities(ca->body));
   }
   handshake::Transcript t = *session_->pha_transcript;
   t.add(whole);

@@ -195,6 +195,10 @@ class Connection final : private handshake::HandshakeIo {
   // zeros before (SSL_get_client_random, SSL_get_server_random).
   handshake::Random hello_client_random() const;
   handshake::Random hello_server_random() const;
+  // A client: the certificate authorities (DER Names) of the server's last
+  // CertificateRequest, from the handshake under way (a client certificate
+  // callback asks during it) or else the last completed one.
+  const std::vector<ByteVec>& peer_ca_names() const;
   // The peer certificate's X509_V_* verification result, also while (or
   // after) a handshake fails: SSL_get_verify_result reports why. Computed now
   // if the handshake deferred it (VerifyMode::none).

@@ -231,6 +231,15 @@ Certificate Certificate::from_x509(X509* x) {
   return Certificate(X509Ptr(x), encode_der(x));
 }
 
+bool is_distinguished_name(Bytes der) {
+  if (der.empty() || der.size() > LONG_MAX) return false;
+  const unsigned char* p = der.data();
+  X509_NAME* name = d2i_X509_NAME(nullptr, &p, static_cast<long>(der.size()));
+  const bool whole = name != nullptr && p == der.data() + der.size();
+  X509_NAME_free(name);
+  return whole;
+}
+
 Certificate::Certificate(const Certificate& o) : der_(o.der_) {
   // Certificates are immutable once parsed, so copies share the X509.
   if (o.x509_ && X509_up_ref(o.x509_.get()) == 1) x509_.reset(o.x509_.get());

@@ -57,6 +57,10 @@ class CertificateCache {
   std::vector<Certificate> entries_;  // most recently used last
 };
 
+// Whether `der` is exactly one DER X.509 Name (a DistinguishedName of RFC
+// 5246 7.4.4 / RFC 8446 4.2.4), nothing after it.
+bool is_distinguished_name(Bytes der);
+
 enum class Purpose : uint8_t { server, client };  // which end the verified chain belongs to
 
 // Trust anchors plus verification settings. Thread-safe once configured.

@@ -438,6 +438,9 @@ Status ClientHandshake::on_certificate_request(HandshakeIo&, Bytes body, Bytes w
   const Extension* sa = find_extension(cr.extensions, ExtensionType::signature_algorithms);
   if (sa == nullptr) return Error{Alert::missing_extension, SSL_R_MISSING_SIGALGS_EXTENSION};
   RTLS_ASSIGN(server_sigalgs_for_us_, parse_u16_list(sa->body));
+  if (const Extension* ca = find_extension(cr.extensions, ExtensionType::certificate_authorities)) {
+    RTLS_ASSIGN(session_.peer_ca_names, parse_certificate_authorities(ca->body));
+  }
   cert_request_ = std::move(cr);
   transcript_.add(whole);
   state_ = ClientState::wait_certificate;

@@ -257,6 +257,8 @@ Status ClientHandshake::on_server_key_exchange(HandshakeIo&, Bytes body, Bytes w
 Status ClientHandshake::on_certificate_request12(HandshakeIo&, Bytes body, Bytes whole) {
   RTLS_ASSIGN(CertificateRequest12 cr, CertificateRequest12::parse(body));
   server_sigalgs_for_us_ = cr.signature_algorithms;
+  RTLS_TRY(check_distinguished_names(cr.certificate_authorities));
+  session_.peer_ca_names = std::move(cr.certificate_authorities);
   certificate_requested12_ = true;
   add12(whole);
   state_ = ClientState::wait_server_hello_done;

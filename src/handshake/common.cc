@@ -60,7 +60,7 @@ namespace detail {
 
 const CertifiedKey* client_certificate(const Config& config, void* app,
                                        std::optional<CertifiedKey>& holder) {
-  if (config.certificate) return &*config.certificate;
+  if (const CertifiedKey* mine = config.certificate()) return mine;
   if (config.client_certificate_callback) holder = config.client_certificate_callback(app);
   return holder && holder->signer && !holder->chain.empty() ? &*holder : nullptr;
 }

@@ -240,7 +240,22 @@ struct Config {
       SignatureScheme::rsa_pkcs1_sha512,
   };
 
-  std::optional<CertifiedKey> certificate;  // a server's; a client's for mutual TLS
+  // A server's certificates (several: one per key type, say RSA and ECDSA;
+  // each handshake picks one the client can verify, see server.cc and
+  // server12.cc), or a client's for mutual TLS (the first is used).
+  std::vector<CertifiedKey> certificates;
+  // The first usable certificate (a client's), or null.
+  const CertifiedKey* certificate() const {
+    for (const auto& c : certificates) {
+      if (c.signer && !c.chain.empty()) return &c;
+    }
+    return nullptr;
+  }
+  // A server asking for a client certificate names these certificate
+  // authorities (DER DistinguishedNames): RFC 5246 7.4.4's
+  // certificate_authorities, RFC 8446 4.2.4's extension. The C interface's
+  // SSL_CTX_set_client_CA_list.
+  std::vector<ByteVec> client_ca_names;
   // A client asked for a certificate without `certificate`: may supply one
   // (none: an empty Certificate goes out). The C interface's
   // SSL_CTX_set_client_cert_cb.

@@ -8,6 +8,7 @@
 
 #include "codec/reader.h"
 #include "codec/writer.h"
+#include "crypto/x509.h"
 
 namespace rapidtls::handshake {
 namespace {
@@ -230,6 +231,41 @@ ByteVec encode_alpn(const std::vector<ByteVec>& protocols) {
   return encode([&](codec::Writer& w) {
     w.with_prefix16([&](codec::Writer& list) {
       for (const ByteVec& name : protocols) list.vec8(name);
+    });
+  });
+}
+
+// --- certificate_authorities (RFC 8446 4.2.4) ---------------------------------------------
+//   opaque DistinguishedName<1..2^16-1>;
+//   struct { DistinguishedName authorities<3..2^16-1>; } CertificateAuthoritiesExtension;
+
+Status check_distinguished_names(const std::vector<ByteVec>& names) {
+  for (const ByteVec& name : names) {
+    if (!crypto::is_distinguished_name(name)) {
+      return Error{Alert::decode_error, SSL_R_CA_DN_LENGTH_MISMATCH};
+    }
+  }
+  return {};
+}
+
+Result<std::vector<ByteVec>> parse_certificate_authorities(Bytes body) {
+  const Error malformed{Alert::decode_error, SSL_R_CA_DN_LENGTH_MISMATCH};
+  codec::Reader list;
+  if (!read_whole_vec16(body, &list) || list.remaining() < 3) return malformed;
+  std::vector<ByteVec> names;
+  while (!list.empty()) {
+    Bytes name;
+    if (!list.read_vec16(&name) || name.empty()) return malformed;
+    names.push_back(to_vec(name));
+  }
+  RTLS_TRY(check_distinguished_names(names));
+  return names;
+}
+
+ByteVec encode_certificate_authorities(const std::vector<ByteVec>& names) {
+  return encode([&](codec::Writer& w) {
+    w.with_prefix16([&](codec::Writer& list) {
+      for (const ByteVec& name : names) list.vec16(name);
     });
   });
 }

@@ -48,6 +48,16 @@ ByteVec encode_key_share_hrr(uint16_t group);
 Result<std::vector<ByteVec>> parse_alpn(Bytes body);
 ByteVec encode_alpn(const std::vector<ByteVec>& protocols);
 
+// certificate_authorities (4.2.4): DistinguishedName authorities<3..2^16-1>,
+// each opaque DistinguishedName<1..2^16-1> holding one DER X.509 Name.
+// A wrong length, an empty list or name, or a name that is not exactly one
+// DER Name -> {decode_error, SSL_R_CA_DN_LENGTH_MISMATCH} (as OpenSSL).
+Result<std::vector<ByteVec>> parse_certificate_authorities(Bytes body);
+ByteVec encode_certificate_authorities(const std::vector<ByteVec>& names);
+// The names of a TLS 1.2 CertificateRequest (RFC 5246 7.4.4), whose lengths
+// CertificateRequest12::parse checked: each must be one DER Name.
+Status check_distinguished_names(const std::vector<ByteVec>& names);
+
 // cookie (4.2.2): opaque cookie<1..2^16-1>.
 Result<ByteVec> parse_cookie(Bytes body);
 ByteVec encode_cookie(Bytes cookie);

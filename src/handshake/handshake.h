@@ -81,6 +81,14 @@ struct SessionInfo {
   ByteVec alpn;
   std::string server_name;  // a client's SNI as the server saw it, or what a client sent
   std::vector<crypto::Certificate> peer_chain;
+  // A server: the certificate sent in this handshake, as an index into the
+  // Config::certificates of the configuration it ran with (the connection's
+  // own after a ClientHello hook's switch; Connection::config()). An index,
+  // not a copy: copying a Certificate copies its DER. SSL_get_certificate.
+  std::optional<size_t> own_certificate;
+  // A client: the certificate authorities the server named in its
+  // CertificateRequest (DER DistinguishedNames; SSL_get_client_CA_list).
+  std::vector<ByteVec> peer_ca_names;
   long verify_result = 0;  // X509_V_OK (0) or the X509_V_ERR_* code
   // With VerifyMode::none the chain is checked only if someone asks for the
   // result (SSL_get_verify_result): the check costs as much as a signature.

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "handshake/certificate_choice.h"
 #include "handshake/extensions.h"
 #include "handshake/messages12.h"
 #include "handshake/server_internal.h"
@@ -78,11 +79,11 @@ Result<Negotiated> ServerHandshake::negotiate(const ClientHello& ch) const {
   const Extension* sa = find_extension(ch.extensions, ExtensionType::signature_algorithms);
   if (sa == nullptr) return Error{Alert::missing_extension, SSL_R_MISSING_SIGALGS_EXTENSION};
   RTLS_ASSIGN(std::vector<uint16_t> client_schemes, parse_u16_list(sa->body));
-  if (!cfg.certificate || !cfg.certificate->signer || cfg.certificate->chain.empty()) {
-    return Error{Alert::internal_error, SSL_R_NO_CERTIFICATE_SET};
-  }
-  n.scheme = detail::choose_scheme(cfg.signature_schemes, client_schemes, *cfg.certificate->signer);
-  if (!n.scheme) return Error{Alert::handshake_failure, SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM};
+  if (cfg.certificate() == nullptr) return Error{Alert::internal_error, SSL_R_NO_CERTIFICATE_SET};
+  const auto choice = detail::choose_certificate13(cfg, client_schemes);
+  if (!choice) return Error{Alert::handshake_failure, SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM};
+  n.certificate = choice->index;
+  n.scheme = choice->scheme;
 
   // RFC 8446 9.2: key_share and supported_groups go together.
   const Extension* sg = find_extension(ch.extensions, ExtensionType::supported_groups);
@@ -364,16 +365,23 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
     for (SignatureScheme s : cfg.signature_schemes) schemes.push_back(static_cast<uint16_t>(s));
     cr.extensions.push_back(
         {static_cast<uint16_t>(ExtensionType::signature_algorithms), encode_u16_list(schemes)});
+    // RFC 8446 4.2.4: the CAs whose certificates we take, when configured.
+    if (!cfg.client_ca_names.empty()) {
+      cr.extensions.push_back({static_cast<uint16_t>(ExtensionType::certificate_authorities),
+                               encode_certificate_authorities(cfg.client_ca_names)});
+    }
     ByteVec cr_msg;
     cr.serialize(cr_msg);
     RTLS_TRY(send_message(io, cr_msg));
   }
 
   if (!resumed) {
-    RTLS_TRY(send_message(io, detail::build_certificate(&*cfg.certificate, {})));
+    const CertifiedKey& key = cfg.certificates[n.certificate];
+    session_.own_certificate = n.certificate;
+    RTLS_TRY(send_message(io, detail::build_certificate(&key, {})));
     RTLS_ASSIGN(Secret th_cert, transcript_.current());
-    RTLS_ASSIGN(ByteVec cv, detail::build_certificate_verify(*cfg.certificate->signer, *n.scheme,
-                                                             Role::server, th_cert.bytes()));
+    RTLS_ASSIGN(ByteVec cv, detail::build_certificate_verify(*key.signer, *n.scheme, Role::server,
+                                                             th_cert.bytes()));
     RTLS_TRY(send_message(io, cv));
   }
   RTLS_ASSIGN(Secret th_cv, transcript_.current());

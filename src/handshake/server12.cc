@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "handshake/certificate_choice.h"
 #include "handshake/extensions.h"
 #include "handshake/messages12.h"
 #include "handshake/server_internal.h"
@@ -29,9 +30,7 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
       !contains(ch.legacy_compression_methods, uint8_t{0})) {
     return Error{Alert::illegal_parameter, SSL_R_UNSUPPORTED_COMPRESSION_ALGORITHM};
   }
-  if (!cfg.certificate || !cfg.certificate->signer || cfg.certificate->chain.empty()) {
-    return Error{Alert::internal_error, SSL_R_NO_CERTIFICATE_SET};
-  }
+  if (cfg.certificate() == nullptr) return Error{Alert::internal_error, SSL_R_NO_CERTIFICATE_SET};
 
   // RFC 5746 3.6 / 3.7: secure renegotiation is signalled by the extension
   // (or, at first, the SCSV); a renegotiation must carry our last Finished.
@@ -104,34 +103,13 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
     }
   }
 
-  // The suite: ours first, usable with our key type, offered by the client.
-  // RFC 5246 7.4.1.4.1: without signature_algorithms the client takes only
-  // SHA-1 ({sha1,rsa}, {sha1,ecdsa}), which rapidtls does not sign with: no
-  // scheme is left, as in OpenSSL 3.0 (SHA-1 is below its security level 1).
-  const CertifiedKey& key = *cfg.certificate;
-  std::optional<SignatureScheme> scheme =
-      detail::choose_scheme12(cfg.signature_schemes, client_schemes, *key.signer);
-  if (!scheme) return Error{Alert::handshake_failure, SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM};
-  const bool ecdsa_key = detail::scheme_is_ecdsa_auth12(*scheme);
-  // RFC 8422 5.1.1: supported_groups names the curves the client takes for
-  // ECDSA too; a certificate on another curve is unusable (as OpenSSL).
-  if (ecdsa_key && !client_groups.empty()) {
-    RTLS_ASSIGN(crypto::PublicKey pub, crypto::PublicKey::from_certificate(key.chain[0]));
-    const uint16_t curve = pub.ec_group_id();
-    if (curve != 0 && !contains(client_groups, curve)) {
-      return Error{Alert::handshake_failure, SSL_R_NO_SHARED_CIPHER};
-    }
-  }
-  const Suite12Info* suite = nullptr;
-  for (uint16_t id : cfg.cipher_suites12) {
-    const Suite12Info* info = suite12_info(id);
-    if (info != nullptr && contains(ch.cipher_suites, id) &&
-        (info->auth == Auth12::ecdsa) == ecdsa_key) {
-      suite = info;
-      break;
-    }
-  }
-  if (suite == nullptr) return Error{Alert::handshake_failure, SSL_R_NO_SHARED_CIPHER};
+  // The suite (ours first, offered by the client) and a certificate of its
+  // type the client can take, with its scheme (certificate_choice.h).
+  RTLS_ASSIGN(const detail::CertificateChoice12 choice,
+              detail::choose_certificate12(cfg, ch.cipher_suites, client_schemes, client_groups));
+  const CertifiedKey& key = cfg.certificates[choice.index];
+  const std::optional<SignatureScheme> scheme = choice.scheme;
+  const Suite12Info* suite = choice.suite;
   // RFC 8422 4: without supported_groups the client takes any curve; we pick ours.
   std::optional<NamedGroup> group;
   for (NamedGroup g : cfg.groups) {
@@ -150,6 +128,7 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
   client_random_ = ch.random;
   session_.version = kTls12;
   session_.suite12 = suite;
+  session_.own_certificate = choice.index;
   session_.group = *group;
   session_.secure_renegotiation = secure_reneg;
   session_.extended_master_secret = ems;
@@ -230,6 +209,7 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
     for (SignatureScheme s : cfg.signature_schemes) {
       cr.signature_algorithms.push_back(static_cast<uint16_t>(s));
     }
+    cr.certificate_authorities = cfg.client_ca_names;  // RFC 5246 7.4.4
     ByteVec cr_msg;
     cr.serialize(cr_msg);
     RTLS_TRY(send12(io, cr_msg));

@@ -70,6 +70,7 @@ struct Negotiated {
   std::optional<NamedGroup> retry_group;  // else a mutual group to ask for (HRR)
   ByteVec client_share;
   std::optional<SignatureScheme> scheme;
+  size_t certificate = 0;  // the one sent, in Config::certificates
   std::optional<ByteVec> alpn;
   std::string server_name;
   bool sni_received = false;

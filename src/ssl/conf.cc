@@ -613,7 +613,7 @@ int SSL_CONF_cmd_value_type(SSL_CONF_CTX* cctx, const char* cmd) {
 // key from the certificate's own file.
 int SSL_CONF_CTX_finish(SSL_CONF_CTX* cctx) {
   if ((cctx->flags & SSL_CONF_FLAG_REQUIRE_PRIVATE) != 0 && cctx->ctx != nullptr &&
-      !cctx->ctx->key) {
+      !cctx->ctx->certs.current().key) {
     for (const std::string& f : cctx->cert_files) {
       if (!cmd_private_key(*cctx, f.c_str())) return 0;
     }

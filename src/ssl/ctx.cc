@@ -187,13 +187,17 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
   if (opts & SSL_OP_NO_TLSv1_3) cfg->max_version = hs::kTls12;
   cfg->allow_client_renegotiation = (opts & SSL_OP_ALLOW_CLIENT_RENEGOTIATION) != 0;
   if (!groups.empty()) cfg->groups = groups;
-  const auto& use_chain = own && for_ssl->own_chain ? *for_ssl->own_chain : chain;
-  const auto& use_key = own && for_ssl->own_key ? for_ssl->own_key : key;
-  if (!use_chain.empty() && use_key) {
-    auto k = crypto::PrivateKey::from_evp(use_key->raw());
-    if (k.ok()) {
-      cfg->certificate =
-          hs::CertifiedKey{use_chain, std::make_shared<hs::KeySigner>(std::move(k).value())};
+  cfg->certificates =
+      (own && for_ssl->own_certs ? *for_ssl->own_certs : certs).certified(extra_chain);
+  // SSL_set_client_CA_list / SSL_CTX_set_client_CA_list: named in a
+  // server's CertificateRequest.
+  STACK_OF(X509_NAME)* ca_names =
+      own && for_ssl->client_ca != nullptr ? for_ssl->client_ca : client_ca;
+  for (int i = 0; i < sk_X509_NAME_num(ca_names); ++i) {
+    const unsigned char* der = nullptr;
+    size_t der_len = 0;
+    if (X509_NAME_get0_der(sk_X509_NAME_value(ca_names, i), &der, &der_len) == 1 && der_len > 0) {
+      cfg->client_ca_names.emplace_back(der, der + der_len);
     }
   }
   // SSL_CTX_set_msg_callback / SSL_set_msg_callback: read at each message,
@@ -243,14 +247,16 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
       // The certificate callback of the context in use now. A retry (< 0)
       // would need a handshake that can pause here, which rapidtls's cannot:
       // it fails as an error does.
-      bool own_certificate = false;
+      // So does a CA list set on the SSL by any of the callbacks
+      // (SSL_set_client_CA_list in a servername callback).
+      bool own_certificate = s->client_ca != nullptr;
       if (auto* certificate_cb = s->ctx->cert_cb) {
         s->in_client_hello_hook = true;
         const int r = certificate_cb(s, s->ctx->cert_cb_arg);
         s->in_client_hello_hook = false;
         if (r <= 0) return rapidtls::Error{rapidtls::Alert::internal_error, SSL_R_CERT_CB_ERROR};
         // Whatever it set on the SSL applies from here (made again: cheap).
-        own_certificate = s->own_chain || s->own_key;
+        own_certificate = own_certificate || s->own_certs.has_value();
       }
       if (s->ctx != before || own_certificate) d.config = s->ctx->config(s);
       return d;
@@ -522,42 +528,27 @@ long SSL_CTX_ctrl(SSL_CTX* ctx, int cmd, long larg, void* parg) {
       ctx->changed();
       return 1;
     }
-    case SSL_CTRL_EXTRA_CHAIN_CERT:
-    case SSL_CTRL_CHAIN_CERT: {
+    case SSL_CTRL_EXTRA_CHAIN_CERT: {
+      // SSL_CTX_add_extra_chain_cert: takes the caller's reference.
       X509* x = static_cast<X509*>(parg);
       if (x == nullptr) return 0;
-      ctx->chain.push_back(crypto::Certificate::from_x509(x));
-      // EXTRA_CHAIN_CERT and set0_chain_cert take ownership of the caller's reference.
-      if (cmd == SSL_CTRL_EXTRA_CHAIN_CERT || larg == 0) X509_free(x);
+      ctx->extra_chain.push_back(crypto::Certificate::from_x509(x));
+      X509_free(x);
       ctx->changed();
       return 1;
     }
-    case SSL_CTRL_CHAIN: {
-      // SSL_CTX_set0_chain (larg 0: the stack is taken) / set1_chain (larg
-      // 1: copied): the intermediates after the leaf; a null stack clears them.
-      auto* sk = static_cast<STACK_OF(X509)*>(parg);
-      std::vector<crypto::Certificate> next;
-      if (!ctx->chain.empty()) next.push_back(ctx->chain[0]);
-      for (int i = 0; sk != nullptr && i < sk_X509_num(sk); ++i) {
-        next.push_back(crypto::Certificate::from_x509(sk_X509_value(sk, i)));
-      }
-      if (ctx->chain.empty() && !next.empty()) {
-        // No leaf yet: rapidtls keeps intermediates after their leaf, so
-        // this order is refused (programs set the certificate first).
-        ERR_raise(ERR_LIB_SSL, SSL_R_NO_CERTIFICATE_ASSIGNED);
-        return 0;
-      }
-      ctx->chain = std::move(next);
-      if (larg == 0 && sk != nullptr) sk_X509_pop_free(sk, X509_free);
-      ctx->changed();
-      return 1;
-    }
+    case SSL_CTRL_CHAIN:
+    case SSL_CTRL_CHAIN_CERT:
+    case SSL_CTRL_GET_CHAIN_CERTS:
     case SSL_CTRL_SET_CURRENT_CERT:
-      // One certificate per context: FIRST selects it when it has its key,
-      // NEXT finds no other (nginx walks them this way).
-      if (larg == SSL_CERT_SET_FIRST) return !ctx->chain.empty() && ctx->key ? 1 : 0;
-      if (larg == SSL_CERT_SET_NEXT) return 0;
-      return 0;
+    case SSL_CTRL_SELECT_CURRENT_CERT: {
+      // The current certificate's intermediates, and the walk over the
+      // certificates (cert_slots.h). Which one is current changes what a
+      // client sends first, so the configuration is made again.
+      const long r = ctx->certs.ctrl(cmd, larg, parg, &ctx->chain_stack).value_or(0);
+      if (cmd != SSL_CTRL_GET_CHAIN_CERTS) ctx->changed();
+      return r;
+    }
     case SSL_CTRL_SET_READ_AHEAD: {
       const long old = ctx->read_ahead ? 1 : 0;
       ctx->read_ahead = larg != 0;
@@ -589,24 +580,21 @@ long SSL_CTX_ctrl(SSL_CTX* ctx, int cmd, long larg, void* parg) {
     case SSL_CTRL_SET_MSG_CALLBACK_ARG:
       ctx->msg_callback_arg = parg;
       return 1;
-    case SSL_CTRL_GET_EXTRA_CHAIN_CERTS:
-    case SSL_CTRL_GET_CHAIN_CERTS: {
-      // The intermediates after the leaf, as a stack the context owns.
+    case SSL_CTRL_GET_EXTRA_CHAIN_CERTS: {
+      // SSL_CTX_get_extra_chain_certs (larg 0): the extra certificates, or
+      // without any the current certificate's intermediates, as OpenSSL;
+      // SSL_CTX_get_extra_chain_certs_only (larg 1): the extra ones only. A
+      // stack the context owns; null for none.
       auto** out = static_cast<STACK_OF(X509)**>(parg);
       if (out == nullptr) return 0;
-      // None (a null stack, as OpenSSL) without intermediates.
-      sk_X509_pop_free(ctx->chain_stack, X509_free);
-      ctx->chain_stack = nullptr;
-      if (ctx->chain.size() > 1) ctx->chain_stack = sk_X509_new_null();
-      for (size_t i = 1; ctx->chain_stack != nullptr && i < ctx->chain.size(); ++i) {
-        X509_up_ref(ctx->chain[i].raw());
-        sk_X509_push(ctx->chain_stack, ctx->chain[i].raw());
-      }
+      const auto& certs =
+          ctx->extra_chain.empty() && larg == 0 ? ctx->certs.current().chain : ctx->extra_chain;
+      rapidtls::ssl::fill_stack(certs, &ctx->chain_stack);
       *out = ctx->chain_stack;
       return 1;
     }
     case SSL_CTRL_CLEAR_EXTRA_CHAIN_CERTS:
-      if (ctx->chain.size() > 1) ctx->chain.erase(ctx->chain.begin() + 1, ctx->chain.end());
+      ctx->extra_chain.clear();
       ctx->changed();
       return 1;
     case SSL_CTRL_SET_TMP_DH:
@@ -651,18 +639,9 @@ long SSL_CTX_ctrl(SSL_CTX* ctx, int cmd, long larg, void* parg) {
 // ---- certificates and keys ----------------------------------------------------------------
 
 int SSL_CTX_use_certificate(SSL_CTX* ctx, X509* x) {
-  if (x == nullptr) {
-    ERR_raise(ERR_LIB_SSL, ERR_R_PASSED_NULL_PARAMETER);
-    return 0;
-  }
-  auto cert = crypto::Certificate::from_x509(x);
-  if (ctx->chain.empty()) {
-    ctx->chain.push_back(std::move(cert));
-  } else {
-    ctx->chain[0] = std::move(cert);
-  }
+  const int r = ctx->certs.use_certificate(x);
   ctx->changed();
-  return 1;
+  return r;
 }
 
 int SSL_CTX_use_certificate_file(SSL_CTX* ctx, const char* file, int type) {
@@ -679,24 +658,15 @@ int SSL_CTX_use_certificate_chain_file(SSL_CTX* ctx, const char* file) {
     ERR_raise(ERR_LIB_SSL, ERR_R_PEM_LIB);
     return 0;
   }
-  ctx->chain = std::move(chain).value();
+  const int r = ctx->certs.use_chain(std::move(chain).value());
   ctx->changed();
-  return 1;
+  return r;
 }
 
 int SSL_CTX_use_PrivateKey(SSL_CTX* ctx, EVP_PKEY* pkey) {
-  auto key = crypto::PrivateKey::from_evp(pkey);
-  if (!key.ok()) {
-    ERR_raise(ERR_LIB_SSL, ERR_R_PASSED_NULL_PARAMETER);
-    return 0;
-  }
-  if (!ctx->chain.empty() && !key->matches(ctx->chain[0])) {
-    ERR_raise(ERR_LIB_X509, X509_R_KEY_VALUES_MISMATCH);
-    return 0;
-  }
-  ctx->key.emplace(std::move(key).value());
+  const int r = ctx->certs.use_key(pkey);
   ctx->changed();
-  return 1;
+  return r;
 }
 
 int SSL_CTX_use_PrivateKey_file(SSL_CTX* ctx, const char* file, int type) {
@@ -708,19 +678,7 @@ int SSL_CTX_use_PrivateKey_file(SSL_CTX* ctx, const char* file, int type) {
 }
 
 int SSL_CTX_check_private_key(const SSL_CTX* ctx) {
-  if (ctx->chain.empty()) {
-    ERR_raise(ERR_LIB_SSL, SSL_R_NO_CERTIFICATE_ASSIGNED);
-    return 0;
-  }
-  if (!ctx->key) {
-    ERR_raise(ERR_LIB_SSL, SSL_R_NO_PRIVATE_KEY_ASSIGNED);
-    return 0;
-  }
-  if (!ctx->key->matches(ctx->chain[0])) {
-    ERR_raise(ERR_LIB_X509, X509_R_KEY_VALUES_MISMATCH);
-    return 0;
-  }
-  return 1;
+  return ctx->certs.check_private_key();
 }
 
 // ---- trust -----------------------------------------------------------------------------------
@@ -898,6 +856,7 @@ int SSL_CTX_load_verify_dir(SSL_CTX* ctx, const char* dir) {
 void SSL_CTX_set_client_CA_list(SSL_CTX* ctx, STACK_OF(X509_NAME) * list) {
   sk_X509_NAME_pop_free(ctx->client_ca, X509_NAME_free);
   ctx->client_ca = list;
+  ctx->changed();
 }
 
 STACK_OF(X509_NAME) * SSL_CTX_get_client_CA_list(const SSL_CTX* ctx) {
@@ -912,6 +871,7 @@ int SSL_CTX_add_client_CA(SSL_CTX* ctx, X509* x) {
     X509_NAME_free(name);
     return 0;
   }
+  ctx->changed();
   return 1;
 }
 
@@ -975,11 +935,13 @@ int SSL_set0_tmp_dh_pkey(SSL*, EVP_PKEY* dhpkey) {
 }
 
 X509* SSL_CTX_get0_certificate(const SSL_CTX* ctx) {
-  return ctx->chain.empty() ? nullptr : ctx->chain[0].raw();
+  const auto& leaf = ctx->certs.current().leaf;
+  return leaf ? leaf->raw() : nullptr;
 }
 
 EVP_PKEY* SSL_CTX_get0_privatekey(const SSL_CTX* ctx) {
-  return ctx->key ? ctx->key->raw() : nullptr;
+  const auto& key = ctx->certs.current().key;
+  return key ? key->raw() : nullptr;
 }
 
 STACK_OF(X509_NAME) * SSL_load_client_CA_file(const char* file) {

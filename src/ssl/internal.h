@@ -19,6 +19,7 @@
 #include "conn/connection.h"
 #include "handshake/config.h"
 #include "io/transport.h"
+#include "ssl/cert_slots.h"
 
 struct ssl_method_st {
   int role;     // 0 either (TLS_method), 1 client, 2 server
@@ -67,8 +68,11 @@ struct ssl_ctx_st {
   int max_version = 0;      // 0: highest supported
 
   // What the engine's Config is made of; config() rebuilds it after a change.
-  std::vector<rapidtls::crypto::Certificate> chain;  // leaf first
-  std::optional<rapidtls::crypto::PrivateKey> key;
+  // Certificates and keys, one slot per key type (cert_slots.h).
+  rapidtls::ssl::CertSlots certs;
+  // SSL_CTX_add_extra_chain_cert: sent after any certificate that has no
+  // intermediates of its own (as OpenSSL), shared by all slots.
+  std::vector<rapidtls::crypto::Certificate> extra_chain;
   X509_STORE* store = nullptr;  // owned; SSL_CTX_get_cert_store hands it out
   int verify_mode = SSL_VERIFY_NONE;
   SSL_verify_cb verify_callback = nullptr;
@@ -236,8 +240,15 @@ struct ssl_st {
   X509_VERIFY_PARAM* param = nullptr;
   // Settings made on this SSL rather than its context (SSL_use_certificate,
   // SSL_set_cipher_list, ...): config() applies them over the context's.
-  std::optional<std::vector<rapidtls::crypto::Certificate>> own_chain;
-  std::optional<rapidtls::crypto::PrivateKey> own_key;
+  // SSL_use_certificate and kin: the context's slots copied at the first
+  // change, as OpenSSL's SSL starts from a copy of its context's.
+  std::optional<rapidtls::ssl::CertSlots> own_certs;
+  rapidtls::ssl::CertSlots& writable_certs() {
+    if (!own_certs) own_certs = ctx->certs;
+    return *own_certs;
+  }
+  const rapidtls::ssl::CertSlots& certs() const { return own_certs ? *own_certs : ctx->certs; }
+  STACK_OF(X509) * chain_stack = nullptr;  // SSL_get0_chain_certs's answer
   std::optional<std::vector<uint16_t>> own_suites12;
   std::optional<std::vector<uint16_t>> own_suites;
   std::optional<std::vector<rapidtls::ByteVec>> own_alpn;  // SSL_set_alpn_protos
@@ -246,11 +257,15 @@ struct ssl_st {
   int max_version = 0;
   bool own_versions = false;
   bool has_overrides() const {
-    return own_chain || own_key || own_suites12 || own_suites || own_versions || own_alpn ||
-           (own_sid_ctx && sid_ctx != ctx->sid_ctx);
+    return own_certs || own_suites12 || own_suites || own_versions || own_alpn ||
+           client_ca != nullptr || (own_sid_ctx && sid_ctx != ctx->sid_ctx);
   }
-  STACK_OF(X509_NAME) * client_ca = nullptr;      // SSL_set_client_CA_list (owned)
-  STACK_OF(SSL_CIPHER) * cipher_stack = nullptr;  // SSL_get_ciphers (made on request)
+  STACK_OF(X509_NAME) * client_ca = nullptr;  // SSL_set_client_CA_list (owned)
+  // A client's SSL_get_client_CA_list: the names the server sent, made into
+  // a stack when asked (again when they changed).
+  mutable STACK_OF(X509_NAME) * peer_ca_stack = nullptr;
+  mutable std::vector<rapidtls::ByteVec> peer_ca_made;  // the names in peer_ca_stack
+  STACK_OF(SSL_CIPHER) * cipher_stack = nullptr;        // SSL_get_ciphers (made on request)
   bool quiet_shutdown = false;
   bool post_handshake_auth = false;
   // A server's SNI as its ClientHello hook saw it (SSL_get_servername

@@ -44,6 +44,8 @@ ssl_st::~ssl_st() {
   SSL_SESSION_free(current_session);
   X509_VERIFY_PARAM_free(param);
   sk_X509_NAME_pop_free(client_ca, X509_NAME_free);
+  sk_X509_NAME_pop_free(peer_ca_stack, X509_NAME_free);
+  sk_X509_pop_free(chain_stack, X509_free);
   sk_SSL_CIPHER_free(cipher_stack);
   if (peer_chain_stack != nullptr) sk_X509_pop_free(peer_chain_stack, X509_free);
   if (verified_chain_stack != nullptr) sk_X509_pop_free(verified_chain_stack, X509_free);
@@ -142,6 +144,20 @@ size_t copy_random(const rapidtls::handshake::Random& r, unsigned char* out, siz
   const size_t n = std::min(outlen, r.size());
   std::memcpy(out, r.data(), n);
   return n;
+}
+
+}  // namespace
+
+namespace {
+
+// A server's certificate sent in its last handshake (of several configured,
+// the one chosen), or null (a client, or none sent yet).
+X509* certificate_sent(const SSL* s) {
+  if (s->role != Role::server || !s->conn || s->conn->session() == nullptr) return nullptr;
+  const auto& index = s->conn->session()->own_certificate;
+  const auto& certs = s->conn->config()->certificates;
+  if (!index || *index >= certs.size() || certs[*index].chain.empty()) return nullptr;
+  return certs[*index].chain.front().raw();
 }
 
 }  // namespace
@@ -342,6 +358,26 @@ long SSL_ctrl(SSL* s, int cmd, long larg, void* parg) {
         default:
           return 0;
       }
+    case SSL_CTRL_SET_CURRENT_CERT:
+      if (larg == SSL_CERT_SET_SERVER) {
+        // The certificate a server sent becomes current: 1; 0 for a client
+        // or before one was sent.
+        X509* sent = certificate_sent(s);
+        if (sent == nullptr) return 0;
+        return s->writable_certs()
+            .ctrl(SSL_CTRL_SELECT_CURRENT_CERT, 0, sent, &s->chain_stack)
+            .value_or(0);
+      }
+      [[fallthrough]];
+    case SSL_CTRL_CHAIN:
+    case SSL_CTRL_CHAIN_CERT:
+    case SSL_CTRL_SELECT_CURRENT_CERT:
+      // This SSL's own certificates from now on (cert_slots.h).
+      return s->writable_certs().ctrl(cmd, larg, parg, &s->chain_stack).value_or(0);
+    case SSL_CTRL_GET_CHAIN_CERTS: {
+      auto certs = s->certs();  // a copy: reading leaves the SSL's settings alone
+      return certs.ctrl(cmd, larg, parg, &s->chain_stack).value_or(0);
+    }
     default:
       rapidtls::ssl::trace_unhandled_ctrl("SSL_ctrl", cmd);
       return 0;
@@ -627,16 +663,7 @@ void* SSL_get_ex_data(const SSL* s, int idx) {
 // ---- certificates and keys of one SSL ---------------------------------------------------
 
 int SSL_use_certificate(SSL* s, X509* x) {
-  if (x == nullptr) {
-    ERR_raise(ERR_LIB_SSL, ERR_R_PASSED_NULL_PARAMETER);
-    return 0;
-  }
-  std::vector<rapidtls::crypto::Certificate> chain = s->own_chain ? *s->own_chain : s->ctx->chain;
-  auto cert = rapidtls::crypto::Certificate::from_x509(x);
-  // A new leaf: the context's intermediates stay only when it is the same.
-  if (chain.empty() || X509_cmp(chain[0].raw(), x) != 0) chain.assign(1, std::move(cert));
-  s->own_chain = std::move(chain);
-  return 1;
+  return s->writable_certs().use_certificate(x);
 }
 
 int SSL_use_certificate_file(SSL* s, const char* file, int type) {
@@ -653,27 +680,11 @@ int SSL_use_certificate_chain_file(SSL* s, const char* file) {
     ERR_raise(ERR_LIB_SSL, ERR_R_PEM_LIB);
     return 0;
   }
-  s->own_chain = std::move(chain).value();
-  return 1;
+  return s->writable_certs().use_chain(std::move(chain).value());
 }
 
 int SSL_use_PrivateKey(SSL* s, EVP_PKEY* pkey) {
-  if (pkey == nullptr) {
-    ERR_raise(ERR_LIB_SSL, ERR_R_PASSED_NULL_PARAMETER);
-    return 0;
-  }
-  auto key = rapidtls::crypto::PrivateKey::from_evp(pkey);
-  if (!key.ok()) {
-    ERR_raise(ERR_LIB_SSL, SSL_R_UNKNOWN_PKEY_TYPE);
-    return 0;
-  }
-  const auto& chain = s->own_chain ? *s->own_chain : s->ctx->chain;
-  if (!chain.empty() && !key->matches(chain[0])) {
-    ERR_raise(ERR_LIB_X509, X509_R_KEY_VALUES_MISMATCH);
-    return 0;
-  }
-  s->own_key.emplace(std::move(key).value());
-  return 1;
+  return s->writable_certs().use_key(pkey);
 }
 
 int SSL_use_PrivateKey_file(SSL* s, const char* file, int type) {
@@ -685,30 +696,23 @@ int SSL_use_PrivateKey_file(SSL* s, const char* file, int type) {
 }
 
 int SSL_check_private_key(const SSL* s) {
-  const auto& chain = s->own_chain ? *s->own_chain : s->ctx->chain;
-  const auto& key = s->own_key ? s->own_key : s->ctx->key;
-  if (chain.empty()) {
-    ERR_raise(ERR_LIB_SSL, SSL_R_NO_CERTIFICATE_ASSIGNED);
-    return 0;
-  }
-  if (!key) {
-    ERR_raise(ERR_LIB_SSL, SSL_R_NO_PRIVATE_KEY_ASSIGNED);
-    return 0;
-  }
-  if (!key->matches(chain[0])) {
-    ERR_raise(ERR_LIB_X509, X509_R_KEY_VALUES_MISMATCH);
-    return 0;
-  }
-  return 1;
+  return s->certs().check_private_key();
 }
 
+// As OpenSSL: after a server's handshake, the certificate it sent and its
+// key; otherwise the current ones.
 X509* SSL_get_certificate(const SSL* s) {
-  const auto& chain = s->own_chain ? *s->own_chain : s->ctx->chain;
-  return chain.empty() ? nullptr : chain[0].raw();
+  if (X509* sent = certificate_sent(s)) return sent;
+  const auto& leaf = s->certs().current().leaf;
+  return leaf ? leaf->raw() : nullptr;
 }
 
 EVP_PKEY* SSL_get_privatekey(const SSL* s) {
-  const auto& key = s->own_key ? s->own_key : s->ctx->key;
+  if (X509* sent = certificate_sent(s)) {
+    const auto* slot = s->certs().find(sent);
+    if (slot != nullptr && slot->key) return slot->key->raw();
+  }
+  const auto& key = s->certs().current().key;
   return key ? key->raw() : nullptr;
 }
 
@@ -775,11 +779,37 @@ void SSL_set_client_CA_list(SSL* s, STACK_OF(X509_NAME) * list) {
   s->client_ca = list;
 }
 
-// A server: the names it asks client certificates for. A client: none (the
-// names a server sent are not kept by rapidtls; see docs/compatibility.md).
+int SSL_add_client_CA(SSL* s, X509* x) {
+  if (x == nullptr) return 0;
+  if (s->client_ca == nullptr && (s->client_ca = sk_X509_NAME_new_null()) == nullptr) return 0;
+  X509_NAME* name = X509_NAME_dup(X509_get_subject_name(x));
+  if (name == nullptr || sk_X509_NAME_push(s->client_ca, name) <= 0) {
+    X509_NAME_free(name);
+    return 0;
+  }
+  return 1;
+}
+
+// A server: the names it asks client certificates for. A client: the names
+// the server's CertificateRequest carried (null before one, or without
+// names), also from within a client certificate callback.
 STACK_OF(X509_NAME) * SSL_get_client_CA_list(const SSL* s) {
-  if (s->role == Role::client) return nullptr;
-  return s->client_ca != nullptr ? s->client_ca : s->ctx->client_ca;
+  if (s->role != Role::client) return s->client_ca != nullptr ? s->client_ca : s->ctx->client_ca;
+  if (!s->conn) return nullptr;
+  const auto& names = s->conn->peer_ca_names();
+  if (names.empty()) return nullptr;
+  if (s->peer_ca_stack == nullptr || s->peer_ca_made != names) {
+    sk_X509_NAME_pop_free(s->peer_ca_stack, X509_NAME_free);
+    s->peer_ca_stack = sk_X509_NAME_new_null();
+    for (const auto& der : names) {
+      const unsigned char* p = der.data();
+      // The engine took only whole DER Names (crypto::is_distinguished_name).
+      X509_NAME* name = d2i_X509_NAME(nullptr, &p, static_cast<long>(der.size()));
+      if (name != nullptr && sk_X509_NAME_push(s->peer_ca_stack, name) <= 0) X509_NAME_free(name);
+    }
+    s->peer_ca_made = names;
+  }
+  return s->peer_ca_stack;
 }
 
 // The SNI callback's switch to another context: its certificate, key and

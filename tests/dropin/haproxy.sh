@@ -24,6 +24,9 @@ LOG=$HA/stderr
 
 # HAProxy wants the certificate and its key in one file.
 for n in leaf rsa other; do cat "$PKI/$n.pem" "$PKI/$n.key" >"$HA/$n.pem"; done
+# A multi-certificate bundle: `crt both.pem` loads both.pem.ecdsa and both.pem.rsa.
+cp "$HA/leaf.pem" "$HA/both.pem.ecdsa"
+cp "$HA/rsa.pem" "$HA/both.pem.rsa"
 cat >"$HA/crt-list" <<EOF
 $HA/leaf.pem [alpn http/1.1] localhost
 $HA/other.pem [alpn http/1.1] other.example
@@ -41,6 +44,7 @@ P_MTLS=$(unique_port); TAKEN+="$P_MTLS "  # verify required ca-file ca.pem
 P_LIST=$(unique_port); TAKEN+="$P_LIST "  # crt-list (localhost, other.example)
 P_L13=$(unique_port); TAKEN+="$P_L13 "    # crt-list line [ssl-min-ver TLSv1.3]
 P_NOTKT=$(unique_port); TAKEN+="$P_NOTKT "  # no-tls-tickets: HAProxy's session cache
+P_BOTH=$(unique_port); TAKEN+="$P_BOTH "  # crt both.pem: the ECDSA and RSA bundle
 
 # ---- the backend: the system's python3, plain HTTP
 sys "$PY" -m http.server --bind 127.0.0.1 --directory "$WWW" --protocol HTTP/1.1 "$P_BACK" \
@@ -101,6 +105,10 @@ frontend list13
 frontend notickets
   bind 127.0.0.1:$P_NOTKT ssl crt $HA/leaf.pem no-tls-tickets
   default_backend web
+
+frontend both
+  bind 127.0.0.1:$P_BOTH ssl crt $HA/both.pem
+  default_backend web
 EOF
 
 # log_tail: the end of haproxy's output (its log goes to stderr).
@@ -117,13 +125,13 @@ ENVV=()
 env "${ENVV[@]}" "${RT[@]}" haproxy -f "$HA/haproxy.cfg" -db </dev/null >"$HA/stdout" 2>"$LOG" &
 HPID=$!
 PIDS+=("$HPID")
-for p in "$P_MAIN" "$P_13" "$P_12" "$P_MTLS" "$P_LIST" "$P_L13" "$P_NOTKT"; do
+for p in "$P_MAIN" "$P_13" "$P_12" "$P_MTLS" "$P_LIST" "$P_L13" "$P_NOTKT" "$P_BOTH"; do
   if ! wait_port "$p" "$HPID"; then
     log_tail
     fail "haproxy did not listen on 127.0.0.1:$p"
   fi
 done
-pass "haproxy $HPID listens on 6 TLS frontends"
+pass "haproxy $HPID listens on 7 TLS frontends"
 
 # ---- the process really uses the libssl under test
 if [[ $BASELINE == 1 ]]; then
@@ -211,6 +219,29 @@ if out=$("${CURL[@]}" -v --cacert "$PKI/ca.pem" "https://localhost:$P_MAIN/alpn"
 else
   bad "curl /alpn: exit $?"; show "$WORK/curl.err"; log_tail
 fi
+
+# ---- an ECDSA and RSA bundle (crt both.pem: both.pem.ecdsa, both.pem.rsa): the
+# client's signature algorithms (TLS 1.3) or suites (TLS 1.2) pick the certificate.
+# HAProxy picks the bundle's context itself (its client hello callback): RSA
+# only when a listed scheme's low byte says rsa (rsa_pkcs1_*), so a client
+# offering only rsa_pss_rsae_sha256 fails with the system libssl as well.
+for v in 1.3 1.2; do
+  for want in RSA ECDSA; do
+    args=(-tls1_3 -sigalgs ecdsa_secp256r1_sha256) cn=localhost
+    [[ $want == RSA ]] && args=(-tls1_3 -sigalgs rsa_pss_rsae_sha256:rsa_pkcs1_sha256) cn=rsa-leaf
+    if [[ $v == 1.2 ]]; then
+      args=(-tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256)
+      [[ $want == RSA ]] && args=(-tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256)
+    fi
+    sclient "$WORK/both.out" -connect "127.0.0.1:$P_BOTH" -servername localhost "${args[@]}"
+    if grep -q -E "^subject=CN ?= ?$cn\$" "$WORK/both.out" && grep -q 'Verification: OK' "$WORK/both.out"; then
+      pass "ECDSA+RSA bundle, TLS $v, s_client ${args[*]:1}: the $want one (CN=$cn)"
+    else
+      bad "ECDSA+RSA bundle, TLS $v, s_client ${args[*]:1}: $(grep -E '^(subject|Verification|Verify return code)' "$WORK/both.out" | tr '\n' ' '), expected CN=$cn"
+      show "$WORK/both.out"; log_tail
+    fi
+  done
+done
 
 # ---- SNI: two certificates, on one bind with two crt and with a crt-list
 for kind in crt crt-list; do

@@ -6,9 +6,11 @@
 # Downloads checked by SHA-256 (small and 5 MiB, TLS 1.3 and 1.2, sendfile on
 # and off, keep-alive), ECDSA and RSA certificates, a certificate chain file,
 # ssl_protocols TLSv1.3 only, ssl_ciphers for TLS 1.2, SNI (two server names,
-# two certificates on one port), ssl_verify_client with the test CA, session
-# resumption (TLS 1.3 and 1.2 tickets, ssl_session_ticket_key, the shared
-# session cache across both workers for TLS 1.2), and the workers' libssl
+# two certificates on one port), two ssl_certificate lines in one server (ECDSA
+# and RSA: each client gets the one its signature algorithms or suites take),
+# ssl_verify_client with the test CA (whose name the CertificateRequest
+# carries), session resumption (TLS 1.3 and 1.2 tickets, ssl_session_ticket_key,
+# the shared session cache across both workers), and the workers' libssl
 # mapping.
 # RAPIDTLS_DEBUG in the environment is passed to nginx (e.g. ctrl).
 # shellcheck source=lib.sh
@@ -30,6 +32,7 @@ P_MTLS=$(free_port)    # ssl_verify_client on
 P_CHAIN=$(free_port)   # leaf-chain.pem (leaf followed by the CA)
 P_SCACHE=$(free_port)  # ssl_session_cache shared, ssl_session_tickets off
 P_TKEY=$(free_port)    # ssl_session_ticket_key (a key file)
+P_BOTH=$(free_port)    # two ssl_certificate lines: ECDSA leaf.pem and RSA rsa.pem
 
 # ---- nginx configuration: everything in $NGX, $WWW served
 cat >"$NGX/nginx.conf" <<EOF
@@ -128,6 +131,15 @@ http {
     ssl_session_ticket_key $NGX/ticket.key;
     root $WWW;
   }
+  server {
+    listen 127.0.0.1:$P_BOTH ssl;
+    server_name localhost;
+    ssl_certificate $PKI/leaf.pem;
+    ssl_certificate_key $PKI/leaf.key;
+    ssl_certificate $PKI/rsa.pem;
+    ssl_certificate_key $PKI/rsa.key;
+    root $WWW;
+  }
 }
 EOF
 # nginx's ticket key file: 80 bytes (name, AES-256 key, HMAC key)
@@ -148,7 +160,7 @@ env "${ENVV[@]}" "${RT[@]}" nginx -p "$NGX" -e "$ERRLOG" -c "$NGX/nginx.conf" \
   </dev/null >"$NGX/stdout" 2>"$NGX/stderr" &
 NPID=$!
 PIDS+=("$NPID")
-for p in "$P_EC" "$P_RSA" "$P_13" "$P_12" "$P_MTLS" "$P_CHAIN" "$P_SCACHE" "$P_TKEY"; do
+for p in "$P_EC" "$P_RSA" "$P_13" "$P_12" "$P_MTLS" "$P_CHAIN" "$P_SCACHE" "$P_TKEY" "$P_BOTH"; do
   if ! wait_port "$p" "$NPID"; then
     show "$NGX/stdout" "$NGX/stderr" "$ERRLOG"
     fail "nginx did not listen on 127.0.0.1:$p"
@@ -289,7 +301,52 @@ for name in localhost other.example; do
   done
 done
 
+# ---- two ssl_certificate lines (ECDSA and RSA) in one server: the client's
+# signature algorithms (TLS 1.3) or suites (TLS 1.2) pick the certificate
+for v in 1.3 1.2; do
+  for want in RSA ECDSA; do
+    args=(-tls1_3) cn=localhost
+    [[ $want == RSA ]] && cn=rsa-leaf
+    if [[ $want == RSA ]]; then args+=(-sigalgs rsa_pss_rsae_sha256); else args+=(-sigalgs ecdsa_secp256r1_sha256); fi
+    if [[ $v == 1.2 ]]; then
+      args=(-tls1_2)
+      if [[ $want == RSA ]]; then args+=(-cipher ECDHE-RSA-AES128-GCM-SHA256); else args+=(-cipher ECDHE-ECDSA-AES128-GCM-SHA256); fi
+    fi
+    sys timeout 30 openssl s_client -connect "127.0.0.1:$P_BOTH" -servername localhost "${args[@]}" -CAfile "$PKI/ca.pem" \
+      -verify_return_error </dev/null >"$WORK/both.out" 2>&1
+    if grep -q -E "^subject=CN ?= ?$cn\$" "$WORK/both.out" && grep -q 'Verification: OK' "$WORK/both.out"; then
+      pass "two certificates, TLS $v, s_client ${args[*]:1}: the $want one (CN=$cn)"
+    else
+      bad "two certificates, TLS $v, s_client ${args[*]:1}: $(grep -E '^(subject|Verification|Verify return code)' "$WORK/both.out" | tr '\n' ' '), expected CN=$cn"
+      show "$WORK/both.out"; log_tail
+    fi
+  done
+  # Both offered: TLS 1.3 follows the client's first scheme (OpenSSL's list
+  # starts with ECDSA); TLS 1.2 nginx's suite order (ECDHE-ECDSA first).
+  vflag=-tls1_3; [[ $v == 1.2 ]] && vflag=-tls1_2
+  sys timeout 30 openssl s_client -connect "127.0.0.1:$P_BOTH" -servername localhost "$vflag" -CAfile "$PKI/ca.pem" \
+    -verify_return_error </dev/null >"$WORK/both.out" 2>&1
+  if grep -q -E "^subject=CN ?= ?localhost\$" "$WORK/both.out"; then
+    pass "two certificates, TLS $v, s_client defaults: the ECDSA one"
+  else
+    bad "two certificates, TLS $v, s_client defaults: $(grep -E '^subject' "$WORK/both.out"), expected CN=localhost"; log_tail
+  fi
+done
+get "GET 5 MiB, two certificates, TLS 1.2 ECDHE-RSA" f5m "$P_BOTH" f5m --tlsv1.2 --tls-max 1.2 --ciphers ECDHE-RSA-AES128-GCM-SHA256 -v &&
+  verbose_has "  ... subject CN=rsa-leaf" 'subject: CN=rsa-leaf'
+
 # ---- ssl_verify_client on, ssl_client_certificate the test CA
+for v in 1.3 1.2; do
+  vflag=-tls1_3; [[ $v == 1.2 ]] && vflag=-tls1_2
+  sys timeout 30 openssl s_client -connect "127.0.0.1:$P_MTLS" -servername localhost "$vflag" -CAfile "$PKI/ca.pem" \
+    </dev/null >"$WORK/cas.out" 2>&1
+  if grep -A1 '^Acceptable client certificate CA names' "$WORK/cas.out" | grep -q -E 'CN ?= ?rapidtls dropin test CA'; then
+    pass "ssl_client_certificate, TLS $v: the CertificateRequest names the test CA"
+  else
+    bad "ssl_client_certificate, TLS $v: $(grep -A2 -E '^(Acceptable client certificate CA names|No client certificate CA names sent)' "$WORK/cas.out" | tr '\n' ' ')"
+    show "$WORK/cas.out"
+  fi
+done
 for v in 1.3 1.2; do
   flags=(--tlsv1.3); [[ $v == 1.2 ]] && flags=(--tlsv1.2 --tls-max 1.2)
   if out=$("${CURL[@]}" --cacert "$PKI/ca.pem" "${flags[@]}" --cert "$PKI/client.pem" --key "$PKI/client.key" \

@@ -320,9 +320,9 @@ std::shared_ptr<rapidtls::handshake::Config> make_config(const Options& o, bool 
       std::exit(report(("loading certificate " + cert).c_str(), chain.error(), nullptr));
     auto pkey = rapidtls::crypto::PrivateKey::from_pem_file(key);
     if (!pkey.ok()) std::exit(report(("loading key " + key).c_str(), pkey.error(), nullptr));
-    cfg->certificate = rapidtls::handshake::CertifiedKey{
+    cfg->certificates = {rapidtls::handshake::CertifiedKey{
         std::move(chain).value(),
-        std::make_shared<rapidtls::handshake::KeySigner>(std::move(pkey).value())};
+        std::make_shared<rapidtls::handshake::KeySigner>(std::move(pkey).value())}};
   }
   if (!o.cafile.empty()) {
     cfg->trust = std::make_shared<rapidtls::crypto::TrustStore>();

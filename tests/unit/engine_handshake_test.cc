@@ -61,7 +61,7 @@ class MutualTls : public ::testing::TestWithParam<KeyType> {};
 
 TEST_P(MutualTls, ClientCertificateVerifiedByServer) {
   auto ccfg = client_config();
-  ccfg->certificate = TestPki::get().leaf(GetParam()).certified();
+  ccfg->certificates = {TestPki::get().leaf(GetParam()).certified()};
   auto scfg = server_config();
   scfg->trust = TestPki::get().trust();
   scfg->verify = handshake::VerifyMode::require;
@@ -426,7 +426,7 @@ TEST(DeferredVerification, ResultComputedOnRequest) {
     auto ccfg = client_config();
     ccfg->verify = handshake::VerifyMode::none;
     auto scfg = server_config();
-    if (!trusted) scfg->certificate = TestPki::get().untrusted_leaf().certified();
+    if (!trusted) scfg->certificates = {TestPki::get().untrusted_leaf().certified()};
     Pair p(ccfg, scfg);
     ASSERT_TRUE(p.handshake()) << "trusted=" << trusted;
     EXPECT_TRUE(p.client.session()->verify_deferred) << "not checked during the handshake";
@@ -480,7 +480,7 @@ TEST(VerifiedChainCache, LaterHandshakesReuseTheVerification) {
   // A server with a chain from an untrusted CA still fails, with the alert of
   // a fresh verification.
   auto untrusted = server_config();
-  untrusted->certificate = TestPki::get().untrusted_leaf().certified();
+  untrusted->certificates = {TestPki::get().untrusted_leaf().certified()};
   Pair bad(ccfg, untrusted);
   EXPECT_FALSE(bad.handshake());
   ASSERT_TRUE(bad.error().has_value());

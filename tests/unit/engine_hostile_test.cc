@@ -406,7 +406,7 @@ TEST(HostileMessages, PostHandshakeCertificateRequestIsUnexpected) {
 
 TEST(HostileCertificates, UntrustedIssuerIsUnknownCa) {
   auto scfg = server_config();
-  scfg->certificate = TestPki::get().untrusted_leaf().certified();
+  scfg->certificates = {TestPki::get().untrusted_leaf().certified()};
   Pair p(client_config(), scfg);
   EXPECT_FALSE(p.handshake());
   expect_failure(p, Role::client, Alert::unknown_ca, SSL_R_CERTIFICATE_VERIFY_FAILED);
@@ -415,7 +415,7 @@ TEST(HostileCertificates, UntrustedIssuerIsUnknownCa) {
 
 TEST(HostileCertificates, ExpiredIsCertificateExpired) {
   auto scfg = server_config();
-  scfg->certificate = TestPki::get().expired_leaf().certified();
+  scfg->certificates = {TestPki::get().expired_leaf().certified()};
   Pair p(client_config(), scfg);
   EXPECT_FALSE(p.handshake());
   expect_failure(p, Role::client, Alert::certificate_expired, SSL_R_CERTIFICATE_VERIFY_FAILED);

@@ -29,7 +29,7 @@ TEST(Issue17Tls12Schemes, RsaWithPkcs1Only) {
                             SignatureScheme::rsa_pkcs1_sha512}) {
     auto ccfg = tls12_only(client_config());
     ccfg->signature_schemes = {s};
-    ccfg->certificate = TestPki::get().leaf(KeyType::rsa2048).certified();
+    ccfg->certificates = {TestPki::get().leaf(KeyType::rsa2048).certified()};
     auto scfg = tls12_only(server_config(KeyType::rsa2048));
     scfg->signature_schemes = {s};
     scfg->trust = TestPki::get().trust();
@@ -48,7 +48,7 @@ TEST(Issue17Tls12Schemes, EcdsaSchemeNamesOnlyTheHash) {
     SCOPED_TRACE(key_type_name(t));
     auto ccfg = tls12_only(client_config());
     ccfg->signature_schemes = {SignatureScheme::ecdsa_secp256r1_sha256};
-    ccfg->certificate = TestPki::get().leaf(t).certified();
+    ccfg->certificates = {TestPki::get().leaf(t).certified()};
     auto scfg = tls12_only(server_config(t));
     scfg->signature_schemes = {SignatureScheme::ecdsa_secp256r1_sha256};
     scfg->trust = TestPki::get().trust();
@@ -78,7 +78,7 @@ TEST(Issue17P521, KeyShareAndCertificateBothVersions) {
     auto ccfg = client_config();
     ccfg->max_version = version;
     ccfg->groups = {NamedGroup::secp521r1};
-    ccfg->certificate = TestPki::get().leaf(KeyType::ecdsa_p521).certified();
+    ccfg->certificates = {TestPki::get().leaf(KeyType::ecdsa_p521).certified()};
     auto scfg = server_config(KeyType::ecdsa_p521);
     scfg->trust = TestPki::get().trust();
     scfg->verify = handshake::VerifyMode::require;

@@ -23,7 +23,7 @@ std::shared_ptr<Config> client_config() {
 
 std::shared_ptr<Config> server_config(KeyType t) {
   auto cfg = std::make_shared<Config>();
-  cfg->certificate = TestPki::get().leaf(t).certified();
+  cfg->certificates = {TestPki::get().leaf(t).certified()};
   cfg->ticket_issuer = handshake::make_sealing_ticket_issuer(*cfg->rng, 7200);
   return cfg;
 }

@@ -283,7 +283,7 @@ TEST(Resumption12, ServerRequiringACertificateResumesOnlySessionsWithOne) {
   auto strict = std::make_shared<Config>(*scfg);
   strict->verify = handshake::VerifyMode::require;
   strict->trust = TestPki::get().trust();
-  ccfg->certificate = TestPki::get().leaf(KeyType::ecdsa_p256).certified();
+  ccfg->certificates = {TestPki::get().leaf(KeyType::ecdsa_p256).certified()};
   expect_full_handshake(ccfg, strict, resuming(t));
 }
 

@@ -174,7 +174,7 @@ TEST(Tls12Renegotiation, NotIn13) {
 
 TEST(Tls12MutualTls, ClientCertificateVerified) {
   auto ccfg = tls12_only(client_config());
-  ccfg->certificate = TestPki::get().leaf(KeyType::ecdsa_p256).certified();
+  ccfg->certificates = {TestPki::get().leaf(KeyType::ecdsa_p256).certified()};
   auto scfg = tls12_only(server_config());
   scfg->trust = TestPki::get().trust();
   scfg->verify = handshake::VerifyMode::require;
@@ -197,7 +197,7 @@ TEST(Tls12MutualTls, MissingClientCertificateRefused) {
 
 TEST(Tls12Hostile, WrongCertificateFailsVerification) {
   auto scfg = tls12_only(server_config());
-  scfg->certificate = TestPki::get().untrusted_leaf().certified();
+  scfg->certificates = {TestPki::get().untrusted_leaf().certified()};
   Pair p(tls12_only(client_config()), scfg);
   EXPECT_FALSE(p.handshake());
   ASSERT_TRUE(p.client.error());

@@ -217,7 +217,7 @@ TEST(Rfc8448Replay, S3_Server) {
   cfg->groups = {crypto::NamedGroup::x25519};
   auto cert = trace_certificate(kRfc8448S3Certificate);
   auto signer = std::make_shared<TraceSigner>(cert, hex(kRfc8448S3CertificateVerify));
-  cfg->certificate = handshake::CertifiedKey{{cert}, signer};
+  cfg->certificates = {handshake::CertifiedKey{{cert}, signer}};
   cfg->ticket_issuer = std::make_shared<TraceTicketIssuer>(kRfc8448S3NewSessionTicket);
   cfg->tickets_to_send = 1;
   cfg->test_hooks.encrypted_extensions = [](handshake::Extensions& exts) {
@@ -316,7 +316,7 @@ TEST(Rfc8448Replay, S5_HelloRetryRequest_Server) {
   cfg->groups = {crypto::NamedGroup::secp256r1};
   auto cert = trace_certificate(kRfc8448S5Certificate);
   auto signer = std::make_shared<TraceSigner>(cert, hex(kRfc8448S5CertificateVerify));
-  cfg->certificate = handshake::CertifiedKey{{cert}, signer};
+  cfg->certificates = {handshake::CertifiedKey{{cert}, signer}};
   cfg->tickets_to_send = 0;  // the section 5 trace has no NewSessionTicket
   cfg->test_hooks.hello_retry_extensions = [](handshake::Extensions& exts) {
     exts = handshake::ServerHello::parse(body_of(hex(kRfc8448S5HelloRetryRequest)))->extensions;
