@@ -4,6 +4,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 namespace rapidtls::ssl {
 
@@ -217,6 +218,57 @@ void fill_stack(const std::vector<crypto::Certificate>& certs, STACK_OF(X509) * 
     X509_up_ref(certs[i].raw());
     sk_X509_push(*stack, certs[i].raw());
   }
+}
+
+int CertSlots::build_chain(long flags, X509_STORE* store) {
+  CertSlot& slot = current();
+  if (!slot.leaf) {
+    ERR_raise(ERR_LIB_SSL, SSL_R_NO_CERTIFICATE_SET);
+    return 0;
+  }
+  // SSL_BUILD_CHAIN_FLAG_CHECK: only the certificates there are (the leaf
+  // too: it may be self-signed) serve as trust anchors; else the store, with
+  // the intermediates as untrusted helpers if SSL_BUILD_CHAIN_FLAG_UNTRUSTED.
+  const bool check = (flags & SSL_BUILD_CHAIN_FLAG_CHECK) != 0;
+  X509_STORE* own = check ? X509_STORE_new() : nullptr;
+  if (check && own != nullptr) {
+    X509_STORE_add_cert(own, slot.leaf->raw());
+    for (const auto& c : slot.chain) X509_STORE_add_cert(own, c.raw());
+  }
+  X509_STORE_CTX* xs = X509_STORE_CTX_new();
+  STACK_OF(X509)* untrusted = sk_X509_new_null();
+  int rv = 0;
+  if (xs != nullptr && untrusted != nullptr && (!check || own != nullptr)) {
+    if ((flags & SSL_BUILD_CHAIN_FLAG_UNTRUSTED) != 0 && !check) {
+      for (const auto& c : slot.chain) sk_X509_push(untrusted, c.raw());  // borrowed
+    }
+    if (X509_STORE_CTX_init(xs, check ? own : store, slot.leaf->raw(), untrusted) == 1) {
+      rv = X509_verify_cert(xs) > 0 ? 1 : 0;
+      if (rv == 0 && (flags & SSL_BUILD_CHAIN_FLAG_IGNORE_ERROR) != 0) {
+        if ((flags & SSL_BUILD_CHAIN_FLAG_CLEAR_ERROR) != 0) ERR_clear_error();
+        rv = 2;
+      } else if (rv == 0) {
+        ERR_raise(ERR_LIB_SSL, SSL_R_CERTIFICATE_VERIFY_FAILED);
+      }
+      STACK_OF(X509)* built = X509_STORE_CTX_get0_chain(xs);
+      if (rv != 0 && built != nullptr) {
+        int n = sk_X509_num(built);
+        // The root: last, self-signed.
+        if ((flags & SSL_BUILD_CHAIN_FLAG_NO_ROOT) != 0 && n > 1 &&
+            (X509_get_extension_flags(sk_X509_value(built, n - 1)) & EXFLAG_SS) != 0) {
+          --n;
+        }
+        std::vector<crypto::Certificate> chain;
+        for (int i = 1; i < n; ++i)
+          chain.push_back(crypto::Certificate::from_x509(sk_X509_value(built, i)));
+        slot.chain = std::move(chain);
+      }
+    }
+  }
+  sk_X509_free(untrusted);
+  X509_STORE_CTX_free(xs);
+  X509_STORE_free(own);
+  return rv;
 }
 
 }  // namespace rapidtls::ssl

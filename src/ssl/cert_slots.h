@@ -62,6 +62,13 @@ class CertSlots {
   // nullopt for any other command.
   std::optional<long> ctrl(int cmd, long larg, void* parg, STACK_OF(X509) * *stack);
 
+  // SSL_CTX_build_cert_chain(3): the current certificate's chain made again
+  // from `store` (its intermediates as untrusted helpers with
+  // SSL_BUILD_CHAIN_FLAG_UNTRUSTED; with SSL_BUILD_CHAIN_FLAG_CHECK from its
+  // own certificates only, put in order): 1, 2 when
+  // SSL_BUILD_CHAIN_FLAG_IGNORE_ERROR let a verification error pass, 0 with
+  // an ERR entry. SSL_BUILD_CHAIN_FLAG_NO_ROOT leaves out a self-signed root.
+  int build_chain(long flags, X509_STORE* store);
   // The leaf and key of a slot holding `x` (a server's certificate sent).
   const CertSlot* find(X509* x) const;
   // The engine's certificates: each complete slot, the current one first (a

@@ -127,6 +127,8 @@ ssl_ctx_st::~ssl_ctx_st() {
   rapidtls::ssl::flush_all_sessions(this);  // the remove callback sees each, as in OpenSSL
   CRYPTO_free_ex_data(CRYPTO_EX_INDEX_SSL_CTX, this, &ex_data);
   X509_STORE_free(store);
+  X509_STORE_free(chain_store);
+  X509_STORE_free(verify_store);
   X509_VERIFY_PARAM_free(param);
   sk_X509_NAME_pop_free(client_ca, X509_NAME_free);
   sk_SSL_CIPHER_free(cipher_stack);
@@ -256,7 +258,7 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
         s->in_client_hello_hook = false;
         if (r <= 0) return rapidtls::Error{rapidtls::Alert::internal_error, SSL_R_CERT_CB_ERROR};
         // Whatever it set on the SSL applies from here (made again: cheap).
-        own_certificate = own_certificate || s->own_certs.has_value();
+        own_certificate = own_certificate || s->own_certs.has_value() || s->verify_store != nullptr;
       }
       if (s->ctx != before || own_certificate) d.config = s->ctx->config(s);
       return d;
@@ -288,11 +290,16 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
   cfg->verify_params = [](void* app) {
     return rapidtls::ssl::params_for_verify(static_cast<const SSL*>(app));
   };
-  cfg->trust = std::make_shared<crypto::TrustStore>(crypto::TrustStore::from_store(store));
+  // The SSL's own verify store (SSL_set1_verify_cert_store) is not the one
+  // the context's verified-chain cache is for: none is used with it.
+  const bool own_trust = own && for_ssl->verify_store != nullptr;
+  cfg->trust = std::make_shared<crypto::TrustStore>(
+      crypto::TrustStore::from_store(own_trust ? for_ssl->verify_store : trust_store()));
   if (!cert_cache) cert_cache = std::make_shared<crypto::CertificateCache>();
   cfg->cert_cache = cert_cache;
   apply_verify(*cfg, per_ssl ? for_ssl->verify_mode : verify_mode,
                per_ssl ? for_ssl->verify_callback : verify_callback);
+  if (own_trust) cfg->verify_cache = nullptr;
   cfg->verify_depth = verify_depth;
   cfg->alpn = own && for_ssl->own_alpn ? *for_ssl->own_alpn : alpn;
   if (alpn_select != nullptr) {
@@ -547,6 +554,22 @@ long SSL_CTX_ctrl(SSL_CTX* ctx, int cmd, long larg, void* parg) {
       // client sends first, so the configuration is made again.
       const long r = ctx->certs.ctrl(cmd, larg, parg, &ctx->chain_stack).value_or(0);
       if (cmd != SSL_CTRL_GET_CHAIN_CERTS) ctx->changed();
+      return r;
+    }
+    case SSL_CTRL_BUILD_CERT_CHAIN: {
+      // SSL_CTX_build_cert_chain(3), from the verify store (rapidtls has no
+      // separate chain store).
+      const int r =
+          ctx->certs.build_chain(larg, ctx->chain_store != nullptr ? ctx->chain_store : ctx->store);
+      ctx->changed();
+      return r;
+    }
+    case SSL_CTRL_SET_CHAIN_CERT_STORE:
+      return rapidtls::ssl::set_store(&ctx->chain_store, larg, parg);
+    case SSL_CTRL_SET_VERIFY_CERT_STORE: {
+      const int r = rapidtls::ssl::set_store(&ctx->verify_store, larg, parg);
+      ctx->verify_cache->clear();
+      ctx->changed();
       return r;
     }
     case SSL_CTRL_SET_READ_AHEAD: {
@@ -1101,3 +1124,15 @@ void (*SSL_CTX_sess_get_remove_cb(SSL_CTX* ctx))(SSL_CTX*, SSL_SESSION*) {
 }
 
 }  // extern "C"
+
+namespace rapidtls::ssl {
+
+int set_store(X509_STORE** slot, long up_ref, void* parg) {
+  auto* st = static_cast<X509_STORE*>(parg);
+  if (st != nullptr && up_ref != 0 && X509_STORE_up_ref(st) != 1) return 0;
+  X509_STORE_free(*slot);
+  *slot = st;
+  return 1;
+}
+
+}  // namespace rapidtls::ssl

@@ -74,6 +74,13 @@ struct ssl_ctx_st {
   // intermediates of its own (as OpenSSL), shared by all slots.
   std::vector<rapidtls::crypto::Certificate> extra_chain;
   X509_STORE* store = nullptr;  // owned; SSL_CTX_get_cert_store hands it out
+  // SSL_CTX_set1_chain_cert_store: where SSL_CTX_build_cert_chain looks
+  // (null: `store`). Owned (a reference).
+  X509_STORE* chain_store = nullptr;
+  // SSL_CTX_set1_verify_cert_store: the peer's chain is verified against it
+  // (null: `store`). Owned (a reference).
+  X509_STORE* verify_store = nullptr;
+  X509_STORE* trust_store() const { return verify_store != nullptr ? verify_store : store; }
   int verify_mode = SSL_VERIFY_NONE;
   SSL_verify_cb verify_callback = nullptr;
   int verify_depth = 100;
@@ -258,7 +265,8 @@ struct ssl_st {
   bool own_versions = false;
   bool has_overrides() const {
     return own_certs || own_suites12 || own_suites || own_versions || own_alpn ||
-           client_ca != nullptr || (own_sid_ctx && sid_ctx != ctx->sid_ctx);
+           client_ca != nullptr || verify_store != nullptr ||
+           (own_sid_ctx && sid_ctx != ctx->sid_ctx);
   }
   STACK_OF(X509_NAME) * client_ca = nullptr;  // SSL_set_client_CA_list (owned)
   // A client's SSL_get_client_CA_list: the names the server sent, made into
@@ -283,6 +291,11 @@ struct ssl_st {
   // The context whose session cache a server uses: the one of SSL_new, also
   // after SSL_set_SSL_CTX (as OpenSSL's session_ctx). A reference.
   SSL_CTX* session_ctx = nullptr;
+  // SSL_set1_chain_cert_store (a reference; the context's at SSL_new).
+  X509_STORE* chain_store = nullptr;
+  // SSL_set1_verify_cert_store (a reference): this SSL verifies its peer
+  // against it, not its context's stores.
+  X509_STORE* verify_store = nullptr;
   bool own_sid_ctx = false;  // SSL_set_session_id_context was called
   // SSL_set_session: the session a client offers to resume (a reference).
   SSL_SESSION* resume_session = nullptr;
@@ -310,6 +323,9 @@ struct ssl_st {
 
 namespace rapidtls::ssl {
 
+// SSL_set0/set1_chain_cert_store and the SSL_CTX forms: *slot takes parg
+// (a new reference when up_ref, the caller's otherwise); 1.
+int set_store(X509_STORE** slot, long up_ref, void* parg);
 // The engine's view of the server session cache (session_cache.cc): the
 // session_ctx of the SSL handing it over (the handshake's `app`).
 std::shared_ptr<rapidtls::handshake::SessionCache12> server_session_cache();

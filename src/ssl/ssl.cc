@@ -30,6 +30,9 @@ ssl_st::ssl_st(SSL_CTX* c)
   SSL_CTX_up_ref(ctx);
   session_ctx = ctx;
   SSL_CTX_up_ref(session_ctx);
+  if (c->chain_store != nullptr && X509_STORE_up_ref(c->chain_store) == 1) {
+    chain_store = c->chain_store;
+  }
   if (param != nullptr) X509_VERIFY_PARAM_inherit(param, c->param);
   CRYPTO_new_ex_data(CRYPTO_EX_INDEX_SSL, this, &ex_data);
   // As OpenSSL 3.0, a client or server method does not start a role by
@@ -53,6 +56,8 @@ ssl_st::~ssl_st() {
   BIO_free_all(rbio);
   SSL_CTX_free(ctx);
   SSL_CTX_free(session_ctx);
+  X509_STORE_free(chain_store);
+  X509_STORE_free(verify_store);
 }
 
 void ssl_st::reapply_settings() {
@@ -60,6 +65,11 @@ void ssl_st::reapply_settings() {
   settings_changed = false;
   auto cfg = std::make_shared<hs::Config>(*conn->config());
   ctx->apply_verify(*cfg, verify_mode, verify_callback);
+  if (verify_store != nullptr) {
+    cfg->trust = std::make_shared<rapidtls::crypto::TrustStore>(
+        rapidtls::crypto::TrustStore::from_store(verify_store));
+    cfg->verify_cache = nullptr;
+  }
   cfg->allow_client_renegotiation = (options & SSL_OP_ALLOW_CLIENT_RENEGOTIATION) != 0;
   conn->set_config(std::move(cfg));
 }
@@ -374,6 +384,19 @@ long SSL_ctrl(SSL* s, int cmd, long larg, void* parg) {
     case SSL_CTRL_SELECT_CURRENT_CERT:
       // This SSL's own certificates from now on (cert_slots.h).
       return s->writable_certs().ctrl(cmd, larg, parg, &s->chain_stack).value_or(0);
+    case SSL_CTRL_BUILD_CERT_CHAIN:
+      // SSL_build_cert_chain(3): this SSL's own certificates from now on.
+      return s->writable_certs().build_chain(
+          larg, s->chain_store != nullptr ? s->chain_store : s->ctx->store);
+    case SSL_CTRL_SET_CHAIN_CERT_STORE:
+      return rapidtls::ssl::set_store(&s->chain_store, larg, parg);
+    case SSL_CTRL_SET_VERIFY_CERT_STORE: {
+      // The peer's chain is verified against it from the next step on (a
+      // server's certificate callback sets it for its client's chain).
+      const int r = rapidtls::ssl::set_store(&s->verify_store, larg, parg);
+      if (s->conn) s->settings_changed = true;
+      return r;
+    }
     case SSL_CTRL_GET_CHAIN_CERTS: {
       auto certs = s->certs();  // a copy: reading leaves the SSL's settings alone
       return certs.ctrl(cmd, larg, parg, &s->chain_stack).value_or(0);

@@ -8,6 +8,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <string>
 
@@ -319,6 +320,53 @@ INSTANTIATE_TEST_SUITE_P(Versions, CaNames, ::testing::Values(TLS1_2_VERSION, TL
                          [](const auto& p) {
                            return std::string(p.param == TLS1_2_VERSION ? "Tls12" : "Tls13");
                          });
+
+// SSL_CTX_build_cert_chain(3) (lighttpd builds its chain with it when it
+// verifies clients): from the verify store, with or without the root; a
+// store without the issuer fails, or gives 2 with
+// SSL_BUILD_CHAIN_FLAG_IGNORE_ERROR; SSL_BUILD_CHAIN_FLAG_CHECK builds from
+// the certificates already there only.
+int ChainLength(SSL_CTX* ctx) {
+  STACK_OF(X509)* chain = nullptr;
+  EXPECT_EQ(SSL_CTX_get0_chain_certs(ctx, &chain), 1);
+  return chain == nullptr ? 0 : sk_X509_num(chain);
+}
+
+TEST(CertSlots, BuildCertChainFromTheStore) {
+  Ident ca;
+  Sign(ca, EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"), "build-chain ca");
+  X509_EXTENSION* bc = X509V3_EXT_conf_nid(nullptr, nullptr, NID_basic_constraints,
+                                           const_cast<char*>("critical,CA:TRUE"));
+  ASSERT_NE(bc, nullptr);
+  X509_add_ext(ca.cert, bc, -1);
+  X509_EXTENSION_free(bc);
+  ASSERT_GT(X509_sign(ca.cert, ca.key, EVP_sha256()), 0);
+  Ident leaf;
+  Sign(leaf, EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"), "build-chain leaf");
+  X509_set_issuer_name(leaf.cert, X509_get_subject_name(ca.cert));
+  ASSERT_GT(X509_sign(leaf.cert, ca.key, EVP_sha256()), 0);
+
+  CtxPtr ctx(SSL_CTX_new(TLS_server_method()));
+  ASSERT_EQ(SSL_CTX_use_certificate(ctx.get(), leaf.cert), 1);
+  ASSERT_EQ(SSL_CTX_use_PrivateKey(ctx.get(), leaf.key), 1);
+  EXPECT_EQ(SSL_CTX_build_cert_chain(ctx.get(), 0), 0) << "the issuer is not in the store";
+  EXPECT_NE(ERR_peek_error(), 0u);
+  ERR_clear_error();
+  EXPECT_EQ(SSL_CTX_build_cert_chain(
+                ctx.get(), SSL_BUILD_CHAIN_FLAG_IGNORE_ERROR | SSL_BUILD_CHAIN_FLAG_CLEAR_ERROR),
+            2);
+  EXPECT_EQ(ERR_peek_error(), 0u) << "cleared";
+  ASSERT_EQ(X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx.get()), ca.cert), 1);
+  EXPECT_EQ(SSL_CTX_build_cert_chain(ctx.get(), SSL_BUILD_CHAIN_FLAG_CHECK), 0)
+      << "the chain has no issuer yet (the store does not count)";
+  ERR_clear_error();
+  EXPECT_EQ(SSL_CTX_build_cert_chain(ctx.get(), 0), 1);
+  EXPECT_EQ(ChainLength(ctx.get()), 1) << "the root after the leaf";
+  EXPECT_EQ(SSL_CTX_build_cert_chain(ctx.get(), SSL_BUILD_CHAIN_FLAG_CHECK), 1);
+  EXPECT_EQ(ChainLength(ctx.get()), 1);
+  EXPECT_EQ(SSL_CTX_build_cert_chain(ctx.get(), SSL_BUILD_CHAIN_FLAG_NO_ROOT), 1);
+  EXPECT_EQ(ChainLength(ctx.get()), 0) << "without the root nothing is left";
+}
 
 }  // namespace
 }  // namespace conformance

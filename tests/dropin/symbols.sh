@@ -26,6 +26,12 @@ programs=(
   /usr/bin/mariadb
   /usr/bin/socat
   /usr/lib/postgresql/15/bin/postgres
+  # the servers (issue 15)
+  /usr/sbin/nginx
+  /usr/sbin/haproxy
+  /usr/bin/stunnel4
+  /usr/lib/apache2/modules/mod_ssl.so
+  /usr/lib/lighttpd/mod_openssl.so
 )
 for p in "${programs[@]}"; do
   if [[ ! -e $p ]]; then
@@ -87,6 +93,10 @@ loads "psql --version" 'psql \(PostgreSQL\)' psql --version
 loads "socat -V" 'socat version' socat -V
 loads "mariadb --version" 'mariadb .*Ver' mariadb --version
 loads "postgres --version" 'postgres \(PostgreSQL\)' /usr/lib/postgresql/15/bin/postgres --version
+loads "nginx -v" 'nginx version' nginx -v
+loads "haproxy -v" 'HAProxy version' haproxy -v
+loads "stunnel4 -version" 'stunnel [0-9]' stunnel4 -version
+loads "lighttpd -V" 'lighttpd/1' lighttpd -V
 # ldd confirms which libssl the programs get.
 if [[ $BASELINE != 1 ]]; then
   # ldd's output is taken whole first: `ldd | grep -q` under pipefail fails

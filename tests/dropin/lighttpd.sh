@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Debian's lighttpd with mod_openssl (`lighttpd -D`: one process in the
+# foreground) with the libssl under test as the HTTPS server; configuration,
+# pid file and logs in the work folder. The clients are the system's curl and
+# `openssl s_client` (system libssl), so only the server side is under test.
+# Files (small and 5 MiB) checked by SHA-256 over TLS 1.3 and 1.2, keep-alive;
+# MinProtocol/MaxProtocol through ssl.openssl.ssl-conf-cmd (SSL_CONF_cmd);
+# ECDSA and RSA leaves; SNI (a $HTTP["host"] condition with its own
+# certificate); ssl.verifyclient with the test CA; session resumption (TLS 1.3
+# and 1.2, lighttpd's own ticket keys through the ticket key callback); the
+# process's libssl mapping.
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+need lighttpd curl openssl
+[[ -e /usr/lib/lighttpd/mod_openssl.so ]] ||
+  fail "the test needs /usr/lib/lighttpd/mod_openssl.so (scripts/setup.sh installs lighttpd-mod-openssl)"
+make_pki
+make_files small:1000 f5m:5242880
+
+WWW=$WORK/www
+LT=$WORK/lighttpd
+mkdir -p "$LT/other" "$LT/upload"
+echo "other.example" >"$LT/other/index.html"
+ERRLOG=$LT/error.log
+
+P_EC=$(unique_port); TAKEN+="$P_EC "      # ECDSA leaf (localhost) + other.example by SNI
+P_13=$(unique_port); TAKEN+="$P_13 "      # MinProtocol TLSv1.3
+P_12=$(unique_port); TAKEN+="$P_12 "      # RSA leaf, MaxProtocol TLSv1.2
+P_MTLS=$(unique_port); TAKEN+="$P_MTLS "  # ssl.verifyclient.activate + enforce
+
+cat >"$LT/lighttpd.conf" <<EOF
+server.modules = ( "mod_openssl" )
+server.document-root = "$WWW"
+server.bind = "127.0.0.1"
+server.port = $P_EC
+server.pid-file = "$LT/lighttpd.pid"
+server.errorlog = "$ERRLOG"
+server.upload-dirs = ( "$LT/upload" )
+index-file.names = ( "index.html" )
+mimetype.assign = ( "" => "application/octet-stream" )
+ssl.engine = "enable"
+ssl.pemfile = "$PKI/leaf.pem"
+ssl.privkey = "$PKI/leaf.key"
+\$HTTP["host"] == "other.example" {
+  ssl.pemfile = "$PKI/other.pem"
+  ssl.privkey = "$PKI/other.key"
+  server.document-root = "$LT/other"
+}
+\$SERVER["socket"] == "127.0.0.1:$P_13" {
+  ssl.engine = "enable"
+  ssl.pemfile = "$PKI/leaf.pem"
+  ssl.privkey = "$PKI/leaf.key"
+  ssl.openssl.ssl-conf-cmd = ( "MinProtocol" => "TLSv1.3" )
+}
+\$SERVER["socket"] == "127.0.0.1:$P_12" {
+  ssl.engine = "enable"
+  ssl.pemfile = "$PKI/rsa.pem"
+  ssl.privkey = "$PKI/rsa.key"
+  ssl.openssl.ssl-conf-cmd = ( "MaxProtocol" => "TLSv1.2" )
+}
+\$SERVER["socket"] == "127.0.0.1:$P_MTLS" {
+  ssl.engine = "enable"
+  ssl.pemfile = "$PKI/leaf.pem"
+  ssl.privkey = "$PKI/leaf.key"
+  ssl.ca-file = "$PKI/ca.pem"
+  ssl.verifyclient.activate = "enable"
+  ssl.verifyclient.enforce = "enable"
+  ssl.verifyclient.depth = 2
+}
+EOF
+
+log_tail() { show "$LT/stdout" "$LT/stderr" "$ERRLOG"; }
+
+if ! sys lighttpd -t -f "$LT/lighttpd.conf" >"$LT/test.out" 2>&1; then
+  show "$LT/test.out"
+  fail "lighttpd -t (system libssl) rejects the configuration (test broken)"
+fi
+
+# ---- start lighttpd with the libssl under test (with-rapidtls execs it: $! is lighttpd)
+"${RT[@]}" lighttpd -D -f "$LT/lighttpd.conf" </dev/null >"$LT/stdout" 2>"$LT/stderr" &
+LPID=$!
+PIDS+=("$LPID")
+for p in "$P_EC" "$P_13" "$P_12" "$P_MTLS"; do
+  if ! wait_port "$p" "$LPID"; then
+    log_tail
+    fail "lighttpd did not listen on 127.0.0.1:$p"
+  fi
+done
+pass "lighttpd -D $LPID listens on 4 ports"
+
+if [[ $BASELINE == 1 ]]; then
+  note "libssl mapping not checked (baseline: the system's libssl)"
+else
+  dropin_real=$(readlink -f "$DROPIN_LIB")
+  maps=$(grep -E 'libssl\.so' "/proc/$LPID/maps" | awk '{print $6}' | sort -u | tr '\n' ' ')
+  if grep -q -F -e "$DROPIN_LIB" -e "$dropin_real" "/proc/$LPID/maps" && ! grep -q -F "$SYSTEM_LIBSSL" "/proc/$LPID/maps"; then
+    pass "lighttpd $LPID maps the drop-in libssl ($maps)"
+  else
+    bad "lighttpd $LPID: libssl mapped from '$maps', expected $DROPIN_LIB only"
+  fi
+fi
+
+# ---- downloads: small and 5 MiB, TLS 1.3 and 1.2; keep-alive
+for v in 1.3 1.2; do
+  flags=(--tlsv1.3); [[ $v == 1.2 ]] && flags=(--tlsv1.2 --tls-max 1.2)
+  for f in small f5m; do
+    get "GET $f, TLS $v" "$f" "$P_EC" "$f" "${flags[@]}" -v &&
+      verbose_has "  ... negotiated TLS $v" "SSL connection using TLSv${v/./\\.} / " &&
+      verbose_has "  ... subject CN=localhost" 'subject: CN=localhost'
+  done
+  rm -f "$WORK"/k[123]
+  if "${CURL[@]}" -v --cacert "$PKI/ca.pem" "${flags[@]}" -o "$WORK/k1" "https://localhost:$P_EC/f5m" \
+    -o "$WORK/k2" "https://localhost:$P_EC/small" -o "$WORK/k3" "https://localhost:$P_EC/f5m" 2>"$WORK/curl.err"; then
+    same_file "keep-alive, TLS $v: 1st of 3 URLs (5 MiB)" "$WWW/f5m" "$WORK/k1"
+    same_file "keep-alive, TLS $v: 2nd of 3 URLs (small)" "$WWW/small" "$WORK/k2"
+    same_file "keep-alive, TLS $v: 3rd of 3 URLs (5 MiB)" "$WWW/f5m" "$WORK/k3"
+    n=$(grep -c 'Re-using existing connection' "$WORK/curl.err")
+    if ((n == 2)); then pass "keep-alive, TLS $v: connection re-used twice"; else
+      bad "keep-alive, TLS $v: connection re-used $n times, expected 2"; show "$WORK/curl.err"; log_tail; fi
+  else
+    bad "keep-alive, TLS $v: curl exit $?"; show "$WORK/curl.err"; log_tail
+  fi
+done
+
+# ---- one version per socket (SSL_CONF_cmd MinProtocol / MaxProtocol); the RSA leaf
+get "MinProtocol TLSv1.3: GET f5m, TLS 1.3" f5m "$P_13" f5m --tlsv1.3 -v &&
+  verbose_has "  ... negotiated TLS 1.3" 'SSL connection using TLSv1\.3 / '
+get "MaxProtocol TLSv1.2: GET f5m (client offers 1.2 and 1.3), RSA leaf" f5m "$P_12" f5m --tlsv1.2 -v &&
+  verbose_has "  ... negotiated TLS 1.2, ECDHE-RSA" 'SSL connection using TLSv1\.2 / ECDHE-RSA-' &&
+  verbose_has "  ... subject CN=rsa-leaf" 'subject: CN=rsa-leaf'
+for only in 1.3 1.2; do
+  port=$P_13 flags=(--tlsv1.2 --tls-max 1.2) other=1.2
+  [[ $only == 1.2 ]] && port=$P_12 flags=(--tlsv1.3) other=1.3
+  "${CURL[@]}" -v -o /dev/null --cacert "$PKI/ca.pem" "${flags[@]}" "https://localhost:$port/small" 2>"$WORK/curl.err"
+  rc=$?
+  if ((rc == 35)); then pass "TLSv$only only: TLS $other client refused (curl exit 35: $(grep '^curl: ' "$WORK/curl.err"))"; else
+    bad "TLSv$only only: TLS $other client: curl exit $rc, expected 35 ($(grep -o 'SSL connection using .*' "$WORK/curl.err"))"
+    log_tail
+  fi
+done
+
+# ---- SNI: other.example's condition has its own certificate and document root
+for name in localhost other.example; do
+  rm -f "$WORK/got"
+  if "${CURL[@]}" -v --cacert "$PKI/ca.pem" --resolve "$name:$P_EC:127.0.0.1" -o "$WORK/got" \
+    "https://$name:$P_EC/$([[ $name == localhost ]] && echo small)" 2>"$WORK/curl.err"; then
+    verbose_has "SNI $name (curl --resolve): certificate subject CN=$name" "subject: CN=${name//./\\.}"
+    if [[ $name == other.example ]]; then
+      if [[ $(cat "$WORK/got") == other.example ]]; then pass "SNI other.example: its document root answered"; else
+        bad "SNI other.example: body '$(head -c 100 "$WORK/got")', expected 'other.example'"; log_tail; fi
+    else
+      same_file "SNI localhost: body" "$WWW/small" "$WORK/got"
+    fi
+  else
+    bad "SNI $name (curl --resolve): curl exit $?"; show "$WORK/curl.err"; log_tail
+  fi
+  for v in 1.3 1.2; do
+    vflag=-tls1_3; [[ $v == 1.2 ]] && vflag=-tls1_2
+    sys timeout 30 openssl s_client -connect "127.0.0.1:$P_EC" -servername "$name" "$vflag" -CAfile "$PKI/ca.pem" \
+      -verify_return_error </dev/null >"$WORK/sni.out" 2>&1
+    if grep -q -E "^subject=CN ?= ?${name//./\\.}\$" "$WORK/sni.out" && grep -q 'Verification: OK' "$WORK/sni.out"; then
+      pass "SNI $name (s_client -servername, TLS $v): subject CN=$name"
+    else
+      bad "SNI $name (s_client -servername, TLS $v): $(grep -E '^(subject|Verification|Verify return code)' "$WORK/sni.out" | tr '\n' ' ')"
+      show "$WORK/sni.out"; log_tail
+    fi
+  done
+done
+
+# ---- ssl.verifyclient (enforce) with the test CA
+for v in 1.3 1.2; do
+  flags=(--tlsv1.3); [[ $v == 1.2 ]] && flags=(--tlsv1.2 --tls-max 1.2)
+  get "client certificate, TLS $v: GET f5m" f5m "$P_MTLS" f5m "${flags[@]}" \
+    --cert "$PKI/client.pem" --key "$PKI/client.key"
+  for who in none other; do
+    cert=(); [[ $who == other ]] && cert=(--cert "$PKI/other.pem" --key "$PKI/other.key")
+    what="no client certificate"; [[ $who == other ]] && what="client certificate without clientAuth (other.pem)"
+    rm -f "$WORK/got"
+    "${CURL[@]}" --cacert "$PKI/ca.pem" "${flags[@]}" "${cert[@]}" -o "$WORK/got" -w '%{http_code}' \
+      "https://localhost:$P_MTLS/small" >"$WORK/code" 2>"$WORK/curl.err"
+    rc=$?
+    # refused in the handshake (35; TLS 1.3: 55 or 56 after it), or with a 403
+    code=$(cat "$WORK/code")
+    if { ((rc == 35 || rc == 55 || rc == 56)) && [[ ! -s $WORK/got ]]; } || [[ $code == 403 ]]; then
+      pass "$what, TLS $v: refused (curl exit $rc, HTTP '$code')"
+    else
+      bad "$what, TLS $v: curl exit $rc, HTTP '$code', expected a refusal"; show "$WORK/curl.err"; log_tail
+    fi
+  done
+done
+
+# ---- session resumption (lighttpd's ticket keys, through the ticket key callback)
+REQ='GET /small HTTP/1.0\r\nHost: localhost\r\n\r\n'
+for v in 1.3 1.2; do
+  vflag=-tls1_3; [[ $v == 1.2 ]] && vflag=-tls1_2
+  rm -f "$WORK/sess.pem"
+  # shellcheck disable=SC2059 # REQ is the format
+  printf "$REQ" | sys timeout 30 openssl s_client -connect "127.0.0.1:$P_EC" -servername localhost "$vflag" \
+    -CAfile "$PKI/ca.pem" -verify_return_error -ign_eof -sess_out "$WORK/sess.pem" >"$WORK/s1.out" 2>&1
+  if grep -q "^New, TLSv$v" "$WORK/s1.out" && [[ -s $WORK/sess.pem ]]; then
+    reused=0
+    for i in 1 2 3; do
+      # shellcheck disable=SC2059
+      printf "$REQ" | sys timeout 30 openssl s_client -connect "127.0.0.1:$P_EC" -servername localhost "$vflag" \
+        -CAfile "$PKI/ca.pem" -verify_return_error -ign_eof -sess_in "$WORK/sess.pem" >"$WORK/s2.out" 2>&1
+      if grep -q "^Reused, TLSv$v" "$WORK/s2.out" && grep -q -a '^HTTP/1.[01] 200' "$WORK/s2.out"; then
+        reused=$((reused + 1))
+      else
+        echo "    connection $i: $(grep -a -E '^(New|Reused),' "$WORK/s2.out")"
+      fi
+    done
+    if ((reused == 3)); then pass "TLS $v -sess_in: Reused on 3 of 3 connections, 200"; else
+      bad "TLS $v -sess_in: Reused on $reused of 3 connections"; show "$WORK/s2.out"; log_tail; fi
+  else
+    bad "TLS $v first connection: no New session or none saved"; show "$WORK/s1.out"; log_tail
+  fi
+done
+
+# ---- nothing alarming in the error log
+if grep -q -i -E '\((emerg|alert|crit)\)|segfault|assert' "$ERRLOG"; then
+  bad "lighttpd error log has alarming lines"; tail -20 "$ERRLOG" | sed 's/^/    /'
+else
+  pass "lighttpd error log: nothing alarming"
+fi
+
+# ---- stop: SIGTERM to lighttpd, then wait for it
+kill -TERM "$LPID"
+stopped=0
+for _ in $(seq 1 200); do kill -0 "$LPID" 2>/dev/null || { stopped=1; break; }; sleep 0.05; done
+if ((stopped)); then
+  wait "$LPID"
+  rc=$?
+  if ((rc == 0)); then pass "lighttpd stopped by SIGTERM (exit 0)"; else bad "lighttpd exit $rc after SIGTERM"; log_tail; fi
+else
+  bad "lighttpd did not stop within 10 s of SIGTERM"; log_tail
+fi
+finish
