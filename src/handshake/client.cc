@@ -34,6 +34,8 @@ const ClientHandshake::Transition ClientHandshake::kTransitions[] = {
      &ClientHandshake::on_certificate12},
     {ClientState::wait_server_key_exchange, static_cast<HandshakeType>(kServerKeyExchange),
      &ClientHandshake::on_server_key_exchange},
+    {ClientState::wait_server_key_exchange, static_cast<HandshakeType>(kCertificateStatus),
+     &ClientHandshake::on_certificate_status12},
     {ClientState::wait_cert_request_or_done12, HandshakeType::certificate_request,
      &ClientHandshake::on_certificate_request12},
     {ClientState::wait_cert_request_or_done12, static_cast<HandshakeType>(kServerHelloDone),
@@ -127,6 +129,7 @@ Status ClientHandshake::send_client_hello(HandshakeIo& io) {
   if (!cfg.alpn.empty()) {
     add(ExtensionType::application_layer_protocol_negotiation, encode_alpn(cfg.alpn));
   }
+  if (cfg.request_ocsp) add(ExtensionType::status_request, encode_status_request_ch());
   // RFC 8446 4.2.6: an empty extension; TLS 1.2 servers ignore it.
   if (cfg.post_handshake_auth && tls13_allowed()) add(ExtensionType::post_handshake_auth, {});
   if (tls13_allowed()) {
@@ -456,6 +459,19 @@ Status ClientHandshake::on_certificate(HandshakeIo&, Bytes body, Bytes whole) {
   if (msg.certificate_list.empty()) {
     return Error{Alert::decode_error, SSL_R_NO_CERTIFICATES_RETURNED};
   }
+  // RFC 8446 4.4.2: only extensions we offered. status_request (RFC 8446
+  // 4.4.2.1) carries the end-entity's OCSP response; one on an intermediate
+  // is taken and not used.
+  for (size_t i = 0; i < msg.certificate_list.size(); ++i) {
+    for (const auto& e : msg.certificate_list[i].extensions) {
+      if (e.type != static_cast<uint16_t>(ExtensionType::status_request) ||
+          !offered(ExtensionType::status_request)) {
+        return Error{Alert::unsupported_extension, SSL_R_UNSOLICITED_EXTENSION};
+      }
+      RTLS_ASSIGN(ByteVec response, parse_certificate_status(e.body));
+      if (i == 0) session_.ocsp_response = std::move(response);
+    }
+  }
   RTLS_ASSIGN(session_.peer_chain, detail::certificate_chain(msg, config_->cert_cache.get()));
   const std::string& host = options_.checked_host();
   RTLS_TRY(detail::verify_chain(*config_, session_.peer_chain, host, crypto::Purpose::server,
@@ -471,6 +487,7 @@ Status ClientHandshake::on_certificate_verify(HandshakeIo&, Bytes body, Bytes wh
   RTLS_TRY(detail::check_certificate_verify(cv, session_.peer_chain.front(),
                                             config_->signature_schemes, Role::server, th.bytes()));
   session_.peer_scheme = static_cast<SignatureScheme>(cv.algorithm);
+  RTLS_TRY(check_ocsp());
   transcript_.add(whole);
   state_ = ClientState::wait_finished;
   return {};
@@ -538,6 +555,15 @@ Status ClientHandshake::send_client_auth(HandshakeIo& io) {
               detail::build_certificate_verify(*key->signer, *scheme, Role::client, th.bytes()));
   transcript_.add(cv);
   return io.send_message(cv);
+}
+
+Status ClientHandshake::check_ocsp() const {
+  const Config& cfg = *config_;
+  if (!cfg.request_ocsp || !cfg.ocsp_check) return {};
+  const int r = cfg.ocsp_check(app_, session_.ocsp_response);
+  if (r == 0) return Error{Alert::bad_certificate_status_response, SSL_R_INVALID_STATUS_RESPONSE};
+  if (r < 0) return Error{Alert::internal_error, SSL_R_OCSP_CALLBACK_FAILURE};
+  return {};
 }
 
 }  // namespace rapidtls::handshake::internal

@@ -107,6 +107,10 @@ Status ClientHandshake::on_server_hello12(HandshakeIo& io, const ServerHello& sh
         RTLS_TRY(expect_empty(e.body));
         ticket_expected12_ = true;
         break;
+      case ExtensionType::status_request:  // RFC 6066 8: empty in a ServerHello
+        RTLS_TRY(expect_empty(e.body));
+        status_expected12_ = true;
+        break;
       default:
         return Error{Alert::illegal_parameter, SSL_R_BAD_EXTENSION};
     }
@@ -265,9 +269,20 @@ Status ClientHandshake::on_certificate_request12(HandshakeIo&, Bytes body, Bytes
   return {};
 }
 
+Status ClientHandshake::on_certificate_status12(HandshakeIo&, Bytes body, Bytes whole) {
+  // RFC 6066 8: only after a ServerHello with status_request, once.
+  if (!status_expected12_) return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_MESSAGE};
+  status_expected12_ = false;
+  RTLS_ASSIGN(session_.ocsp_response, parse_certificate_status(body));
+  add12(whole);
+  return {};
+}
+
 Status ClientHandshake::on_server_hello_done(HandshakeIo& io, Bytes body, Bytes whole) {
   RTLS_ASSIGN(ServerHelloDone shd, ServerHelloDone::parse(body));
   (void)shd;
+  // The server's certificate and its status (if any) are in.
+  RTLS_TRY(check_ocsp());
   add12(whole);
   const Config& cfg = *config_;
   const Suite12Info& suite = *session_.suite12;

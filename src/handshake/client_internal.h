@@ -122,6 +122,10 @@ class ClientHandshake final : public Handshake {
   Status on_server_hello_done(HandshakeIo& io, Bytes body, Bytes whole);
   Status on_finished12(HandshakeIo& io, Bytes body, Bytes whole);
   Status on_new_session_ticket12(HandshakeIo& io, Bytes body, Bytes whole);
+  Status on_certificate_status12(HandshakeIo& io, Bytes body, Bytes whole);
+  // Config::ocsp_check on the stapled response (none: empty), once the
+  // server's certificate is in.
+  Status check_ocsp() const;
   // The ServerHello took the offered TLS 1.2 session (options_.resume): the
   // abbreviated handshake follows (RFC 5246 7.3).
   Status resume12(const ServerHello& sh);
@@ -174,6 +178,9 @@ class ClientHandshake final : public Handshake {
   bool certificate_requested12_ = false;
   bool offer12_ = false;            // options_.resume is a TLS 1.2 session, offered
   bool ticket_expected12_ = false;  // RFC 5077 3.2: the server will send a NewSessionTicket
+  // RFC 6066 8: the ServerHello's status_request: a CertificateStatus may
+  // follow the Certificate (once).
+  bool status_expected12_ = false;
   std::optional<NewSessionTicket12> ticket12_;
 };
 

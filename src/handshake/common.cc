@@ -5,6 +5,7 @@
 
 #include "crypto/prf12.h"
 #include "handshake/extensions.h"
+#include "handshake/messages12.h"
 
 namespace rapidtls::handshake {
 
@@ -65,11 +66,16 @@ const CertifiedKey* client_certificate(const Config& config, void* app,
   return holder && holder->signer && !holder->chain.empty() ? &*holder : nullptr;
 }
 
-ByteVec build_certificate(const CertifiedKey* key, Bytes request_context) {
+ByteVec build_certificate(const CertifiedKey* key, Bytes request_context, Bytes ocsp_response) {
   CertificateMsg msg;
   msg.certificate_request_context = to_vec(request_context);
   if (key != nullptr) {
     for (const auto& cert : key->chain) msg.certificate_list.push_back({to_vec(cert.der()), {}});
+  }
+  if (!ocsp_response.empty() && !msg.certificate_list.empty()) {
+    msg.certificate_list.front().extensions.push_back(
+        {static_cast<uint16_t>(ExtensionType::status_request),
+         encode_certificate_status(ocsp_response)});
   }
   ByteVec out;
   msg.serialize(out);

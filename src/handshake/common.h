@@ -8,7 +8,9 @@ namespace rapidtls::handshake::detail {
 
 // RFC 8446 4.4.2: the Certificate message for `key`, with an empty
 // extensions block per entry.
-ByteVec build_certificate(const CertifiedKey* key, Bytes request_context);
+// With `ocsp_response` (a server's, RFC 8446 4.4.2.1): in a status_request
+// extension of the end-entity's CertificateEntry.
+ByteVec build_certificate(const CertifiedKey* key, Bytes request_context, Bytes ocsp_response = {});
 
 // Parses the DER certificates of a Certificate message. Undecodable DER ->
 // {bad_certificate, ERR_R_ASN1_LIB}.

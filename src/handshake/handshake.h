@@ -120,6 +120,9 @@ struct SessionInfo {
   // (Connection::tickets).
   ByteVec session_id;
   std::optional<StoredTicket> resumable12;
+  // The OCSP response stapled to the server's certificate (RFC 6066 8): what
+  // a client received, what a server sent; empty: none.
+  ByteVec ocsp_response;
 };
 
 enum class Role : uint8_t { client, server };

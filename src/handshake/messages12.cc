@@ -250,4 +250,52 @@ void NewSessionTicket12::serialize(ByteVec& out) const {
   finish(out, HandshakeType::new_session_ticket, w, body);
 }
 
+// --- status_request, CertificateStatus (RFC 6066 8) -------------------------------------------
+
+namespace {
+constexpr uint8_t kStatusTypeOcsp = 1;
+}  // namespace
+
+Result<bool> parse_status_request_ch(Bytes body) {
+  codec::Reader r(body);
+  uint8_t type = 0;
+  if (!r.read_u8(&type)) return bad_extension();
+  if (type != kStatusTypeOcsp) return false;
+  codec::Reader ids;
+  codec::Reader exts;
+  if (!r.read_prefixed16(&ids) || !r.read_prefixed16(&exts) || !r.expect_end()) {
+    return bad_extension();
+  }
+  // ResponderID responder_id<1..2^16-1> each (RFC 6066 8).
+  while (!ids.empty()) {
+    Bytes id;
+    if (!ids.read_vec16(&id) || id.empty()) return bad_extension();
+  }
+  return true;
+}
+
+ByteVec encode_status_request_ch() {
+  return {kStatusTypeOcsp, 0, 0, 0, 0};
+}
+
+Result<ByteVec> parse_certificate_status(Bytes body) {
+  codec::Reader r(body);
+  uint8_t type = 0;
+  Bytes response;
+  if (!r.read_u8(&type) || type != kStatusTypeOcsp || !r.read_vec24(&response) ||
+      response.empty() || !r.expect_end()) {
+    return decode_error();
+  }
+  return to_vec(response);
+}
+
+ByteVec encode_certificate_status(Bytes ocsp_response) {
+  ByteVec out;
+  codec::Writer w(out);
+  w.u8(kStatusTypeOcsp);
+  w.vec24(ocsp_response);
+  assert(w.ok() && "an OCSP response over 16 MiB");
+  return out;
+}
+
 }  // namespace rapidtls::handshake

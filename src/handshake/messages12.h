@@ -16,6 +16,7 @@ constexpr uint8_t kHelloRequest = 0;
 constexpr uint8_t kServerKeyExchange = 12;
 constexpr uint8_t kServerHelloDone = 14;
 constexpr uint8_t kClientKeyExchange = 16;
+constexpr uint8_t kCertificateStatus = 22;  // RFC 6066 8
 
 // RFC 8422 5.4: ServerKeyExchange for ECDHE with a named curve:
 //   ECParameters { curve_type = named_curve (3); NamedCurve namedcurve; }
@@ -82,6 +83,21 @@ struct NewSessionTicket12 {
   static Result<NewSessionTicket12> parse(Bytes body);
   void serialize(ByteVec& out) const;
 };
+
+// RFC 6066 8, status_request. A client's: struct { CertificateStatusType
+// status_type; select (status_type) { case ocsp: OCSPStatusRequest; } } with
+// OCSPStatusRequest { ResponderID responder_id_list<0..2^16-1>; Extensions
+// request_extensions<0..2^16-1>; }. parse: whether it asks for OCSP (1) (an
+// unknown type is ignored, as RFC 6066 says of unknown values); the encoding
+// asks for OCSP with no responder ids and no extensions.
+Result<bool> parse_status_request_ch(Bytes body);
+ByteVec encode_status_request_ch();
+// CertificateStatus { status_type = ocsp (1); opaque OCSPResponse<1..2^24-1>; }:
+// a TLS 1.2 handshake message (type 22) and, in TLS 1.3, the body of the
+// end-entity CertificateEntry's status_request extension (RFC 8446 4.4.2.1).
+// parse gives the DER OCSPResponse (decode_error for anything else).
+Result<ByteVec> parse_certificate_status(Bytes body);
+ByteVec encode_certificate_status(Bytes ocsp_response);
 
 // RFC 5746 3.2: renegotiation_info: opaque renegotiated_connection<0..255>.
 Result<ByteVec> parse_renegotiation_info(Bytes body);

@@ -120,6 +120,9 @@ Result<Negotiated> ServerHandshake::negotiate(const ClientHello& ch) const {
     RTLS_ASSIGN(n.server_name, parse_server_name_ch(sni->body));
     n.sni_received = true;
   }
+  if (const Extension* sr = find_extension(ch.extensions, ExtensionType::status_request)) {
+    RTLS_ASSIGN(n.ocsp_requested, parse_status_request_ch(sr->body));
+  }
   if (const Extension* rsl = find_extension(ch.extensions, ExtensionType::record_size_limit)) {
     RTLS_ASSIGN(n.peer_record_limit, parse_record_size_limit(rsl->body));
   }
@@ -378,7 +381,12 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
   if (!resumed) {
     const CertifiedKey& key = cfg.certificates[n.certificate];
     session_.own_certificate = n.certificate;
-    RTLS_TRY(send_message(io, detail::build_certificate(&key, {})));
+    // RFC 8446 4.4.2.1: the OCSP response goes with the end-entity certificate.
+    if (n.ocsp_requested && cfg.ocsp_staple) {
+      RTLS_ASSIGN(std::optional<ByteVec> staple, cfg.ocsp_staple(app_, n.certificate));
+      if (staple && !staple->empty()) session_.ocsp_response = std::move(*staple);
+    }
+    RTLS_TRY(send_message(io, detail::build_certificate(&key, {}, session_.ocsp_response)));
     RTLS_ASSIGN(Secret th_cert, transcript_.current());
     RTLS_ASSIGN(ByteVec cv, detail::build_certificate_verify(*key.signer, *n.scheme, Role::server,
                                                              th_cert.bytes()));

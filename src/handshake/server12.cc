@@ -43,6 +43,7 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
   bool sni = false;
   bool point_formats = false;
   std::optional<ByteVec> ticket;  // RFC 5077 3.2: the client's session_ticket (maybe empty)
+  bool ocsp_requested = false;    // RFC 6066 8
   for (const auto& e : ch.extensions) {
     switch (static_cast<ExtensionType>(e.type)) {
       case ExtensionType::renegotiation_info: {
@@ -73,6 +74,10 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
       case ExtensionType::server_name: {
         RTLS_ASSIGN(server_name, parse_server_name_ch(e.body));
         sni = true;
+        break;
+      }
+      case ExtensionType::status_request: {
+        RTLS_ASSIGN(ocsp_requested, parse_status_request_ch(e.body));
         break;
       }
       case ExtensionType::application_layer_protocol_negotiation: {
@@ -129,6 +134,11 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
   session_.version = kTls12;
   session_.suite12 = suite;
   session_.own_certificate = choice.index;
+  // RFC 6066 8: the certificate's OCSP response, when the client asked.
+  if (ocsp_requested && cfg.ocsp_staple) {
+    RTLS_ASSIGN(std::optional<ByteVec> staple, cfg.ocsp_staple(app_, choice.index));
+    if (staple && !staple->empty()) session_.ocsp_response = std::move(*staple);
+  }
   session_.group = *group;
   session_.secure_renegotiation = secure_reneg;
   session_.extended_master_secret = ems;
@@ -177,6 +187,7 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
   if (sni && !server_name.empty() && sni_ack_) add(ExtensionType::server_name, {});
   if (alpn) add(ExtensionType::application_layer_protocol_negotiation, encode_alpn({*alpn}));
   if (ticket_expected12_) add(ExtensionType::session_ticket, {});
+  if (!session_.ocsp_response.empty()) add(ExtensionType::status_request, {});
   ByteVec sh_msg;
   sh.serialize(sh_msg);
   RTLS_TRY(send12(io, sh_msg));
@@ -186,6 +197,12 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
   ByteVec cert_msg;
   cert.serialize(cert_msg);
   RTLS_TRY(send12(io, cert_msg));
+  if (!session_.ocsp_response.empty()) {
+    ByteVec status_msg;
+    write_handshake(status_msg, static_cast<HandshakeType>(kCertificateStatus),
+                    encode_certificate_status(session_.ocsp_response));
+    RTLS_TRY(send12(io, status_msg));
+  }
 
   // RFC 8422 5.4: our ECDHE key, signed with both randoms.
   RTLS_ASSIGN(crypto::KeyShare share, crypto::KeyShare::generate(*group, *cfg.rng));

@@ -75,6 +75,7 @@ struct Negotiated {
   std::string server_name;
   bool sni_received = false;
   std::optional<uint16_t> peer_record_limit;
+  bool ocsp_requested = false;  // RFC 6066 8 / RFC 8446 4.4.2.1
   // RFC 8446 4.2.11: the offered PSK taken for resumption, by index.
   std::optional<uint16_t> psk_index;
   Secret psk;

@@ -330,6 +330,39 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
   cfg->middlebox_compat = (options & SSL_OP_ENABLE_MIDDLEBOX_COMPAT) != 0;
   cfg->tickets_to_send = num_tickets;
   cfg->post_handshake_auth = per_ssl ? for_ssl->post_handshake_auth : post_handshake_auth;
+  // OCSP stapling (RFC 6066 8): a client asks when its status type says
+  // so; the callbacks are read when they run, from the SSL's context.
+  cfg->request_ocsp = (own ? for_ssl->status_type : status_type) == TLSEXT_STATUSTYPE_ocsp;
+  cfg->ocsp_check = [](void* app, rapidtls::Bytes response) {
+    SSL* s = static_cast<SSL*>(app);
+    if (s->ctx->status_cb == nullptr) return 1;
+    const std::vector<uint8_t> seen(response.begin(), response.end());
+    s->ocsp_seen = &seen;
+    const int r = s->ctx->status_cb(s, s->ctx->status_arg);
+    s->ocsp_seen = nullptr;
+    return r;
+  };
+  cfg->ocsp_staple = [](void* app,
+                        size_t index) -> rapidtls::Result<std::optional<rapidtls::ByteVec>> {
+    SSL* s = static_cast<SSL*>(app);
+    if (s->ctx->status_cb == nullptr) return std::optional<rapidtls::ByteVec>();
+    const auto& chosen = s->conn->config()->certificates;
+    s->status_cert = index < chosen.size() && !chosen[index].chain.empty()
+                         ? chosen[index].chain.front().raw()
+                         : nullptr;
+    s->ocsp_to_staple.reset();
+    const int r = s->ctx->status_cb(s, s->ctx->status_arg);
+    s->status_cert = nullptr;
+    // SSL_TLSEXT_ERR_OK: the response set (if any) goes; NOACK: none;
+    // ALERT_FATAL: the handshake fails (as OpenSSL, with internal_error).
+    if (r == SSL_TLSEXT_ERR_ALERT_FATAL) {
+      return rapidtls::Error{rapidtls::Alert::internal_error, SSL_R_CLIENTHELLO_TLSEXT};
+    }
+    std::optional<rapidtls::ByteVec> out;
+    if (r == SSL_TLSEXT_ERR_OK && s->ocsp_to_staple) out = std::move(*s->ocsp_to_staple);
+    s->ocsp_to_staple.reset();
+    return out;
+  };
   // SSL_OP_NO_TICKET: no stateless tickets sent, and none accepted (also
   // those issued before the option was set); TLS 1.2 sessions by id only;
   // TLS 1.3 tickets name a session in the cache (stateful, as OpenSSL).
@@ -566,6 +599,25 @@ long SSL_CTX_ctrl(SSL_CTX* ctx, int cmd, long larg, void* parg) {
     }
     case SSL_CTRL_SET_CHAIN_CERT_STORE:
       return rapidtls::ssl::set_store(&ctx->chain_store, larg, parg);
+    // OCSP stapling: SSL_CTX_set_tlsext_status_arg, _get_ (cb, arg, type),
+    // SSL_CTX_set_tlsext_status_type.
+    case SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB_ARG:
+      ctx->status_arg = parg;
+      return 1;
+    case SSL_CTRL_GET_TLSEXT_STATUS_REQ_CB:
+      if (parg == nullptr) return 0;
+      *static_cast<int (**)(SSL*, void*)>(parg) = ctx->status_cb;
+      return 1;
+    case SSL_CTRL_GET_TLSEXT_STATUS_REQ_CB_ARG:
+      if (parg == nullptr) return 0;
+      *static_cast<void**>(parg) = ctx->status_arg;
+      return 1;
+    case SSL_CTRL_SET_TLSEXT_STATUS_REQ_TYPE:
+      ctx->status_type = static_cast<int>(larg);
+      ctx->changed();
+      return 1;
+    case SSL_CTRL_GET_TLSEXT_STATUS_REQ_TYPE:
+      return ctx->status_type;
     case SSL_CTRL_SET_VERIFY_CERT_STORE: {
       const int r = rapidtls::ssl::set_store(&ctx->verify_store, larg, parg);
       ctx->verify_cache->clear();
@@ -931,6 +983,10 @@ long SSL_CTX_callback_ctrl(SSL_CTX* ctx, int cmd, void (*fp)(void)) {
       // OpenSSL stores the callback through a cast of this very kind.
       ctx->servername_cb = reinterpret_cast<int (*)(SSL*, int*, void*)>(fp);
       ctx->changed();
+      return 1;
+    case SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB:
+      // SSL_CTX_set_tlsext_status_cb(3).
+      ctx->status_cb = reinterpret_cast<int (*)(SSL*, void*)>(fp);
       return 1;
     case SSL_CTRL_SET_TLSEXT_TICKET_KEY_CB:
       // SSL_CTX_set_tlsext_ticket_key_cb(3) (tickets.cc seals with it).

@@ -148,6 +148,12 @@ struct ssl_ctx_st {
     std::atomic<long> hits{0}, cb_hits{0}, misses{0}, timeouts{0}, cache_full{0};
   } sessions;
   bool quiet_shutdown = false;
+  // OCSP stapling (SSL_CTX_set_tlsext_status_cb(3)): the callback (a server
+  // sets the response to staple in it; a client checks the response it
+  // got), its argument, and the status type new SSLs ask for (-1: none).
+  int (*status_cb)(SSL*, void*) = nullptr;
+  void* status_arg = nullptr;
+  int status_type = -1;
   // SSL_CTX_get_ciphers's list, made again on each call (the settings may
   // have changed); the context owns it, as in OpenSSL.
   std::mutex cipher_stack_mutex;
@@ -265,7 +271,7 @@ struct ssl_st {
   bool own_versions = false;
   bool has_overrides() const {
     return own_certs || own_suites12 || own_suites || own_versions || own_alpn ||
-           client_ca != nullptr || verify_store != nullptr ||
+           client_ca != nullptr || verify_store != nullptr || status_type != ctx->status_type ||
            (own_sid_ctx && sid_ctx != ctx->sid_ctx);
   }
   STACK_OF(X509_NAME) * client_ca = nullptr;  // SSL_set_client_CA_list (owned)
@@ -297,6 +303,15 @@ struct ssl_st {
   // against it, not its context's stores.
   X509_STORE* verify_store = nullptr;
   bool own_sid_ctx = false;  // SSL_set_session_id_context was called
+  // OCSP stapling: the status type this client asks for
+  // (SSL_set_tlsext_status_type; -1: none); what a server's status callback
+  // set to staple (SSL_set_tlsext_status_ocsp_resp), and the certificate
+  // chosen while it runs (SSL_get_certificate); a client's received
+  // response while its status callback runs.
+  int status_type = -1;
+  std::optional<std::vector<uint8_t>> ocsp_to_staple;
+  X509* status_cert = nullptr;
+  const std::vector<uint8_t>* ocsp_seen = nullptr;
   // SSL_set_session: the session a client offers to resume (a reference).
   SSL_SESSION* resume_session = nullptr;
   // SSL_get_session's object (a reference), made again when what it

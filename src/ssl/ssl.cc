@@ -30,6 +30,7 @@ ssl_st::ssl_st(SSL_CTX* c)
   SSL_CTX_up_ref(ctx);
   session_ctx = ctx;
   SSL_CTX_up_ref(session_ctx);
+  status_type = c->status_type;
   if (c->chain_store != nullptr && X509_STORE_up_ref(c->chain_store) == 1) {
     chain_store = c->chain_store;
   }
@@ -163,6 +164,7 @@ namespace {
 // A server's certificate sent in its last handshake (of several configured,
 // the one chosen), or null (a client, or none sent yet).
 X509* certificate_sent(const SSL* s) {
+  if (s->status_cert != nullptr) return s->status_cert;  // in the status callback
   if (s->role != Role::server || !s->conn || s->conn->session() == nullptr) return nullptr;
   const auto& index = s->conn->session()->own_certificate;
   const auto& certs = s->conn->config()->certificates;
@@ -390,6 +392,36 @@ long SSL_ctrl(SSL* s, int cmd, long larg, void* parg) {
           larg, s->chain_store != nullptr ? s->chain_store : s->ctx->store);
     case SSL_CTRL_SET_CHAIN_CERT_STORE:
       return rapidtls::ssl::set_store(&s->chain_store, larg, parg);
+    // OCSP stapling (SSL_set_tlsext_status_type(3) and friends).
+    case SSL_CTRL_SET_TLSEXT_STATUS_REQ_TYPE:
+      // Before the handshake: the ClientHello asks (or not).
+      s->status_type = static_cast<int>(larg);
+      if (s->conn && !s->conn->started()) s->conn.reset();  // made again with it
+      return 1;
+    case SSL_CTRL_GET_TLSEXT_STATUS_REQ_TYPE:
+      return s->status_type;
+    case SSL_CTRL_SET_TLSEXT_STATUS_REQ_OCSP_RESP: {
+      // The response to staple (a server's status callback), taken over.
+      auto* resp = static_cast<unsigned char*>(parg);
+      s->ocsp_to_staple.emplace();
+      if (resp != nullptr && larg > 0) s->ocsp_to_staple->assign(resp, resp + larg);
+      OPENSSL_free(resp);
+      return 1;
+    }
+    case SSL_CTRL_GET_TLSEXT_STATUS_REQ_OCSP_RESP: {
+      // The response a client received: in its status callback, or after
+      // the handshake; -1 when none came.
+      if (parg == nullptr) return -1;
+      auto** out = static_cast<const unsigned char**>(parg);
+      *out = nullptr;
+      const std::vector<uint8_t>* r = s->ocsp_seen;
+      if (r == nullptr && s->conn && s->conn->session() != nullptr) {
+        r = &s->conn->session()->ocsp_response;
+      }
+      if (r == nullptr || r->empty()) return -1;
+      *out = r->data();
+      return static_cast<long>(r->size());
+    }
     case SSL_CTRL_SET_VERIFY_CERT_STORE: {
       // The peer's chain is verified against it from the next step on (a
       // server's certificate callback sets it for its client's chain).

@@ -206,5 +206,21 @@ for v in 1.3 1.2; do
   compare "wrong host name (leaf for other.example), TLS $v" "$POTHER" --cacert "$PKI/ca.pem" "${flags[@]}"
   compare "expired certificate, TLS $v" "$PEXP" --cacert "$PKI/ca.pem" "${flags[@]}"
   compare "--cacert of another CA (an unrelated leaf), TLS $v" "$PRSA" --cacert "$PKI/other.pem" "${flags[@]}"
+  # s_server -www sends no OCSP response: curl --cert-status fails the same way
+  compare "--cert-status, no response stapled, TLS $v" "$PEXP" --cacert "$PKI/ca.pem" -k --cert-status "${flags[@]}"
+done
+
+# ---- OCSP stapling: curl --cert-status asks for the status
+# (SSL_set_tlsext_status_type), reads the stapled response after the
+# handshake (SSL_get_tlsext_status_ocsp_resp) and verifies it against the
+# chain (the CA follows the leaf) and its trust store.
+make_ocsp "$WORK/ocsp.der"
+start_s_server ocsp "$WWW" -cert "$PKI/leaf.pem" -key "$PKI/leaf.key" -cert_chain "$PKI/ca.pem" \
+  -status_file "$WORK/ocsp.der" -WWW
+POCSP=$SPORT
+for v in 1.3 1.2; do
+  flags=(--tlsv1.3); [[ $v == 1.2 ]] && flags=(--tlsv1.2 --tls-max 1.2)
+  get "GET 1 MiB, --cert-status (the stapled response verifies), TLS $v" f1m "$POCSP" --cacert "$PKI/ca.pem" \
+    --cert-status "${flags[@]}"
 done
 finish

@@ -194,6 +194,18 @@ make_pki() {
   chmod -R a+rX "$PKI"
 }
 
+# make_ocsp OUT: a DER OCSP response saying leaf.pem is "good", signed by the
+# test CA (openssl ocsp as the responder, from an index file), valid 2 days.
+make_ocsp() {
+  local out=$1 serial
+  serial=$(sys openssl x509 -in "$PKI/leaf.pem" -noout -serial | cut -d= -f2)
+  printf 'V\t301231235959Z\t\t%s\tunknown\t/CN=localhost\n' "$serial" >"$out.index"
+  sys openssl ocsp -issuer "$PKI/ca.pem" -cert "$PKI/leaf.pem" -no_nonce -reqout "$out.req" >/dev/null 2>&1 &&
+    sys openssl ocsp -index "$out.index" -rsigner "$PKI/ca.pem" -rkey "$PKI/ca.key" -CA "$PKI/ca.pem" \
+      -reqin "$out.req" -respout "$out" -ndays 2 >/dev/null 2>&1 ||
+    fail "openssl ocsp could not make the OCSP response (test broken)"
+}
+
 # ---------------------------------------------------------------- peers
 # start_s_server NAME DIR ARGS...: `openssl s_server` (system libssl) on
 # 127.0.0.1 with a kernel-chosen port, run in DIR (what -WWW serves). Sets

@@ -33,6 +33,7 @@ P_CHAIN=$(free_port)   # leaf-chain.pem (leaf followed by the CA)
 P_SCACHE=$(free_port)  # ssl_session_cache shared, ssl_session_tickets off
 P_TKEY=$(free_port)    # ssl_session_ticket_key (a key file)
 P_BOTH=$(free_port)    # two ssl_certificate lines: ECDSA leaf.pem and RSA rsa.pem
+P_OCSP=$(free_port)    # ssl_stapling with ssl_stapling_file (an OCSP response the CA signed)
 
 # ---- nginx configuration: everything in $NGX, $WWW served
 cat >"$NGX/nginx.conf" <<EOF
@@ -140,8 +141,20 @@ http {
     ssl_certificate_key $PKI/rsa.key;
     root $WWW;
   }
+  server {
+    listen 127.0.0.1:$P_OCSP ssl;
+    server_name localhost;
+    # with the CA after the leaf: curl finds the issuer for the OCSP id there
+    ssl_certificate $PKI/leaf-chain.pem;
+    ssl_certificate_key $PKI/leaf.key;
+    ssl_trusted_certificate $PKI/ca.pem;
+    ssl_stapling on;
+    ssl_stapling_file $NGX/ocsp.der;
+    root $WWW;
+  }
 }
 EOF
+make_ocsp "$NGX/ocsp.der"  # the OCSP response nginx staples
 # nginx's ticket key file: 80 bytes (name, AES-256 key, HMAC key)
 head -c 80 /dev/urandom >"$NGX/ticket.key"
 
@@ -160,7 +173,7 @@ env "${ENVV[@]}" "${RT[@]}" nginx -p "$NGX" -e "$ERRLOG" -c "$NGX/nginx.conf" \
   </dev/null >"$NGX/stdout" 2>"$NGX/stderr" &
 NPID=$!
 PIDS+=("$NPID")
-for p in "$P_EC" "$P_RSA" "$P_13" "$P_12" "$P_MTLS" "$P_CHAIN" "$P_SCACHE" "$P_TKEY" "$P_BOTH"; do
+for p in "$P_EC" "$P_RSA" "$P_13" "$P_12" "$P_MTLS" "$P_CHAIN" "$P_SCACHE" "$P_TKEY" "$P_BOTH" "$P_OCSP"; do
   if ! wait_port "$p" "$NPID"; then
     show "$NGX/stdout" "$NGX/stderr" "$ERRLOG"
     fail "nginx did not listen on 127.0.0.1:$p"
@@ -429,6 +442,28 @@ for v in 1.2 1.3; do
     bad "curl, TLS $v, two connections to the session-cache server: curl exit $?"; show "$WORK/curl.err"; log_tail
   fi
 done
+
+# ---- OCSP stapling (ssl_stapling_file): s_client -status sees the response,
+# curl --cert-status verifies it (signature by the CA, leaf "good")
+for v in 1.3 1.2; do
+  vflag=-tls1_3; [[ $v == 1.2 ]] && vflag=-tls1_2
+  sys timeout 30 openssl s_client -connect "127.0.0.1:$P_OCSP" -servername localhost "$vflag" -status \
+    -CAfile "$PKI/ca.pem" -verify_return_error </dev/null >"$WORK/ocsp.out" 2>&1
+  if grep -q 'OCSP Response Status: successful' "$WORK/ocsp.out" && grep -q 'Cert Status: good' "$WORK/ocsp.out"; then
+    pass "ssl_stapling, TLS $v: s_client -status gets the response (successful, Cert Status: good)"
+  else
+    bad "ssl_stapling, TLS $v: $(grep -E '^OCSP response|OCSP Response Status|Cert Status' "$WORK/ocsp.out" | tr '\n' ' ')"
+    show "$WORK/ocsp.out"; log_tail
+  fi
+  flags=(--tlsv1.3); [[ $v == 1.2 ]] && flags=(--tlsv1.2 --tls-max 1.2)
+  get "ssl_stapling, TLS $v: curl --cert-status (verifies the stapled response)" small "$P_OCSP" small \
+    "${flags[@]}" --cert-status
+done
+# Without stapling configured, curl --cert-status fails (no response came).
+"${CURL[@]}" -o /dev/null --cacert "$PKI/ca.pem" --cert-status "https://localhost:$P_EC/small" 2>"$WORK/curl.err"
+rc=$?
+if ((rc == 91)); then pass "no ssl_stapling: curl --cert-status fails (exit 91: $(grep '^curl: ' "$WORK/curl.err"))"; else
+  bad "no ssl_stapling: curl --cert-status exit $rc, expected 91"; show "$WORK/curl.err"; fi
 
 # ---- nothing alarming in the error_log so far
 if grep -q -E '\[(emerg|alert|crit)\]' "$ERRLOG"; then
