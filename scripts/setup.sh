@@ -9,7 +9,7 @@ packages=(
   gnutls-bin tshark curl python3 iproute2 libhttp-parser-dev wrk chromium
   # the unmodified programs of the drop-in tests (ctest -L dropin)
   binutils socat postgresql mariadb-server mariadb-client libmariadb3
-  haproxy stunnel4 apache2 nginx lighttpd lighttpd-mod-openssl
+  haproxy stunnel4 apache2 nginx libnginx-mod-stream lighttpd lighttpd-mod-openssl
 )
 missing=()
 for p in "${packages[@]}"; do

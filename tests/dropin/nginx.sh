@@ -3,21 +3,24 @@
 # Debian's nginx (master and two workers, in the foreground) with the libssl
 # under test as the HTTPS server; the clients are the system's curl and
 # `openssl s_client` (system libssl), so only the server side is under test.
-# Downloads checked by SHA-256 (small and 5 MiB, TLS 1.3 and 1.2, sendfile on
-# and off, keep-alive), ECDSA and RSA certificates, a certificate chain file,
-# ssl_protocols TLSv1.3 only, ssl_ciphers for TLS 1.2, SNI (two server names,
-# two certificates on one port), two ssl_certificate lines in one server (ECDSA
-# and RSA: each client gets the one its signature algorithms or suites take),
-# ssl_verify_client with the test CA (whose name the CertificateRequest
-# carries), session resumption (TLS 1.3 and 1.2 tickets, ssl_session_ticket_key,
-# the shared session cache across both workers), and the workers' libssl
-# mapping.
+# Downloads checked by SHA-256 (0 B, 1 B, 16 KiB, 16 KiB + 1, 1000 B, 5 MiB,
+# 10 MiB; TLS 1.3 and 1.2, sendfile on and off, keep-alive, pipelining),
+# ECDSA and RSA certificates, a certificate chain file, two ssl_certificate
+# lines in one server (each client gets the one its signature algorithms or
+# suites take), ssl_protocols with one version, ssl_ciphers for TLS 1.2, SNI
+# (two server names, two certificates on one port), ssl_verify_client on and
+# optional with the test CA (whose name the CertificateRequest carries),
+# session resumption (TLS 1.3 and 1.2 tickets, ssl_session_ticket_key, the
+# shared session cache across both workers, stateful TLS 1.3 tickets with
+# ssl_session_tickets off), OCSP stapling (ssl_stapling_file), HTTP/2 over
+# ALPN h2, the stream module terminating TLS, nginx -s reload, and the
+# workers' libssl mapping.
 # RAPIDTLS_DEBUG in the environment is passed to nginx (e.g. ctrl).
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 need nginx curl openssl "$PY"
 make_pki
-make_files small:1000 f5m:5242880
+make_files small:1000 f5m:5242880 zero:0 one:1 k16:16384 k16p1:16385 f10m:10485760
 
 WWW=$WORK/www
 NGX=$WORK/nginx
@@ -34,9 +37,16 @@ P_SCACHE=$(free_port)  # ssl_session_cache shared, ssl_session_tickets off
 P_TKEY=$(free_port)    # ssl_session_ticket_key (a key file)
 P_BOTH=$(free_port)    # two ssl_certificate lines: ECDSA leaf.pem and RSA rsa.pem
 P_OCSP=$(free_port)    # ssl_stapling with ssl_stapling_file (an OCSP response the CA signed)
+P_H2=$(free_port)      # listen ... ssl http2 (ALPN h2)
+P_OPT=$(free_port)     # ssl_verify_client optional
+P_PLAIN=$(free_port)   # plain HTTP, the stream proxy's backend
+P_STREAM=$(free_port)  # the stream module: TLS terminated, proxied to P_PLAIN
+STREAM_MOD=/usr/lib/nginx/modules/ngx_stream_module.so
+[[ -e $STREAM_MOD ]] || fail "the test needs $STREAM_MOD (scripts/setup.sh installs libnginx-mod-stream)"
 
 # ---- nginx configuration: everything in $NGX, $WWW served
 cat >"$NGX/nginx.conf" <<EOF
+load_module $STREAM_MOD;
 daemon off;
 master_process on;
 worker_processes 2;
@@ -152,6 +162,35 @@ http {
     ssl_stapling_file $NGX/ocsp.der;
     root $WWW;
   }
+  server {
+    listen 127.0.0.1:$P_H2 ssl http2;
+    server_name localhost;
+    ssl_certificate $PKI/leaf.pem;
+    ssl_certificate_key $PKI/leaf.key;
+    root $WWW;
+  }
+  server {
+    listen 127.0.0.1:$P_OPT ssl;
+    server_name localhost;
+    ssl_certificate $PKI/leaf.pem;
+    ssl_certificate_key $PKI/leaf.key;
+    ssl_verify_client optional;
+    ssl_client_certificate $PKI/ca.pem;
+    location / { return 200 "\$ssl_client_verify \$ssl_client_s_dn"; }
+  }
+  server {
+    listen 127.0.0.1:$P_PLAIN;
+    root $WWW;
+  }
+}
+stream {
+  server {
+    listen 127.0.0.1:$P_STREAM ssl;
+    ssl_certificate $PKI/leaf.pem;
+    ssl_certificate_key $PKI/leaf.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    proxy_pass 127.0.0.1:$P_PLAIN;
+  }
 }
 EOF
 make_ocsp "$NGX/ocsp.der"  # the OCSP response nginx staples
@@ -173,7 +212,7 @@ env "${ENVV[@]}" "${RT[@]}" nginx -p "$NGX" -e "$ERRLOG" -c "$NGX/nginx.conf" \
   </dev/null >"$NGX/stdout" 2>"$NGX/stderr" &
 NPID=$!
 PIDS+=("$NPID")
-for p in "$P_EC" "$P_RSA" "$P_13" "$P_12" "$P_MTLS" "$P_CHAIN" "$P_SCACHE" "$P_TKEY" "$P_BOTH" "$P_OCSP"; do
+for p in "$P_EC" "$P_RSA" "$P_13" "$P_12" "$P_MTLS" "$P_CHAIN" "$P_SCACHE" "$P_TKEY" "$P_BOTH" "$P_OCSP" "$P_H2" "$P_OPT" "$P_PLAIN" "$P_STREAM"; do
   if ! wait_port "$p" "$NPID"; then
     show "$NGX/stdout" "$NGX/stderr" "$ERRLOG"
     fail "nginx did not listen on 127.0.0.1:$p"
@@ -464,6 +503,79 @@ done
 rc=$?
 if ((rc == 91)); then pass "no ssl_stapling: curl --cert-status fails (exit 91: $(grep '^curl: ' "$WORK/curl.err"))"; else
   bad "no ssl_stapling: curl --cert-status exit $rc, expected 91"; show "$WORK/curl.err"; fi
+
+# ---- bodies at the record and buffer edges with sendfile on: 0 B, 1 B,
+# 16 KiB (one full record), 16 KiB + 1, 10 MiB
+for v in 1.3 1.2; do
+  flags=(--tlsv1.3); [[ $v == 1.2 ]] && flags=(--tlsv1.2 --tls-max 1.2)
+  for f in zero one k16 k16p1 f10m; do
+    get "GET $f ($(stat -c %s "$WWW/$f") B), TLS $v, sendfile on" "$f" "$P_EC" "$f" "${flags[@]}"
+  done
+done
+
+# ---- HTTP/2 over ALPN h2 (curl --http2), several streams on one connection
+for v in 1.3 1.2; do
+  flags=(--tlsv1.3); [[ $v == 1.2 ]] && flags=(--tlsv1.2 --tls-max 1.2)
+  rm -f "$WORK"/h[12]
+  if "${CURL[@]}" -v --http2 --cacert "$PKI/ca.pem" "${flags[@]}" -o "$WORK/h1" "https://localhost:$P_H2/f5m" \
+    -o "$WORK/h2" "https://localhost:$P_H2/small" 2>"$WORK/curl.err"; then
+    verbose_has "HTTP/2, TLS $v: ALPN h2 accepted" 'ALPN: server accepted h2|ALPN, server accepted to use h2'
+    verbose_has "  ... HTTP/2 responses" '< HTTP/2 200'
+    same_file "HTTP/2, TLS $v: 5 MiB" "$WWW/f5m" "$WORK/h1"
+    same_file "HTTP/2, TLS $v: small, same connection" "$WWW/small" "$WORK/h2"
+  else
+    bad "HTTP/2, TLS $v: curl exit $?"; show "$WORK/curl.err"; log_tail
+  fi
+done
+
+# ---- the stream module: TLS terminated by nginx, the bytes proxied to a
+# plain HTTP server block
+for v in 1.3 1.2; do
+  flags=(--tlsv1.3); [[ $v == 1.2 ]] && flags=(--tlsv1.2 --tls-max 1.2)
+  get "stream { ssl } proxy, TLS $v: GET 10 MiB" f10m "$P_STREAM" f10m "${flags[@]}"
+done
+
+# ---- ssl_verify_client optional: answered with or without a certificate
+for v in 1.3 1.2; do
+  flags=(--tlsv1.3); [[ $v == 1.2 ]] && flags=(--tlsv1.2 --tls-max 1.2)
+  out=$("${CURL[@]}" --cacert "$PKI/ca.pem" "${flags[@]}" "https://localhost:$P_OPT/" 2>"$WORK/curl.err")
+  if [[ $out == "NONE " ]]; then pass "ssl_verify_client optional, TLS $v, no certificate: \$ssl_client_verify NONE"; else
+    bad "ssl_verify_client optional, TLS $v, no certificate: got '$out', expected 'NONE '"; show "$WORK/curl.err"; log_tail; fi
+  out=$("${CURL[@]}" --cacert "$PKI/ca.pem" "${flags[@]}" --cert "$PKI/client.pem" --key "$PKI/client.key" \
+    "https://localhost:$P_OPT/" 2>"$WORK/curl.err")
+  if [[ $out == "SUCCESS CN=rapidtls-client" ]]; then pass "ssl_verify_client optional, TLS $v, certificate: SUCCESS CN=rapidtls-client"; else
+    bad "ssl_verify_client optional, TLS $v, certificate: got '$out'"; show "$WORK/curl.err"; log_tail; fi
+done
+
+# ---- nginx -s reload (SIGHUP to the master): new workers, still on the
+# drop-in library, serving
+old_workers=" ${WORKERS[*]} "
+sys nginx -p "$NGX" -e "$ERRLOG" -c "$NGX/nginx.conf" -s reload >"$WORK/reload.out" 2>&1 ||
+  { bad "nginx -s reload: exit $?"; show "$WORK/reload.out"; }
+NEW=()
+for _ in $(seq 1 200); do
+  mapfile -t NEW < <(ps -o pid= --ppid "$NPID" | tr -d ' ')
+  fresh=0
+  for w in "${NEW[@]}"; do [[ $old_workers == *" $w "* ]] || fresh=$((fresh + 1)); done
+  ((fresh >= 2 && ${#NEW[@]} == 2)) && break
+  sleep 0.05
+done
+if ((fresh >= 2 && ${#NEW[@]} == 2)); then pass "nginx -s reload: 2 new workers (${NEW[*]})"; else
+  bad "nginx -s reload: workers '${NEW[*]}' (before: ${WORKERS[*]})"; log_tail; fi
+if [[ $BASELINE != 1 ]]; then
+  for w in "${NEW[@]}"; do
+    if grep -q -F -e "$DROPIN_LIB" -e "$(readlink -f "$DROPIN_LIB")" "/proc/$w/maps" 2>/dev/null; then
+      pass "reloaded worker $w maps the drop-in libssl"
+    else
+      bad "reloaded worker $w does not map $DROPIN_LIB"
+    fi
+  done
+fi
+for v in 1.3 1.2; do
+  flags=(--tlsv1.3); [[ $v == 1.2 ]] && flags=(--tlsv1.2 --tls-max 1.2)
+  get "after reload, TLS $v: GET 5 MiB" f5m "$P_EC" f5m "${flags[@]}"
+done
+resumes "after reload: TLS 1.2 tickets, ssl_session_ticket_key" "$P_TKEY" 1.2
 
 # ---- nothing alarming in the error_log so far
 if grep -q -E '\[(emerg|alert|crit)\]' "$ERRLOG"; then
