@@ -112,12 +112,23 @@ struct StoredTicket {
   std::string server_name;
 };
 
-// What a server finds in a ticket it issued: the resumption PSK and its suite.
+// What a ticket keeps of the client a server authenticated (RFC 8446 2.2: a
+// resumption does not authenticate again): its certificate (the leaf, as
+// OpenSSL keeps it) and how verifying it went. No chain: the client sent none.
+struct TicketPeer {
+  const std::vector<crypto::Certificate>* chain = nullptr;
+  long verify_result = 0;
+};
+
+// What a server finds in a ticket it issued: the resumption PSK and its
+// suite, and the client it authenticated, if any.
 struct TicketContents {
   uint16_t suite = 0;
   Secret psk;
   uint64_t issued_ms = 0;
   uint32_t age_add = 0;
+  std::shared_ptr<const std::vector<crypto::Certificate>> peer_chain;
+  long verify_result = 0;
 };
 
 // Makes the NewSessionTicket messages a server sends (RFC 8446 4.6.1), and
@@ -128,7 +139,8 @@ class TicketIssuer {
   virtual ~TicketIssuer() = default;
   // A ticket with an empty `ticket` field: none is sent (the issuer declined).
   virtual Result<NewSessionTicket> issue(const SuiteInfo& suite, const Secret& resumption_secret,
-                                         uint64_t now_ms, crypto::RandomSource& rng, void* app) = 0;
+                                         const TicketPeer& peer, uint64_t now_ms,
+                                         crypto::RandomSource& rng, void* app) = 0;
   // The contents of a ticket this issuer made and that is still within its
   // lifetime at `now_ms`; nullopt for any other (not ours, altered, expired):
   // the server then ignores the offer and makes a full handshake.
@@ -337,6 +349,10 @@ struct Config {
   // empty session_ticket extension when session_tickets12 is on.
   std::shared_ptr<SessionCache12> session_cache12;
   ByteVec session_id_context;
+  // As OpenSSL (SSL_CTX_set_session_id_context(3)): a server that verifies
+  // clients without a session id context fails a handshake that would resume
+  // (internal_error, SSL_R_SESSION_ID_CONTEXT_UNINITIALIZED). The C interface's.
+  bool session_id_context_required = false;
   bool session_tickets12 = true;
 
   // OCSP stapling (RFC 6066 8; TLS 1.3: RFC 8446 4.4.2.1). A client asks

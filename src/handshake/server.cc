@@ -144,10 +144,8 @@ Status ServerHandshake::accept_psk(const ClientHello& ch, Bytes whole, Negotiate
     return Error{Alert::missing_extension, SSL_R_MISSING_PSK_KEX_MODES_EXTENSION};
   RTLS_ASSIGN(std::vector<uint8_t> kex_modes, parse_psk_key_exchange_modes(modes->body));
   RTLS_ASSIGN(OfferedPsks offered, parse_pre_shared_key_ch(pre->body));
-  // Only psk_dhe_ke: a resumption still makes a fresh (EC)DHE key. A server
-  // that asks for client certificates makes full handshakes: its tickets do
-  // not carry the client's chain.
-  if (!config_->ticket_issuer || wants_client_certificate() ||
+  // Only psk_dhe_ke: a resumption still makes a fresh (EC)DHE key.
+  if (!config_->ticket_issuer ||
       !contains(kex_modes, static_cast<uint8_t>(PskKeyExchangeMode::psk_dhe_ke))) {
     return {};
   }
@@ -157,6 +155,13 @@ Status ServerHandshake::accept_psk(const ClientHello& ch, Bytes whole, Negotiate
         config_->ticket_issuer->open(offered.identities[i].identity, now, app_);
     const SuiteInfo* suite = t ? suite_info(t->suite) : nullptr;
     if (suite == nullptr || suite->hash != n.suite->hash) continue;
+    // A server that requires a client certificate resumes only the sessions
+    // of clients that sent one (the ticket keeps it); one that asks for it
+    // takes the others as they were.
+    if (wants_client_certificate() && config_->verify == VerifyMode::require &&
+        (!t->peer_chain || t->peer_chain->empty())) {
+      continue;
+    }
     // 4.2.11.2: the binder, over the ClientHello up to the binders list
     // (after a HelloRetryRequest, with the transcript before it).
     const Bytes truncated = whole.first(whole.size() - offered.binders_block_size);
@@ -165,8 +170,14 @@ Status ServerHandshake::accept_psk(const ClientHello& ch, Bytes whole, Negotiate
     if (!ct_equal(binder.bytes(), offered.binders[i])) {
       return Error{Alert::decrypt_error, SSL_R_BINDER_DOES_NOT_VERIFY};
     }
+    if (config_->session_id_context_required && config_->verify != VerifyMode::none &&
+        config_->session_id_context.empty()) {
+      return Error{Alert::internal_error, SSL_R_SESSION_ID_CONTEXT_UNINITIALIZED};
+    }
     n.psk_index = static_cast<uint16_t>(i);
     n.psk = t->psk;
+    n.peer_chain = t->peer_chain;
+    n.peer_verify_result = t->verify_result;
     return {};
   }
   return {};
@@ -327,6 +338,10 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
   if (n.alpn) session_.alpn = *n.alpn;
 
   session_.resumed = resumed;
+  if (resumed && n.peer_chain) {
+    session_.peer_chain = *n.peer_chain;  // the client the ticket's connection authenticated
+    session_.verify_result = n.peer_verify_result;
+  }
   schedule_.emplace(suite.hash);
   RTLS_TRY(schedule_->init_early(resumed ? n.psk.bytes() : Bytes()));
   RTLS_TRY(schedule_->derive_handshake(ecdhe.bytes()));
@@ -474,9 +489,10 @@ Status ServerHandshake::send_tickets(HandshakeIo& io) {
   const size_t count =
       session_.resumed ? std::min<size_t>(1, config_->tickets_to_send) : config_->tickets_to_send;
   for (size_t i = 0; i < count; ++i) {
-    RTLS_ASSIGN(NewSessionTicket nst,
-                config_->ticket_issuer->issue(*session_.suite, session_.resumption_secret,
-                                              config_->clock->now_ms(), *config_->rng, app_));
+    RTLS_ASSIGN(NewSessionTicket nst, config_->ticket_issuer->issue(
+                                          *session_.suite, session_.resumption_secret,
+                                          TicketPeer{&session_.peer_chain, session_.verify_result},
+                                          config_->clock->now_ms(), *config_->rng, app_));
     if (nst.ticket.empty()) continue;  // the issuer declined this one
     ByteVec msg;
     nst.serialize(msg);

@@ -385,6 +385,10 @@ Result<std::optional<StoredTicket>> ServerHandshake::find_session12(
     s = cfg.session_cache12->find(ch.legacy_session_id, app_);
   }
   if (!s || s->version != kTls12) return std::optional<StoredTicket>();
+  if (cfg.session_id_context_required && cfg.verify != VerifyMode::none &&
+      cfg.session_id_context.empty()) {
+    return Error{Alert::internal_error, SSL_R_SESSION_ID_CONTEXT_UNINITIALIZED};
+  }
   // RFC 7627 5.3: a session with the extended master secret resumed without
   // it is an attack; one without it (never made by rapidtls) is not resumed.
   if (s->extended_master_secret && !ems) {

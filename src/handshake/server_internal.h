@@ -79,6 +79,9 @@ struct Negotiated {
   // RFC 8446 4.2.11: the offered PSK taken for resumption, by index.
   std::optional<uint16_t> psk_index;
   Secret psk;
+  // The client the ticket's connection authenticated (none: it sent no certificate).
+  std::shared_ptr<const std::vector<crypto::Certificate>> peer_chain;
+  long peer_verify_result = 0;
 };
 
 class ServerHandshake final : public Handshake {

@@ -29,7 +29,8 @@ class SealingTicketIssuer final : public TicketIssuer {
   }
 
   Result<NewSessionTicket> issue(const SuiteInfo& suite, const Secret& resumption_secret,
-                                 uint64_t now_ms, crypto::RandomSource& rng, void* app) override {
+                                 const TicketPeer& peer, uint64_t now_ms, crypto::RandomSource& rng,
+                                 void* app) override {
     NewSessionTicket nst;
     nst.ticket_lifetime = lifetime_s_.load();
     uint8_t age_add[4];
@@ -43,11 +44,18 @@ class SealingTicketIssuer final : public TicketIssuer {
     RTLS_ASSIGN(Secret psk, ticket_psk(suite, resumption_secret, nst.ticket_nonce));
     ByteVec plain;
     codec::Writer w(plain);
+    const bool leaf = peer.chain != nullptr && !peer.chain->empty();
     w.u8(kKindTls13);
     w.u16(static_cast<uint16_t>(suite.suite));
     w.u64(now_ms);
     w.u32(nst.ticket_age_add);
     w.vec8(psk.bytes());
+    w.u64(static_cast<uint64_t>(peer.verify_result));
+    w.vec24(leaf ? peer.chain->front().der() : Bytes());
+    if (!w.ok()) {
+      secure_zero(plain);
+      return NewSessionTicket{};  // does not fit: no ticket
+    }
     RTLS_ASSIGN(nst.ticket, seal(plain, rng, app));
     return nst;
   }
@@ -57,11 +65,17 @@ class SealingTicketIssuer final : public TicketIssuer {
     TicketContents c;
     codec::Reader r(plain);
     uint8_t kind = 0;
-    Bytes psk;
-    const bool parsed = r.read_u8(&kind) && kind == kKindTls13 && r.read_u16(&c.suite) &&
-                        r.read_u64(&c.issued_ms) && r.read_u32(&c.age_add) && r.read_vec8(&psk) &&
-                        r.expect_end() && !psk.empty() && psk.size() <= Secret::kMaxSize;
-    if (parsed) c.psk = Secret(psk);
+    uint64_t verify_result = 0;
+    Bytes psk, leaf;
+    bool parsed = r.read_u8(&kind) && kind == kKindTls13 && r.read_u16(&c.suite) &&
+                  r.read_u64(&c.issued_ms) && r.read_u32(&c.age_add) && r.read_vec8(&psk) &&
+                  r.read_u64(&verify_result) && r.read_vec24(&leaf) && r.expect_end() &&
+                  !psk.empty() && psk.size() <= Secret::kMaxSize;
+    if (parsed && !leaf.empty()) parsed = set_leaf(leaf, &c.peer_chain);
+    if (parsed) {
+      c.psk = Secret(psk);
+      c.verify_result = static_cast<long>(verify_result);
+    }
     secure_zero(plain);
     // RFC 8446 4.6.1: not used beyond its lifetime (nor "issued" in the future).
     if (!parsed || !within_lifetime(c.issued_ms, now_ms)) return std::nullopt;
@@ -112,14 +126,7 @@ class SealingTicketIssuer final : public TicketIssuer {
                   r.read_vec8(&master) && !master.empty() && master.size() <= Secret::kMaxSize &&
                   r.read_vec8(&sid_ctx) && r.read_vec16(&name) && r.read_u64(&verify_result) &&
                   r.read_vec24(&leaf) && r.expect_end();
-    if (parsed && !leaf.empty()) {
-      auto cert = crypto::Certificate::from_der(leaf);
-      parsed = cert.ok();
-      if (parsed) {
-        s.peer_chain = std::make_shared<const std::vector<crypto::Certificate>>(
-            std::vector<crypto::Certificate>{std::move(cert).value()});
-      }
-    }
+    if (parsed && !leaf.empty()) parsed = set_leaf(leaf, &s.peer_chain);
     if (parsed) {
       s.psk = Secret(master);
       s.extended_master_secret = ems != 0;
@@ -136,6 +143,15 @@ class SealingTicketIssuer final : public TicketIssuer {
  private:
   static constexpr uint8_t kKindTls13 = 1;
   static constexpr uint8_t kKindTls12 = 2;
+
+  // A chain of the one certificate in `der`: false when it does not parse.
+  static bool set_leaf(Bytes der, std::shared_ptr<const std::vector<crypto::Certificate>>* out) {
+    auto cert = crypto::Certificate::from_der(der);
+    if (!cert.ok()) return false;
+    *out = std::make_shared<const std::vector<crypto::Certificate>>(
+        std::vector<crypto::Certificate>{std::move(cert).value()});
+    return true;
+  }
 
   bool within_lifetime(uint64_t issued_ms, uint64_t now_ms) const {
     return now_ms >= issued_ms && now_ms - issued_ms <= uint64_t{lifetime_s_.load()} * 1000;

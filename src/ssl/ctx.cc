@@ -369,6 +369,7 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
   cfg->ticket_issuer =
       (opts & SSL_OP_NO_TICKET) == 0 ? ticket_issuer : rapidtls::ssl::stateful_ticket_issuer();
   cfg->session_tickets12 = (opts & SSL_OP_NO_TICKET) == 0;
+  cfg->session_id_context_required = true;
   // TLS 1.2 session ids: with SSL_SESS_CACHE_SERVER (the default), kept in
   // the session context's cache and handed to its callbacks.
   if ((session_cache_mode & SSL_SESS_CACHE_SERVER) != 0) {

@@ -141,11 +141,15 @@ SSL_SESSION* find_session(SSL* s, rapidtls::Bytes id) {
   return sess;
 }
 
-// Adds a session a server made: internal store, new-session callback.
+// Adds a session a server made: internal store, new-session callback. As
+// OpenSSL, not a session without an id context on a server that verifies
+// clients: resuming it would fail the handshake
+// (SSL_R_SESSION_ID_CONTEXT_UNINITIALIZED), so it is not kept.
 void add_session(SSL* s, const hs::StoredTicket& state) {
   SSL_CTX* ctx = s->session_ctx;
   const long mode = ctx->session_cache_mode;
   if ((mode & SSL_SESS_CACHE_SERVER) == 0) return;
+  if (state.sid_ctx.empty() && (s->verify_mode & SSL_VERIFY_PEER) != 0) return;
   SSL_SESSION* sess = rapidtls::ssl::server_session(s, state);
   if ((mode & SSL_SESS_CACHE_NO_INTERNAL_STORE) == 0) insert(ctx, sess);
   // SSL_CTX_sess_set_new_cb(3): the callback keeps the reference it is
@@ -183,7 +187,8 @@ class StatefulTicketIssuer final : public hs::TicketIssuer {
  public:
   rapidtls::Result<hs::NewSessionTicket> issue(const hs::SuiteInfo& suite,
                                                const rapidtls::crypto::Secret& resumption_secret,
-                                               uint64_t now_ms, rapidtls::crypto::RandomSource& rng,
+                                               const hs::TicketPeer& peer, uint64_t now_ms,
+                                               rapidtls::crypto::RandomSource& rng,
                                                void* app) override {
     SSL* s = static_cast<SSL*>(app);
     hs::NewSessionTicket nst;
@@ -205,6 +210,11 @@ class StatefulTicketIssuer final : public hs::TicketIssuer {
     state.age_add = nst.ticket_age_add;
     state.received_ms = now_ms;
     state.lifetime_s = nst.ticket_lifetime;
+    if (peer.chain != nullptr && !peer.chain->empty()) {
+      state.peer_chain = std::make_shared<const std::vector<rapidtls::crypto::Certificate>>(
+          std::vector<rapidtls::crypto::Certificate>{peer.chain->front()});
+    }
+    state.verify_result = peer.verify_result;
     add_session(s, state);
     nst.ticket = state.session_id;
     return nst;
@@ -221,7 +231,8 @@ class StatefulTicketIssuer final : public hs::TicketIssuer {
     if (t != nullptr && t->version == hs::kTls13 && sess->version == TLS1_3_VERSION &&
         now_ms >= t->received_ms &&
         now_ms - t->received_ms <= uint64_t{s->session_ctx->ticket_lifetime()} * 1000) {
-      out = hs::TicketContents{t->suite, t->psk, t->received_ms, t->age_add};
+      out = hs::TicketContents{t->suite,   t->psk,        t->received_ms,
+                               t->age_add, t->peer_chain, t->verify_result};
     }
     SSL_SESSION_free(sess);
     return out;

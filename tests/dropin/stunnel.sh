@@ -9,7 +9,10 @@
 #   leaves, client certificates (verifyChain, CAfile, requireCert);
 # - a TLS client service (client = yes, verifyChain, checkHost, sni) that the
 #   system's curl reaches in plain HTTP, in front of `openssl s_server -WWW`
-#   (system libssl) on TLS 1.3 and 1.2, and a server whose name does not match.
+#   (system libssl) on TLS 1.3 and 1.2, and a server whose name does not match;
+# - end to end, both ends on the libssl under test: a client service whose
+#   server is the [any] / [only12] server service (TLS 1.3 and 1.2, client
+#   certificates both ways), with session resumption between the two.
 # RAPIDTLS_DEBUG in the environment is passed to stunnel (e.g. ctrl).
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -32,6 +35,9 @@ P_MTLS=$(unique_port); TAKEN+="$P_MTLS "  # server service, verifyChain + CAfile
 P_C13=$(unique_port); TAKEN+="$P_C13 "    # client service -> s_server -WWW -tls1_3
 P_C12=$(unique_port); TAKEN+="$P_C12 "    # client service -> s_server -WWW -tls1_2
 P_CBAD=$(unique_port); TAKEN+="$P_CBAD "  # client service, checkHost other.example -> s_server
+P_E13=$(unique_port); TAKEN+="$P_E13 "    # client service -> [any] (both ends under test)
+P_E12=$(unique_port); TAKEN+="$P_E12 "    # client service -> [only12] (both ends under test)
+P_EM=$(unique_port); TAKEN+="$P_EM "      # client service with a client certificate -> [mtls]
 
 # ---- the plain backend: the system's python3
 sys "$PY" -m http.server --bind 127.0.0.1 --directory "$WWW" "$P_BACK" \
@@ -151,13 +157,41 @@ CAfile = $PKI/ca.pem
 verifyChain = yes
 checkHost = other.example
 sni = other.example
+
+[e2e13]
+client = yes
+accept = 127.0.0.1:$P_E13
+connect = 127.0.0.1:$P_ANY
+CAfile = $PKI/ca.pem
+verifyChain = yes
+checkHost = localhost
+sni = localhost
+
+[e2e12]
+client = yes
+accept = 127.0.0.1:$P_E12
+connect = 127.0.0.1:$P_12
+CAfile = $PKI/ca.pem
+verifyChain = yes
+checkHost = localhost
+sni = localhost
+
+[e2emtls]
+client = yes
+accept = 127.0.0.1:$P_EM
+connect = 127.0.0.1:$P_MTLS
+CAfile = $PKI/ca.pem
+verifyChain = yes
+checkHost = localhost
+cert = $PKI/client.pem
+key = $PKI/client.key
 EOF
 
 # ---- start stunnel with the libssl under test (with-rapidtls execs stunnel4: $! is stunnel)
 env "${ENVV[@]}" "${RT[@]}" stunnel4 "$ST/stunnel.conf" </dev/null >"$ST/stdout" 2>"$ST/stderr" &
 TPID=$!
 PIDS+=("$TPID")
-for p in "$P_ANY" "$P_13" "$P_12" "$P_MTLS" "$P_C13" "$P_C12" "$P_CBAD"; do
+for p in "$P_ANY" "$P_13" "$P_12" "$P_MTLS" "$P_C13" "$P_C12" "$P_CBAD" "$P_E13" "$P_E12" "$P_EM"; do
   if ! wait_port "$p" "$TPID"; then
     log_tail
     fail "stunnel did not listen on 127.0.0.1:$p"
@@ -258,6 +292,24 @@ else
   bad "client service, checkHost other.example against CN=localhost: curl exit $rc, $(stat -c %s "$WORK/got" 2>/dev/null || echo 0) bytes, expected nothing"
   log_tail
 fi
+
+# ---- end to end: curl (plain) -> client service -> TLS, both ends on the
+# libssl under test -> server service -> python3 (plain)
+for port in "$P_E13" "$P_E12" "$P_EM"; do
+  what="TLS 1.3 to [any]"
+  [[ $port == "$P_E12" ]] && what="TLS 1.2 to [only12] (RSA leaf)"
+  [[ $port == "$P_EM" ]] && what="client certificate to [mtls]"
+  for f in small f5m; do
+    get_url "end to end, $what: GET $f" "$f" "http://127.0.0.1:$port/$f"
+  done
+done
+# stunnel's client keeps its session per service: the second connection of
+# a service resumes it, and only the end-to-end services have both ends here
+# ("TLS accepted: previous session reused": a server service resumed).
+n=$(grep -a -c 'TLS accepted: previous session reused' "$LOG")
+if ((n >= 3)); then pass "end to end: the server services resumed $n sessions of the client services"; else
+  bad "end to end: $n resumed sessions on the server side, expected 3 (one per service's second GET)"
+  grep -a -i 'session' "$LOG" | tail -10 | sed 's/^/    /'; fi
 
 # ---- stop: SIGTERM, then wait for it
 kill -TERM "$TPID"

@@ -394,7 +394,8 @@ TEST(Resumption12, DeclinedTicketLeavesNothingToResume) {
   class Declining final : public handshake::TicketIssuer {
    public:
     Result<handshake::NewSessionTicket> issue(const handshake::SuiteInfo&, const crypto::Secret&,
-                                              uint64_t, crypto::RandomSource&, void*) override {
+                                              const handshake::TicketPeer&, uint64_t,
+                                              crypto::RandomSource&, void*) override {
       return handshake::NewSessionTicket{};
     }
     std::optional<handshake::TicketContents> open(Bytes, uint64_t, void*) override {

@@ -228,7 +228,8 @@ TEST(Resumption, ManyTicketsAreBounded) {
 class LongTicketIssuer final : public handshake::TicketIssuer {
  public:
   Result<handshake::NewSessionTicket> issue(const handshake::SuiteInfo&, const crypto::Secret&,
-                                            uint64_t, crypto::RandomSource&, void*) override {
+                                            const handshake::TicketPeer&, uint64_t,
+                                            crypto::RandomSource&, void*) override {
     handshake::NewSessionTicket nst;
     nst.ticket_lifetime = 60;
     nst.ticket_nonce = {1};
@@ -264,14 +265,45 @@ TEST(Resumption, FullHandshakeWhenTheSuiteHashDiffers) {
   EXPECT_EQ(static_cast<uint16_t>(p.client.session()->suite->suite), 0x1301);
 }
 
-TEST(Resumption, ServerAskingForClientCertificatesMakesFullHandshakes) {
-  const Resumable r = resumable();
+// A server that asks for client certificates resumes as OpenSSL does: the
+// ticket keeps the client's certificate and verify result, so a resumption
+// shows the client of the first connection; a server that requires one
+// resumes only sessions of clients that sent one.
+TEST(Resumption, ServerAskingForClientCertificates) {
+  const Resumable r = resumable();  // the client sent no certificate
   ASSERT_FALSE(r.ticket.ticket.empty());
-  auto scfg2 = r.server_copy();
-  scfg2->verify = handshake::VerifyMode::peer;
-  Pair p(r.client, scfg2, resuming(r.ticket));
+  auto asks = r.server_copy();
+  asks->verify = handshake::VerifyMode::peer;
+  asks->trust = TestPki::get().trust();
+  Pair p(r.client, asks, resuming(r.ticket));
   ASSERT_TRUE(p.handshake()) << describe(p.error());
-  EXPECT_FALSE(p.server.session()->resumed) << "its tickets do not carry the client's chain";
+  EXPECT_TRUE(p.server.session()->resumed) << "optional: resumed, still without a client";
+  EXPECT_TRUE(p.server.session()->peer_chain.empty());
+  auto requires_one = r.server_copy();
+  requires_one->verify = handshake::VerifyMode::require;
+  requires_one->trust = TestPki::get().trust();
+  auto ccfg = std::make_shared<Config>(*r.client);
+  ccfg->certificates = {TestPki::get().leaf(KeyType::ecdsa_p256).certified()};
+  Pair q(ccfg, requires_one, resuming(r.ticket));
+  ASSERT_TRUE(q.handshake()) << describe(q.error());
+  EXPECT_FALSE(q.server.session()->resumed) << "required: the session had no client certificate";
+  ASSERT_EQ(q.server.session()->peer_chain.size(), 1u) << "a full handshake with the client's";
+  // That connection's ticket keeps the client: it resumes, and the server
+  // sees the client's certificate and verify result again.
+  ASSERT_FALSE(q.client.tickets().empty());
+  Pair again(ccfg, requires_one, resuming(q.client.tickets().back()));
+  ASSERT_TRUE(again.handshake()) << describe(again.error());
+  EXPECT_TRUE(again.server.session()->resumed);
+  ASSERT_EQ(again.server.session()->peer_chain.size(), 1u);
+  EXPECT_TRUE(ct_equal(again.server.session()->peer_chain[0].der(),
+                       q.server.session()->peer_chain[0].der()));
+  EXPECT_EQ(again.server.session()->verify_result, 0);
+  // And its own ticket does too.
+  ASSERT_FALSE(again.client.tickets().empty());
+  Pair third(ccfg, requires_one, resuming(again.client.tickets().back()));
+  ASSERT_TRUE(third.handshake()) << describe(third.error());
+  EXPECT_TRUE(third.server.session()->resumed);
+  EXPECT_EQ(third.server.session()->peer_chain.size(), 1u);
 }
 
 TEST(Resumption, BinderThatDoesNotVerifyIsFatal) {

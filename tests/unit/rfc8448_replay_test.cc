@@ -102,7 +102,8 @@ class TraceTicketIssuer final : public handshake::TicketIssuer {
  public:
   explicit TraceTicketIssuer(const char* nst) : nst_(hex(nst)) {}
   Result<handshake::NewSessionTicket> issue(const handshake::SuiteInfo&, const crypto::Secret&,
-                                            uint64_t, crypto::RandomSource&, void*) override {
+                                            const handshake::TicketPeer&, uint64_t,
+                                            crypto::RandomSource&, void*) override {
     return handshake::NewSessionTicket::parse(body_of(nst_));
   }
   std::optional<handshake::TicketContents> open(Bytes, uint64_t, void*) override {
