@@ -16,7 +16,9 @@
 //   or forged, whatever was injected;
 // - a write reports at most what it was given, and all of it unless
 //   partial writes are on;
-// - after SSL_ERROR_SSL no read or write on that side succeeds;
+// - after a read or handshake fails with SSL_ERROR_SSL (a fatal error), no
+//   read or write on that side succeeds (an SSL_ERROR_SSL of SSL_shutdown
+//   during the handshake, or of a write after close_notify, is not fatal);
 // - SSL_pending never exceeds what the peer has written and is unread.
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -137,6 +139,7 @@ struct Side {
   Pending pending;            // then these, perhaps already partly sent
   size_t read = 0;            // how many of the peer's bytes this side has read
   bool failed = false;        // SSL_ERROR_SSL seen
+  bool abandoned = false;     // a write failed with `pending` unfinished
   // The bytes the peer may have read so far: at most sent, then pending.
   size_t readable() const { return sent.size() + pending.data.size(); }
   uint8_t byte_at(size_t i) const {
@@ -184,7 +187,7 @@ class Session {
   // Both sides' handshakes, with bytes moved between them.
   void handshake() {
     for (int round = 0; round < 16; ++round) {
-      for (Side& s : sides_) check_result(s, SSL_do_handshake(s.ssl));
+      for (Side& s : sides_) check_result(s, SSL_do_handshake(s.ssl), Fatal::yes);
       pump(SIZE_MAX);
       if (SSL_is_init_finished(sides_[0].ssl) && SSL_is_init_finished(sides_[1].ssl)) return;
     }
@@ -225,7 +228,7 @@ class Session {
           write(s, Pending::sendfile, in);
           break;
         case 8:
-          check_result(s, SSL_do_handshake(s.ssl));
+          check_result(s, SSL_do_handshake(s.ssl), Fatal::yes);
           break;
         case 9: {
           // Fuzzed bytes on the wire, before whatever the side has not read yet.
@@ -255,9 +258,10 @@ class Session {
 
  private:
   // Records SSL_get_error's view of a result; an error on the queue is dropped.
-  int check_result(Side& s, int rc) {
+  enum class Fatal : uint8_t { no, yes };
+  int check_result(Side& s, int rc, Fatal fatal = Fatal::no) {
     const int err = rc > 0 ? SSL_ERROR_NONE : SSL_get_error(s.ssl, rc);
-    if (err == SSL_ERROR_SSL) s.failed = true;
+    if (err == SSL_ERROR_SSL && fatal == Fatal::yes) s.failed = true;
     ERR_clear_error();
     return err;
   }
@@ -292,6 +296,7 @@ class Session {
   // A new write of `kind` (its size from the input), or, when one is
   // pending, that one again.
   void write(Side& s, Pending::Kind kind, Input& in) {
+    if (s.abandoned) return;
     Pending call = std::move(s.pending);
     s.pending = {};
     if (call.kind == Pending::none) {
@@ -342,6 +347,13 @@ class Session {
       }
     } else if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
       s.pending = std::move(call);
+    } else {
+      // Refused (after our close_notify, say): what it had sealed may still
+      // leave (SSL_shutdown sends it before close_notify, as OpenSSL does),
+      // so the peer may read part of it; this side writes no more.
+      s.pending = std::move(call);
+      s.pending.kind = Pending::none;
+      s.abandoned = true;
     }
   }
 
@@ -358,7 +370,7 @@ class Session {
     if (how == 2) {
       rc = SSL_peek_ex(s.ssl, buf.data(), buf.size(), &got);
       if (rc == 1) expect(s, peer, buf.data(), got, false);
-      check_result(s, rc);
+      check_result(s, rc, Fatal::yes);
     }
     if (how == 1) {
       rc = SSL_read_ex(s.ssl, buf.data(), buf.size(), &got);
@@ -370,7 +382,7 @@ class Session {
       SSL_CHECK(!was_failed);
       expect(s, peer, buf.data(), got, true);
     }
-    check_result(s, rc);
+    check_result(s, rc, Fatal::yes);
   }
 
   // The bytes read are the peer's next ones.

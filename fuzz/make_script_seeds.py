@@ -76,6 +76,12 @@ ssl_seeds = {
                   [SERVER | READ_ALL], to_server),
     "flip": ops([0x00, FLIP, 0, 9], to_server, [WRITE, 5, PUMP_ALL, SERVER | READ_ALL]),
     "read_ahead_release": ops([0xE0], to_server, to_client, [RELEASE], to_server),
+    # Found by fuzz_ssl, wrong in the harness (not the library): SSL_shutdown
+    # during the handshake fails (SSL_ERROR_SSL) without ending the
+    # connection; a write refused after close_notify had sealed a record
+    # that SSL_shutdown still sends.
+    "shutdown_in_handshake": base64.b64decode("BgFrZXhsZW4EjYApBAYAQGQEjA=="),
+    "refused_retry_delivered": base64.b64decode("APIAAAD/DABAZASNuAUEAI0AAAI="),
     "pump_pieces": ops([0x00, WRITE], n(1000), [PUMP, 7, SERVER | READ_ALL, PUMP, 100,
                                                  SERVER | READ_ALL, PUMP_ALL, SERVER | READ_ALL]),
 }
