@@ -23,3 +23,9 @@ preset=${RAPIDTLS_TEST_PRESET:-dev}
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset"
 ctest --preset "$preset" -j2 --timeout 300
+
+# In CI, after the tests: every libFuzzer target for a short time from its
+# committed corpus (fuzz/corpus/); a crash fails CI (about 5 minutes in all).
+if [ "${CI:-}" = true ]; then
+  bash scripts/fuzz.sh "${RAPIDTLS_FUZZ_SECONDS:-30}"
+fi
