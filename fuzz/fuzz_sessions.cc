@@ -128,7 +128,7 @@ void open_keyed(Bytes in) {
   // of up to the hash's size will do as a resumption secret here.
   const SuiteInfo* suite = suite_info(0x1301);
   SESSIONS_CHECK(suite != nullptr);
-  auto nst = issuer->issue(*suite, crypto::Secret(secret), kNowMs, rng, nullptr);
+  auto nst = issuer->issue(*suite, crypto::Secret(secret), TicketPeer{}, kNowMs, rng, nullptr);
   SESSIONS_CHECK(nst.ok() && !nst->ticket.empty());
   auto psk = ticket_psk(*suite, crypto::Secret(secret), nst->ticket_nonce);
   SESSIONS_CHECK(psk.ok());
