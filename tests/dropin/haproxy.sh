@@ -9,7 +9,9 @@
 # `verify required ca-file` client certificates (ssl_c_s_dn); SNI with two
 # `crt`s on one bind and with a crt-list; TLS 1.3 and 1.2 session resumption
 # with s_client -sess_out / -sess_in, by ticket and (no-tls-tickets) through
-# HAProxy's own session cache; the process's libssl mapping.
+# HAProxy's own session cache; an ECDSA+RSA bundle; alpn h2,http/1.1 (curl
+# --http2); re-encryption to a TLS backend (openssl s_server: HAProxy's client
+# side verifies it and sends a client certificate); the libssl mapping.
 # RAPIDTLS_DEBUG in the environment is passed to haproxy (e.g. ctrl).
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -45,6 +47,15 @@ P_LIST=$(unique_port); TAKEN+="$P_LIST "  # crt-list (localhost, other.example)
 P_L13=$(unique_port); TAKEN+="$P_L13 "    # crt-list line [ssl-min-ver TLSv1.3]
 P_NOTKT=$(unique_port); TAKEN+="$P_NOTKT "  # no-tls-tickets: HAProxy's session cache
 P_BOTH=$(unique_port); TAKEN+="$P_BOTH "  # crt both.pem: the ECDSA and RSA bundle
+P_H2=$(unique_port); TAKEN+="$P_H2 "      # alpn h2,http/1.1 (HTTP/2 to the client)
+P_REENC=$(unique_port); TAKEN+="$P_REENC "  # TLS again to a TLS backend (HAProxy as client)
+
+# ---- the TLS backend of the re-encrypting frontend: openssl s_server -WWW
+# (system libssl) asking for a client certificate, so that HAProxy's client
+# side (on the libssl under test) verifies the server and sends its own
+start_s_server tlsback "$WWW" -WWW -cert "$PKI/leaf.pem" -key "$PKI/leaf.key" -verify 1 -CAfile "$PKI/ca.pem"
+P_TLSBACK=$SPORT
+cat "$PKI/client.pem" "$PKI/client.key" >"$HA/client.pem"
 
 # ---- the backend: the system's python3, plain HTTP
 sys "$PY" -m http.server --bind 127.0.0.1 --directory "$WWW" --protocol HTTP/1.1 "$P_BACK" \
@@ -109,6 +120,17 @@ frontend notickets
 frontend both
   bind 127.0.0.1:$P_BOTH ssl crt $HA/both.pem
   default_backend web
+
+frontend h2
+  bind 127.0.0.1:$P_H2 ssl crt $HA/leaf.pem alpn h2,http/1.1
+  default_backend web
+
+backend tlsweb
+  server s 127.0.0.1:$P_TLSBACK ssl verify required ca-file $PKI/ca.pem verifyhost localhost sni str(localhost) crt $HA/client.pem
+
+frontend reencrypt
+  bind 127.0.0.1:$P_REENC ssl crt $HA/leaf.pem
+  default_backend tlsweb
 EOF
 
 # log_tail: the end of haproxy's output (its log goes to stderr).
@@ -125,13 +147,13 @@ ENVV=()
 env "${ENVV[@]}" "${RT[@]}" haproxy -f "$HA/haproxy.cfg" -db </dev/null >"$HA/stdout" 2>"$LOG" &
 HPID=$!
 PIDS+=("$HPID")
-for p in "$P_MAIN" "$P_13" "$P_12" "$P_MTLS" "$P_LIST" "$P_L13" "$P_NOTKT" "$P_BOTH"; do
+for p in "$P_MAIN" "$P_13" "$P_12" "$P_MTLS" "$P_LIST" "$P_L13" "$P_NOTKT" "$P_BOTH" "$P_H2" "$P_REENC"; do
   if ! wait_port "$p" "$HPID"; then
     log_tail
     fail "haproxy did not listen on 127.0.0.1:$p"
   fi
 done
-pass "haproxy $HPID listens on 7 TLS frontends"
+pass "haproxy $HPID listens on 10 TLS frontends"
 
 # ---- the process really uses the libssl under test
 if [[ $BASELINE == 1 ]]; then
@@ -337,6 +359,36 @@ for port in "$P_MAIN" "$P_NOTKT"; do
     fi
   done
 done
+
+# ---- alpn h2,http/1.1: curl --http2 gets HTTP/2 (HAProxy's h2 mux over the
+# TLS connection), curl --http1.1 HTTP/1.1
+for v in 1.3 1.2; do
+  flags=(--tlsv1.3); [[ $v == 1.2 ]] && flags=(--tlsv1.2 --tls-max 1.2)
+  rm -f "$WORK"/h[12]
+  if "${CURL[@]}" -v --http2 --cacert "$PKI/ca.pem" "${flags[@]}" -o "$WORK/h1" "https://localhost:$P_H2/f5m" \
+    -o "$WORK/h2" "https://localhost:$P_H2/small" 2>"$WORK/curl.err"; then
+    verbose_has "alpn h2,http/1.1, TLS $v: curl --http2 gets h2" 'ALPN: server accepted h2|ALPN, server accepted to use h2'
+    same_file "HTTP/2, TLS $v: 5 MiB" "$WWW/f5m" "$WORK/h1"
+    same_file "HTTP/2, TLS $v: small on the same connection" "$WWW/small" "$WORK/h2"
+  else
+    bad "HTTP/2, TLS $v: curl exit $?"; show "$WORK/curl.err"; log_tail
+  fi
+  get "alpn h2,http/1.1, TLS $v: curl --http1.1" small "$P_H2" small "${flags[@]}" --http1.1 -v &&
+    verbose_has "  ... http/1.1 chosen" 'ALPN: server accepted http/1.1|ALPN, server accepted to use http/1.1'
+done
+
+# ---- re-encryption: TLS in from curl, TLS out to s_server (HAProxy's client
+# side on the libssl under test: verify required, verifyhost, SNI, its own
+# client certificate)
+for v in 1.3 1.2; do
+  flags=(--tlsv1.3); [[ $v == 1.2 ]] && flags=(--tlsv1.2 --tls-max 1.2)
+  get "re-encryption to a TLS backend, client TLS $v: GET 5 MiB" f5m "$P_REENC" f5m "${flags[@]}"
+done
+if grep -a -q -E 'depth=0 CN ?= ?rapidtls-client' "$WORK/tlsback.out"; then
+  pass "re-encryption: the backend got HAProxy's client certificate (CN=rapidtls-client)"
+else
+  bad "re-encryption: the backend saw no client certificate"; show "$WORK/tlsback.out"
+fi
 
 # ---- stop: SIGUSR1 (soft stop), then wait for it
 kill -USR1 "$HPID"
