@@ -26,6 +26,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <ctime>
 #include <vector>
 
@@ -47,6 +48,24 @@ void unlink(Sessions& c,
   out->push_back(*it->second);
   c.order.erase(it->second);
   c.by_id.erase(it);
+}
+
+// Takes the oldest session out (the mutex held). It is found by the id it
+// was added under, which a program may have changed since
+// (SSL_SESSION_set1_id): then by the entry that holds it.
+void evict_oldest(Sessions& c, std::vector<SSL_SESSION*>* out) {
+  SSL_SESSION* oldest = c.order.front();
+  auto it = c.by_id.find(oldest->id);
+  if (it == c.by_id.end() || *it->second != oldest) {
+    it = std::find_if(c.by_id.begin(), c.by_id.end(),
+                      [oldest](const auto& e) { return *e.second == oldest; });
+  }
+  if (it != c.by_id.end()) {
+    unlink(c, it, out);
+  } else {
+    out->push_back(oldest);
+    c.order.pop_front();
+  }
 }
 
 // Hands removed sessions to the remove callback and drops the cache's
@@ -79,7 +98,7 @@ int insert(SSL_CTX* ctx, SSL_SESSION* sess) {
     const long limit = ctx->session_cache_size;
     while (limit > 0 && c.order.size() > static_cast<size_t>(limit)) {
       c.cache_full.fetch_add(1);
-      unlink(c, c.by_id.find(c.order.front()->id), &removed);
+      evict_oldest(c, &removed);
     }
   }
   release(ctx, removed);

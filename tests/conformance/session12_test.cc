@@ -257,6 +257,27 @@ TEST_F(Session12, CacheSizeEvictsTheOldest) {
   EXPECT_FALSE(Resumes(a.get())) << "the oldest went";
 }
 
+#if defined(CONFORMANCE_IMPL_RAPIDTLS)
+// Robustness (rapidtls only: what OpenSSL does with a cached session whose
+// id changes is not documented): a session whose id a program changed after
+// adding it is still evicted cleanly when the cache is full.
+TEST_F(Session12, SessionWhoseIdChangedIsStillEvicted) {
+  SSL_CTX_set_options(sctx.get(), SSL_OP_NO_TICKET);
+  SSL_CTX_sess_set_cache_size(sctx.get(), 1);
+  SessionPtr mine(SSL_SESSION_new());
+  static const unsigned char kId[] = "0123456789abcdef0123456789abcdef";
+  static const unsigned char kOther[] = "fedcba9876543210fedcba9876543210";
+  ASSERT_EQ(SSL_SESSION_set1_id(mine.get(), kId, 32), 1);
+  ASSERT_EQ(SSL_CTX_add_session(sctx.get(), mine.get()), 1);
+  ASSERT_EQ(SSL_SESSION_set1_id(mine.get(), kOther, 32), 1);
+  SessionPtr next = FirstSession();  // its session evicts ours
+  ASSERT_NE(next, nullptr);
+  EXPECT_EQ(SSL_CTX_sess_number(sctx.get()), 1);
+  EXPECT_EQ(SSL_CTX_sess_cache_full(sctx.get()), 1);
+  EXPECT_TRUE(Resumes(next.get()));
+}
+#endif
+
 // The program's own cache, as nginx's shared cache: sessions leave through
 // the new-session callback as bytes (i2d) and come back through the
 // get-session callback (d2i, *copy = 0); the internal cache is off.
