@@ -8,7 +8,8 @@
 # 5 MiB) checked by SHA-256 over TLS 1.3 and 1.2; SSLProtocol with one version
 # (the other refused); ECDSA and RSA leaves; SSLVerifyClient require with
 # SSLCACertificateFile (SSL_CLIENT_S_DN in a header); two name-based virtual
-# hosts on one port chosen by SNI; the process's libssl mapping.
+# hosts on one port chosen by SNI; session resumption (tickets, and the shmcb
+# session cache with SSLSessionTickets off); the process's libssl mapping.
 # RAPIDTLS_DEBUG in the environment is passed to apache2 (e.g. ctrl).
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -35,6 +36,7 @@ P_EC=$(unique_port); TAKEN+="$P_EC "      # ECDSA leaf (localhost) + other.examp
 P_13=$(unique_port); TAKEN+="$P_13 "      # SSLProtocol -all +TLSv1.3
 P_12=$(unique_port); TAKEN+="$P_12 "      # RSA leaf, SSLProtocol -all +TLSv1.2
 P_MTLS=$(unique_port); TAKEN+="$P_MTLS "  # SSLVerifyClient require
+P_NOTKT=$(unique_port); TAKEN+="$P_NOTKT "  # SSLSessionTickets off: the shmcb session cache
 
 # ---- Apache configuration: everything in $AP
 cat >"$AP/httpd.conf" <<EOF
@@ -62,6 +64,7 @@ Listen 127.0.0.1:$P_EC https
 Listen 127.0.0.1:$P_13 https
 Listen 127.0.0.1:$P_12 https
 Listen 127.0.0.1:$P_MTLS https
+Listen 127.0.0.1:$P_NOTKT https
 <Directory />
   Require all denied
 </Directory>
@@ -102,6 +105,14 @@ Listen 127.0.0.1:$P_MTLS https
   SSLCertificateFile $PKI/rsa.pem
   SSLCertificateKeyFile $PKI/rsa.key
 </VirtualHost>
+<VirtualHost 127.0.0.1:$P_NOTKT>
+  ServerName localhost
+  DocumentRoot $WWW
+  SSLEngine on
+  SSLSessionTickets off
+  SSLCertificateFile $PKI/leaf.pem
+  SSLCertificateKeyFile $PKI/leaf.key
+</VirtualHost>
 <VirtualHost 127.0.0.1:$P_MTLS>
   ServerName localhost
   DocumentRoot $WWW
@@ -130,13 +141,13 @@ ENVV=()
 env "${ENVV[@]}" "${RT[@]}" apache2 -X -f "$AP/httpd.conf" -d "$AP" </dev/null >"$AP/stdout" 2>"$AP/stderr" &
 APID=$!
 PIDS+=("$APID")
-for p in "$P_EC" "$P_13" "$P_12" "$P_MTLS"; do
+for p in "$P_EC" "$P_13" "$P_12" "$P_MTLS" "$P_NOTKT"; do
   if ! wait_port "$p" "$APID"; then
     log_tail
     fail "apache2 did not listen on 127.0.0.1:$p"
   fi
 done
-pass "apache2 -X $APID listens on 4 ports"
+pass "apache2 -X $APID listens on 5 ports"
 user=$(ps -o user= -p "$APID" | tr -d ' ')
 if [[ $user == www-data ]]; then pass "apache2 $APID runs as www-data (User/Group)"; else
   bad "apache2 $APID runs as '$user', expected www-data"; fi
@@ -271,6 +282,38 @@ if grep -q -E '\[[a-z_]*:(emerg|alert|crit)\]' "$ERRLOG"; then
 else
   pass "Apache's error log: no emerg, alert or crit line"
 fi
+
+# ---- session resumption (s_client -sess_out / -sess_in): TLS 1.3 and 1.2
+# tickets, and TLS 1.2 session ids through mod_ssl's shmcb session cache
+# (its new/get/remove callbacks) on the SSLSessionTickets off host
+REQ='GET /small HTTP/1.0\r\nHost: localhost\r\n\r\n'
+for port in "$P_EC" "$P_NOTKT"; do
+  how=tickets; [[ $port == "$P_NOTKT" ]] && how="SSLSessionTickets off (shmcb session cache)"
+  for v in 1.3 1.2; do
+    vflag=-tls1_3; [[ $v == 1.2 ]] && vflag=-tls1_2
+    rm -f "$WORK/sess.pem"
+    # shellcheck disable=SC2059 # REQ is the format
+    printf "$REQ" | sys timeout 30 openssl s_client -connect "127.0.0.1:$port" -servername localhost "$vflag" \
+      -CAfile "$PKI/ca.pem" -verify_return_error -ign_eof -sess_out "$WORK/sess.pem" >"$WORK/s1.out" 2>&1
+    if ! grep -q "^New, TLSv$v" "$WORK/s1.out" || [[ ! -s $WORK/sess.pem ]]; then
+      bad "TLS $v, $how: first connection: no New session saved"; show "$WORK/s1.out"; log_tail
+      continue
+    fi
+    reused=0
+    for i in 1 2 3; do
+      # shellcheck disable=SC2059
+      printf "$REQ" | sys timeout 30 openssl s_client -connect "127.0.0.1:$port" -servername localhost "$vflag" \
+        -CAfile "$PKI/ca.pem" -verify_return_error -ign_eof -sess_in "$WORK/sess.pem" >"$WORK/s2.out" 2>&1
+      if grep -q "^Reused, TLSv$v" "$WORK/s2.out" && grep -q -a '^HTTP/1.1 200 OK' "$WORK/s2.out"; then
+        reused=$((reused + 1))
+      else
+        echo "    connection $i: $(grep -a -E '^(New|Reused),' "$WORK/s2.out")"
+      fi
+    done
+    if ((reused == 3)); then pass "TLS $v, $how: -sess_in Reused on 3 of 3 connections, 200"; else
+      bad "TLS $v, $how: -sess_in Reused on $reused of 3 connections"; show "$WORK/s2.out"; log_tail; fi
+  done
+done
 
 # ---- stop: SIGTERM, then wait for it
 kill -TERM "$APID"
