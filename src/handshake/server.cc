@@ -113,7 +113,8 @@ Result<Negotiated> ServerHandshake::negotiate(const ClientHello& ch) const {
     if (!n.retry_group) n.retry_group = g;
   }
   if (!n.share_group && !n.retry_group) {
-    return Error{Alert::handshake_failure, SSL_R_NO_SHARED_GROUPS};
+    // OpenSSL's reason (servers such as nginx log it as the client's failure).
+    return Error{Alert::handshake_failure, SSL_R_NO_SUITABLE_KEY_SHARE};
   }
 
   if (const Extension* sni = find_extension(ch.extensions, ExtensionType::server_name)) {

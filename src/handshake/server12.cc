@@ -124,7 +124,8 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
       break;
     }
   }
-  if (!group) return Error{Alert::handshake_failure, SSL_R_NO_SHARED_GROUPS};
+  // No ECDHE suite is usable then: OpenSSL's reason is no shared cipher.
+  if (!group) return Error{Alert::handshake_failure, SSL_R_NO_SHARED_CIPHER};
   std::optional<ByteVec> alpn;
   if (offered_alpn) {
     RTLS_ASSIGN(alpn, detail::choose_alpn(cfg, app_, *offered_alpn));

@@ -194,6 +194,22 @@ make_pki() {
   chmod -R a+rX "$PKI"
 }
 
+# make_crl: in $PKI, revoked.pem/revoked.key (a client certificate like
+# client.pem, CN rapidtls-revoked) and crl.pem, the test CA's CRL revoking it
+# (openssl ca with a throwaway database).
+make_crl() {
+  _leaf revoked "ec -pkeyopt ec_paramgen_curve:P-256" "/CN=rapidtls-revoked" 30 \
+    "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth"
+  mkdir -p "$PKI/ca-db"
+  : >"$PKI/ca-db/index.txt"
+  echo 01 >"$PKI/ca-db/crlnumber"
+  printf '[ca]\ndefault_ca = d\n[d]\ndatabase = %s\ncrlnumber = %s\ndefault_md = sha256\ndefault_crl_days = 30\n' \
+    "$PKI/ca-db/index.txt" "$PKI/ca-db/crlnumber" >"$PKI/ca-db/ca.cnf"
+  _ossl ca -config "$PKI/ca-db/ca.cnf" -revoke "$PKI/revoked.pem" -keyfile "$PKI/ca.key" -cert "$PKI/ca.pem"
+  _ossl ca -config "$PKI/ca-db/ca.cnf" -gencrl -keyfile "$PKI/ca.key" -cert "$PKI/ca.pem" -out "$PKI/crl.pem"
+  chmod -R a+rX "$PKI"
+}
+
 # make_ocsp OUT: a DER OCSP response saying leaf.pem is "good", signed by the
 # test CA (openssl ocsp as the responder, from an index file), valid 2 days.
 make_ocsp() {

@@ -9,7 +9,8 @@
 # lines in one server (each client gets the one its signature algorithms or
 # suites take), ssl_protocols with one version, ssl_ciphers for TLS 1.2, SNI
 # (two server names, two certificates on one port), ssl_verify_client on and
-# optional with the test CA (whose name the CertificateRequest carries),
+# optional with the test CA (whose name the CertificateRequest carries) and a
+# CRL (ssl_crl), ssl_ecdh_curve,
 # session resumption (TLS 1.3 and 1.2 tickets, ssl_session_ticket_key, the
 # shared session cache across both workers, stateful TLS 1.3 tickets with
 # ssl_session_tickets off), OCSP stapling (ssl_stapling_file), HTTP/2 over
@@ -20,6 +21,7 @@
 source "$(dirname "$0")/lib.sh"
 need nginx curl openssl "$PY"
 make_pki
+make_crl
 make_files small:1000 f5m:5242880 zero:0 one:1 k16:16384 k16p1:16385 f10m:10485760
 
 WWW=$WORK/www
@@ -41,6 +43,8 @@ P_H2=$(free_port)      # listen ... ssl http2 (ALPN h2)
 P_OPT=$(free_port)     # ssl_verify_client optional
 P_PLAIN=$(free_port)   # plain HTTP, the stream proxy's backend
 P_STREAM=$(free_port)  # the stream module: TLS terminated, proxied to P_PLAIN
+P_CRL=$(free_port)     # ssl_verify_client optional with ssl_crl (the CA's CRL)
+P_CURVE=$(free_port)   # ssl_ecdh_curve secp384r1
 STREAM_MOD=/usr/lib/nginx/modules/ngx_stream_module.so
 [[ -e $STREAM_MOD ]] || fail "the test needs $STREAM_MOD (scripts/setup.sh installs libnginx-mod-stream)"
 
@@ -182,6 +186,24 @@ http {
     listen 127.0.0.1:$P_PLAIN;
     root $WWW;
   }
+  server {
+    listen 127.0.0.1:$P_CRL ssl;
+    server_name localhost;
+    ssl_certificate $PKI/leaf.pem;
+    ssl_certificate_key $PKI/leaf.key;
+    ssl_verify_client optional;
+    ssl_client_certificate $PKI/ca.pem;
+    ssl_crl $PKI/crl.pem;
+    location / { return 200 "\$ssl_client_verify"; }
+  }
+  server {
+    listen 127.0.0.1:$P_CURVE ssl;
+    server_name localhost;
+    ssl_certificate $PKI/leaf.pem;
+    ssl_certificate_key $PKI/leaf.key;
+    ssl_ecdh_curve secp384r1;
+    root $WWW;
+  }
 }
 stream {
   server {
@@ -212,7 +234,7 @@ env "${ENVV[@]}" "${RT[@]}" nginx -p "$NGX" -e "$ERRLOG" -c "$NGX/nginx.conf" \
   </dev/null >"$NGX/stdout" 2>"$NGX/stderr" &
 NPID=$!
 PIDS+=("$NPID")
-for p in "$P_EC" "$P_RSA" "$P_13" "$P_12" "$P_MTLS" "$P_CHAIN" "$P_SCACHE" "$P_TKEY" "$P_BOTH" "$P_OCSP" "$P_H2" "$P_OPT" "$P_PLAIN" "$P_STREAM"; do
+for p in "$P_EC" "$P_RSA" "$P_13" "$P_12" "$P_MTLS" "$P_CHAIN" "$P_SCACHE" "$P_TKEY" "$P_BOTH" "$P_OCSP" "$P_H2" "$P_OPT" "$P_PLAIN" "$P_STREAM" "$P_CRL" "$P_CURVE"; do
   if ! wait_port "$p" "$NPID"; then
     show "$NGX/stdout" "$NGX/stderr" "$ERRLOG"
     fail "nginx did not listen on 127.0.0.1:$p"
@@ -545,6 +567,46 @@ for v in 1.3 1.2; do
     "https://localhost:$P_OPT/" 2>"$WORK/curl.err")
   if [[ $out == "SUCCESS CN=rapidtls-client" ]]; then pass "ssl_verify_client optional, TLS $v, certificate: SUCCESS CN=rapidtls-client"; else
     bad "ssl_verify_client optional, TLS $v, certificate: got '$out'"; show "$WORK/curl.err"; log_tail; fi
+done
+
+# ---- ssl_crl: a client certificate the CA revoked fails verification
+# (X509_V_ERR_CERT_REVOKED through the X509_STORE's CRL checks), another passes
+for v in 1.3 1.2; do
+  flags=(--tlsv1.3); [[ $v == 1.2 ]] && flags=(--tlsv1.2 --tls-max 1.2)
+  for who in client revoked; do
+    # optional: a certificate that fails verification is still a 400 ("The
+    # SSL certificate error"); the error log names the reason
+    want=SUCCESS; [[ $who == revoked ]] && want="The SSL certificate error"
+    out=$("${CURL[@]}" --cacert "$PKI/ca.pem" "${flags[@]}" --cert "$PKI/$who.pem" --key "$PKI/$who.key" \
+      "https://localhost:$P_CRL/" 2>"$WORK/curl.err")
+    if [[ $out == "$want" || ($who == revoked && $out == *"$want"*) ]]; then
+      pass "ssl_crl, TLS $v, $who.pem: $([[ $who == revoked ]] && echo "400, $want" || echo "\$ssl_client_verify $out")"
+    else
+      bad "ssl_crl, TLS $v, $who.pem: got '$(head -c 200 <<<"$out")', expected '$want'"; show "$WORK/curl.err"; log_tail
+    fi
+  done
+done
+
+if grep -q 'certificate revoked' "$ERRLOG"; then pass "ssl_crl: the error log says 'certificate revoked'"; else
+  bad "ssl_crl: no 'certificate revoked' in the error log"; log_tail; fi
+
+# ---- ssl_ecdh_curve secp384r1: P-384 is used, a client with P-256 only is refused
+for v in 1.3 1.2; do
+  vflag=-tls1_3; [[ $v == 1.2 ]] && vflag=-tls1_2
+  sys timeout 30 openssl s_client -connect "127.0.0.1:$P_CURVE" -servername localhost "$vflag" -CAfile "$PKI/ca.pem" \
+    </dev/null >"$WORK/curve.out" 2>&1
+  if grep -q -E 'Server Temp Key: ECDH, (secp384r1|P-384)' "$WORK/curve.out"; then
+    pass "ssl_ecdh_curve secp384r1, TLS $v: $(grep -o 'Server Temp Key: [^,]*, [^,]*' "$WORK/curve.out")"
+  else
+    bad "ssl_ecdh_curve secp384r1, TLS $v: $(grep -E 'Temp Key|New,' "$WORK/curve.out" | tr '\n' ' ')"; log_tail
+  fi
+  sys timeout 30 openssl s_client -connect "127.0.0.1:$P_CURVE" -servername localhost "$vflag" -groups P-256 \
+    -CAfile "$PKI/ca.pem" </dev/null >"$WORK/curve.out" 2>&1
+  if grep -q -E '^New, \(NONE\)|alert handshake failure|no suitable|handshake failure' "$WORK/curve.out"; then
+    pass "ssl_ecdh_curve secp384r1, TLS $v: a client offering only P-256 is refused"
+  else
+    bad "ssl_ecdh_curve secp384r1, TLS $v, client P-256 only: $(grep -E 'New,|alert' "$WORK/curve.out" | tr '\n' ' ')"
+  fi
 done
 
 # ---- nginx -s reload (SIGHUP to the master): new workers, still on the

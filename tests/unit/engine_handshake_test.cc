@@ -130,7 +130,7 @@ TEST(HelloRetryRequest, NoCommonGroupFails) {
   EXPECT_FALSE(p.handshake());
   ASSERT_TRUE(p.server.error());
   EXPECT_EQ(p.server.error()->alert, Alert::handshake_failure);
-  EXPECT_EQ(p.server.error()->reason, SSL_R_NO_SHARED_GROUPS);
+  EXPECT_EQ(p.server.error()->reason, SSL_R_NO_SUITABLE_KEY_SHARE) << "OpenSSL's reason";
 }
 
 TEST(Negotiation, NoCommonSuiteFails) {
