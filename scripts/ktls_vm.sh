@@ -23,6 +23,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+export PATH="$PATH:/usr/sbin:/sbin"   # modinfo, depmod for users whose PATH lacks them
 mem=1G
 cpus=2
 timeout_s=${RAPIDTLS_KTLS_TIMEOUT:-300}
@@ -71,31 +72,34 @@ mkdir -p "$cache"
 exec 9>"$cache/lock"
 flock 9   # one preparation at a time; boots share the finished files read-only
 
-# 2. The kernel package: the one linux-image-amd64 depends on (its candidate version).
-kpkg=""
-if meta=$(apt-cache policy linux-image-amd64 2>/dev/null) &&
-   kv=$(awk '/Candidate:/ {print $2}' <<<"$meta") && [ -n "$kv" ] && [ "$kv" != "(none)" ]; then
-  kpkg=$(apt-cache show "linux-image-amd64=$kv" 2>/dev/null |
-         sed -n 's/^Depends:.*\(linux-image-6\.1[^ ,]*-amd64\).*/\1/p' | head -n1)
-fi
-if [ -z "$kpkg" ] && [ "$(id -u)" = 0 ] && ! ls "$cache"/linux-image-6.1*-amd64_*.deb >/dev/null 2>&1; then
-  log "no apt lists for linux-image-amd64: apt-get update"
-  apt-get update -qq >&2 || true
-  kv=$(apt-cache policy linux-image-amd64 2>/dev/null | awk '/Candidate:/ {print $2}')
-  [ -n "$kv" ] && [ "$kv" != "(none)" ] &&
-    kpkg=$(apt-cache show "linux-image-amd64=$kv" 2>/dev/null |
-           sed -n 's/^Depends:.*\(linux-image-6\.1[^ ,]*-amd64\).*/\1/p' | head -n1)
-fi
+# 2. The kernel package: the one linux-image-amd64 (its candidate version) depends on.
+kernel_package() {
+  local kv
+  kv=$(apt-cache policy linux-image-amd64 2>/dev/null | awk '/Candidate:/ {print $2}' || true)
+  [ -n "$kv" ] && [ "$kv" != "(none)" ] || return 0
+  apt-cache show "linux-image-amd64=$kv" 2>/dev/null |
+    sed -n 's/^Depends:.*\(linux-image-6\.1[^ ,]*-amd64\).*/\1/p' | head -n1 || true
+}
+cached_deb() { ls -t "$cache/$1"_*_amd64.deb 2>/dev/null | head -n1 || true; }
+download() {
+  log "downloading $1 (Debian's kernel, CONFIG_TLS=m) into $cache"
+  local t0
+  t0=$(date +%s.%N)
+  (cd "$cache" && apt-get download -q -o APT::Sandbox::User=root "$1") >&2 2>&1 || return 1
+  log "downloaded $1 in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}') s"
+}
+kpkg=$(kernel_package)
 deb=""
-if [ -n "$kpkg" ]; then
-  deb=$(ls -t "$cache/${kpkg}"_*_amd64.deb 2>/dev/null | head -n1 || true)
-  if [ -z "$deb" ]; then
-    log "downloading $kpkg (Debian's kernel with CONFIG_TLS=m) into $cache"
-    t0=$(date +%s.%N)
-    (cd "$cache" && apt-get download -q -o APT::Sandbox::User=root "$kpkg" >&2 2>&1) || true
-    deb=$(ls -t "$cache/${kpkg}"_*_amd64.deb 2>/dev/null | head -n1 || true)
-    [ -n "$deb" ] && log "downloaded $(basename "$deb") in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}') s"
+[ -n "$kpkg" ] && deb=$(cached_deb "$kpkg")
+if [ -z "$deb" ]; then
+  # No apt lists, or stale ones naming a package gone from the archive: update once (root).
+  if { [ -z "$kpkg" ] || ! download "$kpkg"; } && [ "$(id -u)" = 0 ]; then
+    log "apt-get update, then once more"
+    apt-get update -qq >&2 || true
+    kpkg=$(kernel_package)
+    if [ -n "$kpkg" ] && [ -z "$(cached_deb "$kpkg")" ]; then download "$kpkg" || true; fi
   fi
+  [ -n "$kpkg" ] && deb=$(cached_deb "$kpkg")
 fi
 if [ -z "$deb" ]; then   # apt cannot tell or fetch: the newest package already cached
   deb=$(ls -t "$cache"/linux-image-6.1*-amd64_*_amd64.deb 2>/dev/null | head -n1 || true)

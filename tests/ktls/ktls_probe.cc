@@ -261,6 +261,17 @@ int main(int argc, char** argv) {
   } else {
     for (uint8_t b : now.rec_seq) kernel_next = kernel_next << 8 | b;
   }
+  // A second TLS_TX on the socket is how a TLS 1.3 KeyUpdate would reach the kernel. Linux
+  // 6.1 refuses it (EBUSY); kernels with TLS 1.3 rekey accept it. Reported, not checked:
+  // nothing is sent after it.
+  tls12_crypto_info_aes_gcm_128 next = ci;
+  next.key[0] ^= 1;
+  std::memset(next.rec_seq, 0, sizeof next.rec_seq);
+  if (setsockopt(sender.fd, SOL_TLS, TLS_TX, &next, sizeof next) == 0)
+    std::printf("ktls_probe: a second TLS_TX (a key update) was accepted: this kernel rekeys\n");
+  else
+    std::printf("ktls_probe: a second TLS_TX (a key update) was refused: %s\n",
+                errno_text(errno).c_str());
   close(sender.fd);
   sender.fd = -1;
   reader.join();
