@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need (Debian packages only), if missing.
-# Runs as root on a fresh machine; safe to run again.
+# Runs as root on a fresh machine; safe to run again. With package names as
+# arguments it installs only those (scripts/ktls_vm.sh asks for its own).
 set -euo pipefail
 
 packages=(
@@ -10,7 +11,12 @@ packages=(
   # the unmodified programs of the drop-in tests (ctest -L dropin)
   binutils socat postgresql mariadb-server mariadb-client libmariadb3
   haproxy stunnel4 apache2 nginx libnginx-mod-stream lighttpd lighttpd-mod-openssl
+  # the kernel-TLS guest (scripts/ktls_vm.sh, ctest -L ktls)
+  qemu-system-x86 busybox-static cpio kmod
 )
+if [ $# -gt 0 ]; then
+  packages=("$@")
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
