@@ -9,8 +9,9 @@
 # lines in one server (each client gets the one its signature algorithms or
 # suites take), ssl_protocols with one version, ssl_ciphers for TLS 1.2, SNI
 # (two server names, two certificates on one port), ssl_verify_client on and
-# optional with the test CA (whose name the CertificateRequest carries) and a
-# CRL (ssl_crl), ssl_ecdh_curve,
+# optional and optional_no_ca with the test CA (whose name the
+# CertificateRequest carries) and a CRL (ssl_crl), ssl_ecdh_curve,
+# ssl_early_data (accepted, no 0-RTT),
 # session resumption (TLS 1.3 and 1.2 tickets, ssl_session_ticket_key, the
 # shared session cache across both workers, stateful TLS 1.3 tickets with
 # ssl_session_tickets off), OCSP stapling (ssl_stapling_file), HTTP/2 over
@@ -45,6 +46,7 @@ P_PLAIN=$(free_port)   # plain HTTP, the stream proxy's backend
 P_STREAM=$(free_port)  # the stream module: TLS terminated, proxied to P_PLAIN
 P_CRL=$(free_port)     # ssl_verify_client optional with ssl_crl (the CA's CRL)
 P_CURVE=$(free_port)   # ssl_ecdh_curve secp384r1
+P_NOCA=$(free_port)    # ssl_verify_client optional_no_ca
 STREAM_MOD=/usr/lib/nginx/modules/ngx_stream_module.so
 [[ -e $STREAM_MOD ]] || fail "the test needs $STREAM_MOD (scripts/setup.sh installs libnginx-mod-stream)"
 
@@ -144,6 +146,9 @@ http {
     ssl_certificate $PKI/leaf.pem;
     ssl_certificate_key $PKI/leaf.key;
     ssl_session_ticket_key $NGX/ticket.key;
+    # accepted; rapidtls takes no 0-RTT data (compatibility note 3): clients
+    # fall back to a 1-RTT handshake, which the resumption checks here use
+    ssl_early_data on;
     root $WWW;
   }
   server {
@@ -197,6 +202,15 @@ http {
     location / { return 200 "\$ssl_client_verify"; }
   }
   server {
+    listen 127.0.0.1:$P_NOCA ssl;
+    server_name localhost;
+    ssl_certificate $PKI/leaf.pem;
+    ssl_certificate_key $PKI/leaf.key;
+    ssl_verify_client optional_no_ca;
+    ssl_client_certificate $PKI/ca.pem;
+    location / { return 200 "\$ssl_client_verify|\$ssl_client_s_dn"; }
+  }
+  server {
     listen 127.0.0.1:$P_CURVE ssl;
     server_name localhost;
     ssl_certificate $PKI/leaf.pem;
@@ -234,7 +248,7 @@ env "${ENVV[@]}" "${RT[@]}" nginx -p "$NGX" -e "$ERRLOG" -c "$NGX/nginx.conf" \
   </dev/null >"$NGX/stdout" 2>"$NGX/stderr" &
 NPID=$!
 PIDS+=("$NPID")
-for p in "$P_EC" "$P_RSA" "$P_13" "$P_12" "$P_MTLS" "$P_CHAIN" "$P_SCACHE" "$P_TKEY" "$P_BOTH" "$P_OCSP" "$P_H2" "$P_OPT" "$P_PLAIN" "$P_STREAM" "$P_CRL" "$P_CURVE"; do
+for p in "$P_EC" "$P_RSA" "$P_13" "$P_12" "$P_MTLS" "$P_CHAIN" "$P_SCACHE" "$P_TKEY" "$P_BOTH" "$P_OCSP" "$P_H2" "$P_OPT" "$P_PLAIN" "$P_STREAM" "$P_CRL" "$P_CURVE" "$P_NOCA"; do
   if ! wait_port "$p" "$NPID"; then
     show "$NGX/stdout" "$NGX/stderr" "$ERRLOG"
     fail "nginx did not listen on 127.0.0.1:$p"
@@ -589,6 +603,23 @@ done
 
 if grep -q 'certificate revoked' "$ERRLOG"; then pass "ssl_crl: the error log says 'certificate revoked'"; else
   bad "ssl_crl: no 'certificate revoked' in the error log"; log_tail; fi
+
+# ---- ssl_verify_client optional_no_ca: a client certificate of an unknown
+# issuer (a self-signed one) is taken, its failure reported in
+# $ssl_client_verify, and the request served
+sys openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/stranger.key" \
+  -out "$WORK/stranger.pem" -days 2 -subj "/CN=stranger" >/dev/null 2>&1 || fail "openssl req (test broken)"
+for v in 1.3 1.2; do
+  flags=(--tlsv1.3); [[ $v == 1.2 ]] && flags=(--tlsv1.2 --tls-max 1.2)
+  out=$("${CURL[@]}" --cacert "$PKI/ca.pem" "${flags[@]}" --cert "$WORK/stranger.pem" --key "$WORK/stranger.key" \
+    "https://localhost:$P_NOCA/" 2>"$WORK/curl.err")
+  if [[ $out == FAILED:*"|CN=stranger" ]]; then pass "ssl_verify_client optional_no_ca, TLS $v, unknown issuer: served, '$out'"; else
+    bad "ssl_verify_client optional_no_ca, TLS $v, unknown issuer: got '$(head -c 200 <<<"$out")'"; show "$WORK/curl.err"; log_tail; fi
+  out=$("${CURL[@]}" --cacert "$PKI/ca.pem" "${flags[@]}" --cert "$PKI/client.pem" --key "$PKI/client.key" \
+    "https://localhost:$P_NOCA/" 2>"$WORK/curl.err")
+  if [[ $out == "SUCCESS|CN=rapidtls-client" ]]; then pass "ssl_verify_client optional_no_ca, TLS $v, the CA's client: SUCCESS"; else
+    bad "ssl_verify_client optional_no_ca, TLS $v, the CA's client: got '$out'"; show "$WORK/curl.err"; log_tail; fi
+done
 
 # ---- ssl_ecdh_curve secp384r1: P-384 is used, a client with P-256 only is refused
 for v in 1.3 1.2; do
