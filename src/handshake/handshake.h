@@ -120,6 +120,9 @@ struct SessionInfo {
   // (Connection::tickets).
   ByteVec session_id;
   std::optional<StoredTicket> resumable12;
+  // A server: the client offered 0-RTT data, which was skipped (RFC 8446
+  // 4.2.10: rapidtls never accepts it).
+  bool early_data_rejected = false;
   // The OCSP response stapled to the server's certificate (RFC 6066 8): what
   // a client received, what a server sent; empty: none.
   ByteVec ocsp_response;

@@ -263,6 +263,7 @@ Status ServerHandshake::on_client_hello(HandshakeIo& io, Bytes body, Bytes whole
   // rapidtls never accepts 0-RTT: early data a client sends is skipped.
   if (find_extension(ch.extensions, ExtensionType::early_data) != nullptr) {
     io.skip_early_data(true);
+    session_.early_data_rejected = true;
   }
   if (!n.share_group) return send_hello_retry_request(io, ch, n);
   return send_server_flight(io, ch, n);

@@ -154,6 +154,10 @@ struct ssl_ctx_st {
   int (*status_cb)(SSL*, void*) = nullptr;
   void* status_arg = nullptr;
   int status_type = -1;
+  // SSL_CTX_set_max_early_data, _recv_max_early_data: kept and reported; a
+  // server still takes no 0-RTT data (early_data.cc).
+  uint32_t max_early_data = 0;
+  uint32_t recv_max_early_data = SSL3_RT_MAX_PLAIN_LENGTH;
   // SSL_CTX_get_ciphers's list, made again on each call (the settings may
   // have changed); the context owns it, as in OpenSSL.
   std::mutex cipher_stack_mutex;
@@ -309,6 +313,8 @@ struct ssl_st {
   // chosen while it runs (SSL_get_certificate); a client's received
   // response while its status callback runs.
   int status_type = -1;
+  uint32_t max_early_data = 0;  // SSL_set_max_early_data (the context's at SSL_new)
+  uint32_t recv_max_early_data = SSL3_RT_MAX_PLAIN_LENGTH;
   std::optional<std::vector<uint8_t>> ocsp_to_staple;
   X509* status_cert = nullptr;
   const std::vector<uint8_t>* ocsp_seen = nullptr;

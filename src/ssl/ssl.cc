@@ -31,6 +31,8 @@ ssl_st::ssl_st(SSL_CTX* c)
   session_ctx = ctx;
   SSL_CTX_up_ref(session_ctx);
   status_type = c->status_type;
+  max_early_data = c->max_early_data;
+  recv_max_early_data = c->recv_max_early_data;
   if (c->chain_store != nullptr && X509_STORE_up_ref(c->chain_store) == 1) {
     chain_store = c->chain_store;
   }

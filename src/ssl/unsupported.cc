@@ -223,40 +223,9 @@ int SSL_get_async_status(SSL*, int*) {
 }
 
 // ---- 0-RTT early data (RFC 8446 4.2.10) ------------------------------------------------------
-// A limit of 0 is what holds already (no early data); anything above fails.
+// A client never sends early data (a session's limit stays 0); a server's
+// settings are taken and it rejects every offer (early_data.cc).
 
-int SSL_CTX_set_max_early_data(SSL_CTX*, uint32_t max_early_data) {
-  if (max_early_data == 0) return 1;
-  unsupported("SSL_CTX_set_max_early_data", "early data");
-  return 0;
-}
-uint32_t SSL_CTX_get_max_early_data(const SSL_CTX*) {
-  return 0;
-}
-int SSL_set_max_early_data(SSL*, uint32_t max_early_data) {
-  if (max_early_data == 0) return 1;
-  unsupported("SSL_set_max_early_data", "early data");
-  return 0;
-}
-uint32_t SSL_get_max_early_data(const SSL*) {
-  return 0;
-}
-int SSL_CTX_set_recv_max_early_data(SSL_CTX*, uint32_t recv_max_early_data) {
-  if (recv_max_early_data == 0) return 1;
-  unsupported("SSL_CTX_set_recv_max_early_data", "early data");
-  return 0;
-}
-uint32_t SSL_CTX_get_recv_max_early_data(const SSL_CTX*) {
-  return 0;
-}
-int SSL_set_recv_max_early_data(SSL*, uint32_t recv_max_early_data) {
-  if (recv_max_early_data == 0) return 1;
-  unsupported("SSL_set_recv_max_early_data", "early data");
-  return 0;
-}
-uint32_t SSL_get_recv_max_early_data(const SSL*) {
-  return 0;
-}
 uint32_t SSL_SESSION_get_max_early_data(const SSL_SESSION*) {
   return 0;
 }
@@ -265,18 +234,10 @@ int SSL_SESSION_set_max_early_data(SSL_SESSION*, uint32_t max_early_data) {
   unsupported("SSL_SESSION_set_max_early_data", "early data");
   return 0;
 }
-int SSL_get_early_data_status(const SSL*) {
-  return SSL_EARLY_DATA_NOT_SENT;
-}
 int SSL_write_early_data(SSL*, const void*, size_t, size_t* written) {
   if (written != nullptr) *written = 0;
   unsupported("SSL_write_early_data", "early data");
   return 0;
-}
-int SSL_read_early_data(SSL*, void*, size_t, size_t* readbytes) {
-  if (readbytes != nullptr) *readbytes = 0;
-  unsupported("SSL_read_early_data", "early data");
-  return SSL_READ_EARLY_DATA_ERROR;
 }
 void SSL_CTX_set_allow_early_data_cb(SSL_CTX*, SSL_allow_early_data_cb_fn, void*) {
   // Never called: no early data is ever offered to it.

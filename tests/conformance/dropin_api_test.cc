@@ -695,7 +695,7 @@ TEST(DropinApi, UnsupportedFeaturesFailAsDocumented) {
   EXPECT_EQ(TLSv1_method(), nullptr);
   EXPECT_EQ(SSL_CTX_new(DTLS_client_method()), nullptr);
   EXPECT_EQ(ERR_GET_REASON(ERR_get_error()), SSL_R_NULL_SSL_METHOD_PASSED);
-  EXPECT_EQ(SSL_CTX_set_max_early_data(ctx, 16384), 0);
+  EXPECT_EQ(SSL_write_early_data(nullptr, "x", 1, nullptr), 0);
   EXPECT_EQ(ERR_GET_REASON(ERR_get_error()), ERR_R_UNSUPPORTED);
   EXPECT_EQ(SSL_CTX_set_srp_username(ctx, const_cast<char*>("user")), 0);
   EXPECT_EQ(ERR_GET_REASON(ERR_get_error()), ERR_R_UNSUPPORTED);
