@@ -9,7 +9,8 @@
 # `verify required ca-file` client certificates (ssl_c_s_dn); SNI with two
 # `crt`s on one bind and with a crt-list; TLS 1.3 and 1.2 session resumption
 # with s_client -sess_out / -sess_in, by ticket and (no-tls-tickets) through
-# HAProxy's own session cache; the process's libssl mapping.
+# HAProxy's own session cache; the process's libssl mapping. The client side's
+# send buffer is small (tune.sndbuf.client), so large responses fill the socket.
 # RAPIDTLS_DEBUG in the environment is passed to haproxy (e.g. ctrl).
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -61,6 +62,10 @@ cat >"$HA/haproxy.cfg" <<EOF
 global
   log stderr format raw local0 info
   nbthread 2
+  # A small send buffer on the client side: every large response fills the
+  # socket, so SSL_write meets a full socket through HAProxy's own BIO (which
+  # keeps stale retry flags) in every run, not only on a loaded machine.
+  tune.sndbuf.client 16384
   tune.ssl.default-dh-param 2048
   ssl-default-bind-options ssl-min-ver TLSv1.2
 
