@@ -109,8 +109,13 @@ IoResult flush(conn::Connection& c, const Transport& t, bool flush_bio) {
     const int want = static_cast<int>(std::min<size_t>(out.size(), INT32_MAX));
     const int n = BIO_write(t.wbio, out.data(), want);
     if (n <= 0) {
+      // A write that has to wait is WANT_WRITE whenever the BIO says "write", as
+      // in OpenSSL's SSL_get_error: a BIO that serves both directions may still
+      // carry the "read" flag of an earlier read (HAProxy's never clears its
+      // flags), and WANT_READ would have the caller wait for the peer to send.
       if (BIO_should_retry(t.wbio)) {
-        return {BIO_should_read(t.wbio) ? IoStatus::want_read : IoStatus::want_write};
+        return {BIO_should_write(t.wbio) || !BIO_should_read(t.wbio) ? IoStatus::want_write
+                                                                     : IoStatus::want_read};
       }
       return {IoStatus::failed, errno};
     }
@@ -134,8 +139,10 @@ IoResult fill_from_bio(conn::Connection& c, const Transport& t, size_t reader_ro
   const int want = static_cast<int>(std::min<size_t>(room.size(), INT32_MAX));
   const int r = BIO_read(t.rbio, room.data(), want);
   if (r < 0 || (r == 0 && BIO_should_retry(t.rbio))) {
+    // As for a write (flush): the flag of this direction wins over a stale one.
     if (BIO_should_retry(t.rbio)) {
-      return {BIO_should_write(t.rbio) ? IoStatus::want_write : IoStatus::want_read};
+      return {BIO_should_read(t.rbio) || !BIO_should_write(t.rbio) ? IoStatus::want_read
+                                                                   : IoStatus::want_write};
     }
     return {IoStatus::failed, errno};
   }

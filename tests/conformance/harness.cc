@@ -282,13 +282,20 @@ BIO* NewOneByteFilter() {
 }
 
 Link MakeOneByteLink(size_t buffer_size, int version) {
+  return MakeFilteredLink(buffer_size, OneByteMethod(), version);
+}
+
+Link MakeFilteredLink(size_t buffer_size, const BIO_METHOD* filter, int version) {
   Link l;
   MakeSsls(l, version, true);
   BIO* a = nullptr;
   BIO* b = nullptr;
   Require(BIO_new_bio_pair(&a, buffer_size, &b, buffer_size) == 1, "BIO_new_bio_pair");
-  l.client_bio = BIO_push(NewOneByteFilter(), a);
-  l.server_bio = BIO_push(NewOneByteFilter(), b);
+  BIO* fa = BIO_new(filter);
+  BIO* fb = BIO_new(filter);
+  Require(fa != nullptr && fb != nullptr, "BIO_new(filter)");
+  l.client_bio = BIO_push(fa, a);
+  l.server_bio = BIO_push(fb, b);
   SSL_set_bio(l.client.get(), l.client_bio, l.client_bio);
   SSL_set_bio(l.server.get(), l.server_bio, l.server_bio);
   return l;

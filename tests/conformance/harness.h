@@ -94,6 +94,9 @@ Link MakeBioPairLink(size_t buffer_size, int version = TLS1_3_VERSION, bool set_
 Link MakeWiredLink(size_t buffer_size, int version = TLS1_3_VERSION);
 // As MakeBioPairLink, but both directions pass a filter BIO that moves one byte per call.
 Link MakeOneByteLink(size_t buffer_size, int version = TLS1_3_VERSION);
+// As MakeBioPairLink, but each SSL's BIO is a filter of the given method (read, write
+// and ctrl passing on to the pair) in front of its end of the pair.
+Link MakeFilteredLink(size_t buffer_size, const BIO_METHOD* filter, int version = TLS1_3_VERSION);
 
 // A BIO filter whose write and read move at most one byte per call (retry flags copied
 // from the next BIO). Push it in front of a source/sink BIO with BIO_push.

@@ -11,7 +11,9 @@
 # with s_client -sess_out / -sess_in, by ticket and (no-tls-tickets) through
 # HAProxy's own session cache; an ECDSA+RSA bundle; alpn h2,http/1.1 (curl
 # --http2); re-encryption to a TLS backend (openssl s_server: HAProxy's client
-# side verifies it and sends a client certificate); the libssl mapping.
+# side verifies it and sends a client certificate); the libssl mapping. The
+# client side's send buffer is small (tune.sndbuf.client), so large responses
+# fill the socket.
 # RAPIDTLS_DEBUG in the environment is passed to haproxy (e.g. ctrl).
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -72,6 +74,10 @@ cat >"$HA/haproxy.cfg" <<EOF
 global
   log stderr format raw local0 info
   nbthread 2
+  # A small send buffer on the client side: every large response fills the
+  # socket, so SSL_write meets a full socket through HAProxy's own BIO (which
+  # keeps stale retry flags) in every run, not only on a loaded machine.
+  tune.sndbuf.client 16384
   tune.ssl.default-dh-param 2048
   ssl-default-bind-options ssl-min-ver TLSv1.2
 
