@@ -12,56 +12,10 @@
 #include <vector>
 
 #include "harness.h"
+#include "session_util.h"
 
 namespace conformance {
 namespace {
-
-struct SessionFree {
-  void operator()(SSL_SESSION* s) const { SSL_SESSION_free(s); }
-};
-using SessionPtr = std::unique_ptr<SSL_SESSION, SessionFree>;
-
-// A handshake between new SSL objects of the two contexts, the client
-// offering `resume` (when not null), then a read on the client (a ticket of
-// TLS 1.3 would come there; in TLS 1.2 it came in the handshake).
-SslPair Connect(SSL_CTX* cctx, SSL_CTX* sctx, SSL_SESSION* resume) {
-  SslPair p = MakeSslPairOn(cctx, sctx);
-  if (!p.client) return {};
-  SSL_set1_host(p.client.get(), "localhost");
-  if (resume != nullptr && SSL_set_session(p.client.get(), resume) != 1) return {};
-  if (const std::string e = HandshakeSsl(p.client.get(), p.server.get()); !e.empty()) {
-    ADD_FAILURE() << e;
-    return {};
-  }
-  uint8_t b[16];
-  size_t n = 0;
-  if (SSL_read_ex(p.client.get(), b, sizeof b, &n) == 1 ||
-      SSL_get_error(p.client.get(), 0) != SSL_ERROR_WANT_READ) {
-    ADD_FAILURE() << "the client's read after the handshake: " << ErrorQueueText();
-    return {};
-  }
-  return p;
-}
-
-// Both ends send close_notify: OpenSSL drops the session of a connection
-// freed without one.
-void Close(SslPair& p) {
-  ASSERT_GE(SSL_shutdown(p.client.get()), 0) << ErrorQueueText();
-  ASSERT_GE(SSL_shutdown(p.server.get()), 0) << ErrorQueueText();
-}
-
-void ExpectRoundTrip(SslPair& p) {
-  for (int dir = 0; dir < 2; ++dir) {
-    SSL* from = dir == 0 ? p.client.get() : p.server.get();
-    SSL* to = dir == 0 ? p.server.get() : p.client.get();
-    const Bytes msg = Pattern(3000, static_cast<uint32_t>(dir + 11));
-    size_t w = 0;
-    ASSERT_EQ(SSL_write_ex(from, msg.data(), msg.size(), &w), 1) << ErrorQueueText();
-    Bytes got;
-    ASSERT_TRUE(DrainApp(to, got));
-    EXPECT_EQ(got, msg);
-  }
-}
 
 class Session12 : public ::testing::Test {
  protected:

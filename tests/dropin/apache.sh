@@ -286,33 +286,9 @@ fi
 # ---- session resumption (s_client -sess_out / -sess_in): TLS 1.3 and 1.2
 # tickets, and TLS 1.2 session ids through mod_ssl's shmcb session cache
 # (its new/get/remove callbacks) on the SSLSessionTickets off host
-REQ='GET /small HTTP/1.0\r\nHost: localhost\r\n\r\n'
 for port in "$P_EC" "$P_NOTKT"; do
   how=tickets; [[ $port == "$P_NOTKT" ]] && how="SSLSessionTickets off (shmcb session cache)"
-  for v in 1.3 1.2; do
-    vflag=-tls1_3; [[ $v == 1.2 ]] && vflag=-tls1_2
-    rm -f "$WORK/sess.pem"
-    # shellcheck disable=SC2059 # REQ is the format
-    printf "$REQ" | sys timeout 30 openssl s_client -connect "127.0.0.1:$port" -servername localhost "$vflag" \
-      -CAfile "$PKI/ca.pem" -verify_return_error -ign_eof -sess_out "$WORK/sess.pem" >"$WORK/s1.out" 2>&1
-    if ! grep -q "^New, TLSv$v" "$WORK/s1.out" || [[ ! -s $WORK/sess.pem ]]; then
-      bad "TLS $v, $how: first connection: no New session saved"; show "$WORK/s1.out"; log_tail
-      continue
-    fi
-    reused=0
-    for i in 1 2 3; do
-      # shellcheck disable=SC2059
-      printf "$REQ" | sys timeout 30 openssl s_client -connect "127.0.0.1:$port" -servername localhost "$vflag" \
-        -CAfile "$PKI/ca.pem" -verify_return_error -ign_eof -sess_in "$WORK/sess.pem" >"$WORK/s2.out" 2>&1
-      if grep -q "^Reused, TLSv$v" "$WORK/s2.out" && grep -q -a '^HTTP/1.1 200 OK' "$WORK/s2.out"; then
-        reused=$((reused + 1))
-      else
-        echo "    connection $i: $(grep -a -E '^(New|Reused),' "$WORK/s2.out")"
-      fi
-    done
-    if ((reused == 3)); then pass "TLS $v, $how: -sess_in Reused on 3 of 3 connections, 200"; else
-      bad "TLS $v, $how: -sess_in Reused on $reused of 3 connections"; show "$WORK/s2.out"; log_tail; fi
-  done
+  for v in 1.3 1.2; do resumes "TLS $v, $how" "$port" "$v" 3; done
 done
 
 # ---- stop: SIGTERM, then wait for it

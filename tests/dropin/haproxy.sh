@@ -336,34 +336,9 @@ done
 # with no-tls-tickets HAProxy's own session cache (its new/get-session
 # callbacks, sessions kept as i2d_SSL_SESSION bytes; TLS 1.3 then has
 # stateful tickets naming cache entries)
-REQ='GET /small HTTP/1.0\r\nHost: localhost\r\n\r\n'
 for port in "$P_MAIN" "$P_NOTKT"; do
   how=tickets; [[ $port == "$P_NOTKT" ]] && how="no-tls-tickets (session cache)"
-  for v in 1.3 1.2; do
-    vflag=-tls1_3; [[ $v == 1.2 ]] && vflag=-tls1_2
-    rm -f "$WORK/sess.pem"
-    # shellcheck disable=SC2059 # REQ is the format
-    printf "$REQ" | sys timeout 30 openssl s_client -connect "127.0.0.1:$port" -servername localhost "$vflag" \
-      -CAfile "$PKI/ca.pem" -verify_return_error -ign_eof -sess_out "$WORK/sess.pem" >"$WORK/s1.out" 2>&1
-    if grep -q "^New, TLSv$v" "$WORK/s1.out" && [[ -s $WORK/sess.pem ]]; then
-      pass "TLS $v, $how: first connection New, session saved with -sess_out"
-      reused=0
-      for i in 1 2 3; do
-        # shellcheck disable=SC2059
-        printf "$REQ" | sys timeout 30 openssl s_client -connect "127.0.0.1:$port" -servername localhost "$vflag" \
-          -CAfile "$PKI/ca.pem" -verify_return_error -ign_eof -sess_in "$WORK/sess.pem" >"$WORK/s2.out" 2>&1
-        if grep -q "^Reused, TLSv$v" "$WORK/s2.out" && grep -q -a '^HTTP/1.[01] 200' "$WORK/s2.out"; then
-          reused=$((reused + 1))
-        else
-          echo "    connection $i: $(grep -a -E '^(New|Reused),' "$WORK/s2.out")"
-        fi
-      done
-      if ((reused == 3)); then pass "TLS $v, $how: -sess_in Reused on 3 of 3 connections, 200 OK"; else
-        bad "TLS $v, $how: -sess_in Reused on $reused of 3 connections"; show "$WORK/s2.out"; log_tail; fi
-    else
-      bad "TLS $v, $how: first connection: no New session or none saved"; show "$WORK/s1.out"; log_tail
-    fi
-  done
+  for v in 1.3 1.2; do resumes "TLS $v, $how" "$port" "$v" 3; done
 done
 
 # ---- alpn h2,http/1.1: curl --http2 gets HTTP/2 (HAProxy's h2 mux over the

@@ -222,6 +222,41 @@ make_ocsp() {
     fail "openssl ocsp could not make the OCSP response (test broken)"
 }
 
+# resumes LABEL PORT VERSION [COUNT]: a first connection (s_client, system
+# libssl) to 127.0.0.1:PORT saves its session (-sess_out), COUNT more (4 by
+# default) offer it (-sess_in); each must say Reused and get an HTTP 200 for
+# GET /small. A server that names itself in an X-Worker header is reported.
+resumes() {
+  local label=$1 port=$2 v=$3 count=${4:-4} vflag=-tls1_3 reused=0 i workers=
+  local req='GET /small HTTP/1.0\r\nHost: localhost\r\n\r\n'
+  [[ $v == 1.2 ]] && vflag=-tls1_2
+  rm -f "$WORK/sess.pem"
+  # shellcheck disable=SC2059 # req is the format
+  printf "$req" | sys timeout 30 openssl s_client -connect "127.0.0.1:$port" -servername localhost "$vflag" \
+    -CAfile "$PKI/ca.pem" -verify_return_error -ign_eof -sess_out "$WORK/sess.pem" >"$WORK/s1.out" 2>&1
+  if ! grep -q "^New, TLSv$v" "$WORK/s1.out" || [[ ! -s $WORK/sess.pem ]]; then
+    bad "$label: first connection: no New TLS $v session saved"; show "$WORK/s1.out"; log_tail
+    return 1
+  fi
+  for ((i = 1; i <= count; i++)); do
+    # shellcheck disable=SC2059
+    printf "$req" | sys timeout 30 openssl s_client -connect "127.0.0.1:$port" -servername localhost "$vflag" \
+      -CAfile "$PKI/ca.pem" -verify_return_error -ign_eof -sess_in "$WORK/sess.pem" >"$WORK/s2.out" 2>&1
+    if grep -q "^Reused, TLSv$v" "$WORK/s2.out" && grep -q -a -E '^HTTP/1\.[01] 200' "$WORK/s2.out"; then
+      reused=$((reused + 1))
+      workers+=" $(grep -a -o -m1 '^X-Worker: [0-9]*' "$WORK/s2.out" | cut -d' ' -f2)"
+    else
+      echo "    connection $i: $(grep -a -E '^(New|Reused),' "$WORK/s2.out")"
+    fi
+  done
+  workers=$(tr ' ' '\n' <<<"$workers" | sed '/^$/d' | sort -u | tr '\n' ' ')
+  if ((reused == count)); then
+    pass "$label: -sess_in Reused on $count of $count connections${workers:+ (workers: $workers)}"
+  else
+    bad "$label: -sess_in Reused on $reused of $count connections"; show "$WORK/s2.out"; log_tail
+  fi
+}
+
 # ---------------------------------------------------------------- peers
 # start_s_server NAME DIR ARGS...: `openssl s_server` (system libssl) on
 # 127.0.0.1 with a kernel-chosen port, run in DIR (what -WWW serves). Sets

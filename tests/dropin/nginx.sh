@@ -463,41 +463,12 @@ for v in 1.3 1.2; do
   fi
 done
 
-# ---- session resumption: a first connection saves its session (s_client
-# -sess_out), four more offer it (-sess_in) and must be Reused, whichever of
-# the two workers takes them: the ticket keys are made by the master before
+# ---- session resumption (resumes, lib.sh): a first connection saves its
+# session, four more offer it and must be Reused, whichever of the two
+# workers takes them: the ticket keys are made by the master before
 # the workers fork (or read from ssl_session_ticket_key), and the shared
 # session cache lives in shared memory (sessions cross the workers as
 # i2d_SSL_SESSION bytes through nginx's new/get-session callbacks).
-REQ='GET /small HTTP/1.0\r\nHost: localhost\r\n\r\n'
-resumes() { # LABEL PORT VERSION
-  local label=$1 port=$2 v=$3 vflag=-tls1_3 reused=0 i workers=
-  [[ $v == 1.2 ]] && vflag=-tls1_2
-  rm -f "$WORK/sess.pem"
-  # shellcheck disable=SC2059 # REQ is the format
-  printf "$REQ" | sys timeout 30 openssl s_client -connect "127.0.0.1:$port" -servername localhost "$vflag" \
-    -CAfile "$PKI/ca.pem" -verify_return_error -ign_eof -sess_out "$WORK/sess.pem" >"$WORK/s1.out" 2>&1
-  if ! grep -q "^New, TLSv$v" "$WORK/s1.out" || [[ ! -s $WORK/sess.pem ]]; then
-    bad "$label: first connection: no New TLS $v session saved"; show "$WORK/s1.out"; log_tail
-    return 1
-  fi
-  for i in 1 2 3 4; do
-    # shellcheck disable=SC2059
-    printf "$REQ" | sys timeout 30 openssl s_client -connect "127.0.0.1:$port" -servername localhost "$vflag" \
-      -CAfile "$PKI/ca.pem" -verify_return_error -ign_eof -sess_in "$WORK/sess.pem" >"$WORK/s2.out" 2>&1
-    if grep -q "^Reused, TLSv$v" "$WORK/s2.out" && grep -q -a '^HTTP/1.1 200 OK' "$WORK/s2.out"; then
-      reused=$((reused + 1))
-      workers+=" $(grep -a -o -m1 '^X-Worker: [0-9]*' "$WORK/s2.out" | cut -d' ' -f2)"
-    else
-      echo "    connection $i: $(grep -E '^(New|Reused),' "$WORK/s2.out")"
-    fi
-  done
-  # With reuseport the kernel spreads the connections over both workers
-  # (X-Worker names the one that answered; which one is up to the kernel).
-  workers=$(tr ' ' '\n' <<<"$workers" | sed '/^$/d' | sort -u | tr '\n' ' ')
-  if ((reused == 4)); then pass "$label: -sess_in Reused on 4 of 4 connections (workers: ${workers:-not shown})"; else
-    bad "$label: -sess_in Reused on $reused of 4 connections"; show "$WORK/s2.out"; log_tail; fi
-}
 resumes "TLS 1.3 tickets" "$P_EC" 1.3
 resumes "TLS 1.2 tickets (RFC 5077)" "$P_EC" 1.2
 resumes "TLS 1.2 session id, ssl_session_cache shared:SSL:1m" "$P_SCACHE" 1.2
