@@ -22,7 +22,7 @@ fi
 preset=${RAPIDTLS_TEST_PRESET:-dev}
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset"
-ctest --preset "$preset" -j2 --timeout 300
+ctest --preset "$preset" -j2 --timeout 300 --output-on-failure
 
 # In CI, after the tests: every libFuzzer target for a short time from its
 # committed corpus (fuzz/corpus/), 20 s each (about 3 minutes, plus the fuzz

@@ -30,23 +30,26 @@ NGX=$WORK/nginx
 mkdir -p "$NGX"
 ERRLOG=$NGX/error.log
 
-P_EC=$(free_port)      # ECDSA leaf (localhost) + SNI other.example, TLS 1.2/1.3
-P_RSA=$(free_port)     # RSA leaf, ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256
-P_13=$(free_port)      # ssl_protocols TLSv1.3 only
-P_12=$(free_port)      # ssl_protocols TLSv1.2 only
-P_MTLS=$(free_port)    # ssl_verify_client on
-P_CHAIN=$(free_port)   # leaf-chain.pem (leaf followed by the CA)
-P_SCACHE=$(free_port)  # ssl_session_cache shared, ssl_session_tickets off
-P_TKEY=$(free_port)    # ssl_session_ticket_key (a key file)
-P_BOTH=$(free_port)    # two ssl_certificate lines: ECDSA leaf.pem and RSA rsa.pem
-P_OCSP=$(free_port)    # ssl_stapling with ssl_stapling_file (an OCSP response the CA signed)
-P_H2=$(free_port)      # listen ... ssl http2 (ALPN h2)
-P_OPT=$(free_port)     # ssl_verify_client optional
-P_PLAIN=$(free_port)   # plain HTTP, the stream proxy's backend
-P_STREAM=$(free_port)  # the stream module: TLS terminated, proxied to P_PLAIN
-P_CRL=$(free_port)     # ssl_verify_client optional with ssl_crl (the CA's CRL)
-P_CURVE=$(free_port)   # ssl_ecdh_curve secp384r1
-P_NOCA=$(free_port)    # ssl_verify_client optional_no_ca
+# unique_port: a free port not in $TAKEN (free_port may return the same port
+# twice, and nginx would then take two listen lines on one port as name-based
+# servers of one socket); the caller adds it to $TAKEN.
+P_EC=$(unique_port); TAKEN+="$P_EC "  # ECDSA leaf (localhost) + SNI other.example, TLS 1.2/1.3
+P_RSA=$(unique_port); TAKEN+="$P_RSA "  # RSA leaf, ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256
+P_13=$(unique_port); TAKEN+="$P_13 "  # ssl_protocols TLSv1.3 only
+P_12=$(unique_port); TAKEN+="$P_12 "  # ssl_protocols TLSv1.2 only
+P_MTLS=$(unique_port); TAKEN+="$P_MTLS "  # ssl_verify_client on
+P_CHAIN=$(unique_port); TAKEN+="$P_CHAIN "  # leaf-chain.pem (leaf followed by the CA)
+P_SCACHE=$(unique_port); TAKEN+="$P_SCACHE "  # ssl_session_cache shared, ssl_session_tickets off
+P_TKEY=$(unique_port); TAKEN+="$P_TKEY "  # ssl_session_ticket_key (a key file)
+P_BOTH=$(unique_port); TAKEN+="$P_BOTH "  # two ssl_certificate lines: ECDSA leaf.pem and RSA rsa.pem
+P_OCSP=$(unique_port); TAKEN+="$P_OCSP "  # ssl_stapling with ssl_stapling_file (an OCSP response the CA signed)
+P_H2=$(unique_port); TAKEN+="$P_H2 "  # listen ... ssl http2 (ALPN h2)
+P_OPT=$(unique_port); TAKEN+="$P_OPT "  # ssl_verify_client optional
+P_PLAIN=$(unique_port); TAKEN+="$P_PLAIN "  # plain HTTP, the stream proxy's backend
+P_STREAM=$(unique_port); TAKEN+="$P_STREAM "  # the stream module: TLS terminated, proxied to P_PLAIN
+P_CRL=$(unique_port); TAKEN+="$P_CRL "  # ssl_verify_client optional with ssl_crl (the CA's CRL)
+P_CURVE=$(unique_port); TAKEN+="$P_CURVE "  # ssl_ecdh_curve secp384r1
+P_NOCA=$(unique_port); TAKEN+="$P_NOCA "  # ssl_verify_client optional_no_ca
 STREAM_MOD=/usr/lib/nginx/modules/ngx_stream_module.so
 [[ -e $STREAM_MOD ]] || fail "the test needs $STREAM_MOD (scripts/setup.sh installs libnginx-mod-stream)"
 
