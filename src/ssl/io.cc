@@ -1,6 +1,7 @@
 // The C interface's side of moving records: io/ moves them; here a stop
 // becomes SSL_get_error's WANT_READ / WANT_WRITE and the ERR queue's entry.
 #include <openssl/err.h>
+#include <cerrno>
 
 #include "io/transport.h"
 #include "ssl/internal.h"
@@ -34,7 +35,9 @@ void note_stop(SSL* s, const io::IoResult& r) {
       s->last_io = LastIo::ssl;
       break;
     case io::IoStatus::failed:
-      if (r.errno_value != 0) ERR_raise_data(ERR_LIB_SYS, r.errno_value, "calling send/recv");
+      // As OpenSSL's socket BIO: errno says why (ECONNRESET, EPIPE, ...),
+      // nothing goes on the error queue (SSL_get_error(3): SSL_ERROR_SYSCALL).
+      if (r.errno_value != 0) errno = r.errno_value;
       s->last_io = LastIo::syscall;
       break;
     case io::IoStatus::done:
