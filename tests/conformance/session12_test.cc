@@ -43,58 +43,6 @@ class Session12 : public ::testing::Test {
   }
 };
 
-// A server that requires client certificates resumes the sessions of
-// clients that sent one, and after the resumption still knows the client
-// (the ticket, or the cached session, keeps its certificate).
-void ExpectClientKnownAfterResumption(SSL_CTX* cctx, SSL_CTX* sctx) {
-  UseTestIdentity(cctx);
-  TrustTestIdentity(sctx);
-  SSL_CTX_set_verify(sctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
-  // Without a session id context a server that verifies clients refuses to
-  // resume (SSL_CTX_set_session_id_context(3)): first that, then with one.
-  {
-    SessionPtr sess;
-    {
-      SslPair first = Connect(cctx, sctx, nullptr);
-      ASSERT_TRUE(first.client);
-      sess.reset(SSL_get1_session(first.client.get()));
-      Close(first);
-    }
-    SslPair p = MakeSslPairOn(cctx, sctx);
-    ASSERT_TRUE(p.client);
-    SSL_set1_host(p.client.get(), "localhost");
-    ASSERT_EQ(SSL_set_session(p.client.get(), sess.get()), 1);
-    const std::string e = HandshakeSsl(p.client.get(), p.server.get());
-    if ((SSL_CTX_get_options(sctx) & SSL_OP_NO_TICKET) != 0) {
-      // A session kept by the server (its cache) is not kept at all then.
-      EXPECT_EQ(e, "");
-      EXPECT_EQ(SSL_session_reused(p.server.get()), 0);
-    } else {
-      EXPECT_NE(e.find("session id context uninitialized"), std::string::npos) << e;
-    }
-    ERR_clear_error();
-  }
-  static const unsigned char kContext[] = "conformance";
-  ASSERT_EQ(SSL_CTX_set_session_id_context(sctx, kContext, sizeof kContext - 1), 1);
-  SessionPtr sess;
-  {
-    SslPair first = Connect(cctx, sctx, nullptr);
-    ASSERT_TRUE(first.client);
-    sess.reset(SSL_get1_session(first.client.get()));
-    Close(first);
-  }
-  ASSERT_NE(sess, nullptr);
-  SslPair second = Connect(cctx, sctx, sess.get());
-  ASSERT_TRUE(second.client);
-  EXPECT_EQ(SSL_session_reused(second.server.get()), 1);
-  X509* peer = SSL_get1_peer_certificate(second.server.get());
-  EXPECT_NE(peer, nullptr) << "the client's certificate, from the session";
-  X509_free(peer);
-  EXPECT_EQ(SSL_get_verify_result(second.server.get()), X509_V_OK);
-  ExpectRoundTrip(second);
-  Close(second);
-}
-
 TEST_F(Session12, ClientCertificateKeptByTicketAndCache) {
   ExpectClientKnownAfterResumption(cctx.get(), sctx.get());
   CtxPtr cctx2 = MakeClientCtx(TLS1_2_VERSION);
