@@ -206,44 +206,10 @@ get "SSLProtocol -all +TLSv1.3: GET f5m, TLS 1.3" f5m "$P_13" f5m --tlsv1.3 -v &
 get "SSLProtocol -all +TLSv1.2: GET f5m (client offers 1.2 and 1.3), RSA leaf" f5m "$P_12" f5m --tlsv1.2 -v &&
   verbose_has "  ... negotiated TLS 1.2, ECDHE-RSA" 'SSL connection using TLSv1\.2 / ECDHE-RSA-' &&
   verbose_has "  ... subject CN=rsa-leaf" 'subject: CN=rsa-leaf'
-for only in 1.3 1.2; do
-  port=$P_13 flags=(--tlsv1.2 --tls-max 1.2) other=1.2
-  [[ $only == 1.2 ]] && port=$P_12 flags=(--tlsv1.3) other=1.3
-  "${CURL[@]}" -v -o /dev/null --cacert "$PKI/ca.pem" "${flags[@]}" "https://localhost:$port/small" 2>"$WORK/curl.err"
-  rc=$?
-  if ((rc == 35)); then pass "SSLProtocol -all +TLSv$only: TLS $other client refused (curl exit 35: $(grep '^curl: ' "$WORK/curl.err"))"; else
-    bad "SSLProtocol -all +TLSv$only: TLS $other client: curl exit $rc, expected 35 ($(grep -o 'SSL connection using .*' "$WORK/curl.err"))"
-    log_tail
-  fi
-done
+one_version_only "SSLProtocol -all +" "$P_13" "$P_12"
 
 # ---- SNI: two name-based virtual hosts on one port
-for name in localhost other.example; do
-  rm -f "$WORK/got"
-  if "${CURL[@]}" -v --cacert "$PKI/ca.pem" --resolve "$name:$P_EC:127.0.0.1" -o "$WORK/got" \
-    "https://$name:$P_EC/$([[ $name == localhost ]] && echo small)" 2>"$WORK/curl.err"; then
-    verbose_has "SNI $name (curl --resolve): certificate subject CN=$name" "subject: CN=${name//./\\.}"
-    if [[ $name == other.example ]]; then
-      if [[ $(cat "$WORK/got") == other.example ]]; then pass "SNI other.example: its virtual host answered"; else
-        bad "SNI other.example: body '$(head -c 100 "$WORK/got")', expected 'other.example'"; log_tail; fi
-    else
-      same_file "SNI localhost: body" "$WWW/small" "$WORK/got"
-    fi
-  else
-    bad "SNI $name (curl --resolve): curl exit $?"; show "$WORK/curl.err"; log_tail
-  fi
-  for v in 1.3 1.2; do
-    vflag=-tls1_3; [[ $v == 1.2 ]] && vflag=-tls1_2
-    sys timeout 30 openssl s_client -connect "127.0.0.1:$P_EC" -servername "$name" "$vflag" -CAfile "$PKI/ca.pem" \
-      -verify_return_error </dev/null >"$WORK/sni.out" 2>&1
-    if grep -q -E "^subject=CN ?= ?${name//./\\.}\$" "$WORK/sni.out" && grep -q 'Verification: OK' "$WORK/sni.out"; then
-      pass "SNI $name (s_client -servername, TLS $v): subject CN=$name"
-    else
-      bad "SNI $name (s_client -servername, TLS $v): $(grep -E '^(subject|Verification|Verify return code)' "$WORK/sni.out" | tr '\n' ' ')"
-      show "$WORK/sni.out"; log_tail
-    fi
-  done
-done
+sni_checks "$P_EC" "virtual host"
 
 # ---- SSLVerifyClient require, SSLCACertificateFile the test CA
 for v in 1.3 1.2; do

@@ -222,6 +222,57 @@ make_ocsp() {
     fail "openssl ocsp could not make the OCSP response (test broken)"
 }
 
+# one_version_only PREFIX PORT13 PORT12: PORT13 takes TLS 1.3 only and PORT12
+# TLS 1.2 only; a client of the other version is refused (curl exit 35).
+one_version_only() {
+  local prefix=$1 only port flags other rc
+  for only in 1.3 1.2; do
+    port=$2 flags=(--tlsv1.2 --tls-max 1.2) other=1.2
+    [[ $only == 1.2 ]] && port=$3 flags=(--tlsv1.3) other=1.3
+    "${CURL[@]}" -v -o /dev/null --cacert "$PKI/ca.pem" "${flags[@]}" "https://localhost:$port/small" 2>"$WORK/curl.err"
+    rc=$?
+    if ((rc == 35)); then pass "${prefix}TLSv$only only: TLS $other client refused (curl exit 35: $(grep '^curl: ' "$WORK/curl.err"))"; else
+      bad "${prefix}TLSv$only only: TLS $other client: curl exit $rc, expected 35 ($(grep -o 'SSL connection using .*' "$WORK/curl.err"))"
+      log_tail
+    fi
+  done
+}
+
+# sni_checks PORT WHAT: two names on one port, each with its certificate
+# (leaf.pem for localhost, other.pem for other.example); localhost serves
+# $WWW/small, other.example answers "other.example" at / (WHAT names the
+# server's unit for it: "server block", "virtual host", ...). By curl
+# --resolve, and by s_client -servername over TLS 1.3 and 1.2.
+sni_checks() {
+  local port=$1 what=$2 name v vflag
+  for name in localhost other.example; do
+    rm -f "$WORK/got"
+    if "${CURL[@]}" -v --cacert "$PKI/ca.pem" --resolve "$name:$port:127.0.0.1" -o "$WORK/got" \
+      "https://$name:$port/$([[ $name == localhost ]] && echo small)" 2>"$WORK/curl.err"; then
+      verbose_has "SNI $name (curl --resolve): certificate subject CN=$name" "subject: CN=${name//./\\.}"
+      if [[ $name == other.example ]]; then
+        if [[ $(cat "$WORK/got") == other.example ]]; then pass "SNI other.example: its $what answered"; else
+          bad "SNI other.example: body '$(head -c 100 "$WORK/got")', expected 'other.example'"; log_tail; fi
+      else
+        same_file "SNI localhost: body" "$WWW/small" "$WORK/got"
+      fi
+    else
+      bad "SNI $name (curl --resolve): curl exit $?"; show "$WORK/curl.err"; log_tail
+    fi
+    for v in 1.3 1.2; do
+      vflag=-tls1_3; [[ $v == 1.2 ]] && vflag=-tls1_2
+      sys timeout 30 openssl s_client -connect "127.0.0.1:$port" -servername "$name" "$vflag" -CAfile "$PKI/ca.pem" \
+        -verify_return_error </dev/null >"$WORK/sni.out" 2>&1
+      if grep -q -E "^subject=CN ?= ?${name//./\\.}\$" "$WORK/sni.out" && grep -q 'Verification: OK' "$WORK/sni.out"; then
+        pass "SNI $name (s_client -servername, TLS $v): subject CN=$name"
+      else
+        bad "SNI $name (s_client -servername, TLS $v): $(grep -E '^(subject|Verification|Verify return code)' "$WORK/sni.out" | tr '\n' ' ')"
+        show "$WORK/sni.out"; log_tail
+      fi
+    done
+  done
+}
+
 # resumes LABEL PORT VERSION [COUNT]: a first connection (s_client, system
 # libssl) to 127.0.0.1:PORT saves its session (-sess_out), COUNT more (4 by
 # default) offer it (-sess_in); each must say Reused and get an HTTP 200 for
