@@ -75,17 +75,11 @@ ssize_t receive_from_socket(const conn::Connection& c, const Transport& t, MutBy
   }
   if (spin->budget_ns > 0) {
     if (poll_briefly(t.fd, spin->budget_ns)) return recv_retrying(t.fd, room, 0);
-    spin->budget_ns /= 2;  // nothing came: poll less next time
-    if (spin->budget_ns < kMinSpinNs) spin->budget_ns = 0;
+    spin->poll_came_up_empty();
   }
   const uint64_t t0 = now_ns();
   const ssize_t r = recv_retrying(t.fd, room, 0);
-  const uint64_t slept = now_ns() - t0;
-  if (slept < kMaxSpinNs) {
-    // A short sleep: polling for twice as long would have caught it.
-    spin->budget_ns = static_cast<uint32_t>(
-        std::clamp<uint64_t>(2 * slept, std::max(kMinSpinNs, spin->budget_ns), kMaxSpinNs));
-  }
+  spin->slept(now_ns() - t0);
   return r;
 }
 

@@ -18,13 +18,30 @@ namespace rapidtls::io {
 // it grows while waits turn out short and shrinks while polls come up empty,
 // so a reader on a slow network stops polling. Non-blocking sockets never
 // poll (the caller waits in its own event loop).
-struct ReadSpin {
-  uint32_t budget_ns = 0;    // how long to poll before sleeping
-  bool nonblocking = false;  // the socket was seen non-blocking: never poll
-};
 // Polling starts at, and never exceeds, these.
 constexpr uint32_t kMinSpinNs = 2'000;
 constexpr uint32_t kMaxSpinNs = 100'000;
+struct ReadSpin {
+  uint32_t budget_ns = 0;    // how long to poll before sleeping (0: sleep at once)
+  bool nonblocking = false;  // the socket was seen non-blocking: never poll
+
+  // A poll of budget_ns found nothing: poll half as long next time, and not
+  // at all once that is under kMinSpinNs.
+  void poll_came_up_empty() {
+    budget_ns /= 2;
+    if (budget_ns < kMinSpinNs) budget_ns = 0;
+  }
+  // A blocking read slept `ns`. A sleep shorter than kMaxSpinNs would have
+  // been caught by polling twice as long: the budget becomes that (at least
+  // kMinSpinNs, never less than it was, at most kMaxSpinNs). A longer sleep
+  // leaves the budget as it is.
+  void slept(uint64_t ns) {
+    if (ns >= kMaxSpinNs) return;
+    const uint64_t floor = budget_ns > kMinSpinNs ? budget_ns : kMinSpinNs;
+    const uint64_t want = 2 * ns < floor ? floor : 2 * ns;
+    budget_ns = static_cast<uint32_t>(want > kMaxSpinNs ? kMaxSpinNs : want);
+  }
+};
 // A record carrying at least this much application data marks a stream.
 constexpr size_t kStreamRecord = 8192;
 // The most sealed bytes written to a stream socket in one call. Linux's TCP

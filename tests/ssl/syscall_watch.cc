@@ -7,7 +7,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdarg>
+#include <ctime>
 #include <mutex>
 
 namespace ssltest {
@@ -22,8 +24,17 @@ std::atomic<int> g_polls{0};
 std::atomic<int> g_watched_file{-1};
 std::atomic<int> g_preads{0};
 std::atomic<size_t> g_pread_bytes{0};
+std::atomic<int> g_short_sleeps{0};
+std::atomic<int> g_waits_after_short{0};
+std::atomic<int> g_unpolled_after_short{0};
 
 namespace {
+// The reader's wait in progress (only the reader's thread reads the watched
+// socket, so these change in its order).
+std::atomic<bool> g_in_wait{false};        // a MSG_DONTWAIT recv() found nothing
+std::atomic<bool> g_polled{false};         // and a poll() followed it
+std::atomic<bool> g_after_short{false};    // the last sleep was short
+std::atomic<bool> g_checking_wait{false};  // this wait follows a short sleep
 std::mutex g_pread_sizes_mutex;
 std::vector<size_t> g_pread_sizes;
 }  // namespace
@@ -44,6 +55,13 @@ void Watch(int fd, int file) {
   g_polls = 0;
   g_preads = 0;
   g_pread_bytes = 0;
+  g_short_sleeps = 0;
+  g_waits_after_short = 0;
+  g_unpolled_after_short = 0;
+  g_in_wait = false;
+  g_polled = false;
+  g_after_short = false;
+  g_checking_wait = false;
   {
     std::lock_guard<std::mutex> lock(g_pread_sizes_mutex);
     g_pread_sizes.clear();
@@ -118,10 +136,53 @@ extern "C" int poll(struct pollfd* fds, nfds_t nfds, int timeout) {
   for (nfds_t i = 0; i < nfds; ++i) {
     if (fds[i].fd == watched && watched >= 0) {
       ssltest::g_polls.fetch_add(1);
-      break;
+      const timespec ts{timeout / 1000, (timeout % 1000) * 1000000L};
+      const int r = static_cast<int>(
+          syscall(SYS_ppoll, fds, nfds, timeout < 0 ? nullptr : &ts, nullptr, size_t{8}));
+      ssltest::g_polled = true;
+      if (r > 0) ssltest::g_in_wait = false;  // the poll caught the data: no sleep
+      return r;
     }
   }
   const timespec ts{timeout / 1000, (timeout % 1000) * 1000000L};
   return static_cast<int>(
       syscall(SYS_ppoll, fds, nfds, timeout < 0 ? nullptr : &ts, nullptr, size_t{8}));
+}
+
+namespace {
+long monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1'000'000'000L + ts.tv_nsec;
+}
+}  // namespace
+
+extern "C" ssize_t recv(int fd, void* buf, size_t len, int flags) {
+  using namespace ssltest;
+  if (fd != g_watched_fd.load() || fd < 0) {
+    return syscall(SYS_recvfrom, fd, buf, len, flags, nullptr, nullptr);
+  }
+  if ((flags & MSG_DONTWAIT) != 0) {
+    const ssize_t n = syscall(SYS_recvfrom, fd, buf, len, flags, nullptr, nullptr);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      const int saved = errno;
+      g_in_wait = true;
+      g_polled = false;
+      g_checking_wait = g_after_short.exchange(false);
+      if (g_checking_wait) g_waits_after_short.fetch_add(1);
+      errno = saved;
+    }
+    return n;
+  }
+  const bool sleep = g_in_wait.exchange(false);
+  if (sleep && g_checking_wait.exchange(false) && !g_polled) g_unpolled_after_short.fetch_add(1);
+  const long t0 = monotonic_ns();
+  const ssize_t n = syscall(SYS_recvfrom, fd, buf, len, flags, nullptr, nullptr);
+  const int saved = errno;
+  if (sleep && monotonic_ns() - t0 < kShortSleepNs) {
+    g_short_sleeps.fetch_add(1);
+    g_after_short = true;
+  }
+  errno = saved;
+  return n;
 }
