@@ -69,7 +69,55 @@ Error Connection::fail(Error e, bool send_alert) {
 
 void Connection::consume_output(size_t n) {
   // The buffer is kept for the next records; release_buffers() gives it back.
-  out_.consume(std::min(n, out_.size()));
+  n = std::min(n, out_.size());
+  out_.consume(n);
+  if (write_rekey_) write_rekey_after_ -= std::min(n, write_rekey_after_);
+}
+
+void Connection::consume_plain_payload(size_t n) {
+  while (!out_.empty()) {
+    const Bytes head = out_.data();
+    if (head.size() < record::kHeaderSize) return;
+    const size_t len = size_t{head[3]} << 8 | head[4];
+    if (n >= len) {
+      consume_output(record::kHeaderSize + len);
+      n -= len;
+      if (n == 0) return;
+      continue;
+    }
+    if (n == 0) return;
+    // Part of this record's plaintext left: the rest becomes a record of its
+    // own, its header written over the sent bytes just before it.
+    uint8_t* at = out_.begin_ptr() + n;
+    std::memmove(at, out_.begin_ptr(), 3);
+    at[3] = static_cast<uint8_t>((len - n) >> 8);
+    at[4] = static_cast<uint8_t>(len - n);
+    consume_output(n);
+    return;
+  }
+}
+
+Result<record::RecordKeys> Connection::write_keys_for_kernel() const {
+  if (error_ || close_sent() || !handshake_done() || renegotiating() || wants_write() ||
+      !hs_out_.empty() || write_rekey_ || write_handed_off_) {
+    return Error{Alert::internal_error, SSL_R_BAD_HANDSHAKE_STATE};
+  }
+  if (seal12_) return seal12_->export_keys();
+  const record::Protection* p = sealer_.protection();
+  if (version_ != handshake::kTls13 || p == nullptr || write_suite_ == nullptr ||
+      write_epoch_ != Epoch::application) {
+    return Error{Alert::internal_error, SSL_R_WRONG_SSL_VERSION};
+  }
+  const crypto::Secret& secret =
+      role_ == Role::client ? session_->client_app_secret : session_->server_app_secret;
+  RTLS_ASSIGN(handshake::TrafficKeys keys, handshake::traffic_keys(*write_suite_, secret));
+  record::RecordKeys k;
+  k.version = handshake::kTls13;
+  k.aead = write_suite_->aead;
+  k.key = keys.key;
+  k.iv = keys.iv;
+  k.sequence = p->sequence();
+  return k;
 }
 
 const std::vector<ByteVec>& Connection::peer_ca_names() const {
@@ -110,10 +158,20 @@ void Connection::release_buffers() {
 // ---- output ------------------------------------------------------------------------------
 
 size_t Connection::record_size(size_t n) const {
+  if (write_handed_off_) return record::kHeaderSize + n;  // a plain record
   return seal12_ ? record::kHeaderSize + n + seal12_->overhead() : sealer_.sealed_size(n);
 }
 
 Status Connection::seal_one(uint8_t* at, ContentType type, Bytes plain) {
+  if (write_handed_off_) {
+    at[0] = static_cast<uint8_t>(type);
+    at[1] = record::kRecordVersion >> 8;
+    at[2] = record::kRecordVersion & 0xff;
+    at[3] = static_cast<uint8_t>(plain.size() >> 8);
+    at[4] = static_cast<uint8_t>(plain.size());
+    if (!plain.empty()) std::memcpy(at + record::kHeaderSize, plain.data(), plain.size());
+    return {};
+  }
   if (seal12_) {
     if (seal12_->exhausted()) return Error{Alert::internal_error, SSL_R_TOO_MANY_KEY_UPDATES};
     return seal12_->seal_into(at, type, plain);
@@ -319,6 +377,8 @@ Status Connection::key_update(bool request_peer_update) {
     return Error{Alert::internal_error, SSL_R_BAD_HANDSHAKE_STATE};
   }
   if (close_sent()) return Error{Alert::internal_error, SSL_R_PROTOCOL_IS_SHUTDOWN};
+  // A kernel that seals our records takes one key change at a time.
+  if (write_rekey_) return Error{Alert::internal_error, SSL_R_TOO_MANY_KEY_UPDATES};
   handshake::KeyUpdate ku;
   ku.request_update = request_peer_update ? handshake::KeyUpdateRequest::update_requested
                                           : handshake::KeyUpdateRequest::update_not_requested;
@@ -470,6 +530,21 @@ Status Connection::update_write_keys() {
   crypto::Secret& secret =
       role_ == Role::client ? session_->client_app_secret : session_->server_app_secret;
   RTLS_ASSIGN(secret, handshake::next_traffic_secret(session_->suite->hash, secret));
+  if (write_handed_off_) {
+    // The kernel seals: it takes the new keys after the records queued so
+    // far (the KeyUpdate among them). One change at a time.
+    if (write_rekey_) return Error{Alert::internal_error, SSL_R_TOO_MANY_KEY_UPDATES};
+    RTLS_ASSIGN(handshake::TrafficKeys keys, handshake::traffic_keys(*session_->suite, secret));
+    record::RecordKeys k;
+    k.version = handshake::kTls13;
+    k.aead = session_->suite->aead;
+    k.key = keys.key;
+    k.iv = keys.iv;
+    k.sequence = 0;
+    write_rekey_ = std::move(k);
+    write_rekey_after_ = out_.size();
+    return {};
+  }
   return set_write_keys(*session_->suite, secret, Epoch::application);
 }
 
@@ -1033,8 +1108,11 @@ Status Connection::on_key_update(Bytes body) {
   RTLS_ASSIGN(peer, handshake::next_traffic_secret(session_->suite->hash, peer));
   RTLS_TRY(set_read_keys(*session_->suite, peer, Epoch::application));
   // RFC 8446 4.6.3: answer update_requested with our own KeyUpdate before any
-  // more application data, unless we have closed our side.
-  if (ku.request_update == handshake::KeyUpdateRequest::update_requested && !close_sent()) {
+  // more application data, unless we have closed our side. A KeyUpdate of
+  // ours still waiting for the kernel (hand_off_write) leaves before any
+  // more data, so it answers this request too.
+  if (ku.request_update == handshake::KeyUpdateRequest::update_requested && !close_sent() &&
+      !write_rekey_) {
     handshake::KeyUpdate reply;
     ByteVec msg;
     reply.serialize(msg);
@@ -1065,6 +1143,8 @@ Status Connection::renegotiate() {
   if (version_ != handshake::kTls12 || !session_ || handshake_) {
     return Error{Alert::internal_error, SSL_R_WRONG_SSL_VERSION};
   }
+  // The kernel seals our records and cannot take a new handshake's keys.
+  if (write_handed_off_) return Error{Alert::internal_error, SSL_R_NO_RENEGOTIATION};
   // RFC 5746 4.2: renegotiate only when both sides proved they do it safely.
   if (!session_->secure_renegotiation) {
     return Error{Alert::handshake_failure, SSL_R_NO_RENEGOTIATION};
@@ -1089,8 +1169,9 @@ Status Connection::renegotiate() {
 }
 
 Status Connection::on_hello_request() {
-  // RFC 5746 4.2: without secure renegotiation, decline with a warning.
-  if (!session_->secure_renegotiation || close_sent()) {
+  // RFC 5746 4.2: without secure renegotiation, decline with a warning; so
+  // too when the kernel seals our records (it cannot change keys).
+  if (!session_->secure_renegotiation || close_sent() || write_handed_off_) {
     static constexpr uint8_t kNoRenegotiation[2] = {1, 100};
     return seal_records(ContentType::alert, kNoRenegotiation);
   }
@@ -1099,7 +1180,7 @@ Status Connection::on_hello_request() {
 
 Status Connection::on_renegotiating_client_hello(Bytes body, Bytes whole) {
   if (!(config_->allow_client_renegotiation || hello_request_sent_) ||
-      !session_->secure_renegotiation) {
+      !session_->secure_renegotiation || write_handed_off_) {
     // RFC 5246 7.2.2: no_renegotiation is a warning; the connection goes on.
     static constexpr uint8_t kNoRenegotiation[2] = {1, 100};
     return seal_records(ContentType::alert, kNoRenegotiation);

@@ -173,8 +173,38 @@ class Connection final : private handshake::HandshakeIo {
   // Sends close_notify (once). Writing afterwards fails.
   Status close();
   // Ends the connection for a reason found above the engine (an API misuse the
-  // C interface treats as fatal): records the error and queues its alert.
-  Error abort(Error e) { return fail(e); }
+  // C interface treats as fatal): records the error and queues its alert
+  // (unless `send_alert` is false: nothing can be sent any more).
+  Error abort(Error e, bool send_alert = true) { return fail(e, send_alert); }
+
+  // ---- Kernel TLS (io/ktls.h): a kernel seals our records -------------------------------
+  // Our sending keys as they stand, for a kernel to seal with from the next
+  // record on. Only once the handshake is done (no TLS 1.2 renegotiation
+  // under way), nothing is queued, no error or close_notify: else an error.
+  Result<record::RecordKeys> write_keys_for_kernel() const;
+  // From now on records are queued unprotected, as plain records (the
+  // 5-byte header with the real content type and the plaintext's length,
+  // then the plaintext) for the transport to give the kernel with their
+  // type (pending_output() holds whole plain records). A TLS 1.3 key change
+  // (KeyUpdate, ours or at the peer's request) queues the KeyUpdate as such
+  // a record, and its new keys wait in pending_write_rekey() until the
+  // transport has installed them after it. TLS 1.2 renegotiation is declined
+  // (no_renegotiation, a warning), as with a peer that cannot do it safely.
+  void hand_off_write() { write_handed_off_ = true; }
+  bool write_handed_off() const { return write_handed_off_; }
+  // The new sending keys that wait, and in *after how many queued bytes
+  // leave under the old ones first (the KeyUpdate's record among them); null
+  // when none wait. write_rekey_installed(): the kernel has them.
+  const record::RecordKeys* pending_write_rekey(size_t* after) const {
+    if (!write_rekey_) return nullptr;
+    *after = write_rekey_after_;
+    return &*write_rekey_;
+  }
+  void write_rekey_installed() { write_rekey_.reset(); }
+  // A handed-off direction: `n` bytes of plain records' payloads have left
+  // (the transport sends payloads, not headers); drops those records, and
+  // of a record only partly sent the part that left (its header is moved).
+  void consume_plain_payload(size_t n);
 
   bool handshake_done() const { return handshake_ == nullptr && session_ != nullptr; }
   bool peer_closed() const {
@@ -338,6 +368,9 @@ class Connection final : private handshake::HandshakeIo {
   size_t send_limit_ = record::kMaxPlaintext;  // RFC 8449 record_size_limit of the peer
   size_t receive_limit_ = 0;  // ours, once the peer has shown it supports RFC 8449 (0: none)
   bool read_keys_changed_ = false;
+  bool write_handed_off_ = false;
+  std::optional<record::RecordKeys> write_rekey_;  // kernel TLS: keys after a KeyUpdate
+  size_t write_rekey_after_ = 0;                   // queued bytes under the old keys
 
   Buffer in_;            // received, not yet processed (the head record may hold unread app data)
   Buffer out_;           // sealed records waiting for the transport

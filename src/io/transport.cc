@@ -12,6 +12,8 @@
 
 #include <algorithm>
 
+#include "io/ktls.h"
+
 namespace rapidtls::io {
 namespace {
 
@@ -86,6 +88,7 @@ ssize_t receive_from_socket(const conn::Connection& c, const Transport& t, MutBy
 }  // namespace
 
 IoResult flush(conn::Connection& c, const Transport& t, bool flush_bio) {
+  if (c.write_handed_off() && t.fd >= 0) return flush_kernel(c, t.fd);
   bool wrote_to_bio = false;
   while (c.wants_write()) {
     const Bytes out = c.pending_output();

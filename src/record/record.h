@@ -10,6 +10,7 @@
 
 #include "common/result.h"
 #include "crypto/aead.h"
+#include "crypto/secret.h"
 
 namespace rapidtls::record {
 
@@ -30,6 +31,18 @@ constexpr size_t kMaxCiphertext = kMaxPlaintext + 256;
 constexpr size_t kMaxRecord = kHeaderSize + kMaxCiphertext;
 // RFC 8446 5.2: legacy_record_version of protected records.
 constexpr uint16_t kRecordVersion = 0x0303;
+
+// One direction's record protection as it stands, for another sealer or
+// opener to carry on with (a kernel: io/ktls.h): the AEAD, its key, the
+// static IV (TLS 1.3, and TLS 1.2 ChaCha20-Poly1305: 12 bytes; TLS 1.2
+// AES-GCM: the 4-byte salt) and the next record's sequence number.
+struct RecordKeys {
+  uint16_t version = 0;  // 0x0304 or 0x0303
+  crypto::AeadAlg aead = crypto::AeadAlg::aes_128_gcm;
+  crypto::Secret key;
+  crypto::Secret iv;
+  uint64_t sequence = 0;
+};
 
 // One direction's traffic keys (RFC 8446 7.3) and its sequence number (5.3).
 class Protection {

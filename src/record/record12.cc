@@ -51,12 +51,22 @@ Result<Protection12> Protection12::create(crypto::AeadAlg alg, crypto::AeadDirec
   const size_t want_iv = is_gcm(alg) ? kGcmSaltSize : crypto::kAeadNonceSize;
   if (iv.size() != want_iv) return internal_error();
   RTLS_ASSIGN(crypto::AeadContext aead, crypto::AeadContext::create(alg, dir, key));
-  return Protection12(std::move(aead), iv);
+  return Protection12(std::move(aead), key, iv);
 }
 
-Protection12::Protection12(crypto::AeadContext aead, Bytes iv)
-    : aead_(std::move(aead)), iv_len_(iv.size()) {
+Protection12::Protection12(crypto::AeadContext aead, Bytes key, Bytes iv)
+    : aead_(std::move(aead)), iv_len_(iv.size()), key_(key) {
   std::memcpy(iv_.data(), iv.data(), iv_len_);
+}
+
+RecordKeys Protection12::export_keys() const {
+  RecordKeys k;
+  k.version = 0x0303;
+  k.aead = aead_.alg();
+  k.key = key_;
+  k.iv.assign(Bytes(iv_.data(), iv_len_));
+  k.sequence = seq_;
+  return k;
 }
 
 size_t Protection12::overhead() const {

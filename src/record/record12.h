@@ -21,6 +21,8 @@ class Protection12 {
                                      Bytes iv);
   uint64_t sequence() const { return seq_; }
   bool exhausted() const { return seq_ == UINT64_MAX; }
+  // The key, IV and next sequence number (kernel TLS takes them over).
+  RecordKeys export_keys() const;
 
   // Bytes of overhead a record's body gets (explicit nonce + tag).
   size_t overhead() const;
@@ -39,12 +41,15 @@ class Protection12 {
   size_t plaintext_size(size_t record_size) const;
 
  private:
-  Protection12(crypto::AeadContext aead, Bytes iv);
+  Protection12(crypto::AeadContext aead, Bytes key, Bytes iv);
   std::array<uint8_t, crypto::kAeadNonceSize> nonce(Bytes explicit_part) const;
   crypto::AeadContext aead_;
   std::array<uint8_t, 12> iv_{};
   size_t iv_len_ = 0;
   uint64_t seq_ = 0;
+  // The key block's key for this direction, kept for export_keys (the AEAD
+  // context does not give it back). Wiped with the object.
+  crypto::Secret key_;
 };
 
 }  // namespace rapidtls::record

@@ -243,6 +243,10 @@ struct ssl_st {
   BIO* wbio = nullptr;
   int fd = -1;  // when set with SSL_set_fd: direct socket I/O (send with MSG_NOSIGNAL)
   mutable rapidtls::io::ReadSpin read_spin;  // how a blocking fd's reader waits
+  // Kernel TLS (ssl/ktls.cc): tried once per connection, after its handshake;
+  // the kernel's refusal (0: it took the keys; ENOENT: no kernel TLS).
+  bool ktls_tried = false;
+  int ktls_send_errno = 0;
   std::unique_ptr<rapidtls::conn::Connection> conn;
   rapidtls::ssl::PendingWrite pending_write;
   rapidtls::ssl::LastIo last_io = rapidtls::ssl::LastIo::none;
@@ -411,6 +415,10 @@ io::DirectRead read_direct(SSL* s, MutBytes out);
 FillResult fill(SSL* s, size_t room = 0);
 // Runs the handshake until it is done or blocks: 1, or <= 0 as SSL_do_handshake.
 int do_handshake(SSL* s);
+// With SSL_OP_ENABLE_KTLS on a socket set with SSL_set_fd: once the handshake
+// is done and nothing waits to be sent, gives the sending keys to the kernel
+// (once per connection; silently nothing where the kernel refuses).
+void start_kernel_tls(SSL* s);
 // Reports an engine error: ERR queue entry, SSL_get_error state; returns -1.
 int fail(SSL* s, const Error& e, const char* func);
 // Calls the info callback with SSL_CB_HANDSHAKE_DONE for each handshake the

@@ -2,6 +2,7 @@
 // becomes SSL_get_error's WANT_READ / WANT_WRITE and the ERR queue's entry.
 #include <openssl/err.h>
 #include <cerrno>
+#include <cstring>
 
 #include "io/transport.h"
 #include "ssl/internal.h"
@@ -56,6 +57,16 @@ void release_send_buffer(SSL* s) {
 FlushResult flush_keeping_buffer(SSL* s, bool flush_bio) {
   const io::IoResult r = io::flush(*s->conn, transport_of(s), flush_bio);
   if (r.status == io::IoStatus::done) return FlushResult::done;
+  if (r.status == io::IoStatus::failed && s->conn->error() && !s->dead) {
+    // Kernel TLS refused a KeyUpdate's new keys (io::flush_kernel): the
+    // connection ends here, with nothing more sent.
+    ERR_raise_data(ERR_LIB_SSL, s->conn->error()->reason,
+                   "kernel TLS refused the new sending keys (setsockopt TLS_TX: %s)",
+                   std::strerror(r.errno_value));
+    s->last_io = LastIo::ssl;
+    s->dead = true;
+    return FlushResult::failed;
+  }
   note_stop(s, r);
   return r.status == io::IoStatus::want_read || r.status == io::IoStatus::want_write
              ? FlushResult::retry
@@ -169,6 +180,7 @@ int do_handshake(SSL* s) {
     }
     if (c.handshake_done()) {
       if (c.unprocessed() == 0 && c.app_pending() == 0) c.release_buffers();
+      start_kernel_tls(s);
       return 1;
     }
     if (c.renegotiating() && c.app_readable()) {

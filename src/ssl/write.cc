@@ -12,6 +12,7 @@
 #include <openssl/err.h>
 #include <unistd.h>
 
+#include "io/ktls.h"
 #include "ssl/internal.h"
 
 namespace {
@@ -34,6 +35,35 @@ constexpr size_t kSendfileChunk = 3 * rapidtls::record::kMaxPlaintext;
 size_t sendfile_piece(const SSL* s) {
   if (!s->conn || !s->conn->handshake_done()) return kSendfileChunk;
   return s->conn->app_bytes_per_write(rapidtls::io::kStreamWriteMax);
+}
+
+// W3 with kernel TLS: what is queued leaves first, then sendfile(2) moves the
+// file's pages to the socket and the kernel seals them, no copy through user
+// space. A blocking socket takes all of it (or the file ends); a non-blocking
+// one what it can: the count, or -1 and WANT_WRITE when it took nothing (the
+// caller repeats the call with the same arguments, W12).
+ossl_ssize_t sendfile_kernel(SSL* s, int fd, off_t offset, size_t size) {
+  if (s->conn->error()) return rapidtls::ssl::fail(s, *s->conn->error(), "SSL_sendfile");
+  switch (rapidtls::ssl::flush(s)) {
+    case FlushResult::retry:
+    case FlushResult::failed:
+      return -1;
+    case FlushResult::done:
+      break;
+  }
+  size_t sent = 0;
+  const rapidtls::io::IoResult r = rapidtls::io::sendfile_kernel(s->fd, fd, offset, size, &sent);
+  if (sent > 0 || r.status == rapidtls::io::IoStatus::done) return static_cast<ossl_ssize_t>(sent);
+  if (r.status == rapidtls::io::IoStatus::want_write) {
+    s->last_io = LastIo::want_write;
+    return -1;
+  }
+  // As OpenSSL: errno says why (SSL_ERROR_SYSCALL); EBADF, EINVAL and the
+  // like about the file go on the queue too.
+  errno = r.errno_value;
+  ERR_raise_data(ERR_LIB_SYS, r.errno_value, "calling sendfile()");
+  s->last_io = LastIo::syscall;
+  return -1;
 }
 
 int refuse(SSL* s, int reason) {
@@ -70,6 +100,7 @@ int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written, bool
   *written = 0;
   if (const int r = start_write(s); r <= 0) return r;
   s->apply_changed_settings();
+  rapidtls::ssl::start_kernel_tls(s);
   rapidtls::conn::Connection& c = *s->conn;
   if (c.error()) return rapidtls::ssl::fail(s, *c.error(), "SSL_write");  // W17
 
@@ -233,6 +264,10 @@ ossl_ssize_t SSL_sendfile(SSL* s, int fd, off_t offset, size_t size, int /*flags
     if (failed && total == 0) return -1;
     return static_cast<ossl_ssize_t>(total);
   };
+  if (!pending_here() && s->conn && s->conn->handshake_done()) {
+    rapidtls::ssl::start_kernel_tls(s);
+    if (s->conn->write_handed_off() && s->fd >= 0) return sendfile_kernel(s, fd, offset, size);
+  }
   size_t total = 0;
   while (total < size) {
     const uint8_t* piece;

@@ -1,0 +1,226 @@
+// Kernel TLS on Linux (io/ktls.h). The key material goes to the kernel in the
+// structures of <linux/tls.h>; the numbers (versions, cipher types, sizes)
+// are the kernel's, and its documentation (Documentation/networking/tls.rst)
+// says how they are used: for AES-GCM the 4-byte salt and an 8-byte IV that
+// is, in TLS 1.3, the rest of the static IV, and in TLS 1.2 the first explicit
+// nonce (the kernel counts it up with the sequence number, as rapidtls uses
+// the sequence number as explicit nonce); for ChaCha20-Poly1305 the 12-byte IV.
+#include "io/ktls.h"
+
+#include <linux/tls.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "record/record.h"
+
+#ifndef SOL_TLS
+#define SOL_TLS 282
+#endif
+#ifndef TCP_ULP
+#define TCP_ULP 31
+#endif
+
+namespace rapidtls::io {
+namespace {
+
+void put_be64(uint8_t* out, uint64_t v) {
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<uint8_t>(v);
+    v >>= 8;
+  }
+}
+
+uint64_t get_be64(const uint8_t* in) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = v << 8 | in[i];
+  return v;
+}
+
+// The kernel's description of one direction's keys.
+union CryptoInfo {
+  tls_crypto_info info;
+  tls12_crypto_info_aes_gcm_128 gcm128;
+  tls12_crypto_info_aes_gcm_256 gcm256;
+  tls12_crypto_info_chacha20_poly1305 chacha;
+};
+
+// Fills `ci` from `k`; the size to pass, or 0 when the kernel has no such suite.
+template <typename Gcm>
+size_t fill_gcm(Gcm& g, uint16_t cipher, const record::RecordKeys& k) {
+  if (k.key.size() != sizeof g.key) return 0;
+  g.info.version = k.version == 0x0304 ? TLS_1_3_VERSION : TLS_1_2_VERSION;
+  g.info.cipher_type = cipher;
+  std::memcpy(g.key, k.key.data(), sizeof g.key);
+  std::memcpy(g.salt, k.iv.data(), sizeof g.salt);
+  if (k.version == 0x0304) {
+    if (k.iv.size() != sizeof g.salt + sizeof g.iv) return 0;
+    std::memcpy(g.iv, k.iv.data() + sizeof g.salt, sizeof g.iv);
+  } else {
+    if (k.iv.size() != sizeof g.salt) return 0;
+    put_be64(g.iv, k.sequence);  // the explicit nonce of the next record
+  }
+  put_be64(g.rec_seq, k.sequence);
+  return sizeof g;
+}
+
+size_t fill(CryptoInfo& ci, const record::RecordKeys& k) {
+  std::memset(&ci, 0, sizeof ci);
+  if (k.version != 0x0304 && k.version != 0x0303) return 0;
+  switch (k.aead) {
+    case crypto::AeadAlg::aes_128_gcm:
+      return fill_gcm(ci.gcm128, TLS_CIPHER_AES_GCM_128, k);
+    case crypto::AeadAlg::aes_256_gcm:
+      return fill_gcm(ci.gcm256, TLS_CIPHER_AES_GCM_256, k);
+    case crypto::AeadAlg::chacha20_poly1305: {
+      auto& c = ci.chacha;
+      if (k.key.size() != sizeof c.key || k.iv.size() != sizeof c.iv) return 0;
+      c.info.version = k.version == 0x0304 ? TLS_1_3_VERSION : TLS_1_2_VERSION;
+      c.info.cipher_type = TLS_CIPHER_CHACHA20_POLY1305;
+      std::memcpy(c.key, k.key.data(), sizeof c.key);
+      std::memcpy(c.iv, k.iv.data(), sizeof c.iv);
+      put_be64(c.rec_seq, k.sequence);
+      return sizeof c;
+    }
+  }
+  return 0;
+}
+
+// Installs `k` as the sending keys of `fd`; 0 or the errno.
+int install_send_keys(int fd, const record::RecordKeys& k) {
+  CryptoInfo ci;
+  const size_t size = fill(ci, k);
+  if (size == 0) return EINVAL;
+  const int r = ::setsockopt(fd, SOL_TLS, TLS_TX, &ci, static_cast<socklen_t>(size));
+  const int e = r == 0 ? 0 : errno;
+  secure_zero(MutBytes(reinterpret_cast<uint8_t*>(&ci), sizeof ci));
+  return e;
+}
+
+// At most this many records' payloads leave in one sendmsg.
+constexpr size_t kMaxIov = 64;
+
+}  // namespace
+
+int start_kernel_send(conn::Connection& c, int fd) {
+  auto keys = c.write_keys_for_kernel();
+  if (!keys.ok()) return EBADMSG;
+  CryptoInfo probe;
+  if (fill(probe, *keys) == 0) return EINVAL;
+  secure_zero(MutBytes(reinterpret_cast<uint8_t*>(&probe), sizeof probe));
+  // The upper layer protocol first (EEXIST: the receive side set it already).
+  if (::setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof "tls") != 0 && errno != EEXIST) {
+    return errno;
+  }
+  if (const int e = install_send_keys(fd, *keys); e != 0) return e;
+  c.hand_off_write();
+  return 0;
+}
+
+IoResult flush_kernel(conn::Connection& c, int fd) {
+  while (c.wants_write()) {
+    size_t before_rekey = 0;
+    if (const record::RecordKeys* next = c.pending_write_rekey(&before_rekey);
+        next != nullptr && before_rekey == 0) {
+      if (const int e = install_send_keys(fd, *next); e != 0) {
+        (void)c.abort(Error{Alert::internal_error, SSL_R_BAD_KEY_UPDATE}, /*send_alert=*/false);
+        return {IoStatus::failed, e};
+      }
+      c.write_rekey_installed();
+      continue;
+    }
+    Bytes out = c.pending_output();
+    if (c.pending_write_rekey(&before_rekey) != nullptr) out = out.first(before_rekey);
+    // Payloads of the records at the head: all application data ones in a
+    // row (one send), or the one record of another type (a control message).
+    iovec iov[kMaxIov];
+    size_t count = 0;
+    size_t total = 0;
+    const uint8_t head_type = out[0];
+    size_t at = 0;
+    while (at + record::kHeaderSize <= out.size() && count < kMaxIov) {
+      const uint8_t type = out[at];
+      const size_t len = size_t{out[at + 3]} << 8 | out[at + 4];
+      if (type != head_type || at + record::kHeaderSize + len > out.size()) break;
+      if (len > 0) {
+        iov[count].iov_base = const_cast<uint8_t*>(out.data() + at + record::kHeaderSize);
+        iov[count].iov_len = len;
+        ++count;
+        total += len;
+      }
+      at += record::kHeaderSize + len;
+      if (type != static_cast<uint8_t>(record::ContentType::application_data)) break;
+    }
+    if (total == 0) {  // empty records only: nothing to send
+      c.consume_output(at);
+      continue;
+    }
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = count;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(uint8_t))];
+    if (head_type != static_cast<uint8_t>(record::ContentType::application_data)) {
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+      cm->cmsg_level = SOL_TLS;
+      cm->cmsg_type = TLS_SET_RECORD_TYPE;
+      cm->cmsg_len = CMSG_LEN(sizeof(uint8_t));
+      *CMSG_DATA(cm) = head_type;
+    }
+    const ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return {IoStatus::want_write};
+      return {IoStatus::failed, errno};
+    }
+    c.consume_plain_payload(static_cast<size_t>(n));
+  }
+  return {IoStatus::done};
+}
+
+IoResult sendfile_kernel(int fd, int file, off_t offset, size_t size, size_t* sent) {
+  *sent = 0;
+  while (*sent < size) {
+    off_t off = offset + static_cast<off_t>(*sent);
+    const ssize_t n = ::sendfile(fd, file, &off, size - *sent);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return {IoStatus::want_write};
+      return {IoStatus::failed, errno};
+    }
+    if (n == 0) break;  // the file ended
+    *sent += static_cast<size_t>(n);
+  }
+  return {IoStatus::done};
+}
+
+bool kernel_send_sequence(int fd, uint64_t* seq) {
+  CryptoInfo ci;
+  std::memset(&ci, 0, sizeof ci);
+  socklen_t len = sizeof ci;
+  if (::getsockopt(fd, SOL_TLS, TLS_TX, &ci, &len) != 0) return false;
+  bool ok = true;
+  switch (ci.info.cipher_type) {
+    case TLS_CIPHER_AES_GCM_128:
+      *seq = get_be64(ci.gcm128.rec_seq);
+      break;
+    case TLS_CIPHER_AES_GCM_256:
+      *seq = get_be64(ci.gcm256.rec_seq);
+      break;
+    case TLS_CIPHER_CHACHA20_POLY1305:
+      *seq = get_be64(ci.chacha.rec_seq);
+      break;
+    default:
+      ok = false;
+  }
+  secure_zero(MutBytes(reinterpret_cast<uint8_t*>(&ci), sizeof ci));
+  return ok;
+}
+
+}  // namespace rapidtls::io

@@ -1,0 +1,44 @@
+// Kernel TLS (Linux, docs/ktls.md): the kernel seals a socket's records. Once
+// a connection's handshake is done, its sending keys go to the kernel
+// (TCP_ULP "tls", then TLS_TX with the key, IV or salt and the next sequence
+// number); from then on the connection queues plain records
+// (Connection::hand_off_write) and these functions send their payloads:
+// application data with send, other types as control messages
+// (TLS_SET_RECORD_TYPE), and files with sendfile(2), which the kernel seals
+// without copying them through user space. Where the kernel has no TLS
+// (CONFIG_TLS off: ENOENT), or refuses the suite, nothing changes: records
+// are sealed in user space as before.
+#pragma once
+
+#include <sys/types.h>
+
+#include "conn/connection.h"
+#include "io/transport.h"
+
+namespace rapidtls::io {
+
+// Gives the kernel of socket `fd` the connection's sending keys and hands the
+// connection's write side over to it. 0 when done; else the errno of the
+// refusal (ENOENT: no kernel TLS; EINVAL, ENOPROTOOPT: a suite or version
+// it does not do; EBADMSG: the connection cannot hand over now) and the
+// connection is unchanged.
+int start_kernel_send(conn::Connection& c, int fd);
+
+// Sends what a handed-off connection has queued: plain records, with a key
+// change (a TLS 1.3 KeyUpdate) installed in the kernel right after the
+// records that go under the old keys. A kernel that refuses the new keys
+// (Linux before 6.14 cannot change them: EBUSY) ends the connection without
+// another record (the KeyUpdate has gone; nothing may follow under the old
+// keys): `failed`, with c.error() set to SSL_R_BAD_KEY_UPDATE and the errno.
+IoResult flush_kernel(conn::Connection& c, int fd);
+
+// sendfile(2) of `size` bytes of `file` from `offset` to the handed-off
+// socket: until all have gone, the file ends, or the socket stops.
+// *sent says how many went (also when the result is want_write or failed).
+IoResult sendfile_kernel(int fd, int file, off_t offset, size_t size, size_t* sent);
+
+// The kernel's record sequence number for the next record of `fd`'s sending
+// side (getsockopt TLS_TX); false if it cannot tell.
+bool kernel_send_sequence(int fd, uint64_t* seq);
+
+}  // namespace rapidtls::io
