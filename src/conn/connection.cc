@@ -97,6 +97,29 @@ void Connection::consume_plain_payload(size_t n) {
   }
 }
 
+Result<record::RecordKeys> Connection::read_keys_for_kernel() const {
+  if (error_ || peer_closed() || !handshake_done() || renegotiating() || !in_.empty() ||
+      !hs_in_.empty() || app_pending() != 0 || read_handed_off_) {
+    return Error{Alert::internal_error, SSL_R_BAD_HANDSHAKE_STATE};
+  }
+  if (open12_) return open12_->export_keys();
+  const record::Protection* p = opener_.protection();
+  if (version_ != handshake::kTls13 || p == nullptr || session_->suite == nullptr ||
+      read_epoch_ != Epoch::application) {
+    return Error{Alert::internal_error, SSL_R_WRONG_SSL_VERSION};
+  }
+  const crypto::Secret& secret =
+      role_ == Role::client ? session_->server_app_secret : session_->client_app_secret;
+  RTLS_ASSIGN(handshake::TrafficKeys keys, handshake::traffic_keys(*session_->suite, secret));
+  record::RecordKeys k;
+  k.version = handshake::kTls13;
+  k.aead = session_->suite->aead;
+  k.key = keys.key;
+  k.iv = keys.iv;
+  k.sequence = p->sequence();
+  return k;
+}
+
 Result<record::RecordKeys> Connection::write_keys_for_kernel() const {
   if (error_ || close_sent() || !handshake_done() || renegotiating() || wants_write() ||
       !hs_out_.empty() || write_rekey_ || write_handed_off_) {
@@ -829,6 +852,16 @@ Status Connection::process_records() {
 Status Connection::process_record(MutBytes rec, bool* keep_record) {
   const auto outer = static_cast<ContentType>(rec[0]);
   record::OpenedRecord opened{outer, rec.subspan(record::kHeaderSize)};
+  if (read_handed_off_) {
+    // The kernel opened it (hand_off_read): a plain record of its real type.
+    if (opened.payload.size() > record::kMaxPlaintext) {
+      return Error{Alert::record_overflow, SSL_R_DATA_LENGTH_TOO_LONG};
+    }
+    if (outer == ContentType::change_cipher_spec) {
+      return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_CCS_MESSAGE};
+    }
+    return dispatch_record(opened, rec, keep_record);
+  }
   if (version_ == handshake::kTls12) {
     // RFC 5246 6.2: after change_cipher_spec every record is protected and
     // keeps its real content type.
@@ -1106,7 +1139,20 @@ Status Connection::on_key_update(Bytes body) {
   crypto::Secret& peer =
       role_ == Role::client ? session_->server_app_secret : session_->client_app_secret;
   RTLS_ASSIGN(peer, handshake::next_traffic_secret(session_->suite->hash, peer));
-  RTLS_TRY(set_read_keys(*session_->suite, peer, Epoch::application));
+  if (read_handed_off_) {
+    // The kernel opens the peer's records: it takes the new keys before the
+    // transport reads again (io::fill_kernel).
+    RTLS_ASSIGN(handshake::TrafficKeys keys, handshake::traffic_keys(*session_->suite, peer));
+    record::RecordKeys k;
+    k.version = handshake::kTls13;
+    k.aead = session_->suite->aead;
+    k.key = keys.key;
+    k.iv = keys.iv;
+    k.sequence = 0;
+    read_rekey_ = std::move(k);
+  } else {
+    RTLS_TRY(set_read_keys(*session_->suite, peer, Epoch::application));
+  }
   // RFC 8446 4.6.3: answer update_requested with our own KeyUpdate before any
   // more application data, unless we have closed our side. A KeyUpdate of
   // ours still waiting for the kernel (hand_off_write) leaves before any
@@ -1144,7 +1190,9 @@ Status Connection::renegotiate() {
     return Error{Alert::internal_error, SSL_R_WRONG_SSL_VERSION};
   }
   // The kernel seals our records and cannot take a new handshake's keys.
-  if (write_handed_off_) return Error{Alert::internal_error, SSL_R_NO_RENEGOTIATION};
+  if (write_handed_off_ || read_handed_off_) {
+    return Error{Alert::internal_error, SSL_R_NO_RENEGOTIATION};
+  }
   // RFC 5746 4.2: renegotiate only when both sides proved they do it safely.
   if (!session_->secure_renegotiation) {
     return Error{Alert::handshake_failure, SSL_R_NO_RENEGOTIATION};
@@ -1171,7 +1219,7 @@ Status Connection::renegotiate() {
 Status Connection::on_hello_request() {
   // RFC 5746 4.2: without secure renegotiation, decline with a warning; so
   // too when the kernel seals our records (it cannot change keys).
-  if (!session_->secure_renegotiation || close_sent() || write_handed_off_) {
+  if (!session_->secure_renegotiation || close_sent() || write_handed_off_ || read_handed_off_) {
     static constexpr uint8_t kNoRenegotiation[2] = {1, 100};
     return seal_records(ContentType::alert, kNoRenegotiation);
   }
@@ -1180,7 +1228,7 @@ Status Connection::on_hello_request() {
 
 Status Connection::on_renegotiating_client_hello(Bytes body, Bytes whole) {
   if (!(config_->allow_client_renegotiation || hello_request_sent_) ||
-      !session_->secure_renegotiation || write_handed_off_) {
+      !session_->secure_renegotiation || write_handed_off_ || read_handed_off_) {
     // RFC 5246 7.2.2: no_renegotiation is a warning; the connection goes on.
     static constexpr uint8_t kNoRenegotiation[2] = {1, 100};
     return seal_records(ContentType::alert, kNoRenegotiation);

@@ -189,7 +189,8 @@ class Connection final : private handshake::HandshakeIo {
   // (KeyUpdate, ours or at the peer's request) queues the KeyUpdate as such
   // a record, and its new keys wait in pending_write_rekey() until the
   // transport has installed them after it. TLS 1.2 renegotiation is declined
-  // (no_renegotiation, a warning), as with a peer that cannot do it safely.
+  // (no_renegotiation, a warning), as with a peer that cannot do it safely
+  // (also when only the receiving side was handed off).
   void hand_off_write() { write_handed_off_ = true; }
   bool write_handed_off() const { return write_handed_off_; }
   // The new sending keys that wait, and in *after how many queued bytes
@@ -201,6 +202,22 @@ class Connection final : private handshake::HandshakeIo {
     return &*write_rekey_;
   }
   void write_rekey_installed() { write_rekey_.reset(); }
+  // The receiving side likewise: the peer's keys as they stand, once the
+  // handshake is done and nothing received waits unprocessed or unread.
+  // After hand_off_read() what arrives are plain records the kernel opened
+  // (the transport writes the header: real type, plaintext length); a TLS
+  // 1.3 KeyUpdate from the peer leaves its new keys in pending_read_rekey()
+  // for the transport to install before it reads again.
+  Result<record::RecordKeys> read_keys_for_kernel() const;
+  void hand_off_read() {
+    read_handed_off_ = true;
+    open_on_read_ = false;  // records arrive opened
+  }
+  bool read_handed_off() const { return read_handed_off_; }
+  const record::RecordKeys* pending_read_rekey() const {
+    return read_rekey_ ? &*read_rekey_ : nullptr;
+  }
+  void read_rekey_installed() { read_rekey_.reset(); }
   // A handed-off direction: `n` bytes of plain records' payloads have left
   // (the transport sends payloads, not headers); drops those records, and
   // of a record only partly sent the part that left (its header is moved).
@@ -369,6 +386,8 @@ class Connection final : private handshake::HandshakeIo {
   size_t receive_limit_ = 0;  // ours, once the peer has shown it supports RFC 8449 (0: none)
   bool read_keys_changed_ = false;
   bool write_handed_off_ = false;
+  bool read_handed_off_ = false;
+  std::optional<record::RecordKeys> read_rekey_;   // kernel TLS: the peer's keys after a KeyUpdate
   std::optional<record::RecordKeys> write_rekey_;  // kernel TLS: keys after a KeyUpdate
   size_t write_rekey_after_ = 0;                   // queued bytes under the old keys
 

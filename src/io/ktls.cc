@@ -13,7 +13,9 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -102,6 +104,41 @@ int install_send_keys(int fd, const record::RecordKeys& k) {
   return e;
 }
 
+// Installs `k` as the receiving keys of `fd`; 0 or the errno.
+int install_receive_keys(int fd, const record::RecordKeys& k) {
+  CryptoInfo ci;
+  const size_t size = fill(ci, k);
+  if (size == 0) return EINVAL;
+  const int r = ::setsockopt(fd, SOL_TLS, TLS_RX, &ci, static_cast<socklen_t>(size));
+  const int e = r == 0 ? 0 : errno;
+  secure_zero(MutBytes(reinterpret_cast<uint8_t*>(&ci), sizeof ci));
+  return e;
+}
+
+bool probe_rekey_receive() {
+  const int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  bool can = false;
+  if (l >= 0 && s >= 0 && ::bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::listen(l, 1) == 0 && ::getsockname(l, reinterpret_cast<sockaddr*>(&a), &len) == 0 &&
+      ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::setsockopt(s, SOL_TCP, TCP_ULP, "tls", sizeof "tls") == 0) {
+    record::RecordKeys k;  // throwaway keys: nothing is ever received under them
+    k.version = 0x0304;
+    k.aead = crypto::AeadAlg::aes_128_gcm;
+    k.key.resize(16);
+    k.iv.resize(12);
+    can = install_receive_keys(s, k) == 0 && install_receive_keys(s, k) == 0;
+  }
+  if (s >= 0) ::close(s);
+  if (l >= 0) ::close(l);
+  return can;
+}
+
 // At most this many records' payloads leave in one sendmsg.
 constexpr size_t kMaxIov = 64;
 
@@ -180,6 +217,78 @@ IoResult flush_kernel(conn::Connection& c, int fd) {
       return {IoStatus::failed, errno};
     }
     c.consume_plain_payload(static_cast<size_t>(n));
+  }
+  return {IoStatus::done};
+}
+
+bool kernel_can_rekey_receive() {
+  static const bool can = probe_rekey_receive();
+  return can;
+}
+
+int start_kernel_receive(conn::Connection& c, int fd) {
+  auto keys = c.read_keys_for_kernel();
+  if (!keys.ok()) return EBADMSG;
+  if (keys->version == 0x0304 && !kernel_can_rekey_receive()) return EOPNOTSUPP;
+  CryptoInfo probe;
+  if (fill(probe, *keys) == 0) return EINVAL;
+  secure_zero(MutBytes(reinterpret_cast<uint8_t*>(&probe), sizeof probe));
+  if (::setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof "tls") != 0 && errno != EEXIST) {
+    return errno;
+  }
+  if (const int e = install_receive_keys(fd, *keys); e != 0) return e;
+  c.hand_off_read();
+  return 0;
+}
+
+IoResult fill_kernel(conn::Connection& c, int fd) {
+  if (const record::RecordKeys* next = c.pending_read_rekey(); next != nullptr) {
+    if (const int e = install_receive_keys(fd, *next); e != 0) {
+      (void)c.abort(Error{Alert::internal_error, SSL_R_BAD_KEY_UPDATE});
+      return {IoStatus::failed, e};
+    }
+    c.read_rekey_installed();
+  }
+  const MutBytes room = c.receive_buffer(record::kHeaderSize + record::kMaxPlaintext);
+  if (room.size() <= record::kHeaderSize) return {IoStatus::done};  // unread data fills it
+  iovec iov{room.data() + record::kHeaderSize,
+            std::min(room.size() - record::kHeaderSize, record::kMaxPlaintext)};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(uint8_t))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = ::recvmsg(fd, &msg, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return {IoStatus::want_read};
+    if (errno == EBADMSG) {
+      // A record that does not open under the keys (RFC 8446 5.2).
+      (void)c.abort(Error{Alert::bad_record_mac, SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC});
+      return {IoStatus::failed, 0};
+    }
+    if (errno == EMSGSIZE) {
+      (void)c.abort(Error{Alert::record_overflow, SSL_R_DATA_LENGTH_TOO_LONG});
+      return {IoStatus::failed, 0};
+    }
+    return {IoStatus::failed, errno};
+  }
+  if (n == 0) return {IoStatus::eof};
+  uint8_t type = static_cast<uint8_t>(record::ContentType::application_data);
+  for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm != nullptr; cm = CMSG_NXTHDR(&msg, cm)) {
+    if (cm->cmsg_level == SOL_TLS && cm->cmsg_type == TLS_GET_RECORD_TYPE) type = *CMSG_DATA(cm);
+  }
+  uint8_t* h = room.data();
+  h[0] = type;
+  h[1] = record::kRecordVersion >> 8;
+  h[2] = record::kRecordVersion & 0xff;
+  h[3] = static_cast<uint8_t>(static_cast<size_t>(n) >> 8);
+  h[4] = static_cast<uint8_t>(n);
+  if (Status st = c.commit_received(record::kHeaderSize + static_cast<size_t>(n)); !st.ok()) {
+    return {IoStatus::failed, 0};
   }
   return {IoStatus::done};
 }

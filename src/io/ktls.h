@@ -32,6 +32,22 @@ int start_kernel_send(conn::Connection& c, int fd);
 // keys): `failed`, with c.error() set to SSL_R_BAD_KEY_UPDATE and the errno.
 IoResult flush_kernel(conn::Connection& c, int fd);
 
+// The receiving side: the kernel opens the peer's records (TLS_RX). TLS 1.3
+// only where the kernel can change its receiving keys (a peer may send a
+// KeyUpdate whenever it likes): kernel_can_rekey_receive() tries, once per
+// process, a second TLS_RX on a throwaway loopback connection (Linux 6.1
+// refuses it: EBUSY); elsewhere TLS 1.3 receiving stays in user space
+// (EOPNOTSUPP). 0 when done, else the errno; the connection is then unchanged.
+int start_kernel_receive(conn::Connection& c, int fd);
+bool kernel_can_rekey_receive();
+
+// Reads one record's plaintext (recvmsg: the kernel gives the record type
+// in a TLS_GET_RECORD_TYPE control message) into the connection as a plain
+// record, which it then processes; a KeyUpdate's new keys go to the kernel
+// before the next read. `failed` with c.error() set when the kernel found a
+// record that does not open (EBADMSG: bad_record_mac) or refused new keys.
+IoResult fill_kernel(conn::Connection& c, int fd);
+
 // sendfile(2) of `size` bytes of `file` from `offset` to the handed-off
 // socket: until all have gone, the file ends, or the socket stops.
 // *sent says how many went (also when the result is want_write or failed).

@@ -151,6 +151,7 @@ IoResult fill_from_bio(conn::Connection& c, const Transport& t, size_t reader_ro
 }  // namespace
 
 IoResult fill(conn::Connection& c, const Transport& t, size_t reader_room) {
+  if (c.read_handed_off() && t.fd >= 0) return fill_kernel(c, t.fd);
   // The next record's header rides along only on sockets, and only in a
   // stream of full records: one recv per record there. Small records are read
   // as OpenSSL reads every record, header then body: on loopback a reader

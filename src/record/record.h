@@ -96,6 +96,7 @@ class Opener {
  public:
   void set_protection(Protection p) { prot_.emplace(std::move(p)); }
   bool protected_() const { return prot_.has_value(); }
+  const Protection* protection() const { return prot_ ? &*prot_ : nullptr; }
 
   // Decrypts one whole record (header + body) in place. Errors name the
   // RFC 8446 alert: a bad tag -> bad_record_mac; an inner plaintext over 2^14

@@ -21,6 +21,8 @@ class Protection12 {
                                      Bytes iv);
   uint64_t sequence() const { return seq_; }
   bool exhausted() const { return seq_ == UINT64_MAX; }
+  // Skips a sequence number (a record another sealer or opener took).
+  void advance() { ++seq_; }
   // The key, IV and next sequence number (kernel TLS takes them over).
   RecordKeys export_keys() const;
 

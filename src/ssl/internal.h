@@ -245,8 +245,11 @@ struct ssl_st {
   mutable rapidtls::io::ReadSpin read_spin;  // how a blocking fd's reader waits
   // Kernel TLS (ssl/ktls.cc): tried once per connection, after its handshake;
   // the kernel's refusal (0: it took the keys; ENOENT: no kernel TLS).
-  bool ktls_tried = false;
+  bool ktls_tried = false;  // the sending side
   int ktls_send_errno = 0;
+  bool ktls_rx_tried = false;
+  int ktls_recv_errno = 0;   // EOPNOTSUPP: TLS 1.3 on a kernel that cannot change its keys
+  bool ktls_filter = false;  // the BIO that answers BIO_get_ktls_* is in front
   std::unique_ptr<rapidtls::conn::Connection> conn;
   rapidtls::ssl::PendingWrite pending_write;
   rapidtls::ssl::LastIo last_io = rapidtls::ssl::LastIo::none;
@@ -416,8 +419,9 @@ FillResult fill(SSL* s, size_t room = 0);
 // Runs the handshake until it is done or blocks: 1, or <= 0 as SSL_do_handshake.
 int do_handshake(SSL* s);
 // With SSL_OP_ENABLE_KTLS on a socket set with SSL_set_fd: once the handshake
-// is done and nothing waits to be sent, gives the sending keys to the kernel
-// (once per connection; silently nothing where the kernel refuses).
+// is done and nothing waits to be sent, gives the sending keys to the kernel,
+// and the receiving keys once nothing received waits (each once per
+// connection; silently nothing where the kernel refuses).
 void start_kernel_tls(SSL* s);
 // Reports an engine error: ERR queue entry, SSL_get_error state; returns -1.
 int fail(SSL* s, const Error& e, const char* func);

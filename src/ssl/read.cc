@@ -27,6 +27,7 @@ int read_internal(SSL* s, uint8_t* buf, size_t num, size_t* readbytes, bool peek
     if (r <= 0) return r;
   }
   s->apply_changed_settings();
+  rapidtls::ssl::start_kernel_tls(s);
   rapidtls::conn::Connection& c = *s->conn;
   for (int guard = 0; guard < 1 << 20; ++guard) {
     if (c.app_readable()) {

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/tls.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -130,6 +131,33 @@ std::string kernel_tls_absent() {
   return why;
 }
 
+// Whether this kernel takes a second TLS_RX on a socket (a TLS 1.3 key
+// change): Linux 6.1 refuses it (EBUSY). Tried on a throwaway connection.
+bool kernel_changes_receive_keys() {
+  int fds[2];
+  const int l = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  listen(l, 1);
+  getsockname(l, reinterpret_cast<sockaddr*>(&a), &len);
+  fds[0] = socket(AF_INET, SOCK_STREAM, 0);
+  connect(fds[0], reinterpret_cast<sockaddr*>(&a), sizeof a);
+  fds[1] = accept(l, nullptr, nullptr);
+  close(l);
+  tls12_crypto_info_aes_gcm_128 ci{};
+  ci.info.version = TLS_1_3_VERSION;
+  ci.info.cipher_type = TLS_CIPHER_AES_GCM_128;
+  const bool can = setsockopt(fds[0], SOL_TCP, TCP_ULP, "tls", sizeof "tls") == 0 &&
+                   setsockopt(fds[0], SOL_TLS, TLS_RX, &ci, sizeof ci) == 0 &&
+                   setsockopt(fds[0], SOL_TLS, TLS_RX, &ci, sizeof ci) == 0;
+  close(fds[0]);
+  close(fds[1]);
+  return can;
+}
+
 struct Pki {
   EVP_PKEY* key = nullptr;
   X509* cert = nullptr;
@@ -236,9 +264,13 @@ struct Link {
   int fds[2] = {-1, -1};
   bool ok = false;
 
-  explicit Link(const Suite& suite) {
+  explicit Link(const Suite& suite, bool client_ktls = true, bool server_ktls = true) {
     sctx = server_ctx(suite);
+    if (!server_ktls) SSL_CTX_clear_options(sctx, SSL_OP_ENABLE_KTLS);
     cctx = SSL_CTX_new(TLS_client_method());
+    // The client receives through the kernel where it can (TLS 1.2; TLS 1.3
+    // where the kernel can change receiving keys).
+    if (client_ktls) SSL_CTX_set_options(cctx, SSL_OP_ENABLE_KTLS);
     if (!tcp_pair(fds)) return;
     server = SSL_new(sctx);
     client = SSL_new(cctx);
@@ -261,6 +293,7 @@ struct Link {
     SSL_CTX_free(cctx);
   }
   bool kernel_sends() const { return BIO_get_ktls_send(SSL_get_wbio(server)) == 1; }
+  bool kernel_receives() const { return BIO_get_ktls_recv(SSL_get_rbio(client)) == 1; }
 };
 
 // Reads exactly n bytes (or until the connection ends) from a blocking SSL.
@@ -324,6 +357,10 @@ TEST_P(KtlsSendfile, SizesAtOffsetsArriveWholeAndTheKernelSealedThem) {
   ASSERT_TRUE(l.ok);
   ASSERT_TRUE(l.kernel_sends()) << "the kernel has TLS, but BIO_get_ktls_send is 0 for "
                                 << c.suite->name;
+  // Receiving: TLS 1.2 always; TLS 1.3 only where the kernel can follow the
+  // peer's KeyUpdates (docs/ktls.md).
+  const bool want_receive = c.suite->version == TLS1_2_VERSION || kernel_changes_receive_keys();
+  EXPECT_EQ(l.kernel_receives(), want_receive) << c.suite->name;
   const auto data = pattern(10 * 1024 * 1024 + 8192, 7);
   const int file = make_file(data);
   ASSERT_GE(file, 0);
@@ -375,6 +412,10 @@ TEST_P(KtlsSendfile, SizesAtOffsetsArriveWholeAndTheKernelSealedThem) {
   const auto after = tls_stat();
   EXPECT_GT(after.at("TlsTxSw"), before.count("TlsTxSw") ? before.at("TlsTxSw") : 0)
       << "/proc/net/tls_stat counts a socket whose records the kernel sealed";
+  if (want_receive) {
+    EXPECT_GT(after.at("TlsRxSw"), before.count("TlsRxSw") ? before.at("TlsRxSw") : 0)
+        << "and one whose records it opened";
+  }
   EXPECT_GT(g_sendfiles.load(), 0) << "SSL_sendfile called sendfile(2)";
   EXPECT_EQ(g_preads.load(), 0) << "nothing went through the user-space pread path";
   if (c.nonblocking) {
@@ -419,7 +460,7 @@ int server_write(Link& l, const std::string& text, int* error) {
 // after the KeyUpdate, and nothing is ever sent under the old keys (the
 // client would see bad_record_mac).
 TEST_P(KtlsKeyUpdate, PeerRequestedKeyUpdateNeverLeavesAStaleKeyRecord) {
-  Link l(*GetParam());
+  Link l(*GetParam(), /*client_ktls=*/false);  // the peer changes its keys in user space
   ASSERT_TRUE(l.ok);
   ASSERT_TRUE(l.kernel_sends());
   int error = 0;
@@ -490,7 +531,7 @@ INSTANTIATE_TEST_SUITE_P(Tls13, KtlsKeyUpdate, testing::ValuesIn(kTls13Suites),
 TEST(KtlsTls12, RenegotiationIsDeclinedWithAWarningTheKernelSends) {
   const std::string absent = kernel_tls_absent();
   if (!absent.empty()) GTEST_SKIP() << absent;
-  Link l(kSuites[3]);
+  Link l(kSuites[3], /*client_ktls=*/false);  // a client that can renegotiate
   ASSERT_TRUE(l.ok);
   ASSERT_TRUE(l.kernel_sends());
   fcntl(l.fds[1], F_SETFL, fcntl(l.fds[1], F_GETFL) | O_NONBLOCK);
@@ -512,6 +553,28 @@ TEST(KtlsTls12, RenegotiationIsDeclinedWithAWarningTheKernelSends) {
   EXPECT_LE(SSL_do_handshake(l.client), 0);
   const std::string client_errors = errors();
   EXPECT_NE(client_errors.find("no renegotiation"), std::string::npos) << client_errors;
+}
+
+// A record that does not open under the keys, arriving at a socket whose
+// kernel opens the records: the read fails with bad_record_mac's reason, as in
+// user space (RFC 5246 6.2.3.3 / RFC 8446 5.2), and nothing is delivered.
+TEST(KtlsReceive, ARecordThatDoesNotOpenIsBadRecordMac) {
+  const std::string absent = kernel_tls_absent();
+  if (!absent.empty()) GTEST_SKIP() << absent;
+  // The server seals in user space: a send() on its socket is then raw bytes
+  // (on a kernel-TLS socket the kernel would seal them as data).
+  Link l(kSuites[3], /*client_ktls=*/true, /*server_ktls=*/false);
+  ASSERT_TRUE(l.ok);
+  ASSERT_TRUE(l.kernel_receives());
+  // Straight onto the server's socket, around its TLS: a forged record.
+  unsigned char forged[5 + 8 + 20 + 16] = {23, 3, 3, 0, 8 + 20 + 16};
+  for (size_t i = 5; i < sizeof forged; ++i) forged[i] = static_cast<unsigned char>(i * 7);
+  ASSERT_EQ(send(l.fds[0], forged, sizeof forged, 0), static_cast<ssize_t>(sizeof forged));
+  unsigned char buf[64];
+  EXPECT_LE(SSL_read(l.client, buf, sizeof buf), 0);
+  EXPECT_EQ(SSL_get_error(l.client, 0), SSL_ERROR_SSL);
+  const std::string e = errors();
+  EXPECT_NE(e.find("decryption failed or bad record mac"), std::string::npos) << e;
 }
 
 // ---- a user-space peer that is not rapidtls: openssl s_client ----------------------------

@@ -38,12 +38,8 @@ class FakeKernel {
     auto p = record::Protection12::create(k.aead, crypto::AeadDirection::seal, k.key.bytes(),
                                           k.iv.bytes());
     ASSERT_TRUE(p.ok());
+    for (uint64_t i = 0; i < k.sequence; ++i) p->advance();
     prot12_.emplace(std::move(*p));
-    // Protection12 counts by sealing: seal (and drop) records up to the number.
-    ByteVec scratch(64);
-    for (uint64_t i = 0; i < k.sequence; ++i) {
-      ASSERT_TRUE(prot12_->seal_into(scratch.data(), ContentType::application_data, {}).ok());
-    }
   }
 
   // Sends what `c` has queued, as io::flush_kernel does: up to a pending key
@@ -283,6 +279,161 @@ TEST(KernelHandoff12, RenegotiationIsDeclinedWithNoRenegotiation) {
   (void)deliver(p.client, kernel.drain(p.server));
   ASSERT_TRUE(p.client.error().has_value()) << "the client's renegotiation ends, as OpenSSL's";
   EXPECT_EQ(p.client.error()->reason, SSL_R_NO_RENEGOTIATION);
+}
+
+// The receiving side: what a kernel does with the peer's sealed records, as
+// Linux's kTLS receive does: opens each, hands over its type and plaintext.
+class FakeKernelReceiver {
+ public:
+  explicit FakeKernelReceiver(const RecordKeys& k) { install(k); }
+  void install(const RecordKeys& k) {
+    version_ = k.version;
+    if (k.version == handshake::kTls13) {
+      auto p = record::Protection::create(k.aead, crypto::AeadDirection::open, k.key.bytes(),
+                                          k.iv.bytes());
+      ASSERT_TRUE(p.ok());
+      for (uint64_t i = 0; i < k.sequence; ++i) p->advance();
+      opener_.emplace();
+      opener_->set_protection(std::move(*p));
+    } else {
+      auto p = record::Protection12::create(k.aead, crypto::AeadDirection::open, k.key.bytes(),
+                                            k.iv.bytes());
+      ASSERT_TRUE(p.ok());
+      for (uint64_t i = 0; i < k.sequence; ++i) p->advance();
+      prot12_.emplace(std::move(*p));
+    }
+  }
+  // Opens the whole records of `wire` one by one and gives each to `c` as a
+  // plain record (installing new keys a KeyUpdate left first, as
+  // io::fill_kernel does); returns the application data read.
+  ByteVec receive(conn::Connection& c, ByteVec wire) {
+    ByteVec got;
+    size_t at = 0;
+    while (at + record::kHeaderSize <= wire.size()) {
+      if (const RecordKeys* next = c.pending_read_rekey()) {
+        install(*next);
+        c.read_rekey_installed();
+        ++rekeys;
+      }
+      const size_t len = size_t{wire[at + 3]} << 8 | wire[at + 4];
+      MutBytes rec(wire.data() + at, record::kHeaderSize + len);
+      at += rec.size();
+      ContentType type;
+      MutBytes plain;
+      if (version_ == handshake::kTls13) {
+        auto o = opener_->open(rec);
+        if (!o.ok()) {
+          ++failures;
+          return got;
+        }
+        type = o->type;
+        plain = o->payload;
+      } else {
+        auto o = prot12_->open(rec);
+        if (!o.ok()) {
+          ++failures;
+          return got;
+        }
+        type = static_cast<ContentType>(rec[0]);
+        plain = *o;
+      }
+      ByteVec plain_record = {static_cast<uint8_t>(type), 3, 3,
+                              static_cast<uint8_t>(plain.size() >> 8),
+                              static_cast<uint8_t>(plain.size())};
+      plain_record.insert(plain_record.end(), plain.begin(), plain.end());
+      const ByteVec part = deliver(c, plain_record);
+      got.insert(got.end(), part.begin(), part.end());
+    }
+    return got;
+  }
+  int rekeys = 0;
+  int failures = 0;
+
+ private:
+  uint16_t version_ = 0;
+  std::optional<record::Opener> opener_;
+  std::optional<record::Protection12> prot12_;
+};
+
+TEST(KernelReceive13, RecordsOpenedByTheKernelReachTheReaderAndKeyUpdatesChangeItsKeys) {
+  Pair p(limit(client_config(), kVariants[1]), limit(server_config(), kVariants[1]));
+  ASSERT_TRUE(p.handshake());
+  auto keys = p.client.read_keys_for_kernel();
+  ASSERT_TRUE(keys.ok());
+  FakeKernelReceiver kernel(*keys);
+  p.client.hand_off_read();
+  ASSERT_TRUE(p.client.read_handed_off());
+  const ByteVec a = pattern(40000, 1);
+  ASSERT_TRUE(p.server.send_app(a).ok());
+  ASSERT_TRUE(p.server.key_update(false).ok());  // the peer changes its keys
+  const ByteVec b = pattern(30000, 2);
+  ASSERT_TRUE(p.server.send_app(b).ok());
+  ASSERT_TRUE(p.server.close().ok());
+  ByteVec wire(p.server.pending_output().begin(), p.server.pending_output().end());
+  p.server.consume_output(wire.size());
+  ByteVec want = a;
+  want.insert(want.end(), b.begin(), b.end());
+  EXPECT_EQ(kernel.receive(p.client, wire), want);
+  EXPECT_EQ(kernel.failures, 0) << "every record opened: the new keys were installed in time";
+  EXPECT_EQ(kernel.rekeys, 1);
+  EXPECT_TRUE(p.client.peer_closed());
+  EXPECT_FALSE(p.client.error().has_value());
+}
+
+TEST(KernelReceive13, NotWhileReceivedBytesWait) {
+  Pair p(limit(client_config(), kVariants[0]), limit(server_config(), kVariants[0]));
+  ASSERT_TRUE(p.handshake());
+  ASSERT_TRUE(p.server.send_app(pattern(100)).ok());
+  ByteVec wire(p.server.pending_output().begin(), p.server.pending_output().end());
+  p.server.consume_output(wire.size());
+  ASSERT_TRUE(p.client.receive(wire).ok());
+  EXPECT_FALSE(p.client.read_keys_for_kernel().ok()) << "unread data waits in the connection";
+  uint8_t buf[200];
+  EXPECT_EQ(p.client.read_app(buf), 100u);
+  EXPECT_TRUE(p.client.read_keys_for_kernel().ok());
+}
+
+TEST(KernelReceive12, DataAlertsAndADeclinedRenegotiation) {
+  Pair p(limit(client_config(), kVariants[4]), limit(server_config(), kVariants[4]));
+  ASSERT_TRUE(p.handshake());
+  auto keys = p.server.read_keys_for_kernel();
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ(keys->version, handshake::kTls12);
+  FakeKernelReceiver kernel(*keys);
+  p.server.hand_off_read();
+  // The client renegotiates, then sends data and closes: the server (its
+  // records opened by the kernel) declines with no_renegotiation, a warning,
+  // and takes the data and the close_notify.
+  ASSERT_TRUE(p.client.renegotiate().ok());
+  const ByteVec data = pattern(5000, 3);
+  ASSERT_TRUE(p.client.send_app(data).ok());
+  ASSERT_TRUE(p.client.close().ok());
+  ByteVec wire(p.client.pending_output().begin(), p.client.pending_output().end());
+  p.client.consume_output(wire.size());
+  EXPECT_EQ(kernel.receive(p.server, wire), data);
+  EXPECT_EQ(kernel.failures, 0);
+  EXPECT_FALSE(p.server.error().has_value());
+  EXPECT_TRUE(p.server.peer_closed());
+  const Bytes out = p.server.pending_output();
+  ASSERT_GE(out.size(), 2u);
+  // Its answer, sealed in user space (the sending side was not handed off):
+  // the client opens a warning alert no_renegotiation.
+  ByteVec answer(out.begin(), out.end());
+  p.server.consume_output(answer.size());
+  (void)p.client.receive(answer);
+  ASSERT_TRUE(p.client.error().has_value());
+  EXPECT_EQ(p.client.error()->reason, SSL_R_NO_RENEGOTIATION);
+}
+
+TEST(KernelReceive12, AChangeCipherSpecAfterTheHandshakeIsUnexpected) {
+  Pair p(limit(client_config(), kVariants[5]), limit(server_config(), kVariants[5]));
+  ASSERT_TRUE(p.handshake());
+  ASSERT_TRUE(p.server.read_keys_for_kernel().ok());
+  p.server.hand_off_read();
+  const uint8_t ccs[] = {20, 3, 3, 0, 1, 1};  // as the kernel hands it over
+  (void)deliver(p.server, ccs);
+  ASSERT_TRUE(p.server.error().has_value());
+  EXPECT_EQ(p.server.error()->reason, SSL_R_UNEXPECTED_CCS_MESSAGE);
 }
 
 TEST(KernelHandoffRefusals, NotBeforeTheHandshakeIsDone) {
