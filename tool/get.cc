@@ -386,6 +386,9 @@ int run_get(const GetOptions& o) {
     print_errors("cannot make an SSL_CTX");
     return 1;
   }
+  // Kernel TLS where the kernel has it (else records are opened here, as
+  // without it); -v says which (docs/ktls.md).
+  SSL_CTX_set_options(ctx.get(), SSL_OP_ENABLE_KTLS);
   if (!o.insecure) {
     const int loaded = o.cafile.empty()
                            ? SSL_CTX_set_default_verify_paths(ctx.get())
@@ -427,6 +430,9 @@ int run_get(const GetOptions& o) {
     const unsigned char* alpn = nullptr;
     unsigned alpn_len = 0;
     SSL_get0_alpn_selected(ssl.get(), &alpn, &alpn_len);
+    fprintf(stderr, "* kernel TLS: send %s, receive %s\n",
+            BIO_get_ktls_send(SSL_get_wbio(ssl.get())) ? "on" : "off",
+            BIO_get_ktls_recv(SSL_get_rbio(ssl.get())) ? "on" : "off");
     fprintf(stderr, "* %s, suite %s, group %s, ALPN %s\n", SSL_get_version(ssl.get()),
             SSL_CIPHER_get_name(SSL_get_current_cipher(ssl.get())), group_name(ssl.get()).c_str(),
             alpn_len > 0 ? std::string(reinterpret_cast<const char*>(alpn), alpn_len).c_str()

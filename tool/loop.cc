@@ -337,6 +337,15 @@ EventLoop::Progress EventLoop::step_handshake(Connection& c) {
   const int r = SSL_do_handshake(c.ssl);
   if (r != 1) return io_stop(c, r);
   c.state = Connection::State::reading;
+  if (shared_.options->verbose) {
+    // -v: what the connection uses, kernel TLS included (docs/ktls.md).
+    std::lock_guard<std::mutex> lock(shared_.stdout_mutex);
+    printf("tls: fd %d: %s %s, kernel TLS send %s, receive %s\n", c.fd, SSL_get_version(c.ssl),
+           SSL_CIPHER_get_name(SSL_get_current_cipher(c.ssl)),
+           BIO_get_ktls_send(SSL_get_wbio(c.ssl)) ? "on" : "off",
+           BIO_get_ktls_recv(SSL_get_rbio(c.ssl)) ? "on" : "off");
+    fflush(stdout);
+  }
   return Progress::more;
 }
 

@@ -41,6 +41,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   bool no_log = false;
   serve->add_flag("-q,--no-access-log", no_log, "No access-log lines on stdout");
+  bool no_ktls = false;
+  serve->add_flag("--no-ktls", no_ktls,
+                  "Seal records in user space even where the kernel has kernel TLS");
+  serve->add_flag("-v,--verbose", so.verbose,
+                  "A line per connection: TLS version, suite, kernel TLS send and receive");
 
   GetOptions go;
   CLI::App* get = app.add_subcommand("get", "Download a URL over HTTPS");
@@ -60,6 +65,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   so.access_log = !no_log;
+  so.ktls = !no_ktls;
   if (*serve) return rapidtls::tool::run_serve(so);
   return rapidtls::tool::run_get(go);
 }

@@ -5,6 +5,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -18,6 +20,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -90,6 +93,29 @@ bool write_cert_pem(X509* cert, TempCert* out) {
   return fclose(f) == 0 && ok;
 }
 
+// Why this kernel cannot seal TLS records ("" when it can): kernel TLS needs
+// the "tls" upper layer protocol on a connected TCP socket (CONFIG_TLS), tried
+// on a throwaway loopback connection.
+std::string kernel_tls_absent() {
+  const int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  std::string why;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (l < 0 || s < 0 || bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      listen(l, 1) != 0 || getsockname(l, reinterpret_cast<sockaddr*>(&a), &len) != 0 ||
+      connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    why = std::string("cannot try it: ") + strerror(errno);
+  } else if (setsockopt(s, SOL_TCP, TCP_ULP, "tls", sizeof "tls") != 0) {
+    why = std::string("this kernel has none: setsockopt(TCP_ULP, \"tls\"): ") + strerror(errno);
+  }
+  if (s >= 0) close(s);
+  if (l >= 0) close(l);
+  return why;
+}
+
 // A listening socket with SO_REUSEPORT, so that every loop has its own
 // accept queue on the same port. Returns the fd or -1 (message printed).
 int make_listener(const addrinfo* ai, int port) {
@@ -160,6 +186,10 @@ int run_serve(const ServeOptions& o) {
     print_ssl_errors("cannot make an SSL_CTX");
     return 1;
   }
+  // Kernel TLS where the kernel has it: SSL_sendfile then hands files to
+  // sendfile(2) and the kernel seals their records (docs/ktls.md).
+  const std::string ktls_absent = o.ktls ? kernel_tls_absent() : "--no-ktls";
+  if (ktls_absent.empty()) SSL_CTX_set_options(ctx.get(), SSL_OP_ENABLE_KTLS);
   TempCert temp_cert;
   std::string fingerprint;
   if (!o.cert.empty()) {
@@ -274,6 +304,11 @@ int run_serve(const ServeOptions& o) {
            min_version == max_version ? (min_version == TLS1_3_VERSION ? "TLS 1.3" : "TLS 1.2")
                                       : "TLS 1.2 and 1.3",
            n_loops);
+    if (ktls_absent.empty()) {
+      printf("kernel TLS: on (files go out with sendfile(2); the kernel seals their records)\n");
+    } else {
+      printf("kernel TLS: off (%s): records are sealed in user space\n", ktls_absent.c_str());
+    }
     if (!fingerprint.empty()) {
       printf("try: curl --cacert %s %s\n", temp_cert.path.c_str(), url.c_str());
     } else {

@@ -19,6 +19,11 @@ struct ServeOptions {
   int idle_timeout_s = 60;    // keep-alive wait, and a stalled response
   int header_timeout_s = 10;  // the handshake and a request head must arrive within this
   bool access_log = true;
+  // Kernel TLS (docs/ktls.md): on when the kernel has it, unless --no-ktls.
+  bool ktls = true;
+  // -v: a line per connection once its handshake is done (version, suite,
+  // whether the kernel seals its records).
+  bool verbose = false;
 };
 
 // Runs until SIGINT or SIGTERM; the process exit status.
