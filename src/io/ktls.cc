@@ -115,7 +115,7 @@ int install_receive_keys(int fd, const record::RecordKeys& k) {
   return e;
 }
 
-bool probe_rekey_receive() {
+bool probe_rekey(int direction) {
   const int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
@@ -132,7 +132,8 @@ bool probe_rekey_receive() {
     k.aead = crypto::AeadAlg::aes_128_gcm;
     k.key.resize(16);
     k.iv.resize(12);
-    can = install_receive_keys(s, k) == 0 && install_receive_keys(s, k) == 0;
+    can = direction == TLS_RX ? install_receive_keys(s, k) == 0 && install_receive_keys(s, k) == 0
+                              : install_send_keys(s, k) == 0 && install_send_keys(s, k) == 0;
   }
   if (s >= 0) ::close(s);
   if (l >= 0) ::close(l);
@@ -144,7 +145,36 @@ constexpr size_t kMaxIov = 64;
 
 }  // namespace
 
-int start_kernel_send(conn::Connection& c, int fd) {
+bool kernel_can_rekey_receive() {
+  static const bool can = probe_rekey(TLS_RX);
+  return can;
+}
+
+bool kernel_can_rekey_send() {
+  static const bool can = probe_rekey(TLS_TX);
+  return can;
+}
+
+namespace {
+
+// At the record limit: a KeyUpdate where the kernel can take new keys, else
+// the end of the connection (an alert, under keys still within their limit).
+// False when the connection failed.
+bool renew_at_limit(conn::Connection& c, int fd, KernelRecordBudget* budget) {
+  if (budget == nullptr || !budget->must_ask()) return true;
+  uint64_t seq = 0;
+  if (kernel_send_sequence(fd, &seq)) budget->bound = seq;
+  if (!budget->must_ask()) return true;
+  size_t pending = 0;
+  if (c.pending_write_rekey(&pending) != nullptr) return true;  // one is on its way
+  if (kernel_can_rekey_send() && c.key_update(false).ok()) return true;
+  (void)c.abort(Error{Alert::internal_error, SSL_R_TOO_MANY_KEY_UPDATES});
+  return false;
+}
+
+}  // namespace
+
+int start_kernel_send(conn::Connection& c, int fd, KernelRecordBudget* budget) {
   auto keys = c.write_keys_for_kernel();
   if (!keys.ok()) return EBADMSG;
   CryptoInfo probe;
@@ -156,11 +186,13 @@ int start_kernel_send(conn::Connection& c, int fd) {
   }
   if (const int e = install_send_keys(fd, *keys); e != 0) return e;
   c.hand_off_write();
+  if (budget != nullptr) budget->start(keys->sequence);
   return 0;
 }
 
-IoResult flush_kernel(conn::Connection& c, int fd) {
+IoResult flush_kernel(conn::Connection& c, int fd, KernelRecordBudget* budget) {
   while (c.wants_write()) {
+    if (!renew_at_limit(c, fd, budget)) return {IoStatus::failed, 0};
     size_t before_rekey = 0;
     if (const record::RecordKeys* next = c.pending_write_rekey(&before_rekey);
         next != nullptr && before_rekey == 0) {
@@ -169,6 +201,7 @@ IoResult flush_kernel(conn::Connection& c, int fd) {
         return {IoStatus::failed, e};
       }
       c.write_rekey_installed();
+      if (budget != nullptr) budget->start(0);
       continue;
     }
     Bytes out = c.pending_output();
@@ -217,13 +250,9 @@ IoResult flush_kernel(conn::Connection& c, int fd) {
       return {IoStatus::failed, errno};
     }
     c.consume_plain_payload(static_cast<size_t>(n));
+    if (budget != nullptr) budget->spent(static_cast<size_t>(n));
   }
   return {IoStatus::done};
-}
-
-bool kernel_can_rekey_receive() {
-  static const bool can = probe_rekey_receive();
-  return can;
 }
 
 int start_kernel_receive(conn::Connection& c, int fd) {
@@ -293,9 +322,15 @@ IoResult fill_kernel(conn::Connection& c, int fd) {
   return {IoStatus::done};
 }
 
-IoResult sendfile_kernel(int fd, int file, off_t offset, size_t size, size_t* sent) {
+IoResult sendfile_kernel(conn::Connection& c, int fd, int file, off_t offset, size_t size,
+                         size_t* sent, KernelRecordBudget* budget) {
   *sent = 0;
   while (*sent < size) {
+    if (budget != nullptr && budget->must_ask()) {
+      // A key change goes out first (its KeyUpdate record, then the new keys).
+      if (!renew_at_limit(c, fd, budget)) return {IoStatus::failed, 0};
+      if (const IoResult r = flush_kernel(c, fd, budget); r.status != IoStatus::done) return r;
+    }
     off_t off = offset + static_cast<off_t>(*sent);
     const ssize_t n = ::sendfile(fd, file, &off, size - *sent);
     if (n < 0) {
@@ -305,6 +340,7 @@ IoResult sendfile_kernel(int fd, int file, off_t offset, size_t size, size_t* se
     }
     if (n == 0) break;  // the file ended
     *sent += static_cast<size_t>(n);
+    if (budget != nullptr) budget->spent(static_cast<size_t>(n));
   }
   return {IoStatus::done};
 }

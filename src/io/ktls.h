@@ -22,7 +22,7 @@ namespace rapidtls::io {
 // refusal (ENOENT: no kernel TLS; EINVAL, ENOPROTOOPT: a suite or version
 // it does not do; EBADMSG: the connection cannot hand over now) and the
 // connection is unchanged.
-int start_kernel_send(conn::Connection& c, int fd);
+int start_kernel_send(conn::Connection& c, int fd, KernelRecordBudget* budget);
 
 // Sends what a handed-off connection has queued: plain records, with a key
 // change (a TLS 1.3 KeyUpdate) installed in the kernel right after the
@@ -30,7 +30,7 @@ int start_kernel_send(conn::Connection& c, int fd);
 // (Linux before 6.14 cannot change them: EBUSY) ends the connection without
 // another record (the KeyUpdate has gone; nothing may follow under the old
 // keys): `failed`, with c.error() set to SSL_R_BAD_KEY_UPDATE and the errno.
-IoResult flush_kernel(conn::Connection& c, int fd);
+IoResult flush_kernel(conn::Connection& c, int fd, KernelRecordBudget* budget);
 
 // The receiving side: the kernel opens the peer's records (TLS_RX). TLS 1.3
 // only where the kernel can change its receiving keys (a peer may send a
@@ -51,7 +51,13 @@ IoResult fill_kernel(conn::Connection& c, int fd);
 // sendfile(2) of `size` bytes of `file` from `offset` to the handed-off
 // socket: until all have gone, the file ends, or the socket stops.
 // *sent says how many went (also when the result is want_write or failed).
-IoResult sendfile_kernel(int fd, int file, off_t offset, size_t size, size_t* sent);
+// At the record limit it first changes keys as flush_kernel does.
+IoResult sendfile_kernel(conn::Connection& c, int fd, int file, off_t offset, size_t size,
+                         size_t* sent, KernelRecordBudget* budget);
+
+// Whether this kernel takes a second TLS_TX on a socket (Linux 6.1 does not:
+// EBUSY), tried once per process on a throwaway loopback connection.
+bool kernel_can_rekey_send();
 
 // The kernel's record sequence number for the next record of `fd`'s sending
 // side (getsockopt TLS_TX); false if it cannot tell.

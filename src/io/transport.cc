@@ -88,7 +88,7 @@ ssize_t receive_from_socket(const conn::Connection& c, const Transport& t, MutBy
 }  // namespace
 
 IoResult flush(conn::Connection& c, const Transport& t, bool flush_bio) {
-  if (c.write_handed_off() && t.fd >= 0) return flush_kernel(c, t.fd);
+  if (c.write_handed_off() && t.fd >= 0) return flush_kernel(c, t.fd, t.ktls_budget);
   bool wrote_to_bio = false;
   while (c.wants_write()) {
     const Bytes out = c.pending_output();

@@ -51,11 +51,26 @@ constexpr size_t kStreamRecord = 8192;
 // loopback TCP with ChaCha20, medians 1,693 -> 2,052 MiB/s).
 constexpr size_t kStreamWriteMax = 65'000;
 
+// The records the kernel has sealed under its current sending keys, bounded
+// from above without asking it: one send of n bytes makes at most
+// n / 2^14 + 1 records. Only when the bound reaches the limit (RFC 8446 5.5:
+// conn::kRecordsPerKey, well before AES-GCM's 2^24.5) is the kernel asked
+// for its exact count (getsockopt TLS_TX); at the limit the connection
+// changes keys (a KeyUpdate, where the kernel can take new keys) or ends.
+struct KernelRecordBudget {
+  uint64_t limit = conn::kRecordsPerKey;
+  uint64_t bound = 0;  // at least the sequence number of the next record
+  void start(uint64_t first_sequence) { bound = first_sequence; }
+  void spent(size_t bytes) { bound += bytes / record::kMaxPlaintext + 1; }
+  bool must_ask() const { return bound >= limit; }
+};
+
 struct Transport {
   BIO* rbio = nullptr;
   BIO* wbio = nullptr;
   int fd = -1;               // >= 0: read and write this socket directly, not the BIOs
   ReadSpin* spin = nullptr;  // for fd: the reader's polling state (none: never poll)
+  KernelRecordBudget* ktls_budget = nullptr;  // for fd with kernel TLS sending (io/ktls.h)
 };
 
 enum class IoStatus : uint8_t {

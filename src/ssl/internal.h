@@ -247,6 +247,7 @@ struct ssl_st {
   // the kernel's refusal (0: it took the keys; ENOENT: no kernel TLS).
   bool ktls_tried = false;  // the sending side
   int ktls_send_errno = 0;
+  mutable rapidtls::io::KernelRecordBudget ktls_budget;  // records under the kernel's keys
   bool ktls_rx_tried = false;
   int ktls_recv_errno = 0;   // EOPNOTSUPP: TLS 1.3 on a kernel that cannot change its keys
   bool ktls_filter = false;  // the BIO that answers BIO_get_ktls_* is in front

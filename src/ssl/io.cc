@@ -19,7 +19,7 @@ constexpr size_t kKeepSendBuffer = 32 * 1024;
 namespace {
 
 io::Transport transport_of(const SSL* s) {
-  return io::Transport{s->rbio, s->wbio, s->fd, &s->read_spin};
+  return io::Transport{s->rbio, s->wbio, s->fd, &s->read_spin, &s->ktls_budget};
 }
 
 // Maps a transport stop to SSL_get_error's state and the ERR queue.

@@ -77,7 +77,7 @@ void start_kernel_tls(SSL* s) {
   // Sending: between writes, with everything sealed so far already sent.
   if (!s->ktls_tried && !c.wants_write() && !s->pending_write.active) {
     s->ktls_tried = true;
-    s->ktls_send_errno = io::start_kernel_send(c, s->fd);
+    s->ktls_send_errno = io::start_kernel_send(c, s->fd, &s->ktls_budget);
   }
   // Receiving: with nothing received waiting to be processed or read.
   if (!s->ktls_rx_tried && c.idle_in()) {

@@ -52,8 +52,10 @@ ossl_ssize_t sendfile_kernel(SSL* s, int fd, off_t offset, size_t size) {
       break;
   }
   size_t sent = 0;
-  const rapidtls::io::IoResult r = rapidtls::io::sendfile_kernel(s->fd, fd, offset, size, &sent);
+  const rapidtls::io::IoResult r =
+      rapidtls::io::sendfile_kernel(*s->conn, s->fd, fd, offset, size, &sent, &s->ktls_budget);
   if (sent > 0 || r.status == rapidtls::io::IoStatus::done) return static_cast<ossl_ssize_t>(sent);
+  if (s->conn->error()) return rapidtls::ssl::fail(s, *s->conn->error(), "SSL_sendfile");
   if (r.status == rapidtls::io::IoStatus::want_write) {
     s->last_io = LastIo::want_write;
     return -1;
