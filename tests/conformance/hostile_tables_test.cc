@@ -762,6 +762,13 @@ const std::vector<Row>& Tls12ServerRows() {
          c.max_fragment = 16385;
        }),
        kRecordOverflow},
+      {"handshake bytes after the hello in its record (no key change)",
+       [] {
+         Bytes msg = Base12().Msg();
+         Append(msg, {kFinishedType, 0, 0});
+         return Record(kHandshake, 0x0301, msg);
+       },
+       kServerHello},
   };
   return rows;
 }
