@@ -259,6 +259,7 @@ class Connection final : private handshake::HandshakeIo {
   Status on_hello_request();
   Status on_renegotiating_client_hello(Bytes body, Bytes whole);
   void skip_early_data(bool on) override { skipping_early_data_ = on; }
+  bool more_in_record() const override { return more_in_record_; }
   void replace_config(std::shared_ptr<const handshake::Config> config) override {
     set_config(std::move(config));
   }
@@ -338,6 +339,9 @@ class Connection final : private handshake::HandshakeIo {
   size_t send_limit_ = record::kMaxPlaintext;  // RFC 8449 record_size_limit of the peer
   size_t receive_limit_ = 0;  // ours, once the peer has shown it supports RFC 8449 (0: none)
   bool read_keys_changed_ = false;
+  bool record_seen_ = false;
+  bool more_in_record_ = false;  // handshake bytes follow the message being handled  // a whole
+                                 // record was processed (OpenSSL: not the first)
 
   Buffer in_;            // received, not yet processed (the head record may hold unread app data)
   Buffer out_;           // sealed records waiting for the transport
