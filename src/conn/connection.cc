@@ -831,7 +831,11 @@ size_t Connection::read_app_from(Bytes in, MutBytes out, size_t* written) {
 Status Connection::process_records() {
   while (app_pending() == 0 && !error_) {
     auto size = record::record_size(in_.data());
-    if (!size.ok()) return fail(size.error());
+    // As OpenSSL: a first record whose version is not 3.x does not look like TLS, and
+    // gets no alert.
+    if (!size.ok()) {
+      return fail(size.error(), record_seen_ || size.error().reason != SSL_R_WRONG_VERSION_NUMBER);
+    }
     if (*size == 0 || in_.size() < *size) break;
     if (held_for_reader(in_.data())) break;  // read_app opens it
     bool keep = false;
@@ -844,6 +848,7 @@ Status Connection::process_records() {
       break;
     }
     in_.consume(*size);
+    record_seen_ = true;
   }
   if (error_) return *error_;
   return {};
@@ -1008,6 +1013,7 @@ Status Connection::on_handshake_bytes(Bytes payload) {
       break;
     }
     if (hs_in_.size() - used < 4 + len) break;
+    more_in_record_ = used + 4 + len != hs_in_.size();
     read_keys_changed_ = false;
     if (config_->message_trace) trace(false, ContentType::handshake, Bytes(h, 4 + len));
     result = on_handshake_message(static_cast<HandshakeType>(h[0]), Bytes(h + 4, len),

@@ -306,6 +306,7 @@ class Connection final : private handshake::HandshakeIo {
   Status on_hello_request();
   Status on_renegotiating_client_hello(Bytes body, Bytes whole);
   void skip_early_data(bool on) override { skipping_early_data_ = on; }
+  bool more_in_record() const override { return more_in_record_; }
   void replace_config(std::shared_ptr<const handshake::Config> config) override {
     set_config(std::move(config));
   }
@@ -390,6 +391,8 @@ class Connection final : private handshake::HandshakeIo {
   std::optional<record::RecordKeys> read_rekey_;   // kernel TLS: the peer's keys after a KeyUpdate
   std::optional<record::RecordKeys> write_rekey_;  // kernel TLS: keys after a KeyUpdate
   size_t write_rekey_after_ = 0;                   // queued bytes under the old keys
+  bool record_seen_ = false;     // a whole record was processed (OpenSSL: not the first)
+  bool more_in_record_ = false;  // handshake bytes follow the message being handled
 
   Buffer in_;            // received, not yet processed (the head record may hold unread app data)
   Buffer out_;           // sealed records waiting for the transport

@@ -14,6 +14,64 @@
 
 namespace rapidtls::handshake::internal {
 
+namespace {
+
+bool is_known_extension(uint16_t type) {
+  switch (static_cast<ExtensionType>(type)) {
+    case ExtensionType::server_name:
+    case ExtensionType::max_fragment_length:
+    case ExtensionType::status_request:
+    case ExtensionType::supported_groups:
+    case ExtensionType::ec_point_formats:
+    case ExtensionType::signature_algorithms:
+    case ExtensionType::use_srtp:
+    case ExtensionType::heartbeat:
+    case ExtensionType::application_layer_protocol_negotiation:
+    case ExtensionType::signed_certificate_timestamp:
+    case ExtensionType::client_certificate_type:
+    case ExtensionType::server_certificate_type:
+    case ExtensionType::padding:
+    case ExtensionType::encrypt_then_mac:
+    case ExtensionType::extended_master_secret:
+    case ExtensionType::record_size_limit:
+    case ExtensionType::session_ticket:
+    case ExtensionType::pre_shared_key:
+    case ExtensionType::early_data:
+    case ExtensionType::supported_versions:
+    case ExtensionType::cookie:
+    case ExtensionType::psk_key_exchange_modes:
+    case ExtensionType::certificate_authorities:
+    case ExtensionType::oid_filters:
+    case ExtensionType::post_handshake_auth:
+    case ExtensionType::signature_algorithms_cert:
+    case ExtensionType::key_share:
+    case ExtensionType::renegotiation_info:
+      return true;
+  }
+  return false;
+}
+
+// Responses a ServerHello may carry in TLS 1.3 (pre_shared_key) or in TLS 1.2 (RFC 6066,
+// 7301, 6962, 8449), leaving out those of TLS 1.2 only, which a TLS 1.3 one never does.
+bool may_answer_in_server_hello(ExtensionType t) {
+  switch (t) {
+    case ExtensionType::server_name:
+    case ExtensionType::max_fragment_length:
+    case ExtensionType::status_request:
+    case ExtensionType::use_srtp:
+    case ExtensionType::heartbeat:
+    case ExtensionType::application_layer_protocol_negotiation:
+    case ExtensionType::signed_certificate_timestamp:
+    case ExtensionType::record_size_limit:
+    case ExtensionType::pre_shared_key:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 using detail::to_vec;
 
 const ClientHandshake::Transition ClientHandshake::kTransitions[] = {
@@ -238,11 +296,15 @@ Status ClientHandshake::on_server_hello(HandshakeIo& io, Bytes body, Bytes whole
     }
     return Error{Alert::protocol_version, SSL_R_UNSUPPORTED_PROTOCOL};
   }
+  // A client that offered TLS 1.2 only did not send supported_versions (as OpenSSL).
+  if (!offered(ExtensionType::supported_versions)) {
+    return Error{Alert::unsupported_extension, SSL_R_UNSOLICITED_EXTENSION};
+  }
   if (!tls13_allowed()) return Error{Alert::protocol_version, SSL_R_UNSUPPORTED_PROTOCOL};
   RTLS_ASSIGN(uint16_t version, parse_supported_versions_sh(sv->body));
-  if (version != kTls13 || sh.legacy_version != kTls12) {
-    return Error{Alert::illegal_parameter, SSL_R_UNSUPPORTED_PROTOCOL};
-  }
+  // RFC 8446 4.1.3: legacy_version is 0x0303, which clients need not check (OpenSSL
+  // does not).
+  if (version != kTls13) return Error{Alert::illegal_parameter, SSL_R_UNSUPPORTED_PROTOCOL};
   if (!ct_equal(sh.legacy_session_id_echo, session_id_)) {
     return Error{Alert::illegal_parameter, SSL_R_INVALID_SESSION_ID};
   }
@@ -260,8 +322,13 @@ Status ClientHandshake::on_server_hello(HandshakeIo& io, Bytes body, Bytes whole
   for (const auto& e : sh.extensions) {
     const auto t = static_cast<ExtensionType>(e.type);
     if (t == ExtensionType::supported_versions || t == ExtensionType::key_share) continue;
-    // RFC 8446 4.2: a response to nothing we sent is unsupported_extension.
-    if (!offered(t)) return Error{Alert::unsupported_extension, SSL_R_UNSOLICITED_EXTENSION};
+    // RFC 8446 4.2: a known extension not specified for the ServerHello is
+    // illegal_parameter, a response to nothing we sent unsupported_extension. As OpenSSL,
+    // the second for those a ServerHello of either version may answer (and unknown ones:
+    // OpenSSL ignores them, README.md), the first for the others.
+    if (!offered(t) && (!is_known_extension(e.type) || may_answer_in_server_hello(t))) {
+      return Error{Alert::unsupported_extension, SSL_R_UNSOLICITED_EXTENSION};
+    }
     if (t == ExtensionType::pre_shared_key) {
       // 4.2.11: the identity we offered (the only one), with a suite of the
       // ticket's hash.

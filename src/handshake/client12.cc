@@ -111,6 +111,8 @@ Status ClientHandshake::on_server_hello12(HandshakeIo& io, const ServerHello& sh
         RTLS_TRY(expect_empty(e.body));
         status_expected12_ = true;
         break;
+      case ExtensionType::supported_groups:  // offered, so allowed (RFC 5246 7.4.1.4); ignored
+        break;
       default:
         return Error{Alert::illegal_parameter, SSL_R_BAD_EXTENSION};
     }

@@ -84,30 +84,23 @@ void write_key_share_entry(codec::Writer& w, const KeyShareEntry& entry) {
 //   } ServerName;
 //   opaque HostName<1..2^16-1>;
 //   struct { ServerName server_name_list<1..2^16-1> } ServerNameList;
-// Entries of unknown name types are skipped; "The ServerNameList MUST NOT
-// contain more than one name of the same name_type."
+// host_name is the only NameType; "The ServerNameList MUST NOT contain more than
+// one name of the same name_type." As OpenSSL, the list is exactly one host_name
+// entry: another name type, or a second entry, is decode_error.
 
 Result<std::string> parse_server_name_ch(Bytes body) {
   codec::Reader list;
-  if (!read_whole_vec16(body, &list) || list.empty()) return bad_extension();
-  std::string host;
-  bool seen_host_name = false;
-  while (!list.empty()) {
-    uint8_t name_type = 0;
-    Bytes name;
-    if (!list.read_u8(&name_type) || !list.read_vec16(&name) || name.empty()) {
-      return bad_extension();
-    }
-    if (name_type != kHostNameType) continue;
-    if (seen_host_name) return bad_extension();
-    seen_host_name = true;
-    // OpenSSL answers a host name it cannot use with unrecognized_name.
-    if (name.size() > kMaxHostNameLen || std::ranges::find(name, 0) != name.end()) {
-      return Error{Alert::unrecognized_name, SSL_R_BAD_EXTENSION};
-    }
-    host.assign(name.begin(), name.end());
+  uint8_t name_type = 0;
+  Bytes name;
+  if (!read_whole_vec16(body, &list) || !list.read_u8(&name_type) || name_type != kHostNameType ||
+      !list.read_vec16(&name) || name.empty() || !list.expect_end()) {
+    return bad_extension();
   }
-  return host;
+  // OpenSSL answers a host name it cannot use with unrecognized_name.
+  if (name.size() > kMaxHostNameLen || std::ranges::find(name, 0) != name.end()) {
+    return Error{Alert::unrecognized_name, SSL_R_BAD_EXTENSION};
+  }
+  return std::string(name.begin(), name.end());
 }
 
 ByteVec encode_server_name_ch(const std::string& host) {
@@ -167,7 +160,8 @@ ByteVec encode_u16_list(const std::vector<uint16_t>& values) {
 //   ClientHello:       KeyShareEntry client_shares<0..2^16-1>;
 //   ServerHello:       KeyShareEntry server_share;
 //   HelloRetryRequest: NamedGroup selected_group;
-// "Clients MUST NOT offer multiple KeyShareEntry values for the same group."
+// "Clients MUST NOT offer multiple KeyShareEntry values for the same group";
+// "Servers MAY check": as OpenSSL, rapidtls does not (a server takes the first).
 
 Result<std::vector<KeyShareEntry>> parse_key_share_ch(Bytes body) {
   codec::Reader list;
@@ -176,9 +170,6 @@ Result<std::vector<KeyShareEntry>> parse_key_share_ch(Bytes body) {
   while (!list.empty()) {
     KeyShareEntry entry;
     if (!read_key_share_entry(list, &entry)) return bad_extension();
-    if (std::ranges::find(entries, entry.group, &KeyShareEntry::group) != entries.end()) {
-      return Error{Alert::illegal_parameter, SSL_R_BAD_KEY_SHARE};
-    }
     entries.push_back(std::move(entry));
   }
   return entries;
@@ -394,6 +385,22 @@ ByteVec encode_early_data_nst(uint32_t max_early_data_size) {
 
 Status expect_empty(Bytes body) {
   if (!body.empty()) return bad_extension();
+  return {};
+}
+
+// --- max_fragment_length (RFC 6066 4) -------------------------------------------------------
+//   enum { 2^9(1), 2^10(2), 2^11(3), 2^12(4), (255) } MaxFragmentLength;
+// rapidtls does not negotiate it (the extension is not answered, which RFC 6066 allows),
+// but checks it as OpenSSL does: "If a server receives a maximum fragment length
+// negotiation request for a value other than the allowed values, it MUST abort the
+// handshake with an "illegal_parameter" alert."
+
+Status check_max_fragment_length(Bytes body) {
+  codec::Reader r(body);
+  uint8_t code = 0;
+  if (!r.read_u8(&code) || !r.expect_end()) return bad_extension();
+  if (code < 1 || code > 4)
+    return Error{Alert::illegal_parameter, SSL_R_SSL3_EXT_INVALID_MAX_FRAGMENT_LENGTH};
   return {};
 }
 

@@ -15,7 +15,7 @@
 
 namespace rapidtls::handshake {
 
-// server_name (RFC 6066 3): the host_name entry. A list without host_name
+// server_name (RFC 6066 3): a list of exactly one host_name entry (as OpenSSL).
 // yields "". A host name with a NUL byte or longer than 255 fails.
 Result<std::string> parse_server_name_ch(Bytes body);
 ByteVec encode_server_name_ch(const std::string& host);
@@ -35,7 +35,8 @@ struct KeyShareEntry {
   uint16_t group = 0;
   ByteVec key_exchange;  // 1..2^16-1 bytes
 };
-// A group offered twice fails with {illegal_parameter, SSL_R_BAD_KEY_SHARE}.
+// A group offered twice is kept twice (RFC 8446 4.2.8: servers MAY check; OpenSSL
+// does not).
 Result<std::vector<KeyShareEntry>> parse_key_share_ch(Bytes body);
 ByteVec encode_key_share_ch(const std::vector<KeyShareEntry>& entries);
 Result<KeyShareEntry> parse_key_share_sh(Bytes body);
@@ -87,6 +88,11 @@ ByteVec encode_pre_shared_key_sh(uint16_t selected_identity);
 // early_data (4.2.10) in NewSessionTicket: max_early_data_size.
 Result<uint32_t> parse_early_data_nst(Bytes body);
 ByteVec encode_early_data_nst(uint32_t max_early_data_size);
+
+// max_fragment_length (RFC 6066 4): one byte, 1..4. A value outside that fails with
+// {illegal_parameter, SSL_R_SSL3_EXT_INVALID_MAX_FRAGMENT_LENGTH}, a body of another
+// length with {decode_error, SSL_R_BAD_EXTENSION}.
+Status check_max_fragment_length(Bytes body);
 
 // record_size_limit (RFC 8449 4): a u16 of at least 64; smaller values fail
 // with {illegal_parameter, SSL_R_BAD_EXTENSION}.

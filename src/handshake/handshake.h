@@ -48,6 +48,10 @@ class HandshakeIo {
   // The server's ClientHello hook chose another configuration (SNI): the
   // connection and the handshake continue with it.
   virtual void replace_config(std::shared_ptr<const Config> config) = 0;
+  // Whether handshake bytes follow the message being handled in its record. RFC 8446
+  // 5.1: a message that precedes a key change must end its record; a TLS 1.3 server
+  // checks its ClientHello before answering it, as OpenSSL does.
+  virtual bool more_in_record() const { return false; }
 };
 
 // What both sides know once the handshake is complete; kept for the life of

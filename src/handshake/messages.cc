@@ -107,7 +107,7 @@ void write_handshake(ByteVec& out, HandshakeType type, Bytes body) {
 //   opaque legacy_session_id<0..32>;
 //   CipherSuite cipher_suites<2..2^16-2>;
 //   opaque legacy_compression_methods<1..2^8-1>;
-//   Extension extensions<8..2^16-1>;
+//   Extension extensions<8..2^16-1>;  (TLS 1.2: <0..2^16-1>, RFC 5246 7.4.1.2)
 
 Result<ClientHello> ClientHello::parse(Bytes body) {
   codec::Reader r(body);
@@ -116,7 +116,7 @@ Result<ClientHello> ClientHello::parse(Bytes body) {
   codec::Reader suites;
   Bytes compression;
   if (!r.read_u16(&ch.legacy_version) || !read_random(r, &ch.random) || !r.read_vec8(&session_id) ||
-      session_id.size() > kMaxSessionIdLen || !r.read_prefixed16(&suites) || suites.empty() ||
+      session_id.size() > kMaxSessionIdLen || !r.read_prefixed16(&suites) ||
       suites.remaining() % 2 != 0 || !r.read_vec8(&compression) || compression.empty()) {
     return decode_error();
   }
@@ -125,11 +125,18 @@ Result<ClientHello> ClientHello::parse(Bytes body) {
   uint16_t suite = 0;
   while (suites.read_u16(&suite)) ch.cipher_suites.push_back(suite);
   ch.legacy_compression_methods = to_vec(compression);
-  // A TLS 1.2-style ClientHello may end here (RFC 5246 7.4.1.2).
+  // A TLS 1.2-style ClientHello may end here, or have an empty block (RFC 5246
+  // 7.4.1.2): which version it asks for is not known yet, so TLS 1.3's minimum of 8
+  // is not applied (as OpenSSL; a TLS 1.3 hello has supported_versions anyway).
   if (!r.empty()) {
-    RTLS_ASSIGN(ch.extensions, parse_extensions_in(r, 8, 0xffff));
+    RTLS_ASSIGN(ch.extensions, parse_extensions(r));
   }
   if (!r.expect_end()) return decode_error();
+  // cipher_suites<2..2^16-2>: an empty list is refused once the hello parsed, with
+  // OpenSSL's alert and reason.
+  if (ch.cipher_suites.empty()) {
+    return Error{Alert::illegal_parameter, SSL_R_NO_CIPHERS_SPECIFIED};
+  }
   return ch;
 }
 

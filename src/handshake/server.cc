@@ -127,6 +127,7 @@ Result<Negotiated> ServerHandshake::negotiate(const ClientHello& ch) const {
   if (const Extension* rsl = find_extension(ch.extensions, ExtensionType::record_size_limit)) {
     RTLS_ASSIGN(n.peer_record_limit, parse_record_size_limit(rsl->body));
   }
+  RTLS_TRY(check_unused_extensions13(ch));
   const Extension* alpn =
       find_extension(ch.extensions, ExtensionType::application_layer_protocol_negotiation);
   if (alpn != nullptr) {
@@ -134,6 +135,31 @@ Result<Negotiated> ServerHandshake::negotiate(const ClientHello& ch) const {
     RTLS_ASSIGN(n.alpn, detail::choose_alpn(cfg, app_, offered));
   }
   return n;
+}
+
+// Extensions a TLS 1.3 server reads only to check them, as OpenSSL does: a malformed one
+// fails the handshake even though rapidtls does not act on it here.
+Status ServerHandshake::check_unused_extensions13(const ClientHello& ch) {
+  for (const Extension& e : ch.extensions) {
+    switch (static_cast<ExtensionType>(e.type)) {
+      case ExtensionType::signature_algorithms_cert:  // RFC 8446 4.2.3
+        RTLS_TRY(parse_u16_list(e.body));
+        break;
+      case ExtensionType::psk_key_exchange_modes:  // 4.2.9, also without pre_shared_key
+        RTLS_TRY(parse_psk_key_exchange_modes(e.body));
+        break;
+      case ExtensionType::early_data:           // 4.2.10: empty in a ClientHello
+      case ExtensionType::post_handshake_auth:  // 4.2.6: empty
+        RTLS_TRY(expect_empty(e.body));
+        break;
+      case ExtensionType::max_fragment_length:  // RFC 6066 4
+        RTLS_TRY(check_max_fragment_length(e.body));
+        break;
+      default:
+        break;
+    }
+  }
+  return {};
 }
 
 Status ServerHandshake::accept_psk(const ClientHello& ch, Bytes whole, Negotiated& n) const {
@@ -220,6 +246,8 @@ Status ServerHandshake::on_client_hello(HandshakeIo& io, Bytes body, Bytes whole
       return Error{Alert::protocol_version, SSL_R_UNSUPPORTED_PROTOCOL};
     }
   }
+  // RFC 8446 5.1: the ClientHello precedes a key change, so it ends its record.
+  if (io.more_in_record()) return Error{Alert::unexpected_message, SSL_R_NOT_ON_RECORD_BOUNDARY};
   // RFC 8446 D.5: a legacy_version of 0x0300 is refused with protocol_version;
   // as OpenSSL, anything below it too (TLS 1.0 and 1.1 there are tolerated).
   if (ch.legacy_version <= 0x0300) {

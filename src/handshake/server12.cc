@@ -26,9 +26,9 @@ using detail::to_vec;
 
 Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch, Bytes whole) {
   const Config& cfg = *config_;
-  if (ch.legacy_compression_methods.empty() ||
-      !contains(ch.legacy_compression_methods, uint8_t{0})) {
-    return Error{Alert::illegal_parameter, SSL_R_UNSUPPORTED_COMPRESSION_ALGORITHM};
+  // RFC 5246 7.4.1.2: the list MUST contain null (OpenSSL: decode_error otherwise).
+  if (!contains(ch.legacy_compression_methods, uint8_t{0})) {
+    return Error{Alert::decode_error, SSL_R_NO_COMPRESSION_SPECIFIED};
   }
   if (cfg.certificate() == nullptr) return Error{Alert::internal_error, SSL_R_NO_CERTIFICATE_SET};
 
@@ -87,6 +87,13 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
       }
       case ExtensionType::session_ticket:
         ticket = to_vec(e.body);
+        break;
+      // Read only to be checked, as OpenSSL does.
+      case ExtensionType::signature_algorithms_cert:  // RFC 8446 4.2.3
+        RTLS_TRY(parse_u16_list(e.body));
+        break;
+      case ExtensionType::max_fragment_length:  // RFC 6066 4
+        RTLS_TRY(check_max_fragment_length(e.body));
         break;
       default:
         break;  // others are ignored (RFC 5246 7.4.1.4)

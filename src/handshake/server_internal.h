@@ -120,6 +120,7 @@ class ServerHandshake final : public Handshake {
   // valid and its suite's hash is the negotiated one: sets n.psk_index and
   // n.psk, after checking that offer's binder over `whole` (the ClientHello
   // as received). Leaves n as it is for a full handshake.
+  static Status check_unused_extensions13(const ClientHello& ch);
   Status accept_psk(const ClientHello& ch, Bytes whole, Negotiated& n) const;
   Status send_hello_retry_request(HandshakeIo& io, const ClientHello& ch, const Negotiated& n);
   Status send_server_flight(HandshakeIo& io, const ClientHello& ch, const Negotiated& n);

@@ -12,42 +12,12 @@
 #include <string>
 
 #include "harness.h"
+#include "hostile_wire.h"
 
 namespace conformance {
 namespace {
 
-// RFC 8446 B.2 / RFC 5246 A.3: alert descriptions.
-constexpr int kHandshakeFailure = 40, kUnexpectedMessage = 10, kProtocolVersion = 70;
-
-// Extension types (RFC 8446 4.2, RFC 8422 5.1, RFC 7627 5.1, RFC 5746 3.2).
-constexpr uint16_t kSupportedGroups = 10, kEcPointFormats = 11, kSignatureAlgorithms = 13,
-                   kExtendedMasterSecret = 23, kSupportedVersions = 43, kKeyShare = 51,
-                   kRenegotiationInfo = 0xff01;
-
-constexpr uint8_t kChangeCipherSpec = 20, kAlert = 21, kHandshake = 22, kAppData = 23;
-
-struct Ext {
-  uint16_t type;
-  Bytes body;
-};
-
-void Put8(Bytes& b, size_t v) {
-  b.push_back(static_cast<uint8_t>(v));
-}
-void Put16(Bytes& b, size_t v) {
-  b.push_back(static_cast<uint8_t>(v >> 8));
-  b.push_back(static_cast<uint8_t>(v));
-}
-void Put24(Bytes& b, size_t v) {
-  b.push_back(static_cast<uint8_t>(v >> 16));
-  Put16(b, v);
-}
-Bytes U16List(std::initializer_list<uint16_t> list) {
-  Bytes b;
-  Put16(b, list.size() * 2);
-  for (uint16_t v : list) Put16(b, v);
-  return b;
-}
+using namespace wire;  // NOLINT(google-build-using-namespace): the test vocabulary
 
 Ext Groups(std::initializer_list<uint16_t> g) {
   return {kSupportedGroups, U16List(g)};
@@ -79,15 +49,6 @@ struct Hello {
   std::vector<Ext> extensions;
 };
 
-Bytes Record(uint8_t type, uint16_t version, const Bytes& body) {
-  Bytes r;
-  Put8(r, type);
-  Put16(r, version);
-  Put16(r, body.size());
-  r.insert(r.end(), body.begin(), body.end());
-  return r;
-}
-
 // RFC 8446 4.1.2 / RFC 5246 7.4.1.2, in one record.
 Bytes Encode(const Hello& h) {
   Bytes body;
@@ -112,64 +73,6 @@ Bytes Encode(const Hello& h) {
   Put24(msg, body.size());
   msg.insert(msg.end(), body.begin(), body.end());
   return Record(kHandshake, h.record_version, msg);
-}
-
-struct Message {
-  uint8_t type;
-  Bytes body;
-};
-
-// What the server wrote in the clear: its first alert, and its handshake messages up to
-// the first protected record.
-struct Answer {
-  int alert = -1;
-  std::vector<Message> messages;
-  const Message* find(uint8_t type) const {
-    for (const Message& m : messages) {
-      if (m.type == type) return &m;
-    }
-    return nullptr;
-  }
-};
-
-Answer Parse(const Bytes& wire) {
-  Answer a;
-  Bytes hs;
-  for (size_t at = 0; at + 5 <= wire.size();) {
-    const uint8_t type = wire[at];
-    const size_t len = size_t{wire[at + 3]} << 8 | wire[at + 4];
-    if (at + 5 + len > wire.size() || type == kAppData) break;
-    if (type == kAlert && len == 2 && a.alert < 0) a.alert = wire[at + 6];
-    if (type == kHandshake) hs.insert(hs.end(), wire.begin() + at + 5, wire.begin() + at + 5 + len);
-    at += 5 + len;
-  }
-  for (size_t at = 0; at + 4 <= hs.size();) {
-    const size_t len = size_t{hs[at + 1]} << 16 | size_t{hs[at + 2]} << 8 | hs[at + 3];
-    if (at + 4 + len > hs.size()) break;
-    a.messages.push_back({hs[at], Bytes(hs.begin() + at + 4, hs.begin() + at + 4 + len)});
-    at += 4 + len;
-  }
-  return a;
-}
-
-// Feeds `in` to a fresh server of `ctx` and collects what it answers.
-Answer Serve(SSL_CTX* ctx, const Bytes& in) {
-  SslPtr s(SSL_new(ctx));
-  EXPECT_TRUE(s);
-  BIO* rb = BIO_new(BIO_s_mem());
-  BIO* wb = BIO_new(BIO_s_mem());
-  EXPECT_EQ(BIO_write(rb, in.data(), static_cast<int>(in.size())), static_cast<int>(in.size()));
-  SSL_set_bio(s.get(), rb, wb);
-  SSL_set_accept_state(s.get());
-  for (int i = 0; i < 4; ++i) {
-    const int rc = SSL_do_handshake(s.get());
-    if (rc == 1 || SSL_get_error(s.get(), rc) != SSL_ERROR_WANT_READ) break;
-  }
-  ERR_clear_error();
-  Bytes wire;
-  uint8_t buf[4096];
-  for (int n; (n = BIO_read(wb, buf, sizeof buf)) > 0;) wire.insert(wire.end(), buf, buf + n);
-  return Parse(wire);
 }
 
 // The extension types of a ServerHello body (RFC 8446 4.1.3).
