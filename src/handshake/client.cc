@@ -285,7 +285,9 @@ Status ClientHandshake::add_psk(ClientHello& ch, ByteVec& msg) {
 
 Status ClientHandshake::on_server_hello(HandshakeIo& io, Bytes body, Bytes whole) {
   RTLS_ASSIGN(ServerHello sh, ServerHello::parse(body));
-  if (sh.is_hello_retry_request()) return on_hello_retry_request(io, sh, whole);
+  // The HelloRetryRequest random means a retry only to a client that offered
+  // TLS 1.3 (RFC 8446 4.1.3); to a TLS 1.2 client it is a random like any.
+  if (sh.is_hello_retry_request() && tls13_allowed()) return on_hello_retry_request(io, sh, whole);
 
   // RFC 8446 4.1.3 / 4.2.1: a TLS 1.3 ServerHello says 0x0303 and selects
   // 0x0304 in supported_versions; without it the server chose TLS 1.2 or older.

@@ -119,6 +119,11 @@ Status ClientHandshake::on_server_hello12(HandshakeIo& io, const ServerHello& sh
   }
   // RFC 5746 3.5: a renegotiation needs the server's renegotiation_info.
   if (reneg_ && !secure_reneg) return Error{Alert::handshake_failure, SSL_R_NO_RENEGOTIATION};
+  // RFC 5746 4.1 leaves connecting to a server without it to the client's
+  // policy; OpenSSL 3.0 refuses unless SSL_OP_LEGACY_SERVER_CONNECT.
+  if (!reneg_ && !secure_reneg && !cfg.legacy_server_connect) {
+    return Error{Alert::handshake_failure, SSL_R_UNSAFE_LEGACY_RENEGOTIATION_DISABLED};
+  }
   session_.secure_renegotiation = secure_reneg;
   session_.version = kTls12;
   session_.suite12 = suite;

@@ -85,8 +85,11 @@ class ClientHandshake final : public Handshake {
   Status on_message(HandshakeIo& io, HandshakeType type, Bytes body, Bytes whole) override;
   bool done() const override { return state_ == ClientState::connected; }
   const char* state_name() const override { return client_state_name(state_); }
+  // RFC 8446 D.4: the compatibility change_cipher_spec is a TLS 1.3 thing; a
+  // client that offered TLS 1.2 only takes none before the ServerHello (as
+  // OpenSSL: unexpected_message).
   bool ccs_allowed() const override {
-    return state_ != ClientState::start && state_ != ClientState::connected;
+    return state_ != ClientState::start && state_ != ClientState::connected && tls13_allowed();
   }
   Status on_change_cipher_spec(HandshakeIo& io) override;
   bool expects_change_cipher_spec() const override {

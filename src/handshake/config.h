@@ -370,6 +370,9 @@ struct Config {
   // TLS 1.2: a server accepts renegotiation started by the client
   // (OpenSSL 3.0 refuses it unless SSL_OP_ALLOW_CLIENT_RENEGOTIATION).
   bool allow_client_renegotiation = false;
+  // A client: connect to a TLS 1.2 server that does not send renegotiation_info
+  // (RFC 5746 4.1; OpenSSL's SSL_OP_LEGACY_SERVER_CONNECT, off by default in 3.0).
+  bool legacy_server_connect = false;
 
   TestHooks test_hooks;
 };

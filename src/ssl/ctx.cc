@@ -188,6 +188,7 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
   if (opts & SSL_OP_NO_TLSv1_2) cfg->min_version = hs::kTls13;
   if (opts & SSL_OP_NO_TLSv1_3) cfg->max_version = hs::kTls12;
   cfg->allow_client_renegotiation = (opts & SSL_OP_ALLOW_CLIENT_RENEGOTIATION) != 0;
+  cfg->legacy_server_connect = (opts & SSL_OP_LEGACY_SERVER_CONNECT) != 0;
   if (!groups.empty()) cfg->groups = groups;
   cfg->certificates =
       (own && for_ssl->own_certs ? *for_ssl->own_certs : certs).certified(extra_chain);

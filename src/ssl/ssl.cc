@@ -74,6 +74,7 @@ void ssl_st::reapply_settings() {
     cfg->verify_cache = nullptr;
   }
   cfg->allow_client_renegotiation = (options & SSL_OP_ALLOW_CLIENT_RENEGOTIATION) != 0;
+  cfg->legacy_server_connect = (options & SSL_OP_LEGACY_SERVER_CONNECT) != 0;
   conn->set_config(std::move(cfg));
 }
 

@@ -1046,11 +1046,9 @@ const std::vector<ClientRow>& Tls12ClientRows() {
       {"suite not offered", S12([](Sh& s) { s.suite = U16s({0x0005}); }), kIllegalParameter},
       {"suite of TLS 1.3", S12([](Sh& s) { s.suite = U16s({0x1301}); }), kIllegalParameter},
       {"compression 1", S12([](Sh& s) { s.compression = {1}; }), kIllegalParameter},
-      // NOT FIXED YET: OpenSSL 3.0 refuses a server without renegotiation_info.
-      {"no extension block", S12([](Sh& s) { s.raw_extensions = Bytes{}; }), kHandshakeFailure,
-       kNothing},
-      // NOT FIXED YET: as above.
-      {"empty extension block", S12([](Sh& s) { s.exts.clear(); }), kHandshakeFailure, kNothing},
+      // RFC 5746 4.1: OpenSSL 3.0 refuses a server without renegotiation_info.
+      {"no extension block", S12([](Sh& s) { s.raw_extensions = Bytes{}; }), kHandshakeFailure},
+      {"empty extension block", S12([](Sh& s) { s.exts.clear(); }), kHandshakeFailure},
       {"byte after the extension block", S12([](Sh& s) { s.trailing = {0}; }), kDecodeError},
       {"extension block overruns", S12([](Sh& s) {
          s.raw_extensions = ExtensionsBlock(s.exts);
@@ -1084,14 +1082,11 @@ const std::vector<ClientRow>& Tls12ClientRows() {
       {"record version 0x0301", S12([](Sh& s) { s.record_version = 0x0301; }), kNothing},
       {"record version 0x0302", S12([](Sh& s) { s.record_version = 0x0302; }), kNothing},
       {"hello one byte per record", S12([](Sh& s) { s.max_fragment = 1; }), kNothing},
-      // NOT FIXED YET: a TLS 1.2-only client should refuse it.
       {"change_cipher_spec before the hello", WithRecords(kCcs, S12([](Sh&) {}), {}),
-       kUnexpectedMessage, kNothing},
+       kUnexpectedMessage},
       {"change_cipher_spec after the hello", WithRecords({}, S12([](Sh&) {}), kCcs),
        kUnexpectedMessage},
-      // NOT FIXED YET: a TLS 1.2-only client takes it for an HRR.
-      {"HelloRetryRequest random in TLS 1.2", S12([](Sh& s) { s.random = kHrrRandom; }), kNothing,
-       kProtocolVersion},
+      {"HelloRetryRequest random in TLS 1.2", S12([](Sh& s) { s.random = kHrrRandom; }), kNothing},
   };
   return rows;
 }
