@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""`rapidtls serve` side by side with nginx (issue 18), in one run.
+
+Three HTTPS servers on loopback, started once, each with the same ECDSA P-256
+certificate and files: Debian's nginx 1.22 on the system's OpenSSL 3.0 libssl
+(sendfile on, 2 workers, access log off, keepalive_requests 100000), `rapidtls
+serve -q --threads 2`, and the same nginx on rapidtls's drop-in libssl.so.3
+(LD_LIBRARY_PATH). wrk (2 threads, the system's OpenSSL) loads each in turn:
+
+  small_keepalive   1 KiB GET, keep-alive, 64 connections            requests/s
+  large_keepalive   1 MiB GET, keep-alive, 16 connections            requests/s
+  small_close       1 KiB GET, Connection: close (a handshake each), 32 connections
+  huge              100 MiB GET, 2 connections                       MiB/s
+  pipelined         1 KiB GET, 16 requests pipelined per write, 32 connections
+
+Rounds alternate the order (nginx first in odd rounds, rapidtls serve first in
+even ones). A result is the median over the rounds; the ratio is
+median(server) / median(nginx); "pairs" is the range of the per-round ratios.
+A run with socket errors or non-2xx answers is reported and fails the script.
+"""
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+WORKLOADS = [
+    # name, path, connections, extra wrk args, unit
+    ("small_keepalive", "/1k", 64, [], "req/s"),
+    ("large_keepalive", "/1m", 16, [], "req/s"),
+    ("small_close", "/1k", 32, ["-H", "Connection: close"], "req/s"),
+    ("huge", "/100m", 2, [], "MiB/s"),
+    ("pipelined", "/1k", 32, ["PIPELINE"], "req/s"),
+]
+
+PIPELINE_LUA = """
+init = function(args)
+  local r = {}
+  for i = 1, 16 do r[i] = wrk.format(nil, "/1k") end
+  req = table.concat(r)
+end
+request = function() return req end
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, seconds=10):
+    end = time.time() + seconds
+    while time.time() < end:
+        if proc.poll() is not None:
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def nginx_conf(work, name, port, cert, key, www):
+    d = os.path.join(work, name)
+    os.makedirs(d, exist_ok=True)
+    conf = os.path.join(d, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""daemon off;
+master_process on;
+worker_processes 2;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  default_type application/octet-stream;
+  client_body_temp_path {d}/body;
+  proxy_temp_path {d}/proxy;
+  fastcgi_temp_path {d}/fastcgi;
+  uwsgi_temp_path {d}/uwsgi;
+  scgi_temp_path {d}/scgi;
+  keepalive_requests 100000;
+  ssl_protocols TLSv1.2 TLSv1.3;
+  server {{
+    listen 127.0.0.1:{port} ssl;
+    server_name localhost;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    root {www};
+    sendfile on;
+  }}
+}}
+""")
+    return d, conf
+
+
+def parse_wrk(out):
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    tps = re.search(r"Transfer/sec:\s+([\d.]+)([KMG]?B)", out)
+    if not rps or not tps:
+        return None
+    scale = {"B": 1 / 1048576, "KB": 1 / 1024, "MB": 1, "GB": 1024}[tps.group(2)]
+    errors = []
+    m = re.search(r"Socket errors: (.*)", out)
+    if m:
+        errors.append("socket errors: " + m.group(1))
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if m:
+        errors.append("non-2xx: " + m.group(1))
+    return float(rps.group(1)), float(tps.group(1)) * scale, errors
+
+
+def run_wrk(port, workload, duration, lua):
+    name, path, conns, extra, unit = workload
+    cmd = ["wrk", "-t2", f"-c{conns}", f"-d{duration}s", "--timeout", "10s"]
+    if extra == ["PIPELINE"]:
+        cmd += ["-s", lua]
+    else:
+        cmd += extra
+    cmd.append(f"https://127.0.0.1:{port}{path}")
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60).stdout
+    parsed = parse_wrk(out)
+    if parsed is None:
+        return None, ["wrk printed no result: " + out.strip()[-300:]]
+    rps, mibs, errors = parsed
+    return (mibs if unit == "MiB/s" else rps), errors
+
+
+def fmt(v):
+    return f"{v:,.0f}" if v >= 100 else f"{v:,.1f}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rapidtls", required=True, help="the rapidtls program (serve)")
+    ap.add_argument("--dropin", help="folder holding rapidtls's libssl.so.3 (nginx on rapidtls)")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    ap.add_argument("--only", help="comma-separated workloads")
+    ap.add_argument("--markdown", help="also write the table to this file")
+    ap.add_argument("--command", default="bash scripts/bench_serve.sh",
+                    help="the command named in the table's caption")
+    a = ap.parse_args()
+
+    for tool in ("nginx", "wrk", "openssl"):
+        if shutil.which(tool) is None and not os.path.exists("/usr/sbin/" + tool):
+            sys.exit(f"bench_serve: {tool} is missing (scripts/setup.sh installs it)")
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    workloads = [w for w in WORKLOADS if not a.only or w[0] in a.only.split(",")]
+
+    work = tempfile.mkdtemp(prefix="rapidtls-bench-serve.")
+    procs = []
+    try:
+        os.chmod(work, 0o755)  # nginx's workers run as another user when started as root
+        www = os.path.join(work, "www")
+        os.makedirs(www)
+        for name, size in (("1k", 1024), ("1m", 1 << 20), ("100m", 100 << 20)):
+            with open(os.path.join(www, name), "wb") as f:
+                f.write(os.urandom(size))
+            os.chmod(os.path.join(www, name), 0o644)
+        cert, key = os.path.join(work, "cert.pem"), os.path.join(work, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "2", "-subj", "/CN=localhost", "-addext",
+                        "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                       check=True, capture_output=True)
+        lua = os.path.join(work, "pipeline.lua")
+        with open(lua, "w") as f:
+            f.write(PIPELINE_LUA)
+
+        servers = {}
+        for name, env_lib in (("nginx", None), ("nginx_rapidtls", a.dropin)):
+            if name == "nginx_rapidtls" and not a.dropin:
+                continue
+            port = free_port()
+            d, conf = nginx_conf(work, name, port, cert, key, www)
+            env = dict(os.environ)
+            if env_lib:
+                env["LD_LIBRARY_PATH"] = env_lib
+            p = subprocess.Popen([nginx, "-p", d, "-e", f"{d}/error.log", "-c", conf],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=open(f"{d}/stderr", "w"), env=env)
+            procs.append(p)
+            if not wait_port(port, p):
+                sys.exit(f"bench_serve: {name} did not start (see {d}/stderr)")
+            servers[name] = port
+        port = free_port()
+        p = subprocess.Popen([a.rapidtls, "serve", "-q", "--threads", "2", "--cert", cert,
+                              "--key", key, "-p", str(port), www],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        procs.append(p)
+        if not wait_port(port, p):
+            sys.exit("bench_serve: rapidtls serve did not start")
+        servers["serve"] = port
+        if a.dropin:  # the drop-in library must really be the one nginx runs on
+            pid = procs[1].pid
+            maps = subprocess.run(["sh", "-c", f"cat /proc/$(pgrep -P {pid} | head -1)/maps"],
+                                  capture_output=True, text=True).stdout
+            if os.path.realpath(a.dropin) not in maps and a.dropin not in maps:
+                sys.exit("bench_serve: nginx_rapidtls's worker did not load the drop-in libssl")
+
+        order = ["nginx", "serve"] + (["nginx_rapidtls"] if "nginx_rapidtls" in servers else [])
+        results = {w[0]: {s: [] for s in order} for w in workloads}
+        failures = []
+        # A warm-up run per server and workload, not counted.
+        for w in workloads:
+            for s in order:
+                run_wrk(servers[s], w, 1, lua)
+        for r in range(a.rounds):
+            round_order = order if r % 2 == 0 else [order[1], order[0]] + order[2:]
+            for w in workloads:
+                for s in round_order:
+                    v, errors = run_wrk(servers[s], w, a.duration, lua)
+                    if errors:
+                        failures.append(f"round {r + 1} {w[0]} {s}: {'; '.join(errors)}")
+                    if v is not None:
+                        results[w[0]][s].append(v)
+                    print(f"round {r + 1} {w[0]:16} {s:15} {fmt(v) if v else '-':>10} {w[4]}",
+                          file=sys.stderr, flush=True)
+
+        head = "| workload | unit | nginx | rapidtls serve | serve / nginx | pairs |"
+        sep = "|---|---|---:|---:|---:|---|"
+        if "nginx_rapidtls" in servers:
+            head += " nginx on rapidtls | / nginx |"
+            sep += "---:|---:|"
+        lines = [head, sep]
+        for w in workloads:
+            res = results[w[0]]
+            if not all(res[s] for s in order):
+                lines.append(f"| {w[0]} | {w[4]} | (no result) |")
+                continue
+            med = {s: statistics.median(res[s]) for s in order}
+            pairs = [x / y for x, y in zip(res["serve"], res["nginx"])]
+            row = (f"| {w[0]} | {w[4]} | {fmt(med['nginx'])} | {fmt(med['serve'])} | "
+                   f"**{med['serve'] / med['nginx']:.2f}x** | "
+                   f"{min(pairs):.2f}-{max(pairs):.2f} |")
+            if "nginx_rapidtls" in servers:
+                row += (f" {fmt(med['nginx_rapidtls'])} | "
+                        f"{med['nginx_rapidtls'] / med['nginx']:.2f}x |")
+            lines.append(row)
+        table = "\n".join(lines)
+        caption = (f"`{a.command}`: {a.rounds} rounds of {a.duration} s per run, "
+                   f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+        print(caption)
+        print(table)
+        if a.markdown:
+            with open(a.markdown, "w") as f:
+                f.write(caption + "\n\n" + table + "\n")
+        if failures:
+            print("\nruns with errors:\n  " + "\n  ".join(failures))
+            return 1
+        return 0
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
