@@ -371,7 +371,10 @@ TEST_P(KtlsSendfile, SizesAtOffsetsArriveWholeAndTheKernelSealedThem) {
   // 0 B, 1 B, 16 KiB, 16 KiB + 1 and 10 MiB, each at an offset of its own.
   const std::pair<size_t, off_t> kTransfers[] = {
       {0, 5}, {1, 77}, {16384, 3}, {16385, 4095}, {10 * 1024 * 1024, 4097}};
-  for (const auto& [size, offset] : kTransfers) {
+  for (const auto& transfer : kTransfers) {
+    // (Named copies: clang 14 cannot capture structured bindings in lambdas.)
+    const size_t size = transfer.first;
+    const off_t offset = transfer.second;
     std::string why;
     std::vector<unsigned char> got;
     std::thread reader([&] { got = read_exactly(l.client, size, &why); });
