@@ -130,6 +130,7 @@ Result<ClientHello> ClientHello::parse(Bytes body) {
   // is not applied (as OpenSSL; a TLS 1.3 hello has supported_versions anyway).
   if (!r.empty()) {
     RTLS_ASSIGN(ch.extensions, parse_extensions(r));
+    ch.empty_extensions_block = ch.extensions.empty();
   }
   if (!r.expect_end()) return decode_error();
   // cipher_suites<2..2^16-2>: an empty list is refused once the hello parsed, with
@@ -150,7 +151,7 @@ void ClientHello::serialize(ByteVec& out) const {
     for (uint16_t suite : cipher_suites) suites.u16(suite);
   });
   w.vec8(legacy_compression_methods);
-  if (!extensions.empty()) write_extensions(w, extensions);
+  if (!extensions.empty() || empty_extensions_block) write_extensions(w, extensions);
   finish(out, HandshakeType::client_hello, w, body);
 }
 

@@ -43,6 +43,9 @@ struct ClientHello {
   std::vector<uint16_t> cipher_suites;    // at least one
   ByteVec legacy_compression_methods{0};  // 1..255 bytes
   Extensions extensions;                  // may be absent on the wire (TLS 1.2 clients)
+  // An empty extensions block was on the wire (RFC 5246 7.4.1.2 allows it):
+  // kept so that serialise(parse(x)) == x.
+  bool empty_extensions_block = false;
 
   static Result<ClientHello> parse(Bytes body);
   void serialize(ByteVec& out) const;

@@ -662,6 +662,21 @@ TEST(Messages, ServerHelloExtensionBlockPresenceRoundTrips) {
   }
 }
 
+// The same for a ClientHello: an empty block, now accepted before the
+// version is known, comes back as it was (fuzz_messages found it written
+// out without its two length bytes).
+TEST(Messages, ClientHelloEmptyExtensionBlockRoundTrips) {
+  const ByteVec body = client_hello_body_with_extensions("0000");
+  auto ch = ClientHello::parse(body);
+  ASSERT_TRUE(ch.ok());
+  EXPECT_TRUE(ch->extensions.empty());
+  EXPECT_EQ(body_of_vec(wire_of(*ch)), body);
+  ByteVec none(body.begin(), body.end() - 2);  // no block at all
+  auto bare = ClientHello::parse(none);
+  ASSERT_TRUE(bare.ok());
+  EXPECT_EQ(body_of_vec(wire_of(*bare)), none);
+}
+
 TEST(Messages, ExtensionBlockBelowMinimumRejected) {
   // ClientHello: TLS 1.3's extensions<8..2^16-1> is not applied before the version is
   // known (a TLS 1.2 hello may have an empty block, RFC 5246 7.4.1.2; as OpenSSL).
