@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 need curl python3 sha256sum timeout
 
-make_files 0 100000 1048576
+make_files 0 12288 12289 100000 1048576
 mkdir -p "$WORK/www/sub dir" "$WORK/outside"
 echo "secret" >"$WORK/outside/secret.txt"
 echo "<p>hi</p>" >"$WORK/www/page.html"
@@ -62,6 +62,13 @@ range_check() {  # spec python-slice
     bad "Range bytes=$1"; cat "$WORK/range.head"
   fi
 }
+# Bodies up to 12 KiB go out with the head in one write; one byte more takes
+# the SSL_sendfile path: both arrive whole.
+for n in 12288 12289; do
+  "${C[@]}" -o "$WORK/small.out" "$URL/f$n" &&
+    [[ $(sha256_of "$WORK/small.out") == "$(sha256_of "$WORK/www/f$n")" ]] &&
+    ok "GET of a $n-byte file: every byte" || bad "GET of a $n-byte file"
+done
 range_check 0-0 0:1
 range_check 100-16483 100:16484
 range_check 1000000- 1000000:
