@@ -247,6 +247,10 @@ void EventLoop::accept_all() {
       continue;  // ~Connection closes fd
     }
     SSL_set_accept_state(c->ssl);
+    // Read-ahead: one recv takes whatever the client sent (a request is a
+    // small record: without it a header read, then a body read). The loop
+    // reads until WANT_READ before it waits, so nothing waits unseen here.
+    SSL_set_read_ahead(c->ssl, 1);
     c->deadline_ms = now_ms() + opt.header_timeout_s * 1000L;
     epoll_event ev{};
     ev.events = EPOLLIN;
