@@ -8,6 +8,23 @@
 #include "handshake/extensions.h"
 
 namespace rapidtls::conn {
+namespace {
+
+// TLS 1.3 record keys from a traffic secret (RFC 8446 7.3), for a kernel
+// that takes over a direction from record `sequence` on.
+Result<record::RecordKeys> tls13_record_keys(const handshake::SuiteInfo& suite,
+                                             const crypto::Secret& secret, uint64_t sequence) {
+  RTLS_ASSIGN(handshake::TrafficKeys keys, handshake::traffic_keys(suite, secret));
+  record::RecordKeys k;
+  k.version = handshake::kTls13;
+  k.aead = suite.aead;
+  k.key = keys.key;
+  k.iv = keys.iv;
+  k.sequence = sequence;
+  return k;
+}
+
+}  // namespace
 
 using handshake::Epoch;
 using handshake::HandshakeType;
@@ -108,16 +125,10 @@ Result<record::RecordKeys> Connection::read_keys_for_kernel() const {
       read_epoch_ != Epoch::application) {
     return Error{Alert::internal_error, SSL_R_WRONG_SSL_VERSION};
   }
-  const crypto::Secret& secret =
-      role_ == Role::client ? session_->server_app_secret : session_->client_app_secret;
-  RTLS_ASSIGN(handshake::TrafficKeys keys, handshake::traffic_keys(*session_->suite, secret));
-  record::RecordKeys k;
-  k.version = handshake::kTls13;
-  k.aead = session_->suite->aead;
-  k.key = keys.key;
-  k.iv = keys.iv;
-  k.sequence = p->sequence();
-  return k;
+  return tls13_record_keys(
+      *session_->suite,
+      role_ == Role::client ? session_->server_app_secret : session_->client_app_secret,
+      p->sequence());
 }
 
 Result<record::RecordKeys> Connection::write_keys_for_kernel() const {
@@ -131,16 +142,10 @@ Result<record::RecordKeys> Connection::write_keys_for_kernel() const {
       write_epoch_ != Epoch::application) {
     return Error{Alert::internal_error, SSL_R_WRONG_SSL_VERSION};
   }
-  const crypto::Secret& secret =
-      role_ == Role::client ? session_->client_app_secret : session_->server_app_secret;
-  RTLS_ASSIGN(handshake::TrafficKeys keys, handshake::traffic_keys(*write_suite_, secret));
-  record::RecordKeys k;
-  k.version = handshake::kTls13;
-  k.aead = write_suite_->aead;
-  k.key = keys.key;
-  k.iv = keys.iv;
-  k.sequence = p->sequence();
-  return k;
+  return tls13_record_keys(
+      *write_suite_,
+      role_ == Role::client ? session_->client_app_secret : session_->server_app_secret,
+      p->sequence());
 }
 
 const std::vector<ByteVec>& Connection::peer_ca_names() const {
@@ -557,14 +562,7 @@ Status Connection::update_write_keys() {
     // The kernel seals: it takes the new keys after the records queued so
     // far (the KeyUpdate among them). One change at a time.
     if (write_rekey_) return Error{Alert::internal_error, SSL_R_TOO_MANY_KEY_UPDATES};
-    RTLS_ASSIGN(handshake::TrafficKeys keys, handshake::traffic_keys(*session_->suite, secret));
-    record::RecordKeys k;
-    k.version = handshake::kTls13;
-    k.aead = session_->suite->aead;
-    k.key = keys.key;
-    k.iv = keys.iv;
-    k.sequence = 0;
-    write_rekey_ = std::move(k);
+    RTLS_ASSIGN(write_rekey_, tls13_record_keys(*session_->suite, secret, 0));
     write_rekey_after_ = out_.size();
     return {};
   }
@@ -1148,14 +1146,7 @@ Status Connection::on_key_update(Bytes body) {
   if (read_handed_off_) {
     // The kernel opens the peer's records: it takes the new keys before the
     // transport reads again (io::fill_kernel).
-    RTLS_ASSIGN(handshake::TrafficKeys keys, handshake::traffic_keys(*session_->suite, peer));
-    record::RecordKeys k;
-    k.version = handshake::kTls13;
-    k.aead = session_->suite->aead;
-    k.key = keys.key;
-    k.iv = keys.iv;
-    k.sequence = 0;
-    read_rekey_ = std::move(k);
+    RTLS_ASSIGN(read_rekey_, tls13_record_keys(*session_->suite, peer, 0));
   } else {
     RTLS_TRY(set_read_keys(*session_->suite, peer, Epoch::application));
   }

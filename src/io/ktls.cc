@@ -93,26 +93,29 @@ size_t fill(CryptoInfo& ci, const record::RecordKeys& k) {
   return 0;
 }
 
-// Installs `k` as the sending keys of `fd`; 0 or the errno.
-int install_send_keys(int fd, const record::RecordKeys& k) {
+// Installs `k` as the keys of `fd`'s `direction` (TLS_TX or TLS_RX); 0 or the errno.
+int install_keys(int fd, int direction, const record::RecordKeys& k) {
   CryptoInfo ci;
   const size_t size = fill(ci, k);
   if (size == 0) return EINVAL;
-  const int r = ::setsockopt(fd, SOL_TLS, TLS_TX, &ci, static_cast<socklen_t>(size));
+  const int r = ::setsockopt(fd, SOL_TLS, direction, &ci, static_cast<socklen_t>(size));
   const int e = r == 0 ? 0 : errno;
   secure_zero(MutBytes(reinterpret_cast<uint8_t*>(&ci), sizeof ci));
   return e;
 }
 
-// Installs `k` as the receiving keys of `fd`; 0 or the errno.
-int install_receive_keys(int fd, const record::RecordKeys& k) {
-  CryptoInfo ci;
-  const size_t size = fill(ci, k);
-  if (size == 0) return EINVAL;
-  const int r = ::setsockopt(fd, SOL_TLS, TLS_RX, &ci, static_cast<socklen_t>(size));
-  const int e = r == 0 ? 0 : errno;
-  secure_zero(MutBytes(reinterpret_cast<uint8_t*>(&ci), sizeof ci));
-  return e;
+// The "tls" upper layer protocol on `fd`, then `k` for `direction`; 0 or the
+// errno. Nothing is set when the kernel cannot describe the suite.
+int start_direction(int fd, int direction, const record::RecordKeys& k) {
+  CryptoInfo probe;
+  const bool known = fill(probe, k) != 0;
+  secure_zero(MutBytes(reinterpret_cast<uint8_t*>(&probe), sizeof probe));
+  if (!known) return EINVAL;
+  // EEXIST: the other direction set it already.
+  if (::setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof "tls") != 0 && errno != EEXIST) {
+    return errno;
+  }
+  return install_keys(fd, direction, k);
 }
 
 bool probe_rekey(int direction) {
@@ -132,8 +135,7 @@ bool probe_rekey(int direction) {
     k.aead = crypto::AeadAlg::aes_128_gcm;
     k.key.resize(16);
     k.iv.resize(12);
-    can = direction == TLS_RX ? install_receive_keys(s, k) == 0 && install_receive_keys(s, k) == 0
-                              : install_send_keys(s, k) == 0 && install_send_keys(s, k) == 0;
+    can = install_keys(s, direction, k) == 0 && install_keys(s, direction, k) == 0;
   }
   if (s >= 0) ::close(s);
   if (l >= 0) ::close(l);
@@ -177,14 +179,7 @@ bool renew_at_limit(conn::Connection& c, int fd, KernelRecordBudget* budget) {
 int start_kernel_send(conn::Connection& c, int fd, KernelRecordBudget* budget) {
   auto keys = c.write_keys_for_kernel();
   if (!keys.ok()) return EBADMSG;
-  CryptoInfo probe;
-  if (fill(probe, *keys) == 0) return EINVAL;
-  secure_zero(MutBytes(reinterpret_cast<uint8_t*>(&probe), sizeof probe));
-  // The upper layer protocol first (EEXIST: the receive side set it already).
-  if (::setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof "tls") != 0 && errno != EEXIST) {
-    return errno;
-  }
-  if (const int e = install_send_keys(fd, *keys); e != 0) return e;
+  if (const int e = start_direction(fd, TLS_TX, *keys); e != 0) return e;
   c.hand_off_write();
   if (budget != nullptr) budget->start(keys->sequence);
   return 0;
@@ -196,7 +191,7 @@ IoResult flush_kernel(conn::Connection& c, int fd, KernelRecordBudget* budget) {
     size_t before_rekey = 0;
     if (const record::RecordKeys* next = c.pending_write_rekey(&before_rekey);
         next != nullptr && before_rekey == 0) {
-      if (const int e = install_send_keys(fd, *next); e != 0) {
+      if (const int e = install_keys(fd, TLS_TX, *next); e != 0) {
         (void)c.abort(Error{Alert::internal_error, SSL_R_BAD_KEY_UPDATE}, /*send_alert=*/false);
         return {IoStatus::failed, e};
       }
@@ -259,20 +254,14 @@ int start_kernel_receive(conn::Connection& c, int fd) {
   auto keys = c.read_keys_for_kernel();
   if (!keys.ok()) return EBADMSG;
   if (keys->version == 0x0304 && !kernel_can_rekey_receive()) return EOPNOTSUPP;
-  CryptoInfo probe;
-  if (fill(probe, *keys) == 0) return EINVAL;
-  secure_zero(MutBytes(reinterpret_cast<uint8_t*>(&probe), sizeof probe));
-  if (::setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof "tls") != 0 && errno != EEXIST) {
-    return errno;
-  }
-  if (const int e = install_receive_keys(fd, *keys); e != 0) return e;
+  if (const int e = start_direction(fd, TLS_RX, *keys); e != 0) return e;
   c.hand_off_read();
   return 0;
 }
 
 IoResult fill_kernel(conn::Connection& c, int fd) {
   if (const record::RecordKeys* next = c.pending_read_rekey(); next != nullptr) {
-    if (const int e = install_receive_keys(fd, *next); e != 0) {
+    if (const int e = install_keys(fd, TLS_RX, *next); e != 0) {
       (void)c.abort(Error{Alert::internal_error, SSL_R_BAD_KEY_UPDATE});
       return {IoStatus::failed, e};
     }

@@ -109,25 +109,45 @@ std::map<std::string, long> tls_stat() {
   return m;
 }
 
-// Why this kernel cannot do kernel TLS ("" when it can).
-std::string kernel_tls_absent() {
-  const int s = socket(AF_INET, SOCK_STREAM, 0);
+// A connected loopback pair: fds[0] the server's end, fds[1] the client's.
+bool tcp_pair(int fds[2]) {
+  const int l = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const int l = socket(AF_INET, SOCK_STREAM, 0);
   socklen_t len = sizeof a;
-  bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  listen(l, 1);
-  getsockname(l, reinterpret_cast<sockaddr*>(&a), &len);
-  connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  if (bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(l, 1) != 0 ||
+      getsockname(l, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    close(l);
+    return false;
+  }
+  fds[1] = socket(AF_INET, SOCK_STREAM, 0);
+  if (connect(fds[1], reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(l);
+    return false;
+  }
+  fds[0] = accept(l, nullptr, nullptr);
+  close(l);
+  // Nothing here may hang: blocking calls give up after 60 s.
+  const timeval tv{60, 0};
+  for (int i = 0; i < 2; ++i) {
+    setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fds[i], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  }
+  return fds[0] >= 0;
+}
+
+// Why this kernel cannot do kernel TLS ("" when it can).
+std::string kernel_tls_absent() {
+  int fds[2];
+  if (!tcp_pair(fds)) return std::string("no loopback connection: ") + strerror(errno);
   std::string why;
-  if (setsockopt(s, SOL_TCP, TCP_ULP, "tls", sizeof "tls") != 0) {
+  if (setsockopt(fds[1], SOL_TCP, TCP_ULP, "tls", sizeof "tls") != 0) {
     why = std::string("setsockopt(TCP_ULP, \"tls\") failed: ") + strerror(errno) +
           " (this kernel has no kernel TLS; scripts/ktls_vm.sh runs these tests in one that has)";
   }
-  close(s);
-  close(l);
+  close(fds[0]);
+  close(fds[1]);
   return why;
 }
 
@@ -135,18 +155,7 @@ std::string kernel_tls_absent() {
 // change): Linux 6.1 refuses it (EBUSY). Tried on a throwaway connection.
 bool kernel_changes_receive_keys() {
   int fds[2];
-  const int l = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  listen(l, 1);
-  getsockname(l, reinterpret_cast<sockaddr*>(&a), &len);
-  fds[0] = socket(AF_INET, SOCK_STREAM, 0);
-  connect(fds[0], reinterpret_cast<sockaddr*>(&a), sizeof a);
-  fds[1] = accept(l, nullptr, nullptr);
-  close(l);
+  if (!tcp_pair(fds)) return false;
   tls12_crypto_info_aes_gcm_128 ci{};
   ci.info.version = TLS_1_3_VERSION;
   ci.info.cipher_type = TLS_CIPHER_AES_GCM_128;
@@ -213,34 +222,6 @@ SSL_CTX* server_ctx(const Suite& s) {
   }
   SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
   return ctx;
-}
-
-// A connected loopback pair: fds[0] the server's end, fds[1] the client's.
-bool tcp_pair(int fds[2]) {
-  const int l = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(l, 1) != 0 ||
-      getsockname(l, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    close(l);
-    return false;
-  }
-  fds[1] = socket(AF_INET, SOCK_STREAM, 0);
-  if (connect(fds[1], reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    close(l);
-    return false;
-  }
-  fds[0] = accept(l, nullptr, nullptr);
-  close(l);
-  // Nothing here may hang: blocking calls give up after 60 s.
-  const timeval tv{60, 0};
-  for (int i = 0; i < 2; ++i) {
-    setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fds[i], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  }
-  return fds[0] >= 0;
 }
 
 std::string errors() {

@@ -40,6 +40,21 @@ w3_runs() {
 step "conformance rapidtls W3" w3_runs "$conf_rapidtls"
 step "conformance openssl W3" w3_runs "$conf_openssl"
 
+# Starts `rapidtls serve ARGS... DIR` in the background, its output in $1: sets
+# serve_pid and serve_port (empty when it did not start within 10 s).
+start_serve() {
+  local out=$1
+  shift
+  "$rapidtls" serve -p 0 "$@" >"$out" 2>&1 &
+  serve_pid=$!
+  serve_port=
+  for _ in $(seq 1 100); do
+    serve_port=$(sed -n 's|^serving .* at https://127.0.0.1:\([0-9]*\)/.*|\1|p' "$out")
+    [ -n "$serve_port" ] && return
+    sleep 0.1
+  done
+}
+
 serve_download() {
   local dir port pid out sum want before after
   dir=$(mktemp -d /tmp/ktls-serve.XXXXXX)
@@ -47,14 +62,8 @@ serve_download() {
   want=$(sha256sum <"$dir/big" | cut -d' ' -f1)
   out=$(mktemp /tmp/ktls-serve-out.XXXXXX)
   before=$(awk '$1 == "TlsTxSw" { print $2 }' /proc/net/tls_stat)
-  "$rapidtls" serve -p 0 -v --threads 1 "$dir" >"$out" 2>&1 &
-  pid=$!
-  port=
-  for _ in $(seq 1 100); do
-    port=$(sed -n 's|^serving .* at https://127.0.0.1:\([0-9]*\)/.*|\1|p' "$out")
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
+  start_serve "$out" -v --threads 1 "$dir"
+  pid=$serve_pid port=$serve_port
   local ok=0
   if [ -z "$port" ]; then
     echo "serve did not start:"
@@ -99,14 +108,8 @@ get_download() {
   out=$(mktemp /tmp/ktls-get-serve.XXXXXX)
   got=$(mktemp /tmp/ktls-get-out.XXXXXX)
   err=$(mktemp /tmp/ktls-get-err.XXXXXX)
-  "$rapidtls" serve -p 0 -q --tls1.2 --threads 1 "$dir" >"$out" 2>&1 &
-  pid=$!
-  port=
-  for _ in $(seq 1 100); do
-    port=$(sed -n 's|^serving .* at https://127.0.0.1:\([0-9]*\)/.*|\1|p' "$out")
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
+  start_serve "$out" -q --tls1.2 --threads 1 "$dir"
+  pid=$serve_pid port=$serve_port
   if [ -z "$port" ] || ! "$rapidtls" get -k -v -s -o "$got" "https://127.0.0.1:$port/file" 2>"$err"; then
     echo "get failed:"
     cat "$out" "$err"
