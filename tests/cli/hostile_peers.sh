@@ -7,10 +7,12 @@
 # - a flood of 500 connections sending random bytes instead of a handshake:
 #   each is closed (an alert or EOF), never answered with data, and curl is
 #   still served;
+# - a flood of KeyUpdate requests on one connection: ended with
+#   unexpected_message after 32 in a row, and curl is still served;
 # then the server stops cleanly (exit 0: under the sanitizer builds, nothing
 # leaked).
 source "$(dirname "$0")/lib.sh"
-need curl python3
+need curl python3 openssl
 STALLED=${RAPIDTLS_HOSTILE_STALLED:-2000}
 RSS_BOUND_KB=${RAPIDTLS_HOSTILE_RSS_KB:-262144}  # 256 MiB, ASan builds included
 
@@ -145,6 +147,20 @@ else
   bad "random-byte flood: $(cat "$WORK/flood.out")"
 fi
 if t=$(served_in); then ok "after the flood a GET takes ${t}s"; else bad "after the flood the GET failed"; show "$WORK/curl.err"; fi
+
+# ---- a KeyUpdate flood (TLS 1.3): 100 requests for a KeyUpdate in return
+# (openssl s_client's K command), no data between them. Past 32 in a row the
+# server ends the connection with unexpected_message (conn::kMaxKeyUpdates),
+# and it still serves others.
+(for _ in $(seq 1 100); do echo K; sleep 0.01; done) |
+  timeout 60 openssl s_client -connect "127.0.0.1:$PORT" -tls1_3 >"$WORK/ku.out" 2>"$WORK/ku.err"
+if grep -q 'SSL alert number 10' "$WORK/ku.err"; then
+  ok "a flood of KeyUpdate requests: the server ends it with unexpected_message"
+else
+  bad "a flood of KeyUpdate requests was not ended by the server"
+  show "$WORK/ku.err"
+fi
+if t=$(served_in); then ok "after the KeyUpdate flood a GET takes ${t}s"; else bad "after the KeyUpdate flood the GET failed"; show "$WORK/curl.err"; fi
 
 stop_serve INT
 rc=$?
