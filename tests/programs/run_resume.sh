@@ -53,14 +53,19 @@ for client in resume_client_rapidtls resume_client_openssl; do
 done
 s_client_resumes() {
   local req=$'GET /hello.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' out
+  # Standard error apart: s_client's stdout is block-buffered into the pipe, so
+  # a message on stderr could land inside a line of it (the body's, say).
   out=$(timeout 20 openssl s_client -connect "127.0.0.1:$p" -tls1_3 -sess_out "$tmp/sess.pem" -ign_eof \
-    -CAfile "$tmp/cert.pem" -verify_return_error <<<"$req" 2>&1) || { echo "$out" | tail -5; return 1; }
+    -CAfile "$tmp/cert.pem" -verify_return_error <<<"$req" 2>"$tmp/s_client.err") ||
+    { echo "$out" | tail -5; sed 's/^/    stderr: /' "$tmp/s_client.err"; return 1; }
   echo "$out" | grep -q '^New, TLSv1.3' && echo "$out" | grep -q '^hello$' ||
-    { echo "$out" | tail -5; return 1; }
+    { echo "$out" | tail -15; sed 's/^/    stderr: /' "$tmp/s_client.err"; return 1; }
   out=$(timeout 20 openssl s_client -connect "127.0.0.1:$p" -tls1_3 -sess_in "$tmp/sess.pem" -ign_eof \
-    -CAfile "$tmp/cert.pem" <<<"$req" 2>&1) || { echo "$out" | tail -5; return 1; }
+    -CAfile "$tmp/cert.pem" <<<"$req" 2>"$tmp/s_client.err") ||
+    { echo "$out" | tail -5; sed 's/^/    stderr: /' "$tmp/s_client.err"; return 1; }
   echo "$out" | grep -E '^(New|Reused), ' | sed 's/^/    /'
-  echo "$out" | grep -q '^Reused, TLSv1.3' && echo "$out" | grep -q '^hello$'
+  echo "$out" | grep -q '^Reused, TLSv1.3' && echo "$out" | grep -q '^hello$' ||
+    { echo "$out" | tail -15; sed 's/^/    stderr: /' "$tmp/s_client.err"; return 1; }
 }
 label="openssl s_client -sess_out/-sess_in resumes with rapidtls serve"; check s_client_resumes
 
