@@ -57,7 +57,8 @@ void release_send_buffer(SSL* s) {
 FlushResult flush_keeping_buffer(SSL* s, bool flush_bio) {
   const io::IoResult r = io::flush(*s->conn, transport_of(s), flush_bio);
   if (r.status == io::IoStatus::done) return FlushResult::done;
-  if (r.status == io::IoStatus::failed && s->conn->error() && !s->dead) {
+  if (r.status == io::IoStatus::failed && s->conn->error() && !s->dead &&
+      s->conn->write_handed_off()) {
     // Kernel TLS refused a KeyUpdate's new keys (io::flush_kernel): the
     // connection ends here, with nothing more sent.
     ERR_raise_data(ERR_LIB_SSL, s->conn->error()->reason,
