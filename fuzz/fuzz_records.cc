@@ -40,7 +40,7 @@
 #include "engine_forge.h"
 #include "engine_pair.h"
 #include "handshake/suites12.h"
-#include "record/record12.h"
+#include "record/record.h"
 
 namespace rapidtls::fuzz_records {
 namespace {
@@ -174,7 +174,7 @@ class Keys {
       : suite_(suite), info_(handshake::suite_info(suite)), secret_(secret) {
     keys13_.emplace(suite, secret);
   }
-  explicit Keys(record::Protection12 p) : keys12_(std::move(p)) {}
+  explicit Keys(record::Protection p) : keys12_(std::move(p)) {}
 
   bool tls12() const { return keys12_.has_value(); }
   uint64_t records() const { return records_; }
@@ -185,7 +185,7 @@ class Keys {
   ByteVec seal(Bytes inner, uint8_t type12) {
     ++records_;
     if (keys12_) {
-      ByteVec rec(record::kHeaderSize + inner.size() + keys12_->overhead());
+      ByteVec rec(keys12_->sealed_size(inner.size()));
       RECORDS_CHECK(keys12_->seal_into(rec.data(), static_cast<ContentType>(type12), inner).ok());
       return rec;
     }
@@ -200,10 +200,10 @@ class Keys {
     ++records_;
     if (keys12_) {
       ByteVec whole = testing::join_records({rec});
-      auto plain = keys12_->open(MutBytes(whole));
-      RECORDS_CHECK(plain.ok());
+      auto opened = keys12_->open(MutBytes(whole));
+      RECORDS_CHECK(opened.ok());
       *type = rec.type;
-      return ByteVec(plain->begin(), plain->end());
+      return ByteVec(opened->payload.begin(), opened->payload.end());
     }
     return keys13_->open(rec, type);
   }
@@ -238,7 +238,7 @@ class Keys {
   const handshake::SuiteInfo* info_ = nullptr;
   crypto::Secret secret_;
   std::optional<RecordKeys> keys13_;
-  std::optional<record::Protection12> keys12_;
+  std::optional<record::Protection> keys12_;  // TLS 1.2
   ByteVec handshake_;
   uint64_t records_ = 0;
 };
@@ -301,8 +301,8 @@ class Run {
         Bytes(server_first).subspan(11, 32), crypto::aead_key_size(suite->aead), suite->iv_len);
     RECORDS_CHECK(kb.ok());
     auto make = [&](crypto::AeadDirection dir) {
-      auto prot = record::Protection12::create(suite->aead, dir, kb->client_key.bytes(),
-                                               kb->client_iv.bytes());
+      auto prot = record::Protection::create(kTls12, suite->aead, dir, kb->client_key.bytes(),
+                                             kb->client_iv.bytes());
       RECORDS_CHECK(prot.ok());
       return std::move(*prot);
     };

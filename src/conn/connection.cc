@@ -119,16 +119,11 @@ Result<record::RecordKeys> Connection::read_keys_for_kernel() const {
       !hs_in_.empty() || app_pending() != 0 || read_handed_off_) {
     return Error{Alert::internal_error, SSL_R_BAD_HANDSHAKE_STATE};
   }
-  if (open12_) return open12_->export_keys();
   const record::Protection* p = opener_.protection();
-  if (version_ != handshake::kTls13 || p == nullptr || session_->suite == nullptr ||
-      read_epoch_ != Epoch::application) {
+  if (p == nullptr || read_epoch_ != Epoch::application) {
     return Error{Alert::internal_error, SSL_R_WRONG_SSL_VERSION};
   }
-  return tls13_record_keys(
-      *session_->suite,
-      role_ == Role::client ? session_->server_app_secret : session_->client_app_secret,
-      p->sequence());
+  return p->export_keys();
 }
 
 Result<record::RecordKeys> Connection::write_keys_for_kernel() const {
@@ -136,16 +131,11 @@ Result<record::RecordKeys> Connection::write_keys_for_kernel() const {
       !hs_out_.empty() || write_rekey_ || write_handed_off_) {
     return Error{Alert::internal_error, SSL_R_BAD_HANDSHAKE_STATE};
   }
-  if (seal12_) return seal12_->export_keys();
   const record::Protection* p = sealer_.protection();
-  if (version_ != handshake::kTls13 || p == nullptr || write_suite_ == nullptr ||
-      write_epoch_ != Epoch::application) {
+  if (p == nullptr || write_epoch_ != Epoch::application) {
     return Error{Alert::internal_error, SSL_R_WRONG_SSL_VERSION};
   }
-  return tls13_record_keys(
-      *write_suite_,
-      role_ == Role::client ? session_->client_app_secret : session_->server_app_secret,
-      p->sequence());
+  return p->export_keys();
 }
 
 const std::vector<ByteVec>& Connection::peer_ca_names() const {
@@ -187,7 +177,7 @@ void Connection::release_buffers() {
 
 size_t Connection::record_size(size_t n) const {
   if (write_handed_off_) return record::kHeaderSize + n;  // a plain record
-  return seal12_ ? record::kHeaderSize + n + seal12_->overhead() : sealer_.sealed_size(n);
+  return sealer_.sealed_size(n);
 }
 
 Status Connection::seal_one(uint8_t* at, ContentType type, Bytes plain) {
@@ -199,10 +189,6 @@ Status Connection::seal_one(uint8_t* at, ContentType type, Bytes plain) {
     at[4] = static_cast<uint8_t>(plain.size());
     if (!plain.empty()) std::memcpy(at + record::kHeaderSize, plain.data(), plain.size());
     return {};
-  }
-  if (seal12_) {
-    if (seal12_->exhausted()) return Error{Alert::internal_error, SSL_R_TOO_MANY_KEY_UPDATES};
-    return seal12_->seal_into(at, type, plain);
   }
   return sealer_.seal_into(at, type, plain);
 }
@@ -263,25 +249,20 @@ Status Connection::send_change_cipher_spec() {
   return {};
 }
 
-Status Connection::set_write_keys(const handshake::SuiteInfo& suite, const crypto::Secret& secret,
-                                  Epoch epoch) {
+Status Connection::set_write_keys(const handshake::TrafficKeys& keys, Epoch epoch) {
   RTLS_TRY(flush_handshake());
-  RTLS_ASSIGN(handshake::TrafficKeys keys, handshake::traffic_keys(suite, secret));
   RTLS_ASSIGN(record::Protection p,
-              record::Protection::create(suite.aead, crypto::AeadDirection::seal, keys.key.bytes(),
-                                         keys.iv.bytes()));
+              record::Protection::create(keys.version, keys.aead, crypto::AeadDirection::seal,
+                                         keys.key.bytes(), keys.iv.bytes()));
   sealer_.set_protection(std::move(p));
   write_epoch_ = epoch;
-  write_suite_ = &suite;
   return {};
 }
 
-Status Connection::set_read_keys(const handshake::SuiteInfo& suite, const crypto::Secret& secret,
-                                 Epoch epoch) {
-  RTLS_ASSIGN(handshake::TrafficKeys keys, handshake::traffic_keys(suite, secret));
+Status Connection::set_read_keys(const handshake::TrafficKeys& keys, Epoch epoch) {
   RTLS_ASSIGN(record::Protection p,
-              record::Protection::create(suite.aead, crypto::AeadDirection::open, keys.key.bytes(),
-                                         keys.iv.bytes()));
+              record::Protection::create(keys.version, keys.aead, crypto::AeadDirection::open,
+                                         keys.key.bytes(), keys.iv.bytes()));
   opener_.set_protection(std::move(p));
   read_epoch_ = epoch;
   read_keys_changed_ = true;
@@ -319,22 +300,6 @@ size_t Connection::app_bytes_per_write(size_t wire_max) const {
   return std::max<size_t>(1, wire_max / record_size(send_limit_)) * send_limit_;
 }
 
-Status Connection::set_write_keys12(const handshake::Suite12Info& suite, Bytes key, Bytes iv) {
-  RTLS_TRY(flush_handshake());
-  RTLS_ASSIGN(record::Protection12 p,
-              record::Protection12::create(suite.aead, crypto::AeadDirection::seal, key, iv));
-  seal12_.emplace(std::move(p));
-  return {};
-}
-
-Status Connection::set_read_keys12(const handshake::Suite12Info& suite, Bytes key, Bytes iv) {
-  RTLS_ASSIGN(record::Protection12 p,
-              record::Protection12::create(suite.aead, crypto::AeadDirection::open, key, iv));
-  open12_.emplace(std::move(p));
-  read_keys_changed_ = true;
-  return {};
-}
-
 Status Connection::check_can_send() {
   if (error_) return *error_;
   if (close_sent()) return Error{Alert::internal_error, SSL_R_PROTOCOL_IS_SHUTDOWN};
@@ -352,8 +317,7 @@ Result<size_t> Connection::send_app_to(Bytes data, MutBytes dest, size_t* used) 
   RTLS_TRY(check_can_send());
   size_t done = 0;
   while (done < data.size() && !wants_write()) {
-    const record::Protection* p = sealer_.protection();
-    if (!seal12_ && p != nullptr && p->sequence() >= kRecordsPerKey) break;  // send_app rekeys
+    if (write_keys_worn()) break;  // send_app rekeys
     size_t n = std::min(data.size() - done, send_limit_);
     const size_t room = dest.size() - *used;
     if (room < record_size(n)) {
@@ -382,8 +346,7 @@ Result<size_t> Connection::send_app(Bytes data) {
   const size_t total = data.size();
   size_t done = 0;
   while (done < total) {
-    const record::Protection* p = sealer_.protection();
-    if (!seal12_ && p != nullptr && p->sequence() >= kRecordsPerKey) {
+    if (write_keys_worn()) {
       if (Status s = key_update(false); !s.ok()) return s.error();
     }
     const size_t n = std::min(total - done, send_limit_);
@@ -566,7 +529,7 @@ Status Connection::update_write_keys() {
     write_rekey_after_ = out_.size();
     return {};
   }
-  return set_write_keys(*session_->suite, secret, Epoch::application);
+  return handshake::set_write_secret(*this, *session_->suite, secret, Epoch::application);
 }
 
 Status Connection::close() {
@@ -658,8 +621,7 @@ size_t Connection::read_app(MutBytes out) {
 bool Connection::held_for_reader(Bytes rec) const {
   if (!open_on_read_ || !handshake_done() || peer_closed() || error_) return false;
   if (static_cast<ContentType>(rec[0]) != ContentType::application_data) return false;
-  return version_ == handshake::kTls12 ? open12_.has_value()
-                                       : opener_.protected_() && read_epoch_ == Epoch::application;
+  return opener_.protected_() && read_epoch_ == Epoch::application;
 }
 
 size_t Connection::receive_allowance(size_t room, bool next_header) const {
@@ -703,27 +665,26 @@ Status Connection::on_app_data(size_t n) {
 }
 
 size_t Connection::held_plaintext_room(size_t record_size) const {
-  if (version_ == handshake::kTls12) return open12_->plaintext_size(record_size);
-  // TLS 1.3: the inner plaintext, with its content type and padding.
-  constexpr size_t kOverhead = record::kHeaderSize + crypto::kAeadTagSize;
-  return record_size > kOverhead ? record_size - kOverhead : 0;
+  const record::Protection* p = opener_.protection();
+  return p != nullptr ? p->opened_size(record_size) : 0;
 }
 
 Status Connection::check_receive_limit(size_t record_size) const {
-  if (receive_limit_ == 0 || version_ == handshake::kTls12) return {};
+  if (receive_limit_ == 0) return {};
   if (held_plaintext_room(record_size) > receive_limit_)
     return Error{Alert::record_overflow, SSL_R_DATA_LENGTH_TOO_LONG};
   return {};
 }
 
 Status Connection::open_held_into(Bytes rec, MutBytes out, size_t* written) {
-  if (version_ == handshake::kTls12) {
-    // Handshake messages may not be interleaved with other records.
+  if (!opener_.hides_content_type()) {
+    // TLS 1.2: the header's type is the real one (application data), and the
+    // plaintext is exactly the content. Handshake messages may not be
+    // interleaved with other records.
     if (!hs_in_.empty()) return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_RECORD};
-    if (open12_->exhausted()) return Error{Alert::internal_error, SSL_R_TOO_MANY_KEY_UPDATES};
-    RTLS_ASSIGN(MutBytes plain, open12_->open_into(rec, out.data()));
-    RTLS_TRY(on_app_data(plain.size()));
-    *written += plain.size();
+    RTLS_ASSIGN(const record::OpenedRecord opened, opener_.open_into(rec, out.data()));
+    RTLS_TRY(on_app_data(opened.payload.size()));
+    *written += opened.payload.size();
     return {};
   }
   // TLS 1.3: the content type (and any padding) ends the inner plaintext. Its
@@ -738,7 +699,7 @@ Status Connection::open_held_into(Bytes rec, MutBytes out, size_t* written) {
   const size_t inner = held_plaintext_room(rec.size());
   const size_t head = inner > kOpenScratch ? (inner - kOpenScratch) & ~size_t{63} : 0;
   RTLS_TRY(check_receive_limit(rec.size()));
-  RTLS_ASSIGN(const record::Opener::Split split,
+  RTLS_ASSIGN(const record::Protection::Split split,
               opener_.open_split(rec, out.data(), head, scratch));
   const size_t n = split.length;
   if (split.type == ContentType::application_data) {
@@ -865,36 +826,16 @@ Status Connection::process_record(MutBytes rec, bool* keep_record) {
     }
     return dispatch_record(opened, rec, keep_record);
   }
-  if (version_ == handshake::kTls12) {
-    // RFC 5246 6.2: after change_cipher_spec every record is protected and
-    // keeps its real content type.
-    if (open12_) {
-      if (open12_->exhausted()) return Error{Alert::internal_error, SSL_R_TOO_MANY_KEY_UPDATES};
-      RTLS_ASSIGN(opened.payload, open12_->open(rec));
-    } else if (opened.payload.size() > record::kMaxPlaintext) {
-      return Error{Alert::record_overflow, SSL_R_DATA_LENGTH_TOO_LONG};
-    }
-    if (outer == ContentType::change_cipher_spec) {
-      if (config_->message_trace) trace(false, outer, opened.payload);
-      return on_change_cipher_spec12(opened.payload);
-    }
-    return dispatch_record(opened, rec, keep_record);
-  }
-  // RFC 8446 5: change_cipher_spec {0x01} is dropped between the first
-  // ClientHello and the peer's Finished; anything else is unexpected.
   if (outer == ContentType::change_cipher_spec) {
-    // Empty and in the clear (no keys yet): dropped as OpenSSL drops it.
-    if (rec.size() == record::kHeaderSize && !opener_.protected_()) return count_empty_record();
-    if (handshake_ == nullptr || !handshake_->ccs_allowed() || rec.size() != 6 || rec[5] != 1) {
-      return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_CCS_MESSAGE};
+    // Opened under TLS 1.2 keys (RFC 5246 6.2: after change_cipher_spec
+    // every record is protected and keeps its real type); else in the clear.
+    if (opener_.opens(outer)) {
+      RTLS_ASSIGN(opened, opener_.open(rec));
     }
-    if (++empty_records_ > kMaxEmptyRecords) {
-      return Error{Alert::unexpected_message, SSL_R_RECORD_TOO_SMALL};
-    }
-    return {};  // dropped unseen, also by the message trace (as OpenSSL's msg callback)
+    return on_change_cipher_spec(rec, opened.payload);
   }
-  // A peer that failed before it had keys answers with a plaintext alert.
-  const bool plaintext_alert = outer == ContentType::alert && opener_.protected_() &&
+  // A TLS 1.3 peer that failed before it had keys answers with a plaintext alert.
+  const bool plaintext_alert = outer == ContentType::alert && opener_.hides_content_type() &&
                                handshake_ != nullptr && rec.size() == record::kHeaderSize + 2;
   if (skipping_early_data_ && outer == ContentType::application_data) {
     // RFC 8446 4.2.10: declined early data is dropped: before the handshake
@@ -913,13 +854,32 @@ Status Connection::process_record(MutBytes rec, bool* keep_record) {
     skipping_early_data_ = false;
     opened = *trial;
   } else if (!plaintext_alert) {
-    if (opener_.protected_() && outer != ContentType::application_data) {
-      return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_RECORD};
-    }
-    if (opener_.protected_()) RTLS_TRY(check_receive_limit(rec.size()));
+    // Under TLS 1.3 keys anything but application_data is unexpected_message.
+    if (opener_.opens(outer)) RTLS_TRY(check_receive_limit(rec.size()));
     RTLS_ASSIGN(opened, opener_.open(rec));
   }
   return dispatch_record(opened, rec, keep_record);
+}
+
+Status Connection::on_change_cipher_spec(Bytes rec, Bytes payload) {
+  if (version_ == handshake::kTls12) {
+    if (payload.size() > record::kMaxPlaintext) {
+      return Error{Alert::record_overflow, SSL_R_DATA_LENGTH_TOO_LONG};
+    }
+    if (config_->message_trace) trace(false, ContentType::change_cipher_spec, payload);
+    return on_change_cipher_spec12(payload);
+  }
+  // RFC 8446 5: change_cipher_spec {0x01} is dropped between the first
+  // ClientHello and the peer's Finished; anything else is unexpected.
+  // Empty and in the clear (no keys yet): dropped as OpenSSL drops it.
+  if (rec.size() == record::kHeaderSize && !opener_.protected_()) return count_empty_record();
+  if (handshake_ == nullptr || !handshake_->ccs_allowed() || rec.size() != 6 || rec[5] != 1) {
+    return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_CCS_MESSAGE};
+  }
+  if (++empty_records_ > kMaxEmptyRecords) {
+    return Error{Alert::unexpected_message, SSL_R_RECORD_TOO_SMALL};
+  }
+  return {};  // dropped unseen, also by the message trace (as OpenSSL's msg callback)
 }
 
 Status Connection::dispatch_record(const record::OpenedRecord& opened, Bytes rec,
@@ -937,7 +897,7 @@ Status Connection::dispatch_record(const record::OpenedRecord& opened, Bytes rec
       // protected records; in the clear and in TLS 1.2 an empty fragment is
       // an empty record (as OpenSSL: counted and dropped).
       if (opened.payload.empty()) {
-        if (version_ == handshake::kTls12 || !opener_.protected_()) return count_empty_record();
+        if (!opener_.hides_content_type()) return count_empty_record();
         return Error{Alert::unexpected_message, SSL_R_BAD_LENGTH};
       }
       return on_handshake_bytes(opened.payload);
@@ -1148,7 +1108,7 @@ Status Connection::on_key_update(Bytes body) {
     // transport reads again (io::fill_kernel).
     RTLS_ASSIGN(read_rekey_, tls13_record_keys(*session_->suite, peer, 0));
   } else {
-    RTLS_TRY(set_read_keys(*session_->suite, peer, Epoch::application));
+    RTLS_TRY(handshake::set_read_secret(*this, *session_->suite, peer, Epoch::application));
   }
   // RFC 8446 4.6.3: answer update_requested with our own KeyUpdate before any
   // more application data, unless we have closed our side. A KeyUpdate of

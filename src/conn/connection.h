@@ -16,7 +16,6 @@
 #include "handshake/handshake.h"
 #include "handshake/messages12.h"
 #include "record/record.h"
-#include "record/record12.h"
 
 namespace rapidtls::conn {
 
@@ -283,10 +282,8 @@ class Connection final : private handshake::HandshakeIo {
   // HandshakeIo
   Status send_message(Bytes message) override;
   Status send_change_cipher_spec() override;
-  Status set_read_keys(const handshake::SuiteInfo& suite, const crypto::Secret& secret,
-                       handshake::Epoch epoch) override;
-  Status set_write_keys(const handshake::SuiteInfo& suite, const crypto::Secret& secret,
-                        handshake::Epoch epoch) override;
+  Status set_read_keys(const handshake::TrafficKeys& keys, handshake::Epoch epoch) override;
+  Status set_write_keys(const handshake::TrafficKeys& keys, handshake::Epoch epoch) override;
   void set_send_fragment_limit(size_t limit) override {
     send_limit_ = limit;
     // RFC 8449 4: the peer supports the extension, so ours is in force too.
@@ -296,12 +293,18 @@ class Connection final : private handshake::HandshakeIo {
   // limit we advertised is record_overflow.
   Status check_receive_limit(size_t record_size) const;
   void set_version(uint16_t version) override { version_ = version; }
-  Status set_read_keys12(const handshake::Suite12Info& suite, Bytes key, Bytes iv) override;
-  Status set_write_keys12(const handshake::Suite12Info& suite, Bytes key, Bytes iv) override;
-  // The record size and sealing, for either version's protection.
+  // The record size and sealing (plain records once the kernel seals).
   size_t record_size(size_t n) const;
   Status seal_one(uint8_t* at, record::ContentType type, Bytes plain);
-  bool write_protected() const { return seal12_.has_value() || sealer_.protected_(); }
+  bool write_protected() const { return sealer_.protected_(); }
+  // TLS 1.3: our sending keys have carried kRecordsPerKey records.
+  bool write_keys_worn() const {
+    const record::Protection* p = sealer_.protection();
+    return p != nullptr && p->hides_content_type() && p->sequence() >= kRecordsPerKey;
+  }
+  // A change_cipher_spec record (opened if it was protected): TLS 1.2's
+  // message, or TLS 1.3's compatibility record (RFC 8446 D.4).
+  Status on_change_cipher_spec(Bytes record, Bytes payload);
   Status on_change_cipher_spec12(Bytes payload);
   Status on_hello_request();
   Status on_renegotiating_client_hello(Bytes body, Bytes whole);
@@ -357,8 +360,6 @@ class Connection final : private handshake::HandshakeIo {
 
   record::Sealer sealer_;
   record::Opener opener_;
-  std::optional<record::Protection12> seal12_;  // TLS 1.2 keys, when in use
-  std::optional<record::Protection12> open12_;
   uint16_t version_ = 0;  // 0 until negotiated
   int handshakes_completed_ = 0;
   bool hello_request_sent_ = false;
@@ -382,7 +383,6 @@ class Connection final : private handshake::HandshakeIo {
   void trace(bool sent, record::ContentType type, Bytes data) const;
   std::optional<handshake::Epoch> read_epoch_;
   std::optional<handshake::Epoch> write_epoch_;
-  const handshake::SuiteInfo* write_suite_ = nullptr;
   size_t send_limit_ = record::kMaxPlaintext;  // RFC 8449 record_size_limit of the peer
   size_t receive_limit_ = 0;  // ours, once the peer has shown it supports RFC 8449 (0: none)
   bool read_keys_changed_ = false;

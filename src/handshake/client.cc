@@ -380,13 +380,13 @@ Status ClientHandshake::on_server_hello(HandshakeIo& io, Bytes body, Bytes whole
   RTLS_ASSIGN(server_hs_secret_, schedule_->derive("s hs traffic", th.bytes()));
   keylog("CLIENT_HANDSHAKE_TRAFFIC_SECRET", client_hs_secret_);
   keylog("SERVER_HANDSHAKE_TRAFFIC_SECRET", server_hs_secret_);
-  RTLS_TRY(io.set_read_keys(*suite, server_hs_secret_, Epoch::handshake));
+  RTLS_TRY(set_read_secret(io, *suite, server_hs_secret_, Epoch::handshake));
   // RFC 8446 D.4: the dummy change_cipher_spec goes before the second flight.
   if (config_->middlebox_compat && !sent_ccs_) {
     RTLS_TRY(io.send_change_cipher_spec());
     sent_ccs_ = true;
   }
-  RTLS_TRY(io.set_write_keys(*suite, client_hs_secret_, Epoch::handshake));
+  RTLS_TRY(set_write_secret(io, *suite, client_hs_secret_, Epoch::handshake));
   state_ = ClientState::wait_encrypted_extensions;
   return {};
 }
@@ -584,7 +584,7 @@ Status ClientHandshake::on_finished(HandshakeIo& io, Bytes body, Bytes whole) {
     RTLS_ASSIGN(const Secret exporter, schedule_->derive("exp master", th_server_fin.bytes()));
     keylog("EXPORTER_SECRET", exporter);
   }
-  RTLS_TRY(io.set_read_keys(suite, session_.server_app_secret, Epoch::application));
+  RTLS_TRY(set_read_secret(io, suite, session_.server_app_secret, Epoch::application));
 
   if (cert_request_) RTLS_TRY(send_client_auth(io));
   RTLS_ASSIGN(Secret th_before_fin, transcript_.current());
@@ -597,7 +597,7 @@ Status ClientHandshake::on_finished(HandshakeIo& io, Bytes body, Bytes whole) {
     session_.pha_transcript = transcript_;
   }
   RTLS_TRY(io.send_message(fin));
-  RTLS_TRY(io.set_write_keys(suite, session_.client_app_secret, Epoch::application));
+  RTLS_TRY(set_write_secret(io, suite, session_.client_app_secret, Epoch::application));
   RTLS_ASSIGN(Secret th_client_fin, transcript_.current());
   RTLS_ASSIGN(session_.resumption_secret, schedule_->derive("res master", th_client_fin.bytes()));
   state_ = ClientState::connected;

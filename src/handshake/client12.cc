@@ -349,7 +349,8 @@ Status ClientHandshake::on_server_hello_done(HandshakeIo& io, Bytes body, Bytes 
       crypto::tls12_key_block(suite.hash, session_.master_secret.bytes(), client_random_,
                               server_random_, crypto::aead_key_size(suite.aead), suite.iv_len));
   RTLS_TRY(io.send_change_cipher_spec());
-  RTLS_TRY(io.set_write_keys12(suite, kb.client_key.bytes(), kb.client_iv.bytes()));
+  RTLS_TRY(io.set_write_keys(tls12_traffic_keys(suite, kb.client_key, kb.client_iv),
+                             Epoch::application));
   server_keys12_ = KeyBlockKeys{kb.server_key, kb.server_iv};
 
   RTLS_ASSIGN(Secret th, transcript_.current());
@@ -370,8 +371,9 @@ Status ClientHandshake::on_change_cipher_spec(HandshakeIo& io) {
   if (state_ != ClientState::wait_change_cipher_spec12 || !server_keys12_) {
     return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_CCS_MESSAGE};
   }
-  RTLS_TRY(io.set_read_keys12(*session_.suite12, server_keys12_->key.bytes(),
-                              server_keys12_->iv.bytes()));
+  RTLS_TRY(io.set_read_keys(
+      tls12_traffic_keys(*session_.suite12, server_keys12_->key, server_keys12_->iv),
+      Epoch::application));
   server_keys12_.reset();
   state_ = ClientState::wait_finished12;
   return {};
@@ -387,7 +389,8 @@ Status ClientHandshake::on_finished12(HandshakeIo& io, Bytes body, Bytes whole) 
   if (session_.resumed) {
     // RFC 5246 7.3: in the abbreviated handshake the client's Finished is last.
     RTLS_TRY(io.send_change_cipher_spec());
-    RTLS_TRY(io.set_write_keys12(suite, client_keys12_->key.bytes(), client_keys12_->iv.bytes()));
+    RTLS_TRY(io.set_write_keys(tls12_traffic_keys(suite, client_keys12_->key, client_keys12_->iv),
+                               Epoch::application));
     client_keys12_.reset();
     RTLS_ASSIGN(Secret th2, transcript_.current());
     Finished fin;

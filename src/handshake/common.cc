@@ -9,6 +9,26 @@
 
 namespace rapidtls::handshake {
 
+Status set_read_secret(HandshakeIo& io, const SuiteInfo& suite, const Secret& secret, Epoch epoch) {
+  RTLS_ASSIGN(const TrafficKeys keys, traffic_keys(suite, secret));
+  return io.set_read_keys(keys, epoch);
+}
+
+Status set_write_secret(HandshakeIo& io, const SuiteInfo& suite, const Secret& secret,
+                        Epoch epoch) {
+  RTLS_ASSIGN(const TrafficKeys keys, traffic_keys(suite, secret));
+  return io.set_write_keys(keys, epoch);
+}
+
+TrafficKeys tls12_traffic_keys(const Suite12Info& suite, const Secret& key, const Secret& iv) {
+  TrafficKeys keys;
+  keys.version = kTls12;
+  keys.aead = suite.aead;
+  keys.key = key;
+  keys.iv = iv;
+  return keys;
+}
+
 void Handshake::keylog(std::string_view label, const Secret& secret) const {
   if (!config_->keylog) return;
   std::string line(label);

@@ -32,11 +32,12 @@ class HandshakeIo {
   virtual Status send_change_cipher_spec() = 0;
   // The negotiated version, once known (the record layer depends on it).
   virtual void set_version(uint16_t version) = 0;
-  // TLS 1.2 keys (RFC 5246 6.3), switched in at change_cipher_spec.
-  virtual Status set_read_keys12(const Suite12Info& suite, Bytes key, Bytes iv) = 0;
-  virtual Status set_write_keys12(const Suite12Info& suite, Bytes key, Bytes iv) = 0;
-  virtual Status set_read_keys(const SuiteInfo& suite, const Secret& secret, Epoch epoch) = 0;
-  virtual Status set_write_keys(const SuiteInfo& suite, const Secret& secret, Epoch epoch) = 0;
+  // Switches one direction to new record keys, of either version
+  // (TrafficKeys says which): TLS 1.3's at each epoch (RFC 8446 7.3), TLS
+  // 1.2's at change_cipher_spec (RFC 5246 6.3; Epoch::application). Queued
+  // handshake messages leave under the old write keys first.
+  virtual Status set_read_keys(const TrafficKeys& keys, Epoch epoch) = 0;
+  virtual Status set_write_keys(const TrafficKeys& keys, Epoch epoch) = 0;
   // RFC 8449: the peer accepts protected records of at most this much
   // plaintext (content only, the inner type byte excluded).
   virtual void set_send_fragment_limit(size_t limit) = 0;
@@ -53,6 +54,12 @@ class HandshakeIo {
   // checks its ClientHello before answering it, as OpenSSL does.
   virtual bool more_in_record() const { return false; }
 };
+
+// TLS 1.3: the keys of a traffic secret (RFC 8446 7.3) into one direction.
+Status set_read_secret(HandshakeIo& io, const SuiteInfo& suite, const Secret& secret, Epoch epoch);
+Status set_write_secret(HandshakeIo& io, const SuiteInfo& suite, const Secret& secret, Epoch epoch);
+// TLS 1.2: one direction's key and IV (or salt) from the key block.
+TrafficKeys tls12_traffic_keys(const Suite12Info& suite, const Secret& key, const Secret& iv);
 
 // What both sides know once the handshake is complete; kept for the life of
 // the connection (the handshake state itself is freed).

@@ -131,6 +131,8 @@ Result<Secret> next_traffic_secret(HashAlg alg, const Secret& current) {
 
 Result<TrafficKeys> traffic_keys(const SuiteInfo& suite, const Secret& traffic_secret) {
   TrafficKeys keys;
+  keys.version = kTls13;
+  keys.aead = suite.aead;
   RTLS_ASSIGN(keys.key, crypto::hkdf_expand_label(suite.hash, traffic_secret.bytes(), "key", {},
                                                   crypto::aead_key_size(suite.aead)));
   RTLS_ASSIGN(keys.iv, crypto::hkdf_expand_label(suite.hash, traffic_secret.bytes(), "iv", {},

@@ -63,8 +63,12 @@ Result<Secret> finished_verify_data(HashAlg alg, const Secret& base_key, Bytes t
 // RFC 8446 7.2: application_traffic_secret_N+1.
 Result<Secret> next_traffic_secret(HashAlg alg, const Secret& current);
 
-// RFC 8446 7.3: the write key and IV of a traffic secret.
+// One direction's record keys, either version: TLS 1.3's from a traffic
+// secret (RFC 8446 7.3, traffic_keys below), TLS 1.2's from the key block
+// (RFC 5246 6.3: the key and the IV or, for AES-GCM, the 4-byte salt).
 struct TrafficKeys {
+  uint16_t version = kTls13;
+  crypto::AeadAlg aead = crypto::AeadAlg::aes_128_gcm;
   Secret key;
   Secret iv;
 };

@@ -380,7 +380,7 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
   RTLS_ASSIGN(server_hs_secret_, schedule_->derive("s hs traffic", th_sh.bytes()));
   keylog("CLIENT_HANDSHAKE_TRAFFIC_SECRET", client_hs_secret_);
   keylog("SERVER_HANDSHAKE_TRAFFIC_SECRET", server_hs_secret_);
-  RTLS_TRY(io.set_write_keys(suite, server_hs_secret_, Epoch::handshake));
+  RTLS_TRY(set_write_secret(io, suite, server_hs_secret_, Epoch::handshake));
   if (n.peer_record_limit) {
     // RFC 8449 4: in TLS 1.3 the limit counts the inner content type.
     io.set_send_fragment_limit(std::min<size_t>(*n.peer_record_limit - 1, 16384));
@@ -456,8 +456,8 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
     RTLS_ASSIGN(const Secret exporter, schedule_->derive("exp master", th_fin.bytes()));
     keylog("EXPORTER_SECRET", exporter);
   }
-  RTLS_TRY(io.set_write_keys(suite, session_.server_app_secret, Epoch::application));
-  RTLS_TRY(io.set_read_keys(suite, client_hs_secret_, Epoch::handshake));
+  RTLS_TRY(set_write_secret(io, suite, session_.server_app_secret, Epoch::application));
+  RTLS_TRY(set_read_secret(io, suite, client_hs_secret_, Epoch::handshake));
   state_ =
       client_certificate ? ServerState::wait_client_certificate : ServerState::wait_client_finished;
   return {};
@@ -503,7 +503,7 @@ Status ServerHandshake::on_client_finished(HandshakeIo& io, Bytes body, Bytes wh
   transcript_.add(whole);
   session_.client_verify_data = to_vec(body);  // SSL_get_finished / SSL_get_peer_finished
   if (session_.post_handshake_auth) session_.pha_transcript = transcript_;
-  RTLS_TRY(io.set_read_keys(suite, session_.client_app_secret, Epoch::application));
+  RTLS_TRY(set_read_secret(io, suite, session_.client_app_secret, Epoch::application));
   // The resumption secret only serves the tickets this server sends.
   if (config_->ticket_issuer && config_->tickets_to_send > 0) {
     RTLS_ASSIGN(Secret th_client_fin, transcript_.current());

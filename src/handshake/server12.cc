@@ -310,8 +310,9 @@ Status ServerHandshake::on_change_cipher_spec(HandshakeIo& io) {
   if (state_ != ServerState::wait_change_cipher_spec12 || !client_keys12_) {
     return Error{Alert::unexpected_message, SSL_R_UNEXPECTED_CCS_MESSAGE};
   }
-  RTLS_TRY(io.set_read_keys12(*session_.suite12, client_keys12_->key.bytes(),
-                              client_keys12_->iv.bytes()));
+  RTLS_TRY(io.set_read_keys(
+      tls12_traffic_keys(*session_.suite12, client_keys12_->key, client_keys12_->iv),
+      Epoch::application));
   client_keys12_.reset();
   state_ = ServerState::wait_client_finished12;
   return {};
@@ -345,7 +346,8 @@ Status ServerHandshake::on_client_finished12(HandshakeIo& io, Bytes body, Bytes 
   }
 
   RTLS_TRY(io.send_change_cipher_spec());
-  RTLS_TRY(io.set_write_keys12(suite, key_block_.server_key.bytes(), key_block_.server_iv.bytes()));
+  RTLS_TRY(io.set_write_keys(tls12_traffic_keys(suite, key_block_.server_key, key_block_.server_iv),
+                             Epoch::application));
   key_block_ = crypto::KeyBlock12();
   RTLS_ASSIGN(Secret th2, transcript_.current());
   Finished ours;
@@ -464,7 +466,8 @@ Status ServerHandshake::resume12(HandshakeIo& io, const ClientHello& ch, Bytes w
       crypto::tls12_key_block(suite.hash, session_.master_secret.bytes(), client_random_,
                               server_random_, crypto::aead_key_size(suite.aead), suite.iv_len));
   RTLS_TRY(io.send_change_cipher_spec());
-  RTLS_TRY(io.set_write_keys12(suite, kb.server_key.bytes(), kb.server_iv.bytes()));
+  RTLS_TRY(io.set_write_keys(tls12_traffic_keys(suite, kb.server_key, kb.server_iv),
+                             Epoch::application));
   client_keys12_ = KeyBlockKeys{kb.client_key, kb.client_iv};
   RTLS_ASSIGN(Secret th, transcript_.current());
   Finished ours;

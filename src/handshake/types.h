@@ -3,10 +3,12 @@
 
 #include <cstdint>
 
+#include "common/version.h"
+
 namespace rapidtls::handshake {
 
-constexpr uint16_t kTls12 = 0x0303;
-constexpr uint16_t kTls13 = 0x0304;
+using rapidtls::kTls12;
+using rapidtls::kTls13;
 
 // RFC 8446 4 (HandshakeType).
 enum class HandshakeType : uint8_t {

@@ -10,7 +10,6 @@
 #include "engine_pair.h"
 #include "handshake/handshake.h"
 #include "record/record.h"
-#include "record/record12.h"
 
 namespace rapidtls::testing {
 namespace {
@@ -25,21 +24,11 @@ class FakeKernel {
   explicit FakeKernel(const RecordKeys& k) { install(k); }
 
   void install(const RecordKeys& k) {
-    version_ = k.version;
-    if (k.version == handshake::kTls13) {
-      auto p = record::Protection::create(k.aead, crypto::AeadDirection::seal, k.key.bytes(),
-                                          k.iv.bytes());
-      ASSERT_TRUE(p.ok());
-      for (uint64_t i = 0; i < k.sequence; ++i) p->advance();
-      sealer_.emplace();
-      sealer_->set_protection(std::move(*p));
-      return;
-    }
-    auto p = record::Protection12::create(k.aead, crypto::AeadDirection::seal, k.key.bytes(),
-                                          k.iv.bytes());
+    auto p = record::Protection::create(k.version, k.aead, crypto::AeadDirection::seal,
+                                        k.key.bytes(), k.iv.bytes());
     ASSERT_TRUE(p.ok());
     for (uint64_t i = 0; i < k.sequence; ++i) p->advance();
-    prot12_.emplace(std::move(*p));
+    sealer_.set_protection(std::move(*p));
   }
 
   // Sends what `c` has queued, as io::flush_kernel does: up to a pending key
@@ -76,18 +65,11 @@ class FakeKernel {
  private:
   void seal(ContentType type, Bytes payload, ByteVec& wire) {
     const size_t at = wire.size();
-    if (version_ == handshake::kTls13) {
-      wire.resize(at + sealer_->sealed_size(payload.size()));
-      ASSERT_TRUE(sealer_->seal_into(wire.data() + at, type, payload).ok());
-    } else {
-      wire.resize(at + record::kHeaderSize + payload.size() + prot12_->overhead());
-      ASSERT_TRUE(prot12_->seal_into(wire.data() + at, type, payload).ok());
-    }
+    wire.resize(at + sealer_.sealed_size(payload.size()));
+    ASSERT_TRUE(sealer_.seal_into(wire.data() + at, type, payload).ok());
   }
 
-  uint16_t version_ = 0;
-  std::optional<record::Sealer> sealer_;
-  std::optional<record::Protection12> prot12_;
+  record::Sealer sealer_;
 };
 
 // Gives `bytes` to `to` and reads what application data they carried.
@@ -287,21 +269,11 @@ class FakeKernelReceiver {
  public:
   explicit FakeKernelReceiver(const RecordKeys& k) { install(k); }
   void install(const RecordKeys& k) {
-    version_ = k.version;
-    if (k.version == handshake::kTls13) {
-      auto p = record::Protection::create(k.aead, crypto::AeadDirection::open, k.key.bytes(),
-                                          k.iv.bytes());
-      ASSERT_TRUE(p.ok());
-      for (uint64_t i = 0; i < k.sequence; ++i) p->advance();
-      opener_.emplace();
-      opener_->set_protection(std::move(*p));
-    } else {
-      auto p = record::Protection12::create(k.aead, crypto::AeadDirection::open, k.key.bytes(),
-                                            k.iv.bytes());
-      ASSERT_TRUE(p.ok());
-      for (uint64_t i = 0; i < k.sequence; ++i) p->advance();
-      prot12_.emplace(std::move(*p));
-    }
+    auto p = record::Protection::create(k.version, k.aead, crypto::AeadDirection::open,
+                                        k.key.bytes(), k.iv.bytes());
+    ASSERT_TRUE(p.ok());
+    for (uint64_t i = 0; i < k.sequence; ++i) p->advance();
+    opener_.set_protection(std::move(*p));
   }
   // Opens the whole records of `wire` one by one and gives each to `c` as a
   // plain record (installing new keys a KeyUpdate left first, as
@@ -318,25 +290,13 @@ class FakeKernelReceiver {
       const size_t len = size_t{wire[at + 3]} << 8 | wire[at + 4];
       MutBytes rec(wire.data() + at, record::kHeaderSize + len);
       at += rec.size();
-      ContentType type;
-      MutBytes plain;
-      if (version_ == handshake::kTls13) {
-        auto o = opener_->open(rec);
-        if (!o.ok()) {
-          ++failures;
-          return got;
-        }
-        type = o->type;
-        plain = o->payload;
-      } else {
-        auto o = prot12_->open(rec);
-        if (!o.ok()) {
-          ++failures;
-          return got;
-        }
-        type = static_cast<ContentType>(rec[0]);
-        plain = *o;
+      auto o = opener_.open(rec);
+      if (!o.ok()) {
+        ++failures;
+        return got;
       }
+      const ContentType type = o->type;
+      const MutBytes plain = o->payload;
       ByteVec plain_record = {static_cast<uint8_t>(type), 3, 3,
                               static_cast<uint8_t>(plain.size() >> 8),
                               static_cast<uint8_t>(plain.size())};
@@ -350,9 +310,7 @@ class FakeKernelReceiver {
   int failures = 0;
 
  private:
-  uint16_t version_ = 0;
-  std::optional<record::Opener> opener_;
-  std::optional<record::Protection12> prot12_;
+  record::Opener opener_;
 };
 
 TEST(KernelReceive13, RecordsOpenedByTheKernelReachTheReaderAndKeyUpdatesChangeItsKeys) {

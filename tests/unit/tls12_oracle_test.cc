@@ -27,7 +27,7 @@
 #include "crypto/hash.h"
 #include "crypto/prf12.h"
 #include "handshake/messages12.h"
-#include "record/record12.h"
+#include "record/record.h"
 
 namespace rapidtls {
 namespace {
@@ -36,7 +36,7 @@ using crypto::AeadAlg;
 using crypto::AeadDirection;
 using crypto::HashAlg;
 using record::ContentType;
-using record::Protection12;
+using record::Protection;
 
 struct SslCtxFree {
   void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
@@ -205,9 +205,15 @@ Session session_of(SSL* client, const Suite& suite) {
   return s;
 }
 
-Protection12 protection(const Suite& suite, AeadDirection dir, const crypto::Secret& key,
-                        const crypto::Secret& iv) {
-  Result<Protection12> p = Protection12::create(suite.aead, dir, key.bytes(), iv.bytes());
+// A whole TLS 1.2 record opened in place: its plaintext.
+Result<MutBytes> open12(Protection& p, MutBytes record) {
+  RTLS_ASSIGN(const record::OpenedRecord opened, p.open(record));
+  return opened.payload;
+}
+
+Protection protection(const Suite& suite, AeadDirection dir, const crypto::Secret& key,
+                      const crypto::Secret& iv) {
+  Result<Protection> p = Protection::create(kTls12, suite.aead, dir, key.bytes(), iv.bytes());
   EXPECT_TRUE(p.ok());
   return std::move(p).value();
 }
@@ -224,9 +230,9 @@ struct Walk {
 
 // Walks the captured records: each direction is plaintext until its
 // ChangeCipherSpec, after which its handshake records are opened with our
-// Protection12 (sequence 0 for Finished).
-Walk walk(const std::vector<Record>& records, Protection12& client_opener,
-          Protection12& server_opener) {
+// Protection (sequence 0 for Finished).
+Walk walk(const std::vector<Record>& records, Protection& client_opener,
+          Protection& server_opener) {
   Walk w;
   bool encrypted[2] = {false, false};
   for (const Record& rec : records) {
@@ -242,8 +248,8 @@ Walk walk(const std::vector<Record>& records, Protection12& client_opener,
       continue;
     }
     ByteVec copy = rec.bytes;
-    Protection12& opener = d == 0 ? client_opener : server_opener;
-    Result<MutBytes> plain = opener.open(copy);
+    Protection& opener = d == 0 ? client_opener : server_opener;
+    Result<MutBytes> plain = open12(opener, copy);
     EXPECT_TRUE(plain.ok()) << "Finished record did not open";
     if (!plain.ok()) continue;
     ByteVec fin(plain->begin(), plain->end());
@@ -283,9 +289,9 @@ std::optional<OracleRun> run_oracle(const Suite& suite, OraclePair& pair) {
   OracleRun r;
   r.session = session_of(pair.client(), suite);
   r.records = pair.records();
-  Protection12 client_opener =
+  Protection client_opener =
       protection(suite, AeadDirection::open, r.session.keys.client_key, r.session.keys.client_iv);
-  Protection12 server_opener =
+  Protection server_opener =
       protection(suite, AeadDirection::open, r.session.keys.server_key, r.session.keys.server_iv);
   r.walk = walk(r.records, client_opener, server_opener);
 
@@ -313,29 +319,28 @@ void expect_opens_openssl_records(const Suite& suite) {
   OraclePair pair(suite);
   std::optional<OracleRun> r = run_oracle(suite, pair);
   ASSERT_TRUE(r);
-  Protection12 client_opener =
+  Protection client_opener =
       protection(suite, AeadDirection::open, r->session.keys.client_key, r->session.keys.client_iv);
-  Protection12 server_opener =
+  Protection server_opener =
       protection(suite, AeadDirection::open, r->session.keys.server_key, r->session.keys.server_iv);
   // Sequence 0 was each side's Finished.
   ASSERT_EQ(r->walk.client_finished_record.size(), 1u);
   ASSERT_EQ(r->walk.server_finished_record.size(), 1u);
   ByteVec cf = r->walk.client_finished_record[0].bytes;
   ByteVec sf = r->walk.server_finished_record[0].bytes;
-  ASSERT_TRUE(client_opener.open(cf).ok());
-  ASSERT_TRUE(server_opener.open(sf).ok());
+  ASSERT_TRUE(open12(client_opener, cf).ok());
+  ASSERT_TRUE(open12(server_opener, sf).ok());
 
-  ASSERT_EQ(r->client_app_record.size(),
-            record::kHeaderSize + kClientMessage.size() + client_opener.overhead());
+  ASSERT_EQ(r->client_app_record.size(), client_opener.sealed_size(kClientMessage.size()));
   EXPECT_EQ(r->client_app_record[0], static_cast<uint8_t>(ContentType::application_data));
   ByteVec rec = r->client_app_record;
-  Result<MutBytes> plain = client_opener.open(rec);
+  Result<MutBytes> plain = open12(client_opener, rec);
   ASSERT_TRUE(plain.ok());
   EXPECT_EQ(ByteVec(plain->begin(), plain->end()), to_vec(kClientMessage));
   EXPECT_EQ(client_opener.sequence(), 2u);
 
   ByteVec srec = r->server_app_record;
-  Result<MutBytes> splain = server_opener.open(srec);
+  Result<MutBytes> splain = open12(server_opener, srec);
   ASSERT_TRUE(splain.ok());
   EXPECT_EQ(ByteVec(splain->begin(), splain->end()), to_vec(kServerMessage));
 }
@@ -353,7 +358,7 @@ TEST(Tls12Record, OpensOpenSslRecord_ChaCha20) {
 // --- Our sealed records against OpenSSL's ---------------------------------------------------
 
 // Seals the client's Finished (seq 0) and kClientMessage (seq 1) with our
-// client-write Protection12 and compares with OpenSSL's records; then hands
+// client-write Protection and compares with OpenSSL's records; then hands
 // our application record to OpenSSL's server, which must read it.
 struct SealComparison {
   bool finished_equal = false;
@@ -368,12 +373,12 @@ SealComparison seal_and_compare(const Suite& suite) {
   OraclePair pair(suite);
   std::optional<OracleRun> r = run_oracle(suite, pair);
   if (!r) return out;
-  Protection12 sealer =
+  Protection sealer =
       protection(suite, AeadDirection::seal, r->session.keys.client_key, r->session.keys.client_iv);
   EXPECT_EQ(r->walk.client_finished.size(), 16u);
-  ByteVec fin(record::kHeaderSize + r->walk.client_finished.size() + sealer.overhead());
+  ByteVec fin(sealer.sealed_size(r->walk.client_finished.size()));
   EXPECT_TRUE(sealer.seal_into(fin.data(), ContentType::handshake, r->walk.client_finished).ok());
-  ByteVec app(record::kHeaderSize + kClientMessage.size() + sealer.overhead());
+  ByteVec app(sealer.sealed_size(kClientMessage.size()));
   EXPECT_TRUE(
       sealer.seal_into(app.data(), ContentType::application_data, as_bytes(kClientMessage)).ok());
   if (r->walk.client_finished_record.size() != 1) return out;

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "handshake_test_util.h"
-#include "record/record12.h"
+#include "record/record.h"
 
 namespace rapidtls::record {
 namespace {
@@ -18,6 +18,12 @@ using crypto::AeadDirection;
 
 constexpr Error kBadRecordMac{Alert::bad_record_mac, SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC};
 constexpr Error kOverflow{Alert::record_overflow, SSL_R_DATA_LENGTH_TOO_LONG};
+
+// A whole TLS 1.2 record opened in place: its plaintext.
+Result<MutBytes> open12(Protection& p, MutBytes record) {
+  RTLS_ASSIGN(const OpenedRecord opened, p.open(record));
+  return opened.payload;
+}
 
 struct Params {
   AeadAlg alg;
@@ -48,20 +54,22 @@ ByteVec iv_for(const Params& p) {
 }
 
 struct Pair {
-  Protection12 sealer;
-  Protection12 opener;
+  Protection sealer;
+  Protection opener;
 };
 
 Pair make_protections(const Params& p) {
-  Result<Protection12> s = Protection12::create(p.alg, AeadDirection::seal, key_for(p), iv_for(p));
-  Result<Protection12> o = Protection12::create(p.alg, AeadDirection::open, key_for(p), iv_for(p));
+  Result<Protection> s =
+      Protection::create(kTls12, p.alg, AeadDirection::seal, key_for(p), iv_for(p));
+  Result<Protection> o =
+      Protection::create(kTls12, p.alg, AeadDirection::open, key_for(p), iv_for(p));
   EXPECT_TRUE(s.ok());
   EXPECT_TRUE(o.ok());
   return Pair{std::move(s).value(), std::move(o).value()};
 }
 
-ByteVec seal(Protection12& prot, ContentType type, Bytes plain) {
-  ByteVec out(kHeaderSize + plain.size() + prot.overhead());
+ByteVec seal(Protection& prot, ContentType type, Bytes plain) {
+  ByteVec out(prot.sealed_size(plain.size()));
   EXPECT_TRUE(prot.seal_into(out.data(), type, plain).ok());
   return out;
 }
@@ -75,7 +83,7 @@ ByteVec plaintext(size_t n) {
 TEST(Tls12Record, OverheadPerAead) {
   for (const Params& p : all_algs()) {
     Pair pair = make_protections(p);
-    EXPECT_EQ(pair.sealer.overhead(), p.explicit_len + 16) << p.name;
+    EXPECT_EQ((pair.sealer.sealed_size(0) - kHeaderSize), p.explicit_len + 16) << p.name;
   }
 }
 
@@ -98,7 +106,7 @@ TEST(Tls12Record, SealOpenRoundTripAllAeads) {
         for (size_t i = 0; i < p.explicit_len; ++i) {
           EXPECT_EQ(record[kHeaderSize + i], static_cast<uint8_t>(seq >> (8 * (7 - i))));
         }
-        Result<MutBytes> opened = pair.opener.open(record);
+        Result<MutBytes> opened = open12(pair.opener, record);
         ASSERT_TRUE(opened.ok());
         EXPECT_EQ(ByteVec(opened->begin(), opened->end()), plain);
         // The plaintext is inside the record, after header and explicit nonce.
@@ -156,7 +164,7 @@ TEST(Tls12Record, TamperedTagRejected) {
     Pair pair = make_protections(p);
     ByteVec record = seal(pair.sealer, ContentType::application_data, plaintext(20));
     record.back() ^= 0x01;
-    Result<MutBytes> r = pair.opener.open(record);
+    Result<MutBytes> r = open12(pair.opener, record);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error(), kBadRecordMac);
     EXPECT_EQ(pair.opener.sequence(), 0u);
@@ -169,7 +177,7 @@ TEST(Tls12Record, TamperedCiphertextRejected) {
     Pair pair = make_protections(p);
     ByteVec record = seal(pair.sealer, ContentType::application_data, plaintext(20));
     record[kHeaderSize + p.explicit_len] ^= 0x80;
-    Result<MutBytes> r = pair.opener.open(record);
+    Result<MutBytes> r = open12(pair.opener, record);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error(), kBadRecordMac);
   }
@@ -182,7 +190,7 @@ TEST(Tls12Record, TamperedHeaderTypeRejected) {
     Pair pair = make_protections(p);
     ByteVec record = seal(pair.sealer, ContentType::application_data, plaintext(20));
     record[0] = static_cast<uint8_t>(ContentType::handshake);
-    Result<MutBytes> r = pair.opener.open(record);
+    Result<MutBytes> r = open12(pair.opener, record);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error(), kBadRecordMac);
     EXPECT_EQ(pair.opener.sequence(), 0u);
@@ -195,7 +203,7 @@ TEST(Tls12Record, HeaderVersionOtherThan0303Rejected) {
     Pair pair = make_protections(p);
     ByteVec record = seal(pair.sealer, ContentType::application_data, plaintext(20));
     record[2] = 0x01;
-    Result<MutBytes> r = pair.opener.open(record);
+    Result<MutBytes> r = open12(pair.opener, record);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error(), (Error{Alert::protocol_version, SSL_R_WRONG_VERSION_NUMBER}));
     EXPECT_EQ(pair.opener.sequence(), 0u);
@@ -210,7 +218,7 @@ TEST(Tls12Record, TamperedExplicitNonceRejected) {
     Pair pair = make_protections(p);
     ByteVec record = seal(pair.sealer, ContentType::application_data, plaintext(20));
     record[kHeaderSize + 7] ^= 0x01;
-    Result<MutBytes> r = pair.opener.open(record);
+    Result<MutBytes> r = open12(pair.opener, record);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error(), kBadRecordMac);
   }
@@ -233,9 +241,9 @@ TEST(Tls12Record, GcmUsesReceivedExplicitNonce) {
   record.resize(record.size() + plain.size() + 16);
   ASSERT_TRUE(raw->seal(nonce, aad, plain, {}, record.data() + 13).ok());
 
-  Result<Protection12> opener = Protection12::create(p.alg, AeadDirection::open, key, iv);
+  Result<Protection> opener = Protection::create(kTls12, p.alg, AeadDirection::open, key, iv);
   ASSERT_TRUE(opener.ok());
-  Result<MutBytes> opened = opener->open(record);
+  Result<MutBytes> opened = open12(*opener, record);
   ASSERT_TRUE(opened.ok());
   EXPECT_EQ(ByteVec(opened->begin(), opened->end()), plain);
 }
@@ -252,24 +260,24 @@ TEST(Tls12Record, SequenceAdvancesOnlyOnSuccess) {
 
     ByteVec tampered = first;
     tampered.back() ^= 0xff;
-    EXPECT_FALSE(pair.opener.open(tampered).ok());
+    EXPECT_FALSE(open12(pair.opener, tampered).ok());
     EXPECT_EQ(pair.opener.sequence(), 0u);
 
     // Out of order: the second record does not open at sequence 0. (For GCM
     // the explicit nonce is right but the AAD's sequence number is not.)
     ByteVec out_of_order = second;
-    EXPECT_TRUE(testutil::fails_with(pair.opener.open(out_of_order), kBadRecordMac));
+    EXPECT_TRUE(testutil::fails_with(open12(pair.opener, out_of_order), kBadRecordMac));
     EXPECT_EQ(pair.opener.sequence(), 0u);
 
     ByteVec a = first;
-    ASSERT_TRUE(pair.opener.open(a).ok());
+    ASSERT_TRUE(open12(pair.opener, a).ok());
     EXPECT_EQ(pair.opener.sequence(), 1u);
     ByteVec b = second;
-    ASSERT_TRUE(pair.opener.open(b).ok());
+    ASSERT_TRUE(open12(pair.opener, b).ok());
     EXPECT_EQ(pair.opener.sequence(), 2u);
     // A replay of the first record fails.
     ByteVec replay = first;
-    EXPECT_TRUE(testutil::fails_with(pair.opener.open(replay), kBadRecordMac));
+    EXPECT_TRUE(testutil::fails_with(open12(pair.opener, replay), kBadRecordMac));
     EXPECT_EQ(pair.opener.sequence(), 2u);
   }
 }
@@ -282,15 +290,15 @@ TEST(Tls12Record, TooShortBodyRejected) {
     for (size_t n = 0; n < min_body; ++n) {
       ByteVec record = {23, 0x03, 0x03, static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)};
       record.resize(kHeaderSize + n, 0x00);
-      EXPECT_TRUE(testutil::fails_with(pair.opener.open(record), kBadRecordMac)) << n;
+      EXPECT_TRUE(testutil::fails_with(open12(pair.opener, record), kBadRecordMac)) << n;
     }
     ByteVec header_only = {23, 0x03, 0x03};
-    EXPECT_TRUE(testutil::fails_with(pair.opener.open(header_only), kBadRecordMac));
+    EXPECT_TRUE(testutil::fails_with(open12(pair.opener, header_only), kBadRecordMac));
     EXPECT_EQ(pair.opener.sequence(), 0u);
     // Exactly explicit + tag is an empty plaintext, which is valid.
     ByteVec empty = seal(pair.sealer, ContentType::application_data, {});
     ASSERT_EQ(empty.size(), kHeaderSize + min_body);
-    Result<MutBytes> opened = pair.opener.open(empty);
+    Result<MutBytes> opened = open12(pair.opener, empty);
     ASSERT_TRUE(opened.ok());
     EXPECT_TRUE(opened->empty());
   }
@@ -302,7 +310,7 @@ TEST(Tls12Record, SealRefusesPlaintextOver2To14) {
     SCOPED_TRACE(p.name);
     Pair pair = make_protections(p);
     const ByteVec plain = plaintext(kMaxPlaintext + 1);
-    ByteVec out(kHeaderSize + plain.size() + pair.sealer.overhead());
+    ByteVec out(pair.sealer.sealed_size(plain.size()));
     Status s = pair.sealer.seal_into(out.data(), ContentType::application_data, plain);
     ASSERT_FALSE(s.ok());
     EXPECT_EQ(s.error(), internal_error());
@@ -342,22 +350,26 @@ TEST(Tls12Record, OpenRefusesPlaintextOver2To14) {
     ASSERT_TRUE(
         raw->seal(nonce, aad, plain, {}, record.data() + kHeaderSize + p.explicit_len).ok());
 
-    Result<Protection12> opener = Protection12::create(p.alg, AeadDirection::open, key, iv);
+    Result<Protection> opener = Protection::create(kTls12, p.alg, AeadDirection::open, key, iv);
     ASSERT_TRUE(opener.ok());
-    EXPECT_TRUE(testutil::fails_with(opener->open(record), kOverflow));
+    EXPECT_TRUE(testutil::fails_with(open12(*opener, record), kOverflow));
     EXPECT_EQ(opener->sequence(), 0u);
   }
 }
 
 TEST(Tls12Record, CreateChecksKeyAndIvSizes) {
   const ByteVec key16(16), key32(32), iv4(4), iv12(12);
-  EXPECT_TRUE(Protection12::create(AeadAlg::aes_128_gcm, AeadDirection::seal, key16, iv4).ok());
-  EXPECT_FALSE(Protection12::create(AeadAlg::aes_128_gcm, AeadDirection::seal, key16, iv12).ok());
-  EXPECT_FALSE(Protection12::create(AeadAlg::aes_128_gcm, AeadDirection::seal, key32, iv4).ok());
   EXPECT_TRUE(
-      Protection12::create(AeadAlg::chacha20_poly1305, AeadDirection::open, key32, iv12).ok());
+      Protection::create(kTls12, AeadAlg::aes_128_gcm, AeadDirection::seal, key16, iv4).ok());
   EXPECT_FALSE(
-      Protection12::create(AeadAlg::chacha20_poly1305, AeadDirection::open, key32, iv4).ok());
+      Protection::create(kTls12, AeadAlg::aes_128_gcm, AeadDirection::seal, key16, iv12).ok());
+  EXPECT_FALSE(
+      Protection::create(kTls12, AeadAlg::aes_128_gcm, AeadDirection::seal, key32, iv4).ok());
+  EXPECT_TRUE(
+      Protection::create(kTls12, AeadAlg::chacha20_poly1305, AeadDirection::open, key32, iv12)
+          .ok());
+  EXPECT_FALSE(
+      Protection::create(kTls12, AeadAlg::chacha20_poly1305, AeadDirection::open, key32, iv4).ok());
 }
 
 }  // namespace
