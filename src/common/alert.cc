@@ -1,3 +1,6 @@
+#include <cstdio>
+#include <cstdlib>
+
 #include "common/result.h"
 
 namespace rapidtls {
@@ -64,4 +67,13 @@ const char* alert_name(Alert a) {
   return "unknown_alert";
 }
 
+namespace detail {
+
+void value_of_failed_result(const Error& e) {
+  std::fprintf(stderr, "rapidtls: the value of a failed Result was used (alert %s, reason %d)\n",
+               alert_name(e.alert), e.reason);
+  std::abort();
+}
+
+}  // namespace detail
 }  // namespace rapidtls

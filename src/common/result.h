@@ -66,6 +66,11 @@ inline Error internal_error() {
   return {Alert::internal_error, ERR_R_INTERNAL_ERROR};
 }
 
+namespace detail {
+// Reports the error and aborts (common/alert.cc).
+[[noreturn]] void value_of_failed_result(const Error& e);
+}  // namespace detail
+
 // A value or an Error. The compiler refuses to let a Result be dropped.
 template <class T>
 class [[nodiscard]] Result {
@@ -96,15 +101,29 @@ class [[nodiscard]] Result {
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
   const Error& error() const { return err_; }
-  T& value() & { return value_; }
-  const T& value() const& { return value_; }
-  T&& value() && { return std::move(value_); }
-  T* operator->() { return &value_; }
-  const T* operator->() const { return &value_; }
-  T& operator*() & { return value_; }
-  const T& operator*() const& { return value_; }
+  // The value; reaching for it in a Result that holds an error is a
+  // programming error, and stops the process in every build (never a read
+  // of an uninitialised union member).
+  T& value() & { return checked(); }
+  const T& value() const& { return checked(); }
+  T&& value() && { return std::move(checked()); }
+  T* operator->() { return &checked(); }
+  const T* operator->() const { return &checked(); }
+  T& operator*() & { return checked(); }
+  const T& operator*() const& { return checked(); }
 
  private:
+  T& checked() {
+    if (!ok_) [[unlikely]]
+      detail::value_of_failed_result(err_);
+    return value_;
+  }
+  const T& checked() const {
+    if (!ok_) [[unlikely]]
+      detail::value_of_failed_result(err_);
+    return value_;
+  }
+
   bool ok_;
   union {
     T value_;
