@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "common/bytes.h"
+#include "common/result.h"
 
 namespace rapidtls::codec {
 
@@ -46,6 +47,12 @@ class Writer {
 
   // False once any block overflowed its length prefix.
   [[nodiscard]] bool ok() const { return ok_; }
+  // The same as a Status: what was written cannot be sent (an internal
+  // error: the caller built a block longer than its length prefix allows).
+  [[nodiscard]] Status status() const {
+    if (ok_) return {};
+    return Error{Alert::internal_error, SSL_R_LENGTH_TOO_LONG};
+  }
   size_t size() const { return out_.size(); }
   ByteVec& buffer() { return out_; }
 

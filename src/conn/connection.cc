@@ -374,7 +374,7 @@ Status Connection::key_update(bool request_peer_update) {
   ku.request_update = request_peer_update ? handshake::KeyUpdateRequest::update_requested
                                           : handshake::KeyUpdateRequest::update_not_requested;
   ByteVec msg;
-  ku.serialize(msg);
+  RTLS_TRY(ku.serialize(msg));
   if (Status s = seal_records(ContentType::handshake, msg); !s.ok()) return fail(s.error());
   if (request_peer_update) sent_key_update_request_ = true;
   if (Status s = update_write_keys(); !s.ok()) return fail(s.error());
@@ -411,7 +411,7 @@ Status Connection::request_client_certificate() {
          handshake::encode_certificate_authorities(config_->client_ca_names)});
   }
   ByteVec msg;
-  cr.serialize(msg);
+  RTLS_TRY(cr.serialize(msg));
   req->transcript = *session_->pha_transcript;
   req->transcript.add(msg);
   if (Status s = seal_records(ContentType::handshake, msg); !s.ok()) return fail(s.error());
@@ -451,7 +451,8 @@ Status Connection::on_certificate_request(Bytes body, Bytes whole) {
   // Without a certificate (or a scheme the server takes), an empty one: the
   // server decides (4.4.2.4).
   if (!scheme) key = nullptr;
-  ByteVec out = handshake::detail::build_certificate(key, cr.certificate_request_context);
+  RTLS_ASSIGN(ByteVec out,
+              handshake::detail::build_certificate(key, cr.certificate_request_context));
   t.add(out);
   if (key != nullptr) {
     RTLS_ASSIGN(crypto::Secret th, t.current());
@@ -1118,7 +1119,7 @@ Status Connection::on_key_update(Bytes body) {
       !write_rekey_) {
     handshake::KeyUpdate reply;
     ByteVec msg;
-    reply.serialize(msg);
+    RTLS_TRY(reply.serialize(msg));
     RTLS_TRY(seal_records(ContentType::handshake, msg));
     RTLS_TRY(update_write_keys());
   }
@@ -1157,7 +1158,7 @@ Status Connection::renegotiate() {
   if (role_ == Role::server) {
     handshake::HelloRequest hr;
     ByteVec msg;
-    hr.serialize(msg);
+    RTLS_TRY(hr.serialize(msg));
     if (Status s = seal_records(ContentType::handshake, msg); !s.ok()) return fail(s.error());
     hello_request_sent_ = true;
     return {};

@@ -185,7 +185,8 @@ Status ClientHandshake::send_client_hello(HandshakeIo& io) {
   for (SignatureScheme s : cfg.signature_schemes) schemes.push_back(static_cast<uint16_t>(s));
   add(ExtensionType::signature_algorithms, encode_u16_list(schemes));
   if (!cfg.alpn.empty()) {
-    add(ExtensionType::application_layer_protocol_negotiation, encode_alpn(cfg.alpn));
+    RTLS_ASSIGN(ByteVec alpn, encode_alpn(cfg.alpn));
+    add(ExtensionType::application_layer_protocol_negotiation, std::move(alpn));
   }
   if (cfg.request_ocsp) add(ExtensionType::status_request, encode_status_request_ch());
   // RFC 8446 4.2.6: an empty extension; TLS 1.2 servers ignore it.
@@ -213,7 +214,7 @@ Status ClientHandshake::send_client_hello(HandshakeIo& io) {
   if (psk_suite_ != nullptr) {
     RTLS_TRY(add_psk(ch, msg));  // last (RFC 8446 4.2.11), serialized with its binder
   } else {
-    ch.serialize(msg);
+    RTLS_TRY(ch.serialize(msg));
   }
   offered_extensions_.clear();
   for (const auto& e : ch.extensions) offered_extensions_.push_back(e.type);
@@ -272,7 +273,7 @@ Status ClientHandshake::add_psk(ClientHello& ch, ByteVec& msg) {
   psks.binders.push_back(ByteVec(hash_len, 0));  // a placeholder of the binder's size
   ch.extensions.push_back(
       {static_cast<uint16_t>(ExtensionType::pre_shared_key), encode_pre_shared_key_ch(psks)});
-  ch.serialize(msg);
+  RTLS_TRY(ch.serialize(msg));
   // The binders list (u16 length, u8 length, binder) ends the message; the
   // binder covers the transcript up to it (4.2.11.2).
   const size_t binders_block = 2 + 1 + hash_len;
@@ -615,7 +616,8 @@ Status ClientHandshake::send_client_auth(HandshakeIo& io) {
   // Without a certificate or a scheme the server accepts, send an empty
   // Certificate and let the server decide (RFC 8446 4.4.2).
   if (!scheme) key = nullptr;
-  const ByteVec cert = detail::build_certificate(key, cert_request_->certificate_request_context);
+  RTLS_ASSIGN(const ByteVec cert,
+              detail::build_certificate(key, cert_request_->certificate_request_context));
   transcript_.add(cert);
   RTLS_TRY(io.send_message(cert));
   if (key == nullptr) return {};

@@ -42,8 +42,9 @@ void ClientHandshake::add_tls12_extensions(Extensions& exts) const {
   add(ExtensionType::extended_master_secret, {});
   // RFC 5746 3.4 / 3.5: empty on the first handshake, our last Finished when
   // renegotiating.
+  // (12 bytes at most: it cannot outgrow its 8-bit length.)
   add(ExtensionType::renegotiation_info,
-      encode_renegotiation_info(reneg_ ? Bytes(reneg_->client_verify_data) : Bytes()));
+      encode_renegotiation_info(reneg_ ? Bytes(reneg_->client_verify_data) : Bytes()).value());
   // RFC 5077 3.2: the ticket we offer, or empty to ask for one.
   if (config_->session_tickets12 || (offer12_ && !options_.resume->ticket.empty())) {
     add(ExtensionType::session_ticket, offer12_ ? options_.resume->ticket : ByteVec());
@@ -251,7 +252,7 @@ Status ClientHandshake::on_server_key_exchange(HandshakeIo&, Bytes body, Bytes w
   }
   ByteVec signed_content(client_random_.begin(), client_random_.end());
   signed_content.insert(signed_content.end(), server_random_.begin(), server_random_.end());
-  const ByteVec params = ske.params();
+  RTLS_ASSIGN(const ByteVec params, ske.params());
   signed_content.insert(signed_content.end(), params.begin(), params.end());
   RTLS_TRY(key.verify(scheme, signed_content, ske.signature, crypto::SchemeRules::tls12));
   session_.peer_scheme = scheme;
@@ -311,14 +312,14 @@ Status ClientHandshake::on_server_hello_done(HandshakeIo& io, Bytes body, Bytes 
       for (const auto& c : key->chain) cert.certificate_list.push_back(to_vec(c.der()));
     }
     ByteVec msg;
-    cert.serialize(msg);
+    RTLS_TRY(cert.serialize(msg));
     add12(msg);
     RTLS_TRY(io.send_message(msg));
   }
   ClientKeyExchange cke;
   cke.public_key = to_vec(shares_.at(0).public_key());
   ByteVec cke_msg;
-  cke.serialize(cke_msg);
+  RTLS_TRY(cke.serialize(cke_msg));
   add12(cke_msg);
   RTLS_TRY(io.send_message(cke_msg));
   shares_.clear();
@@ -339,7 +340,7 @@ Status ClientHandshake::on_server_hello_done(HandshakeIo& io, Bytes body, Bytes 
     cv.algorithm = static_cast<uint16_t>(*scheme);
     cv.signature = std::move(sig);
     ByteVec cv_msg;
-    cv.serialize(cv_msg);
+    RTLS_TRY(cv.serialize(cv_msg));
     add12(cv_msg);
     RTLS_TRY(io.send_message(cv_msg));
   }
@@ -359,7 +360,7 @@ Status ClientHandshake::on_server_hello_done(HandshakeIo& io, Bytes body, Bytes 
               detail::verify_data12(suite, session_.master_secret, /*client=*/true, th.bytes()));
   session_.client_verify_data = fin.verify_data;
   ByteVec fin_msg;
-  fin.serialize(fin_msg);
+  RTLS_TRY(fin.serialize(fin_msg));
   add12(fin_msg);
   RTLS_TRY(io.send_message(fin_msg));
   state_ = ticket_expected12_ ? ClientState::wait_new_session_ticket12
@@ -398,7 +399,7 @@ Status ClientHandshake::on_finished12(HandshakeIo& io, Bytes body, Bytes whole) 
                 detail::verify_data12(suite, session_.master_secret, /*client=*/true, th2.bytes()));
     session_.client_verify_data = fin.verify_data;
     ByteVec fin_msg;
-    fin.serialize(fin_msg);
+    RTLS_TRY(fin.serialize(fin_msg));
     add12(fin_msg);
     RTLS_TRY(io.send_message(fin_msg));
   }

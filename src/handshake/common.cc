@@ -86,19 +86,20 @@ const CertifiedKey* client_certificate(const Config& config, void* app,
   return holder && holder->signer && !holder->chain.empty() ? &*holder : nullptr;
 }
 
-ByteVec build_certificate(const CertifiedKey* key, Bytes request_context, Bytes ocsp_response) {
+Result<ByteVec> build_certificate(const CertifiedKey* key, Bytes request_context,
+                                  Bytes ocsp_response) {
   CertificateMsg msg;
   msg.certificate_request_context = to_vec(request_context);
   if (key != nullptr) {
     for (const auto& cert : key->chain) msg.certificate_list.push_back({to_vec(cert.der()), {}});
   }
   if (!ocsp_response.empty() && !msg.certificate_list.empty()) {
+    RTLS_ASSIGN(ByteVec status, encode_certificate_status(ocsp_response));
     msg.certificate_list.front().extensions.push_back(
-        {static_cast<uint16_t>(ExtensionType::status_request),
-         encode_certificate_status(ocsp_response)});
+        {static_cast<uint16_t>(ExtensionType::status_request), std::move(status)});
   }
   ByteVec out;
-  msg.serialize(out);
+  RTLS_TRY(msg.serialize(out));
   return out;
 }
 
@@ -183,7 +184,7 @@ Result<ByteVec> build_certificate_verify(Signer& signer, SignatureScheme scheme,
   cv.algorithm = static_cast<uint16_t>(scheme);
   cv.signature = std::move(signature);
   ByteVec out;
-  cv.serialize(out);
+  RTLS_TRY(cv.serialize(out));
   return out;
 }
 
@@ -208,7 +209,7 @@ Result<ByteVec> build_finished(HashAlg alg, const Secret& base_key, Bytes transc
   Finished fin;
   fin.verify_data = to_vec(verify_data.bytes());
   ByteVec out;
-  fin.serialize(out);
+  RTLS_TRY(fin.serialize(out));
   return out;
 }
 

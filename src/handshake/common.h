@@ -10,7 +10,8 @@ namespace rapidtls::handshake::detail {
 // extensions block per entry.
 // With `ocsp_response` (a server's, RFC 8446 4.4.2.1): in a status_request
 // extension of the end-entity's CertificateEntry.
-ByteVec build_certificate(const CertifiedKey* key, Bytes request_context, Bytes ocsp_response = {});
+Result<ByteVec> build_certificate(const CertifiedKey* key, Bytes request_context,
+                                  Bytes ocsp_response = {});
 
 // Parses the DER certificates of a Certificate message. Undecodable DER ->
 // {bad_certificate, ERR_R_ASN1_LIB}.

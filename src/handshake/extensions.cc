@@ -4,7 +4,6 @@
 #include "handshake/extensions.h"
 
 #include <algorithm>
-#include <cassert>
 
 #include "codec/reader.h"
 #include "codec/writer.h"
@@ -25,13 +24,16 @@ ByteVec to_vec(Bytes b) {
   return ByteVec(b.begin(), b.end());
 }
 
-// Runs `fill` on a Writer over a fresh body and returns the body.
+// Runs `fill` on a Writer over a fresh body and returns the body. A block
+// that outgrows its 16-bit length makes the body itself longer than an
+// extension may be, so the message's serialize() refuses it; the 8-bit
+// blocks hold bounded content (versions, modes, formats, binders), except
+// ALPN names, which encode_alpn checks.
 template <class F>
 ByteVec encode(F&& fill) {
   ByteVec body;
   codec::Writer w(body);
   fill(w);
-  assert(w.ok() && "an extension vector outgrew its length prefix");
   return body;
 }
 
@@ -218,12 +220,14 @@ Result<std::vector<ByteVec>> parse_alpn(Bytes body) {
   return protocols;
 }
 
-ByteVec encode_alpn(const std::vector<ByteVec>& protocols) {
-  return encode([&](codec::Writer& w) {
-    w.with_prefix16([&](codec::Writer& list) {
-      for (const ByteVec& name : protocols) list.vec8(name);
-    });
+Result<ByteVec> encode_alpn(const std::vector<ByteVec>& protocols) {
+  ByteVec body;
+  codec::Writer w(body);
+  w.with_prefix16([&](codec::Writer& list) {
+    for (const ByteVec& name : protocols) list.vec8(name);
   });
+  RTLS_TRY(w.status());  // a name over 255 bytes, or a list over 2^16 - 1
+  return body;
 }
 
 // --- certificate_authorities (RFC 8446 4.2.4) ---------------------------------------------

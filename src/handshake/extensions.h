@@ -47,7 +47,7 @@ ByteVec encode_key_share_hrr(uint16_t group);
 // application_layer_protocol_negotiation (RFC 7301 3.1). In ServerHello /
 // EncryptedExtensions the list has exactly one name. Empty names fail.
 Result<std::vector<ByteVec>> parse_alpn(Bytes body);
-ByteVec encode_alpn(const std::vector<ByteVec>& protocols);
+Result<ByteVec> encode_alpn(const std::vector<ByteVec>& protocols);
 
 // certificate_authorities (4.2.4): DistinguishedName authorities<3..2^16-1>,
 // each opaque DistinguishedName<1..2^16-1> holding one DER X.509 Name.

@@ -5,7 +5,6 @@
 #include "handshake/messages.h"
 
 #include <algorithm>
-#include <cassert>
 
 namespace rapidtls::handshake {
 namespace {
@@ -45,10 +44,9 @@ Result<Extensions> parse_extensions_in(codec::Reader& r, size_t min_len, size_t 
 }
 
 // A message body is complete: serialise it behind its handshake header.
-void finish(ByteVec& out, HandshakeType type, const codec::Writer& w, const ByteVec& body) {
-  assert(w.ok() && "a vector outgrew its length prefix");
-  (void)w;
-  write_handshake(out, type, body);
+Status finish(ByteVec& out, HandshakeType type, const codec::Writer& w, const ByteVec& body) {
+  RTLS_TRY(w.status());
+  return write_handshake(out, type, body);
 }
 
 }  // namespace
@@ -94,11 +92,11 @@ void write_extensions(codec::Writer& w, const Extensions& exts) {
 }
 
 // RFC 8446 4: struct { HandshakeType msg_type; uint24 length; ... } Handshake;
-void write_handshake(ByteVec& out, HandshakeType type, Bytes body) {
+Status write_handshake(ByteVec& out, HandshakeType type, Bytes body) {
   codec::Writer w(out);
   w.u8(static_cast<uint8_t>(type));
   w.vec24(body);
-  assert(w.ok() && "handshake message longer than 2^24-1");
+  return w.status();
 }
 
 // --- ClientHello (RFC 8446 4.1.2) ---------------------------------------------------------
@@ -141,7 +139,7 @@ Result<ClientHello> ClientHello::parse(Bytes body) {
   return ch;
 }
 
-void ClientHello::serialize(ByteVec& out) const {
+Status ClientHello::serialize(ByteVec& out) const {
   ByteVec body;
   codec::Writer w(body);
   w.u16(legacy_version);
@@ -152,7 +150,7 @@ void ClientHello::serialize(ByteVec& out) const {
   });
   w.vec8(legacy_compression_methods);
   if (!extensions.empty() || empty_extensions_block) write_extensions(w, extensions);
-  finish(out, HandshakeType::client_hello, w, body);
+  return finish(out, HandshakeType::client_hello, w, body);
 }
 
 // --- ServerHello and HelloRetryRequest (RFC 8446 4.1.3, 4.1.4) ----------------------------
@@ -185,7 +183,7 @@ Result<ServerHello> ServerHello::parse(Bytes body) {
   return sh;
 }
 
-void ServerHello::serialize(ByteVec& out) const {
+Status ServerHello::serialize(ByteVec& out) const {
   ByteVec body;
   codec::Writer w(body);
   w.u16(legacy_version);
@@ -194,7 +192,7 @@ void ServerHello::serialize(ByteVec& out) const {
   w.u16(cipher_suite);
   w.u8(legacy_compression_method);
   if (extensions_block || !extensions.empty()) write_extensions(w, extensions);
-  finish(out, HandshakeType::server_hello, w, body);
+  return finish(out, HandshakeType::server_hello, w, body);
 }
 
 // --- EncryptedExtensions (RFC 8446 4.3.1) -------------------------------------------------
@@ -208,11 +206,11 @@ Result<EncryptedExtensions> EncryptedExtensions::parse(Bytes body) {
   return ee;
 }
 
-void EncryptedExtensions::serialize(ByteVec& out) const {
+Status EncryptedExtensions::serialize(ByteVec& out) const {
   ByteVec body;
   codec::Writer w(body);
   write_extensions(w, extensions);
-  finish(out, HandshakeType::encrypted_extensions, w, body);
+  return finish(out, HandshakeType::encrypted_extensions, w, body);
 }
 
 // --- CertificateRequest (RFC 8446 4.3.2) --------------------------------------------------
@@ -230,12 +228,12 @@ Result<CertificateRequest> CertificateRequest::parse(Bytes body) {
   return cr;
 }
 
-void CertificateRequest::serialize(ByteVec& out) const {
+Status CertificateRequest::serialize(ByteVec& out) const {
   ByteVec body;
   codec::Writer w(body);
   w.vec8(certificate_request_context);
   write_extensions(w, extensions);
-  finish(out, HandshakeType::certificate_request, w, body);
+  return finish(out, HandshakeType::certificate_request, w, body);
 }
 
 // --- Certificate (RFC 8446 4.4.2) ---------------------------------------------------------
@@ -265,7 +263,7 @@ Result<CertificateMsg> CertificateMsg::parse(Bytes body) {
   return msg;
 }
 
-void CertificateMsg::serialize(ByteVec& out) const {
+Status CertificateMsg::serialize(ByteVec& out) const {
   ByteVec body;
   codec::Writer w(body);
   w.vec8(certificate_request_context);
@@ -275,7 +273,7 @@ void CertificateMsg::serialize(ByteVec& out) const {
       write_extensions(list, entry.extensions);
     }
   });
-  finish(out, HandshakeType::certificate, w, body);
+  return finish(out, HandshakeType::certificate, w, body);
 }
 
 // --- CertificateVerify (RFC 8446 4.4.3) ---------------------------------------------------
@@ -293,12 +291,12 @@ Result<CertificateVerify> CertificateVerify::parse(Bytes body) {
   return cv;
 }
 
-void CertificateVerify::serialize(ByteVec& out) const {
+Status CertificateVerify::serialize(ByteVec& out) const {
   ByteVec body;
   codec::Writer w(body);
   w.u16(algorithm);
   w.vec16(signature);
-  finish(out, HandshakeType::certificate_verify, w, body);
+  return finish(out, HandshakeType::certificate_verify, w, body);
 }
 
 // --- Finished (RFC 8446 4.4.4) ------------------------------------------------------------
@@ -309,8 +307,8 @@ Result<Finished> Finished::parse(Bytes body, size_t hash_len) {
   return Finished{to_vec(body)};
 }
 
-void Finished::serialize(ByteVec& out) const {
-  write_handshake(out, HandshakeType::finished, verify_data);
+Status Finished::serialize(ByteVec& out) const {
+  return write_handshake(out, HandshakeType::finished, verify_data);
 }
 
 // --- NewSessionTicket (RFC 8446 4.6.1) ----------------------------------------------------
@@ -336,7 +334,7 @@ Result<NewSessionTicket> NewSessionTicket::parse(Bytes body) {
   return nst;
 }
 
-void NewSessionTicket::serialize(ByteVec& out) const {
+Status NewSessionTicket::serialize(ByteVec& out) const {
   ByteVec body;
   codec::Writer w(body);
   w.u32(ticket_lifetime);
@@ -344,7 +342,7 @@ void NewSessionTicket::serialize(ByteVec& out) const {
   w.vec8(ticket_nonce);
   w.vec16(ticket);
   write_extensions(w, extensions);
-  finish(out, HandshakeType::new_session_ticket, w, body);
+  return finish(out, HandshakeType::new_session_ticket, w, body);
 }
 
 // --- KeyUpdate (RFC 8446 4.6.3) -----------------------------------------------------------
@@ -360,9 +358,9 @@ Result<KeyUpdate> KeyUpdate::parse(Bytes body) {
   return KeyUpdate{static_cast<KeyUpdateRequest>(request)};
 }
 
-void KeyUpdate::serialize(ByteVec& out) const {
+Status KeyUpdate::serialize(ByteVec& out) const {
   const uint8_t body[] = {static_cast<uint8_t>(request_update)};
-  write_handshake(out, HandshakeType::key_update, body);
+  return write_handshake(out, HandshakeType::key_update, body);
 }
 
 }  // namespace rapidtls::handshake

@@ -33,7 +33,7 @@ Result<Extensions> parse_extensions(codec::Reader& r);
 void write_extensions(codec::Writer& w, const Extensions& exts);
 
 // Appends the 4-byte handshake header and `body` to out.
-void write_handshake(ByteVec& out, HandshakeType type, Bytes body);
+[[nodiscard]] Status write_handshake(ByteVec& out, HandshakeType type, Bytes body);
 
 // RFC 8446 4.1.2.
 struct ClientHello {
@@ -48,7 +48,7 @@ struct ClientHello {
   bool empty_extensions_block = false;
 
   static Result<ClientHello> parse(Bytes body);
-  void serialize(ByteVec& out) const;
+  [[nodiscard]] Status serialize(ByteVec& out) const;
 };
 
 // RFC 8446 4.1.3, and 4.1.4 when random == the HelloRetryRequest value.
@@ -66,7 +66,7 @@ struct ServerHello {
 
   bool is_hello_retry_request() const;
   static Result<ServerHello> parse(Bytes body);
-  void serialize(ByteVec& out) const;
+  [[nodiscard]] Status serialize(ByteVec& out) const;
 };
 
 // RFC 8446 4.1.3: SHA-256("HelloRetryRequest").
@@ -77,7 +77,7 @@ struct EncryptedExtensions {
   Extensions extensions;
 
   static Result<EncryptedExtensions> parse(Bytes body);
-  void serialize(ByteVec& out) const;
+  [[nodiscard]] Status serialize(ByteVec& out) const;
 };
 
 // RFC 8446 4.3.2.
@@ -86,7 +86,7 @@ struct CertificateRequest {
   Extensions extensions;  // signature_algorithms is required
 
   static Result<CertificateRequest> parse(Bytes body);
-  void serialize(ByteVec& out) const;
+  [[nodiscard]] Status serialize(ByteVec& out) const;
 };
 
 // RFC 8446 4.4.2 (X.509 certificates only).
@@ -99,7 +99,7 @@ struct CertificateMsg {
   std::vector<CertificateEntry> certificate_list;
 
   static Result<CertificateMsg> parse(Bytes body);
-  void serialize(ByteVec& out) const;
+  [[nodiscard]] Status serialize(ByteVec& out) const;
 };
 
 // RFC 8446 4.4.3.
@@ -108,7 +108,7 @@ struct CertificateVerify {
   ByteVec signature;  // 0..2^16-1 bytes (RFC 8446 4.4.3); empty is left to the verifier
 
   static Result<CertificateVerify> parse(Bytes body);
-  void serialize(ByteVec& out) const;
+  [[nodiscard]] Status serialize(ByteVec& out) const;
 };
 
 // RFC 8446 4.4.4. The length is the hash length of the suite.
@@ -117,7 +117,7 @@ struct Finished {
 
   // A body of another length than hash_len fails with {decode_error, SSL_R_LENGTH_MISMATCH}.
   static Result<Finished> parse(Bytes body, size_t hash_len);
-  void serialize(ByteVec& out) const;
+  [[nodiscard]] Status serialize(ByteVec& out) const;
 };
 
 // RFC 8446 4.6.1.
@@ -129,7 +129,7 @@ struct NewSessionTicket {
   Extensions extensions;
 
   static Result<NewSessionTicket> parse(Bytes body);
-  void serialize(ByteVec& out) const;
+  [[nodiscard]] Status serialize(ByteVec& out) const;
 };
 
 // RFC 8446 4.6.3.
@@ -139,7 +139,7 @@ struct KeyUpdate {
 
   // Any other value than 0 or 1 fails with {illegal_parameter, SSL_R_BAD_KEY_UPDATE}.
   static Result<KeyUpdate> parse(Bytes body);
-  void serialize(ByteVec& out) const;
+  [[nodiscard]] Status serialize(ByteVec& out) const;
 };
 
 }  // namespace rapidtls::handshake

@@ -5,7 +5,6 @@
 #include "handshake/messages12.h"
 
 #include <algorithm>
-#include <cassert>
 
 namespace rapidtls::handshake {
 namespace {
@@ -29,10 +28,9 @@ HandshakeType type12(uint8_t t) {
   return static_cast<HandshakeType>(t);
 }
 
-void finish(ByteVec& out, HandshakeType type, const codec::Writer& w, const ByteVec& body) {
-  assert(w.ok() && "a vector outgrew its length prefix");
-  (void)w;
-  write_handshake(out, type, body);
+Status finish(ByteVec& out, HandshakeType type, const codec::Writer& w, const ByteVec& body) {
+  RTLS_TRY(w.status());
+  return write_handshake(out, type, body);
 }
 
 // ECPoint point<1..2^8-1> (RFC 8422 5.4, 5.7).
@@ -52,13 +50,13 @@ bool read_ec_point(codec::Reader& r, ByteVec* out) {
 //   digitally-signed struct { ... } signed_params;   (RFC 5246 4.7:
 //     SignatureAndHashAlgorithm algorithm; opaque signature<0..2^16-1>;)
 
-ByteVec ServerKeyExchange::params() const {
+Result<ByteVec> ServerKeyExchange::params() const {
   ByteVec out;
   codec::Writer w(out);
   w.u8(kNamedCurve);
   w.u16(named_group);
   w.vec8(public_key);
-  assert(w.ok() && "ECPoint longer than 255 bytes");
+  RTLS_TRY(w.status());
   return out;
 }
 
@@ -78,12 +76,12 @@ Result<ServerKeyExchange> ServerKeyExchange::parse(Bytes body) {
   return ske;
 }
 
-void ServerKeyExchange::serialize(ByteVec& out) const {
-  ByteVec body = params();
+Status ServerKeyExchange::serialize(ByteVec& out) const {
+  RTLS_ASSIGN(ByteVec body, params());
   codec::Writer w(body);
   w.u16(signature_algorithm);
   w.vec16(signature);
-  finish(out, type12(kServerKeyExchange), w, body);
+  return finish(out, type12(kServerKeyExchange), w, body);
 }
 
 // --- ClientKeyExchange (RFC 8422 5.7) --------------------------------------------------------
@@ -96,11 +94,11 @@ Result<ClientKeyExchange> ClientKeyExchange::parse(Bytes body) {
   return cke;
 }
 
-void ClientKeyExchange::serialize(ByteVec& out) const {
+Status ClientKeyExchange::serialize(ByteVec& out) const {
   ByteVec body;
   codec::Writer w(body);
   w.vec8(public_key);
-  finish(out, type12(kClientKeyExchange), w, body);
+  return finish(out, type12(kClientKeyExchange), w, body);
 }
 
 // --- ServerHelloDone (RFC 5246 7.4.5), HelloRequest (7.4.1.1) ---------------------------------
@@ -111,8 +109,8 @@ Result<ServerHelloDone> ServerHelloDone::parse(Bytes body) {
   return ServerHelloDone{};
 }
 
-void ServerHelloDone::serialize(ByteVec& out) const {
-  write_handshake(out, type12(kServerHelloDone), {});
+Status ServerHelloDone::serialize(ByteVec& out) const {
+  return write_handshake(out, type12(kServerHelloDone), {});
 }
 
 Result<HelloRequest> HelloRequest::parse(Bytes body) {
@@ -120,8 +118,8 @@ Result<HelloRequest> HelloRequest::parse(Bytes body) {
   return HelloRequest{};
 }
 
-void HelloRequest::serialize(ByteVec& out) const {
-  write_handshake(out, type12(kHelloRequest), {});
+Status HelloRequest::serialize(ByteVec& out) const {
+  return write_handshake(out, type12(kHelloRequest), {});
 }
 
 // --- Certificate (RFC 5246 7.4.2) ------------------------------------------------------------
@@ -141,13 +139,13 @@ Result<Certificate12> Certificate12::parse(Bytes body) {
   return msg;
 }
 
-void Certificate12::serialize(ByteVec& out) const {
+Status Certificate12::serialize(ByteVec& out) const {
   ByteVec body;
   codec::Writer w(body);
   w.with_prefix24([&](codec::Writer& list) {
     for (const ByteVec& cert : certificate_list) list.vec24(cert);
   });
-  finish(out, HandshakeType::certificate, w, body);
+  return finish(out, HandshakeType::certificate, w, body);
 }
 
 // --- CertificateRequest (RFC 5246 7.4.4) -----------------------------------------------------
@@ -178,7 +176,7 @@ Result<CertificateRequest12> CertificateRequest12::parse(Bytes body) {
   return cr;
 }
 
-void CertificateRequest12::serialize(ByteVec& out) const {
+Status CertificateRequest12::serialize(ByteVec& out) const {
   ByteVec body;
   codec::Writer w(body);
   w.vec8(certificate_types);
@@ -188,7 +186,7 @@ void CertificateRequest12::serialize(ByteVec& out) const {
   w.with_prefix16([&](codec::Writer& cas) {
     for (const ByteVec& name : certificate_authorities) cas.vec16(name);
   });
-  finish(out, HandshakeType::certificate_request, w, body);
+  return finish(out, HandshakeType::certificate_request, w, body);
 }
 
 // --- renegotiation_info (RFC 5746 3.2) -------------------------------------------------------
@@ -201,11 +199,11 @@ Result<ByteVec> parse_renegotiation_info(Bytes body) {
   return to_vec(connection);
 }
 
-ByteVec encode_renegotiation_info(Bytes renegotiated_connection) {
+Result<ByteVec> encode_renegotiation_info(Bytes renegotiated_connection) {
   ByteVec out;
   codec::Writer w(out);
   w.vec8(renegotiated_connection);
-  assert(w.ok() && "renegotiated_connection longer than 255 bytes");
+  RTLS_TRY(w.status());
   return out;
 }
 
@@ -242,12 +240,12 @@ Result<NewSessionTicket12> NewSessionTicket12::parse(Bytes body) {
   return msg;
 }
 
-void NewSessionTicket12::serialize(ByteVec& out) const {
+Status NewSessionTicket12::serialize(ByteVec& out) const {
   ByteVec body;
   codec::Writer w(body);
   w.u32(lifetime_hint);
   w.vec16(ticket);
-  finish(out, HandshakeType::new_session_ticket, w, body);
+  return finish(out, HandshakeType::new_session_ticket, w, body);
 }
 
 // --- status_request, CertificateStatus (RFC 6066 8) -------------------------------------------
@@ -289,12 +287,12 @@ Result<ByteVec> parse_certificate_status(Bytes body) {
   return to_vec(response);
 }
 
-ByteVec encode_certificate_status(Bytes ocsp_response) {
+Result<ByteVec> encode_certificate_status(Bytes ocsp_response) {
   ByteVec out;
   codec::Writer w(out);
   w.u8(kStatusTypeOcsp);
   w.vec24(ocsp_response);
-  assert(w.ok() && "an OCSP response over 16 MiB");
+  RTLS_TRY(w.status());
   return out;
 }
 

@@ -30,11 +30,11 @@ struct ServerKeyExchange {
 
   // The bytes the signature covers after client_random || server_random:
   // curve_type, named_group and the length-prefixed public key.
-  ByteVec params() const;
+  Result<ByteVec> params() const;
   // A curve_type other than named_curve (3) fails with
   // {illegal_parameter, SSL_R_WRONG_CURVE}; bad lengths with decode_error.
   static Result<ServerKeyExchange> parse(Bytes body);
-  void serialize(ByteVec& out) const;
+  [[nodiscard]] Status serialize(ByteVec& out) const;
 };
 
 // RFC 8422 5.7: ClientKeyExchange for ECDHE: ECPoint ecdh_Yc <1..255>.
@@ -42,17 +42,17 @@ struct ClientKeyExchange {
   ByteVec public_key;
 
   static Result<ClientKeyExchange> parse(Bytes body);
-  void serialize(ByteVec& out) const;
+  [[nodiscard]] Status serialize(ByteVec& out) const;
 };
 
 // RFC 5246 7.4.5 / 7.4.1.1: empty bodies.
 struct ServerHelloDone {
   static Result<ServerHelloDone> parse(Bytes body);
-  void serialize(ByteVec& out) const;
+  [[nodiscard]] Status serialize(ByteVec& out) const;
 };
 struct HelloRequest {
   static Result<HelloRequest> parse(Bytes body);
-  void serialize(ByteVec& out) const;
+  [[nodiscard]] Status serialize(ByteVec& out) const;
 };
 
 // RFC 5246 7.4.2: opaque ASN.1Cert<1..2^24-1>; certificate_list<0..2^24-1>.
@@ -60,7 +60,7 @@ struct Certificate12 {
   std::vector<ByteVec> certificate_list;
 
   static Result<Certificate12> parse(Bytes body);
-  void serialize(ByteVec& out) const;
+  [[nodiscard]] Status serialize(ByteVec& out) const;
 };
 
 // RFC 5246 7.4.4: certificate_types<1..2^8-1>, supported_signature_algorithms
@@ -71,7 +71,7 @@ struct CertificateRequest12 {
   std::vector<ByteVec> certificate_authorities;
 
   static Result<CertificateRequest12> parse(Bytes body);
-  void serialize(ByteVec& out) const;
+  [[nodiscard]] Status serialize(ByteVec& out) const;
 };
 
 // RFC 5077 3.3: NewSessionTicket (TLS 1.2): uint32 ticket_lifetime_hint;
@@ -81,7 +81,7 @@ struct NewSessionTicket12 {
   ByteVec ticket;
 
   static Result<NewSessionTicket12> parse(Bytes body);
-  void serialize(ByteVec& out) const;
+  [[nodiscard]] Status serialize(ByteVec& out) const;
 };
 
 // RFC 6066 8, status_request. A client's: struct { CertificateStatusType
@@ -97,11 +97,11 @@ ByteVec encode_status_request_ch();
 // end-entity CertificateEntry's status_request extension (RFC 8446 4.4.2.1).
 // parse gives the DER OCSPResponse (decode_error for anything else).
 Result<ByteVec> parse_certificate_status(Bytes body);
-ByteVec encode_certificate_status(Bytes ocsp_response);
+Result<ByteVec> encode_certificate_status(Bytes ocsp_response);
 
 // RFC 5746 3.2: renegotiation_info: opaque renegotiated_connection<0..255>.
 Result<ByteVec> parse_renegotiation_info(Bytes body);
-ByteVec encode_renegotiation_info(Bytes renegotiated_connection);
+Result<ByteVec> encode_renegotiation_info(Bytes renegotiated_connection);
 
 // RFC 8422 5.1.2: ec_point_formats: ECPointFormat list<1..2^8-1>; must contain
 // uncompressed (0) — otherwise {illegal_parameter, SSL_R_TLS_INVALID_ECPOINTFORMAT_LIST}.

@@ -311,7 +311,7 @@ Status ServerHandshake::send_hello_retry_request(HandshakeIo& io, const ClientHe
     config_->test_hooks.hello_retry_extensions(hrr.extensions);
   }
   ByteVec msg;
-  hrr.serialize(msg);
+  RTLS_TRY(hrr.serialize(msg));
   RTLS_TRY(transcript_.set_hash(n.suite->hash));
   RTLS_TRY(transcript_.replace_with_message_hash());
   RTLS_TRY(send_message(io, msg));
@@ -350,7 +350,7 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
   }
   if (cfg.test_hooks.server_hello_extensions) cfg.test_hooks.server_hello_extensions(sh.extensions);
   ByteVec sh_msg;
-  sh.serialize(sh_msg);
+  RTLS_TRY(sh.serialize(sh_msg));
   if (!transcript_.has_hash()) RTLS_TRY(transcript_.set_hash(suite.hash));
   RTLS_TRY(send_message(io, sh_msg));
   if (!ch.legacy_session_id.empty() && !sent_ccs_) {
@@ -392,9 +392,10 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
     ee.extensions.push_back({static_cast<uint16_t>(ExtensionType::server_name), {}});
   }
   if (n.alpn) {
+    RTLS_ASSIGN(ByteVec alpn, encode_alpn({*n.alpn}));
     ee.extensions.push_back(
         {static_cast<uint16_t>(ExtensionType::application_layer_protocol_negotiation),
-         encode_alpn({*n.alpn})});
+         std::move(alpn)});
   }
   if (n.peer_record_limit) {
     ee.extensions.push_back({static_cast<uint16_t>(ExtensionType::record_size_limit),
@@ -402,7 +403,7 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
   }
   if (cfg.test_hooks.encrypted_extensions) cfg.test_hooks.encrypted_extensions(ee.extensions);
   ByteVec ee_msg;
-  ee.serialize(ee_msg);
+  RTLS_TRY(ee.serialize(ee_msg));
   RTLS_TRY(send_message(io, ee_msg));
 
   // RFC 8446 2.2 and 4.3.2: a resumption sends no certificates and asks for none.
@@ -419,7 +420,7 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
                                encode_certificate_authorities(cfg.client_ca_names)});
     }
     ByteVec cr_msg;
-    cr.serialize(cr_msg);
+    RTLS_TRY(cr.serialize(cr_msg));
     RTLS_TRY(send_message(io, cr_msg));
   }
 
@@ -431,7 +432,8 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
       RTLS_ASSIGN(std::optional<ByteVec> staple, cfg.ocsp_staple(app_, n.certificate));
       if (staple && !staple->empty()) session_.ocsp_response = std::move(*staple);
     }
-    RTLS_TRY(send_message(io, detail::build_certificate(&key, {}, session_.ocsp_response)));
+    RTLS_ASSIGN(const ByteVec cert, detail::build_certificate(&key, {}, session_.ocsp_response));
+    RTLS_TRY(send_message(io, cert));
     RTLS_ASSIGN(Secret th_cert, transcript_.current());
     RTLS_ASSIGN(ByteVec cv, detail::build_certificate_verify(*key.signer, *n.scheme, Role::server,
                                                              th_cert.bytes()));
@@ -525,7 +527,7 @@ Status ServerHandshake::send_tickets(HandshakeIo& io) {
                                           config_->clock->now_ms(), *config_->rng, app_));
     if (nst.ticket.empty()) continue;  // the issuer declined this one
     ByteVec msg;
-    nst.serialize(msg);
+    RTLS_TRY(nst.serialize(msg));
     RTLS_TRY(io.send_message(msg));  // post-handshake: not part of the transcript
   }
   return {};

@@ -186,29 +186,33 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
       info = reneg_->client_verify_data;
       info.insert(info.end(), reneg_->server_verify_data.begin(), reneg_->server_verify_data.end());
     }
-    add(ExtensionType::renegotiation_info, encode_renegotiation_info(info));
+    RTLS_ASSIGN(ByteVec body, encode_renegotiation_info(info));
+    add(ExtensionType::renegotiation_info, std::move(body));
   }
   if (ems) add(ExtensionType::extended_master_secret, {});
   // RFC 5246 7.4.1.4: only extensions the client offered; RFC 8422 5.2:
   // ec_point_formats answers the client's.
   if (point_formats) add(ExtensionType::ec_point_formats, encode_ec_point_formats());
   if (sni && !server_name.empty() && sni_ack_) add(ExtensionType::server_name, {});
-  if (alpn) add(ExtensionType::application_layer_protocol_negotiation, encode_alpn({*alpn}));
+  if (alpn) {
+    RTLS_ASSIGN(ByteVec body, encode_alpn({*alpn}));
+    add(ExtensionType::application_layer_protocol_negotiation, std::move(body));
+  }
   if (ticket_expected12_) add(ExtensionType::session_ticket, {});
   if (!session_.ocsp_response.empty()) add(ExtensionType::status_request, {});
   ByteVec sh_msg;
-  sh.serialize(sh_msg);
+  RTLS_TRY(sh.serialize(sh_msg));
   RTLS_TRY(send12(io, sh_msg));
 
   Certificate12 cert;
   for (const auto& c : key.chain) cert.certificate_list.push_back(to_vec(c.der()));
   ByteVec cert_msg;
-  cert.serialize(cert_msg);
+  RTLS_TRY(cert.serialize(cert_msg));
   RTLS_TRY(send12(io, cert_msg));
   if (!session_.ocsp_response.empty()) {
     ByteVec status_msg;
-    write_handshake(status_msg, static_cast<HandshakeType>(kCertificateStatus),
-                    encode_certificate_status(session_.ocsp_response));
+    RTLS_ASSIGN(const ByteVec status, encode_certificate_status(session_.ocsp_response));
+    RTLS_TRY(write_handshake(status_msg, static_cast<HandshakeType>(kCertificateStatus), status));
     RTLS_TRY(send12(io, status_msg));
   }
 
@@ -220,12 +224,12 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
   ske.signature_algorithm = static_cast<uint16_t>(*scheme);
   ByteVec signed_content(client_random_.begin(), client_random_.end());
   signed_content.insert(signed_content.end(), server_random_.begin(), server_random_.end());
-  const ByteVec params = ske.params();
+  RTLS_ASSIGN(const ByteVec params, ske.params());
   signed_content.insert(signed_content.end(), params.begin(), params.end());
   RTLS_ASSIGN(ske.signature, key.signer->sign12(*scheme, signed_content));
   share12_.emplace(std::move(share));
   ByteVec ske_msg;
-  ske.serialize(ske_msg);
+  RTLS_TRY(ske.serialize(ske_msg));
   RTLS_TRY(send12(io, ske_msg));
 
   if (wants_client_certificate12()) {
@@ -236,12 +240,12 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
     }
     cr.certificate_authorities = cfg.client_ca_names;  // RFC 5246 7.4.4
     ByteVec cr_msg;
-    cr.serialize(cr_msg);
+    RTLS_TRY(cr.serialize(cr_msg));
     RTLS_TRY(send12(io, cr_msg));
   }
   ServerHelloDone shd;
   ByteVec shd_msg;
-  shd.serialize(shd_msg);
+  RTLS_TRY(shd.serialize(shd_msg));
   RTLS_TRY(send12(io, shd_msg));
   state_ = wants_client_certificate12() ? ServerState::wait_client_certificate12
                                         : ServerState::wait_client_key_exchange;
@@ -339,7 +343,7 @@ Status ServerHandshake::on_client_finished12(HandshakeIo& io, Bytes body, Bytes 
     RTLS_ASSIGN(NewSessionTicket12 nst,
                 cfg.ticket_issuer->issue12(session_state12(), cfg.clock->now_ms(), *cfg.rng, app_));
     ByteVec nst_msg;
-    nst.serialize(nst_msg);
+    RTLS_TRY(nst.serialize(nst_msg));
     RTLS_TRY(send12(io, nst_msg));
   } else if (!session_.session_id.empty()) {
     cfg.session_cache12->add(session_state12(), app_);
@@ -355,7 +359,7 @@ Status ServerHandshake::on_client_finished12(HandshakeIo& io, Bytes body, Bytes 
               detail::verify_data12(suite, session_.master_secret, /*client=*/false, th2.bytes()));
   session_.server_verify_data = ours.verify_data;
   ByteVec fin_msg;
-  ours.serialize(fin_msg);
+  RTLS_TRY(ours.serialize(fin_msg));
   RTLS_TRY(send12(io, fin_msg));
   raw12_.clear();
   raw12_.shrink_to_fit();
@@ -451,13 +455,19 @@ Status ServerHandshake::resume12(HandshakeIo& io, const ClientHello& ch, Bytes w
   auto add = [&sh](ExtensionType t, ByteVec body) {
     sh.extensions.push_back({static_cast<uint16_t>(t), std::move(body)});
   };
-  if (secure_reneg) add(ExtensionType::renegotiation_info, encode_renegotiation_info({}));
+  if (secure_reneg) {
+    RTLS_ASSIGN(ByteVec body, encode_renegotiation_info({}));
+    add(ExtensionType::renegotiation_info, std::move(body));
+  }
   add(ExtensionType::extended_master_secret, {});
   if (point_formats) add(ExtensionType::ec_point_formats, encode_ec_point_formats());
   // RFC 6066 3: no server_name when resuming.
-  if (alpn) add(ExtensionType::application_layer_protocol_negotiation, encode_alpn({*alpn}));
+  if (alpn) {
+    RTLS_ASSIGN(ByteVec body, encode_alpn({*alpn}));
+    add(ExtensionType::application_layer_protocol_negotiation, std::move(body));
+  }
   ByteVec sh_msg;
-  sh.serialize(sh_msg);
+  RTLS_TRY(sh.serialize(sh_msg));
   RTLS_TRY(send12(io, sh_msg));
 
   // RFC 5246 6.3: new keys from the session's master secret and both new randoms.
@@ -475,7 +485,7 @@ Status ServerHandshake::resume12(HandshakeIo& io, const ClientHello& ch, Bytes w
               detail::verify_data12(suite, session_.master_secret, /*client=*/false, th.bytes()));
   session_.server_verify_data = ours.verify_data;
   ByteVec fin_msg;
-  ours.serialize(fin_msg);
+  RTLS_TRY(ours.serialize(fin_msg));
   RTLS_TRY(send12(io, fin_msg));
   keylog("CLIENT_RANDOM", session_.master_secret);
   resumed12_ = true;

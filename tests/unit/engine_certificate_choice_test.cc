@@ -268,7 +268,7 @@ TEST(CaNames, Rfc5246_7_4_4_CertificateRequestNames) {
   cr.signature_algorithms = {0x0403};
   cr.certificate_authorities = {name};
   ByteVec msg;
-  cr.serialize(msg);
+  EXPECT_TRUE(cr.serialize(msg).ok());
   auto back = handshake::CertificateRequest12::parse(testutil::body_of(msg));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->certificate_authorities, cr.certificate_authorities);
@@ -279,7 +279,7 @@ TEST(CaNames, Rfc5246_7_4_4_CertificateRequestNames) {
   EXPECT_EQ(bad.error(), (Error{Alert::decode_error, SSL_R_CA_DN_LENGTH_MISMATCH}));
   cr.certificate_authorities = {ByteVec{}};  // an empty name
   msg.clear();
-  cr.serialize(msg);
+  EXPECT_TRUE(cr.serialize(msg).ok());
   EXPECT_FALSE(handshake::CertificateRequest12::parse(testutil::body_of(msg)).ok());
 }
 

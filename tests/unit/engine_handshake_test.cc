@@ -167,6 +167,32 @@ TEST(Negotiation, AlpnWithoutOverlapFails) {
   EXPECT_EQ(p.server.error()->alert, Alert::no_application_protocol);
 }
 
+// A ClientHello that cannot be encoded (an ALPN name over RFC 7301's 255
+// bytes) fails the client's start with internal_error, and nothing with a
+// wrong length byte leaves (only the alert); a fitting 255-byte name works.
+TEST(Negotiation, AlpnNameTooLongForItsLengthByteFailsTheClientAndSendsNothing) {
+  auto ccfg = client_config();
+  ccfg->alpn = {ByteVec(256, 'a')};
+  conn::Connection client(handshake::Role::client, ccfg, {"localhost", ""});
+  const Status s = client.start();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error(), (Error{Alert::internal_error, SSL_R_LENGTH_TOO_LONG}));
+  // What leaves is the fatal internal_error alert alone, no ClientHello.
+  const Bytes out = client.pending_output();
+  ASSERT_EQ(out.size(), 7u);
+  EXPECT_EQ(out[0], 21);
+  EXPECT_EQ(out[5], 2);
+  EXPECT_EQ(out[6], static_cast<uint8_t>(Alert::internal_error));
+
+  auto fits = client_config();
+  fits->alpn = {ByteVec(255, 'a')};
+  auto scfg = server_config();
+  scfg->alpn = {ByteVec(255, 'a')};
+  Pair p(fits, scfg);
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  EXPECT_EQ(p.client.session()->alpn, ByteVec(255, 'a'));
+}
+
 TEST(Negotiation, ServerNameSeenByServer) {
   Pair p(client_config(), server_config());
   ASSERT_TRUE(p.handshake()) << describe(p.error());

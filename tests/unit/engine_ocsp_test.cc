@@ -123,7 +123,9 @@ void alter_server_flight12(Pair& p, std::function<void(std::vector<ByteVec>&)> f
 
 ByteVec certificate_status(Bytes body) {
   ByteVec msg;
-  handshake::write_handshake(msg, static_cast<HandshakeType>(handshake::kCertificateStatus), body);
+  EXPECT_TRUE(handshake::write_handshake(
+                  msg, static_cast<HandshakeType>(handshake::kCertificateStatus), body)
+                  .ok());
   return msg;
 }
 
@@ -133,7 +135,8 @@ TEST(OcspHostile, Tls12StatusNotAcknowledgedIsUnexpected) {
   Pair p(o.ccfg, o.scfg);
   alter_server_flight12(p, [](std::vector<ByteVec>& m) {
     ASSERT_GE(m.size(), 3u);
-    m.insert(m.begin() + 2, certificate_status(handshake::encode_certificate_status(kResponse)));
+    m.insert(m.begin() + 2,
+             certificate_status(handshake::encode_certificate_status(kResponse).value()));
   });
   EXPECT_FALSE(p.handshake());
   expect_failure(p, Role::client, Alert::unexpected_message, SSL_R_UNEXPECTED_MESSAGE);
@@ -176,9 +179,9 @@ TEST(OcspHostile, Tls13UnsolicitedStatusIsUnsupportedExtension) {
     ASSERT_TRUE(parsed.ok());
     parsed->certificate_list[0].extensions.push_back(
         {static_cast<uint16_t>(handshake::ExtensionType::status_request),
-         handshake::encode_certificate_status(kResponse)});
+         handshake::encode_certificate_status(kResponse).value()});
     cert.clear();
-    parsed->serialize(cert);
+    EXPECT_TRUE(parsed->serialize(cert).ok());
   });
   EXPECT_FALSE(p.handshake());
   expect_failure(p, Role::client, Alert::unsupported_extension, SSL_R_UNSOLICITED_EXTENSION);
@@ -196,7 +199,7 @@ TEST(OcspCodec, StatusRequestAndCertificateStatus) {
                              ByteVec{1, 0, 0, 0, 0, 0}, ByteVec{1, 0, 3, 0, 2, 9, 0, 0}}) {
     EXPECT_FALSE(handshake::parse_status_request_ch(bad).ok());
   }
-  const ByteVec status = handshake::encode_certificate_status(kResponse);
+  const ByteVec status = handshake::encode_certificate_status(kResponse).value();
   EXPECT_EQ(status, (ByteVec{1, 0, 0, 5, 0x30, 0x03, 0x0a, 0x01, 0x00}));
   auto back = handshake::parse_certificate_status(status);
   ASSERT_TRUE(back.ok());

@@ -423,7 +423,7 @@ TEST(Resumption12, NewSessionTicketCodec) {
   nst.lifetime_hint = 0x01020304;
   nst.ticket = {9, 8, 7};
   ByteVec msg;
-  nst.serialize(msg);
+  EXPECT_TRUE(nst.serialize(msg).ok());
   EXPECT_EQ(msg, (ByteVec{4, 0, 0, 9, 1, 2, 3, 4, 0, 3, 9, 8, 7}));
   auto back = handshake::NewSessionTicket12::parse(Bytes(msg).subspan(4));
   ASSERT_TRUE(back.ok());

@@ -69,7 +69,7 @@ std::vector<Codec> all_codecs() {
        [](Bytes b) { return reencode(parse_key_share_sh(b), encode_key_share_sh); }},
       {"key_share_hrr", encode_key_share_hrr(0x0018),
        [](Bytes b) { return reencode(parse_key_share_hrr(b), encode_key_share_hrr); }},
-      {"alpn", encode_alpn({bytes_of("h2"), bytes_of("http/1.1")}),
+      {"alpn", encode_alpn({bytes_of("h2"), bytes_of("http/1.1")}).value(),
        [](Bytes b) { return reencode(parse_alpn(b), encode_alpn); }},
       {"cookie", encode_cookie(ByteVec(50, 0xc0)),
        [](Bytes b) {
@@ -152,8 +152,11 @@ TEST(Extensions, KeyShareRoundTrip) {
 }
 
 TEST(Extensions, AlpnRoundTrip) {
-  ByteVec body = encode_alpn({bytes_of("h2"), bytes_of("http/1.1")});
+  ByteVec body = encode_alpn({bytes_of("h2"), bytes_of("http/1.1")}).value();
   EXPECT_EQ(to_hex(body), "000c02683208687474702f312e31");
+  // RFC 7301 3.1: ProtocolName<1..2^8-1>: a longer name cannot be encoded.
+  EXPECT_TRUE(testutil::fails_with(encode_alpn({ByteVec(256, 'a')}),
+                                   Error{Alert::internal_error, SSL_R_LENGTH_TOO_LONG}));
   Result<std::vector<ByteVec>> names = parse_alpn(body);
   ASSERT_TRUE(names.ok());
   ASSERT_EQ(names->size(), 2u);

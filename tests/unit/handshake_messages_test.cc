@@ -8,6 +8,7 @@
 
 #include "handshake/extensions.h"
 #include "handshake/messages.h"
+#include "handshake/messages12.h"
 #include "handshake_test_util.h"
 #include "rfc8448_vectors.h"
 
@@ -126,7 +127,7 @@ EncryptedExtensions sample_encrypted_extensions() {
   ee.extensions = {
       {ext(ExtensionType::server_name), {}},
       {ext(ExtensionType::application_layer_protocol_negotiation),
-       encode_alpn({ByteVec{'h', '2'}})},
+       encode_alpn({ByteVec{'h', '2'}}).value()},
   };
   return ee;
 }
@@ -330,14 +331,14 @@ TEST(Messages, KeyUpdateRoundTrip) {
 
 TEST(Messages, SerializeAppendsToOutput) {
   ByteVec out = {0xee};
-  KeyUpdate{}.serialize(out);
+  EXPECT_TRUE(KeyUpdate{}.serialize(out).ok());
   EXPECT_EQ(to_hex(out), "ee1800000100");
 }
 
 TEST(Messages, WriteHandshakeWritesHeader) {
   ByteVec out;
   const uint8_t body[] = {0xaa, 0xbb, 0xcc};
-  write_handshake(out, HandshakeType::finished, body);
+  EXPECT_TRUE(write_handshake(out, HandshakeType::finished, body).ok());
   EXPECT_EQ(to_hex(out), "14000003aabbcc");
 }
 
@@ -772,6 +773,39 @@ TEST(Messages, EmptyTicketRejected) {
   NewSessionTicket nst = sample_new_session_ticket();
   nst.ticket.clear();
   EXPECT_TRUE(fails_with(NewSessionTicket::parse(body_of(wire_of(nst))), kDecodeError));
+}
+
+// A field longer than its length prefix allows is an error the caller gets
+// (and propagates: the handshake fails with internal_error), in every build:
+// never a message whose length bytes are wrong.
+TEST(Messages, SerializeRefusesAFieldLongerThanItsLengthPrefix) {
+  const Error too_long{Alert::internal_error, SSL_R_LENGTH_TOO_LONG};
+  ByteVec out;
+  CertificateVerify cv;
+  cv.algorithm = 0x0403;
+  cv.signature = ByteVec(0x10000, 1);  // opaque signature<0..2^16-1>
+  EXPECT_TRUE(fails_with(cv.serialize(out), too_long));
+  cv.signature.resize(0xffff);
+  EXPECT_TRUE(cv.serialize(out).ok());
+
+  ClientHello ch;
+  ch.cipher_suites = {0x1301};
+  ch.legacy_compression_methods = {0};
+  ch.legacy_session_id = ByteVec(256, 2);  // opaque legacy_session_id<0..32> in a vec8
+  EXPECT_TRUE(fails_with(ch.serialize(out), too_long));
+
+  // An extension body that outgrows the 16-bit extension length.
+  EncryptedExtensions ee;
+  ee.extensions.push_back({0x10, ByteVec(0x10000, 3)});
+  EXPECT_TRUE(fails_with(ee.serialize(out), too_long));
+
+  // A whole message over 2^24 - 1 bytes.
+  CertificateMsg cert;
+  cert.certificate_list.push_back({ByteVec(0xffffff, 4), {}});
+  EXPECT_TRUE(fails_with(cert.serialize(out), too_long));
+  EXPECT_TRUE(
+      fails_with(write_handshake(out, HandshakeType::finished, ByteVec(0x1000000, 5)), too_long));
+  EXPECT_TRUE(fails_with(encode_certificate_status(ByteVec(0x1000000, 6)), too_long));
 }
 
 TEST(Messages, HandshakeTypeNames) {

@@ -50,7 +50,7 @@ inline ByteVec with_trailing_byte(Bytes bytes) {
 template <class Msg>
 ByteVec wire_of(const Msg& msg) {
   ByteVec out;
-  msg.serialize(out);
+  EXPECT_TRUE(msg.serialize(out).ok());
   return out;
 }
 

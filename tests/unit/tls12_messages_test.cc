@@ -136,7 +136,7 @@ TEST(Tls12Messages, ServerKeyExchangeParamsAreSignedPrefix) {
   ske.public_key = {0xaa, 0xbb};
   ske.signature_algorithm = 0x0804;
   ske.signature = {0x01, 0x02, 0x03};
-  EXPECT_EQ(ske.params(), bytes_of({0x03, 0x00, 0x1d, 0x02, 0xaa, 0xbb}));
+  EXPECT_EQ(ske.params().value(), bytes_of({0x03, 0x00, 0x1d, 0x02, 0xaa, 0xbb}));
   EXPECT_EQ(wire_of(ske), bytes_of({12, 0x00, 0x00, 0x0d,                // header
                                     0x03, 0x00, 0x1d, 0x02, 0xaa, 0xbb,  // params
                                     0x08, 0x04, 0x00, 0x03, 0x01, 0x02, 0x03}));
@@ -160,7 +160,7 @@ TEST(Tls12Messages, ExactWireForms) {
 
 TEST(Tls12Messages, SerializeAppendsToOutput) {
   ByteVec out = {0xff};
-  ServerHelloDone{}.serialize(out);
+  EXPECT_TRUE(ServerHelloDone{}.serialize(out).ok());
   EXPECT_EQ(out, bytes_of({0xff, 14, 0, 0, 0}));
 }
 
@@ -259,18 +259,18 @@ TEST(Tls12Extensions, RenegotiationInfoRoundTrip) {
   // a client (3.5); 24 bytes from a server on renegotiation (3.6).
   for (size_t n : {0u, 12u, 24u, 255u}) {
     const ByteVec connection(n, 0x42);
-    const ByteVec body = encode_renegotiation_info(connection);
+    const ByteVec body = encode_renegotiation_info(connection).value();
     ASSERT_EQ(body.size(), n + 1);
     EXPECT_EQ(body[0], n);
     Result<ByteVec> parsed = parse_renegotiation_info(body);
     ASSERT_TRUE(parsed.ok());
     EXPECT_EQ(*parsed, connection);
   }
-  EXPECT_EQ(encode_renegotiation_info({}), bytes_of({0x00}));
+  EXPECT_EQ(encode_renegotiation_info({}).value(), bytes_of({0x00}));
 }
 
 TEST(Tls12Extensions, RenegotiationInfoNoStrictPrefixOrTrailingByte) {
-  const ByteVec body = encode_renegotiation_info(ByteVec(12, 0x07));
+  const ByteVec body = encode_renegotiation_info(ByteVec(12, 0x07)).value();
   for (size_t n = 0; n < body.size(); ++n) {
     EXPECT_TRUE(fails_with(parse_renegotiation_info(Bytes(body).first(n)), kBadExtension))
         << "prefix " << n;
