@@ -7,6 +7,18 @@ build=$1 src=$2 flags=${3:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
+# Only the public headers and what they include: no internals, no sources.
+inc=$tmp/prefix/include/rapidtls
+for public in conn/connection.h handshake/config.h io/transport.h common/result.h; do
+  [[ -f $inc/$public ]] || { echo "install check: $public not installed" >&2; exit 1; }
+done
+internal=$(cd "$inc" && find . -name '*_internal.h' -o -name '*.cc' -o -path './ssl/*' \
+  -o -name 'extensions.h' -o -name 'certificate_choice.h')
+if [[ -n $internal ]]; then
+  echo "install check: internal files installed: $internal" >&2
+  exit 1
+fi
+echo "install check: $(find "$inc" -name '*.h' | wc -l) public headers installed, no internal one"
 export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig:$tmp/prefix/lib/x86_64-linux-gnu/pkgconfig"
 # shellcheck disable=SC2046,SC2086
 c++ $flags "$src/consumer.cc" -o "$tmp/with-pkgconfig" $(pkg-config --cflags --libs rapidtls) \
