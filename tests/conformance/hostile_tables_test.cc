@@ -730,6 +730,12 @@ const std::vector<Row>& Tls12ServerRows() {
          c.suites = U16List({0x00ff, 0xc02b});
        }),
        kServerHello},
+      // RFC 7507 3: TLS_FALLBACK_SCSV from a client whose highest version is the
+      // server's highest (1.2 here) is no fallback.
+      {"fallback SCSV, server's highest version", H12([](Ch& c) {
+         c.suites = U16List({0xc02b, 0x5600});
+       }),
+       kServerHello},
 
       // server_name, ALPN, status_request, session_ticket (RFC 6066, 7301, 5077).
       {"server_name empty list", H12(Set(kServerName, V16({}))), kDecodeError},
@@ -891,6 +897,46 @@ TEST(HostileTables, SslV2HelloRefusedWithWrongVersionNumber) {
 
 TEST(HostileTables, Tls13ServerAgainstSslV2Hellos) {
   RunServerRows(TLS1_2_VERSION, TLS1_3_VERSION, V2HelloRows());
+}
+
+// ---------------------------------------------------------------------------------------
+// TLS_FALLBACK_SCSV (RFC 7507, 0x5600) to a server that speaks TLS 1.2 and 1.3: a
+// ClientHello whose highest version is below the server's gets inappropriate_fallback.
+
+TEST(HostileTables, FallbackScsvToATls13Server) {
+  RunServerRows(TLS1_2_VERSION, TLS1_3_VERSION,
+                {
+                    {"1.2 hello without the SCSV", H12([](Ch&) {}), kServerHello},
+                    {"1.2 hello with the SCSV last", H12([](Ch& c) {
+                       c.suites = U16List({0xc02b, 0xc02f, 0x5600});
+                     }),
+                     kInappropriateFallback},
+                    {"1.2 hello with the SCSV first", H12([](Ch& c) {
+                       c.suites = U16List({0x5600, 0xc02b});
+                     }),
+                     kInappropriateFallback},
+                    {"1.2 hello with supported_versions {1.2} and the SCSV",
+                     H12(Then(
+                         [](Ch& c) {
+                           c.suites = U16List({0xc02b, 0x5600});
+                         },
+                         Add(kSupportedVersions, V8(U16s({0x0303}))))),
+                     kInappropriateFallback},
+                    {"1.3 hello with the SCSV", H13([](Ch& c) {
+                       c.suites = U16List({0x1301, 0x5600});
+                     }),
+                     kServerHello},
+                    {"1.3 hello offering 1.3 and 1.2 with the SCSV", H13([](Ch& c) {
+                       c.suites = U16List({0x1301, 0xc02b, 0x5600});
+                       c.find(kSupportedVersions)->body = V8(U16s({0x0304, 0x0303}));
+                     }),
+                     kServerHello},
+                    {"1.1 hello with the SCSV", H12([](Ch& c) {
+                       c.version = U16s({0x0302});
+                       c.suites = U16List({0xc02b, 0x5600});
+                     }),
+                     kProtocolVersion},
+                });
 }
 
 // ---------------------------------------------------------------------------------------
