@@ -547,8 +547,10 @@ Status ClientHandshake::on_certificate_request(HandshakeIo&, Bytes body, Bytes w
 
 Status ClientHandshake::on_certificate(HandshakeIo&, Bytes body, Bytes whole) {
   RTLS_ASSIGN(CertificateMsg msg, CertificateMsg::parse(body));
+  // RFC 8446 4.4.2: zero length for server authentication; a length out of its
+  // range is decode_error (RFC 8446 6), as OpenSSL answers.
   if (!msg.certificate_request_context.empty()) {
-    return Error{Alert::illegal_parameter, SSL_R_LENGTH_MISMATCH};
+    return Error{Alert::decode_error, SSL_R_LENGTH_MISMATCH};
   }
   // RFC 8446 4.4.2.4: an empty server Certificate is a decode_error.
   if (msg.certificate_list.empty()) {
