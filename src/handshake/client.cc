@@ -70,6 +70,28 @@ bool may_answer_in_server_hello(ExtensionType t) {
   }
 }
 
+// RFC 8446 4.2: extensions of its table that never appear in EncryptedExtensions.
+bool never_in_encrypted_extensions(ExtensionType t) {
+  switch (t) {
+    case ExtensionType::status_request:
+    case ExtensionType::signature_algorithms:
+    case ExtensionType::signed_certificate_timestamp:
+    case ExtensionType::padding:
+    case ExtensionType::pre_shared_key:
+    case ExtensionType::supported_versions:
+    case ExtensionType::cookie:
+    case ExtensionType::psk_key_exchange_modes:
+    case ExtensionType::certificate_authorities:
+    case ExtensionType::oid_filters:
+    case ExtensionType::post_handshake_auth:
+    case ExtensionType::signature_algorithms_cert:
+    case ExtensionType::key_share:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 using detail::to_vec;
@@ -462,6 +484,10 @@ Status ClientHandshake::on_encrypted_extensions(HandshakeIo& io, Bytes body, Byt
   RTLS_ASSIGN(EncryptedExtensions ee, EncryptedExtensions::parse(body));
   for (const auto& e : ee.extensions) {
     const auto t = static_cast<ExtensionType>(e.type);
+    // RFC 8446 4.2: one recognised but not for this message is illegal_parameter,
+    // offered or not (as OpenSSL checks it first); else one not offered is unsolicited.
+    if (never_in_encrypted_extensions(t))
+      return Error{Alert::illegal_parameter, SSL_R_BAD_EXTENSION};
     if (!offered(t)) return Error{Alert::unsupported_extension, SSL_R_UNSOLICITED_EXTENSION};
     switch (t) {
       case ExtensionType::server_name:
@@ -522,8 +548,10 @@ Status ClientHandshake::on_certificate_request(HandshakeIo&, Bytes body, Bytes w
 
 Status ClientHandshake::on_certificate(HandshakeIo&, Bytes body, Bytes whole) {
   RTLS_ASSIGN(CertificateMsg msg, CertificateMsg::parse(body));
+  // RFC 8446 4.4.2: zero length for server authentication; a length out of its
+  // range is decode_error (RFC 8446 6), as OpenSSL answers.
   if (!msg.certificate_request_context.empty()) {
-    return Error{Alert::illegal_parameter, SSL_R_LENGTH_MISMATCH};
+    return Error{Alert::decode_error, SSL_R_LENGTH_MISMATCH};
   }
   // RFC 8446 4.4.2.4: an empty server Certificate is a decode_error.
   if (msg.certificate_list.empty()) {

@@ -242,8 +242,13 @@ Status ServerHandshake::on_client_hello(HandshakeIo& io, Bytes body, Bytes whole
     const bool can12 = cfg.min_version <= kTls12 &&
                        (sv != nullptr ? contains(versions, kTls12) : ch.legacy_version >= kTls12);
     if (!can13) {
-      if (can12) return on_client_hello12(io, ch, whole);
-      return Error{Alert::protocol_version, SSL_R_UNSUPPORTED_PROTOCOL};
+      if (!can12) return Error{Alert::protocol_version, SSL_R_UNSUPPORTED_PROTOCOL};
+      // RFC 7507 3: a client that signals a fallback to TLS 1.2 while we speak
+      // TLS 1.3 was pushed down (a renegotiation stays at the version it has).
+      if (!reneg_ && cfg.max_version >= kTls13 && contains(ch.cipher_suites, kFallbackScsv)) {
+        return Error{Alert::inappropriate_fallback, SSL_R_INAPPROPRIATE_FALLBACK};
+      }
+      return on_client_hello12(io, ch, whole);
     }
   }
   // RFC 8446 5.1: the ClientHello precedes a key change, so it ends its record.

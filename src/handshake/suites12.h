@@ -28,6 +28,8 @@ inline constexpr uint16_t kDefaultSuites12[] = {0xc02c, 0xc030, 0xcca9, 0xcca8, 
 
 // RFC 5746 3.3: the signalling cipher suite value.
 constexpr uint16_t kEmptyRenegotiationInfoScsv = 0x00ff;
+// RFC 7507 6: TLS_FALLBACK_SCSV, sent by a client retrying with a lower version.
+constexpr uint16_t kFallbackScsv = 0x5600;
 // RFC 8446 4.1.3: the last 8 bytes of a TLS 1.3 server's random when it
 // negotiates TLS 1.2.
 inline constexpr uint8_t kDowngradeTls12[8] = {0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x01};

@@ -3,14 +3,28 @@
 # download. One event loop (--threads 1), so both share it: three clients
 # request 100 MiB and stop reading; curl's 10 MiB download must then take
 # about as long as it does alone, and the stalled clients stay connected.
+# Then the bounds (issue 17): while they are stalled, and a fourth client
+# reads its 100 MiB slowly (64 KiB every 0.25 s), the server's resident memory
+# stays under RSS_BOUND_KB (printed); after --idle-timeout without progress the
+# server closes the stalled connections, never the slow reader that is still
+# reading; once the slow reader leaves, no connection is left on the server
+# and its descriptors are back to where they were.
 source "$(dirname "$0")/lib.sh"
 need curl python3 timeout sha256sum ss
+IDLE=8                                                # serve's --idle-timeout
+# Under the 100 MiB file: a server that held a reader's file in memory fails it.
+RSS_BOUND_KB=${RAPIDTLS_SLOW_READER_RSS_KB:-65536}  # 64 MiB (measured: 12 MiB, Debug build)
 
 mkdir -p "$WORK/www"
 head -c 104857600 /dev/urandom >"$WORK/www/f100m"
 head -c 10485760 /dev/urandom >"$WORK/www/f10m"
 want=$(sha256_of "$WORK/www/f10m")
-start_serve "$WORK/www" --threads 1
+start_serve "$WORK/www" --threads 1 --idle-timeout "$IDLE"
+fds() { ls "/proc/$SERVER_PID/fd" | wc -l; }
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"; }
+server_conns() { ss -Htn state established "sport = :$PORT" 2>/dev/null | wc -l; }
+fds_before=$(fds)
+echo "serve before: RSS $(rss_kb) kB, $fds_before descriptors"
 
 timed_download() {  # prints seconds; fails on a wrong sha256
   local t
@@ -58,7 +72,77 @@ fi
 for i in 1 2 3; do
   kill -0 "${PIDS[$i]}" 2>/dev/null || bad "stalled client $i ended"
 done
-established=$(ss -Htn state established "sport = :$PORT" 2>/dev/null | wc -l)
+established=$(server_conns)
 ((established >= 3)) && ok "$established connections still open on the server side" || bad "only $established connections open"
+
+# A slow reader of the 100 MiB file: it keeps reading, so it keeps its connection.
+cat >"$WORK/slow.py" <<'PY'
+import socket, ssl, sys, time
+port, ca, seconds = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+ctx = ssl.create_default_context(cafile=ca)
+raw = socket.socket()
+raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+raw.connect(("127.0.0.1", port))
+s = ctx.wrap_socket(raw, server_hostname="localhost")
+s.settimeout(10)
+s.sendall(b"GET /f100m HTTP/1.1\r\nHost: localhost\r\n\r\n")
+got, end = 0, time.time() + seconds
+print("reading", flush=True)
+while time.time() < end:
+    d = s.recv(65536)
+    if not d:
+        print("closed by the server after", got, "bytes", flush=True)
+        sys.exit(1)
+    got += len(d)
+    time.sleep(0.25)
+print("still connected after", got, "bytes", flush=True)
+PY
+python3 "$WORK/slow.py" "$PORT" "$CA" $((IDLE + 6)) >"$WORK/slow.out" 2>&1 &
+slow=$!
+PIDS+=("$slow")
+
+# Memory while 3 readers are stalled and one reads slowly; the stalled ones are
+# closed after IDLE seconds without progress.
+peak=0
+closed_after=
+start=$(date +%s)
+for _ in $(seq 1 $(((IDLE + 5) * 4))); do
+  r=$(rss_kb)
+  ((r > peak)) && peak=$r
+  n=$(server_conns)
+  if [[ -z $closed_after ]] && ((n <= 1)); then closed_after=$(($(date +%s) - start)); fi
+  sleep 0.25
+done
+hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status")
+((hwm > peak)) && peak=$hwm  # the kernel's high-water mark catches a peak between samples
+echo "serve with 3 stalled and 1 slow 100 MiB reader: RSS peak ${peak} kB, bound ${RSS_BOUND_KB} kB"
+((peak <= RSS_BOUND_KB)) && ok "resident memory ${peak} kB within ${RSS_BOUND_KB} kB" ||
+  bad "resident memory ${peak} kB over ${RSS_BOUND_KB} kB"
+[[ -n $closed_after ]] && ok "the stalled connections were closed within ${closed_after}s of the slow reader's start (--idle-timeout $IDLE)" ||
+  bad "the stalled connections were still open $((IDLE + 5))s later: $(server_conns) open"
+wait "$slow"
+slow_rc=$?
+cat "$WORK/slow.out"
+((slow_rc == 0)) && ok "the slow reader kept its connection for $((IDLE + 6))s, longer than --idle-timeout" ||
+  bad "the slow reader lost its connection"
+
+# Everyone gone: nothing left on the server.
+for pid in "${PIDS[@]}"; do [[ $pid == "$SERVER_PID" ]] || kill "$pid" 2>/dev/null; done
+left=
+for _ in $(seq 1 $(((IDLE + 5) * 10))); do
+  left=$(server_conns)
+  ((left == 0)) && break
+  sleep 0.1
+done
+((left == 0)) && ok "no connection left on the server" || bad "$left connections left on the server"
+fds_after=$(fds)
+for _ in $(seq 1 50); do
+  ((fds_after <= fds_before)) && break
+  sleep 0.1
+  fds_after=$(fds)
+done
+((fds_after <= fds_before)) && ok "descriptors back to $fds_after (were $fds_before)" ||
+  bad "descriptors $fds_after (were $fds_before)"
+echo "serve after: RSS $(rss_kb) kB"
 stop_serve INT || bad "rapidtls serve did not exit 0 with stalled clients (status $?)"
 finish

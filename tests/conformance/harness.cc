@@ -196,6 +196,19 @@ void TrustTestIdentity(SSL_CTX* ctx) {
           "X509_STORE_add_cert");
 }
 
+Bytes TestCertificateDer() {
+  const int n = i2d_X509(TestIdentity().cert, nullptr);
+  Require(n > 0, "i2d_X509");
+  Bytes der(static_cast<size_t>(n));
+  unsigned char* p = der.data();
+  Require(i2d_X509(TestIdentity().cert, &p) == n, "i2d_X509");
+  return der;
+}
+
+EVP_PKEY* TestKey() {
+  return TestIdentity().key;
+}
+
 CtxPtr MakeServerCtx(int version) {
   return MakeCtx(true, version);
 }

@@ -58,6 +58,10 @@ CtxPtr MakeClientCtx(int version = TLS1_3_VERSION);
 // The test certificate (self-signed, CN and DNS name localhost) and its key.
 void UseTestIdentity(SSL_CTX* ctx);
 void TrustTestIdentity(SSL_CTX* ctx);
+// The certificate's DER bytes and its private key (owned by the process), for tests that
+// play a server by hand.
+Bytes TestCertificateDer();
+EVP_PKEY* TestKey();
 
 // Two connections joined in memory. `client_bio`/`server_bio` are the ends the SSL
 // objects read and write (owned by them). With a `wire`, the ends are not joined

@@ -5,6 +5,8 @@
 // where rapidtls deliberately answers otherwise the row says so in its last column (see
 // README.md, "Protocol conformance").
 #include <gtest/gtest.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -728,6 +730,12 @@ const std::vector<Row>& Tls12ServerRows() {
          c.suites = U16List({0x00ff, 0xc02b});
        }),
        kServerHello},
+      // RFC 7507 3: TLS_FALLBACK_SCSV from a client whose highest version is the
+      // server's highest (1.2 here) is no fallback.
+      {"fallback SCSV, server's highest version", H12([](Ch& c) {
+         c.suites = U16List({0xc02b, 0x5600});
+       }),
+       kServerHello},
 
       // server_name, ALPN, status_request, session_ticket (RFC 6066, 7301, 5077).
       {"server_name empty list", H12(Set(kServerName, V16({}))), kDecodeError},
@@ -775,6 +783,160 @@ const std::vector<Row>& Tls12ServerRows() {
 
 TEST(HostileTables, Tls12ServerAgainstClientHellos) {
   RunServerRows(TLS1_2_VERSION, TLS1_2_VERSION, Tls12ServerRows());
+}
+
+// ---------------------------------------------------------------------------------------
+// SSL 2.0-format ClientHellos (RFC 5246 E.2; RFC 6176 forbids SSL 2.0 itself): a two-byte
+// header with the high bit set and the 15-bit length, msg_type 1, the version, three
+// lengths, 3-byte cipher specs, the session id and the challenge.
+
+struct V2Hello {
+  size_t length_delta = 0;  // added to the header's length
+  uint8_t msg_type = kClientHelloType;
+  uint16_t version = 0x0303;
+  Bytes cipher_specs = {0x00, 0xc0, 0x2b, 0x00, 0xc0, 0x2f, 0x00, 0x00, 0xff};
+  Bytes session_id;
+  Bytes challenge = Bytes(32, 0x5c);
+  size_t cipher_spec_delta = 0;  // added to cipher_spec_length
+
+  Bytes Wire() const {
+    Bytes body;
+    Put8(body, msg_type);
+    Put16(body, version);
+    Put16(body, cipher_specs.size() + cipher_spec_delta);
+    Put16(body, session_id.size());
+    Put16(body, challenge.size());
+    Append(body, Cat({cipher_specs, session_id, challenge}));
+    const size_t len = body.size() + length_delta;
+    Bytes out = {static_cast<uint8_t>(0x80 | (len >> 8)), static_cast<uint8_t>(len)};
+    Append(out, body);
+    return out;
+  }
+};
+
+Builder V2(std::function<void(V2Hello&)> edit, Bytes after = {}) {
+  return [edit, after] {
+    V2Hello h;
+    edit(h);
+    return Cat({h.Wire(), after});
+  };
+}
+
+// Rows for a server whose lowest version is TLS 1.2 (`max13`: and whose highest is 1.3).
+std::vector<Row> V2HelloRows() {
+  // Deliberate (README.md, compatibility note 12): RFC 8446 D.5 recommends against
+  // accepting them; rapidtls reads the first two bytes as no TLS record header (the
+  // version byte is not 3) and fails as it does for any bytes that are not TLS: no alert,
+  // SSL_R_WRONG_VERSION_NUMBER. OpenSSL 3.0 parses them; without extensions the hello
+  // allows only SHA-1 signatures, so even a well-formed one gets handshake_failure.
+  constexpr int kV2 = kFailedSilently;
+  return {
+      {"SSLv2 hello offering TLS 1.2", V2([](V2Hello&) {}), kHandshakeFailure, kV2},
+      {"SSLv2 hello offering TLS 1.0", V2([](V2Hello& h) { h.version = 0x0301; }), kProtocolVersion,
+       kV2},
+      {"SSLv2 hello offering SSL 2.0", V2([](V2Hello& h) { h.version = 0x0002; }), kProtocolVersion,
+       kV2},
+      {"SSLv2 hello offering TLS 1.3 (0x0304)", V2([](V2Hello& h) { h.version = 0x0304; }),
+       kHandshakeFailure, kV2},
+      {"SSLv2 hello, msg_type 2", V2([](V2Hello& h) { h.msg_type = 2; }), kFailedSilently},
+      {"SSLv2 hello, cipher specs not a multiple of 3",
+       V2([](V2Hello& h) { h.cipher_specs.pop_back(); }), kDecodeError, kV2},
+      {"SSLv2 hello, no cipher specs", V2([](V2Hello& h) { h.cipher_specs.clear(); }),
+       kIllegalParameter, kV2},
+      {"SSLv2 hello, cipher spec length overruns", V2([](V2Hello& h) { h.cipher_spec_delta = 3; }),
+       kDecodeError, kV2},
+      {"SSLv2 hello, challenge empty", V2([](V2Hello& h) { h.challenge.clear(); }),
+       kHandshakeFailure, kV2},
+      {"SSLv2 hello, challenge of 15 bytes", V2([](V2Hello& h) { h.challenge.resize(15); }),
+       kHandshakeFailure, kV2},
+      {"SSLv2 hello, challenge of 33 bytes", V2([](V2Hello& h) { h.challenge.resize(33, 1); }),
+       kHandshakeFailure, kV2},
+      {"SSLv2 hello, session id of 16 bytes", V2([](V2Hello& h) { h.session_id = Bytes(16, 3); }),
+       kHandshakeFailure, kV2},
+      {"SSLv2 hello, header length 1 short", V2([](V2Hello& h) { h.length_delta = size_t(-1); }),
+       kDecodeError, kV2},
+      {"SSLv2 hello, header length 1 over", V2([](V2Hello& h) { h.length_delta = 1; }), kNothing,
+       kV2},
+      {"SSLv2 hello, cut in its header", Raw({0x80}), kNothing},
+      {"SSLv2 hello, header alone, length 0", Raw({0x80, 0x00}), kNothing},
+      {"SSLv2 hello, header of 3 bytes (no high bit)",
+       [] {
+         Bytes w = V2Hello().Wire();
+         w[0] &= 0x7f;
+         return w;
+       },
+       kFailedSilently},
+      {"SSLv2 hello, then a TLS record", V2([](V2Hello&) {}, kCcs), kHandshakeFailure, kV2},
+  };
+}
+
+TEST(HostileTables, Tls12ServerAgainstSslV2Hellos) {
+  RunServerRows(TLS1_2_VERSION, TLS1_2_VERSION, V2HelloRows());
+}
+
+// rapidtls's refusal of an SSL 2.0-format hello is a clear failure: SSL_ERROR_SSL with
+// SSL_R_WRONG_VERSION_NUMBER at once, nothing sent, nothing waited for.
+TEST(HostileTables, SslV2HelloRefusedWithWrongVersionNumber) {
+  if (kOracle) GTEST_SKIP() << "OpenSSL 3.0 parses SSL 2.0-format hellos (the rows above)";
+  CtxPtr ctx = PinnedServerCtx(TLS1_2_VERSION, TLS1_3_VERSION);
+  SslPtr s(SSL_new(ctx.get()));
+  BIO* rb = BIO_new(BIO_s_mem());
+  BIO* wb = BIO_new(BIO_s_mem());
+  const Bytes in = V2Hello().Wire();
+  BIO_write(rb, in.data(), static_cast<int>(in.size()));
+  SSL_set_bio(s.get(), rb, wb);
+  SSL_set_accept_state(s.get());
+  ERR_clear_error();
+  const int rc = SSL_do_handshake(s.get());
+  EXPECT_EQ(rc, -1);
+  EXPECT_EQ(SSL_get_error(s.get(), rc), SSL_ERROR_SSL);
+  EXPECT_EQ(ERR_GET_REASON(ERR_peek_error()), SSL_R_WRONG_VERSION_NUMBER);
+  EXPECT_EQ(BIO_ctrl_pending(wb), 0u) << "no alert, no hello";
+  ERR_clear_error();
+}
+
+TEST(HostileTables, Tls13ServerAgainstSslV2Hellos) {
+  RunServerRows(TLS1_2_VERSION, TLS1_3_VERSION, V2HelloRows());
+}
+
+// ---------------------------------------------------------------------------------------
+// TLS_FALLBACK_SCSV (RFC 7507, 0x5600) to a server that speaks TLS 1.2 and 1.3: a
+// ClientHello whose highest version is below the server's gets inappropriate_fallback.
+
+TEST(HostileTables, FallbackScsvToATls13Server) {
+  RunServerRows(TLS1_2_VERSION, TLS1_3_VERSION,
+                {
+                    {"1.2 hello without the SCSV", H12([](Ch&) {}), kServerHello},
+                    {"1.2 hello with the SCSV last", H12([](Ch& c) {
+                       c.suites = U16List({0xc02b, 0xc02f, 0x5600});
+                     }),
+                     kInappropriateFallback},
+                    {"1.2 hello with the SCSV first", H12([](Ch& c) {
+                       c.suites = U16List({0x5600, 0xc02b});
+                     }),
+                     kInappropriateFallback},
+                    {"1.2 hello with supported_versions {1.2} and the SCSV",
+                     H12(Then(
+                         [](Ch& c) {
+                           c.suites = U16List({0xc02b, 0x5600});
+                         },
+                         Add(kSupportedVersions, V8(U16s({0x0303}))))),
+                     kInappropriateFallback},
+                    {"1.3 hello with the SCSV", H13([](Ch& c) {
+                       c.suites = U16List({0x1301, 0x5600});
+                     }),
+                     kServerHello},
+                    {"1.3 hello offering 1.3 and 1.2 with the SCSV", H13([](Ch& c) {
+                       c.suites = U16List({0x1301, 0xc02b, 0x5600});
+                       c.find(kSupportedVersions)->body = V8(U16s({0x0304, 0x0303}));
+                     }),
+                     kServerHello},
+                    {"1.1 hello with the SCSV", H12([](Ch& c) {
+                       c.version = U16s({0x0302});
+                       c.suites = U16List({0xc02b, 0x5600});
+                     }),
+                     kProtocolVersion},
+                });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -834,14 +996,20 @@ Sh ServerHello12() {
 }
 
 using ShEdit = std::function<void(Sh&)>;
-// What the server sends: its hello(s) as a function of the client's session id.
-using ServerBytes = std::function<Bytes(const Bytes& client_session_id)>;
+// What the server saw of the ClientHello: its legacy_session_id (echoed) and random (signed
+// over in a TLS 1.2 ServerKeyExchange).
+struct Seen {
+  Bytes session_id;
+  Bytes random;
+};
+// What the server sends: its hello(s) as a function of the client's hello.
+using ServerBytes = std::function<Bytes(const Seen& seen)>;
 
 ServerBytes S(Sh (*base)(), ShEdit edit) {
-  return [base, edit](const Bytes& sid) {
+  return [base, edit](const Seen& seen) {
     Sh s = base();
     edit(s);
-    return s.Wire(sid);
+    return s.Wire(seen.session_id);
   };
 }
 ServerBytes S13(ShEdit edit) {
@@ -851,10 +1019,10 @@ ServerBytes S12(ShEdit edit) {
   return S(ServerHello12, std::move(edit));
 }
 ServerBytes Hrr(uint16_t group, ShEdit edit) {
-  return [group, edit](const Bytes& sid) {
+  return [group, edit](const Seen& seen) {
     Sh s = Hrr13(group);
     edit(s);
-    return s.Wire(sid);
+    return s.Wire(seen.session_id);
   };
 }
 ShEdit ShSet(uint16_t type, Bytes body) {
@@ -880,7 +1048,7 @@ ShEdit ShThen(ShEdit a, ShEdit b) {
 }
 // Records before or after the server's hello.
 ServerBytes WithRecords(Bytes before, ServerBytes hello, Bytes after) {
-  return [before, hello, after](const Bytes& sid) { return Cat({before, hello(sid), after}); };
+  return [before, hello, after](const Seen& seen) { return Cat({before, hello(seen), after}); };
 }
 
 struct ClientRow {
@@ -890,14 +1058,18 @@ struct ClientRow {
   int rapidtls = kSame;
 };
 
-// The legacy_session_id of a ClientHello in `wire` (one record or more).
-Bytes ClientSessionId(const Bytes& wire) {
+// The random and legacy_session_id of a ClientHello in `wire` (one record or more).
+Seen ClientHelloSeen(const Bytes& wire) {
   const Answer a = Parse(wire);
   const Message* ch = a.find(kClientHelloType);
   if (ch == nullptr || ch->body.size() < 35) return {};
+  Seen seen;
+  seen.random = Bytes(ch->body.begin() + 2, ch->body.begin() + 34);
   const size_t len = ch->body[34];
-  if (ch->body.size() < 35 + len) return {};
-  return Bytes(ch->body.begin() + 35, ch->body.begin() + 35 + static_cast<std::ptrdiff_t>(len));
+  if (ch->body.size() < 35 + len) return seen;
+  seen.session_id =
+      Bytes(ch->body.begin() + 35, ch->body.begin() + 35 + static_cast<std::ptrdiff_t>(len));
+  return seen;
 }
 
 // A client of `ctx` sends its ClientHello and gets `row`'s bytes: its first alert in the
@@ -910,8 +1082,7 @@ int ClientOutcome(SSL_CTX* ctx, const ServerBytes& server) {
   SSL_set_connect_state(c.get());
   SSL_set_tlsext_host_name(c.get(), "localhost");
   if (SSL_do_handshake(c.get()) == 1) return kServerHello;  // cannot happen
-  const Bytes sid = ClientSessionId(DrainBio(wb));
-  const Bytes in = server(sid);
+  const Bytes in = server(ClientHelloSeen(DrainBio(wb)));
   BIO_write(rb, in.data(), static_cast<int>(in.size()));
   bool failed = false;
   for (int i = 0; i < 8; ++i) {
@@ -929,10 +1100,15 @@ int ClientOutcome(SSL_CTX* ctx, const ServerBytes& server) {
   return a.find(kClientHelloType) != nullptr ? kHelloRetry : kNothing;
 }
 
-void RunClientRows(int min_version, int max_version, const std::vector<ClientRow>& rows) {
+// `groups`: the client's supported_groups (SSL_CTX_set1_groups_list), else its default.
+void RunClientRows(int min_version, int max_version, const std::vector<ClientRow>& rows,
+                   const char* groups = nullptr) {
   CtxPtr ctx(SSL_CTX_new(TLS_client_method()));
   SSL_CTX_set_min_proto_version(ctx.get(), min_version);
   SSL_CTX_set_max_proto_version(ctx.get(), max_version);
+  if (groups != nullptr) {
+    ASSERT_EQ(SSL_CTX_set1_groups_list(ctx.get(), groups), 1) << groups;
+  }
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
   for (const ClientRow& row : rows) {
     const int want = kOracle || row.rapidtls == kSame ? row.expect : row.rapidtls;
@@ -1024,7 +1200,9 @@ const std::vector<ClientRow>& Tls13ClientRows() {
        kUnsupportedExtension},
       {"HRR with key_share of 3 bytes", Hrr(0x0017, ShSet(kKeyShare, {0, 0x17, 0})), kDecodeError},
       {"HRR twice",
-       [](const Bytes& sid) { return Cat({Hrr13(0x0017).Wire(sid), Hrr13(0x0017).Wire(sid)}); },
+       [](const Seen& seen) {
+         return Cat({Hrr13(0x0017).Wire(seen.session_id), Hrr13(0x0017).Wire(seen.session_id)});
+       },
        kUnexpectedMessage},
   };
   return rows;
@@ -1093,6 +1271,198 @@ const std::vector<ClientRow>& Tls12ClientRows() {
 
 TEST(HostileTables, Tls12ClientAgainstServerHellos) {
   RunClientRows(TLS1_2_VERSION, TLS1_2_VERSION, Tls12ClientRows());
+}
+
+// ---------------------------------------------------------------------------------------
+// TLS 1.2 client against the server's ServerKeyExchange (RFC 8422 5.4, 5.1.1): the
+// ServerHello, the test certificate, then a ServerKeyExchange whose parameters a row
+// breaks, signed as RFC 5246 7.4.3 says (client random, server random, parameters) with
+// the certificate's key, so that only the parameters are wrong, and ServerHelloDone.
+
+// RFC 8422 5.4: ECCurveType named_curve.
+constexpr uint8_t kNamedCurveType = 3;
+
+// A fresh P-256 public key, uncompressed (RFC 8422 5.4.1: 04 || X || Y).
+Bytes P256Point() {
+  static const Bytes point = [] {
+    EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+    Bytes p(65);
+    size_t n = 0;
+    if (key == nullptr || EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+                                                          p.data(), p.size(), &n) != 1) {
+      ADD_FAILURE() << "P-256 key";
+    }
+    EVP_PKEY_free(key);
+    p.resize(n);
+    return p;
+  }();
+  return point;
+}
+// The same point in compressed form (RFC 8422 5.4.1 deprecates it: 02/03 || X).
+Bytes P256Compressed() {
+  const Bytes p = P256Point();
+  Bytes c = {static_cast<uint8_t>(2 + (p[64] & 1))};
+  c.insert(c.end(), p.begin() + 1, p.begin() + 33);
+  return c;
+}
+// ServerECDHParams: curve_type, named curve, the point with its length.
+Bytes EcParams(uint16_t group, const Bytes& point) {
+  Bytes b = {kNamedCurveType};
+  Put16(b, group);
+  Append(b, V8(point));
+  return b;
+}
+// RFC 5246 7.4.3 with ecdsa_secp256r1_sha256: the signature over both randoms and `params`.
+Bytes SignParams(const Bytes& client_random, const Bytes& server_random, const Bytes& params) {
+  const Bytes content = Cat({client_random, server_random, params});
+  EVP_MD_CTX* md = EVP_MD_CTX_new();
+  size_t n = 0;
+  Bytes sig;
+  if (EVP_DigestSignInit(md, nullptr, EVP_sha256(), nullptr, TestKey()) == 1 &&
+      EVP_DigestSign(md, nullptr, &n, content.data(), content.size()) == 1) {
+    sig.resize(n);
+    if (EVP_DigestSign(md, sig.data(), &n, content.data(), content.size()) != 1) n = 0;
+    sig.resize(n);
+  }
+  EVP_MD_CTX_free(md);
+  if (sig.empty()) ADD_FAILURE() << "signing the ServerKeyExchange";
+  return sig;
+}
+
+// RFC 5246 7.4.2: certificate_list with the test certificate alone.
+Bytes CertificateMsg12() {
+  const Bytes der = TestCertificateDer();
+  Bytes entry;
+  Put24(entry, der.size());
+  Append(entry, der);
+  Bytes list;
+  Put24(list, entry.size());
+  Append(list, entry);
+  return HandshakeMsg(kCertificateType, list);
+}
+
+enum class Signed { kYes, kGarbage };
+
+// The server's flight with `params` as the ServerKeyExchange's parameters, followed by the
+// signature (or by `raw_tail` instead of the signature when it is set).
+ServerBytes SkeFlight(Bytes params, Signed sign = Signed::kYes,
+                      std::optional<Bytes> raw_tail = std::nullopt) {
+  return [params, sign, raw_tail](const Seen& seen) {
+    const Sh hello = ServerHello12();
+    Bytes ske = params;
+    if (raw_tail) {
+      Append(ske, *raw_tail);
+    } else {
+      Put16(ske, 0x0403);  // ecdsa_secp256r1_sha256
+      Append(ske, V16(sign == Signed::kYes ? SignParams(seen.random, hello.random, params)
+                                           : Bytes(71, 0x30)));
+    }
+    return Cat({hello.Wire(seen.session_id),
+                Record(kHandshake, 0x0303,
+                       Cat({CertificateMsg12(), HandshakeMsg(kServerKeyExchangeType, ske),
+                            HandshakeMsg(kServerHelloDoneType, {})}))});
+  };
+}
+
+const std::vector<ClientRow>& Tls12ServerKeyExchangeRows() {
+  static const std::vector<ClientRow> rows = {
+      // Baselines: well-formed parameters; the client answers with its second flight
+      // (ClientKeyExchange, ChangeCipherSpec, Finished: nothing in the clear to read here)
+      // or, with a signature that does not verify, decrypt_error (RFC 5246 7.2.2).
+      {"SKE P-256, signed", SkeFlight(EcParams(0x0017, P256Point())), kNothing},
+      {"SKE X25519, signed", SkeFlight(EcParams(0x001d, X25519Share())), kNothing},
+      {"SKE P-256, signature wrong", SkeFlight(EcParams(0x0017, P256Point()), Signed::kGarbage),
+       kDecryptError},
+
+      // RFC 8422 5.1.1, 5.4: a curve the client did not offer.
+      {"SKE secp256k1 (not offered)", SkeFlight(EcParams(0x0016, P256Point())), kIllegalParameter},
+      {"SKE brainpoolP256r1 (not offered)", SkeFlight(EcParams(0x001a, P256Point())),
+       kIllegalParameter},
+      {"SKE unknown group 0x1234", SkeFlight(EcParams(0x1234, P256Point())), kIllegalParameter},
+      // Deliberate: RFC 8422 5.4, an ECDHE exchange names a curve the client offered
+      // (OpenSSL offers FFDHE groups too, takes the group, then fails: internal_error).
+      {"SKE ffdhe2048 (not an EC group)", SkeFlight(EcParams(0x0100, Bytes(32, 7))), kInternalError,
+       kIllegalParameter},
+      {"SKE curve_type explicit_prime", SkeFlight(Cat({{1}, U16s({0x0017}), V8(P256Point())})),
+       kIllegalParameter},
+      {"SKE curve_type 0", SkeFlight(Cat({{0}, U16s({0x0017}), V8(P256Point())})),
+       kIllegalParameter},
+
+      // A curve offered, its point malformed (RFC 8422 5.4.1, RFC 7748 5).
+      {"SKE P-256 point not on the curve",
+       SkeFlight(EcParams(0x0017,
+                          [] {
+                            Bytes p = P256Point();
+                            p[64] ^= 1;
+                            return p;
+                          }())),
+       kIllegalParameter},
+      {"SKE P-256 point of 64 bytes",
+       SkeFlight(EcParams(0x0017,
+                          [] {
+                            Bytes p = P256Point();
+                            p.pop_back();
+                            return p;
+                          }())),
+       kIllegalParameter},
+      {"SKE P-256 point of 66 bytes", SkeFlight(EcParams(0x0017, Cat({P256Point(), {0}}))),
+       kIllegalParameter},
+      {"SKE P-256 point, form byte 05",
+       SkeFlight(EcParams(0x0017,
+                          [] {
+                            Bytes p = P256Point();
+                            p[0] = 5;
+                            return p;
+                          }())),
+       kIllegalParameter},
+      // Deliberate: RFC 8422 5.4, not a point of the curve (OpenSSL internal_error).
+      {"SKE P-256 point at infinity", SkeFlight(EcParams(0x0017, {0})), kInternalError,
+       kIllegalParameter},
+      // Deliberate: RFC 8422 5.1.2, 5.4.1: only the uncompressed form (OpenSSL takes it).
+      {"SKE P-256 compressed point", SkeFlight(EcParams(0x0017, P256Compressed())), kNothing,
+       kIllegalParameter},
+      {"SKE X25519 point of 31 bytes", SkeFlight(EcParams(0x001d, Bytes(31, 9))),
+       kIllegalParameter},
+      {"SKE X25519 point of 33 bytes", SkeFlight(EcParams(0x001d, Cat({X25519Share(), {0}}))),
+       kIllegalParameter},
+      {"SKE X25519 point all zero (low order)", SkeFlight(EcParams(0x001d, Bytes(32, 0))),
+       kIllegalParameter},
+
+      // Lengths (RFC 8422 5.4: opaque point <1..2^8-1>).
+      // Deliberate: RFC 8422 5.4, point<1..2^8-1> (OpenSSL illegal_parameter).
+      {"SKE point empty", SkeFlight(EcParams(0x0017, {})), kIllegalParameter, kDecodeError},
+      {"SKE point length overruns",
+       SkeFlight(Cat({{kNamedCurveType}, U16s({0x0017}), {66}}), Signed::kYes, Bytes(65, 4)),
+       kDecodeError},
+      {"SKE cut after the curve",
+       SkeFlight(Cat({{kNamedCurveType}, U16s({0x0017})}), Signed::kYes, Bytes{}), kDecodeError},
+      {"SKE without a signature", SkeFlight(EcParams(0x0017, P256Point()), Signed::kYes, Bytes{}),
+       kDecodeError},
+  };
+  return rows;
+}
+
+TEST(HostileTables, Tls12ClientAgainstServerKeyExchanges) {
+  RunClientRows(TLS1_2_VERSION, TLS1_2_VERSION, Tls12ServerKeyExchangeRows());
+}
+
+// RFC 8422 5.1.1: a client that offered P-256 only refuses X25519 (and P-384) parameters.
+TEST(HostileTables, Tls12ClientOfferingP256OnlyAgainstOtherCurves) {
+  RunClientRows(TLS1_2_VERSION, TLS1_2_VERSION,
+                {
+                    {"SKE P-256 (offered)", SkeFlight(EcParams(0x0017, P256Point())), kNothing},
+                    {"SKE X25519 (not offered)", SkeFlight(EcParams(0x001d, X25519Share())),
+                     kIllegalParameter},
+                    {"SKE P-384 (not offered)",
+                     SkeFlight(EcParams(0x0018,
+                                        [] {
+                                          Bytes p(97, 1);
+                                          p[0] = 4;
+                                          return p;
+                                        }())),
+                     kIllegalParameter},
+                },
+                "P-256");
 }
 
 }  // namespace
