@@ -661,6 +661,7 @@ Status Connection::on_app_data(size_t n) {
   }
   empty_records_ = 0;
   key_updates_ = 0;
+  declined_renegotiations_ = 0;
   last_app_record_ = n;
   return {};
 }
@@ -1187,7 +1188,11 @@ Status Connection::on_hello_request() {
 Status Connection::on_renegotiating_client_hello(Bytes body, Bytes whole) {
   if (!(config_->allow_client_renegotiation || hello_request_sent_) ||
       !session_->secure_renegotiation || write_handed_off_ || read_handed_off_) {
-    // RFC 5246 7.2.2: no_renegotiation is a warning; the connection goes on.
+    // RFC 5246 7.2.2: no_renegotiation is a warning; the connection goes on,
+    // unless the peer asks again and again with no data in between.
+    if (++declined_renegotiations_ > kMaxDeclinedRenegotiations) {
+      return Error{Alert::unexpected_message, SSL_R_NO_RENEGOTIATION};
+    }
     static constexpr uint8_t kNoRenegotiation[2] = {1, 100};
     return seal_records(ContentType::alert, kNoRenegotiation);
   }

@@ -30,6 +30,9 @@ constexpr size_t kMaxHandshakeMessageSize = size_t{1} << 17;
 constexpr int kMaxEmptyRecords = 32;
 // Consecutive KeyUpdates without application data in between.
 constexpr int kMaxKeyUpdates = 32;
+// Consecutive TLS 1.2 renegotiation requests declined (no_renegotiation)
+// without application data in between.
+constexpr int kMaxDeclinedRenegotiations = 32;
 // Tickets a client keeps; older ones are dropped first.
 constexpr size_t kMaxStoredTickets = 8;
 // NewSessionTickets taken in per connection; later ones are ignored.
@@ -409,6 +412,7 @@ class Connection final : private handshake::HandshakeIo {
   size_t skipped_early_data_ = 0;
   int empty_records_ = 0;
   int key_updates_ = 0;
+  int declined_renegotiations_ = 0;
   bool sent_key_update_request_ = false;
   CloseState close_state_ = CloseState::open;
   std::optional<Error> error_;
