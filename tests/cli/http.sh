@@ -99,6 +99,38 @@ timeout 60 "$TOOL" get -s --cafile "$CA" -C -o "$WORK/partial.get" "$URL/f104857
   grep -q "already complete" "$WORK/get.err" && ok "rapidtls get -C on a complete file: nothing to do" ||
   { show "$WORK/get.err"; bad "rapidtls get -C on a complete file"; }
 
+# Validators: Last-Modified is the file's mtime as an IMF-fixdate (RFC 9110
+# 5.6.7, as Python's email.utils formats it), Date has the same form, and the
+# ETag is "size-seconds-nanoseconds" in hex; both follow the file when it
+# changes, also for a file asked for again after another one (the server keeps
+# the last date it formatted).
+validators() {  # file -> "Last-Modified|ETag" as the server sent them
+  "${C[@]}" -D - -o /dev/null "$URL/$1" | tr -d '\r' |
+    awk -F': ' 'tolower($1)=="last-modified"{lm=$2} tolower($1)=="etag"{et=$2} END{print lm "|" et}'
+}
+expected_validators() {  # file -> "Last-Modified|ETag" from the file's stat
+  python3 -c 'import email.utils, os, sys
+st = os.stat(sys.argv[1])
+print(email.utils.formatdate(st.st_mtime_ns // 10**9, usegmt=True) + "|" +
+      "\"%x-%x-%x\"" % (st.st_size, st.st_mtime_ns // 10**9, st.st_mtime_ns % 10**9))' "$WORK/www/$1"
+}
+date_line=$("${C[@]}" -D - -o /dev/null "$URL/f0" | tr -d '\r' | grep -i '^date: ' || true)
+[[ $date_line =~ ^[Dd]ate:\ (Mon|Tue|Wed|Thu|Fri|Sat|Sun),\ [0-3][0-9]\ (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\ [0-9]{4}\ [0-2][0-9]:[0-5][0-9]:[0-6][0-9]\ GMT$ ]] &&
+  ok "Date is an IMF-fixdate: $date_line" || bad "Date: '$date_line'"
+touch -d '1999-12-31 23:59:59.5 UTC' "$WORK/www/f12288"
+got=$(validators f12288)
+[[ $got == "$(expected_validators f12288)" && $got == "Fri, 31 Dec 1999 23:59:59 GMT|"* ]] &&
+  ok "validators of a file: $got" || bad "validators: '$got', want '$(expected_validators f12288)'"
+got=$(validators page.html)
+[[ $got == "$(expected_validators page.html)" ]] && ok "validators of another file: $got" ||
+  bad "validators of page.html: '$got', want '$(expected_validators page.html)'"
+head -c 100 /dev/zero >>"$WORK/www/f12288"
+touch -d '2038-01-19 03:14:08 UTC' "$WORK/www/f12288"
+got=$(validators f12288)
+[[ $got == "$(expected_validators f12288)" && $got == "Tue, 19 Jan 2038 03:14:08 GMT|\"3064-"* ]] &&
+  ok "validators after the file changed: $got" ||
+  bad "validators after a change: '$got', want '$(expected_validators f12288)'"
+
 # Keep-alive: two requests on one connection (one client port in the log).
 "${C[@]}" -o /dev/null -o /dev/null "$URL/f0?a=1" "$URL/f0?a=2"
 ports=$(grep -E '"GET /f0\?a=[12] ' "$WORK/serve.out" | awk '{print $2}' | sort -u | wc -l)
