@@ -139,6 +139,7 @@ struct Connection {
   uint32_t events = 0;  // the epoll interest now
   int64_t deadline_ms = 0;
   bool head_timer_started = false;
+  bool await_request = false;  // a response just finished: wait for the next request
 
   RequestParser parser;
   std::string stash;  // bytes after the request being answered (pipelining)
@@ -382,6 +383,15 @@ EventLoop::Progress EventLoop::step_read(Connection& c) {
     pending.swap(c.stash);
     take_input(c, pending);
     return Progress::more;
+  }
+  if (c.await_request) {
+    c.await_request = false;
+    // A keep-alive client sends its next request after it has read this
+    // response, so a read now would nearly always find nothing: an SSL_read
+    // whose recv fails with EAGAIN, per request. Records the TLS layer
+    // already holds (read ahead with this one) are read at once; otherwise
+    // level-triggered EPOLLIN (set by finish_response) says when bytes come.
+    if (SSL_has_pending(c.ssl) == 0) return Progress::wait;
   }
   clear_errors();
   size_t n = 0;
@@ -679,6 +689,7 @@ void EventLoop::finish_response(Connection& c) {
   }
   c.parser.next();
   c.head_timer_started = false;
+  c.await_request = c.stash.empty();
   c.state = Connection::State::reading;
   c.deadline_ms = now_ms() + shared_.options->idle_timeout_s * 1000L;
   set_interest(c, EPOLLIN);

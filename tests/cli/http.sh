@@ -142,6 +142,61 @@ printf 'GET /page.html HTTP/1.1\r\nHost: x\r\n\r\nHEAD /f0 HTTP/1.1\r\nHost: x\r
 statuses=$(grep -a '^HTTP/1.1' "$WORK/pipe.out" | cut -d' ' -f2 | tr '\n' ' ')
 [[ $statuses == "200 200 404 " ]] && ok "pipelined requests: $statuses" || bad "pipelined: '$statuses'"
 
+# Pipelining in separate TLS records: three requests written as three records
+# before any answer is read; the server reads ahead, so the later ones may sit
+# in its TLS layer, not the socket, when the first answer has gone: all three
+# must be answered without waiting for more bytes from the client.
+statuses=$(python3 - "$PORT" "$CA" <<'PY'
+import re, socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10) as raw:
+    with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+        for path in ("/page.html", "/f0", "/nothing"):
+            s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        got = b""
+        try:
+            while got.count(b"HTTP/1.1 ") < 3 or not got.endswith(b"</html>\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        except socket.timeout:
+            pass
+        # (A body need not end a line: a status line may follow it directly.)
+        print(" ".join(m.decode() for m in re.findall(rb"HTTP/1\.1 (\d{3}) ", got)))
+PY
+)
+[[ $statuses == "200 200 404" ]] && ok "pipelined requests in separate records: $statuses" ||
+  bad "pipelined in separate records: '$statuses'"
+# The same where the first request (a GET with a body, which is read and
+# dropped) fills one whole 16 KiB record: the server's 16 KiB read ends at
+# that record's end, so the second request's record stays in the TLS layer
+# (read ahead from the socket with the first) when the first answer has gone.
+statuses=$(python3 - "$PORT" "$CA" <<'PY'
+import re, socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10) as raw:
+    with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+        head = b"GET /f0 HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+        n = 16384 - len(head % 10000)
+        first = head % n + b"b" * n
+        assert len(first) == 16384, len(first)
+        s.sendall(first + b"GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = b""
+        try:
+            while len(re.findall(rb"HTTP/1\.1 \d{3} ", got)) < 2 or not got.endswith(b"</html>\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        except socket.timeout:
+            pass
+        print(" ".join(m.decode() for m in re.findall(rb"HTTP/1\.1 (\d{3}) ", got)))
+PY
+)
+[[ $statuses == "200 404" ]] && ok "a request ending a full record, the next one read ahead: $statuses" ||
+  bad "a request ending a full record, the next one read ahead: '$statuses'"
+
 # The listing names every entry, escaped, with links that work.
 "${C[@]}" "$URL/" >"$WORK/listing.html"
 for name in f0 f100000 f1048576 page.html "sub dir/" link-in; do
