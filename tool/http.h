@@ -89,6 +89,12 @@ std::string_view reason_phrase(int status);
 std::string_view content_type_for(std::string_view path);
 // An IMF-fixdate (RFC 9110 5.6.7) for a time in seconds since the epoch.
 std::string http_date(time_t t);
+// The same written to `out` (kHttpDateSize characters, "Sun, 06 Nov 1994
+// 08:49:37 GMT"); false, nothing written, for a year outside 0-9999, which
+// the format cannot hold in four digits (http_date then prints what
+// strftime(3) makes of it).
+constexpr size_t kHttpDateSize = 29;
+bool format_http_date(time_t t, char* out);
 // Escapes for HTML text and attribute values.
 std::string html_escape(std::string_view s);
 // Percent-encodes a path segment for an href.

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <ctime>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -64,6 +65,8 @@ class EventLoop {
   void log_request(const Connection& c);
   void flush_log();
   const std::string& date_header();
+  const std::string& last_modified_header(time_t t);
+  void start_head(Connection& c, int status);
 
   ServerShared& shared_;
   int listen_fd_;
@@ -77,6 +80,11 @@ class EventLoop {
   std::string log_;
   std::string date_;
   int64_t date_second_ = -1;
+  std::string last_modified_;
+  time_t last_modified_second_ = 0;
+  bool last_modified_valid_ = false;
+  std::string spare_;  // a response buffer kept between responses (start_head)
+  std::string etag_;   // the ETag of the response being built
   std::vector<char> read_buf_;
   size_t refused_ = 0;
 };

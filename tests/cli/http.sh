@@ -99,6 +99,38 @@ timeout 60 "$TOOL" get -s --cafile "$CA" -C -o "$WORK/partial.get" "$URL/f104857
   grep -q "already complete" "$WORK/get.err" && ok "rapidtls get -C on a complete file: nothing to do" ||
   { show "$WORK/get.err"; bad "rapidtls get -C on a complete file"; }
 
+# Validators: Last-Modified is the file's mtime as an IMF-fixdate (RFC 9110
+# 5.6.7, as Python's email.utils formats it), Date has the same form, and the
+# ETag is "size-seconds-nanoseconds" in hex; both follow the file when it
+# changes, also for a file asked for again after another one (the server keeps
+# the last date it formatted).
+validators() {  # file -> "Last-Modified|ETag" as the server sent them
+  "${C[@]}" -D - -o /dev/null "$URL/$1" | tr -d '\r' |
+    awk -F': ' 'tolower($1)=="last-modified"{lm=$2} tolower($1)=="etag"{et=$2} END{print lm "|" et}'
+}
+expected_validators() {  # file -> "Last-Modified|ETag" from the file's stat
+  python3 -c 'import email.utils, os, sys
+st = os.stat(sys.argv[1])
+print(email.utils.formatdate(st.st_mtime_ns // 10**9, usegmt=True) + "|" +
+      "\"%x-%x-%x\"" % (st.st_size, st.st_mtime_ns // 10**9, st.st_mtime_ns % 10**9))' "$WORK/www/$1"
+}
+date_line=$("${C[@]}" -D - -o /dev/null "$URL/f0" | tr -d '\r' | grep -i '^date: ' || true)
+[[ $date_line =~ ^[Dd]ate:\ (Mon|Tue|Wed|Thu|Fri|Sat|Sun),\ [0-3][0-9]\ (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\ [0-9]{4}\ [0-2][0-9]:[0-5][0-9]:[0-6][0-9]\ GMT$ ]] &&
+  ok "Date is an IMF-fixdate: $date_line" || bad "Date: '$date_line'"
+touch -d '1999-12-31 23:59:59.5 UTC' "$WORK/www/f12288"
+got=$(validators f12288)
+[[ $got == "$(expected_validators f12288)" && $got == "Fri, 31 Dec 1999 23:59:59 GMT|"* ]] &&
+  ok "validators of a file: $got" || bad "validators: '$got', want '$(expected_validators f12288)'"
+got=$(validators page.html)
+[[ $got == "$(expected_validators page.html)" ]] && ok "validators of another file: $got" ||
+  bad "validators of page.html: '$got', want '$(expected_validators page.html)'"
+head -c 100 /dev/zero >>"$WORK/www/f12288"
+touch -d '2038-01-19 03:14:08 UTC' "$WORK/www/f12288"
+got=$(validators f12288)
+[[ $got == "$(expected_validators f12288)" && $got == "Tue, 19 Jan 2038 03:14:08 GMT|\"3064-"* ]] &&
+  ok "validators after the file changed: $got" ||
+  bad "validators after a change: '$got', want '$(expected_validators f12288)'"
+
 # Keep-alive: two requests on one connection (one client port in the log).
 "${C[@]}" -o /dev/null -o /dev/null "$URL/f0?a=1" "$URL/f0?a=2"
 ports=$(grep -E '"GET /f0\?a=[12] ' "$WORK/serve.out" | awk '{print $2}' | sort -u | wc -l)
@@ -109,6 +141,61 @@ printf 'GET /page.html HTTP/1.1\r\nHost: x\r\n\r\nHEAD /f0 HTTP/1.1\r\nHost: x\r
   timeout 20 openssl s_client -connect "127.0.0.1:$PORT" -quiet -CAfile "$CA" 2>/dev/null >"$WORK/pipe.out"
 statuses=$(grep -a '^HTTP/1.1' "$WORK/pipe.out" | cut -d' ' -f2 | tr '\n' ' ')
 [[ $statuses == "200 200 404 " ]] && ok "pipelined requests: $statuses" || bad "pipelined: '$statuses'"
+
+# Pipelining in separate TLS records: three requests written as three records
+# before any answer is read; the server reads ahead, so the later ones may sit
+# in its TLS layer, not the socket, when the first answer has gone: all three
+# must be answered without waiting for more bytes from the client.
+statuses=$(python3 - "$PORT" "$CA" <<'PY'
+import re, socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10) as raw:
+    with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+        for path in ("/page.html", "/f0", "/nothing"):
+            s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        got = b""
+        try:
+            while got.count(b"HTTP/1.1 ") < 3 or not got.endswith(b"</html>\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        except socket.timeout:
+            pass
+        # (A body need not end a line: a status line may follow it directly.)
+        print(" ".join(m.decode() for m in re.findall(rb"HTTP/1\.1 (\d{3}) ", got)))
+PY
+)
+[[ $statuses == "200 200 404" ]] && ok "pipelined requests in separate records: $statuses" ||
+  bad "pipelined in separate records: '$statuses'"
+# The same where the first request (a GET with a body, which is read and
+# dropped) fills one whole 16 KiB record: the server's 16 KiB read ends at
+# that record's end, so the second request's record stays in the TLS layer
+# (read ahead from the socket with the first) when the first answer has gone.
+statuses=$(python3 - "$PORT" "$CA" <<'PY'
+import re, socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10) as raw:
+    with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+        head = b"GET /f0 HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+        n = 16384 - len(head % 10000)
+        first = head % n + b"b" * n
+        assert len(first) == 16384, len(first)
+        s.sendall(first + b"GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = b""
+        try:
+            while len(re.findall(rb"HTTP/1\.1 \d{3} ", got)) < 2 or not got.endswith(b"</html>\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        except socket.timeout:
+            pass
+        print(" ".join(m.decode() for m in re.findall(rb"HTTP/1\.1 (\d{3}) ", got)))
+PY
+)
+[[ $statuses == "200 404" ]] && ok "a request ending a full record, the next one read ahead: $statuses" ||
+  bad "a request ending a full record, the next one read ahead: '$statuses'"
 
 # The listing names every entry, escaped, with links that work.
 "${C[@]}" "$URL/" >"$WORK/listing.html"
