@@ -1,7 +1,5 @@
-// Hashes, HMAC and HKDF (RFC 5869, RFC 8446 7.1) over libcrypto's digests,
-// which are fetched once per process. HMAC (RFC 2104) and HKDF are composed
-// here over the digest: through EVP_MAC and EVP_KDF each call made and freed
-// contexts and parsed parameters, several times the digest's own work.
+// Hashes, HMAC and HKDF (RFC 5869, RFC 8446 7.1) over libcrypto. The EVP_MD,
+// EVP_MAC and EVP_KDF objects are fetched once per process.
 #pragma once
 
 #include <string_view>
