@@ -49,6 +49,11 @@ void Connection::set_app(void* app) {
   if (handshake_) handshake_->set_app(app);
 }
 
+void Connection::set_callbacks(handshake::ConnectionCallbacks* callbacks) {
+  callbacks_ = callbacks != nullptr ? callbacks : &handshake::no_callbacks();
+  if (handshake_) handshake_->set_callbacks(callbacks_);
+}
+
 void Connection::set_config(std::shared_ptr<const handshake::Config> config) {
   config_ = std::move(config);
   if (handshake_) handshake_->set_config(config_);
@@ -196,20 +201,22 @@ Status Connection::seal_one(uint8_t* at, ContentType type, Bytes plain) {
 void Connection::trace(bool sent, ContentType type, Bytes data) const {
   const uint16_t version = version_ != 0 ? version_ : handshake::kTls13;
   if (type != ContentType::handshake) {
-    config_->message_trace(app_, sent, version, static_cast<uint8_t>(type), data);
+    callbacks_->on_message(sent, version, static_cast<uint8_t>(type), data);
     return;
   }
   while (data.size() >= 4) {
     const size_t len = 4 + (size_t{data[1]} << 16 | size_t{data[2]} << 8 | data[3]);
     if (len > data.size()) break;
-    config_->message_trace(app_, sent, version, static_cast<uint8_t>(type), data.first(len));
+    callbacks_->on_message(sent, version, static_cast<uint8_t>(type), data.first(len));
     data = data.subspan(len);
   }
 }
 
 Status Connection::seal_records(ContentType type, Bytes data) {
-  // Application data first: the write path pays one comparison, not a std::function test.
-  if (type != ContentType::application_data && config_->message_trace) trace(true, type, data);
+  // Application data first: the write path pays one comparison, not a virtual call.
+  if (type != ContentType::application_data && callbacks_->traces_messages()) {
+    trace(true, type, data);
+  }
   do {
     const size_t n = std::min(data.size(), write_protected() ? send_limit_ : record::kMaxPlaintext);
     uint8_t* at = out_.reserve_tail(record_size(n));
@@ -244,7 +251,8 @@ Status Connection::send_change_cipher_spec() {
   }
   // RFC 8446 5: change_cipher_spec is never protected.
   static constexpr uint8_t kCcs[] = {20, 0x03, 0x03, 0x00, 0x01, 0x01};
-  if (config_->message_trace) trace(true, ContentType::change_cipher_spec, Bytes(kCcs).last(1));
+  if (callbacks_->traces_messages())
+    trace(true, ContentType::change_cipher_spec, Bytes(kCcs).last(1));
   out_.append(kCcs);
   return {};
 }
@@ -868,7 +876,7 @@ Status Connection::on_change_cipher_spec(Bytes rec, Bytes payload) {
     if (payload.size() > record::kMaxPlaintext) {
       return Error{Alert::record_overflow, SSL_R_DATA_LENGTH_TOO_LONG};
     }
-    if (config_->message_trace) trace(false, ContentType::change_cipher_spec, payload);
+    if (callbacks_->traces_messages()) trace(false, ContentType::change_cipher_spec, payload);
     return on_change_cipher_spec12(payload);
   }
   // RFC 8446 5: change_cipher_spec {0x01} is dropped between the first
@@ -931,7 +939,7 @@ Status Connection::on_alert(Bytes payload) {
   // length (empty, padded in TLS 1.3 or not) is an unexpected message, as
   // OpenSSL answers it (tests/conformance/hostile_hello_test.cc).
   if (payload.size() != 2) return Error{Alert::unexpected_message, SSL_R_INVALID_ALERT};
-  if (config_->message_trace) trace(false, ContentType::alert, payload);
+  if (callbacks_->traces_messages()) trace(false, ContentType::alert, payload);
   const auto desc = static_cast<Alert>(payload[1]);
   if (desc == Alert::close_notify) {
     close_state_ = close_state_ == CloseState::sent ? CloseState::both : CloseState::received;
@@ -975,7 +983,7 @@ Status Connection::on_handshake_bytes(Bytes payload) {
     if (hs_in_.size() - used < 4 + len) break;
     more_in_record_ = used + 4 + len != hs_in_.size();
     read_keys_changed_ = false;
-    if (config_->message_trace) trace(false, ContentType::handshake, Bytes(h, 4 + len));
+    if (callbacks_->traces_messages()) trace(false, ContentType::handshake, Bytes(h, 4 + len));
     result = on_handshake_message(static_cast<HandshakeType>(h[0]), Bytes(h + 4, len),
                                   Bytes(h, 4 + len));
     used += 4 + len;
@@ -1170,6 +1178,7 @@ Status Connection::renegotiate() {
       config_, options,
       handshake::Renegotiation{session_->client_verify_data, session_->server_verify_data});
   handshake_->set_app(app_);
+  handshake_->set_callbacks(callbacks_);
   if (Status s = handshake_->start(*this); !s.ok()) return fail(s.error());
   if (Status s = flush_handshake(); !s.ok()) return fail(s.error());
   return {};
@@ -1200,6 +1209,7 @@ Status Connection::on_renegotiating_client_hello(Bytes body, Bytes whole) {
       config_,
       handshake::Renegotiation{session_->client_verify_data, session_->server_verify_data});
   handshake_->set_app(app_);
+  handshake_->set_callbacks(callbacks_);
   RTLS_TRY(handshake_->on_message(*this, HandshakeType::client_hello, body, whole));
   if (handshake_->done()) finish_handshake();
   return {};

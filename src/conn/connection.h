@@ -67,8 +67,12 @@ class Connection final : private handshake::HandshakeIo {
   Connection& operator=(const Connection&) = delete;
 
   Role role() const { return role_; }
-  // An application pointer passed to the Config's callbacks (key log, ALPN).
+  // An application pointer passed to the Config's callbacks (ALPN).
   void set_app(void* app);
+  // The application's callbacks for this connection and its handshakes
+  // (message trace, key log): never owned, and must outlive the connection.
+  // Null: none (every default).
+  void set_callbacks(handshake::ConnectionCallbacks* callbacks);
   // The configuration, and its replacement for this connection's handshakes
   // from the next step on (verification settings changed by the application).
   const std::shared_ptr<const handshake::Config>& config() const { return config_; }
@@ -367,6 +371,7 @@ class Connection final : private handshake::HandshakeIo {
   int handshakes_completed_ = 0;
   bool hello_request_sent_ = false;
   void* app_ = nullptr;
+  handshake::ConnectionCallbacks* callbacks_ = &handshake::no_callbacks();
   // A server's post-handshake CertificateRequest under way (RFC 8446 4.6.2).
   struct ClientAuthRequest {
     enum class Step : uint8_t { certificate, certificate_verify, finished };
@@ -381,7 +386,7 @@ class Connection final : private handshake::HandshakeIo {
   // handling of the answer to its own.
   Status on_certificate_request(Bytes body, Bytes whole);
   Status on_client_auth_message(handshake::HandshakeType type, Bytes body, Bytes whole);
-  // Config::message_trace for what is sent or was received: handshake data
+  // ConnectionCallbacks::on_message for what is sent or was received: handshake data
   // message by message (`data` holds whole messages).
   void trace(bool sent, record::ContentType type, Bytes data) const;
   std::optional<handshake::Epoch> read_epoch_;

@@ -609,7 +609,7 @@ Status ClientHandshake::on_finished(HandshakeIo& io, Bytes body, Bytes whole) {
   // asked: deriving it here would cost every handshake about 1 %.
   session_.master_secret = schedule_->master_secret();
   session_.exporter_transcript = th_server_fin;
-  if (config_->keylog) {
+  if (callbacks_->logs_keys()) {
     RTLS_ASSIGN(const Secret exporter, schedule_->derive("exp master", th_server_fin.bytes()));
     keylog("EXPORTER_SECRET", exporter);
   }

@@ -30,13 +30,13 @@ TrafficKeys tls12_traffic_keys(const Suite12Info& suite, const Secret& key, cons
 }
 
 void Handshake::keylog(std::string_view label, const Secret& secret) const {
-  if (!config_->keylog) return;
+  if (!callbacks_->logs_keys()) return;
   std::string line(label);
   line += ' ';
   line += to_hex(client_random_);
   line += ' ';
   line += to_hex(secret.bytes());
-  config_->keylog(app_, line);
+  callbacks_->on_key_log(line);
 }
 
 ByteVec certificate_verify_content(Role signer, Bytes transcript_hash) {

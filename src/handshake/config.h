@@ -1,6 +1,7 @@
 // Configuration shared by many connections (what an SSL_CTX holds), and the
 // pluggable pieces a handshake calls out to: the signer of CertificateVerify,
-// the issuer of session tickets, the key-log sink.
+// the issuer of session tickets. What reaches back into one connection's
+// application is in callbacks.h.
 #pragma once
 
 #include <functional>
@@ -308,9 +309,6 @@ struct Config {
   // application pointer (Connection::set_app).
   std::function<std::optional<ByteVec>(void* app, const std::vector<ByteVec>& offered)> alpn_select;
 
-  // One NSS key-log line per secret (SSLKEYLOGFILE format), without newline.
-  std::function<void(void* app, std::string_view line)> keylog;
-
   // A server's hook on each first ClientHello, before anything is chosen,
   // with the message and its SNI host name (empty when none was sent): the C
   // interface's client hello, servername and certificate callbacks. It may
@@ -319,12 +317,6 @@ struct Config {
   std::function<Result<ClientHelloDecision>(void* app, const ClientHello& hello,
                                             const std::string& server_name)>
       client_hello_hook;
-
-  // Called with each handshake message, alert and change_cipher_spec the
-  // connection sends (sent = true) or receives, whole and in the clear: the
-  // C interface's SSL_CTX_set_msg_callback. content_type is RFC 8446's.
-  std::function<void(void* app, bool sent, uint16_t version, uint8_t content_type, Bytes data)>
-      message_trace;
 
   crypto::RandomSource* rng = &crypto::system_random();
   const Clock* clock = &system_clock();

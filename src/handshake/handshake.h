@@ -12,6 +12,7 @@
 #include "common/result.h"
 #include "crypto/kex.h"
 #include "crypto/x509.h"
+#include "handshake/callbacks.h"
 #include "handshake/config.h"
 #include "handshake/key_schedule.h"
 #include "handshake/messages.h"
@@ -165,6 +166,8 @@ class Handshake {
 
   // The application pointer handed to Config callbacks.
   void set_app(void* app) { app_ = app; }
+  // The connection's callbacks (never owned; never null).
+  void set_callbacks(ConnectionCallbacks* callbacks) { callbacks_ = callbacks; }
   // Replaces the configuration between two steps (the C interface changes
   // only how the peer's chain is verified, as SSL_set_verify may at any time).
   void set_config(std::shared_ptr<const Config> config) { config_ = std::move(config); }
@@ -181,6 +184,7 @@ class Handshake {
   SessionInfo session_;
   Random client_random_{};
   void* app_ = nullptr;
+  ConnectionCallbacks* callbacks_ = &no_callbacks();
 };
 
 // A TLS 1.2 renegotiation runs a new handshake inside the connection; it

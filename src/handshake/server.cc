@@ -459,7 +459,7 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
   // asked: deriving it here would cost every handshake about 1 %.
   session_.master_secret = schedule_->master_secret();
   session_.exporter_transcript = th_fin;
-  if (config_->keylog) {
+  if (callbacks_->logs_keys()) {
     RTLS_ASSIGN(const Secret exporter, schedule_->derive("exp master", th_fin.bytes()));
     keylog("EXPORTER_SECRET", exporter);
   }

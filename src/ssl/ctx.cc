@@ -203,14 +203,6 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
       cfg->client_ca_names.emplace_back(der, der + der_len);
     }
   }
-  // SSL_CTX_set_msg_callback / SSL_set_msg_callback: read at each message,
-  // so that setting it on one SSL needs no configuration of its own.
-  cfg->message_trace = [](void* app, bool sent, uint16_t version, uint8_t type,
-                          rapidtls::Bytes data) {
-    SSL* s = static_cast<SSL*>(app);
-    if (s->msg_callback == nullptr) return;
-    s->msg_callback(sent ? 1 : 0, version, type, data.data(), data.size(), s, s->msg_callback_arg);
-  };
   if (client_hello_cb != nullptr || servername_cb != nullptr || cert_cb != nullptr) {
     // SSL_CTX_set_client_hello_cb, SSL_CTX_set_tlsext_servername_callback,
     // then SSL_CTX_set_cert_cb (as OpenSSL orders them): their answers mapped
@@ -319,13 +311,6 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
                        static_cast<unsigned>(wire.size()), arg);
       if (r != SSL_TLSEXT_ERR_OK || out == nullptr || out_len == 0) return std::nullopt;
       return ByteVec(out, out + out_len);
-    };
-  }
-  if (keylog != nullptr) {
-    auto cb = keylog;
-    cfg->keylog = [cb](void* app, std::string_view line) {
-      std::string s(line);
-      cb(static_cast<const SSL*>(app), s.c_str());
     };
   }
   cfg->middlebox_compat = (options & SSL_OP_ENABLE_MIDDLEBOX_COMPAT) != 0;

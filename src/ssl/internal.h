@@ -14,9 +14,11 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "conn/connection.h"
+#include "handshake/callbacks.h"
 #include "handshake/config.h"
 #include "io/transport.h"
 #include "ssl/cert_slots.h"
@@ -214,9 +216,20 @@ enum class LastIo : uint8_t { none, want_read, want_write, syscall, zero_return,
 
 }  // namespace rapidtls::ssl
 
-struct ssl_st {
+// An SSL is its connection's callbacks (rapidtls::handshake::ConnectionCallbacks):
+// the engine's calls back into the application, mapped onto the callbacks set
+// on the SSL and its context (callbacks.cc).
+struct ssl_st final : rapidtls::handshake::ConnectionCallbacks {
   explicit ssl_st(SSL_CTX* c);
-  ~ssl_st();
+  ~ssl_st() override;
+
+  // SSL_set_msg_callback / SSL_CTX_set_msg_callback: read at each message,
+  // so that setting it on one SSL needs no configuration of its own.
+  bool traces_messages() const override { return msg_callback != nullptr; }
+  void on_message(bool sent, uint16_t version, uint8_t content_type, rapidtls::Bytes data) override;
+  // SSL_CTX_set_keylog_callback, of the context in use.
+  bool logs_keys() const override { return ctx->keylog != nullptr; }
+  void on_key_log(std::string_view line) override;
 
   // The write path's scratch buffer for SSL_sendfile without kernel TLS, and
   // its size. It outlives a call only while a piece of it is pending.

@@ -121,6 +121,7 @@ bool ssl_st::ensure_connection() {
     conn = std::make_unique<rapidtls::conn::Connection>(rapidtls::conn::Role::server, config);
   }
   conn->set_app(this);
+  conn->set_callbacks(this);
   // SSL_read decrypts straight into the caller's buffer.
   conn->set_open_on_read(true);
   return true;

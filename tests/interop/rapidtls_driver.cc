@@ -26,6 +26,7 @@
 #include "crypto/random.h"
 #include "crypto/sig.h"
 #include "crypto/x509.h"
+#include "handshake/callbacks.h"
 #include "handshake/config.h"
 #include "io/fd_stream.h"
 #include "io/socket.h"
@@ -298,6 +299,19 @@ int run_gen(const Options& o) {
 }
 
 // Builds the configuration; exits with a message when a file does not load.
+// --keylog: one line per secret, flushed at once so a capture can be
+// decrypted even if the run fails later.
+struct KeyLogFile final : rapidtls::handshake::ConnectionCallbacks {
+  std::FILE* file = nullptr;
+  bool logs_keys() const override { return file != nullptr; }
+  void on_key_log(std::string_view line) override {
+    std::fwrite(line.data(), 1, line.size(), file);
+    std::fputc('\n', file);
+    std::fflush(file);
+  }
+};
+KeyLogFile g_keylog;
+
 std::shared_ptr<rapidtls::handshake::Config> make_config(const Options& o, bool server) {
   using rapidtls::handshake::VerifyMode;
   auto cfg = std::make_shared<rapidtls::handshake::Config>();
@@ -342,13 +356,7 @@ std::shared_ptr<rapidtls::handshake::Config> make_config(const Options& o, bool 
                    std::strerror(errno));
       std::exit(1);
     }
-    // One line per secret, flushed at once so a capture can be decrypted
-    // even if the run fails later. The file lives as long as the process.
-    cfg->keylog = [f](void*, std::string_view line) {
-      std::fwrite(line.data(), 1, line.size(), f);
-      std::fputc('\n', f);
-      std::fflush(f);
-    };
+    g_keylog.file = f;  // lives as long as the process
   }
   return cfg;
 }
@@ -378,6 +386,7 @@ int run_connection(const Options& o, std::shared_ptr<const rapidtls::handshake::
   if (!server) copts.server_name = o.server_host.empty() ? o.host : o.server_host;
   rapidtls::conn::Connection conn(
       server ? rapidtls::handshake::Role::server : rapidtls::handshake::Role::client, cfg, copts);
+  conn.set_callbacks(&g_keylog);
   rapidtls::io::FdStream stream(conn, fd);
   stream.set_read_timeout_ms(o.timeout_ms);
 

@@ -38,21 +38,12 @@ ByteVec pattern(size_t n, uint32_t seed) {
   return v;
 }
 
-static std::shared_ptr<Config> with_keylog(std::shared_ptr<Config> cfg,
-                                           std::vector<std::string>* lines) {
-  auto copy = std::make_shared<Config>(*cfg);
-  auto previous = cfg->keylog;
-  copy->keylog = [lines, previous](void* app, std::string_view line) {
-    lines->emplace_back(line);
-    if (previous) previous(app, line);
-  };
-  return copy;
-}
-
 Pair::Pair(std::shared_ptr<Config> client_cfg, std::shared_ptr<Config> server_cfg,
            handshake::ClientOptions options)
-    : client(Role::client, with_keylog(std::move(client_cfg), &client_keylog), std::move(options)),
-      server(Role::server, with_keylog(std::move(server_cfg), &server_keylog)) {
+    : client(Role::client, std::move(client_cfg), std::move(options)),
+      server(Role::server, std::move(server_cfg)) {
+  client.set_callbacks(&client_callbacks);
+  server.set_callbacks(&server_callbacks);
   // RAPIDTLS_TEST_OPEN_ON_READ=1 runs every engine test with records opened
   // by read_app (as the C interface does); CTest runs the engine tests both ways.
   const char* env = std::getenv("RAPIDTLS_TEST_OPEN_ON_READ");

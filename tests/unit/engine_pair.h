@@ -6,9 +6,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "conn/connection.h"
+#include "handshake/callbacks.h"
 #include "handshake/config.h"
 #include "test_pki.h"
 
@@ -36,6 +38,27 @@ std::shared_ptr<Config> server_config(KeyType t = KeyType::ecdsa_p256);
 // Deterministic test data.
 ByteVec pattern(size_t n, uint32_t seed = 1);
 
+// One side's callbacks in a Pair: keeps every key-log line and hands every
+// call on to `next` (a test's own callbacks; none by default).
+class PairCallbacks final : public handshake::ConnectionCallbacks {
+ public:
+  explicit PairCallbacks(std::vector<std::string>* keylog) : keylog_(keylog) {}
+  handshake::ConnectionCallbacks* next = &handshake::no_callbacks();
+
+  bool traces_messages() const override { return next->traces_messages(); }
+  void on_message(bool sent, uint16_t version, uint8_t content_type, Bytes data) override {
+    next->on_message(sent, version, content_type, data);
+  }
+  bool logs_keys() const override { return true; }
+  void on_key_log(std::string_view line) override {
+    keylog_->emplace_back(line);
+    if (next->logs_keys()) next->on_key_log(line);
+  }
+
+ private:
+  std::vector<std::string>* keylog_;
+};
+
 class Pair {
  public:
   // Called with each batch of bytes one side sends, before the other sees them.
@@ -44,14 +67,18 @@ class Pair {
   Pair(std::shared_ptr<Config> client, std::shared_ptr<Config> server,
        handshake::ClientOptions options = {"localhost", ""});
 
+  // Every line each side wrote to its key log.
+  std::vector<std::string> client_keylog;
+  std::vector<std::string> server_keylog;
+  // Each side's callbacks; a test puts its own behind them (`next`) before
+  // the handshake.
+  PairCallbacks client_callbacks{&client_keylog};
+  PairCallbacks server_callbacks{&server_keylog};
   conn::Connection client;
   conn::Connection server;
   ByteVec client_received;
   ByteVec server_received;
   Tamper tamper;
-  // Every line each side wrote to its key log.
-  std::vector<std::string> client_keylog;
-  std::vector<std::string> server_keylog;
 
   // Moves bytes both ways until neither side has anything to send. Returns
   // false once either side has failed.

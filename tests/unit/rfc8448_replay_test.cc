@@ -140,14 +140,20 @@ std::string logged(const std::vector<std::string>& lines, const std::string& lab
   return "";
 }
 
-std::shared_ptr<Config> base_config(ScriptedRandom* rng, std::vector<std::string>* keylog) {
+// Collects a connection's key-log lines.
+struct KeyLog final : handshake::ConnectionCallbacks {
+  std::vector<std::string> lines;
+  bool logs_keys() const override { return true; }
+  void on_key_log(std::string_view line) override { lines.emplace_back(line); }
+};
+
+std::shared_ptr<Config> base_config(ScriptedRandom* rng) {
   auto cfg = std::make_shared<Config>();
   cfg->rng = rng;
   cfg->clock = &kClock;
   cfg->middlebox_compat = false;         // the traces use an empty legacy_session_id
   cfg->min_version = handshake::kTls13;  // the traces' clients offer TLS 1.3 only
   cfg->cipher_suites = {0x1301, 0x1303, 0x1302};
-  cfg->keylog = [keylog](void*, std::string_view line) { keylog->emplace_back(line); };
   return cfg;
 }
 
@@ -161,8 +167,8 @@ void expect_secrets(const std::vector<std::string>& log, const char* c_hs, const
 
 TEST(Rfc8448Replay, S3_Client) {
   ScriptedRandom rng({random_of(hex(kRfc8448S3ClientHello)), hex(kRfc8448S3ClientPrivateX25519)});
-  std::vector<std::string> keylog;
-  auto cfg = base_config(&rng, &keylog);
+  KeyLog keylog;
+  auto cfg = base_config(&rng);
   bool our_key_share_matched = false;
   cfg->test_hooks.client_hello_extensions = [&](handshake::Extensions& exts) {
     const auto trace = extensions_of_client_hello(kRfc8448S3ClientHello);
@@ -172,6 +178,7 @@ TEST(Rfc8448Replay, S3_Client) {
     exts = trace;
   };
   conn::Connection client(Role::client, cfg, {"server", ""});
+  client.set_callbacks(&keylog);
   ASSERT_TRUE(client.start().ok());
   EXPECT_TRUE(our_key_share_matched) << "the injected private key gives the trace's key share";
   EXPECT_EQ(to_hex(take_output(client)), to_hex(hex(kRfc8448S3ClientHelloRecord)));
@@ -181,10 +188,10 @@ TEST(Rfc8448Replay, S3_Client) {
   ASSERT_TRUE(r.ok()) << testutil::describe(r.error());
   ASSERT_TRUE(client.handshake_done());
   EXPECT_EQ(to_hex(take_output(client)), to_hex(hex(kRfc8448S3ClientFinishedRecord)));
-  expect_secrets(keylog, kRfc8448S3ClientHandshakeTrafficSecret,
+  expect_secrets(keylog.lines, kRfc8448S3ClientHandshakeTrafficSecret,
                  kRfc8448S3ServerHandshakeTrafficSecret, kRfc8448S3ClientApplicationTrafficSecret,
                  kRfc8448S3ServerApplicationTrafficSecret);
-  EXPECT_EQ(logged(keylog, "EXPORTER_SECRET"), to_hex(hex(kRfc8448S3ExporterMasterSecret)));
+  EXPECT_EQ(logged(keylog.lines, "EXPORTER_SECRET"), to_hex(hex(kRfc8448S3ExporterMasterSecret)));
   // What SSL_export_keying_material starts from, derived when asked.
   auto exporter = handshake::exporter_master_secret(*client.session());
   ASSERT_TRUE(exporter.ok());
@@ -213,8 +220,8 @@ TEST(Rfc8448Replay, S3_Client) {
 
 TEST(Rfc8448Replay, S3_Server) {
   ScriptedRandom rng({random_of(hex(kRfc8448S3ServerHello)), hex(kRfc8448S3ServerPrivateX25519)});
-  std::vector<std::string> keylog;
-  auto cfg = base_config(&rng, &keylog);
+  KeyLog keylog;
+  auto cfg = base_config(&rng);
   cfg->groups = {crypto::NamedGroup::x25519};
   auto cert = trace_certificate(kRfc8448S3Certificate);
   auto signer = std::make_shared<TraceSigner>(cert, hex(kRfc8448S3CertificateVerify));
@@ -226,6 +233,7 @@ TEST(Rfc8448Replay, S3_Server) {
                ->extensions;
   };
   conn::Connection server(Role::server, cfg);
+  server.set_callbacks(&keylog);
 
   ASSERT_TRUE(server.receive(hex(kRfc8448S3ClientHelloRecord)).ok())
       << testutil::describe(*server.error());
@@ -238,7 +246,7 @@ TEST(Rfc8448Replay, S3_Server) {
   ASSERT_TRUE(server.receive(hex(kRfc8448S3ClientFinishedRecord)).ok());
   ASSERT_TRUE(server.handshake_done());
   EXPECT_EQ(to_hex(take_output(server)), to_hex(hex(kRfc8448S3NewSessionTicketRecord)));
-  expect_secrets(keylog, kRfc8448S3ClientHandshakeTrafficSecret,
+  expect_secrets(keylog.lines, kRfc8448S3ClientHandshakeTrafficSecret,
                  kRfc8448S3ServerHandshakeTrafficSecret, kRfc8448S3ClientApplicationTrafficSecret,
                  kRfc8448S3ServerApplicationTrafficSecret);
   EXPECT_EQ(to_hex(server.session()->resumption_secret.bytes()),
@@ -259,8 +267,8 @@ TEST(Rfc8448Replay, S3_Server) {
 TEST(Rfc8448Replay, S5_HelloRetryRequest_Client) {
   ScriptedRandom rng({random_of(hex(kRfc8448S5ClientHello1)), hex(kRfc8448S5ClientPrivateX25519),
                       hex(kRfc8448S5ClientPrivateP256)});
-  std::vector<std::string> keylog;
-  auto cfg = base_config(&rng, &keylog);
+  KeyLog keylog;
+  auto cfg = base_config(&rng);
   cfg->groups = {crypto::NamedGroup::x25519, crypto::NamedGroup::secp256r1};
   int hellos = 0;
   bool shares_matched = true;
@@ -279,6 +287,7 @@ TEST(Rfc8448Replay, S5_HelloRetryRequest_Client) {
     ++hellos;
   };
   conn::Connection client(Role::client, cfg, {"server", ""});
+  client.set_callbacks(&keylog);
   ASSERT_TRUE(client.start().ok());
   EXPECT_EQ(to_hex(take_output(client)), to_hex(hex(kRfc8448S5ClientHello1Record)));
   ASSERT_TRUE(client.receive(hex(kRfc8448S5HelloRetryRequestRecord)).ok());
@@ -292,10 +301,10 @@ TEST(Rfc8448Replay, S5_HelloRetryRequest_Client) {
   ASSERT_TRUE(client.handshake_done());
   EXPECT_TRUE(client.session()->hello_retry);
   EXPECT_EQ(to_hex(take_output(client)), to_hex(hex(kRfc8448S5ClientFinishedRecord)));
-  expect_secrets(keylog, kRfc8448S5ClientHandshakeTrafficSecret,
+  expect_secrets(keylog.lines, kRfc8448S5ClientHandshakeTrafficSecret,
                  kRfc8448S5ServerHandshakeTrafficSecret, kRfc8448S5ClientApplicationTrafficSecret,
                  kRfc8448S5ServerApplicationTrafficSecret);
-  EXPECT_EQ(logged(keylog, "EXPORTER_SECRET"), to_hex(hex(kRfc8448S5ExporterMasterSecret)));
+  EXPECT_EQ(logged(keylog.lines, "EXPORTER_SECRET"), to_hex(hex(kRfc8448S5ExporterMasterSecret)));
   // After a HelloRetryRequest too.
   auto exporter = handshake::exporter_master_secret(*client.session());
   ASSERT_TRUE(exporter.ok());
@@ -312,8 +321,8 @@ TEST(Rfc8448Replay, S5_HelloRetryRequest_Client) {
 
 TEST(Rfc8448Replay, S5_HelloRetryRequest_Server) {
   ScriptedRandom rng({random_of(hex(kRfc8448S5ServerHello)), hex(kRfc8448S5ServerPrivateP256)});
-  std::vector<std::string> keylog;
-  auto cfg = base_config(&rng, &keylog);
+  KeyLog keylog;
+  auto cfg = base_config(&rng);
   cfg->groups = {crypto::NamedGroup::secp256r1};
   auto cert = trace_certificate(kRfc8448S5Certificate);
   auto signer = std::make_shared<TraceSigner>(cert, hex(kRfc8448S5CertificateVerify));
@@ -327,6 +336,7 @@ TEST(Rfc8448Replay, S5_HelloRetryRequest_Server) {
                ->extensions;
   };
   conn::Connection server(Role::server, cfg);
+  server.set_callbacks(&keylog);
 
   ASSERT_TRUE(server.receive(hex(kRfc8448S5ClientHello1Record)).ok());
   EXPECT_EQ(to_hex(take_output(server)), to_hex(hex(kRfc8448S5HelloRetryRequestRecord)));
@@ -342,7 +352,7 @@ TEST(Rfc8448Replay, S5_HelloRetryRequest_Server) {
   ASSERT_TRUE(server.handshake_done());
   EXPECT_TRUE(server.session()->hello_retry);
   EXPECT_FALSE(server.wants_write());
-  expect_secrets(keylog, kRfc8448S5ClientHandshakeTrafficSecret,
+  expect_secrets(keylog.lines, kRfc8448S5ClientHandshakeTrafficSecret,
                  kRfc8448S5ServerHandshakeTrafficSecret, kRfc8448S5ClientApplicationTrafficSecret,
                  kRfc8448S5ServerApplicationTrafficSecret);
 
