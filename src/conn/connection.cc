@@ -156,7 +156,7 @@ long Connection::peer_verify_result() {
     if (!session_->peer_chain.empty() && config_->trust) {
       session_->verify_result =
           handshake::verify_peer_chain(*config_, session_->peer_chain, session_->verify_host,
-                                       session_->verify_purpose, app_)
+                                       session_->verify_purpose, *callbacks_)
               .verify_result;
     }
   }
@@ -450,7 +450,7 @@ Status Connection::on_certificate_request(Bytes body, Bytes whole) {
   t.add(whole);
   std::optional<handshake::CertifiedKey> supplied;
   const handshake::CertifiedKey* key =
-      handshake::detail::client_certificate(*config_, app_, supplied);
+      handshake::detail::client_certificate(*config_, *callbacks_, supplied);
   std::optional<crypto::SignatureScheme> scheme;
   if (key != nullptr && key->signer) {
     scheme =
@@ -498,7 +498,7 @@ Status Connection::on_client_auth_message(handshake::HandshakeType type, Bytes b
       }
       RTLS_ASSIGN(req.chain, handshake::detail::certificate_chain(msg, config_->cert_cache.get()));
       RTLS_TRY(handshake::detail::verify_chain(*config_, req.chain, "", crypto::Purpose::client,
-                                               *session_, app_));
+                                               *session_, *callbacks_));
       req.step = Step::certificate_verify;
       return {};
     }

@@ -67,10 +67,10 @@ class Connection final : private handshake::HandshakeIo {
   Connection& operator=(const Connection&) = delete;
 
   Role role() const { return role_; }
-  // An application pointer passed to the Config's callbacks (ALPN).
+  // An application pointer passed to the Config's callbacks (OCSP).
   void set_app(void* app);
   // The application's callbacks for this connection and its handshakes
-  // (message trace, key log): never owned, and must outlive the connection.
+  // (handshake/callbacks.h): never owned, and must outlive the connection.
   // Null: none (every default).
   void set_callbacks(handshake::ConnectionCallbacks* callbacks);
   // The configuration, and its replacement for this connection's handshakes

@@ -10,9 +10,15 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/bytes.h"
+#include "common/result.h"
+#include "handshake/config.h"
+#include "handshake/messages.h"
 
 namespace rapidtls::handshake {
 
@@ -34,6 +40,46 @@ class ConnectionCallbacks {
   virtual bool logs_keys() const { return false; }
   // One NSS key-log line per secret (SSLKEYLOGFILE format), without newline.
   virtual void on_key_log(std::string_view /*line*/) {}
+
+  // Runs the configuration's verify callback (Config::verify_callback, set)
+  // at one step of the peer chain's verification; its answer decides. The
+  // callback belongs to the configuration, as the verification does: one the
+  // application swaps while a chain is being verified applies to the next.
+  // Override to hand the callback what it needs in the store context (the C
+  // interface puts the SSL where OpenSSL does).
+  virtual int on_verify(VerifyCallback callback, int preverify_ok, X509_STORE_CTX* ctx) {
+    return callback(preverify_ok, ctx);
+  }
+  // Verification parameters of the connection (the C interface's
+  // SSL_get0_param), copied in before each verification; null: none. Chains
+  // verified with them skip the verified-chain cache.
+  virtual const X509_VERIFY_PARAM* verify_parameters() const { return nullptr; }
+
+  // A client asked for a certificate and Config has none: may supply one
+  // (none: an empty Certificate goes out). The C interface's
+  // SSL_CTX_set_client_cert_cb.
+  virtual std::optional<CertifiedKey> supply_client_certificate() { return std::nullopt; }
+
+  // Whether on_select_alpn chooses a server's protocol; false: the first of
+  // Config::alpn the client offered.
+  virtual bool selects_alpn() const { return false; }
+  // A server's choice among the client's offer; nullopt: no protocol (and no
+  // alert, as OpenSSL's SSL_TLSEXT_ERR_NOACK).
+  virtual std::optional<ByteVec> on_select_alpn(const std::vector<ByteVec>& /*offered*/) {
+    return std::nullopt;
+  }
+
+  // Whether on_client_hello wants a server's first ClientHello.
+  virtual bool hooks_client_hello() const { return false; }
+  // A server's hook on each first ClientHello, before anything is chosen,
+  // with the message and its SNI host name (empty when none was sent): the C
+  // interface's client hello, servername and certificate callbacks. It may
+  // hand back another configuration (another certificate, verification,
+  // suites), or an error that ends the handshake with its alert.
+  virtual Result<ClientHelloDecision> on_client_hello(const ClientHello& /*hello*/,
+                                                      const std::string& /*server_name*/) {
+    return ClientHelloDecision{};
+  }
 };
 
 // What a connection calls when it is given no callbacks: every default.

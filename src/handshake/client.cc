@@ -274,7 +274,7 @@ bool ClientHandshake::may_offer(StoredTicket& t) const {
       // The connection it came on did not verify: verify now, once.
       t.verify_deferred = false;
       t.verify_result = cfg.trust ? verify_peer_chain(cfg, t.chain(), t.verified_host,
-                                                      crypto::Purpose::server, app_)
+                                                      crypto::Purpose::server, *callbacks_)
                                         .verify_result
                                   : 20;  // X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
     }
@@ -573,7 +573,7 @@ Status ClientHandshake::on_certificate(HandshakeIo&, Bytes body, Bytes whole) {
   RTLS_ASSIGN(session_.peer_chain, detail::certificate_chain(msg, config_->cert_cache.get()));
   const std::string& host = options_.checked_host();
   RTLS_TRY(detail::verify_chain(*config_, session_.peer_chain, host, crypto::Purpose::server,
-                                session_, app_));
+                                session_, *callbacks_));
   transcript_.add(whole);
   state_ = ClientState::wait_certificate_verify;
   return {};
@@ -635,7 +635,7 @@ Status ClientHandshake::on_finished(HandshakeIo& io, Bytes body, Bytes whole) {
 
 Status ClientHandshake::send_client_auth(HandshakeIo& io) {
   std::optional<CertifiedKey> supplied;
-  const CertifiedKey* key = detail::client_certificate(*config_, app_, supplied);
+  const CertifiedKey* key = detail::client_certificate(*config_, *callbacks_, supplied);
   std::optional<SignatureScheme> scheme;
   if (key != nullptr && key->signer) {
     scheme =

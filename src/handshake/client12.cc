@@ -219,7 +219,7 @@ Status ClientHandshake::on_certificate12(HandshakeIo&, Bytes body, Bytes whole) 
               detail::certificate_chain12(msg.certificate_list, config_->cert_cache.get()));
   const std::string& host = options_.checked_host();
   RTLS_TRY(detail::verify_chain(*config_, session_.peer_chain, host, crypto::Purpose::server,
-                                session_, app_));
+                                session_, *callbacks_));
   add12(whole);
   state_ = ClientState::wait_server_key_exchange;
   return {};
@@ -301,7 +301,7 @@ Status ClientHandshake::on_server_hello_done(HandshakeIo& io, Bytes body, Bytes 
   std::optional<SignatureScheme> scheme;
   std::optional<CertifiedKey> supplied;
   if (certificate_requested12_) {
-    const CertifiedKey* mine = detail::client_certificate(cfg, app_, supplied);
+    const CertifiedKey* mine = detail::client_certificate(cfg, *callbacks_, supplied);
     if (mine != nullptr && mine->signer) {
       scheme =
           detail::choose_scheme12(cfg.signature_schemes, server_sigalgs_for_us_, *mine->signer);

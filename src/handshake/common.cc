@@ -56,12 +56,13 @@ ByteVec certificate_verify_content(Role signer, Bytes transcript_hash) {
 crypto::TrustStore::Outcome verify_peer_chain(const Config& config,
                                               const std::vector<crypto::Certificate>& chain,
                                               const std::string& host, crypto::Purpose purpose,
-                                              void* app) {
+                                              ConnectionCallbacks& callbacks) {
   const int64_t now_s = static_cast<int64_t>(config.clock->now_ms() / 1000);
-  const X509_VERIFY_PARAM* params = config.verify_params ? config.verify_params(app) : nullptr;
-  if (config.verify_callback) {
-    const crypto::TrustStore::Hook hook = [&config, app](int ok, X509_STORE_CTX* ctx) {
-      return config.verify_callback(app, ok, ctx);
+  const X509_VERIFY_PARAM* params = callbacks.verify_parameters();
+  if (config.verify_callback != nullptr) {
+    const VerifyCallback callback = config.verify_callback;
+    const crypto::TrustStore::Hook hook = [callback, &callbacks](int ok, X509_STORE_CTX* ctx) {
+      return callbacks.on_verify(callback, ok, ctx);
     };
     return config.trust->verify(chain, host, purpose, now_s, config.verify_depth, nullptr, &hook,
                                 params);
@@ -79,10 +80,10 @@ crypto::TrustStore::Outcome verify_peer_chain(const Config& config,
 
 namespace detail {
 
-const CertifiedKey* client_certificate(const Config& config, void* app,
+const CertifiedKey* client_certificate(const Config& config, ConnectionCallbacks& callbacks,
                                        std::optional<CertifiedKey>& holder) {
   if (const CertifiedKey* mine = config.certificate()) return mine;
-  if (config.client_certificate_callback) holder = config.client_certificate_callback(app);
+  holder = callbacks.supply_client_certificate();
   return holder && holder->signer && !holder->chain.empty() ? &*holder : nullptr;
 }
 
@@ -118,20 +119,20 @@ Result<std::vector<crypto::Certificate>> certificate_chain(const CertificateMsg&
 
 Status verify_chain(const Config& config, const std::vector<crypto::Certificate>& chain,
                     const std::string& host, crypto::Purpose purpose, SessionInfo& session,
-                    void* app) {
+                    ConnectionCallbacks& callbacks) {
   if (!config.trust) {
     session.verify_result = 20;  // X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
     if (config.verify == VerifyMode::none) return {};
     return Error{Alert::unknown_ca, SSL_R_CERTIFICATE_VERIFY_FAILED};
   }
-  if (config.verify == VerifyMode::none && !config.verify_callback) {
+  if (config.verify == VerifyMode::none && config.verify_callback == nullptr) {
     // The result is still available (as in OpenSSL), computed on request.
     session.verify_deferred = true;
     session.verify_host = host;
     session.verify_purpose = purpose;
     return {};
   }
-  auto outcome = verify_peer_chain(config, chain, host, purpose, app);
+  auto outcome = verify_peer_chain(config, chain, host, purpose, callbacks);
   session.verify_result = outcome.verify_result;
   // Without verification the handshake goes on whatever the chain (and a
   // callback, called as OpenSSL calls it, answered).
@@ -230,9 +231,9 @@ Result<Secret> psk_binder(HashAlg alg, const Secret& psk, Bytes transcript_hash)
   return finished_verify_data(alg, binder_key, transcript_hash);
 }
 
-Result<std::optional<ByteVec>> choose_alpn(const Config& config, void* app,
+Result<std::optional<ByteVec>> choose_alpn(const Config& config, ConnectionCallbacks& callbacks,
                                            const std::vector<ByteVec>& offered) {
-  if (config.alpn_select) return config.alpn_select(app, offered);
+  if (callbacks.selects_alpn()) return callbacks.on_select_alpn(offered);
   for (const auto& mine : config.alpn) {
     if (std::find(offered.begin(), offered.end(), mine) != offered.end()) {
       return std::optional<ByteVec>(mine);

@@ -22,12 +22,12 @@ Result<std::vector<crypto::Certificate>> certificate_chain(const CertificateMsg&
 // session. An empty chain is the caller's to judge.
 Status verify_chain(const Config& config, const std::vector<crypto::Certificate>& chain,
                     const std::string& host, crypto::Purpose purpose, SessionInfo& session,
-                    void* app);
+                    ConnectionCallbacks& callbacks);
 
 // The certificate a client answers a CertificateRequest with: the
-// configured one, else what Config::client_certificate_callback gives (kept
+// configured one, else what callbacks.supply_client_certificate gives (kept
 // in `holder`); null for none.
-const CertifiedKey* client_certificate(const Config& config, void* app,
+const CertifiedKey* client_certificate(const Config& config, ConnectionCallbacks& callbacks,
                                        std::optional<CertifiedKey>& holder);
 
 // Picks the first of our preferred schemes the peer offered and the signer can use.
@@ -68,9 +68,9 @@ Status check_finished(HashAlg alg, const Secret& base_key, Bytes transcript_hash
 Result<Secret> psk_binder(HashAlg alg, const Secret& psk, Bytes transcript_hash);
 
 // A server's ALPN choice among the client's offer (RFC 7301 3.2): the
-// config's callback, else its first protocol the client offered; no overlap
-// with a configured list is {no_application_protocol}.
-Result<std::optional<ByteVec>> choose_alpn(const Config& config, void* app,
+// connection's callback, else the config's first protocol the client offered;
+// no overlap with a configured list is {no_application_protocol}.
+Result<std::optional<ByteVec>> choose_alpn(const Config& config, ConnectionCallbacks& callbacks,
                                            const std::vector<ByteVec>& offered);
 
 // The DER certificates of a TLS 1.2 Certificate message, parsed (as certificate_chain).

@@ -202,6 +202,10 @@ class TicketSealer {
 std::shared_ptr<TicketIssuer> make_sealing_ticket_issuer(
     crypto::RandomSource& rng, uint32_t lifetime_s, std::shared_ptr<TicketSealer> sealer = nullptr);
 
+// OpenSSL's verify callback (SSL_verify_cb): preverify_ok and the store
+// context of one step of a chain's verification in, the verdict out.
+using VerifyCallback = int (*)(int preverify_ok, X509_STORE_CTX* ctx);
+
 enum class VerifyMode : uint8_t {
   none,     // do not verify the peer (a server does not ask for a certificate)
   peer,     // verify the peer's certificate if it sends one (a server asks for one)
@@ -219,7 +223,7 @@ struct TestHooks {
 
 struct Config;
 
-// What a server's ClientHello hook decided (Config::client_hello_hook).
+// What a server's ClientHello hook decided (ConnectionCallbacks::on_client_hello).
 struct ClientHelloDecision {
   std::shared_ptr<const Config> config;  // non-null: continue with this one instead
   bool acknowledge_sni = true;           // false: no empty server_name in the answer
@@ -269,10 +273,8 @@ struct Config {
   // certificate_authorities, RFC 8446 4.2.4's extension. The C interface's
   // SSL_CTX_set_client_CA_list.
   std::vector<ByteVec> client_ca_names;
-  // A client asked for a certificate without `certificate`: may supply one
-  // (none: an empty Certificate goes out). The C interface's
-  // SSL_CTX_set_client_cert_cb.
-  std::function<std::optional<CertifiedKey>(void* app)> client_certificate_callback;
+  // A client asked for a certificate without `certificate`: it asks its
+  // ConnectionCallbacks::supply_client_certificate.
   std::shared_ptr<crypto::TrustStore> trust;
   // Parsed peer certificates shared by the connections of this config.
   std::shared_ptr<crypto::CertificateCache> cert_cache;
@@ -292,31 +294,18 @@ struct Config {
   bool client_auth_after_handshake = false;
   int verify_depth = 100;
   // Called at each step of the peer chain's verification with preverify_ok
-  // and the store context; its answer decides (crypto::TrustStore::Hook). Set,
-  // the chain is verified during the handshake even with VerifyMode::none
-  // (whose handshake then goes on whatever the answer). `app` as for
-  // alpn_select. Leave verify_cache unset with it: an answer may change.
-  std::function<int(void* app, int preverify_ok, X509_STORE_CTX* ctx)> verify_callback;
-  // Verification parameters of the connection (the C interface's
-  // SSL_get0_param), copied in before each verification; null (or a null
-  // answer): none. Chains verified with them skip the verified-chain cache.
-  std::function<const X509_VERIFY_PARAM*(void* app)> verify_params;
+  // and the store context, through the connection's
+  // ConnectionCallbacks::on_verify; its answer decides
+  // (crypto::TrustStore::Hook). Set, the chain is verified during the
+  // handshake even with VerifyMode::none (whose handshake then goes on
+  // whatever the answer). Leave verify_cache unset with it: an answer may
+  // change. (The connection's verification parameters come from
+  // ConnectionCallbacks::verify_parameters.)
+  VerifyCallback verify_callback = nullptr;
 
-  // ALPN: a client's offer, or a server's preference (used when alpn_select is empty).
+  // ALPN: a client's offer, or a server's preference (used unless the
+  // connection's ConnectionCallbacks::selects_alpn).
   std::vector<ByteVec> alpn;
-  // A server's choice among the client's offer; nullopt: no protocol (and no
-  // alert, as OpenSSL's SSL_TLSEXT_ERR_NOACK). `app` is the connection's
-  // application pointer (Connection::set_app).
-  std::function<std::optional<ByteVec>(void* app, const std::vector<ByteVec>& offered)> alpn_select;
-
-  // A server's hook on each first ClientHello, before anything is chosen,
-  // with the message and its SNI host name (empty when none was sent): the C
-  // interface's client hello, servername and certificate callbacks. It may
-  // hand back another configuration (another certificate, verification,
-  // suites), or an error that ends the handshake with its alert.
-  std::function<Result<ClientHelloDecision>(void* app, const ClientHello& hello,
-                                            const std::string& server_name)>
-      client_hello_hook;
 
   crypto::RandomSource* rng = &crypto::system_random();
   const Clock* clock = &system_clock();

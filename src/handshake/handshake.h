@@ -222,11 +222,12 @@ std::unique_ptr<Handshake> make_server_handshake(std::shared_ptr<const Config> c
                                                  std::optional<Renegotiation> reneg = {});
 
 // Checks a peer's chain against the config's trust store now (config.trust
-// set), calling config.verify_callback (with `app`) when there is one.
+// set), with the connection's verification parameters, calling
+// config.verify_callback (through callbacks.on_verify) when there is one.
 crypto::TrustStore::Outcome verify_peer_chain(const Config& config,
                                               const std::vector<crypto::Certificate>& chain,
                                               const std::string& host, crypto::Purpose purpose,
-                                              void* app = nullptr);
+                                              ConnectionCallbacks& callbacks = no_callbacks());
 
 // RFC 8446 4.4.3: the content a CertificateVerify signs.
 ByteVec certificate_verify_content(Role signer, Bytes transcript_hash);

@@ -132,7 +132,7 @@ Result<Negotiated> ServerHandshake::negotiate(const ClientHello& ch) const {
       find_extension(ch.extensions, ExtensionType::application_layer_protocol_negotiation);
   if (alpn != nullptr) {
     RTLS_ASSIGN(std::vector<ByteVec> offered, parse_alpn(alpn->body));
-    RTLS_ASSIGN(n.alpn, detail::choose_alpn(cfg, app_, offered));
+    RTLS_ASSIGN(n.alpn, detail::choose_alpn(cfg, *callbacks_, offered));
   }
   return n;
 }
@@ -215,9 +215,10 @@ Status ServerHandshake::run_client_hello_hook(HandshakeIo& io, const ClientHello
   if (const Extension* sni = find_extension(ch.extensions, ExtensionType::server_name)) {
     RTLS_ASSIGN(name, parse_server_name_ch(sni->body));
   }
-  // The hook may replace the configuration it belongs to: keep it alive.
+  // The application may replace the configuration while its hook runs:
+  // keep this one alive until the hook returns.
   const std::shared_ptr<const Config> keep = config_;
-  RTLS_ASSIGN(ClientHelloDecision d, keep->client_hello_hook(app_, ch, name));
+  RTLS_ASSIGN(ClientHelloDecision d, callbacks_->on_client_hello(ch, name));
   sni_ack_ = d.acknowledge_sni;
   if (d.config) io.replace_config(std::move(d.config));  // sets config_ too
   return {};
@@ -225,7 +226,7 @@ Status ServerHandshake::run_client_hello_hook(HandshakeIo& io, const ClientHello
 
 Status ServerHandshake::on_client_hello(HandshakeIo& io, Bytes body, Bytes whole) {
   RTLS_ASSIGN(ClientHello ch, ClientHello::parse(body));
-  if (state_ == ServerState::wait_client_hello && config_->client_hello_hook) {
+  if (state_ == ServerState::wait_client_hello && callbacks_->hooks_client_hello()) {
     RTLS_TRY(run_client_hello_hook(io, ch));
   }
   if (state_ == ServerState::wait_client_hello) {
@@ -487,7 +488,7 @@ Status ServerHandshake::on_client_certificate(HandshakeIo&, Bytes body, Bytes wh
   }
   RTLS_ASSIGN(session_.peer_chain, detail::certificate_chain(msg, config_->cert_cache.get()));
   RTLS_TRY(detail::verify_chain(*config_, session_.peer_chain, "", crypto::Purpose::client,
-                                session_, app_));
+                                session_, *callbacks_));
   state_ = ServerState::wait_client_certificate_verify;
   return {};
 }

@@ -108,7 +108,7 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
     if (previous) {
       std::optional<ByteVec> alpn;
       if (offered_alpn) {
-        RTLS_ASSIGN(alpn, detail::choose_alpn(cfg, app_, *offered_alpn));
+        RTLS_ASSIGN(alpn, detail::choose_alpn(cfg, *callbacks_, *offered_alpn));
       }
       return resume12(io, ch, whole, std::move(*previous), secure_reneg, point_formats,
                       std::move(alpn));
@@ -135,7 +135,7 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
   if (!group) return Error{Alert::handshake_failure, SSL_R_NO_SHARED_CIPHER};
   std::optional<ByteVec> alpn;
   if (offered_alpn) {
-    RTLS_ASSIGN(alpn, detail::choose_alpn(cfg, app_, *offered_alpn));
+    RTLS_ASSIGN(alpn, detail::choose_alpn(cfg, *callbacks_, *offered_alpn));
   }
 
   client_random_ = ch.random;
@@ -266,7 +266,7 @@ Status ServerHandshake::on_client_certificate12(HandshakeIo&, Bytes body, Bytes 
   RTLS_ASSIGN(session_.peer_chain,
               detail::certificate_chain12(msg.certificate_list, config_->cert_cache.get()));
   RTLS_TRY(detail::verify_chain(*config_, session_.peer_chain, "", crypto::Purpose::client,
-                                session_, app_));
+                                session_, *callbacks_));
   state_ = ServerState::wait_client_key_exchange;
   return {};
 }

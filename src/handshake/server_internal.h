@@ -160,7 +160,7 @@ class ServerHandshake final : public Handshake {
     return config_->verify != VerifyMode::none && !config_->client_auth_after_handshake;
   }
   bool wants_client_certificate12() const { return config_->verify != VerifyMode::none; }
-  // Config::client_hello_hook on the first ClientHello (SNI callback).
+  // ConnectionCallbacks::on_client_hello on the first ClientHello (SNI callback).
   Status run_client_hello_hook(HandshakeIo& io, const ClientHello& ch);
   bool sni_ack_ = true;  // the hook may ask for no server_name acknowledgement
 

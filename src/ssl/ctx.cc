@@ -138,14 +138,10 @@ ssl_ctx_st::~ssl_ctx_st() {
 void ssl_ctx_st::apply_verify(hs::Config& cfg, int vmode, SSL_verify_cb callback) const {
   // A verification callback may decide differently each time, so with one
   // every chain is verified. It finds the SSL where OpenSSL puts it.
-  cfg.verify_callback = nullptr;
+  // (ssl_st::on_verify puts the SSL there before each call.)
+  cfg.verify_callback = callback;
   cfg.verify_cache = nullptr;
-  if (callback != nullptr) {
-    cfg.verify_callback = [callback](void* app, int ok, X509_STORE_CTX* x) {
-      X509_STORE_CTX_set_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx(), app);
-      return callback(ok, x);
-    };
-  } else {
+  if (callback == nullptr) {
     cfg.verify_cache = verify_cache;
   }
   // SSL_VERIFY_POST_HANDSHAKE: a TLS 1.3 server asks only after the
@@ -203,86 +199,6 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
       cfg->client_ca_names.emplace_back(der, der + der_len);
     }
   }
-  if (client_hello_cb != nullptr || servername_cb != nullptr || cert_cb != nullptr) {
-    // SSL_CTX_set_client_hello_cb, SSL_CTX_set_tlsext_servername_callback,
-    // then SSL_CTX_set_cert_cb (as OpenSSL orders them): their answers mapped
-    // onto the engine's decision.
-    // SSL_set_SSL_CTX in the first, or certificates set on the SSL in the
-    // second, switch the rest of the handshake to that configuration.
-    cfg->client_hello_hook =
-        [](void* app, const hs::ClientHello& hello,
-           const std::string& name) -> rapidtls::Result<hs::ClientHelloDecision> {
-      SSL* s = static_cast<SSL*>(app);
-      SSL_CTX* before = s->ctx;
-      hs::ClientHelloDecision d;
-      s->received_sni = name;
-      if (auto* cb = before->client_hello_cb) {
-        // SSL_client_hello_get0_* read the message while the callback runs.
-        s->client_hello = &hello;
-        int alert = SSL_AD_INTERNAL_ERROR;
-        s->in_client_hello_hook = true;
-        const int r = cb(s, &alert, before->client_hello_arg);
-        s->in_client_hello_hook = false;
-        s->client_hello = nullptr;
-        // A retry would need a handshake that can pause here: an error.
-        if (r != SSL_CLIENT_HELLO_SUCCESS) {
-          return rapidtls::Error{static_cast<rapidtls::Alert>(alert), SSL_R_CALLBACK_FAILED};
-        }
-      }
-      if (auto* cb = s->ctx->servername_cb) {
-        int alert = SSL_AD_UNRECOGNIZED_NAME;
-        s->in_client_hello_hook = true;
-        const int r = cb(s, &alert, s->ctx->servername_arg);
-        s->in_client_hello_hook = false;
-        if (r == SSL_TLSEXT_ERR_ALERT_FATAL) {
-          return rapidtls::Error{static_cast<rapidtls::Alert>(alert), SSL_R_CALLBACK_FAILED};
-        }
-        d.acknowledge_sni = r != SSL_TLSEXT_ERR_NOACK;
-      }
-      // The certificate callback of the context in use now. A retry (< 0)
-      // would need a handshake that can pause here, which rapidtls's cannot:
-      // it fails as an error does.
-      // So does a CA list set on the SSL by any of the callbacks
-      // (SSL_set_client_CA_list in a servername callback).
-      bool own_certificate = s->client_ca != nullptr;
-      if (auto* certificate_cb = s->ctx->cert_cb) {
-        s->in_client_hello_hook = true;
-        const int r = certificate_cb(s, s->ctx->cert_cb_arg);
-        s->in_client_hello_hook = false;
-        if (r <= 0) return rapidtls::Error{rapidtls::Alert::internal_error, SSL_R_CERT_CB_ERROR};
-        // Whatever it set on the SSL applies from here (made again: cheap).
-        own_certificate = own_certificate || s->own_certs.has_value() || s->verify_store != nullptr;
-      }
-      if (s->ctx != before || own_certificate) d.config = s->ctx->config(s);
-      return d;
-    };
-  }
-  if (client_cert_cb != nullptr) {
-    // SSL_CTX_set_client_cert_cb: asked when a server wants a certificate and
-    // none is set; what it returns is used (and freed), as in OpenSSL. A retry
-    // (< 0) cannot pause rapidtls's handshake: no certificate then.
-    cfg->client_certificate_callback = [](void* app) -> std::optional<hs::CertifiedKey> {
-      SSL* s = static_cast<SSL*>(app);
-      X509* x = nullptr;
-      EVP_PKEY* k = nullptr;
-      const int r = s->ctx->client_cert_cb != nullptr ? s->ctx->client_cert_cb(s, &x, &k) : 0;
-      std::optional<hs::CertifiedKey> out;
-      if (r == 1 && x != nullptr && k != nullptr) {
-        auto cert = crypto::Certificate::from_x509(x);
-        auto private_key = crypto::PrivateKey::from_evp(k);
-        if (private_key.ok() && private_key->matches(cert)) {
-          out = hs::CertifiedKey{{std::move(cert)},
-                                 std::make_shared<hs::KeySigner>(std::move(private_key).value())};
-        }
-      }
-      X509_free(x);
-      EVP_PKEY_free(k);
-      return out;
-    };
-  }
-  cfg->verify_params = [](void* app) {
-    return rapidtls::ssl::params_for_verify(static_cast<const SSL*>(app));
-  };
   // The SSL's own verify store (SSL_set1_verify_cert_store) is not the one
   // the context's verified-chain cache is for: none is used with it.
   const bool own_trust = own && for_ssl->verify_store != nullptr;
@@ -295,24 +211,6 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
   if (own_trust) cfg->verify_cache = nullptr;
   cfg->verify_depth = verify_depth;
   cfg->alpn = own && for_ssl->own_alpn ? *for_ssl->own_alpn : alpn;
-  if (alpn_select != nullptr) {
-    auto cb = alpn_select;
-    void* arg = alpn_select_arg;
-    cfg->alpn_select = [cb, arg](void* app,
-                                 const std::vector<ByteVec>& offered) -> std::optional<ByteVec> {
-      ByteVec wire;
-      for (const auto& p : offered) {
-        wire.push_back(static_cast<uint8_t>(p.size()));
-        wire.insert(wire.end(), p.begin(), p.end());
-      }
-      const unsigned char* out = nullptr;
-      unsigned char out_len = 0;
-      const int r = cb(static_cast<SSL*>(app), &out, &out_len, wire.data(),
-                       static_cast<unsigned>(wire.size()), arg);
-      if (r != SSL_TLSEXT_ERR_OK || out == nullptr || out_len == 0) return std::nullopt;
-      return ByteVec(out, out + out_len);
-    };
-  }
   cfg->middlebox_compat = (options & SSL_OP_ENABLE_MIDDLEBOX_COMPAT) != 0;
   cfg->tickets_to_send = num_tickets;
   cfg->post_handshake_auth = per_ssl ? for_ssl->post_handshake_auth : post_handshake_auth;

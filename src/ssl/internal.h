@@ -230,6 +230,23 @@ struct ssl_st final : rapidtls::handshake::ConnectionCallbacks {
   // SSL_CTX_set_keylog_callback, of the context in use.
   bool logs_keys() const override { return ctx->keylog != nullptr; }
   void on_key_log(std::string_view line) override;
+  // SSL_set_verify's callback, run with the SSL in the store context.
+  int on_verify(rapidtls::handshake::VerifyCallback callback, int preverify_ok,
+                X509_STORE_CTX* x) override;
+  const X509_VERIFY_PARAM* verify_parameters() const override;
+  // SSL_CTX_set_client_cert_cb.
+  std::optional<rapidtls::handshake::CertifiedKey> supply_client_certificate() override;
+  // SSL_CTX_set_alpn_select_cb.
+  bool selects_alpn() const override { return ctx->alpn_select != nullptr; }
+  std::optional<std::vector<uint8_t>> on_select_alpn(
+      const std::vector<std::vector<uint8_t>>& offered) override;
+  // The client hello, servername and certificate callbacks of the context.
+  bool hooks_client_hello() const override {
+    return ctx->client_hello_cb != nullptr || ctx->servername_cb != nullptr ||
+           ctx->cert_cb != nullptr;
+  }
+  rapidtls::Result<rapidtls::handshake::ClientHelloDecision> on_client_hello(
+      const rapidtls::handshake::ClientHello& hello, const std::string& name) override;
 
   // The write path's scratch buffer for SSL_sendfile without kernel TLS, and
   // its size. It outlives a call only while a piece of it is pending.

@@ -183,12 +183,14 @@ TEST_P(CaNames, ServerNamesReachTheClient) {
   auto ccfg = client_config();
   ccfg->min_version = ccfg->max_version = GetParam();
   // The names are there when the client is asked for its certificate.
-  std::vector<ByteVec> seen;
-  conn::Connection* client = nullptr;
-  ccfg->client_certificate_callback = [&](void*) -> std::optional<handshake::CertifiedKey> {
-    seen = client->peer_ca_names();
-    return TestPki::get().leaf(KeyType::ecdsa_p256).certified();
-  };
+  struct AskedForCertificate final : handshake::ConnectionCallbacks {
+    const conn::Connection* client = nullptr;
+    std::vector<ByteVec> seen;
+    std::optional<handshake::CertifiedKey> supply_client_certificate() override {
+      seen = client->peer_ca_names();
+      return TestPki::get().leaf(KeyType::ecdsa_p256).certified();
+    }
+  } asked;
   auto scfg = server_config();
   scfg->verify = handshake::VerifyMode::require;
   scfg->trust = ccfg->trust;
@@ -196,9 +198,10 @@ TEST_P(CaNames, ServerNamesReachTheClient) {
                                       subject_der(TestPki::get().untrusted_leaf().chain[0])};
   scfg->client_ca_names = names;
   Pair p(ccfg, scfg);
-  client = &p.client;
+  asked.client = &p.client;
+  p.client_callbacks.next = &asked;
   ASSERT_TRUE(p.handshake()) << describe(p.error());
-  EXPECT_EQ(seen, names);
+  EXPECT_EQ(asked.seen, names);
   EXPECT_EQ(p.client.peer_ca_names(), names);
   EXPECT_FALSE(p.server.session()->peer_chain.empty());
 }

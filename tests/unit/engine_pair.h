@@ -54,6 +54,23 @@ class PairCallbacks final : public handshake::ConnectionCallbacks {
     keylog_->emplace_back(line);
     if (next->logs_keys()) next->on_key_log(line);
   }
+  int on_verify(handshake::VerifyCallback callback, int preverify_ok,
+                X509_STORE_CTX* ctx) override {
+    return next->on_verify(callback, preverify_ok, ctx);
+  }
+  const X509_VERIFY_PARAM* verify_parameters() const override { return next->verify_parameters(); }
+  std::optional<handshake::CertifiedKey> supply_client_certificate() override {
+    return next->supply_client_certificate();
+  }
+  bool selects_alpn() const override { return next->selects_alpn(); }
+  std::optional<ByteVec> on_select_alpn(const std::vector<ByteVec>& offered) override {
+    return next->on_select_alpn(offered);
+  }
+  bool hooks_client_hello() const override { return next->hooks_client_hello(); }
+  Result<handshake::ClientHelloDecision> on_client_hello(const handshake::ClientHello& hello,
+                                                         const std::string& name) override {
+    return next->on_client_hello(hello, name);
+  }
 
  private:
   std::vector<std::string>* keylog_;
