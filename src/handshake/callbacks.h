@@ -80,6 +80,19 @@ class ConnectionCallbacks {
                                                       const std::string& /*server_name*/) {
     return ClientHelloDecision{};
   }
+
+  // OCSP stapling (RFC 6066 8; TLS 1.3: RFC 8446 4.4.2.1). A client that
+  // asked (Config::request_ocsp) checks the stapled response (empty: none
+  // came) once the server's certificate is in: > 0 goes on, 0 fails with
+  // bad_certificate_status_response, < 0 with internal_error (the C
+  // interface's client status callback). By default it goes on.
+  virtual int on_ocsp_response(Bytes /*response*/) { return 1; }
+  // A server whose client asked: the DER OCSPResponse to send with the
+  // certificate it chose (an index into Config::certificates), none, or an
+  // error that ends the handshake. By default none.
+  virtual Result<std::optional<ByteVec>> on_ocsp_staple(size_t /*certificate*/) {
+    return std::optional<ByteVec>();
+  }
 };
 
 // What a connection calls when it is given no callbacks: every default.

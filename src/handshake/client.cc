@@ -658,8 +658,8 @@ Status ClientHandshake::send_client_auth(HandshakeIo& io) {
 
 Status ClientHandshake::check_ocsp() const {
   const Config& cfg = *config_;
-  if (!cfg.request_ocsp || !cfg.ocsp_check) return {};
-  const int r = cfg.ocsp_check(app_, session_.ocsp_response);
+  if (!cfg.request_ocsp) return {};
+  const int r = callbacks_->on_ocsp_response(session_.ocsp_response);
   if (r == 0) return Error{Alert::bad_certificate_status_response, SSL_R_INVALID_STATUS_RESPONSE};
   if (r < 0) return Error{Alert::internal_error, SSL_R_OCSP_CALLBACK_FAILURE};
   return {};

@@ -126,7 +126,7 @@ class ClientHandshake final : public Handshake {
   Status on_finished12(HandshakeIo& io, Bytes body, Bytes whole);
   Status on_new_session_ticket12(HandshakeIo& io, Bytes body, Bytes whole);
   Status on_certificate_status12(HandshakeIo& io, Bytes body, Bytes whole);
-  // Config::ocsp_check on the stapled response (none: empty), once the
+  // ConnectionCallbacks::on_ocsp_response on the stapled response (none: empty), once the
   // server's certificate is in.
   Status check_ocsp() const;
   // The ServerHello took the offered TLS 1.2 session (options_.resume): the

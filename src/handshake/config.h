@@ -337,16 +337,10 @@ struct Config {
   bool session_tickets12 = true;
 
   // OCSP stapling (RFC 6066 8; TLS 1.3: RFC 8446 4.4.2.1). A client asks
-  // for its server's status with request_ocsp; ocsp_check then gets the
-  // stapled response (empty: none came) once the server's certificate is
-  // in: > 0 goes on, 0 fails with bad_certificate_status_response, < 0 with
-  // internal_error (the C interface's client status callback). A server
-  // whose client asked calls ocsp_staple with the certificate it chose (an
-  // index into `certificates`): the DER OCSPResponse to send, none, or an
-  // error that ends the handshake.
+  // for its server's status with request_ocsp, and checks the response with
+  // ConnectionCallbacks::on_ocsp_response; a server whose client asked gets
+  // the response to staple from ConnectionCallbacks::on_ocsp_staple.
   bool request_ocsp = false;
-  std::function<int(void* app, Bytes response)> ocsp_check;
-  std::function<Result<std::optional<ByteVec>>(void* app, size_t certificate)> ocsp_staple;
 
   // TLS 1.2: a server accepts renegotiation started by the client
   // (OpenSSL 3.0 refuses it unless SSL_OP_ALLOW_CLIENT_RENEGOTIATION).

@@ -434,8 +434,8 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
     const CertifiedKey& key = cfg.certificates[n.certificate];
     session_.own_certificate = n.certificate;
     // RFC 8446 4.4.2.1: the OCSP response goes with the end-entity certificate.
-    if (n.ocsp_requested && cfg.ocsp_staple) {
-      RTLS_ASSIGN(std::optional<ByteVec> staple, cfg.ocsp_staple(app_, n.certificate));
+    if (n.ocsp_requested) {
+      RTLS_ASSIGN(std::optional<ByteVec> staple, callbacks_->on_ocsp_staple(n.certificate));
       if (staple && !staple->empty()) session_.ocsp_response = std::move(*staple);
     }
     RTLS_ASSIGN(const ByteVec cert, detail::build_certificate(&key, {}, session_.ocsp_response));

@@ -143,8 +143,8 @@ Status ServerHandshake::on_client_hello12(HandshakeIo& io, const ClientHello& ch
   session_.suite12 = suite;
   session_.own_certificate = choice.index;
   // RFC 6066 8: the certificate's OCSP response, when the client asked.
-  if (ocsp_requested && cfg.ocsp_staple) {
-    RTLS_ASSIGN(std::optional<ByteVec> staple, cfg.ocsp_staple(app_, choice.index));
+  if (ocsp_requested) {
+    RTLS_ASSIGN(std::optional<ByteVec> staple, callbacks_->on_ocsp_staple(choice.index));
     if (staple && !staple->empty()) session_.ocsp_response = std::move(*staple);
   }
   session_.group = *group;

@@ -119,3 +119,36 @@ rapidtls::Result<hs::ClientHelloDecision> ssl_st::on_client_hello(const hs::Clie
   if (ctx != before || own_certificate) d.config = ctx->config(this);
   return d;
 }
+
+// SSL_CTX_set_tlsext_status_cb on a client: the response it checks is what
+// SSL_get_tlsext_status_ocsp_resp shows while it runs.
+int ssl_st::on_ocsp_response(rapidtls::Bytes response) {
+  if (ctx->status_cb == nullptr) return 1;
+  const std::vector<uint8_t> seen(response.begin(), response.end());
+  ocsp_seen = &seen;
+  const int r = ctx->status_cb(this, ctx->status_arg);
+  ocsp_seen = nullptr;
+  return r;
+}
+
+// SSL_CTX_set_tlsext_status_cb on a server: it sees the certificate chosen
+// (SSL_get_certificate) and sets the response (SSL_set_tlsext_status_ocsp_resp).
+rapidtls::Result<std::optional<ByteVec>> ssl_st::on_ocsp_staple(size_t index) {
+  if (ctx->status_cb == nullptr) return std::optional<ByteVec>();
+  const auto& chosen = conn->config()->certificates;
+  status_cert = index < chosen.size() && !chosen[index].chain.empty()
+                    ? chosen[index].chain.front().raw()
+                    : nullptr;
+  ocsp_to_staple.reset();
+  const int r = ctx->status_cb(this, ctx->status_arg);
+  status_cert = nullptr;
+  // SSL_TLSEXT_ERR_OK: the response set (if any) goes; NOACK: none;
+  // ALERT_FATAL: the handshake fails (as OpenSSL, with internal_error).
+  if (r == SSL_TLSEXT_ERR_ALERT_FATAL) {
+    return rapidtls::Error{rapidtls::Alert::internal_error, SSL_R_CLIENTHELLO_TLSEXT};
+  }
+  std::optional<ByteVec> out;
+  if (r == SSL_TLSEXT_ERR_OK && ocsp_to_staple) out = std::move(*ocsp_to_staple);
+  ocsp_to_staple.reset();
+  return out;
+}

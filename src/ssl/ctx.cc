@@ -215,38 +215,9 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
   cfg->tickets_to_send = num_tickets;
   cfg->post_handshake_auth = per_ssl ? for_ssl->post_handshake_auth : post_handshake_auth;
   // OCSP stapling (RFC 6066 8): a client asks when its status type says
-  // so; the callbacks are read when they run, from the SSL's context.
+  // so; the status callback is read when it runs, from the SSL's context
+  // (ssl_st::on_ocsp_response, on_ocsp_staple).
   cfg->request_ocsp = (own ? for_ssl->status_type : status_type) == TLSEXT_STATUSTYPE_ocsp;
-  cfg->ocsp_check = [](void* app, rapidtls::Bytes response) {
-    SSL* s = static_cast<SSL*>(app);
-    if (s->ctx->status_cb == nullptr) return 1;
-    const std::vector<uint8_t> seen(response.begin(), response.end());
-    s->ocsp_seen = &seen;
-    const int r = s->ctx->status_cb(s, s->ctx->status_arg);
-    s->ocsp_seen = nullptr;
-    return r;
-  };
-  cfg->ocsp_staple = [](void* app,
-                        size_t index) -> rapidtls::Result<std::optional<rapidtls::ByteVec>> {
-    SSL* s = static_cast<SSL*>(app);
-    if (s->ctx->status_cb == nullptr) return std::optional<rapidtls::ByteVec>();
-    const auto& chosen = s->conn->config()->certificates;
-    s->status_cert = index < chosen.size() && !chosen[index].chain.empty()
-                         ? chosen[index].chain.front().raw()
-                         : nullptr;
-    s->ocsp_to_staple.reset();
-    const int r = s->ctx->status_cb(s, s->ctx->status_arg);
-    s->status_cert = nullptr;
-    // SSL_TLSEXT_ERR_OK: the response set (if any) goes; NOACK: none;
-    // ALERT_FATAL: the handshake fails (as OpenSSL, with internal_error).
-    if (r == SSL_TLSEXT_ERR_ALERT_FATAL) {
-      return rapidtls::Error{rapidtls::Alert::internal_error, SSL_R_CLIENTHELLO_TLSEXT};
-    }
-    std::optional<rapidtls::ByteVec> out;
-    if (r == SSL_TLSEXT_ERR_OK && s->ocsp_to_staple) out = std::move(*s->ocsp_to_staple);
-    s->ocsp_to_staple.reset();
-    return out;
-  };
   // SSL_OP_NO_TICKET: no stateless tickets sent, and none accepted (also
   // those issued before the option was set); TLS 1.2 sessions by id only;
   // TLS 1.3 tickets name a session in the cache (stateful, as OpenSSL).

@@ -247,6 +247,10 @@ struct ssl_st final : rapidtls::handshake::ConnectionCallbacks {
   }
   rapidtls::Result<rapidtls::handshake::ClientHelloDecision> on_client_hello(
       const rapidtls::handshake::ClientHello& hello, const std::string& name) override;
+  // The context's status callback (SSL_CTX_set_tlsext_status_cb), as a
+  // client's check or a server's source of the response to staple.
+  int on_ocsp_response(rapidtls::Bytes response) override;
+  rapidtls::Result<std::optional<std::vector<uint8_t>>> on_ocsp_staple(size_t index) override;
 
   // The write path's scratch buffer for SSL_sendfile without kernel TLS, and
   // its size. It outlives a call only while a piece of it is pending.

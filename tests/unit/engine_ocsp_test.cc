@@ -24,19 +24,37 @@ struct Ocsp {
   int check_calls = 0;
   ByteVec checked;
   int check_answer = 1;
+  Result<std::optional<ByteVec>> staple_answer = std::optional<ByteVec>(kResponse);
+
+  struct Client final : handshake::ConnectionCallbacks {
+    Ocsp* o;
+    explicit Client(Ocsp* owner) : o(owner) {}
+    int on_ocsp_response(Bytes r) override {
+      ++o->check_calls;
+      o->checked.assign(r.begin(), r.end());
+      return o->check_answer;
+    }
+  } client{this};
+  struct Server final : handshake::ConnectionCallbacks {
+    Ocsp* o;
+    explicit Server(Ocsp* owner) : o(owner) {}
+    Result<std::optional<ByteVec>> on_ocsp_staple(size_t certificate) override {
+      ++o->staple_calls;
+      EXPECT_EQ(certificate, 0u);
+      return o->staple_answer;
+    }
+  } server{this};
+
   explicit Ocsp(uint16_t version, bool ask = true) {
     ccfg->max_version = version;
     ccfg->request_ocsp = ask;
-    ccfg->ocsp_check = [this](void*, Bytes r) {
-      ++check_calls;
-      checked.assign(r.begin(), r.end());
-      return check_answer;
-    };
-    scfg->ocsp_staple = [this](void*, size_t certificate) -> Result<std::optional<ByteVec>> {
-      ++staple_calls;
-      EXPECT_EQ(certificate, 0u);
-      return std::optional<ByteVec>(kResponse);
-    };
+  }
+  Ocsp(const Ocsp&) = delete;
+  Ocsp& operator=(const Ocsp&) = delete;
+  // Puts this test's callbacks behind the Pair's.
+  void attach(Pair& p) {
+    p.client_callbacks.next = &client;
+    p.server_callbacks.next = &server;
   }
 };
 
@@ -45,6 +63,7 @@ class OcspBoth : public ::testing::TestWithParam<uint16_t> {};
 TEST_P(OcspBoth, TheClientGetsTheStapledResponse) {
   Ocsp o(GetParam());
   Pair p(o.ccfg, o.scfg);
+  o.attach(p);
   ASSERT_TRUE(p.handshake()) << describe(p.error());
   EXPECT_EQ(p.client.session()->version, GetParam());
   EXPECT_EQ(o.staple_calls, 1);
@@ -58,6 +77,7 @@ TEST_P(OcspBoth, TheClientGetsTheStapledResponse) {
 TEST_P(OcspBoth, NothingWhenTheClientDoesNotAsk) {
   Ocsp o(GetParam(), /*ask=*/false);
   Pair p(o.ccfg, o.scfg);
+  o.attach(p);
   ASSERT_TRUE(p.handshake()) << describe(p.error());
   EXPECT_EQ(o.staple_calls, 0);
   EXPECT_EQ(o.check_calls, 0);
@@ -66,10 +86,9 @@ TEST_P(OcspBoth, NothingWhenTheClientDoesNotAsk) {
 
 TEST_P(OcspBoth, NoResponseToStaple) {
   Ocsp o(GetParam());
-  o.scfg->ocsp_staple = [](void*, size_t) -> Result<std::optional<ByteVec>> {
-    return std::optional<ByteVec>();
-  };
+  o.staple_answer = std::optional<ByteVec>();
   Pair p(o.ccfg, o.scfg);
+  o.attach(p);
   ASSERT_TRUE(p.handshake()) << describe(p.error());
   EXPECT_EQ(o.check_calls, 1) << "the client checks that none came";
   EXPECT_TRUE(o.checked.empty());
@@ -79,21 +98,22 @@ TEST_P(OcspBoth, TheClientRefusesTheResponse) {
   Ocsp o(GetParam());
   o.check_answer = 0;
   Pair p(o.ccfg, o.scfg);
+  o.attach(p);
   EXPECT_FALSE(p.handshake());
   expect_failure(p, Role::client, Alert::bad_certificate_status_response,
                  SSL_R_INVALID_STATUS_RESPONSE);
   o.check_answer = -1;
   Pair q(o.ccfg, o.scfg);
+  o.attach(q);
   EXPECT_FALSE(q.handshake());
   expect_failure(q, Role::client, Alert::internal_error, SSL_R_OCSP_CALLBACK_FAILURE);
 }
 
 TEST_P(OcspBoth, TheServersCallbackFails) {
   Ocsp o(GetParam());
-  o.scfg->ocsp_staple = [](void*, size_t) -> Result<std::optional<ByteVec>> {
-    return Error{Alert::internal_error, SSL_R_CLIENTHELLO_TLSEXT};
-  };
+  o.staple_answer = Error{Alert::internal_error, SSL_R_CLIENTHELLO_TLSEXT};
   Pair p(o.ccfg, o.scfg);
+  o.attach(p);
   EXPECT_FALSE(p.handshake());
   expect_failure(p, Role::server, Alert::internal_error, SSL_R_CLIENTHELLO_TLSEXT);
 }
@@ -133,6 +153,7 @@ ByteVec certificate_status(Bytes body) {
 TEST(OcspHostile, Tls12StatusNotAcknowledgedIsUnexpected) {
   Ocsp o(handshake::kTls12, /*ask=*/false);
   Pair p(o.ccfg, o.scfg);
+  o.attach(p);
   alter_server_flight12(p, [](std::vector<ByteVec>& m) {
     ASSERT_GE(m.size(), 3u);
     m.insert(m.begin() + 2,
@@ -146,6 +167,7 @@ TEST(OcspHostile, Tls12StatusNotAcknowledgedIsUnexpected) {
 TEST(OcspHostile, Tls12SecondStatusIsUnexpected) {
   Ocsp o(handshake::kTls12);
   Pair p(o.ccfg, o.scfg);
+  o.attach(p);
   alter_server_flight12(p, [](std::vector<ByteVec>& m) {
     ASSERT_GE(m.size(), 4u);
     ASSERT_EQ(m[2][0], handshake::kCertificateStatus);
@@ -160,6 +182,7 @@ TEST(OcspHostile, Tls12MalformedStatusIsDecodeError) {
                               ByteVec{1}, ByteVec{}}) {
     Ocsp o(handshake::kTls12);
     Pair p(o.ccfg, o.scfg);
+    o.attach(p);
     alter_server_flight12(p, [&body](std::vector<ByteVec>& m) {
       ASSERT_GE(m.size(), 4u);
       m[2] = certificate_status(body);
@@ -173,6 +196,7 @@ TEST(OcspHostile, Tls12MalformedStatusIsDecodeError) {
 TEST(OcspHostile, Tls13UnsolicitedStatusIsUnsupportedExtension) {
   Ocsp o(handshake::kTls13, /*ask=*/false);
   Pair p(o.ccfg, o.scfg);
+  o.attach(p);
   alter_server_flight(p, [](std::vector<ByteVec>& messages) {
     ByteVec& cert = find_message(messages, HandshakeType::certificate);
     auto parsed = handshake::CertificateMsg::parse(Bytes(cert).subspan(4));

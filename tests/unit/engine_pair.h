@@ -71,6 +71,10 @@ class PairCallbacks final : public handshake::ConnectionCallbacks {
                                                          const std::string& name) override {
     return next->on_client_hello(hello, name);
   }
+  int on_ocsp_response(Bytes response) override { return next->on_ocsp_response(response); }
+  Result<std::optional<ByteVec>> on_ocsp_staple(size_t certificate) override {
+    return next->on_ocsp_staple(certificate);
+  }
 
  private:
   std::vector<std::string>* keylog_;
