@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "handshake/callbacks.h"
 #include "handshake/config.h"
 #include "handshake/key_schedule.h"
 
@@ -54,10 +55,10 @@ class CountingRandom final : public crypto::RandomSource {
 // Seals nothing: the state is the ticket.
 class PlainSealer final : public TicketSealer {
  public:
-  Result<std::optional<ByteVec>> seal(Bytes state, void*) override {
+  Result<std::optional<ByteVec>> seal(Bytes state, ConnectionCallbacks&) override {
     return std::optional<ByteVec>(ByteVec(state.begin(), state.end()));
   }
-  std::optional<ByteVec> open(Bytes ticket, void*) override {
+  std::optional<ByteVec> open(Bytes ticket, ConnectionCallbacks&) override {
     return ByteVec(ticket.begin(), ticket.end());
   }
 };
@@ -97,16 +98,16 @@ void open_plain(Bytes in) {
   static CountingRandom rng;
   static auto issuer =
       make_sealing_ticket_issuer(rng, kMaxTicketLifetime, std::make_shared<PlainSealer>());
-  if (auto c = issuer->open(in, kNowMs, nullptr)) {
+  if (auto c = issuer->open(in, kNowMs, no_callbacks())) {
     SESSIONS_CHECK(!c->psk.bytes().empty());
   }
-  auto s = issuer->open12(in, kNowMs, nullptr);
+  auto s = issuer->open12(in, kNowMs, no_callbacks());
   if (!s) return;
-  auto again = issuer->issue12(*s, s->received_ms, rng, nullptr);
+  auto again = issuer->issue12(*s, s->received_ms, rng, no_callbacks());
   SESSIONS_CHECK(again.ok());
   // A state too large for the issuer's writer is not issued again.
   if (again->ticket.empty()) return;
-  auto t = issuer->open12(again->ticket, kNowMs, nullptr);
+  auto t = issuer->open12(again->ticket, kNowMs, no_callbacks());
   SESSIONS_CHECK(t.has_value());
   SESSIONS_CHECK(t->suite == s->suite && t->received_ms == s->received_ms);
   SESSIONS_CHECK(std::ranges::equal(t->psk.bytes(), s->psk.bytes()));
@@ -119,8 +120,8 @@ void open_plain(Bytes in) {
 void open_keyed(Bytes in) {
   static CountingRandom rng;
   static auto issuer = make_sealing_ticket_issuer(rng, kMaxTicketLifetime);
-  (void)issuer->open(in, kNowMs, nullptr);
-  (void)issuer->open12(in, kNowMs, nullptr);
+  (void)issuer->open(in, kNowMs, no_callbacks());
+  (void)issuer->open12(in, kNowMs, no_callbacks());
   if (in.size() < 3) return;
   const size_t flip_at = size_t{in[0]} << 8 | in[1];
   const Bytes secret = in.subspan(2, std::min<size_t>(in.size() - 2, 48));
@@ -128,21 +129,22 @@ void open_keyed(Bytes in) {
   // of up to the hash's size will do as a resumption secret here.
   const SuiteInfo* suite = suite_info(0x1301);
   SESSIONS_CHECK(suite != nullptr);
-  auto nst = issuer->issue(*suite, crypto::Secret(secret), TicketPeer{}, kNowMs, rng, nullptr);
+  auto nst =
+      issuer->issue(*suite, crypto::Secret(secret), TicketPeer{}, kNowMs, rng, no_callbacks());
   SESSIONS_CHECK(nst.ok() && !nst->ticket.empty());
   auto psk = ticket_psk(*suite, crypto::Secret(secret), nst->ticket_nonce);
   SESSIONS_CHECK(psk.ok());
   ByteVec ticket = nst->ticket;
   const bool flipped = flip_at < ticket.size();
   if (flipped) ticket[flip_at] ^= 0x01;
-  auto c = issuer->open(ticket, kNowMs, nullptr);
+  auto c = issuer->open(ticket, kNowMs, no_callbacks());
   SESSIONS_CHECK(c.has_value() == !flipped);
   if (c) {
     SESSIONS_CHECK(c->suite == 0x1301 && c->issued_ms == kNowMs);
     SESSIONS_CHECK(std::ranges::equal(c->psk.bytes(), psk->bytes()));
   }
   // A TLS 1.3 ticket is never a TLS 1.2 one.
-  SESSIONS_CHECK(!issuer->open12(nst->ticket, kNowMs, nullptr));
+  SESSIONS_CHECK(!issuer->open12(nst->ticket, kNowMs, no_callbacks()));
 }
 
 }  // namespace

@@ -44,11 +44,6 @@ Connection::Connection(Role role, std::shared_ptr<const handshake::Config> confi
 
 Connection::~Connection() = default;
 
-void Connection::set_app(void* app) {
-  app_ = app;
-  if (handshake_) handshake_->set_app(app);
-}
-
 void Connection::set_callbacks(handshake::ConnectionCallbacks* callbacks) {
   callbacks_ = callbacks != nullptr ? callbacks : &handshake::no_callbacks();
   if (handshake_) handshake_->set_callbacks(callbacks_);
@@ -1177,7 +1172,6 @@ Status Connection::renegotiate() {
   handshake_ = handshake::make_client_handshake(
       config_, options,
       handshake::Renegotiation{session_->client_verify_data, session_->server_verify_data});
-  handshake_->set_app(app_);
   handshake_->set_callbacks(callbacks_);
   if (Status s = handshake_->start(*this); !s.ok()) return fail(s.error());
   if (Status s = flush_handshake(); !s.ok()) return fail(s.error());
@@ -1208,7 +1202,6 @@ Status Connection::on_renegotiating_client_hello(Bytes body, Bytes whole) {
   handshake_ = handshake::make_server_handshake(
       config_,
       handshake::Renegotiation{session_->client_verify_data, session_->server_verify_data});
-  handshake_->set_app(app_);
   handshake_->set_callbacks(callbacks_);
   RTLS_TRY(handshake_->on_message(*this, HandshakeType::client_hello, body, whole));
   if (handshake_->done()) finish_handshake();

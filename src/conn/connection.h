@@ -67,8 +67,6 @@ class Connection final : private handshake::HandshakeIo {
   Connection& operator=(const Connection&) = delete;
 
   Role role() const { return role_; }
-  // An application pointer passed to the Config's callbacks (OCSP).
-  void set_app(void* app);
   // The application's callbacks for this connection and its handshakes
   // (handshake/callbacks.h): never owned, and must outlive the connection.
   // Null: none (every default).
@@ -370,7 +368,6 @@ class Connection final : private handshake::HandshakeIo {
   uint16_t version_ = 0;  // 0 until negotiated
   int handshakes_completed_ = 0;
   bool hello_request_sent_ = false;
-  void* app_ = nullptr;
   handshake::ConnectionCallbacks* callbacks_ = &handshake::no_callbacks();
   // A server's post-handshake CertificateRequest under way (RFC 8446 4.6.2).
   struct ClientAuthRequest {

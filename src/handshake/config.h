@@ -132,20 +132,25 @@ struct TicketContents {
   long verify_result = 0;
 };
 
+class ConnectionCallbacks;  // callbacks.h
+
 // Makes the NewSessionTicket messages a server sends (RFC 8446 4.6.1), and
-// reads them back when a client offers one for resumption (4.2.11). `app`
-// is the connection's (Connection::set_app).
+// reads them back when a client offers one for resumption (4.2.11).
+// `callbacks` are the connection's (Connection::set_callbacks): an issuer of
+// the C interface finds its SSL there.
 class TicketIssuer {
  public:
   virtual ~TicketIssuer() = default;
   // A ticket with an empty `ticket` field: none is sent (the issuer declined).
   virtual Result<NewSessionTicket> issue(const SuiteInfo& suite, const Secret& resumption_secret,
                                          const TicketPeer& peer, uint64_t now_ms,
-                                         crypto::RandomSource& rng, void* app) = 0;
+                                         crypto::RandomSource& rng,
+                                         ConnectionCallbacks& callbacks) = 0;
   // The contents of a ticket this issuer made and that is still within its
   // lifetime at `now_ms`; nullopt for any other (not ours, altered, expired):
   // the server then ignores the offer and makes a full handshake.
-  virtual std::optional<TicketContents> open(Bytes ticket, uint64_t now_ms, void* app) = 0;
+  virtual std::optional<TicketContents> open(Bytes ticket, uint64_t now_ms,
+                                             ConnectionCallbacks& callbacks) = 0;
   // Sets the lifetime of the tickets issued from now on, and the one open()
   // allows, in seconds (SSL_CTX_set_timeout). Issuers without one ignore it.
   virtual void set_lifetime(uint32_t /*seconds*/) {}
@@ -155,10 +160,12 @@ class TicketIssuer {
   // the issuer declines. open12 gives the session back, as open() does.
   // Issuers without TLS 1.2 tickets issue none.
   virtual Result<NewSessionTicket12> issue12(const StoredTicket& /*session*/, uint64_t /*now_ms*/,
-                                             crypto::RandomSource& /*rng*/, void* /*app*/) {
+                                             crypto::RandomSource& /*rng*/,
+                                             ConnectionCallbacks& /*callbacks*/) {
     return NewSessionTicket12{};
   }
-  virtual std::optional<StoredTicket> open12(Bytes /*ticket*/, uint64_t /*now_ms*/, void* /*app*/) {
+  virtual std::optional<StoredTicket> open12(Bytes /*ticket*/, uint64_t /*now_ms*/,
+                                             ConnectionCallbacks& /*callbacks*/) {
     return std::nullopt;
   }
   // Whether this issuer makes TLS 1.2 tickets: a TLS 1.2 server promises one
@@ -177,9 +184,9 @@ class SessionCache12 {
   virtual ~SessionCache12() = default;
   // The session with this id, when kept and within its lifetime; nullopt
   // otherwise (the server makes a full handshake).
-  virtual std::optional<StoredTicket> find(Bytes id, void* app) = 0;
+  virtual std::optional<StoredTicket> find(Bytes id, ConnectionCallbacks& callbacks) = 0;
   // A full handshake completed with `session` (session_id set): keep it.
-  virtual void add(const StoredTicket& session, void* app) = 0;
+  virtual void add(const StoredTicket& session, ConnectionCallbacks& callbacks) = 0;
 };
 
 // RFC 8446 4.6.1: a ticket lives at most seven days.
@@ -193,8 +200,8 @@ constexpr uint32_t kMaxTicketLifetime = 604800;
 class TicketSealer {
  public:
   virtual ~TicketSealer() = default;
-  virtual Result<std::optional<ByteVec>> seal(Bytes state, void* app) = 0;
-  virtual std::optional<ByteVec> open(Bytes ticket, void* app) = 0;
+  virtual Result<std::optional<ByteVec>> seal(Bytes state, ConnectionCallbacks& callbacks) = 0;
+  virtual std::optional<ByteVec> open(Bytes ticket, ConnectionCallbacks& callbacks) = 0;
 };
 
 // The default issuer: the PSK, its suite and issue time sealed with

@@ -164,8 +164,6 @@ class Handshake {
   // TLS 1.2: true while a change_cipher_spec is the next record expected.
   virtual bool expects_change_cipher_spec() const { return false; }
 
-  // The application pointer handed to Config callbacks.
-  void set_app(void* app) { app_ = app; }
   // The connection's callbacks (never owned; never null).
   void set_callbacks(ConnectionCallbacks* callbacks) { callbacks_ = callbacks; }
   // Replaces the configuration between two steps (the C interface changes
@@ -183,7 +181,6 @@ class Handshake {
   std::shared_ptr<const Config> config_;
   SessionInfo session_;
   Random client_random_{};
-  void* app_ = nullptr;
   ConnectionCallbacks* callbacks_ = &no_callbacks();
 };
 

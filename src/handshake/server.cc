@@ -179,7 +179,7 @@ Status ServerHandshake::accept_psk(const ClientHello& ch, Bytes whole, Negotiate
   const uint64_t now = config_->clock->now_ms();
   for (size_t i = 0; i < offered.identities.size(); ++i) {
     std::optional<TicketContents> t =
-        config_->ticket_issuer->open(offered.identities[i].identity, now, app_);
+        config_->ticket_issuer->open(offered.identities[i].identity, now, *callbacks_);
     const SuiteInfo* suite = t ? suite_info(t->suite) : nullptr;
     if (suite == nullptr || suite->hash != n.suite->hash) continue;
     // A server that requires a client certificate resumes only the sessions
@@ -530,7 +530,7 @@ Status ServerHandshake::send_tickets(HandshakeIo& io) {
     RTLS_ASSIGN(NewSessionTicket nst, config_->ticket_issuer->issue(
                                           *session_.suite, session_.resumption_secret,
                                           TicketPeer{&session_.peer_chain, session_.verify_result},
-                                          config_->clock->now_ms(), *config_->rng, app_));
+                                          config_->clock->now_ms(), *config_->rng, *callbacks_));
     if (nst.ticket.empty()) continue;  // the issuer declined this one
     ByteVec msg;
     RTLS_TRY(nst.serialize(msg));

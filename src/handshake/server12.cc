@@ -340,13 +340,14 @@ Status ServerHandshake::on_client_finished12(HandshakeIo& io, Bytes body, Bytes 
   if (ticket_expected12_) {
     // RFC 5077 3.3: after the client's Finished, before our ChangeCipherSpec;
     // a zero-length ticket when the issuer declines.
-    RTLS_ASSIGN(NewSessionTicket12 nst,
-                cfg.ticket_issuer->issue12(session_state12(), cfg.clock->now_ms(), *cfg.rng, app_));
+    RTLS_ASSIGN(
+        NewSessionTicket12 nst,
+        cfg.ticket_issuer->issue12(session_state12(), cfg.clock->now_ms(), *cfg.rng, *callbacks_));
     ByteVec nst_msg;
     RTLS_TRY(nst.serialize(nst_msg));
     RTLS_TRY(send12(io, nst_msg));
   } else if (!session_.session_id.empty()) {
-    cfg.session_cache12->add(session_state12(), app_);
+    cfg.session_cache12->add(session_state12(), *callbacks_);
   }
 
   RTLS_TRY(io.send_change_cipher_spec());
@@ -391,12 +392,12 @@ Result<std::optional<StoredTicket>> ServerHandshake::find_session12(
   const uint64_t now = cfg.clock->now_ms();
   std::optional<StoredTicket> s;
   if (ticket && !ticket->empty() && cfg.ticket_issuer && cfg.ticket_issuer->issues12()) {
-    s = cfg.ticket_issuer->open12(*ticket, now, app_);
+    s = cfg.ticket_issuer->open12(*ticket, now, *callbacks_);
   }
   // RFC 5077 3.4: with a ticket the session id is the client's own; a cache
   // that does not know it finds nothing.
   if (!s && !ch.legacy_session_id.empty() && cfg.session_cache12) {
-    s = cfg.session_cache12->find(ch.legacy_session_id, app_);
+    s = cfg.session_cache12->find(ch.legacy_session_id, *callbacks_);
   }
   if (!s || s->version != kTls12) return std::optional<StoredTicket>();
   if (cfg.session_id_context_required && cfg.verify != VerifyMode::none &&

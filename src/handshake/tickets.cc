@@ -30,7 +30,7 @@ class SealingTicketIssuer final : public TicketIssuer {
 
   Result<NewSessionTicket> issue(const SuiteInfo& suite, const Secret& resumption_secret,
                                  const TicketPeer& peer, uint64_t now_ms, crypto::RandomSource& rng,
-                                 void* app) override {
+                                 ConnectionCallbacks& callbacks) override {
     NewSessionTicket nst;
     nst.ticket_lifetime = lifetime_s_.load();
     uint8_t age_add[4];
@@ -56,12 +56,13 @@ class SealingTicketIssuer final : public TicketIssuer {
       secure_zero(plain);
       return NewSessionTicket{};  // does not fit: no ticket
     }
-    RTLS_ASSIGN(nst.ticket, seal(plain, rng, app));
+    RTLS_ASSIGN(nst.ticket, seal(plain, rng, callbacks));
     return nst;
   }
 
-  std::optional<TicketContents> open(Bytes ticket, uint64_t now_ms, void* app) override {
-    ByteVec plain = unseal(ticket, app);
+  std::optional<TicketContents> open(Bytes ticket, uint64_t now_ms,
+                                     ConnectionCallbacks& callbacks) override {
+    ByteVec plain = unseal(ticket, callbacks);
     TicketContents c;
     codec::Reader r(plain);
     uint8_t kind = 0;
@@ -88,7 +89,8 @@ class SealingTicketIssuer final : public TicketIssuer {
   bool issues12() const override { return true; }
 
   Result<NewSessionTicket12> issue12(const StoredTicket& session, uint64_t now_ms,
-                                     crypto::RandomSource& rng, void* app) override {
+                                     crypto::RandomSource& rng,
+                                     ConnectionCallbacks& callbacks) override {
     NewSessionTicket12 nst;
     nst.lifetime_hint = lifetime_s_.load();
     const auto& chain = session.chain();
@@ -109,12 +111,13 @@ class SealingTicketIssuer final : public TicketIssuer {
       secure_zero(plain);
       return nst;  // does not fit: no ticket
     }
-    RTLS_ASSIGN(nst.ticket, seal(plain, rng, app));
+    RTLS_ASSIGN(nst.ticket, seal(plain, rng, callbacks));
     return nst;
   }
 
-  std::optional<StoredTicket> open12(Bytes ticket, uint64_t now_ms, void* app) override {
-    ByteVec plain = unseal(ticket, app);
+  std::optional<StoredTicket> open12(Bytes ticket, uint64_t now_ms,
+                                     ConnectionCallbacks& callbacks) override {
+    ByteVec plain = unseal(ticket, callbacks);
     codec::Reader r(plain);
     StoredTicket s;
     s.version = kTls12;
@@ -159,9 +162,9 @@ class SealingTicketIssuer final : public TicketIssuer {
 
   // The ticket's bytes for `plain` (wiped): by the sealer when there is one
   // (empty when it declines), else AES-256-GCM under key_.
-  Result<ByteVec> seal(ByteVec& plain, crypto::RandomSource& rng, void* app) {
+  Result<ByteVec> seal(ByteVec& plain, crypto::RandomSource& rng, ConnectionCallbacks& callbacks) {
     if (sealer_) {
-      auto sealed = sealer_->seal(plain, app);
+      auto sealed = sealer_->seal(plain, callbacks);
       secure_zero(plain);
       if (!sealed.ok()) return sealed.error();
       return *sealed ? std::move(**sealed) : ByteVec();
@@ -183,9 +186,9 @@ class SealingTicketIssuer final : public TicketIssuer {
   }
 
   // The state sealed in `ticket`; empty when it is not ours or was altered.
-  ByteVec unseal(Bytes ticket, void* app) {
+  ByteVec unseal(Bytes ticket, ConnectionCallbacks& callbacks) {
     if (sealer_) {
-      auto opened = sealer_->open(ticket, app);
+      auto opened = sealer_->open(ticket, callbacks);
       return opened ? std::move(*opened) : ByteVec();
     }
     constexpr size_t kOverhead = crypto::kAeadNonceSize + crypto::kAeadTagSize;

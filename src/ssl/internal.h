@@ -390,7 +390,7 @@ namespace rapidtls::ssl {
 // (a new reference when up_ref, the caller's otherwise); 1.
 int set_store(X509_STORE** slot, long up_ref, void* parg);
 // The engine's view of the server session cache (session_cache.cc): the
-// session_ctx of the SSL handing it over (the handshake's `app`).
+// session_ctx of the SSL whose connection calls it (ssl_of(callbacks)).
 std::shared_ptr<rapidtls::handshake::SessionCache12> server_session_cache();
 // TLS 1.3 tickets naming a session in that cache (SSL_OP_NO_TICKET).
 std::shared_ptr<rapidtls::handshake::TicketIssuer> stateful_ticket_issuer();
@@ -419,6 +419,13 @@ bool parse_alpn(const unsigned char* p, size_t len, std::vector<rapidtls::ByteVe
 // or IP address (which reach the engine as the checked name); else null, so
 // that the verified-chain cache is used.
 const X509_VERIFY_PARAM* params_for_verify(const SSL* s);
+
+// The SSL whose connection made these callbacks (an SSL is its connection's
+// callbacks); null for a connection of the native interface, which the C
+// interface's ticket issuers and session cache then decline.
+inline SSL* ssl_of(rapidtls::handshake::ConnectionCallbacks& callbacks) {
+  return dynamic_cast<SSL*>(&callbacks);
+}
 
 // The SSL_CIPHER of a suite id, or null for one rapidtls does not implement.
 const SSL_CIPHER* cipher_by_id(uint16_t id);

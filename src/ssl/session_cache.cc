@@ -182,8 +182,11 @@ void add_session(SSL* s, const hs::StoredTicket& state) {
 
 class ServerSessionCache final : public hs::SessionCache12 {
  public:
-  std::optional<hs::StoredTicket> find(rapidtls::Bytes id, void* app) override {
-    SSL_SESSION* sess = find_session(static_cast<SSL*>(app), id);
+  std::optional<hs::StoredTicket> find(rapidtls::Bytes id,
+                                       hs::ConnectionCallbacks& callbacks) override {
+    SSL* s = rapidtls::ssl::ssl_of(callbacks);
+    if (s == nullptr) return std::nullopt;
+    SSL_SESSION* sess = find_session(s, id);
     if (sess == nullptr) return std::nullopt;
     std::optional<hs::StoredTicket> out;
     if (sess->ticket && sess->ticket->version == hs::kTls12 && sess->version == TLS1_2_VERSION) {
@@ -197,8 +200,8 @@ class ServerSessionCache final : public hs::SessionCache12 {
     return out;
   }
 
-  void add(const hs::StoredTicket& state, void* app) override {
-    add_session(static_cast<SSL*>(app), state);
+  void add(const hs::StoredTicket& state, hs::ConnectionCallbacks& callbacks) override {
+    if (SSL* s = rapidtls::ssl::ssl_of(callbacks)) add_session(s, state);
   }
 };
 
@@ -208,8 +211,9 @@ class StatefulTicketIssuer final : public hs::TicketIssuer {
                                                const rapidtls::crypto::Secret& resumption_secret,
                                                const hs::TicketPeer& peer, uint64_t now_ms,
                                                rapidtls::crypto::RandomSource& rng,
-                                               void* app) override {
-    SSL* s = static_cast<SSL*>(app);
+                                               hs::ConnectionCallbacks& callbacks) override {
+    SSL* s = rapidtls::ssl::ssl_of(callbacks);
+    if (s == nullptr) return hs::NewSessionTicket{};  // not an SSL's: declined
     hs::NewSessionTicket nst;
     nst.ticket_lifetime = s->session_ctx->ticket_lifetime();
     uint8_t age_add[4];
@@ -240,8 +244,9 @@ class StatefulTicketIssuer final : public hs::TicketIssuer {
   }
 
   std::optional<hs::TicketContents> open(rapidtls::Bytes ticket, uint64_t now_ms,
-                                         void* app) override {
-    SSL* s = static_cast<SSL*>(app);
+                                         hs::ConnectionCallbacks& callbacks) override {
+    SSL* s = rapidtls::ssl::ssl_of(callbacks);
+    if (s == nullptr) return std::nullopt;
     if (ticket.size() != SSL_MAX_SSL_SESSION_ID_LENGTH) return std::nullopt;
     SSL_SESSION* sess = find_session(s, ticket);
     if (sess == nullptr) return std::nullopt;

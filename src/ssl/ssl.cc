@@ -120,7 +120,6 @@ bool ssl_st::ensure_connection() {
   } else {
     conn = std::make_unique<rapidtls::conn::Connection>(rapidtls::conn::Role::server, config);
   }
-  conn->set_app(this);
   conn->set_callbacks(this);
   // SSL_read decrypts straight into the caller's buffer.
   conn->set_open_on_read(true);

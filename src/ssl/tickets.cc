@@ -92,9 +92,10 @@ class TicketMac {
 
 class CallbackTicketSealer final : public rapidtls::handshake::TicketSealer {
  public:
-  rapidtls::Result<std::optional<rapidtls::ByteVec>> seal(rapidtls::Bytes state,
-                                                          void* app) override {
-    SSL* s = static_cast<SSL*>(app);
+  rapidtls::Result<std::optional<rapidtls::ByteVec>> seal(
+      rapidtls::Bytes state, rapidtls::handshake::ConnectionCallbacks& callbacks) override {
+    SSL* s = rapidtls::ssl::ssl_of(callbacks);
+    if (s == nullptr) return std::optional<rapidtls::ByteVec>();  // not an SSL's: no ticket
     CipherCtx cipher(EVP_CIPHER_CTX_new());
     TicketMac mac;
     if (!cipher) return std::optional<rapidtls::ByteVec>();
@@ -127,8 +128,10 @@ class CallbackTicketSealer final : public rapidtls::handshake::TicketSealer {
     return std::optional<rapidtls::ByteVec>(std::move(out));
   }
 
-  std::optional<rapidtls::ByteVec> open(rapidtls::Bytes ticket, void* app) override {
-    SSL* s = static_cast<SSL*>(app);
+  std::optional<rapidtls::ByteVec> open(
+      rapidtls::Bytes ticket, rapidtls::handshake::ConnectionCallbacks& callbacks) override {
+    SSL* s = rapidtls::ssl::ssl_of(callbacks);
+    if (s == nullptr) return std::nullopt;
     CipherCtx cipher(EVP_CIPHER_CTX_new());
     TicketMac mac;
     if (!cipher || ticket.size() < kKeyNameSize + EVP_MAX_IV_LENGTH) return std::nullopt;

@@ -202,6 +202,49 @@ TEST_P(CallbacksBoth, VerifyCallbackRunsThroughTheConnectionsCallbacks) {
   EXPECT_EQ(p.client.error()->reason, SSL_R_CERTIFICATE_VERIFY_FAILED);
 }
 
+// A server's ticket issuer and TLS 1.2 session cache get the connection's
+// callbacks (where the C interface finds its SSL).
+struct SeesCallbacks final : handshake::TicketIssuer, handshake::SessionCache12 {
+  std::vector<const handshake::ConnectionCallbacks*> issued, added;
+  Result<handshake::NewSessionTicket> issue(const handshake::SuiteInfo&, const crypto::Secret&,
+                                            const handshake::TicketPeer&, uint64_t,
+                                            crypto::RandomSource&,
+                                            handshake::ConnectionCallbacks& callbacks) override {
+    issued.push_back(&callbacks);
+    return handshake::NewSessionTicket{};  // declined: none sent
+  }
+  std::optional<handshake::TicketContents> open(Bytes, uint64_t,
+                                                handshake::ConnectionCallbacks&) override {
+    return std::nullopt;
+  }
+  std::optional<handshake::StoredTicket> find(Bytes, handshake::ConnectionCallbacks&) override {
+    return std::nullopt;
+  }
+  void add(const handshake::StoredTicket&, handshake::ConnectionCallbacks& callbacks) override {
+    added.push_back(&callbacks);
+  }
+};
+
+TEST_P(CallbacksBoth, TicketIssuerAndSessionCacheGetTheConnectionsCallbacks) {
+  auto ccfg = client_config();
+  ccfg->max_version = GetParam();
+  ccfg->session_tickets12 = false;  // TLS 1.2: a session id, kept in the cache
+  auto seen = std::make_shared<SeesCallbacks>();
+  auto scfg = server_config();
+  scfg->ticket_issuer = std::shared_ptr<handshake::TicketIssuer>(seen, seen.get());
+  scfg->session_cache12 = std::shared_ptr<handshake::SessionCache12>(seen, seen.get());
+  Pair p(ccfg, scfg);
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  const std::vector<const handshake::ConnectionCallbacks*> server = {&p.server_callbacks};
+  if (GetParam() == handshake::kTls13) {
+    EXPECT_EQ(seen->issued, server);
+    EXPECT_TRUE(seen->added.empty());
+  } else {
+    EXPECT_EQ(seen->added, server);
+    EXPECT_TRUE(seen->issued.empty());
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Versions, CallbacksBoth,
                          ::testing::Values(handshake::kTls13, handshake::kTls12),
                          [](const ::testing::TestParamInfo<uint16_t>& p) {

@@ -26,13 +26,15 @@ class TestClock final : public Clock {
 // A server session cache in memory, counting what it is asked.
 class MapCache final : public handshake::SessionCache12 {
  public:
-  std::optional<StoredTicket> find(Bytes id, void*) override {
+  std::optional<StoredTicket> find(Bytes id, handshake::ConnectionCallbacks&) override {
     ++finds;
     auto it = sessions.find(ByteVec(id.begin(), id.end()));
     if (it == sessions.end()) return std::nullopt;
     return it->second;
   }
-  void add(const StoredTicket& s, void*) override { sessions[s.session_id] = s; }
+  void add(const StoredTicket& s, handshake::ConnectionCallbacks&) override {
+    sessions[s.session_id] = s;
+  }
   std::map<ByteVec, StoredTicket> sessions;
   int finds = 0;
 };
@@ -327,12 +329,12 @@ TEST(Resumption12, ServerEchoingAnIdNotOfferedIsRefused) {
   class AnyId final : public handshake::SessionCache12 {
    public:
     explicit AnyId(StoredTicket s) : s_(std::move(s)) {}
-    std::optional<StoredTicket> find(Bytes id, void*) override {
+    std::optional<StoredTicket> find(Bytes id, handshake::ConnectionCallbacks&) override {
       StoredTicket s = s_;
       s.session_id.assign(id.begin(), id.end());
       return s;
     }
-    void add(const StoredTicket&, void*) override {}
+    void add(const StoredTicket&, handshake::ConnectionCallbacks&) override {}
 
    private:
     StoredTicket s_;
@@ -395,15 +397,18 @@ TEST(Resumption12, DeclinedTicketLeavesNothingToResume) {
    public:
     Result<handshake::NewSessionTicket> issue(const handshake::SuiteInfo&, const crypto::Secret&,
                                               const handshake::TicketPeer&, uint64_t,
-                                              crypto::RandomSource&, void*) override {
+                                              crypto::RandomSource&,
+                                              handshake::ConnectionCallbacks&) override {
       return handshake::NewSessionTicket{};
     }
-    std::optional<handshake::TicketContents> open(Bytes, uint64_t, void*) override {
+    std::optional<handshake::TicketContents> open(Bytes, uint64_t,
+                                                  handshake::ConnectionCallbacks&) override {
       return std::nullopt;
     }
     bool issues12() const override { return true; }
     Result<handshake::NewSessionTicket12> issue12(const StoredTicket&, uint64_t,
-                                                  crypto::RandomSource&, void*) override {
+                                                  crypto::RandomSource&,
+                                                  handshake::ConnectionCallbacks&) override {
       handshake::NewSessionTicket12 nst;
       nst.lifetime_hint = 100;
       return nst;  // no ticket

@@ -229,14 +229,16 @@ class LongTicketIssuer final : public handshake::TicketIssuer {
  public:
   Result<handshake::NewSessionTicket> issue(const handshake::SuiteInfo&, const crypto::Secret&,
                                             const handshake::TicketPeer&, uint64_t,
-                                            crypto::RandomSource&, void*) override {
+                                            crypto::RandomSource&,
+                                            handshake::ConnectionCallbacks&) override {
     handshake::NewSessionTicket nst;
     nst.ticket_lifetime = 60;
     nst.ticket_nonce = {1};
     nst.ticket.assign(65000, 0x42);
     return nst;
   }
-  std::optional<handshake::TicketContents> open(Bytes, uint64_t, void*) override {
+  std::optional<handshake::TicketContents> open(Bytes, uint64_t,
+                                                handshake::ConnectionCallbacks&) override {
     return std::nullopt;
   }
 };

@@ -103,10 +103,12 @@ class TraceTicketIssuer final : public handshake::TicketIssuer {
   explicit TraceTicketIssuer(const char* nst) : nst_(hex(nst)) {}
   Result<handshake::NewSessionTicket> issue(const handshake::SuiteInfo&, const crypto::Secret&,
                                             const handshake::TicketPeer&, uint64_t,
-                                            crypto::RandomSource&, void*) override {
+                                            crypto::RandomSource&,
+                                            handshake::ConnectionCallbacks&) override {
     return handshake::NewSessionTicket::parse(body_of(nst_));
   }
-  std::optional<handshake::TicketContents> open(Bytes, uint64_t, void*) override {
+  std::optional<handshake::TicketContents> open(Bytes, uint64_t,
+                                                handshake::ConnectionCallbacks&) override {
     return std::nullopt;
   }
 
