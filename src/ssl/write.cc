@@ -1,5 +1,5 @@
 // SSL_write_ex, SSL_write and SSL_sendfile, following SSL_write(3) (the
-// requirements W1..W18 of spec/write-semantics.md).
+// requirements W1..W18 of docs/write-semantics.md).
 //
 // Bytes are sealed straight from the caller's buffer into the record queue
 // (the one copy), up to three full records at a time (io::kStreamWriteMax),
