@@ -14,8 +14,6 @@ namespace {
 using crypto::NamedGroup;
 using crypto::SignatureScheme;
 
-constexpr uint8_t kHandshake = 22, kAppData = 23, kAlert = 21;
-
 std::shared_ptr<Config> tls12_only(std::shared_ptr<Config> cfg) {
   cfg->max_version = handshake::kTls12;
   return cfg;
