@@ -52,6 +52,7 @@ while IFS= read -r t; do
 done < <(grep -E '\.(.*_)?W[0-9]+' <<<"$all_tests")
 
 # Tests the document lists exist.
+# shellcheck disable=SC2016 # the backticks are Markdown's
 while IFS= read -r t; do
   grep -qxF "$t" <<<"$all_tests" || problem "$doc lists $t, which no test under tests/ defines"
 done < <(awk '/^### W[0-9]+$/ {on = 1; next} /^#/ {on = 0} on' "$doc" |

@@ -30,6 +30,7 @@ while IFS= read -r doc; do
       broken=$((broken + 1))
     fi
   done < <(grep -noE '\]\([^) ]+\)' "$doc" | sed -E 's/^([0-9]+):\]\((.*)\)$/\1:\2/')
+  # shellcheck disable=SC2016 # the backticks are Markdown's
   while IFS=: read -r line target; do
     checked=$((checked + 1))
     if ! inside "$dir/$target" && ! inside "$target"; then
