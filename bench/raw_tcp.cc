@@ -1,7 +1,8 @@
 // Plain TCP over loopback, no TLS: how fast a writer's send() calls go
 // depending only on how the reader reads. It shows what the small-message
 // rows of the TLS table are made of on a given machine (docs/benchmarks.md,
-// "Second round"): a reader that takes everything it finds empties the socket
+// "what changed, and where each target stands", Small messages): a reader
+// that takes everything it finds empties the socket
 // and sleeps, and each send() must then wake it.
 //
 //   raw_tcp --reader all|discard|split|exact [--size N] [--seconds S]

@@ -12,6 +12,7 @@
 // lengths a TLS 1.2 session offered by ticket and id, RFC 5077 3.4).
 #include "conn/connection.h"
 #include "engine_pair.h"
+#include "fuzz_target.h"
 
 using namespace rapidtls;
 

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include "fuzz_target.h"
 
 #include "files.h"
 #include "http.h"

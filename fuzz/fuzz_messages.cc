@@ -1,6 +1,7 @@
 // Every handshake message and extension parser on arbitrary bytes; what
 // parses must serialise back to the same bytes.
 #include <cstdlib>
+#include "fuzz_target.h"
 
 #include "handshake/extensions.h"
 #include "handshake/messages.h"

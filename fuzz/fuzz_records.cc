@@ -34,6 +34,7 @@
 #include <optional>
 #include <utility>
 #include <vector>
+#include "fuzz_target.h"
 
 #include "conn/connection.h"
 #include "crypto/prf12.h"

@@ -5,6 +5,7 @@
 // in TLS 1.2, with the downgrade sentinel of RFC 8446 4.1.3).
 #include "conn/connection.h"
 #include "engine_pair.h"
+#include "fuzz_target.h"
 
 using namespace rapidtls;
 

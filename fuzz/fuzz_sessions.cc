@@ -16,6 +16,7 @@
 //      an unaltered one opens to the PSK sealed.
 // Invariants that fail abort, so libFuzzer reports them.
 #include <openssl/ssl.h>
+#include "fuzz_target.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -28,6 +28,7 @@
 #include <openssl/x509v3.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "fuzz_target.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -11,8 +11,7 @@
 #include <iterator>
 #include <string>
 #include <vector>
-
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
+#include "fuzz_target.h"
 
 int main(int argc, char** argv) {
   std::vector<std::filesystem::path> files;

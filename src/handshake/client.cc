@@ -193,6 +193,8 @@ Status ClientHandshake::send_client_hello(HandshakeIo& io) {
     }
   }
   if (ch.cipher_suites.empty()) return Error{Alert::internal_error, SSL_R_NO_CIPHERS_AVAILABLE};
+  // RFC 7507 4: last, never in a renegotiation's ClientHello.
+  if (options_.send_fallback_scsv && !reneg_) ch.cipher_suites.push_back(kFallbackScsv);
 
   auto add = [&ch](ExtensionType type, ByteVec body) {
     ch.extensions.push_back({static_cast<uint16_t>(type), std::move(body)});

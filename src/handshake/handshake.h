@@ -203,6 +203,10 @@ struct ClientOptions {
   // only when its suite is one the client offers; when the server does not
   // take it, the handshake is a full one.
   std::optional<StoredTicket> resume = std::nullopt;
+  // RFC 7507: this connection is a fallback (a retry at a lower version after
+  // a failure): the ClientHello carries TLS_FALLBACK_SCSV, so that a server
+  // that can do better refuses it (SSL_MODE_SEND_FALLBACK_SCSV).
+  bool send_fallback_scsv = false;
 
   // The name the server's certificate is checked against (empty: none).
   const std::string& checked_host() const {

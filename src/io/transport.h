@@ -47,8 +47,8 @@ constexpr size_t kStreamRecord = 8192;
 // The most sealed bytes written to a stream socket in one call. Linux's TCP
 // builds packets of up to 64 KiB on loopback; a send that fits in one (three
 // full records) cost its writer about half the kernel time per byte of a
-// 256 KiB send cut into several (docs/benchmarks.md, fifth round: bulk over
-// loopback TCP with ChaCha20, medians 1,693 -> 2,052 MiB/s).
+// 256 KiB send cut into several (docs/benchmarks.md, "one TCP packet per send":
+// bulk over loopback TCP with ChaCha20, medians 1,693 -> 2,052 MiB/s).
 constexpr size_t kStreamWriteMax = 65'000;
 
 // The records the kernel has sealed under its current sending keys, bounded

@@ -539,7 +539,10 @@ long SSL_CTX_ctrl(SSL_CTX* ctx, int cmd, long larg, void* parg) {
       return 1;
     case SSL_CTRL_SET_DH_AUTO:
     case SSL_CTRL_SET_MAX_SEND_FRAGMENT:
-      return 1;  // accepted; no effect yet (issue 15: FFDHE, max fragment)
+      // Accepted, without effect: there are no finite-field DHE suites (RFC
+      // 7919 groups) to pick parameters for, and records are cut at 2^14
+      // bytes (RFC 8446 5.1) or the peer's record_size_limit (RFC 8449).
+      return 1;
     case SSL_CTRL_SESS_NUMBER: {
       std::lock_guard<std::mutex> lock(ctx->sessions.mutex);
       return static_cast<long>(ctx->sessions.order.size());

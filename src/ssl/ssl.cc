@@ -106,6 +106,7 @@ bool ssl_st::ensure_connection() {
     }
     hs::ClientOptions opts{host, verify_host};
     opts.check_server_name = false;
+    opts.send_fallback_scsv = (mode & SSL_MODE_SEND_FALLBACK_SCSV) != 0;
     if (resume_session != nullptr && resume_session->ticket) {
       opts.resume = *resume_session->ticket;
       // A TLS 1.2 session goes by the id SSL_SESSION_get_id shows (a program

@@ -1,5 +1,5 @@
 // SSL_write_ex, SSL_write and SSL_sendfile, following SSL_write(3) (the
-// requirements W1..W18 of spec/write-semantics.md).
+// requirements W1..W18 of docs/write-semantics.md).
 //
 // Bytes are sealed straight from the caller's buffer into the record queue
 // (the one copy), up to three full records at a time (io::kStreamWriteMax),
@@ -28,8 +28,9 @@ using rapidtls::ssl::Role;
 // it). A piece is as many whole records as one send of io::kStreamWriteMax
 // takes: three full ones, or more of a peer's smaller record_size_limit (RFC
 // 8449), so that no piece ends in a short record (SSL_sendfile negotiates
-// before its first piece). (A 256 KiB piece on a blocking socket, tried in
-// the second round, was slower.)
+// before its first piece). A piece is one send on a blocking socket, and a
+// 256 KiB send costs more than the three-record one (io::kStreamWriteMax;
+// docs/benchmarks.md, "one TCP packet per send").
 constexpr size_t kSendfileChunk = 3 * rapidtls::record::kMaxPlaintext;
 
 size_t sendfile_piece(const SSL* s) {

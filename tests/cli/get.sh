@@ -24,15 +24,6 @@ mkdir -p "$pki"
   done
 ) >"$WORK/pki.log" 2>&1 || { show "$WORK/pki.log"; fail "could not make certificates"; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_listening() {
-  for _ in $(seq 1 200); do
-    ss -Htln "sport = :$1" | grep -q . && return 0
-    sleep 0.05
-  done
-  return 1
-}
-
 mkdir -p "$WORK/www"
 head -c 10485760 /dev/urandom >"$WORK/www/f10m"
 head -c 16385 /dev/urandom >"$WORK/www/f16385"
@@ -43,7 +34,7 @@ p=$(free_port)
 (cd "$WORK/www" && exec openssl s_server -accept "127.0.0.1:$p" -cert "$pki/localhost.pem" \
   -key "$pki/localhost.key" -WWW -quiet) >"$WORK/s_server.log" 2>&1 &
 PIDS+=("$!")
-wait_listening "$p" || { show "$WORK/s_server.log"; fail "s_server did not start"; }
+wait_port "$p" "" 10 || { show "$WORK/s_server.log"; fail "s_server did not start"; }
 for f in f10m f16385; do
   if timeout 60 "$TOOL" get -s --cafile "$pki/ca.pem" -o "$WORK/get.$f" "https://localhost:$p/$f" 2>"$WORK/get.err" &&
     [[ $(sha256_of "$WORK/get.$f") == "$(sha256_of "$WORK/www/$f")" ]]; then
@@ -63,7 +54,7 @@ p2=$(free_port)
 (cd "$WORK/www" && exec openssl s_server -accept "127.0.0.1:$p2" -cert "$pki/other.example.pem" \
   -key "$pki/other.example.key" -WWW -quiet) >"$WORK/s_server2.log" 2>&1 &
 PIDS+=("$!")
-wait_listening "$p2" || fail "second s_server did not start"
+wait_port "$p2" "" 10 || fail "second s_server did not start"
 if timeout 30 "$TOOL" get -s "https://localhost:$p/f16385" -o "$WORK/x" 2>"$WORK/err1"; then
   bad "get trusted a certificate outside the system store"
 else
@@ -83,7 +74,7 @@ p3=$(free_port)
 gnutls-serv --http -p "$p3" --x509certfile "$pki/localhost.pem" --x509keyfile "$pki/localhost.key" \
   >"$WORK/gnutls-serv.log" 2>&1 &
 PIDS+=("$!")
-wait_listening "$p3" || { show "$WORK/gnutls-serv.log"; fail "gnutls-serv did not start"; }
+wait_port "$p3" "" 10 || { show "$WORK/gnutls-serv.log"; fail "gnutls-serv did not start"; }
 if timeout 30 "$TOOL" get -v --cafile "$pki/ca.pem" -o "$WORK/gnutls.html" "https://localhost:$p3/" 2>"$WORK/get3.err" &&
   grep -q "GnuTLS" "$WORK/gnutls.html" && grep -q "< HTTP/1.0 200" "$WORK/get3.err"; then
   ok "get from gnutls-serv --http: 200, its page ($(wc -c <"$WORK/gnutls.html") bytes)"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Hostile peers against `rapidtls serve` (issue 17), each with its bound:
+# Hostile peers against `rapidtls serve`, each with its bound (the peer limits of
+# conn/connection.h, docs/ARCHITECTURE.md "Limits on the peer", and the server's timeouts):
 # - 2,000 connections that each send half a ClientHello and stall: the server
 #   keeps answering a normal curl quickly, its memory stays under a stated
 #   bound (printed), and after --header-timeout it closes every one of them

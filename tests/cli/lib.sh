@@ -6,6 +6,8 @@
 # (--port 0) and stops whatever it started when it exits. Exit status:
 # 0 pass, 1 fail, 77 skip (with the reason printed).
 set -uo pipefail
+# shellcheck source=SCRIPTDIR/../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 TOOL=${1:?usage: $0 PATH_TO_rapidtls}
 shift
@@ -24,14 +26,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-fail() {
-  echo "FAIL: $*"
-  exit 1
-}
-skip() {
-  echo "SKIP: $*"
-  exit 77
-}
 # Records a failed check and goes on (the script fails at the end).
 bad() {
   echo "FAIL: $*"
@@ -47,24 +41,9 @@ finish() {
   exit 0
 }
 
-show() {
-  local f
-  for f in "$@"; do
-    if [[ -s $f ]]; then
-      echo "--- $(basename "$f") ---"
-      tail -c 3000 "$f" | sed 's/^/    /'
-    fi
-  done
-}
-
-sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
-
-need() {
-  local t
-  for t in "$@"; do
-    command -v "$t" >/dev/null || fail "the test needs '$t' (scripts/setup.sh installs it)"
-  done
-}
+# show (common.sh): the last 3000 bytes of each file.
+# shellcheck disable=SC2034 # read by show
+SHOW_FROM=tail SHOW_BYTES=3000 SHOW_INDENT=
 
 # Starts `rapidtls serve DIR ARGS...` on a free port. Sets SERVER_PID, PORT,
 # CA (the self-signed certificate's PEM when no --cert was given) and URL.

@@ -40,24 +40,6 @@ void KeylogLine(const SSL*, const char* line) {
   g_keylog.emplace_back(line);
 }
 
-Bytes FromHex(std::string_view hex) {
-  Bytes out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<uint8_t>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
-
-std::string Hex(const Bytes& b) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  for (uint8_t c : b) {
-    s += digits[c >> 4];
-    s += digits[c & 15];
-  }
-  return s;
-}
-
 // The secret the key log last gave for `label` ("EXPORTER_SECRET",
 // "CLIENT_RANDOM"; a renegotiation logs a second one).
 Bytes LoggedSecret(const std::string& label) {

@@ -1,4 +1,4 @@
-// A peer that resets the TCP connection during the handshake (issue 14): the
+// A peer that resets the TCP connection during the handshake: the
 // handshake fails at once, never hangs, and reports it the way OpenSSL does
 // (SSL_ERROR_SYSCALL with errno ECONNRESET, nothing on the error queue) on
 // either side, for a blocking and a non-blocking socket; later calls fail too.

@@ -176,13 +176,26 @@ std::string Sha256Hex(const uint8_t* data, size_t n) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   Require(EVP_Digest(data, n, md, &len, EVP_sha256(), nullptr) == 1, "EVP_Digest");
-  std::string hex;
-  char two[3];
-  for (unsigned i = 0; i < len; ++i) {
-    std::snprintf(two, sizeof two, "%02x", md[i]);
-    hex += two;
+  return Hex(md, len);
+}
+
+std::string Hex(const uint8_t* data, size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(2 * n);
+  for (size_t i = 0; i < n; ++i) {
+    s += kDigits[data[i] >> 4];
+    s += kDigits[data[i] & 15];
   }
-  return hex;
+  return s;
+}
+
+Bytes FromHex(std::string_view hex) {
+  Bytes out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<uint8_t>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  }
+  return out;
 }
 
 void UseTestIdentity(SSL_CTX* ctx) {

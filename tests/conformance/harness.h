@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace conformance {
@@ -46,6 +47,13 @@ using BioPtr = std::unique_ptr<BIO, BioFree>;
 // Deterministic pseudo-random bytes, so a lost, doubled or reordered byte shows.
 Bytes Pattern(size_t n, uint32_t seed = 1);
 std::string Sha256Hex(const uint8_t* data, size_t n);
+// Lower-case hex of bytes, and bytes of hex (pairs of digits; no separators).
+// The suite is built against the system's libssl too, so it has its own, once.
+std::string Hex(const uint8_t* data, size_t n);
+inline std::string Hex(const Bytes& b) {
+  return Hex(b.data(), b.size());
+}
+Bytes FromHex(std::string_view hex);
 inline std::string Sha256Hex(const Bytes& b) {
   return Sha256Hex(b.data(), b.size());
 }

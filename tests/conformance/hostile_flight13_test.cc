@@ -369,16 +369,7 @@ int RunFlight(SSL_CTX* ctx, const Flight& flight) {
   const Bytes in = Cat({Record(kHandshake, 0x0303, sh_msg), Record(kChangeCipherSpec, 0x0303, {1}),
                         server_keys.Seal(kHandshake, messages)});
   BIO_write(rb, in.data(), static_cast<int>(in.size()));
-  bool failed = false;
-  for (int i = 0; i < 8; ++i) {
-    const int rc = SSL_do_handshake(c.get());
-    if (rc == 1) break;
-    if (SSL_get_error(c.get(), rc) != SSL_ERROR_WANT_READ) {
-      failed = true;
-      break;
-    }
-  }
-  ERR_clear_error();
+  const bool failed = HandshakeFails(c.get());
 
   // The client's records: change_cipher_spec and alerts in the clear, then records
   // under its handshake traffic keys.

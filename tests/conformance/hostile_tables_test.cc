@@ -275,17 +275,7 @@ int ServeOutcome(SSL_CTX* ctx, const Bytes& in) {
   BIO_write(rb, in.data(), static_cast<int>(in.size()));
   SSL_set_bio(s.get(), rb, wb);
   SSL_set_accept_state(s.get());
-  bool failed = false;
-  for (int i = 0; i < 8; ++i) {
-    const int rc = SSL_do_handshake(s.get());
-    if (rc == 1) break;
-    const int err = SSL_get_error(s.get(), rc);
-    if (err != SSL_ERROR_WANT_READ) {
-      failed = true;
-      break;
-    }
-  }
-  ERR_clear_error();
+  const bool failed = HandshakeFails(s.get());
   const Answer a = Parse(DrainBio(wb));
   if (a.alert >= 0) return a.alert;
   const Message* sh = a.find(kServerHelloType);
@@ -1084,16 +1074,7 @@ int ClientOutcome(SSL_CTX* ctx, const ServerBytes& server) {
   if (SSL_do_handshake(c.get()) == 1) return kServerHello;  // cannot happen
   const Bytes in = server(ClientHelloSeen(DrainBio(wb)));
   BIO_write(rb, in.data(), static_cast<int>(in.size()));
-  bool failed = false;
-  for (int i = 0; i < 8; ++i) {
-    const int rc = SSL_do_handshake(c.get());
-    if (rc == 1) break;
-    if (SSL_get_error(c.get(), rc) != SSL_ERROR_WANT_READ) {
-      failed = true;
-      break;
-    }
-  }
-  ERR_clear_error();
+  const bool failed = HandshakeFails(c.get());
   const Answer a = Parse(DrainBio(wb));
   if (a.alert >= 0) return a.alert;
   if (failed) return kFailedSilently;

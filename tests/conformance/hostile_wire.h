@@ -170,6 +170,23 @@ inline Bytes DrainBio(BIO* bio) {
   return out;
 }
 
+// Runs `ssl`'s handshake on what its read BIO holds, a few steps at most
+// (each may take more of it); true when it failed (anything but WANT_READ),
+// false when it completed or waits for more. The error queue is cleared.
+inline bool HandshakeFails(SSL* ssl) {
+  bool failed = false;
+  for (int i = 0; i < 8; ++i) {
+    const int rc = SSL_do_handshake(ssl);
+    if (rc == 1) break;
+    if (SSL_get_error(ssl, rc) != SSL_ERROR_WANT_READ) {
+      failed = true;
+      break;
+    }
+  }
+  ERR_clear_error();
+  return failed;
+}
+
 // Feeds `in` to a fresh server of `ctx` and collects what it answers.
 inline Answer Serve(SSL_CTX* ctx, const Bytes& in) {
   SslPtr s(SSL_new(ctx));

@@ -4,9 +4,10 @@
 // unexpected record. Either answer is acceptable here (WANT_READ so that the
 // caller reads it, as rapidtls did before records were opened on read, or
 // OpenSSL's unexpected_record); an internal error after spinning is not.
-// Observed: OpenSSL 3.0 fails at once with SSL_R_UNEXPECTED_RECORD; rapidtls
-// (ede0673) loops in do_handshake until its 2^20 guard (0.3 s under ASan)
-// because io::fill reports progress with nothing read, then ERR_R_INTERNAL_ERROR.
+// Observed: OpenSSL 3.0 fails at once with SSL_R_UNEXPECTED_RECORD. The
+// answer this test rules out: a transport read that reports progress with
+// nothing read keeps do_handshake looping until its 2^20 guard (0.3 s under
+// ASan), which then fails with ERR_R_INTERNAL_ERROR.
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <unistd.h>
@@ -44,8 +45,9 @@ TEST(Renegotiation, AppDataDuringHandshakeCallIsNotAnInternalError) {
 // full records (so that a read takes the next header along). The handshake
 // call completes then and there: it does not wait for the next record's body
 // (WANT_READ, or blocking), and does not take that record off the socket,
-// where poll() must still see it. Found in review: rapidtls's socket read went
-// on to the next body after the Finished had ended the handshake.
+// where poll() must still see it (SSL_do_handshake(3) returns once the
+// handshake is done; a read that went on to the next body after the Finished
+// would hide that record from poll() and block or fail the handshake call).
 void RenegotiateThenNextRecord(bool header_only) {
   SocketLink l = MakeSocketLink(SocketPair(true), TLS1_2_VERSION);
   SSL* c = l.client.get();

@@ -12,6 +12,8 @@
 # runs the program as it is): it validates the test itself.
 # DROPIN_KEEP=1 keeps the work folder.
 set -uo pipefail
+# shellcheck source=SCRIPTDIR/../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 WITH=${1:?usage: $0 PATH_TO_with-rapidtls PATH_TO_rapidtls}
 TOOL=${2:?usage: $0 PATH_TO_with-rapidtls PATH_TO_rapidtls}
@@ -20,7 +22,9 @@ BUILD=$(cd "$(dirname "$WITH")" && pwd)
 DROPIN_LIB=$BUILD/dropin/libssl.so.3
 # shellcheck disable=SC2034 # used by the scripts that source this file
 SYSTEM_LIBSSL=/usr/lib/x86_64-linux-gnu/libssl.so.3
-# Debian's python3 (linked with the system's libssl), never a pyenv one on PATH.
+# Debian's python3 (linked with the system's libssl), never a pyenv one on PATH;
+# free_port (common.sh) uses it too.
+# shellcheck disable=SC2034 # also read by the scripts and common.sh
 PY=/usr/bin/python3
 BASELINE=${DROPIN_BASELINE:-0}
 
@@ -62,14 +66,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-fail() {
-  echo "FAIL: $*"
-  exit 1
-}
-skip() {
-  echo "SKIP: $*"
-  exit 77
-}
 pass() {
   CHECKS=$((CHECKS + 1))
   echo "PASS: $*"
@@ -93,25 +89,10 @@ finish() {
   exit 0
 }
 
-# show FILE...: the end of each non-empty file, indented (for a failure's context).
-show() {
-  local f
-  for f in "$@"; do
-    if [[ -s $f ]]; then
-      echo "    --- $(basename "$f") ---"
-      tail -c 2500 "$f" | sed 's/^/    /'
-    fi
-  done
-}
+# show (common.sh): the end of each file (2500 bytes), under an indented name.
+# shellcheck disable=SC2034 # read by show
+SHOW_FROM=tail SHOW_BYTES=2500 SHOW_INDENT="    "
 
-need() {
-  local t
-  for t in "$@"; do
-    command -v "$t" >/dev/null || [[ -x $t ]] || fail "the test needs '$t' (scripts/setup.sh installs it)"
-  done
-}
-
-sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 # same_file LABEL EXPECTED GOT: PASS when both files have the same SHA-256.
 same_file() {
   local label=$1 want got
@@ -123,24 +104,6 @@ same_file() {
     bad "$label: sha256 $got, expected $want"
     return 1
   fi
-}
-
-# A free TCP port on 127.0.0.1 (for servers that cannot be given port 0).
-free_port() {
-  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-# wait_port PORT [PID]: waits until something listens on the port, without
-# connecting (a probe would use up `s_server -naccept`); gives up after 30 s or
-# when PID exits.
-wait_port() {
-  local hex
-  hex=$(printf '%04X' "$1")
-  for _ in $(seq 1 600); do
-    grep -q ":$hex 00000000:0000 0A" /proc/net/tcp /proc/net/tcp6 2>/dev/null && return 0
-    if [[ -n ${2:-} ]] && ! kill -0 "$2" 2>/dev/null; then return 1; fi
-    sleep 0.05
-  done
-  return 1
 }
 
 # Random files in $WORK/www: make_files NAME:SIZE...

@@ -26,7 +26,7 @@ programs=(
   /usr/bin/mariadb
   /usr/bin/socat
   /usr/lib/postgresql/15/bin/postgres
-  # the servers (issue 15)
+  # the servers
   /usr/sbin/nginx
   /usr/sbin/haproxy
   /usr/bin/stunnel4

@@ -7,6 +7,8 @@
 # when it exits. Exit status: 0 pass, 1 fail, 77 skip (with the reason printed).
 
 set -uo pipefail
+# shellcheck source=SCRIPTDIR/../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 # A script that sets PRIVATE_NETNS=1 before sourcing this file runs in a
 # network namespace of its own (when unshare is permitted): its loopback
@@ -26,9 +28,7 @@ DRIVER=${1:?usage: $0 PATH_TO_rapidtls_driver [args]}
 shift
 [[ -x $DRIVER ]] || { echo "FAIL: driver $DRIVER is not executable"; exit 1; }
 
-for tool in ss timeout sha256sum mkfifo; do
-  command -v "$tool" >/dev/null || { echo "FAIL: the interop tests need '$tool' (ss: Debian package iproute2)"; exit 1; }
-done
+need timeout sha256sum mkfifo
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/rapidtls-interop.XXXXXX")
 PIDS=()
@@ -51,62 +51,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-fail() {
-  echo "FAIL: $*"
-  exit 1
-}
-
-skip() {
-  echo "SKIP: $*"
-  exit 77
-}
-
-# Prints a file (indented) if it has anything in it: peers' logs on failure.
-show() {
-  local f
-  for f in "$@"; do
-    if [[ -s $f ]]; then
-      echo "--- $(basename "$f") ---"
-      head -c 4000 "$f" | sed 's/^/    /'
-    fi
-  done
-}
-
-sha256_of() {
-  sha256sum "$1" | cut -d' ' -f1
-}
+# show (common.sh): peers' logs on failure, from their start (4000 bytes).
+# shellcheck disable=SC2034 # read by show
+SHOW_FROM=head SHOW_BYTES=4000 SHOW_INDENT=
 
 # The sha256 the driver printed on stdout ("sha256=<hex> bytes=<n>").
 driver_sha256() {
   sed -n 's/^sha256=\([0-9a-f]*\) bytes=.*/\1/p' "$1" | head -n1
-}
-
-# A port that nothing listens on now (the kernel's choice for a fresh
-# socket); callers retry when a race makes the peer's bind fail anyway.
-free_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$(( (RANDOM << 1 | RANDOM & 1) % 28000 + 30000 ))
-    if ! ss -Htln "sport = :$p" | grep -q .; then
-      echo "$p"
-      return 0
-    fi
-  done
-  echo 0
-  return 1
-}
-
-# Waits until something listens on 127.0.0.1:PORT (without connecting, which
-# would use up a -naccept 1 server), or until PID has exited. Returns 1 if
-# PID died first or 10 seconds passed.
-wait_listening() {
-  local port=$1 pid=$2
-  for _ in $(seq 1 200); do
-    if ss -Htln "sport = :$port" | grep -q .; then return 0; fi
-    kill -0 "$pid" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
 }
 
 # Waits for the driver's --port-file; prints the port.
@@ -233,9 +184,9 @@ gnutls_priority() {
 # ---- runs against a peer that is a server -------------------------------------------------
 
 # Starts a server command (the words after the first two arguments, with
-# PORT replaced by the port) on a free port, retrying a few times if the port
-# was taken meanwhile. $1 names the log prefix, $2 the stdin file. Sets
-# SERVER_PID and SERVER_PORT. The server's stdout and stderr go to
+# PORT replaced by the port) on a free port (free_port, common.sh), retrying a
+# few times if the port was taken meanwhile. $1 names the log prefix, $2 the
+# stdin file. Sets SERVER_PID and SERVER_PORT. The server's stdout and stderr go to
 # $WORK/$1.out and $WORK/$1.err.
 start_server() {
   local name=$1 input=$2
@@ -248,7 +199,7 @@ start_server() {
     "${cmd[@]}" <"$input" >"$WORK/$name.out" 2>"$WORK/$name.err" &
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")
-    if wait_listening "$port" "$SERVER_PID"; then
+    if wait_port "$port" "$SERVER_PID" 10; then
       SERVER_PORT=$port
       return 0
     fi

@@ -1,4 +1,4 @@
-// Kernel TLS through the C interface (issue 16, docs/ktls.md): a rapidtls
+// Kernel TLS through the C interface (docs/ktls.md): a rapidtls
 // server with SSL_OP_ENABLE_KTLS on a loopback TCP socket hands its sending
 // keys to the kernel; SSL_sendfile then calls sendfile(2) and the kernel seals
 // the records. The receiver opens them in user space: rapidtls in a thread

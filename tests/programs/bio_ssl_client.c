@@ -14,12 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
+
 static unsigned char pattern_byte(size_t i) {
   return (unsigned char)((i * 2654435761u) >> 13);
-}
-
-static void hex(const unsigned char* d, unsigned n, char* out) {
-  for (unsigned i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", d[i]);
 }
 
 /* The reason of the last SSL error on the queue, without file or line. */

@@ -12,9 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void hex(const unsigned char* d, unsigned n, char* out) {
-  for (unsigned i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", d[i]);
-}
+#include "hex.h"
 
 static int serve(SSL_CTX* ctx, BIO* conn, int index) {
   BIO* sbio = BIO_new_ssl(ctx, 0);

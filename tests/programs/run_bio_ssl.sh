@@ -34,7 +34,7 @@ per_server=$(( ${#sizes[@]} * 2 + 1 ))  # two good cases per size, one wrong-CA 
 # run SERVER_IMPL CLIENT_IMPL: one server for every connection of the cases;
 # the outputs land in $tmp/SERVER-CLIENT.{server,client}.
 run() {
-  local s=$1 c=$2 p; p=$(port)
+  local s=$1 c=$2 p; p=$(free_port)
   local out="$tmp/$s-$c"
   "$bin/bio_ssl_server_$s" "$p" "$per_server" -cert "$tmp/leaf.pem" -key "$tmp/leaf.key" \
     -min_protocol TLSv1.2 > "$out.server" 2> "$out.server.log" &

@@ -18,11 +18,14 @@ openssl x509 -req -in "$tmp/leaf.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" -CA
 
 
 echo_pair() {  # server-binary client-binary bytes
-  local p; p=$(port)
-  "$bin/$1" "$p" "$tmp/leaf.pem" "$tmp/leaf.key" 1 > "$tmp/ready" 2> "$tmp/server.log" &
+  local p; p=$(free_port)
+  "$bin/$1" "$p" "$tmp/leaf.pem" "$tmp/leaf.key" 1 > "$tmp/server.out" 2> "$tmp/server.log" &
   local spid=$!
   pids+=("$spid")
-  for _ in $(seq 100); do grep -q ready "$tmp/ready" 2>/dev/null && break; sleep 0.05; done
+  # Its listening socket, not a "ready" line in a file this call reuses: the
+  # background redirection may truncate the file only after the check read the
+  # previous server's line, and the client was then refused.
+  wait_port "$p" "$spid" 10 || { cat "$tmp/server.log"; return 1; }
   timeout 60 "$bin/$2" "$p" "$tmp/ca.pem" "$3" > "$tmp/client.out" 2> "$tmp/client.log" || { cat "$tmp/client.log" "$tmp/server.log"; return 1; }
   wait "$spid" || { cat "$tmp/server.log"; return 1; }
   grep -q "mismatches=0" "$tmp/client.out" && grep -q "echoed=$3 " "$tmp/client.out"
@@ -37,12 +40,12 @@ label="libssl client <-> rapidtls server, 10 MiB"; check echo_pair echo_server_r
 # rapidtls echo client -> openssl s_server (which writes what it receives to
 # stdout; its stdin is kept open, since at stdin's EOF it closes the connection).
 s_server_case() {
-  local p; p=$(port)
+  local p; p=$(free_port)
   openssl s_server -accept "127.0.0.1:$p" -cert "$tmp/leaf.pem" -key "$tmp/leaf.key" -naccept 1 \
     -quiet > "$tmp/s_server.out" 2> "$tmp/s_server.log" < <(sleep 60) &
   local spid=$!
   pids+=("$spid")
-  wait_port "$p"
+  wait_port "$p" "" 10
   timeout 60 "$bin/echo_client_rapidtls" "$p" "$tmp/ca.pem" 3000000 --no-echo > "$tmp/client.out" || return 1
   for _ in $(seq 200); do kill -0 "$spid" 2>/dev/null || break; sleep 0.05; done
   local want; want=$(sed -n 's/^sha256=\([0-9a-f]*\).*/\1/p' "$tmp/client.out")
@@ -52,10 +55,11 @@ label="rapidtls client -> openssl s_server, 3 MB"; check s_server_case
 
 # openssl s_client -> rapidtls echo server: what comes back equals what went.
 s_client_case() {
-  local p; p=$(port)
-  "$bin/echo_server_rapidtls" "$p" "$tmp/leaf.pem" "$tmp/leaf.key" 1 > "$tmp/ready" 2> "$tmp/server.log" &
-  pids+=("$!")
-  for _ in $(seq 100); do grep -q ready "$tmp/ready" 2>/dev/null && break; sleep 0.05; done
+  local p; p=$(free_port)
+  "$bin/echo_server_rapidtls" "$p" "$tmp/leaf.pem" "$tmp/leaf.key" 1 > "$tmp/server.out" 2> "$tmp/server.log" &
+  local spid=$!
+  pids+=("$spid")
+  wait_port "$p" "$spid" 10 || { cat "$tmp/server.log"; return 1; }
   head -c 1000000 /dev/urandom > "$tmp/data"
   # s_client closes when its stdin ends: keep stdin open until the whole echo
   # is back (or 30 s have passed), however slow the build.

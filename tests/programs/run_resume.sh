@@ -34,20 +34,20 @@ resumes() {
 }
 
 for suite in TLS_AES_256_GCM_SHA384 TLS_CHACHA20_POLY1305_SHA256; do
-  p=$(port)
+  p=$(free_port)
   openssl s_server -accept "127.0.0.1:$p" -cert "$tmp/cert.pem" -key "$tmp/key.pem" -www -tls1_3 \
     -ciphersuites "$suite" >"$tmp/s_server.log" 2>&1 &
   pids+=("$!")
-  wait_port "$p"
+  wait_port "$p" "" 10
   for client in resume_client_rapidtls resume_client_openssl; do
     label="$client resumes with openssl s_server ($suite)"; check resumes "$p" page
   done
 done
 
-p=$(port)
+p=$(free_port)
 "$tool" serve -p "$p" -q --cert "$tmp/cert.pem" --key "$tmp/key.pem" "$tmp/www" >"$tmp/serve.log" 2>&1 &
 pids+=("$!")
-wait_port "$p"
+wait_port "$p" "" 10
 for client in resume_client_rapidtls resume_client_openssl; do
   label="$client resumes with rapidtls serve"; check resumes "$p" -
 done
@@ -80,11 +80,11 @@ if command -v gnutls-cli >/dev/null && command -v gnutls-serv >/dev/null; then
     echo "$out" | grep -q '^\*\*\* This is a resumed session' && echo "$out" | grep -q '^hello$'
   }
   label="gnutls-cli --resume resumes with rapidtls serve"; check gnutls_cli_resumes
-  gp=$(port)
+  gp=$(free_port)
   gnutls-serv --http -p "$gp" --x509certfile "$tmp/cert.pem" --x509keyfile "$tmp/key.pem" \
     --priority NORMAL:-VERS-ALL:+VERS-TLS1.3 >"$tmp/gnutls-serv.log" 2>&1 &
   pids+=("$!")
-  wait_port "$gp"
+  wait_port "$gp" "" 10
   for client in resume_client_rapidtls resume_client_openssl; do
     label="$client resumes with gnutls-serv"; check resumes "$gp" -
   done

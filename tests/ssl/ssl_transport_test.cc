@@ -1,5 +1,5 @@
 // The C interface's socket path: several records leave in one system call
-// (issue 3, "on a socket several records leave in one system call"), and
+// (docs/ARCHITECTURE.md, io/: several records per send), and
 // nothing is lost doing so. The send() calls on the socket are counted
 // (syscall_watch.h). And a record that arrives in pieces is read whole,
 // however the pieces fall, on blocking and non-blocking sockets.

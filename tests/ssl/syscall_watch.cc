@@ -1,5 +1,6 @@
 #include "syscall_watch.h"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <poll.h>

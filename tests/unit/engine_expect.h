@@ -52,13 +52,12 @@ inline void expect_failure(const Pair& p, Role side, Alert alert, int reason) {
 
 // Rewrites the server's encrypted handshake flight: f gets the messages.
 inline void alter_server_flight(Pair& p, std::function<void(std::vector<ByteVec>&)> f) {
-  constexpr uint8_t kHandshakeRecord = 22, kAppDataRecord = 23;
   p.tamper = [&p, f](Role from, ByteVec& bytes) {
     if (from != Role::server) return;
     auto records = split_records(bytes);
     bool done = false;
     for (auto& rec : records) {
-      if (rec.type != kAppDataRecord || done) continue;
+      if (rec.type != kAppData || done) continue;
       auto secret = keylog_secret(p.server_keylog, "SERVER_HANDSHAKE_TRAFFIC_SECRET");
       RecordKeys reader(0x1301, secret), writer(0x1301, secret);
       uint8_t type = 0;
@@ -67,7 +66,7 @@ inline void alter_server_flight(Pair& p, std::function<void(std::vector<ByteVec>
       f(messages);
       ByteVec joined;
       for (const auto& m : messages) joined.insert(joined.end(), m.begin(), m.end());
-      auto sealed = split_records(writer.seal(kHandshakeRecord, joined));
+      auto sealed = split_records(writer.seal(kHandshake, joined));
       rec = sealed[0];
       done = true;
     }

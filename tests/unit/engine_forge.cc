@@ -55,7 +55,7 @@ ByteVec RecordKeys::seal(uint8_t inner_type, Bytes content) {
   if (!aead.ok()) std::abort();
   const size_t len = content.size() + 1 + crypto::kAeadTagSize;
   ByteVec rec(5 + len);
-  rec[0] = 23;
+  rec[0] = kAppData;
   rec[1] = 0x03;
   rec[2] = 0x03;
   rec[3] = static_cast<uint8_t>(len >> 8);

@@ -8,8 +8,19 @@
 #include "common/bytes.h"
 #include "crypto/aead.h"
 #include "handshake/key_schedule.h"
+#include "record/record.h"
 
 namespace rapidtls::testing {
+
+// Content types as the bytes a test writes into records (RFC 8446 5.1), taken
+// from the engine's record::ContentType.
+constexpr uint8_t wire_type(record::ContentType t) {
+  return static_cast<uint8_t>(t);
+}
+inline constexpr uint8_t kCcs = wire_type(record::ContentType::change_cipher_spec);
+inline constexpr uint8_t kAlert = wire_type(record::ContentType::alert);
+inline constexpr uint8_t kHandshake = wire_type(record::ContentType::handshake);
+inline constexpr uint8_t kAppData = wire_type(record::ContentType::application_data);
 
 struct RawRecord {
   uint8_t type;

@@ -13,8 +13,6 @@ namespace {
 
 using handshake::HandshakeType;
 
-constexpr uint8_t kHandshake = 22, kAppData = 23, kAlert = 21, kCcs = 20;
-
 // A connected pair, ready for forged application-phase records.
 struct Connected {
   Connected() : p(client_config(), server_config()) {

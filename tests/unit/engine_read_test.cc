@@ -12,7 +12,6 @@
 namespace rapidtls::testing {
 namespace {
 
-constexpr uint8_t kHandshake = 22, kAppData = 23, kAlert = 21;
 // A TLS 1.3 record's size for n bytes of application data (header, type, tag).
 constexpr size_t sealed13(size_t n) {
   return 5 + n + 1 + 16;

@@ -66,10 +66,11 @@ TEST(FuzzRecords, FixedScripts) {
   }
 }
 
-// Issue 17, item 9: libFuzzer's finding (base64
+// A fuzz_records input (base64
 // E4UCgRQFFAcCQGXwAMSpl/+bnWwBATGnbzL/jafv/xjXbzL/p6c=): after the client's
-// close_notify, the server (opening records on read) stopped taking bytes,
-// with no error: finish() found them still on the wire.
+// close_notify the server (opening records on read) must go on taking the
+// bytes that follow, without an error (RFC 8446 6.1: data after a closure
+// alert is ignored); finish() fails if any are left on the wire.
 TEST(FuzzRecords, BytesAfterCloseNotifyAreTaken) {
   const Script s = {0x13, 0x85, 0x02, 0x81, 0x14, 0x05, 0x14, 0x07, 0x02, 0x40, 0x65, 0xf0, 0x00,
                     0xc4, 0xa9, 0x97, 0xff, 0x9b, 0x9d, 0x6c, 0x01, 0x01, 0x31, 0xa7, 0x6f, 0x32,

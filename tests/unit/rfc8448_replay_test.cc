@@ -28,10 +28,6 @@ using namespace rapidtls::testvec;
 using handshake::Config;
 using handshake::Role;
 
-ByteVec hex(const char* h) {
-  return from_hex(h);
-}
-
 // Hands out the trace's random values in the order the engine asks for them.
 class ScriptedRandom final : public crypto::RandomSource {
  public:
@@ -69,7 +65,7 @@ ByteVec random_of(const ByteVec& hello) {
 }
 
 handshake::Extensions extensions_of_client_hello(const char* msg) {
-  auto ch = handshake::ClientHello::parse(body_of(hex(msg)));
+  auto ch = handshake::ClientHello::parse(body_of(from_hex(msg)));
   EXPECT_TRUE(ch.ok());
   return ch.ok() ? ch->extensions : handshake::Extensions{};
 }
@@ -100,7 +96,7 @@ class TraceSigner final : public handshake::Signer {
 
 class TraceTicketIssuer final : public handshake::TicketIssuer {
  public:
-  explicit TraceTicketIssuer(const char* nst) : nst_(hex(nst)) {}
+  explicit TraceTicketIssuer(const char* nst) : nst_(from_hex(nst)) {}
   Result<handshake::NewSessionTicket> issue(const handshake::SuiteInfo&, const crypto::Secret&,
                                             const handshake::TicketPeer&, uint64_t,
                                             crypto::RandomSource&,
@@ -117,7 +113,7 @@ class TraceTicketIssuer final : public handshake::TicketIssuer {
 };
 
 crypto::Certificate trace_certificate(const char* cert_msg) {
-  auto msg = handshake::CertificateMsg::parse(body_of(hex(cert_msg)));
+  auto msg = handshake::CertificateMsg::parse(body_of(from_hex(cert_msg)));
   EXPECT_TRUE(msg.ok());
   return *crypto::Certificate::from_der(msg->certificate_list.at(0).cert_data);
 }
@@ -161,14 +157,15 @@ std::shared_ptr<Config> base_config(ScriptedRandom* rng) {
 
 void expect_secrets(const std::vector<std::string>& log, const char* c_hs, const char* s_hs,
                     const char* c_ap, const char* s_ap) {
-  EXPECT_EQ(logged(log, "CLIENT_HANDSHAKE_TRAFFIC_SECRET"), to_hex(hex(c_hs)));
-  EXPECT_EQ(logged(log, "SERVER_HANDSHAKE_TRAFFIC_SECRET"), to_hex(hex(s_hs)));
-  EXPECT_EQ(logged(log, "CLIENT_TRAFFIC_SECRET_0"), to_hex(hex(c_ap)));
-  EXPECT_EQ(logged(log, "SERVER_TRAFFIC_SECRET_0"), to_hex(hex(s_ap)));
+  EXPECT_EQ(logged(log, "CLIENT_HANDSHAKE_TRAFFIC_SECRET"), to_hex(from_hex(c_hs)));
+  EXPECT_EQ(logged(log, "SERVER_HANDSHAKE_TRAFFIC_SECRET"), to_hex(from_hex(s_hs)));
+  EXPECT_EQ(logged(log, "CLIENT_TRAFFIC_SECRET_0"), to_hex(from_hex(c_ap)));
+  EXPECT_EQ(logged(log, "SERVER_TRAFFIC_SECRET_0"), to_hex(from_hex(s_ap)));
 }
 
 TEST(Rfc8448Replay, S3_Client) {
-  ScriptedRandom rng({random_of(hex(kRfc8448S3ClientHello)), hex(kRfc8448S3ClientPrivateX25519)});
+  ScriptedRandom rng(
+      {random_of(from_hex(kRfc8448S3ClientHello)), from_hex(kRfc8448S3ClientPrivateX25519)});
   KeyLog keylog;
   auto cfg = base_config(&rng);
   bool our_key_share_matched = false;
@@ -183,92 +180,95 @@ TEST(Rfc8448Replay, S3_Client) {
   client.set_callbacks(&keylog);
   ASSERT_TRUE(client.start().ok());
   EXPECT_TRUE(our_key_share_matched) << "the injected private key gives the trace's key share";
-  EXPECT_EQ(to_hex(take_output(client)), to_hex(hex(kRfc8448S3ClientHelloRecord)));
+  EXPECT_EQ(to_hex(take_output(client)), to_hex(from_hex(kRfc8448S3ClientHelloRecord)));
 
-  auto r = client.receive(
-      concat(hex(kRfc8448S3ServerHelloRecord), hex(kRfc8448S3ServerEncryptedFlightRecord)));
+  auto r = client.receive(concat(from_hex(kRfc8448S3ServerHelloRecord),
+                                 from_hex(kRfc8448S3ServerEncryptedFlightRecord)));
   ASSERT_TRUE(r.ok()) << testutil::describe(r.error());
   ASSERT_TRUE(client.handshake_done());
-  EXPECT_EQ(to_hex(take_output(client)), to_hex(hex(kRfc8448S3ClientFinishedRecord)));
+  EXPECT_EQ(to_hex(take_output(client)), to_hex(from_hex(kRfc8448S3ClientFinishedRecord)));
   expect_secrets(keylog.lines, kRfc8448S3ClientHandshakeTrafficSecret,
                  kRfc8448S3ServerHandshakeTrafficSecret, kRfc8448S3ClientApplicationTrafficSecret,
                  kRfc8448S3ServerApplicationTrafficSecret);
-  EXPECT_EQ(logged(keylog.lines, "EXPORTER_SECRET"), to_hex(hex(kRfc8448S3ExporterMasterSecret)));
+  EXPECT_EQ(logged(keylog.lines, "EXPORTER_SECRET"),
+            to_hex(from_hex(kRfc8448S3ExporterMasterSecret)));
   // What SSL_export_keying_material starts from, derived when asked.
   auto exporter = handshake::exporter_master_secret(*client.session());
   ASSERT_TRUE(exporter.ok());
-  EXPECT_EQ(to_hex(exporter->bytes()), to_hex(hex(kRfc8448S3ExporterMasterSecret)));
+  EXPECT_EQ(to_hex(exporter->bytes()), to_hex(from_hex(kRfc8448S3ExporterMasterSecret)));
   EXPECT_EQ(to_hex(client.session()->resumption_secret.bytes()),
-            to_hex(hex(kRfc8448S3ResumptionMasterSecret)));
+            to_hex(from_hex(kRfc8448S3ResumptionMasterSecret)));
   EXPECT_TRUE(rng.all_used_as_scripted());
 
-  ASSERT_TRUE(client.receive(hex(kRfc8448S3NewSessionTicketRecord)).ok());
+  ASSERT_TRUE(client.receive(from_hex(kRfc8448S3NewSessionTicketRecord)).ok());
   ASSERT_EQ(client.tickets().size(), 1u);
-  auto nst = handshake::NewSessionTicket::parse(body_of(hex(kRfc8448S3NewSessionTicket)));
+  auto nst = handshake::NewSessionTicket::parse(body_of(from_hex(kRfc8448S3NewSessionTicket)));
   EXPECT_EQ(client.tickets()[0].ticket, nst->ticket);
 
-  ASSERT_TRUE(client.send_app(hex(kRfc8448S3AppDataPayload)).ok());
-  EXPECT_EQ(to_hex(take_output(client)), to_hex(hex(kRfc8448S3ClientAppDataRecord)));
-  ASSERT_TRUE(client.receive(hex(kRfc8448S3ServerAppDataRecord)).ok());
+  ASSERT_TRUE(client.send_app(from_hex(kRfc8448S3AppDataPayload)).ok());
+  EXPECT_EQ(to_hex(take_output(client)), to_hex(from_hex(kRfc8448S3ClientAppDataRecord)));
+  ASSERT_TRUE(client.receive(from_hex(kRfc8448S3ServerAppDataRecord)).ok());
   ByteVec got(100);
   got.resize(client.read_app(got));
-  EXPECT_EQ(got, hex(kRfc8448S3AppDataPayload));
+  EXPECT_EQ(got, from_hex(kRfc8448S3AppDataPayload));
 
   ASSERT_TRUE(client.close().ok());
-  EXPECT_EQ(to_hex(take_output(client)), to_hex(hex(kRfc8448S3ClientAlertRecord)));
-  ASSERT_TRUE(client.receive(hex(kRfc8448S3ServerAlertRecord)).ok());
+  EXPECT_EQ(to_hex(take_output(client)), to_hex(from_hex(kRfc8448S3ClientAlertRecord)));
+  ASSERT_TRUE(client.receive(from_hex(kRfc8448S3ServerAlertRecord)).ok());
   EXPECT_TRUE(client.peer_closed());
 }
 
 TEST(Rfc8448Replay, S3_Server) {
-  ScriptedRandom rng({random_of(hex(kRfc8448S3ServerHello)), hex(kRfc8448S3ServerPrivateX25519)});
+  ScriptedRandom rng(
+      {random_of(from_hex(kRfc8448S3ServerHello)), from_hex(kRfc8448S3ServerPrivateX25519)});
   KeyLog keylog;
   auto cfg = base_config(&rng);
   cfg->groups = {crypto::NamedGroup::x25519};
   auto cert = trace_certificate(kRfc8448S3Certificate);
-  auto signer = std::make_shared<TraceSigner>(cert, hex(kRfc8448S3CertificateVerify));
+  auto signer = std::make_shared<TraceSigner>(cert, from_hex(kRfc8448S3CertificateVerify));
   cfg->certificates = {handshake::CertifiedKey{{cert}, signer}};
   cfg->ticket_issuer = std::make_shared<TraceTicketIssuer>(kRfc8448S3NewSessionTicket);
   cfg->tickets_to_send = 1;
   cfg->test_hooks.encrypted_extensions = [](handshake::Extensions& exts) {
-    exts = handshake::EncryptedExtensions::parse(body_of(hex(kRfc8448S3EncryptedExtensions)))
+    exts = handshake::EncryptedExtensions::parse(body_of(from_hex(kRfc8448S3EncryptedExtensions)))
                ->extensions;
   };
   conn::Connection server(Role::server, cfg);
   server.set_callbacks(&keylog);
 
-  ASSERT_TRUE(server.receive(hex(kRfc8448S3ClientHelloRecord)).ok())
+  ASSERT_TRUE(server.receive(from_hex(kRfc8448S3ClientHelloRecord)).ok())
       << testutil::describe(*server.error());
-  EXPECT_EQ(
-      to_hex(take_output(server)),
-      to_hex(concat(hex(kRfc8448S3ServerHelloRecord), hex(kRfc8448S3ServerEncryptedFlightRecord))));
+  EXPECT_EQ(to_hex(take_output(server)),
+            to_hex(concat(from_hex(kRfc8448S3ServerHelloRecord),
+                          from_hex(kRfc8448S3ServerEncryptedFlightRecord))));
   EXPECT_EQ(signer->calls, 1) << "the CertificateVerify content matched the trace's signature";
   EXPECT_TRUE(rng.all_used_as_scripted());
 
-  ASSERT_TRUE(server.receive(hex(kRfc8448S3ClientFinishedRecord)).ok());
+  ASSERT_TRUE(server.receive(from_hex(kRfc8448S3ClientFinishedRecord)).ok());
   ASSERT_TRUE(server.handshake_done());
-  EXPECT_EQ(to_hex(take_output(server)), to_hex(hex(kRfc8448S3NewSessionTicketRecord)));
+  EXPECT_EQ(to_hex(take_output(server)), to_hex(from_hex(kRfc8448S3NewSessionTicketRecord)));
   expect_secrets(keylog.lines, kRfc8448S3ClientHandshakeTrafficSecret,
                  kRfc8448S3ServerHandshakeTrafficSecret, kRfc8448S3ClientApplicationTrafficSecret,
                  kRfc8448S3ServerApplicationTrafficSecret);
   EXPECT_EQ(to_hex(server.session()->resumption_secret.bytes()),
-            to_hex(hex(kRfc8448S3ResumptionMasterSecret)));
+            to_hex(from_hex(kRfc8448S3ResumptionMasterSecret)));
 
-  ASSERT_TRUE(server.receive(hex(kRfc8448S3ClientAppDataRecord)).ok());
+  ASSERT_TRUE(server.receive(from_hex(kRfc8448S3ClientAppDataRecord)).ok());
   ByteVec got(100);
   got.resize(server.read_app(got));
-  EXPECT_EQ(got, hex(kRfc8448S3AppDataPayload));
-  ASSERT_TRUE(server.send_app(hex(kRfc8448S3AppDataPayload)).ok());
-  EXPECT_EQ(to_hex(take_output(server)), to_hex(hex(kRfc8448S3ServerAppDataRecord)));
-  ASSERT_TRUE(server.receive(hex(kRfc8448S3ClientAlertRecord)).ok());
+  EXPECT_EQ(got, from_hex(kRfc8448S3AppDataPayload));
+  ASSERT_TRUE(server.send_app(from_hex(kRfc8448S3AppDataPayload)).ok());
+  EXPECT_EQ(to_hex(take_output(server)), to_hex(from_hex(kRfc8448S3ServerAppDataRecord)));
+  ASSERT_TRUE(server.receive(from_hex(kRfc8448S3ClientAlertRecord)).ok());
   EXPECT_TRUE(server.peer_closed());
   ASSERT_TRUE(server.close().ok());
-  EXPECT_EQ(to_hex(take_output(server)), to_hex(hex(kRfc8448S3ServerAlertRecord)));
+  EXPECT_EQ(to_hex(take_output(server)), to_hex(from_hex(kRfc8448S3ServerAlertRecord)));
 }
 
 TEST(Rfc8448Replay, S5_HelloRetryRequest_Client) {
-  ScriptedRandom rng({random_of(hex(kRfc8448S5ClientHello1)), hex(kRfc8448S5ClientPrivateX25519),
-                      hex(kRfc8448S5ClientPrivateP256)});
+  ScriptedRandom rng({random_of(from_hex(kRfc8448S5ClientHello1)),
+                      from_hex(kRfc8448S5ClientPrivateX25519),
+                      from_hex(kRfc8448S5ClientPrivateP256)});
   KeyLog keylog;
   auto cfg = base_config(&rng);
   cfg->groups = {crypto::NamedGroup::x25519, crypto::NamedGroup::secp256r1};
@@ -291,66 +291,69 @@ TEST(Rfc8448Replay, S5_HelloRetryRequest_Client) {
   conn::Connection client(Role::client, cfg, {"server", ""});
   client.set_callbacks(&keylog);
   ASSERT_TRUE(client.start().ok());
-  EXPECT_EQ(to_hex(take_output(client)), to_hex(hex(kRfc8448S5ClientHello1Record)));
-  ASSERT_TRUE(client.receive(hex(kRfc8448S5HelloRetryRequestRecord)).ok());
-  EXPECT_EQ(to_hex(take_output(client)), to_hex(hex(kRfc8448S5ClientHello2Record)));
+  EXPECT_EQ(to_hex(take_output(client)), to_hex(from_hex(kRfc8448S5ClientHello1Record)));
+  ASSERT_TRUE(client.receive(from_hex(kRfc8448S5HelloRetryRequestRecord)).ok());
+  EXPECT_EQ(to_hex(take_output(client)), to_hex(from_hex(kRfc8448S5ClientHello2Record)));
   EXPECT_EQ(hellos, 2);
   EXPECT_TRUE(shares_matched) << "key shares and the echoed cookie are the trace's";
 
-  auto r = client.receive(
-      concat(hex(kRfc8448S5ServerHelloRecord), hex(kRfc8448S5ServerEncryptedFlightRecord)));
+  auto r = client.receive(concat(from_hex(kRfc8448S5ServerHelloRecord),
+                                 from_hex(kRfc8448S5ServerEncryptedFlightRecord)));
   ASSERT_TRUE(r.ok()) << testutil::describe(r.error());
   ASSERT_TRUE(client.handshake_done());
   EXPECT_TRUE(client.session()->hello_retry);
-  EXPECT_EQ(to_hex(take_output(client)), to_hex(hex(kRfc8448S5ClientFinishedRecord)));
+  EXPECT_EQ(to_hex(take_output(client)), to_hex(from_hex(kRfc8448S5ClientFinishedRecord)));
   expect_secrets(keylog.lines, kRfc8448S5ClientHandshakeTrafficSecret,
                  kRfc8448S5ServerHandshakeTrafficSecret, kRfc8448S5ClientApplicationTrafficSecret,
                  kRfc8448S5ServerApplicationTrafficSecret);
-  EXPECT_EQ(logged(keylog.lines, "EXPORTER_SECRET"), to_hex(hex(kRfc8448S5ExporterMasterSecret)));
+  EXPECT_EQ(logged(keylog.lines, "EXPORTER_SECRET"),
+            to_hex(from_hex(kRfc8448S5ExporterMasterSecret)));
   // After a HelloRetryRequest too.
   auto exporter = handshake::exporter_master_secret(*client.session());
   ASSERT_TRUE(exporter.ok());
-  EXPECT_EQ(to_hex(exporter->bytes()), to_hex(hex(kRfc8448S5ExporterMasterSecret)));
+  EXPECT_EQ(to_hex(exporter->bytes()), to_hex(from_hex(kRfc8448S5ExporterMasterSecret)));
   EXPECT_EQ(to_hex(client.session()->resumption_secret.bytes()),
-            to_hex(hex(kRfc8448S5ResumptionMasterSecret)));
+            to_hex(from_hex(kRfc8448S5ResumptionMasterSecret)));
   EXPECT_TRUE(rng.all_used_as_scripted());
 
   ASSERT_TRUE(client.close().ok());
-  EXPECT_EQ(to_hex(take_output(client)), to_hex(hex(kRfc8448S5ClientAlertRecord)));
-  ASSERT_TRUE(client.receive(hex(kRfc8448S5ServerAlertRecord)).ok());
+  EXPECT_EQ(to_hex(take_output(client)), to_hex(from_hex(kRfc8448S5ClientAlertRecord)));
+  ASSERT_TRUE(client.receive(from_hex(kRfc8448S5ServerAlertRecord)).ok());
   EXPECT_TRUE(client.peer_closed());
 }
 
 TEST(Rfc8448Replay, S5_HelloRetryRequest_Server) {
-  ScriptedRandom rng({random_of(hex(kRfc8448S5ServerHello)), hex(kRfc8448S5ServerPrivateP256)});
+  ScriptedRandom rng(
+      {random_of(from_hex(kRfc8448S5ServerHello)), from_hex(kRfc8448S5ServerPrivateP256)});
   KeyLog keylog;
   auto cfg = base_config(&rng);
   cfg->groups = {crypto::NamedGroup::secp256r1};
   auto cert = trace_certificate(kRfc8448S5Certificate);
-  auto signer = std::make_shared<TraceSigner>(cert, hex(kRfc8448S5CertificateVerify));
+  auto signer = std::make_shared<TraceSigner>(cert, from_hex(kRfc8448S5CertificateVerify));
   cfg->certificates = {handshake::CertifiedKey{{cert}, signer}};
   cfg->tickets_to_send = 0;  // the section 5 trace has no NewSessionTicket
   cfg->test_hooks.hello_retry_extensions = [](handshake::Extensions& exts) {
-    exts = handshake::ServerHello::parse(body_of(hex(kRfc8448S5HelloRetryRequest)))->extensions;
+    exts =
+        handshake::ServerHello::parse(body_of(from_hex(kRfc8448S5HelloRetryRequest)))->extensions;
   };
   cfg->test_hooks.encrypted_extensions = [](handshake::Extensions& exts) {
-    exts = handshake::EncryptedExtensions::parse(body_of(hex(kRfc8448S5EncryptedExtensions)))
+    exts = handshake::EncryptedExtensions::parse(body_of(from_hex(kRfc8448S5EncryptedExtensions)))
                ->extensions;
   };
   conn::Connection server(Role::server, cfg);
   server.set_callbacks(&keylog);
 
-  ASSERT_TRUE(server.receive(hex(kRfc8448S5ClientHello1Record)).ok());
-  EXPECT_EQ(to_hex(take_output(server)), to_hex(hex(kRfc8448S5HelloRetryRequestRecord)));
-  auto r = server.receive(hex(kRfc8448S5ClientHello2Record));
+  ASSERT_TRUE(server.receive(from_hex(kRfc8448S5ClientHello1Record)).ok());
+  EXPECT_EQ(to_hex(take_output(server)), to_hex(from_hex(kRfc8448S5HelloRetryRequestRecord)));
+  auto r = server.receive(from_hex(kRfc8448S5ClientHello2Record));
   ASSERT_TRUE(r.ok()) << testutil::describe(r.error());
-  EXPECT_EQ(
-      to_hex(take_output(server)),
-      to_hex(concat(hex(kRfc8448S5ServerHelloRecord), hex(kRfc8448S5ServerEncryptedFlightRecord))));
+  EXPECT_EQ(to_hex(take_output(server)),
+            to_hex(concat(from_hex(kRfc8448S5ServerHelloRecord),
+                          from_hex(kRfc8448S5ServerEncryptedFlightRecord))));
   EXPECT_EQ(signer->calls, 1);
   EXPECT_TRUE(rng.all_used_as_scripted());
 
-  ASSERT_TRUE(server.receive(hex(kRfc8448S5ClientFinishedRecord)).ok());
+  ASSERT_TRUE(server.receive(from_hex(kRfc8448S5ClientFinishedRecord)).ok());
   ASSERT_TRUE(server.handshake_done());
   EXPECT_TRUE(server.session()->hello_retry);
   EXPECT_FALSE(server.wants_write());
@@ -358,10 +361,10 @@ TEST(Rfc8448Replay, S5_HelloRetryRequest_Server) {
                  kRfc8448S5ServerHandshakeTrafficSecret, kRfc8448S5ClientApplicationTrafficSecret,
                  kRfc8448S5ServerApplicationTrafficSecret);
 
-  ASSERT_TRUE(server.receive(hex(kRfc8448S5ClientAlertRecord)).ok());
+  ASSERT_TRUE(server.receive(from_hex(kRfc8448S5ClientAlertRecord)).ok());
   EXPECT_TRUE(server.peer_closed());
   ASSERT_TRUE(server.close().ok());
-  EXPECT_EQ(to_hex(take_output(server)), to_hex(hex(kRfc8448S5ServerAlertRecord)));
+  EXPECT_EQ(to_hex(take_output(server)), to_hex(from_hex(kRfc8448S5ServerAlertRecord)));
 }
 
 }  // namespace

@@ -1,4 +1,6 @@
-// Review findings on records held for the reader (Connection::set_open_on_read).
+// Records held for the reader (Connection::set_open_on_read): a read writes
+// nothing past the bytes it returns, and records held when a TLS 1.2
+// renegotiation starts stay readable.
 #include <gtest/gtest.h>
 
 #include "engine_expect.h"
@@ -14,7 +16,7 @@ std::shared_ptr<Config> only12(std::shared_ptr<Config> cfg) {
 
 // TLS 1.3: a record opened straight into the reader's buffer leaves nothing
 // after the bytes read_app reports (not the inner content type).
-TEST(ReviewOpenOnRead, NothingWrittenPastTheBytesReturned) {
+TEST(RecordsHeldForReader, NothingWrittenPastTheBytesReturned) {
   Pair p(client_config(), server_config());
   p.client.set_open_on_read(true);
   p.server.set_open_on_read(true);
@@ -34,7 +36,7 @@ TEST(ReviewOpenOnRead, NothingWrittenPastTheBytesReturned) {
 // processes them either: read_app returns nothing and receive_allowance asks
 // for nothing more, so the reader cannot make progress (SSL_do_handshake and
 // SSL_read then loop until their guard and fail with internal_error).
-TEST(ReviewOpenOnRead, Tls12RecordsHeldWhenRenegotiationStartsStayReadable) {
+TEST(RecordsHeldForReader, Tls12RecordsHeldWhenRenegotiationStartsStayReadable) {
   auto scfg = only12(server_config());
   scfg->allow_client_renegotiation = true;
   Pair p(only12(client_config()), scfg);

@@ -1,4 +1,4 @@
-// Issue 17 through the engine, both ends in memory: TLS 1.2 signature schemes
+// Through the engine, both ends in memory: TLS 1.2 signature schemes
 // by hash (PKCS #1 v1.5, ECDSA on any offered curve), secp521r1 and P-521
 // certificates in both versions, early data after a HelloRetryRequest, and
 // empty or malformed alert and handshake records under protection.
@@ -14,17 +14,15 @@ namespace {
 using crypto::NamedGroup;
 using crypto::SignatureScheme;
 
-constexpr uint8_t kHandshake = 22, kAppData = 23, kAlert = 21;
-
 std::shared_ptr<Config> tls12_only(std::shared_ptr<Config> cfg) {
   cfg->max_version = handshake::kTls12;
   return cfg;
 }
 
-// Item 2: a client that offers only rsa_pkcs1_* gets a ServerKeyExchange
+// A client that offers only rsa_pkcs1_* gets a ServerKeyExchange
 // signed with one (RFC 5246 7.4.1.4.1), and a client certificate is signed
 // with one when the server asks only for those.
-TEST(Issue17Tls12Schemes, RsaWithPkcs1Only) {
+TEST(Tls12SignatureSchemes, RsaWithPkcs1Only) {
   for (SignatureScheme s : {SignatureScheme::rsa_pkcs1_sha256, SignatureScheme::rsa_pkcs1_sha384,
                             SignatureScheme::rsa_pkcs1_sha512}) {
     auto ccfg = tls12_only(client_config());
@@ -41,9 +39,9 @@ TEST(Issue17Tls12Schemes, RsaWithPkcs1Only) {
   }
 }
 
-// Item 7: in TLS 1.2 ecdsa_secp256r1_sha256 is {sha256, ecdsa}: a P-384 (or
+// In TLS 1.2 ecdsa_secp256r1_sha256 is {sha256, ecdsa}: a P-384 (or
 // P-521) key signs and verifies with it, in both roles.
-TEST(Issue17Tls12Schemes, EcdsaSchemeNamesOnlyTheHash) {
+TEST(Tls12SignatureSchemes, EcdsaSchemeNamesOnlyTheHash) {
   for (KeyType t : {KeyType::ecdsa_p384, KeyType::ecdsa_p521}) {
     SCOPED_TRACE(key_type_name(t));
     auto ccfg = tls12_only(client_config());
@@ -60,9 +58,9 @@ TEST(Issue17Tls12Schemes, EcdsaSchemeNamesOnlyTheHash) {
   }
 }
 
-// Item 7: the certificate's curve must be a group the client offered (RFC
+// The certificate's curve must be a group the client offered (RFC
 // 8422 5.1.1, as OpenSSL): the server finds no usable certificate.
-TEST(Issue17Tls12Schemes, EcdsaCertificateOnAnUnofferedCurve) {
+TEST(Tls12SignatureSchemes, EcdsaCertificateOnAnUnofferedCurve) {
   auto ccfg = tls12_only(client_config());
   ccfg->groups = {NamedGroup::x25519};
   Pair p(ccfg, tls12_only(server_config(KeyType::ecdsa_p384)));
@@ -71,8 +69,8 @@ TEST(Issue17Tls12Schemes, EcdsaCertificateOnAnUnofferedCurve) {
   EXPECT_EQ(p.server.error()->alert, Alert::handshake_failure);
 }
 
-// Item 8: secp521r1 key shares and P-521 certificates, both versions.
-TEST(Issue17P521, KeyShareAndCertificateBothVersions) {
+// The secp521r1 key share and P-521 certificates, both versions.
+TEST(P521, KeyShareAndCertificateBothVersions) {
   for (uint16_t version : {handshake::kTls13, handshake::kTls12}) {
     SCOPED_TRACE(version);
     auto ccfg = client_config();
@@ -94,9 +92,9 @@ TEST(Issue17P521, KeyShareAndCertificateBothVersions) {
   }
 }
 
-// Item 5: after a HelloRetryRequest, a second ClientHello with early_data is
+// After a HelloRetryRequest, a second ClientHello with early_data is
 // illegal_parameter (RFC 8446 4.2.10; OpenSSL: SSL_R_BAD_EXTENSION) ...
-TEST(Issue17EarlyData, SecondClientHelloWithEarlyDataRefused) {
+TEST(EarlyDataAfterHelloRetry, SecondClientHelloWithEarlyDataRefused) {
   auto ccfg = client_config();
   ccfg->groups = {NamedGroup::x25519, NamedGroup::secp256r1};
   ccfg->test_hooks.client_hello_extensions = [](handshake::Extensions& exts) {
@@ -115,7 +113,7 @@ TEST(Issue17EarlyData, SecondClientHelloWithEarlyDataRefused) {
 // ... and early data sent after the second ClientHello is not skipped: the
 // first record that does not open under the handshake keys is bad_record_mac,
 // at once (no wait for the peer to give up).
-TEST(Issue17EarlyData, EarlyDataAfterSecondClientHelloFails) {
+TEST(EarlyDataAfterHelloRetry, EarlyDataAfterSecondClientHelloFails) {
   auto ccfg = client_config();
   ccfg->groups = {NamedGroup::x25519, NamedGroup::secp256r1};
   auto first = std::make_shared<bool>(true);
@@ -161,9 +159,9 @@ struct Connected13 {
   Pair p;
 };
 
-// Item 3: an alert of any length but two, empty or padded, under protection:
+// An alert of any length but two, empty or padded, under protection:
 // unexpected_message (SSL_R_INVALID_ALERT), as OpenSSL answers it.
-TEST(Issue17Records, ProtectedAlertOfWrongLengthIsUnexpectedMessage) {
+TEST(ProtectedRecordLengths, ProtectedAlertOfWrongLengthIsUnexpectedMessage) {
   for (const ByteVec& body : {ByteVec{}, ByteVec{2}, ByteVec{2, 40, 0}}) {
     for (size_t padding : {size_t{0}, size_t{20}}) {
       Connected13 c;
@@ -182,9 +180,9 @@ TEST(Issue17Records, ProtectedAlertOfWrongLengthIsUnexpectedMessage) {
   }
 }
 
-// Item 3: TLS 1.2, after the handshake: an empty alert record is
+// TLS 1.2, after the handshake: an empty alert record is
 // unexpected_message; an empty handshake record is dropped (as OpenSSL).
-TEST(Issue17Records, Tls12EmptyAlertAndHandshakeRecords) {
+TEST(ProtectedRecordLengths, Tls12EmptyAlertAndHandshakeRecords) {
   Pair p(tls12_only(client_config()), tls12_only(server_config()));
   ASSERT_TRUE(p.handshake()) << describe(p.error());
   // The client's empty records, as its own engine seals them, cannot be made
