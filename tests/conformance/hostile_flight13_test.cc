@@ -307,13 +307,9 @@ std::string Outcome(int o) {
 // A client of `ctx` meets the hand-made server of `flight`. Returns the client's first
 // alert (in the clear or protected), or kClientFinished.
 int RunFlight(SSL_CTX* ctx, const Flight& flight) {
-  SslPtr c(SSL_new(ctx));
-  BIO* rb = BIO_new(BIO_s_mem());
-  BIO* wb = BIO_new(BIO_s_mem());
-  SSL_set_bio(c.get(), rb, wb);
-  SSL_set_connect_state(c.get());
-  SSL_set_tlsext_host_name(c.get(), "localhost");
-  if (SSL_do_handshake(c.get()) == 1) return kClientFinished;  // cannot happen
+  MemoryClient c = StartMemoryClient(ctx);
+  BIO* rb = c.in;
+  BIO* wb = c.out;
   const std::optional<ClientHelloSeen> ch = ReadClientHello(DrainBio(wb));
   if (!ch) {
     ADD_FAILURE() << "no ClientHello with an X25519 share";
@@ -369,7 +365,7 @@ int RunFlight(SSL_CTX* ctx, const Flight& flight) {
   const Bytes in = Cat({Record(kHandshake, 0x0303, sh_msg), Record(kChangeCipherSpec, 0x0303, {1}),
                         server_keys.Seal(kHandshake, messages)});
   BIO_write(rb, in.data(), static_cast<int>(in.size()));
-  const bool failed = HandshakeFails(c.get());
+  const bool failed = HandshakeFails(c.ssl.get());
 
   // The client's records: change_cipher_spec and alerts in the clear, then records
   // under its handshake traffic keys.

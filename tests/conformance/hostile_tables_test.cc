@@ -1065,17 +1065,11 @@ Seen ClientHelloSeen(const Bytes& wire) {
 // A client of `ctx` sends its ClientHello and gets `row`'s bytes: its first alert in the
 // clear, a second ClientHello (kHelloRetry: it answered a HelloRetryRequest), or nothing.
 int ClientOutcome(SSL_CTX* ctx, const ServerBytes& server) {
-  SslPtr c(SSL_new(ctx));
-  BIO* rb = BIO_new(BIO_s_mem());
-  BIO* wb = BIO_new(BIO_s_mem());
-  SSL_set_bio(c.get(), rb, wb);
-  SSL_set_connect_state(c.get());
-  SSL_set_tlsext_host_name(c.get(), "localhost");
-  if (SSL_do_handshake(c.get()) == 1) return kServerHello;  // cannot happen
-  const Bytes in = server(ClientHelloSeen(DrainBio(wb)));
-  BIO_write(rb, in.data(), static_cast<int>(in.size()));
-  const bool failed = HandshakeFails(c.get());
-  const Answer a = Parse(DrainBio(wb));
+  MemoryClient c = StartMemoryClient(ctx);
+  const Bytes in = server(ClientHelloSeen(DrainBio(c.out)));
+  BIO_write(c.in, in.data(), static_cast<int>(in.size()));
+  const bool failed = HandshakeFails(c.ssl.get());
+  const Answer a = Parse(DrainBio(c.out));
   if (a.alert >= 0) return a.alert;
   if (failed) return kFailedSilently;
   return a.find(kClientHelloType) != nullptr ? kHelloRetry : kNothing;

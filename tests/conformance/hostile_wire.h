@@ -170,6 +170,22 @@ inline Bytes DrainBio(BIO* bio) {
   return out;
 }
 
+// A client of `ctx` on memory BIOs, asking for "localhost", that has written
+// its ClientHello to `out` (a client cannot finish on its first step).
+struct MemoryClient {
+  SslPtr ssl;
+  BIO* in = nullptr;   // what the test gives the client
+  BIO* out = nullptr;  // what the client wrote
+};
+inline MemoryClient StartMemoryClient(SSL_CTX* ctx) {
+  MemoryClient c{SslPtr(SSL_new(ctx)), BIO_new(BIO_s_mem()), BIO_new(BIO_s_mem())};
+  SSL_set_bio(c.ssl.get(), c.in, c.out);
+  SSL_set_connect_state(c.ssl.get());
+  SSL_set_tlsext_host_name(c.ssl.get(), "localhost");
+  (void)SSL_do_handshake(c.ssl.get());
+  return c;
+}
+
 // Runs `ssl`'s handshake on what its read BIO holds, a few steps at most
 // (each may take more of it); true when it failed (anything but WANT_READ),
 // false when it completed or waits for more. The error queue is cleared.
