@@ -25,6 +25,8 @@ import traceback
 import urllib.request
 
 PKI, WWW13, WWW12, FILE, FILE_SHA = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+# `rapidtls serve` (TLS 1.3 and 1.2) serving the same file.
+SERVE = int(sys.argv[6])
 CA = os.path.join(PKI, "ca.pem")
 TIMEOUT = 20
 
@@ -169,15 +171,15 @@ def check_urllib(port):
     return run
 
 
-def check_http_client(port):
+def check_http_client(port, version=None):
     def run():
-        conn = http.client.HTTPSConnection("localhost", port, context=client_ctx(), timeout=TIMEOUT)
+        conn = http.client.HTTPSConnection("localhost", port, context=client_ctx(version), timeout=TIMEOUT)
         conn.request("GET", "/" + FILE)
-        version = conn.sock.version()
+        used = conn.sock.version()
         r = conn.getresponse()
         body = r.read()
         conn.close()
-        return "status %d, sha256 %s, %s" % (r.status, "ok" if sha(body) == FILE_SHA else "WRONG", version)
+        return "status %d, sha256 %s, %s" % (r.status, "ok" if sha(body) == FILE_SHA else "WRONG", used)
     return run
 
 
@@ -562,6 +564,32 @@ def check_verify_error(leaf, hostname="localhost", default_ca=False):
     return run
 
 
+def check_env_paths(var, value_of):
+    """ssl.create_default_context() loads the default verify paths
+    (SSL_CTX_set_default_verify_paths), which honour SSL_CERT_FILE and
+    SSL_CERT_DIR; the other one points at nothing."""
+    def run():
+        other = {"SSL_CERT_FILE": "SSL_CERT_DIR", "SSL_CERT_DIR": "SSL_CERT_FILE"}[var]
+        saved = {k: os.environ.get(k) for k in (var, other)}
+        os.environ[var] = value_of()
+        os.environ[other] = os.path.join(PKI, "no-such-path")
+        try:
+            cctx = ssl.create_default_context()
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        srv = Server(server_ctx(), simple_handler)
+        with connect(cctx, srv.port) as s:
+            recv_exact(s, 6)
+            got = s.version()
+        srv.join()
+        return "verified, %s" % got
+    return run
+
+
 def check_s_client(version):
     """The Python server against `openssl s_client` (system libssl)."""
     def run():
@@ -612,6 +640,9 @@ def main():
     report("urllib GET tls1.2 (s_server)", check_urllib(WWW12))
     report("http.client GET tls1.3 (s_server)", check_http_client(WWW13))
     report("http.client GET tls1.2 (s_server)", check_http_client(WWW12))
+    report("urllib GET (rapidtls serve)", check_urllib(SERVE))
+    report("http.client GET tls1.3 (rapidtls serve)", check_http_client(SERVE, V13))
+    report("http.client GET tls1.2 (rapidtls serve)", check_http_client(SERVE, V12))
     report("asyncio client (s_server)", check_asyncio_client)
     report("asyncio server+client tls1.3", check_asyncio_server(V13))
     report("asyncio server+client tls1.2", check_asyncio_server(V12))
@@ -649,6 +680,8 @@ def main():
     report("verify error (wrong host)", check_verify_error("other"))
     report("verify error (expired)", check_verify_error("expired"))
     report("verify error (IP not in SAN)", check_verify_error("other", hostname="127.0.0.1"))
+    report("default verify paths from SSL_CERT_FILE", check_env_paths("SSL_CERT_FILE", lambda: CA))
+    report("default verify paths from SSL_CERT_DIR", check_env_paths("SSL_CERT_DIR", lambda: pki("hashed")))
 
 
 main()
