@@ -4,7 +4,9 @@
 # 127.0.0.1 and a free port, its socket in the work folder; the `mariadb`
 # client under with-rapidtls with --ssl --ssl-ca --ssl-verify-server-cert (and
 # a client certificate): Ssl_version and Ssl_cipher for TLS 1.3 and 1.2
-# (server tls_version), data both ways checked by SHA-256.
+# (server tls_version), data both ways checked by SHA-256; the error paths
+# (untrusted, wrong host name, expired) print what they print on the system's
+# libssl.
 source "$(dirname "$0")/lib.sh"
 need mariadbd mariadb-install-db mariadb openssl
 make_pki
@@ -13,6 +15,9 @@ mkdir -p "$D"
 mariadb-install-db --no-defaults --datadir="$D/data" --user=root --auth-root-authentication-method=socket \
   --skip-test-db --skip-name-resolve >"$WORK/install.log" 2>&1 || { show "$WORK/install.log"; fail "mariadb-install-db failed"; }
 
+# The server's certificate: a copy, replaced for the error paths (FLUSH SSL).
+server_cert() { cp "$PKI/$1.pem" "$D/server.pem" && cp "$PKI/$1.key" "$D/server.key"; }
+server_cert leaf
 MYPID=
 # start_db rt|sys TLS_VERSIONS: mariadbd in the foreground (run as root: --user=root).
 start_db() {
@@ -23,7 +28,7 @@ start_db() {
   "${runner[@]}" mariadbd --no-defaults --user=root --datadir="$D/data" --socket="$D/sock" --pid-file="$D/pid" \
     --port="$PORT" --bind-address=127.0.0.1 --skip-name-resolve --log-error="$WORK/mariadbd.log" \
     --innodb-buffer-pool-size=16M --skip-log-bin --tls-version="$versions" \
-    --ssl-cert="$PKI/leaf.pem" --ssl-key="$PKI/leaf.key" --ssl-ca="$PKI/ca.pem" >"$WORK/mariadbd.out" 2>&1 &
+    --ssl-cert="$D/server.pem" --ssl-key="$D/server.key" --ssl-ca="$PKI/ca.pem" >"$WORK/mariadbd.out" 2>&1 &
   MYPID=$!
   PIDS+=("$MYPID")
   wait_port "$PORT" "$MYPID"
@@ -99,10 +104,50 @@ client_checks() {
   fi
 }
 
+# Error paths: the client on the libssl under test fails with the same exit
+# status and message as on the system's libssl for an untrusted certificate (a
+# client trusting another CA), a wrong host name (the server reloaded with
+# other.example's certificate by FLUSH SSL) and an expired certificate.
+compare_client() { # label extra-client-args...
+  local label=$1 rs rr ms mr
+  shift
+  sys "${CLIENT[@]}" --port="$PORT" -u tls -ppw "$@" -e 'select 1' >/dev/null 2>"$WORK/sys.err"
+  rs=$?
+  rt "${CLIENT[@]}" --port="$PORT" -u tls -ppw "$@" -e 'select 1' >/dev/null 2>"$WORK/rt.err"
+  rr=$?
+  ms=$(head -1 "$WORK/sys.err")
+  mr=$(head -1 "$WORK/rt.err")
+  if ((rs == 0)); then
+    bad "$label: the client on the system libssl connected (test broken)"
+  elif [[ $rs == "$rr" && $ms == "$mr" ]]; then
+    pass "$label: same as the system libssl: exit $rr, '$mr'"
+  else
+    bad "$label: system libssl: exit $rs '$ms'; under test: exit $rr '$mr'"
+    show "$WORK/rt.err"
+  fi
+}
+flush_ssl() {
+  server_cert "$1"
+  sys mariadb --no-defaults --socket="$D/sock" -u root -e 'FLUSH SSL' 2>"$WORK/flush.err" ||
+    { bad "FLUSH SSL with $1.pem failed"; show "$WORK/flush.err"; }
+}
+error_paths() {
+  compare_client "error path: untrusted certificate" --ssl-ca="$PKI/other.pem"
+  flush_ssl other
+  compare_client "error path: wrong host name (other.example's certificate)"
+  flush_ssl expired
+  compare_client "error path: expired certificate"
+  flush_ssl leaf
+  if q "after FLUSH SSL back to the good certificate" -u tls -ppw -e 'select 1'; then
+    [[ $OUT == 1 ]] && pass "after FLUSH SSL back to the good certificate: connects" || bad "after FLUSH SSL: '$OUT'"
+  fi
+}
+
 for v in TLSv1.3 TLSv1.2; do
   start_db sys "$v" || { show "$WORK/mariadbd.log" "$WORK/mariadbd.out"; fail "mariadbd (system libssl, $v) did not start"; }
   setup_users || { show "$WORK/setup.err" "$WORK/mariadbd.log"; fail "could not create the users"; }
   client_checks "mariadbd on the system libssl, tls_version=$v" "$v"
+  [[ $v == TLSv1.3 ]] && error_paths
   stop_db
 done
 if [[ $BASELINE != 1 ]]; then

@@ -6,6 +6,8 @@
 # with-rapidtls with sslmode=require, verify-full and a client certificate;
 # pg_stat_ssl must say TLSv1.3, then TLSv1.2 (ssl_max_protocol_version on the
 # server after a reload, and on the client). Data both ways checked by SHA-256.
+# Error paths (untrusted, wrong host name, expired) print what psql prints on
+# the system's libssl.
 source "$(dirname "$0")/lib.sh"
 PG=/usr/lib/postgresql/15/bin
 need "$PG/initdb" "$PG/postgres" psql setpriv runuser openssl
@@ -188,6 +190,52 @@ if [[ $BASELINE != 1 && $SERVER_UNDER_TEST == 1 ]]; then
   fi
   PSQL=(rt)
 fi
+# Error paths: psql on the libssl under test fails with the same exit status
+# and message as on the system's libssl for an untrusted certificate (a client
+# trusting another CA), a wrong host name (verify-full for another name) and an
+# expired certificate (the server reloaded with one).
+compare_psql() { # label conninfo
+  local label=$1 conn=$2 rs rr ms mr
+  sys psql "$conn" -Atc 'select 1' >/dev/null 2>"$WORK/sys.err"
+  rs=$?
+  rt psql "$conn" -Atc 'select 1' >/dev/null 2>"$WORK/rt.err"
+  rr=$?
+  ms=$(head -1 "$WORK/sys.err")
+  mr=$(head -1 "$WORK/rt.err")
+  if ((rs == 0)); then
+    bad "$label: psql on the system libssl connected (test broken)"
+  elif [[ $rs == "$rr" && $ms == "$mr" ]]; then
+    pass "$label: same as the system libssl: exit $rr, '$mr'"
+  else
+    bad "$label: system libssl: exit $rs '$ms'; under test: exit $rr '$mr'"
+    show "$WORK/rt.err"
+  fi
+}
+compare_psql "error path: untrusted certificate" "$CONN sslmode=verify-full sslrootcert=$PKI/other.pem"
+compare_psql "error path: wrong host name" \
+  "host=wrong.example hostaddr=127.0.0.1 port=$PORT user=postgres dbname=postgres connect_timeout=10 sslmode=verify-full sslrootcert=$PKI/ca.pem"
+install -o postgres -m 600 "$PKI/expired.pem" "$D/data/server.crt"
+install -o postgres -m 600 "$PKI/expired.key" "$D/data/server.key"
+kill -HUP "$PGPID"
+sleep 1
+# The server now sends the expired certificate (s_client, system libssl, says so).
+sys timeout 30 openssl s_client -starttls postgres -connect "127.0.0.1:$PORT" -CAfile "$PKI/ca.pem" </dev/null \
+  >"$WORK/pg_s_client.out" 2>&1
+if grep -q 'Verify return code: 10 (certificate has expired)' "$WORK/pg_s_client.out"; then
+  pass "after the reload the server sends the expired certificate (s_client -starttls postgres)"
+else
+  bad "after the reload the server does not send the expired certificate"; show "$WORK/pg_s_client.out"
+fi
+compare_psql "error path: expired certificate (server reloaded with it)" "$CONN sslmode=verify-full sslrootcert=$PKI/ca.pem"
+install -o postgres -m 600 "$PKI/leaf-chain.pem" "$D/data/server.crt"
+install -o postgres -m 600 "$PKI/leaf.key" "$D/data/server.key"
+kill -HUP "$PGPID"
+sleep 1
+# (the baseline run leaves the server at TLS 1.2: the server-side block is skipped)
+want=TLSv1.3
+grep -q '^ssl_max_protocol_version' "$D/data/postgresql.conf" && want=TLSv1.2
+expect_ssl "after the reload back to the good certificate, verify-full" "$CONN sslmode=verify-full sslrootcert=$PKI/ca.pem" "$want"
+
 if grep -q -E 'could not load|FATAL: .*SSL|PANIC' "$WORK/postgres.log"; then
   bad "the server logged SSL errors"; grep -E 'could not load|FATAL|PANIC' "$WORK/postgres.log" | head -5
 fi
