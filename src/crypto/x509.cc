@@ -349,7 +349,10 @@ TrustStore::Outcome TrustStore::verify(const std::vector<Certificate>& chain,
     return fail(Alert::internal_error, X509_V_ERR_UNSPECIFIED);
   }
   X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(now_s));
-  X509_VERIFY_PARAM_set_depth(param, depth_limit);
+  // A depth in the given parameters (SSL_set_verify_depth) wins over the limit.
+  if (params == nullptr || X509_VERIFY_PARAM_get_depth(params) < 0) {
+    X509_VERIFY_PARAM_set_depth(param, depth_limit);
+  }
   bool configured = X509_STORE_CTX_set_purpose(ctx.get(), x509_purpose) == 1;
   if (!host.empty()) {
     // RFC 6125: an IP literal is matched against iPAddress SANs, not DNS names.

@@ -99,7 +99,8 @@ class TrustStore {
   //
   // `params`, when given, are copied into the store context's parameters
   // first (X509_VERIFY_PARAM_set1: flags, host names, host flags, purpose):
-  // the C interface's SSL_get0_param. The arguments above apply over them.
+  // the C interface's SSL_get0_param. The arguments above apply over them,
+  // except `depth_limit` where they set a depth (SSL_set_verify_depth).
   using Hook = std::function<int(int preverify_ok, X509_STORE_CTX* ctx)>;
   Outcome verify(const std::vector<Certificate>& chain, const std::string& host, Purpose purpose,
                  int64_t now_s, int depth_limit = 100, int64_t* valid_until_s = nullptr,

@@ -285,8 +285,13 @@ const X509_VERIFY_PARAM* params_for_verify(const SSL* s) {
                      (hostflags & ~unsigned{X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS}) == 0 &&
                      X509_VERIFY_PARAM_get0_host(const_cast<X509_VERIFY_PARAM*>(p), 1) == nullptr &&
                      X509_VERIFY_PARAM_get0_email(const_cast<X509_VERIFY_PARAM*>(p)) == nullptr &&
-                     X509_VERIFY_PARAM_get_depth(p) < 0 && X509_VERIFY_PARAM_get_auth_level(p) < 0;
-  return plain ? nullptr : p;
+                     X509_VERIFY_PARAM_get_auth_level(p) < 0;
+  // A depth other than the context's (SSL_set_verify_depth) needs them too;
+  // the context's own reaches the engine as Config::verify_depth.
+  const int depth = X509_VERIFY_PARAM_get_depth(p);
+  const bool own_depth = depth >= 0 && depth != X509_VERIFY_PARAM_get_depth(s->ctx->param);
+  if (plain && !own_depth) return nullptr;
+  return p;
 }
 
 }  // namespace rapidtls::ssl
@@ -641,8 +646,12 @@ void SSL_CTX_set_verify(SSL_CTX* ctx, int mode, SSL_verify_cb callback) {
   ctx->changed();
 }
 
+// As OpenSSL, the depth lives in the context's verify parameters, which each
+// SSL copies at SSL_new (SSL_get_verify_depth); unset, it reads -1 and
+// libcrypto's limit of 100 applies.
 void SSL_CTX_set_verify_depth(SSL_CTX* ctx, int depth) {
-  ctx->verify_depth = depth;
+  X509_VERIFY_PARAM_set_depth(ctx->param, depth);
+  ctx->verify_depth = depth < 0 ? 100 : depth;
   ctx->verify_cache->clear();
   ctx->changed();
 }
@@ -772,7 +781,7 @@ void SSL_CTX_set1_cert_store(SSL_CTX* ctx, X509_STORE* store) {
 }
 
 int SSL_CTX_get_verify_depth(const SSL_CTX* ctx) {
-  return ctx->verify_depth;
+  return X509_VERIFY_PARAM_get_depth(ctx->param);
 }
 
 int SSL_CTX_load_verify_file(SSL_CTX* ctx, const char* file) {
