@@ -2,7 +2,10 @@
 // OpenSSL's numbers and strings (issue: "ERR_error_string reads as users expect").
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <cstdio>
 #include <string>
+#include <vector>
 
 #include "harness.h"
 
@@ -44,6 +47,79 @@ TEST(ErrorStrings, QueuedWriteErrorReadsAsInOpenSsl) {
   EXPECT_NE(s.find("SSL routines"), std::string::npos) << s;
   EXPECT_NE(s.find("uninitialized"), std::string::npos) << s;
   EXPECT_EQ(ERR_GET_LIB(err), ERR_LIB_SSL);
+}
+
+struct Position {
+  int lib = 0;
+  std::string file;
+  std::string func;
+};
+
+// Takes the whole queue.
+std::vector<Position> TakeQueue() {
+  std::vector<Position> out;
+  const char* file = nullptr;
+  const char* func = nullptr;
+  int line = 0;
+  while (unsigned long code = ERR_get_error_all(&file, &line, &func, nullptr, nullptr)) {
+    out.push_back({ERR_GET_LIB(code), file != nullptr ? file : "", func != nullptr ? func : ""});
+  }
+  return out;
+}
+
+bool IsIdentifier(const std::string& s) {
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0])) != 0) return false;
+  for (char c : s) {
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '_') return false;
+  }
+  return true;
+}
+
+// Issue 14: an ERR entry names a function and never carries the build
+// machine's paths (an absolute source file name).
+void ExpectPositions(const std::vector<Position>& q, const char* what) {
+  ASSERT_FALSE(q.empty()) << what << ": nothing queued";
+  for (const Position& p : q) {
+    EXPECT_TRUE(IsIdentifier(p.func))
+        << what << ": an entry of library " << p.lib << " names no function: '" << p.func << "'";
+    EXPECT_FALSE(p.file.empty()) << what;
+    EXPECT_NE(p.file.front(), '/') << what << ": absolute file name " << p.file;
+    EXPECT_EQ(p.file.find(PROJECT_SOURCE_DIR), std::string::npos) << what << ": " << p.file;
+  }
+  for (const Position& p : q)
+    printf("    %s: lib %d, %s, %s\n", what, p.lib, p.func.c_str(), p.file.c_str());
+}
+
+TEST(ErrorPositions, NoBuildPathsAndAFunctionName) {
+  ERR_clear_error();
+  {  // a handshake whose certificate does not verify
+    CtxPtr sctx = MakeServerCtx(TLS1_3_VERSION);
+    CtxPtr cctx(SSL_CTX_new(TLS_client_method()));
+    SSL_CTX_set_verify(cctx.get(), SSL_VERIFY_PEER, nullptr);
+    SslPair p = MakeSslPairOn(cctx.get(), sctx.get());
+    ASSERT_TRUE(p.client && p.server);
+    int rc = 0;
+    for (int i = 0; i < 20; ++i) {
+      rc = SSL_do_handshake(p.client.get());
+      if (rc == 1 || SSL_get_error(p.client.get(), rc) == SSL_ERROR_SSL) break;
+      SSL_do_handshake(p.server.get());
+    }
+    ASSERT_NE(rc, 1);
+    ExpectPositions(TakeQueue(), "SSL_do_handshake");
+  }
+  {  // a certificate file that does not exist
+    CtxPtr ctx(SSL_CTX_new(TLS_server_method()));
+    ASSERT_EQ(SSL_CTX_use_certificate_file(ctx.get(), "/nonexistent/cert.pem", SSL_FILETYPE_PEM),
+              0);
+    ExpectPositions(TakeQueue(), "SSL_CTX_use_certificate_file");
+  }
+  {  // a write without a role (W5)
+    CtxPtr ctx(SSL_CTX_new(TLS_method()));
+    SslPtr ssl(SSL_new(ctx.get()));
+    const char byte = 'x';
+    ASSERT_LE(SSL_write(ssl.get(), &byte, 1), 0);
+    ExpectPositions(TakeQueue(), "SSL_write");
+  }
 }
 
 }  // namespace
