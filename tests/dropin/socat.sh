@@ -4,6 +4,9 @@
 # libssl under test against the other with the system's libssl (and both under
 # test), TLS 1.3 and 1.2, files sent both ways and checked by SHA-256; a client
 # that does not trust the server, and a client without a certificate, fail.
+# The client also against `openssl s_server` and `rapidtls serve` (an HTTP GET),
+# and its error paths (untrusted, wrong host name, expired) print what they
+# print on the system's libssl.
 source "$(dirname "$0")/lib.sh"
 need socat openssl
 make_pki
@@ -123,6 +126,61 @@ expect_fail() {
     pass "$label fails (client exit $rc: $msg)"
   fi
 }
+# The client's error paths against `openssl s_server` (system libssl): an
+# untrusted certificate, a wrong host name (other.example's certificate) and
+# an expired one give the same exit status and error lines (socat's "E ..."
+# lines, without time and PID) as on the system's libssl.
+start_s_server good "$WORK/www" -cert "$PKI/leaf.pem" -key "$PKI/leaf.key" -WWW
+P_GOOD=$SPORT
+start_s_server other "$WORK/www" -cert "$PKI/other.pem" -key "$PKI/other.key" -WWW
+P_OTHER=$SPORT
+start_s_server expired "$WORK/www" -cert "$PKI/expired.pem" -key "$PKI/expired.key" -WWW
+P_EXPIRED=$SPORT
+socat_errors() { sed -n 's/^.* socat\[[0-9]*\] \(E .*\)$/\1/p' "$1"; }
+compare_client() { # label port client-opts
+  local label=$1 port=$2 opts=$3 rs rr ms mr
+  sys timeout 30 socat -u "OPENSSL:localhost:$port,$opts" - </dev/null >/dev/null 2>"$WORK/sys.err"
+  rs=$?
+  rt timeout 30 socat -u "OPENSSL:localhost:$port,$opts" - </dev/null >/dev/null 2>"$WORK/rt.err"
+  rr=$?
+  ms=$(socat_errors "$WORK/sys.err")
+  mr=$(socat_errors "$WORK/rt.err")
+  if ((rs == 0)) || [[ -z $ms ]]; then
+    bad "$label: socat on the system libssl did not fail with an error line (exit $rs; test broken)"
+  elif [[ $rs == "$rr" && $ms == "$mr" ]]; then
+    pass "$label: same as the system libssl: exit $rr, '$(tr '\n' ' ' <<<"$mr")'"
+  else
+    bad "$label: system libssl: exit $rs '$ms'; under test: exit $rr '$mr'"
+    show "$WORK/rt.err"
+  fi
+}
+compare_client "error path against s_server: untrusted certificate" "$P_GOOD" "cafile=$PKI/other.pem,verify=1"
+compare_client "error path against s_server: wrong host name" "$P_OTHER" "cafile=$PKI/ca.pem,verify=1"
+compare_client "error path against s_server: expired certificate" "$P_EXPIRED" "cafile=$PKI/ca.pem,verify=1"
+
+# socat's OPENSSL: client (libssl under test) fetching a file over HTTP/1.0
+# from `openssl s_server -WWW` and from `rapidtls serve`, TLS 1.3 and 1.2.
+start_serve serve "$WORK/www" -q
+P_SERVE=$SPORT
+body_of() { "$PY" -c 'import sys; d = open(sys.argv[1], "rb").read(); sys.stdout.buffer.write(d.partition(b"\r\n\r\n")[2])' "$1"; }
+for target in "s_server $P_GOOD" "rapidtls-serve $P_SERVE"; do
+  read -r name port <<<"$target"
+  for v in 1.3 1.2; do
+    extra=""
+    [[ $v == 1.2 ]] && extra=",max-version=TLS1.2"
+    printf 'GET /f3m HTTP/1.0\r\nHost: localhost\r\n\r\n' |
+      rt timeout 60 socat -t 30 - "OPENSSL:localhost:$port,cafile=$PKI/ca.pem,verify=1$extra" >"$WORK/resp" 2>"$WORK/client.err"
+    rc=$?
+    body_of "$WORK/resp" >"$WORK/got"
+    if ((rc == 0)) && head -1 "$WORK/resp" | grep -q -E '^HTTP/1\.[01] 200'; then
+      same_file "GET 3 MiB from $name, TLS $v (socat client)" "$WORK/www/f3m" "$WORK/got"
+    else
+      bad "GET 3 MiB from $name, TLS $v (socat client): exit $rc, '$(head -c 100 "$WORK/resp" | head -1)'"
+      show "$WORK/client.err"
+    fi
+  done
+done
+
 sides=(client server)
 [[ $BASELINE == 1 ]] && sides=(none)
 for side in "${sides[@]}"; do
