@@ -6,6 +6,7 @@
 // the new/get/remove callbacks with i2d/d2i, as nginx and HAProxy share
 // sessions between workers. Run against OpenSSL's libssl and rapidtls alike.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <map>
 #include <string>
@@ -367,6 +368,59 @@ TEST_F(Session12, ClientAllowingTls13ResumesWithTls12Server) {
   EXPECT_EQ(SSL_session_reused(p.client.get()), 1);
   EXPECT_EQ(SSL_version(p.client.get()), TLS1_2_VERSION);
   Close(p);
+}
+
+// SSL_CTX_set_timeout(3) on a server: a cached session older than the timeout
+// is not resumed (counted by SSL_CTX_sess_timeouts, not by the hits).
+TEST_F(Session12, CachedSessionExpiresAfterTheTimeout) {
+  SSL_CTX_set_options(sctx.get(), SSL_OP_NO_TICKET);
+  EXPECT_EQ(SSL_CTX_set_timeout(sctx.get(), 1), 7200) << "OpenSSL's default for TLS";
+  SessionPtr sess = FirstSession();
+  ASSERT_NE(sess, nullptr);
+  ASSERT_EQ(SSL_CTX_sess_number(sctx.get()), 1);
+  sleep(2);  // timeouts are whole seconds
+  EXPECT_FALSE(Resumes(sess.get()));
+  EXPECT_EQ(SSL_CTX_sess_timeouts(sctx.get()), 1);
+  EXPECT_EQ(SSL_CTX_sess_hits(sctx.get()), 0);
+}
+
+// SSL_SESSION_set1_id_context(3): a server session whose id context is
+// changed and put back in the cache is not resumed under the context's own
+// id context; set back, it is. Longer than SSL_MAX_SID_CTX_LENGTH: refused.
+TEST_F(Session12, SessionIdContextOfTheCachedSession) {
+  SSL_CTX_set_options(sctx.get(), SSL_OP_NO_TICKET);
+  static const unsigned char kA[] = "context-a";
+  static const unsigned char kB[] = "context-b";
+  ASSERT_EQ(SSL_CTX_set_session_id_context(sctx.get(), kA, sizeof kA - 1), 1);
+  SessionPtr client_sess;
+  SessionPtr server_sess;
+  {
+    SslPair p = Connect(cctx.get(), sctx.get(), nullptr);
+    ASSERT_TRUE(p.client);
+    client_sess.reset(SSL_get1_session(p.client.get()));
+    server_sess.reset(SSL_get1_session(p.server.get()));
+    Close(p);
+  }
+  ASSERT_NE(server_sess, nullptr);
+  unsigned len = 0;
+  const unsigned char* got = SSL_SESSION_get0_id_context(server_sess.get(), &len);
+  ASSERT_EQ(len, sizeof kA - 1);
+  EXPECT_EQ(Key(got, len), Key(kA, sizeof kA - 1));
+  ASSERT_EQ(SSL_CTX_remove_session(sctx.get(), server_sess.get()), 1);
+  ASSERT_EQ(SSL_SESSION_set1_id_context(server_sess.get(), kB, sizeof kB - 1), 1);
+  got = SSL_SESSION_get0_id_context(server_sess.get(), &len);
+  EXPECT_EQ(Key(got, len), Key(kB, sizeof kB - 1));
+  ASSERT_EQ(SSL_CTX_add_session(sctx.get(), server_sess.get()), 1);
+  EXPECT_FALSE(Resumes(client_sess.get())) << "the cached session's id context is another";
+  ASSERT_EQ(SSL_CTX_remove_session(sctx.get(), server_sess.get()), 1);
+  ASSERT_EQ(SSL_SESSION_set1_id_context(server_sess.get(), kA, sizeof kA - 1), 1);
+  ASSERT_EQ(SSL_CTX_add_session(sctx.get(), server_sess.get()), 1);
+  EXPECT_TRUE(Resumes(client_sess.get()));
+  unsigned char too_long[SSL_MAX_SID_CTX_LENGTH + 1] = {};
+  ERR_clear_error();
+  EXPECT_EQ(SSL_SESSION_set1_id_context(server_sess.get(), too_long, sizeof too_long), 0);
+  EXPECT_EQ(FirstErrorReason(), SSL_R_SSL_SESSION_ID_CONTEXT_TOO_LONG);
+  ERR_clear_error();
 }
 
 }  // namespace
