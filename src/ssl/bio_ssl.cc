@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 #include <mutex>
+#include <vector>
 
 #include "ssl/internal.h"
 
@@ -360,14 +361,17 @@ BIO* BIO_new_buffer_ssl_connect(SSL_CTX* ctx) {
 }
 
 // OpenSSL calls SSL_copy_session_id(3); rapidtls copies what resumption
-// needs, the session (the two SSLs' contexts provide the rest).
+// needs, the session (none when `from` has none yet, as OpenSSL) and the
+// session id context (the two SSLs' contexts provide the rest).
 int BIO_ssl_copy_session_id(BIO* to, BIO* from) {
   SSL* t = ssl_in_chain(to);
   SSL* f = ssl_in_chain(from);
   if (t == nullptr || f == nullptr) return 0;
-  SSL_SESSION* s = SSL_get_session(f);
-  if (s == nullptr) return 0;
-  return SSL_set_session(t, s) == 1 ? 1 : 0;
+  if (SSL_set_session(t, SSL_get_session(f)) != 1) return 0;
+  const std::vector<uint8_t>& from_ctx = f->own_sid_ctx ? f->sid_ctx : f->ctx->sid_ctx;
+  const std::vector<uint8_t>& to_ctx = t->own_sid_ctx ? t->sid_ctx : t->ctx->sid_ctx;
+  if (from_ctx == to_ctx) return 1;
+  return SSL_set_session_id_context(t, from_ctx.data(), static_cast<unsigned>(from_ctx.size()));
 }
 
 void BIO_ssl_shutdown(BIO* b) {

@@ -122,5 +122,47 @@ TEST(SslBio, NewSslConnectChain) {
   BIO_free_all(buffered);
 }
 
+// BIO_ssl_copy_session_id(3): the session of the SSL in one chain goes to
+// the SSL in the other, whose connection then resumes it; a chain without an
+// SSL BIO fails. From an SSL with no session yet it succeeds and copies none.
+TEST(SslBio, CopySessionIdResumes) {
+  CtxPtr cctx = MakeClientCtx(TLS1_2_VERSION);
+  CtxPtr sctx = MakeServerCtx(TLS1_2_VERSION);
+  auto client_bio = [&](SSL** ssl, SSL** server, SslPair& keep) {
+    keep = MakeSslPairOn(cctx.get(), sctx.get());
+    EXPECT_TRUE(keep.client && keep.server);
+    SSL_set1_host(keep.client.get(), "localhost");
+    *ssl = keep.client.get();
+    *server = keep.server.get();
+    BIO* b = BIO_new(BIO_f_ssl());
+    BIO_set_ssl(b, keep.client.get(), BIO_NOCLOSE);
+    return b;
+  };
+  SslPair first, second;
+  SSL *c1 = nullptr, *s1 = nullptr, *c2 = nullptr, *s2 = nullptr;
+  BIO* from = client_bio(&c1, &s1, first);
+  BIO* to = client_bio(&c2, &s2, second);
+  EXPECT_EQ(BIO_ssl_copy_session_id(to, from), 1) << "no session yet: nothing to copy";
+  EXPECT_EQ(SSL_get_session(c2), nullptr);
+  ASSERT_EQ(HandshakeSsl(c1, s1), "");
+  ASSERT_NE(SSL_get_session(c1), nullptr);
+  EXPECT_EQ(BIO_ssl_copy_session_id(to, from), 1);
+  ASSERT_NE(SSL_get_session(c2), nullptr);
+  unsigned a = 0, b = 0;
+  const unsigned char* ida = SSL_SESSION_get_id(SSL_get_session(c1), &a);
+  const unsigned char* idb = SSL_SESSION_get_id(SSL_get_session(c2), &b);
+  ASSERT_EQ(a, b);
+  EXPECT_EQ(memcmp(ida, idb, a), 0);
+  ASSERT_EQ(HandshakeSsl(c2, s2), "");
+  EXPECT_EQ(SSL_session_reused(c2), 1);
+  EXPECT_EQ(SSL_session_reused(s2), 1);
+  BIO* mem = BIO_new(BIO_s_mem());
+  EXPECT_EQ(BIO_ssl_copy_session_id(mem, from), 0);
+  EXPECT_EQ(BIO_ssl_copy_session_id(to, mem), 0);
+  BIO_free(mem);
+  BIO_free(from);
+  BIO_free(to);
+}
+
 }  // namespace
 }  // namespace conformance
