@@ -8,6 +8,8 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <gtest/gtest.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -705,6 +707,32 @@ TEST(DropinApi, UnsupportedFeaturesFailAsDocumented) {
 #endif
   ERR_clear_error();
   SSL_CTX_free(ctx);
+}
+
+// What servers set for FFDHE (nginx's ssl_dhparam, postgres, socat) is taken
+// as OpenSSL takes it (SSL_CTX_set0_tmp_dh_pkey(3), SSL_CTX_set_dh_auto);
+// with an ECDSA certificate no DHE suite can be chosen, and the handshake
+// uses ECDHE in both libraries (compatibility note 2).
+TEST(DropinApi, DhParametersAreTakenAndEcdheIsUsed) {
+  CtxPtr sctx = MakeServerCtx(TLS1_2_VERSION);
+  EVP_PKEY_CTX* pctx = EVP_PKEY_CTX_new_from_name(nullptr, "DH", nullptr);
+  ASSERT_NE(pctx, nullptr);
+  ASSERT_EQ(EVP_PKEY_paramgen_init(pctx), 1);
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string("group", const_cast<char*>("ffdhe2048"), 0),
+      OSSL_PARAM_construct_end()};
+  ASSERT_EQ(EVP_PKEY_CTX_set_params(pctx, params), 1);
+  EVP_PKEY* dh = nullptr;
+  ASSERT_EQ(EVP_PKEY_paramgen(pctx, &dh), 1);
+  EVP_PKEY_CTX_free(pctx);
+  EXPECT_EQ(SSL_CTX_set0_tmp_dh_pkey(sctx.get(), dh), 1);  // taken
+  EXPECT_EQ(SSL_CTX_set_dh_auto(sctx.get(), 1), 1);
+  CtxPtr cctx = MakeClientCtx(TLS1_2_VERSION);
+  SslPair p = MakeSslPairOn(cctx.get(), sctx.get());
+  ASSERT_TRUE(p.client && p.server);
+  ASSERT_EQ(HandshakeSsl(p.client.get(), p.server.get()), "");
+  const std::string suite = SSL_get_cipher_name(p.client.get());
+  EXPECT_EQ(suite.rfind("ECDHE-ECDSA-", 0), 0u) << suite;
 }
 
 }  // namespace

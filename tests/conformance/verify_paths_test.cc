@@ -168,6 +168,36 @@ TEST_P(VerifyDepth, SslDepthOverridesTheContext) {
   EXPECT_EQ(o.verify_result, X509_V_ERR_CERT_CHAIN_TOO_LONG);
 }
 
+// SSL_CTX_add0_chain_cert(3) takes the certificate (add1 takes a reference):
+// the chain is sent either way, SSL_CTX_get0_chain_certs lists it, and
+// SSL_CTX_clear_chain_certs empties it.
+TEST_P(VerifyDepth, Add0ChainCertTakesTheCertificate) {
+  const Pki& pki = ThePki();
+  CtxPtr sctx(SSL_CTX_new(TLS_server_method()));
+  SSL_CTX_set_min_proto_version(sctx.get(), GetParam());
+  SSL_CTX_set_max_proto_version(sctx.get(), GetParam());
+  ASSERT_EQ(SSL_CTX_use_certificate(sctx.get(), pki.leaf.cert), 1);
+  ASSERT_EQ(SSL_CTX_use_PrivateKey(sctx.get(), pki.leaf.key), 1);
+  X509_up_ref(pki.ca2.cert);  // the context's reference from here on
+  ASSERT_EQ(SSL_CTX_add0_chain_cert(sctx.get(), pki.ca2.cert), 1);
+  ASSERT_EQ(SSL_CTX_add1_chain_cert(sctx.get(), pki.ca1.cert), 1);
+  STACK_OF(X509)* chain = nullptr;
+  ASSERT_EQ(SSL_CTX_get0_chain_certs(sctx.get(), &chain), 1);
+  ASSERT_EQ(sk_X509_num(chain), 2);
+  EXPECT_EQ(X509_cmp(sk_X509_value(chain, 0), pki.ca2.cert), 0);
+  CtxPtr c = VerifyingClient(GetParam());
+  ASSERT_EQ(X509_STORE_add_cert(SSL_CTX_get_cert_store(c.get()), pki.root.cert), 1);
+  SslPair p = MakeSslPairOn(c.get(), sctx.get());
+  ASSERT_TRUE(p.client && p.server);
+  ASSERT_EQ(HandshakeSsl(p.client.get(), p.server.get()), "");
+  EXPECT_EQ(sk_X509_num(SSL_get_peer_cert_chain(p.client.get())), 3) << "leaf, ca2, ca1";
+  EXPECT_EQ(SSL_get_verify_result(p.client.get()), X509_V_OK);
+  ASSERT_EQ(SSL_CTX_clear_chain_certs(sctx.get()), 1);
+  ASSERT_EQ(SSL_CTX_get0_chain_certs(sctx.get(), &chain), 1);
+  EXPECT_LE(sk_X509_num(chain), 0) << "none (OpenSSL: no stack at all)";
+  ERR_clear_error();
+}
+
 INSTANTIATE_TEST_SUITE_P(Versions, VerifyDepth, ::testing::Values(TLS1_3_VERSION, TLS1_2_VERSION),
                          [](const ::testing::TestParamInfo<int>& i) {
                            return i.param == TLS1_3_VERSION ? std::string("Tls13")
