@@ -207,6 +207,8 @@ get "SSLProtocol -all +TLSv1.2: GET f5m (client offers 1.2 and 1.3), RSA leaf" f
   verbose_has "  ... negotiated TLS 1.2, ECDHE-RSA" 'SSL connection using TLSv1\.2 / ECDHE-RSA-' &&
   verbose_has "  ... subject CN=rsa-leaf" 'subject: CN=rsa-leaf'
 one_version_only "SSLProtocol -all +" "$P_13" "$P_12"
+more_clients "SSLProtocol -all +TLSv1.3: GET f5m" "$P_13" f5m 1.3
+more_clients "SSLProtocol -all +TLSv1.2: GET f5m" "$P_12" f5m 1.2
 
 # ---- SNI: two name-based virtual hosts on one port
 sni_checks "$P_EC" "virtual host"

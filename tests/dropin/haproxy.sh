@@ -212,6 +212,8 @@ get "ssl-min-ver TLSv1.3: TLS 1.3 client, 5 MiB" f5m "$P_13" f5m --tlsv1.3 -v &&
 get "ssl-max-ver TLSv1.2: TLS 1.2 client, 5 MiB, RSA leaf" f5m "$P_12" f5m --tlsv1.2 -v &&
   verbose_has "  ... negotiated TLS 1.2 (client offers 1.2 and 1.3)" 'SSL connection using TLSv1\.2 / ECDHE-RSA-' &&
   verbose_has "  ... subject CN=rsa-leaf" 'subject: CN=rsa-leaf'
+more_clients "ssl-min-ver TLSv1.3: 5 MiB" "$P_13" f5m 1.3
+more_clients "ssl-max-ver TLSv1.2: 5 MiB" "$P_12" f5m 1.2
 # (bind ssl-min-ver/ssl-max-ver: on the SSL_CTX the SSL is made from; the
 # crt-list line's: SSL_set_min/max_proto_version after the SNI context switch)
 get "crt-list [ssl-min-ver TLSv1.3]: TLS 1.3 client, 5 MiB" f5m "$P_L13" f5m --tlsv1.3 -v &&

@@ -372,3 +372,31 @@ verbose_has() {
   if grep -q -E "$2" "$WORK/curl.err"; then pass "$1"; else
     bad "$1: no line matching '$2' in curl -v"; show "$WORK/curl.err"; log_tail; return 1; fi
 }
+# more_clients LABEL PORT FILE VERSION: the issue's other clients of a server
+# under test: Python's urllib (system libssl) and `rapidtls get` download
+# https://localhost:PORT/FILE, checked by SHA-256 against $WWW/FILE; Python
+# must have negotiated TLS VERSION (1.3 or 1.2).
+more_clients() {
+  local label=$1 port=$2 file=$3 v=$4 used
+  rm -f "$WORK/got"
+  # shellcheck disable=SC2016 # Python source
+  if used=$(sys timeout 60 "$PY" -c '
+import ssl, sys, urllib.request
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+with urllib.request.urlopen(sys.argv[1], context=ctx, timeout=30) as r:
+    used = r.fp.raw._sock.version()  # before read(), which drops r.fp
+    open(sys.argv[3], "wb").write(r.read())
+    print(used)' "https://localhost:$port/$file" "$PKI/ca.pem" "$WORK/got" 2>"$WORK/py.err"); then
+    same_file "$label: Python urllib (system libssl), $used" "$WWW/$file" "$WORK/got" || log_tail
+    [[ $used == "TLSv$v" ]] || bad "$label: Python urllib negotiated '$used', expected TLSv$v"
+  else
+    bad "$label: Python urllib failed"; show "$WORK/py.err"; log_tail
+  fi
+  rm -f "$WORK/got"
+  if timeout 60 "$TOOL" get -s --cafile "$PKI/ca.pem" -o "$WORK/got" "https://localhost:$port/$file" \
+    >"$WORK/get.out" 2>&1; then
+    same_file "$label: rapidtls get" "$WWW/$file" "$WORK/got" || log_tail
+  else
+    bad "$label: rapidtls get: exit $?"; show "$WORK/get.out"; log_tail
+  fi
+}

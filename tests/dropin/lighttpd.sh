@@ -130,6 +130,8 @@ get "MaxProtocol TLSv1.2: GET f5m (client offers 1.2 and 1.3), RSA leaf" f5m "$P
   verbose_has "  ... negotiated TLS 1.2, ECDHE-RSA" 'SSL connection using TLSv1\.2 / ECDHE-RSA-' &&
   verbose_has "  ... subject CN=rsa-leaf" 'subject: CN=rsa-leaf'
 one_version_only "" "$P_13" "$P_12"
+more_clients "MinProtocol TLSv1.3: GET f5m" "$P_13" f5m 1.3
+more_clients "MaxProtocol TLSv1.2: GET f5m" "$P_12" f5m 1.2
 
 # ---- SNI: other.example's condition has its own certificate and document root
 sni_checks "$P_EC" "document root"

@@ -139,7 +139,7 @@ error_paths() {
   compare_client "error path: expired certificate"
   flush_ssl leaf
   if q "after FLUSH SSL back to the good certificate" -u tls -ppw -e 'select 1'; then
-    [[ $OUT == 1 ]] && pass "after FLUSH SSL back to the good certificate: connects" || bad "after FLUSH SSL: '$OUT'"
+    if [[ $OUT == 1 ]]; then pass "after FLUSH SSL back to the good certificate: connects"; else bad "after FLUSH SSL: '$OUT'"; fi
   fi
 }
 

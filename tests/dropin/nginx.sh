@@ -354,6 +354,8 @@ get "ssl_protocols TLSv1.3: TLS 1.3 client" f5m "$P_13" f5m --tlsv1.3 -v &&
 get "ssl_protocols TLSv1.2: TLS 1.2 client" f5m "$P_12" f5m --tlsv1.2 --tls-max 1.2 -v &&
   verbose_has "  ... negotiated TLS 1.2" 'SSL connection using TLSv1\.2 / '
 one_version_only "ssl_protocols " "$P_13" "$P_12"
+more_clients "ssl_protocols TLSv1.3: GET 5 MiB" "$P_13" f5m 1.3
+more_clients "ssl_protocols TLSv1.2: GET 5 MiB" "$P_12" f5m 1.2
 
 # ---- SNI: two server names, two certificates on one port
 sni_checks "$P_EC" "server block"

@@ -230,6 +230,8 @@ get_url "sslVersionMin/Max TLSv1.3: GET f5m, TLS 1.3" f5m "https://localhost:$P_
 get_url "sslVersionMin/Max TLSv1.2: GET f5m (client offers 1.2 and 1.3), RSA leaf" f5m "https://localhost:$P_12/f5m" "${TLS[@]}" --tlsv1.2 -v &&
   verbose_has "  ... negotiated TLS 1.2, ECDHE-RSA" 'SSL connection using TLSv1\.2 / ECDHE-RSA-' &&
   verbose_has "  ... subject CN=rsa-leaf" 'subject: CN=rsa-leaf'
+more_clients "sslVersionMin/Max TLSv1.3: GET f5m" "$P_13" f5m 1.3
+more_clients "sslVersionMin/Max TLSv1.2: GET f5m" "$P_12" f5m 1.2
 for only in 1.3 1.2; do
   port=$P_13 flags=(--tlsv1.2 --tls-max 1.2) other=1.2
   [[ $only == 1.2 ]] && port=$P_12 flags=(--tlsv1.3) other=1.3
