@@ -4,6 +4,7 @@
 #include <openssl/x509.h>
 
 #include <string>
+#include <vector>
 
 #include "ssl/internal.h"
 
@@ -32,10 +33,17 @@ const X509_VERIFY_PARAM* ssl_st::verify_parameters() const {
   return rapidtls::ssl::params_for_verify(this);
 }
 
-// SSL_CTX_set_client_cert_cb: asked when a server wants a certificate and
-// none is set; what it returns is used (and freed), as in OpenSSL. A retry
-// (< 0) cannot pause rapidtls's handshake: no certificate then.
+// When a server wants a certificate and none is set: first the certificate
+// callback (SSL_CTX_set_cert_cb), whose certificate and key set on the SSL
+// (SSL_use_certificate, SSL_use_PrivateKey) are sent; then, as in OpenSSL
+// when that set none, SSL_CTX_set_client_cert_cb, whose answer is used (and
+// freed). A refusal (0) or retry (< 0) of either cannot stop or pause
+// rapidtls's handshake here: no certificate then.
 std::optional<hs::CertifiedKey> ssl_st::supply_client_certificate() {
+  if (ctx->cert_cb != nullptr && ctx->cert_cb(this, ctx->cert_cb_arg) > 0 && own_certs) {
+    std::vector<hs::CertifiedKey> set = own_certs->certified(ctx->extra_chain);
+    if (!set.empty()) return std::move(set.front());
+  }
   if (ctx->client_cert_cb == nullptr) return std::nullopt;
   X509* x = nullptr;
   EVP_PKEY* k = nullptr;

@@ -374,6 +374,43 @@ TEST(DropinApi, ClientCertificateCallbackSuppliesTheCertificate) {
   }
 }
 
+// SSL_CTX_set_cert_cb(3) on a client: called when the server asks for a
+// certificate; what it sets on the SSL is sent, and then the client
+// certificate callback is not asked. Without a CertificateRequest it is not
+// called at all.
+int g_client_side_cert_cb_calls = 0;
+int SetClientCertificate(SSL* s, void* arg) {
+  ++g_client_side_cert_cb_calls;
+  const Cert* c = static_cast<const Cert*>(arg);
+  return SSL_use_certificate(s, c->cert) == 1 && SSL_use_PrivateKey(s, c->key) == 1 ? 1 : 0;
+}
+
+TEST(DropinApi, ClientCertificateSetInTheCertificateCallback) {
+  Cert client;
+  MakeCert(client, "client.example");
+  g_client_cert = &client;
+  for (int version : {TLS1_3_VERSION, TLS1_2_VERSION}) {
+    for (bool asks : {true, false}) {
+      CtxPtr sctx = MakeServerCtx(version);
+      ASSERT_EQ(X509_STORE_add_cert(SSL_CTX_get_cert_store(sctx.get()), client.cert), 1);
+      if (asks) {
+        SSL_CTX_set_verify(sctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+      }
+      CtxPtr cctx(SSL_CTX_new(TLS_client_method()));
+      SSL_CTX_set_cert_cb(cctx.get(), SetClientCertificate, &client);
+      SSL_CTX_set_client_cert_cb(cctx.get(), SupplyClientCertificate);
+      SslPair p = MakeSslPairOn(cctx.get(), sctx.get());
+      ASSERT_TRUE(p.client && p.server);
+      g_client_side_cert_cb_calls = 0;
+      g_client_cert_calls = 0;
+      ASSERT_EQ(HandshakeSsl(p.client.get(), p.server.get()), "") << version;
+      EXPECT_EQ(g_client_side_cert_cb_calls, asks ? 1 : 0) << version;
+      EXPECT_EQ(g_client_cert_calls, 0) << "the certificate callback set one";
+      EXPECT_EQ(PeerCn(p.server.get()), asks ? "client.example" : "") << version;
+    }
+  }
+}
+
 TEST(DropinApi, GroupListsAsOpenSsl) {
   CtxPtr ctx(SSL_CTX_new(TLS_method()));
   // stunnel's default: names rapidtls lacks (X448) are left out, not refused.
