@@ -3,7 +3,14 @@
 // the SSL's transport, BIO_pop detaches it, and BIO_free_all frees it all.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "harness.h"
 
@@ -162,6 +169,77 @@ TEST(SslBio, CopySessionIdResumes) {
   BIO_free(mem);
   BIO_free(from);
   BIO_free(to);
+}
+
+// BIO_new_buffer_ssl_connect(3) over TCP: a buffering BIO in front of an
+// SSL BIO in front of a connect BIO. The client connects to a loopback server
+// (the same library, in a thread) by BIO_set_conn_hostname, writes lines that
+// leave only on BIO_flush, and reads the echoed lines with BIO_gets.
+TEST(SslBio, BufferSslConnectEchoesLines) {
+  Fd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_GE(listener.fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(listener.fd, 1), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(getsockname(listener.fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  CtxPtr sctx = MakeServerCtx();
+  std::string server_error;
+  std::thread server([&] {
+    Fd conn(accept(listener.fd, nullptr, nullptr));
+    timeval tv{10, 0};
+    setsockopt(conn.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    SslPtr ssl(SSL_new(sctx.get()));
+    SSL_set_fd(ssl.get(), conn.fd);
+    if (SSL_accept(ssl.get()) != 1) {
+      server_error = "accept: " + ErrorQueueText();
+      return;
+    }
+    char buf[4096];
+    for (;;) {  // echo until the client's close_notify
+      const int n = SSL_read(ssl.get(), buf, sizeof buf);
+      if (n <= 0) break;
+      if (SSL_write(ssl.get(), buf, n) != n) {
+        server_error = "write: " + ErrorQueueText();
+        return;
+      }
+    }
+    SSL_shutdown(ssl.get());
+  });
+  CtxPtr cctx = MakeClientCtx();
+  BIO* b = BIO_new_buffer_ssl_connect(cctx.get());
+  ASSERT_NE(b, nullptr);
+  SSL* ssl = nullptr;
+  BIO* sbio = BIO_find_type(b, BIO_TYPE_SSL);
+  ASSERT_NE(sbio, nullptr);
+  BIO_get_ssl(sbio, &ssl);
+  ASSERT_NE(ssl, nullptr);
+  SSL_set1_host(ssl, "localhost");
+  const std::string target = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  BIO_set_conn_hostname(BIO_find_type(b, BIO_TYPE_CONNECT), target.c_str());
+  EXPECT_EQ(BIO_do_handshake(b), 1) << ErrorQueueText();
+  EXPECT_EQ(SSL_get_verify_result(ssl), X509_V_OK);
+  std::vector<std::string> lines;
+  for (int i = 0; i < 50; ++i)
+    lines.push_back("line " + std::to_string(i) + " " + std::string(i * 7, 'x'));
+  for (const std::string& l : lines) {
+    const std::string with_nl = l + "\n";
+    ASSERT_EQ(BIO_write(b, with_nl.data(), static_cast<int>(with_nl.size())),
+              static_cast<int>(with_nl.size()));
+  }
+  ASSERT_EQ(BIO_flush(b), 1) << ErrorQueueText();
+  for (const std::string& l : lines) {
+    char got[1024] = {};
+    const int n = BIO_gets(b, got, sizeof got);
+    ASSERT_GT(n, 0) << ErrorQueueText();
+    EXPECT_EQ(std::string(got, static_cast<size_t>(n)), l + "\n");
+  }
+  BIO_ssl_shutdown(sbio);
+  BIO_free_all(b);
+  server.join();
+  EXPECT_EQ(server_error, "");
 }
 
 }  // namespace
