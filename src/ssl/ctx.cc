@@ -209,7 +209,10 @@ std::shared_ptr<const hs::Config> ssl_ctx_st::config(SSL* for_ssl) {
   apply_verify(*cfg, per_ssl ? for_ssl->verify_mode : verify_mode,
                per_ssl ? for_ssl->verify_callback : verify_callback);
   if (own_trust) cfg->verify_cache = nullptr;
-  cfg->verify_depth = verify_depth;
+  // The context's verify depth (SSL_CTX_set_verify_depth, or through its
+  // parameters); unset, libcrypto's limit.
+  const int depth = X509_VERIFY_PARAM_get_depth(param);
+  cfg->verify_depth = depth < 0 ? 100 : depth;
   cfg->alpn = own && for_ssl->own_alpn ? *for_ssl->own_alpn : alpn;
   cfg->middlebox_compat = (options & SSL_OP_ENABLE_MIDDLEBOX_COMPAT) != 0;
   cfg->tickets_to_send = num_tickets;
@@ -651,7 +654,6 @@ void SSL_CTX_set_verify(SSL_CTX* ctx, int mode, SSL_verify_cb callback) {
 // libcrypto's limit of 100 applies.
 void SSL_CTX_set_verify_depth(SSL_CTX* ctx, int depth) {
   X509_VERIFY_PARAM_set_depth(ctx->param, depth);
-  ctx->verify_depth = depth < 0 ? 100 : depth;
   ctx->verify_cache->clear();
   ctx->changed();
 }
@@ -750,10 +752,12 @@ void* SSL_CTX_get_default_passwd_cb_userdata(SSL_CTX* ctx) {
 }
 
 X509_VERIFY_PARAM* SSL_CTX_get0_param(SSL_CTX* ctx) {
+  ctx->changed();  // the caller may set the depth through it
   return ctx->param;
 }
 
 int SSL_CTX_set1_param(SSL_CTX* ctx, X509_VERIFY_PARAM* vpm) {
+  ctx->changed();  // the depth may have changed
   return X509_VERIFY_PARAM_set1(ctx->param, vpm);
 }
 

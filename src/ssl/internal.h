@@ -85,7 +85,6 @@ struct ssl_ctx_st {
   X509_STORE* trust_store() const { return verify_store != nullptr ? verify_store : store; }
   int verify_mode = SSL_VERIFY_NONE;
   SSL_verify_cb verify_callback = nullptr;
-  int verify_depth = 100;
   std::vector<uint16_t> suites = {0x1302, 0x1303, 0x1301};  // OpenSSL 3.0's default order
   std::vector<uint16_t> suites12{std::begin(rapidtls::handshake::kDefaultSuites12),
                                  std::end(rapidtls::handshake::kDefaultSuites12)};

@@ -151,6 +151,26 @@ TEST_P(VerifyDepth, ContextDepthLimitsTheChain) {
   }
 }
 
+// The depth set through the context's verify parameters (SSL_CTX_get0_param,
+// SSL_CTX_set1_param) is the context's depth.
+TEST_P(VerifyDepth, DepthThroughTheContextsParameters) {
+  CtxPtr c = VerifyingClient(GetParam());
+  ASSERT_EQ(X509_STORE_add_cert(SSL_CTX_get_cert_store(c.get()), ThePki().root.cert), 1);
+  X509_VERIFY_PARAM_set_depth(SSL_CTX_get0_param(c.get()), 1);
+  EXPECT_EQ(SSL_CTX_get_verify_depth(c.get()), 1);
+  Outcome o = Connect(c.get(), GetParam());
+  EXPECT_FALSE(o.ok) << "depth 1 refuses the chain";
+  EXPECT_EQ(o.verify_result, X509_V_ERR_CERT_CHAIN_TOO_LONG);
+  X509_VERIFY_PARAM* vpm = X509_VERIFY_PARAM_new();
+  X509_VERIFY_PARAM_set_depth(vpm, 2);
+  EXPECT_EQ(SSL_CTX_set1_param(c.get(), vpm), 1);
+  X509_VERIFY_PARAM_free(vpm);
+  EXPECT_EQ(SSL_CTX_get_verify_depth(c.get()), 2);
+  o = Connect(c.get(), GetParam());
+  EXPECT_TRUE(o.ok) << "depth 2 takes it";
+  EXPECT_EQ(o.verify_result, X509_V_OK);
+}
+
 // SSL_set_verify_depth on one connection overrides its context's.
 TEST_P(VerifyDepth, SslDepthOverridesTheContext) {
   CtxPtr c = VerifyingClient(GetParam());
