@@ -444,8 +444,8 @@ Status Connection::on_certificate_request(Bytes body, Bytes whole) {
   handshake::Transcript t = *session_->pha_transcript;
   t.add(whole);
   std::optional<handshake::CertifiedKey> supplied;
-  const handshake::CertifiedKey* key =
-      handshake::detail::client_certificate(*config_, *callbacks_, supplied);
+  RTLS_ASSIGN(const handshake::CertifiedKey* key,
+              handshake::detail::client_certificate(*config_, *callbacks_, supplied));
   std::optional<crypto::SignatureScheme> scheme;
   if (key != nullptr && key->signer) {
     scheme =

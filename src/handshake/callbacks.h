@@ -55,6 +55,13 @@ class ConnectionCallbacks {
   // verified with them skip the verified-chain cache.
   virtual const X509_VERIFY_PARAM* verify_parameters() const { return nullptr; }
 
+  // A client asked for a certificate, before Config's is looked at: may
+  // choose the one to send (a value), leave it to Config and then
+  // supply_client_certificate (nullopt), or end the handshake (an error). The
+  // C interface's SSL_CTX_set_cert_cb on a client.
+  virtual Result<std::optional<CertifiedKey>> on_certificate_request() {
+    return std::optional<CertifiedKey>();
+  }
   // A client asked for a certificate and Config has none: may supply one
   // (none: an empty Certificate goes out). The C interface's
   // SSL_CTX_set_client_cert_cb.

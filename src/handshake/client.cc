@@ -637,7 +637,7 @@ Status ClientHandshake::on_finished(HandshakeIo& io, Bytes body, Bytes whole) {
 
 Status ClientHandshake::send_client_auth(HandshakeIo& io) {
   std::optional<CertifiedKey> supplied;
-  const CertifiedKey* key = detail::client_certificate(*config_, *callbacks_, supplied);
+  RTLS_ASSIGN(const CertifiedKey* key, detail::client_certificate(*config_, *callbacks_, supplied));
   std::optional<SignatureScheme> scheme;
   if (key != nullptr && key->signer) {
     scheme =

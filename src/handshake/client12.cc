@@ -301,7 +301,7 @@ Status ClientHandshake::on_server_hello_done(HandshakeIo& io, Bytes body, Bytes 
   std::optional<SignatureScheme> scheme;
   std::optional<CertifiedKey> supplied;
   if (certificate_requested12_) {
-    const CertifiedKey* mine = detail::client_certificate(cfg, *callbacks_, supplied);
+    RTLS_ASSIGN(const CertifiedKey* mine, detail::client_certificate(cfg, *callbacks_, supplied));
     if (mine != nullptr && mine->signer) {
       scheme =
           detail::choose_scheme12(cfg.signature_schemes, server_sigalgs_for_us_, *mine->signer);

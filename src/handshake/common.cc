@@ -80,8 +80,13 @@ crypto::TrustStore::Outcome verify_peer_chain(const Config& config,
 
 namespace detail {
 
-const CertifiedKey* client_certificate(const Config& config, ConnectionCallbacks& callbacks,
-                                       std::optional<CertifiedKey>& holder) {
+Result<const CertifiedKey*> client_certificate(const Config& config, ConnectionCallbacks& callbacks,
+                                               std::optional<CertifiedKey>& holder) {
+  RTLS_ASSIGN(std::optional<CertifiedKey> chosen, callbacks.on_certificate_request());
+  if (chosen) {
+    holder = std::move(chosen);
+    return holder->signer && !holder->chain.empty() ? &*holder : nullptr;
+  }
   if (const CertifiedKey* mine = config.certificate()) return mine;
   holder = callbacks.supply_client_certificate();
   return holder && holder->signer && !holder->chain.empty() ? &*holder : nullptr;

@@ -24,11 +24,12 @@ Status verify_chain(const Config& config, const std::vector<crypto::Certificate>
                     const std::string& host, crypto::Purpose purpose, SessionInfo& session,
                     ConnectionCallbacks& callbacks);
 
-// The certificate a client answers a CertificateRequest with: the
-// configured one, else what callbacks.supply_client_certificate gives (kept
-// in `holder`); null for none.
-const CertifiedKey* client_certificate(const Config& config, ConnectionCallbacks& callbacks,
-                                       std::optional<CertifiedKey>& holder);
+// The certificate a client answers a CertificateRequest with: what
+// callbacks.on_certificate_request chooses, else the configured one, else what
+// callbacks.supply_client_certificate gives (those two kept in `holder`);
+// null for none; an error when the first ends the handshake.
+Result<const CertifiedKey*> client_certificate(const Config& config, ConnectionCallbacks& callbacks,
+                                               std::optional<CertifiedKey>& holder);
 
 // Picks the first of our preferred schemes the peer offered and the signer can use.
 std::optional<SignatureScheme> choose_scheme(const std::vector<SignatureScheme>& ours,

@@ -33,17 +33,28 @@ const X509_VERIFY_PARAM* ssl_st::verify_parameters() const {
   return rapidtls::ssl::params_for_verify(this);
 }
 
-// When a server wants a certificate and none is set: first the certificate
-// callback (SSL_CTX_set_cert_cb), whose certificate and key set on the SSL
-// (SSL_use_certificate, SSL_use_PrivateKey) are sent; then, as in OpenSSL
-// when that set none, SSL_CTX_set_client_cert_cb, whose answer is used (and
-// freed). A refusal (0) or retry (< 0) of either cannot stop or pause
-// rapidtls's handshake here: no certificate then.
-std::optional<hs::CertifiedKey> ssl_st::supply_client_certificate() {
-  if (ctx->cert_cb != nullptr && ctx->cert_cb(this, ctx->cert_cb_arg) > 0 && own_certs) {
-    std::vector<hs::CertifiedKey> set = own_certs->certified(ctx->extra_chain);
-    if (!set.empty()) return std::move(set.front());
+// A client's certificate callback (SSL_CTX_set_cert_cb), as OpenSSL calls it
+// when a server asks for a certificate: a certificate and key it (or the
+// program before) set on the SSL (SSL_use_certificate, SSL_use_PrivateKey)
+// are sent; 0 ends the handshake (internal_error, SSL_R_CALLBACK_FAILED); a
+// retry (< 0) would need a handshake that can pause here, which rapidtls's
+// cannot: it ends it too.
+rapidtls::Result<std::optional<hs::CertifiedKey>> ssl_st::on_certificate_request() {
+  if (ctx->cert_cb == nullptr) return std::optional<hs::CertifiedKey>();
+  if (ctx->cert_cb(this, ctx->cert_cb_arg) <= 0) {
+    return rapidtls::Error{rapidtls::Alert::internal_error, SSL_R_CALLBACK_FAILED};
   }
+  if (own_certs) {
+    std::vector<hs::CertifiedKey> set = own_certs->certified(ctx->extra_chain);
+    if (!set.empty()) return std::optional<hs::CertifiedKey>(std::move(set.front()));
+  }
+  return std::optional<hs::CertifiedKey>();
+}
+
+// SSL_CTX_set_client_cert_cb: asked when a server wants a certificate and
+// none is set; what it returns is used (and freed), as in OpenSSL. A retry
+// (< 0) cannot pause rapidtls's handshake: no certificate then.
+std::optional<hs::CertifiedKey> ssl_st::supply_client_certificate() {
   if (ctx->client_cert_cb == nullptr) return std::nullopt;
   X509* x = nullptr;
   EVP_PKEY* k = nullptr;

@@ -1027,8 +1027,8 @@ int (*SSL_CTX_get_client_cert_cb(SSL_CTX* ctx))(SSL*, X509**, EVP_PKEY**) {
 
 // SSL_CTX_set_cert_cb(3): called on a server once per handshake, after the
 // servername callback, before a certificate is chosen; it may set the SSL's
-// certificate and key. A client's, when a server asks for a certificate and
-// none is set (ssl_st::supply_client_certificate; docs/compatibility-notes.md).
+// certificate and key. A client's, when a server asks for a certificate
+// (ssl_st::on_certificate_request; docs/compatibility-notes.md).
 void SSL_CTX_set_cert_cb(SSL_CTX* ctx, int (*cb)(SSL*, void*), void* arg) {
   ctx->cert_cb = cb;
   ctx->cert_cb_arg = arg;

@@ -233,6 +233,9 @@ struct ssl_st final : rapidtls::handshake::ConnectionCallbacks {
   int on_verify(rapidtls::handshake::VerifyCallback callback, int preverify_ok,
                 X509_STORE_CTX* x) override;
   const X509_VERIFY_PARAM* verify_parameters() const override;
+  // SSL_CTX_set_cert_cb on a client.
+  rapidtls::Result<std::optional<rapidtls::handshake::CertifiedKey>> on_certificate_request()
+      override;
   // SSL_CTX_set_client_cert_cb.
   std::optional<rapidtls::handshake::CertifiedKey> supply_client_certificate() override;
   // SSL_CTX_set_alpn_select_cb.

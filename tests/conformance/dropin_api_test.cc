@@ -411,6 +411,49 @@ TEST(DropinApi, ClientCertificateSetInTheCertificateCallback) {
   }
 }
 
+// ... also when the client has a certificate already (the callback's one is
+// sent), and a callback answering 0 ends the handshake (SSL_R_CALLBACK_FAILED).
+int RefuseInCertificateCallback(SSL*, void*) {
+  ++g_client_side_cert_cb_calls;
+  return 0;
+}
+
+TEST(DropinApi, ClientCertificateCallbackOverAndRefusal) {
+  Cert client, other;
+  MakeCert(client, "client.example");
+  MakeCert(other, "other.example");
+  for (int version : {TLS1_3_VERSION, TLS1_2_VERSION}) {
+    CtxPtr sctx = MakeServerCtx(version);
+    ASSERT_EQ(X509_STORE_add_cert(SSL_CTX_get_cert_store(sctx.get()), client.cert), 1);
+    ASSERT_EQ(X509_STORE_add_cert(SSL_CTX_get_cert_store(sctx.get()), other.cert), 1);
+    SSL_CTX_set_verify(sctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    CtxPtr cctx(SSL_CTX_new(TLS_client_method()));
+    ASSERT_EQ(SSL_CTX_use_certificate(cctx.get(), other.cert), 1);
+    ASSERT_EQ(SSL_CTX_use_PrivateKey(cctx.get(), other.key), 1);
+    SSL_CTX_set_cert_cb(cctx.get(), SetClientCertificate, &client);
+    SslPair p = MakeSslPairOn(cctx.get(), sctx.get());
+    ASSERT_TRUE(p.client && p.server);
+    g_client_side_cert_cb_calls = 0;
+    ASSERT_EQ(HandshakeSsl(p.client.get(), p.server.get()), "") << version;
+    EXPECT_EQ(g_client_side_cert_cb_calls, 1) << version;
+    EXPECT_EQ(PeerCn(p.server.get()), "client.example") << version;
+
+    SSL_CTX_set_cert_cb(cctx.get(), RefuseInCertificateCallback, nullptr);
+    SslPair q = MakeSslPairOn(cctx.get(), sctx.get());
+    ASSERT_TRUE(q.client && q.server);
+    g_client_side_cert_cb_calls = 0;
+    ERR_clear_error();
+    EXPECT_NE(HandshakeSsl(q.client.get(), q.server.get()), "") << version;
+    EXPECT_EQ(g_client_side_cert_cb_calls, 1) << version;
+    bool callback_failed = false;
+    while (unsigned long e = ERR_get_error()) {
+      callback_failed = callback_failed || (ERR_GET_LIB(e) == ERR_LIB_SSL &&
+                                            ERR_GET_REASON(e) == SSL_R_CALLBACK_FAILED);
+    }
+    EXPECT_TRUE(callback_failed) << version;
+  }
+}
+
 TEST(DropinApi, GroupListsAsOpenSsl) {
   CtxPtr ctx(SSL_CTX_new(TLS_method()));
   // stunnel's default: names rapidtls lacks (X448) are left out, not refused.

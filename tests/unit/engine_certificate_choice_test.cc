@@ -206,6 +206,52 @@ TEST_P(CaNames, ServerNamesReachTheClient) {
   EXPECT_FALSE(p.server.session()->peer_chain.empty());
 }
 
+// on_certificate_request comes first when a server asks: its certificate
+// goes out over the configured one (and supply_client_certificate is not
+// asked); an error ends the handshake with its alert and reason.
+TEST_P(CaNames, CertificateRequestHookChoosesOrEnds) {
+  auto ccfg = client_config();
+  ccfg->min_version = ccfg->max_version = GetParam();
+  ccfg->certificates = {TestPki::get().leaf(KeyType::ecdsa_p256).certified()};
+  struct Hook final : handshake::ConnectionCallbacks {
+    int requests = 0;
+    int supplies = 0;
+    std::optional<Error> refuse;
+    Result<std::optional<handshake::CertifiedKey>> on_certificate_request() override {
+      ++requests;
+      if (refuse) return *refuse;
+      return std::optional<handshake::CertifiedKey>(
+          TestPki::get().leaf(KeyType::rsa2048).certified());
+    }
+    std::optional<handshake::CertifiedKey> supply_client_certificate() override {
+      ++supplies;
+      return std::nullopt;
+    }
+  } hook;
+  auto scfg = server_config();
+  scfg->verify = handshake::VerifyMode::require;
+  scfg->trust = ccfg->trust;
+  Pair p(ccfg, scfg);
+  p.client_callbacks.next = &hook;
+  ASSERT_TRUE(p.handshake()) << describe(p.error());
+  EXPECT_EQ(hook.requests, 1);
+  EXPECT_EQ(hook.supplies, 0);
+  ASSERT_FALSE(p.server.session()->peer_chain.empty());
+  const Bytes got = p.server.session()->peer_chain[0].der();
+  const auto want = TestPki::get().leaf(KeyType::rsa2048).certified();
+  const Bytes want_der = want.chain[0].der();
+  EXPECT_EQ(ByteVec(got.begin(), got.end()), ByteVec(want_der.begin(), want_der.end()))
+      << "the hook's certificate, not the configured one";
+
+  Hook refusing;
+  refusing.refuse = Error{Alert::internal_error, SSL_R_CALLBACK_FAILED};
+  Pair q(ccfg, scfg);
+  q.client_callbacks.next = &refusing;
+  EXPECT_FALSE(q.handshake());
+  EXPECT_EQ(refusing.requests, 1);
+  expect_failure(q, Role::client, Alert::internal_error, SSL_R_CALLBACK_FAILED);
+}
+
 TEST_P(CaNames, NoneConfiguredNoneSent) {
   auto ccfg = client_config();
   ccfg->min_version = ccfg->max_version = GetParam();

@@ -59,6 +59,9 @@ class PairCallbacks final : public handshake::ConnectionCallbacks {
     return next->on_verify(callback, preverify_ok, ctx);
   }
   const X509_VERIFY_PARAM* verify_parameters() const override { return next->verify_parameters(); }
+  Result<std::optional<handshake::CertifiedKey>> on_certificate_request() override {
+    return next->on_certificate_request();
+  }
   std::optional<handshake::CertifiedKey> supply_client_certificate() override {
     return next->supply_client_certificate();
   }
