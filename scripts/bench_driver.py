@@ -728,28 +728,33 @@ def results_for(rows, aead, refs):
     return [Result(r, aead, plain) for r in rows]
 
 
-def split_doc(text):
-    """(before, section, after) around the generated section, or None."""
-    if BEGIN not in text or END not in text:
+def split_doc(text, begin=BEGIN, end=END):
+    """(before, section, after) around a generated section, or None."""
+    if begin not in text or end not in text:
         return None
-    head, rest = text.split(BEGIN, 1)
-    section, tail = rest.split(END, 1)
-    return head, BEGIN + section + END, tail
+    head, rest = text.split(begin, 1)
+    section, tail = rest.split(end, 1)
+    return head, begin + section + end, tail
 
 
-def write_docs(o, section):
-    path = o.doc
+def write_section(path, section, begin=BEGIN, end=END):
+    """Replaces the section between begin and end in the document at path
+    (appends it where there is none); the rest of the document stays."""
     if os.path.exists(path):
         text = open(path, encoding="utf-8").read()
     else:
-        text = f"# Benchmarks: rapidtls and OpenSSL 3.0 libssl\n\n{BEGIN}\n{END}\n"
-    parts = split_doc(text)
+        text = "# Benchmarks: rapidtls and OpenSSL 3.0 libssl\n"
+    parts = split_doc(text, begin, end)
     if parts:
         text = parts[0] + section + parts[2]
     else:
         text += "\n" + section + "\n"
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
+
+
+def write_docs(o, section):
+    write_section(o.doc, section)
 
 
 def render(o, results_path):
@@ -798,11 +803,21 @@ def first_difference(name, have, want):
     return [f"{name}: differs from the results file in length ({len(a)} against {len(b)} lines)"]
 
 
-def default_results(o):
-    """bench/results/tls_bench.json for a full run; a run of some workloads is
+def default_results(bench, only):
+    """bench/results/BENCH.json for a full run; a run of some workloads is
     named by them (bench/results/tls_bench.handshake+handshake_verify.json)."""
-    name = "tls_bench" + ("." + "+".join(o.only.split(",")) if o.only else "") + ".json"
+    name = bench + ("." + "+".join(only.split(",")) if only else "") + ".json"
     return os.path.join("bench", "results", name)
+
+
+def add_output_options(ap, bench, section):
+    """--results, --no-docs and --doc, the same for every benchmark script."""
+    ap.add_argument("--results", help=f"the run's raw results (default: bench/results/"
+                    f"{bench}.json, or named by --only)")
+    ap.add_argument("--no-docs", action="store_true",
+                    help="print the table only (no results file, no document)")
+    ap.add_argument("--doc", default="docs/benchmarks.md",
+                    help=f"the document whose {section} section a full run rewrites")
 
 
 def main():
@@ -815,18 +830,14 @@ def main():
                     help="3 pairs, 0.3 s runs, 256 MiB bulk; prints only (writes nothing)")
     ap.add_argument("--only", help="comma-separated workload keys; the run's results go to "
                     "bench/results/tls_bench.KEY+KEY.json, the document is left alone")
-    ap.add_argument("--no-docs", action="store_true",
-                    help="print the table only (no results file, no document)")
     ap.add_argument("--no-reference", action="store_true",
                     help="skip the plain-TCP reference of the small-message rows (bench/raw_tcp)")
-    ap.add_argument("--results", help="the run's raw results (default: bench/results/"
-                    "tls_bench.json, or named by --only)")
+    add_output_options(ap, "tls_bench", "bench")
     ap.add_argument("--render", action="store_true",
                     help="run nothing: write the document's section and the chart from --results")
     ap.add_argument("--check", action="store_true",
                     help="run nothing: exit 1 unless the document's section and the chart are "
                     "what --results gives")
-    ap.add_argument("--doc", default="docs/benchmarks.md")
     ap.add_argument("--svg", default="docs/benchmarks.svg")
     ap.add_argument("--command",
                     default="python3 scripts/bench_driver.py " + " ".join(sys.argv[1:]))
@@ -835,7 +846,7 @@ def main():
     o.bulk_bytes = "1G"
     o.conns = 1000
     o.repeat = 3  # the 256 MiB file three times per connection: runs of about a second
-    results_path = o.results or default_results(o)
+    results_path = o.results or default_results("tls_bench", o.only)
     if o.render or o.check:
         if o.only:
             ap.error("--render and --check take the whole run's results, not --only")

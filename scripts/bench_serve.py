@@ -36,6 +36,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_driver  # noqa: E402  (results files, document sections, the machine)
+
 WORKLOADS = [
     # name, path, connections, extra wrk args, unit
     ("small_keepalive", "/1k", 64, [], "req/s"),
@@ -187,20 +190,7 @@ def doc_section(doc, results_path, doc_path):
 
 
 def write_doc_section(doc_path, section):
-    text = open(doc_path, encoding="utf-8").read()
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1]
-        text = head + section + tail
-    else:
-        text += "\n" + section + "\n"
-    with open(doc_path, "w", encoding="utf-8") as f:
-        f.write(text)
-
-
-def default_results(only):
-    name = "serve_nginx" + ("." + "+".join(only.split(",")) if only else "") + ".json"
-    return os.path.join("bench", "results", name)
+    bench_driver.write_section(doc_path, section, BEGIN, END)
 
 
 def main():
@@ -212,18 +202,13 @@ def main():
     ap.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     ap.add_argument("--only", help="comma-separated workloads")
     ap.add_argument("--markdown", help="also write the table to this file")
-    ap.add_argument("--results", help="the run's raw results (default: bench/results/"
-                    "serve_nginx.json, or named by --only)")
-    ap.add_argument("--doc", default="docs/benchmarks.md",
-                    help="the document whose bench_serve section a full run rewrites")
-    ap.add_argument("--no-docs", action="store_true",
-                    help="print the table only (no results file, no document)")
+    bench_driver.add_output_options(ap, "serve_nginx", "bench_serve")
     ap.add_argument("--render", action="store_true",
                     help="run nothing: write the document's section from --results")
     ap.add_argument("--command", default="bash scripts/bench_serve.sh",
                     help="the command named in the table's caption")
     a = ap.parse_args()
-    results_path = a.results or default_results(a.only)
+    results_path = a.results or bench_driver.default_results("serve_nginx", a.only)
     if a.render:
         with open(results_path, encoding="utf-8") as f:
             write_doc_section(a.doc, doc_section(json.load(f), results_path, a.doc))
@@ -312,13 +297,11 @@ def main():
                     print(f"round {r + 1} {w[0]:16} {s:15} {fmt(v) if v else '-':>10} {w[4]}",
                           file=sys.stderr, flush=True)
 
-        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-        from bench_driver import machine  # the same description of the machine
         doc = {
             "benchmark": "serve_nginx",
             "command": a.command,
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "machine": {k: v for k, v in machine().items() if k != "date"},
+            "machine": {k: v for k, v in bench_driver.machine().items() if k != "date"},
             "nginx": subprocess.run([nginx, "-v"], capture_output=True, text=True).stderr.strip(),
             "rounds": a.rounds,
             "duration": a.duration,
