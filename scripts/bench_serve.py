@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -127,7 +128,29 @@ def parse_wrk(out):
     return float(rps.group(1)), float(tps.group(1)) * scale, errors
 
 
-def run_wrk(port, workload, duration, lua):
+def cpu_seconds(pids):
+    """User plus system CPU time of processes (all their threads), in seconds."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / tick
+
+
+def server_pids(pid):
+    """A server's process and its children (nginx's workers)."""
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [pid] + [int(x) for x in out.split()]
+
+
+def run_wrk(port, workload, duration, lua, pids=()):
+    """One wrk run: (value, errors, CPU per request in microseconds as
+    {"server": the server's processes, "client": wrk's}, or None)."""
     name, path, conns, extra, unit = workload
     cmd = ["wrk", "-t2", f"-c{conns}", f"-d{duration}s", "--timeout", "10s"]
     if extra == ["PIPELINE"]:
@@ -135,12 +158,23 @@ def run_wrk(port, workload, duration, lua):
     else:
         cmd += extra
     cmd.append(f"https://127.0.0.1:{port}{path}")
+    server_before = cpu_seconds(pids)
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    client_before = ru.ru_utime + ru.ru_stime
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60).stdout
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    client = ru.ru_utime + ru.ru_stime - client_before
+    server = cpu_seconds(pids) - server_before
     parsed = parse_wrk(out)
     if parsed is None:
-        return None, ["wrk printed no result: " + out.strip()[-300:]]
+        return None, ["wrk printed no result: " + out.strip()[-300:]], None
     rps, mibs, errors = parsed
-    return (mibs if unit == "MiB/s" else rps), errors
+    m = re.search(r"(\d+) requests in", out)
+    cpu = None
+    if m and int(m.group(1)) > 0 and pids:
+        n = int(m.group(1))
+        cpu = {"server": server / n * 1e6, "client": client / n * 1e6}
+    return (mibs if unit == "MiB/s" else rps), errors, cpu
 
 
 def fmt(v):
@@ -176,6 +210,24 @@ def serve_table(doc):
             row += (f" {fmt(med['nginx_rapidtls'])} | "
                     f"{med['nginx_rapidtls'] / med['nginx']:.2f}x |")
         lines.append(row)
+    cpu = doc.get("cpu")
+    if cpu:
+        # Where the time goes: each side's CPU per request, medians over the
+        # rounds (the server's processes and wrk's, from /proc and getrusage).
+        lines += ["", "CPU per request, microseconds (medians; the server's processes, "
+                  "and wrk's, which uses the system's OpenSSL, on the same 2 cores):", "",
+                  "| workload | nginx | rapidtls serve | nginx / serve | wrk against nginx "
+                  "| wrk against serve |", "|---|---:|---:|---:|---:|---:|"]
+        for w in doc["workloads"]:
+            c = cpu.get(w["name"], {})
+            if not c.get("nginx") or not c.get("serve"):
+                continue
+            med = {s: {k: statistics.median(x[k] for x in c[s]) for k in ("server", "client")}
+                   for s in ("nginx", "serve")}
+            lines.append(f"| {w['name']} | {fmt(med['nginx']['server'])} | "
+                         f"{fmt(med['serve']['server'])} | "
+                         f"{med['nginx']['server'] / med['serve']['server']:.2f}x | "
+                         f"{fmt(med['nginx']['client'])} | {fmt(med['serve']['client'])} |")
     return "\n".join(lines)
 
 
@@ -281,6 +333,9 @@ def main():
         order = ["nginx", "serve"] + (["nginx_rapidtls"] if "nginx_rapidtls" in servers else [])
         results = {w[0]: {s: [] for s in order} for w in workloads}
         failures = []
+        pids = {s: server_pids(procs[i].pid) for i, s in enumerate(
+            ["nginx"] + (["nginx_rapidtls"] if "nginx_rapidtls" in servers else []) + ["serve"])}
+        cpu = {w[0]: {s: [] for s in order} for w in workloads}
         # A warm-up run per server and workload, not counted.
         for w in workloads:
             for s in order:
@@ -289,11 +344,13 @@ def main():
             round_order = order if r % 2 == 0 else [order[1], order[0]] + order[2:]
             for w in workloads:
                 for s in round_order:
-                    v, errors = run_wrk(servers[s], w, a.duration, lua)
+                    v, errors, c = run_wrk(servers[s], w, a.duration, lua, pids[s])
                     if errors:
                         failures.append(f"round {r + 1} {w[0]} {s}: {'; '.join(errors)}")
                     if v is not None:
                         results[w[0]][s].append(v)
+                    if c is not None:
+                        cpu[w[0]][s].append(c)
                     print(f"round {r + 1} {w[0]:16} {s:15} {fmt(v) if v else '-':>10} {w[4]}",
                           file=sys.stderr, flush=True)
 
@@ -309,6 +366,7 @@ def main():
             "workloads": [{"name": w[0], "path": w[1], "connections": w[2], "unit": w[4]}
                           for w in workloads],
             "runs": results,
+            "cpu": cpu,
             "failures": failures,
         }
         table = serve_table(doc)
