@@ -129,17 +129,18 @@ def parse_wrk(out):
 
 
 def cpu_seconds(pids):
-    """User plus system CPU time of processes (all their threads), in seconds."""
+    """User and system CPU time of processes (all their threads), in seconds."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0
+    user = system = 0
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-    return total / tick
+        user += int(fields[11])  # utime (field 14)
+        system += int(fields[12])  # stime (field 15)
+    return user / tick, system / tick
 
 
 def server_pids(pid):
@@ -160,11 +161,12 @@ def run_wrk(port, workload, duration, lua, pids=()):
     cmd.append(f"https://127.0.0.1:{port}{path}")
     server_before = cpu_seconds(pids)
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    client_before = ru.ru_utime + ru.ru_stime
+    client_before = (ru.ru_utime, ru.ru_stime)
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60).stdout
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    client = ru.ru_utime + ru.ru_stime - client_before
-    server = cpu_seconds(pids) - server_before
+    client_user = ru.ru_utime - client_before[0]
+    client_system = ru.ru_stime - client_before[1]
+    server_after = cpu_seconds(pids)
     parsed = parse_wrk(out)
     if parsed is None:
         return None, ["wrk printed no result: " + out.strip()[-300:]], None
@@ -173,7 +175,12 @@ def run_wrk(port, workload, duration, lua, pids=()):
     cpu = None
     if m and int(m.group(1)) > 0 and pids:
         n = int(m.group(1))
-        cpu = {"server": server / n * 1e6, "client": client / n * 1e6}
+        user = server_after[0] - server_before[0]
+        system = server_after[1] - server_before[1]
+        cpu = {"server": (user + system) / n * 1e6, "server_user": user / n * 1e6,
+               "server_system": system / n * 1e6,
+               "client": (client_user + client_system) / n * 1e6,
+               "client_user": client_user / n * 1e6, "client_system": client_system / n * 1e6}
     return (mibs if unit == "MiB/s" else rps), errors, cpu
 
 
@@ -216,18 +223,25 @@ def serve_table(doc):
         # rounds (the server's processes and wrk's, from /proc and getrusage).
         lines += ["", "CPU per request, microseconds (medians; the server's processes, "
                   "and wrk's, which uses the system's OpenSSL, on the same 2 cores):", "",
-                  "| workload | nginx | rapidtls serve | nginx / serve | wrk against nginx "
-                  "| wrk against serve |", "|---|---:|---:|---:|---:|---:|"]
+                  "| workload | nginx (user + system) | rapidtls serve (user + system) "
+                  "| nginx / serve | wrk against nginx (user + system) | wrk against serve (user + system) |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        keys = ("server", "server_user", "server_system", "client", "client_user",
+                "client_system")
         for w in doc["workloads"]:
             c = cpu.get(w["name"], {})
             if not c.get("nginx") or not c.get("serve"):
                 continue
-            med = {s: {k: statistics.median(x[k] for x in c[s]) for k in ("server", "client")}
+            med = {s: {k: statistics.median(x.get(k, 0) for x in c[s]) for k in keys}
                    for s in ("nginx", "serve")}
-            lines.append(f"| {w['name']} | {fmt(med['nginx']['server'])} | "
-                         f"{fmt(med['serve']['server'])} | "
+
+            def split(m, who):
+                return (f"{fmt(m[who])} ({fmt(m[who + '_user'])} + "
+                        f"{fmt(m[who + '_system'])})")
+            lines.append(f"| {w['name']} | {split(med['nginx'], 'server')} | "
+                         f"{split(med['serve'], 'server')} | "
                          f"{med['nginx']['server'] / med['serve']['server']:.2f}x | "
-                         f"{fmt(med['nginx']['client'])} | {fmt(med['serve']['client'])} |")
+                         f"{split(med['nginx'], 'client')} | {split(med['serve'], 'client')} |")
     return "\n".join(lines)
 
 
