@@ -228,12 +228,16 @@ def serve_table(doc):
                   "|---|---:|---:|---:|---:|---:|"]
         keys = ("server", "server_user", "server_system", "client", "client_user",
                 "client_system")
+        others = [s for s in ("nginx_rapidtls",) if s in doc["servers"]]
+        if others:
+            lines[-2] += " nginx on rapidtls (user + system) | nginx / nginx on rapidtls |"
+            lines[-1] += "---:|---:|"
         for w in doc["workloads"]:
             c = cpu.get(w["name"], {})
             if not c.get("nginx") or not c.get("serve"):
                 continue
             med = {s: {k: statistics.median(x.get(k, 0) for x in c[s]) for k in keys}
-                   for s in ("nginx", "serve")}
+                   for s in ["nginx", "serve"] + [o for o in others if c.get(o)]}
 
             def split(m, who):
                 return (f"{fmt(m[who])} ({fmt(m[who + '_user'])} + "
@@ -241,7 +245,10 @@ def serve_table(doc):
             lines.append(f"| {w['name']} | {split(med['nginx'], 'server')} | "
                          f"{split(med['serve'], 'server')} | "
                          f"{med['nginx']['server'] / med['serve']['server']:.2f}x | "
-                         f"{split(med['nginx'], 'client')} | {split(med['serve'], 'client')} |")
+                         f"{split(med['nginx'], 'client')} | {split(med['serve'], 'client')} |"
+                         + "".join(f" {split(med[o], 'server')} | "
+                                   f"{med['nginx']['server'] / med[o]['server']:.2f}x |"
+                                   for o in others if o in med))
     return "\n".join(lines)
 
 
