@@ -3,12 +3,15 @@
 # (the rapidtls program and the drop-in libssl.so.3), installs nginx and wrk
 # through scripts/setup.sh, then runs scripts/bench_serve.py: nginx on the
 # system's libssl, rapidtls serve and nginx on rapidtls's libssl.so.3, loaded by
-# wrk in alternating rounds; prints the table of medians and ratios.
+# wrk in alternating rounds; prints the table of medians and ratios, writes
+# every run to bench/results/serve_nginx.json and rewrites the bench_serve
+# section of docs/benchmarks.md.
 #
 #   bash scripts/bench_serve.sh                      # 3 rounds of 5 s runs (about 5 minutes)
 #   bash scripts/bench_serve.sh --rounds 5 --duration 10
-#   bash scripts/bench_serve.sh --only small_keepalive,small_close
+#   bash scripts/bench_serve.sh --only small_keepalive,small_close   # results only, no docs
 #   bash scripts/bench_serve.sh --markdown /tmp/table.md   # also write the table there
+#   bash scripts/bench_serve.sh --no-docs                  # print only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -45,6 +45,10 @@ constexpr size_t kWriteBudgetPerEvent = 1024 * 1024;
 constexpr uint64_t kInlineBody = 12 * 1024;
 // Steps of one connection's state machine per event (pipelined requests).
 constexpr int kStepsPerEvent = 16;
+// Answers to pipelined requests that are already read go out together, up to
+// this much: one SSL_write, one record, one send for a run of small answers
+// instead of one each.
+constexpr size_t kResponseBatch = 16 * 1024;
 // How long a closing connection waits for the client to close its side, so
 // that unread bytes do not turn our close into a reset that destroys the end
 // of the response on the way.
@@ -143,6 +147,10 @@ struct Connection {
 
   RequestParser parser;
   std::string stash;  // bytes after the request being answered (pipelining)
+  // Whole answers held back while the stash holds the next request; they
+  // leave, in order, in front of the next answer that is not held back.
+  std::string batch;
+  bool flush_only = false;  // `out` is a held-back batch alone: no request of its own
 
   // The response in progress.
   std::string out;  // head, and the body when it is small (errors, listings)
@@ -342,7 +350,7 @@ EventLoop::Progress EventLoop::io_stop(Connection& c, int ret) {
       ERR_GET_REASON(ERR_peek_error()) != SSL_R_UNEXPECTED_EOF_WHILE_READING) {
     fprintf(stderr, "rapidtls serve: %s: TLS handshake failed: %s\n", c.peer.c_str(),
             first_error_string().c_str());
-  } else if (c.state == Connection::State::writing) {
+  } else if (c.state == Connection::State::writing && !c.flush_only) {
     log_request(c);  // the response was cut short: log what left
   }
   ERR_clear_error();
@@ -392,6 +400,12 @@ EventLoop::Progress EventLoop::step_read(Connection& c) {
     // already holds (read ahead with this one) are read at once; otherwise
     // level-triggered EPOLLIN (set by finish_response) says when bytes come.
     if (SSL_has_pending(c.ssl) == 0) return Progress::wait;
+  }
+  if (!c.batch.empty()) {
+    // The stash ended inside a request: what is held back leaves before
+    // waiting for the rest (the client may read the answers first).
+    start_flush(c);
+    return Progress::more;
   }
   clear_errors();
   size_t n = 0;
@@ -636,8 +650,42 @@ void EventLoop::begin_response(Connection& c) {
   c.state = Connection::State::writing;
 }
 
+// An answer in `out` whose whole is in memory, when the next request is
+// already read (its head is in the stash) and there is room in the batch:
+// held back rather than written now.
+bool EventLoop::can_hold_back(const Connection& c) const {
+  return c.out_sent == 0 && !c.flush_only && c.file_left == 0 && c.keep_alive && !stopping_ &&
+         c.batch.size() + c.out.size() <= kResponseBatch &&
+         c.stash.find("\r\n\r\n") != std::string::npos;
+}
+
+// Writes what is held back, with no answer of its own after it.
+void EventLoop::start_flush(Connection& c) {
+  c.out.swap(c.batch);
+  c.batch.clear();
+  c.batch.shrink_to_fit();
+  c.out_sent = 0;
+  c.out_body = 0;
+  c.flush_only = true;
+  c.state = Connection::State::writing;
+}
+
 EventLoop::Progress EventLoop::step_write(Connection& c) {
   const int64_t idle_ms = shared_.options->idle_timeout_s * 1000L;
+  if (c.out_sent == 0 && !c.flush_only) {
+    if (can_hold_back(c)) {
+      c.batch += c.out;
+      finish_response(c);
+      return Progress::more;
+    }
+    if (!c.batch.empty()) {
+      // The held-back answers go first, in the same write as this one's head.
+      c.batch += c.out;
+      c.out.swap(c.batch);
+      c.batch.clear();
+      c.batch.shrink_to_fit();  // (the head's buffer: finish_response recycles `out`'s)
+    }
+  }
   while (c.out_sent < c.out.size()) {
     clear_errors();
     size_t w = 0;
@@ -668,6 +716,21 @@ EventLoop::Progress EventLoop::step_write(Connection& c) {
 }
 
 void EventLoop::finish_response(Connection& c) {
+  if (c.flush_only) {
+    // A batch alone left: the request under way is still being read.
+    c.flush_only = false;
+    c.out.clear();
+    c.out.shrink_to_fit();
+    c.out_sent = 0;
+    if (!c.keep_alive || stopping_) {
+      begin_close(c, true);
+      return;
+    }
+    c.state = Connection::State::reading;
+    c.deadline_ms = now_ms() + shared_.options->idle_timeout_s * 1000L;
+    set_interest(c, EPOLLIN);
+    return;
+  }
   c.body_sent += c.out_body;
   log_request(c);
   if (c.file_fd >= 0) {
@@ -827,7 +890,14 @@ void EventLoop::begin_stop() {
         break;
       case Connection::State::reading:
       case Connection::State::writing:
-        if (c->state == Connection::State::writing) log_request(*c);
+        if (c->state == Connection::State::reading && !c->batch.empty()) {
+          // Answers held back leave first, then the connection closes.
+          c->keep_alive = false;
+          start_flush(*c);
+          drive(*c);
+          break;
+        }
+        if (c->state == Connection::State::writing && !c->flush_only) log_request(*c);
         begin_close(*c, true);
         drive(*c);
         break;

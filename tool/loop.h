@@ -57,6 +57,8 @@ class EventLoop {
   void respond_simple(Connection& c, int status, std::string extra_headers = {},
                       bool close_after = false);
   void finish_response(Connection& c);
+  bool can_hold_back(const Connection& c) const;
+  void start_flush(Connection& c);
   void begin_close(Connection& c, bool notify);
   void close_now(Connection& c);
   void set_interest(Connection& c, uint32_t events);

@@ -349,20 +349,10 @@ Status ClientHandshake::on_server_hello_done(HandshakeIo& io, Bytes body, Bytes 
       crypto::KeyBlock12 kb,
       crypto::tls12_key_block(suite.hash, session_.master_secret.bytes(), client_random_,
                               server_random_, crypto::aead_key_size(suite.aead), suite.iv_len));
-  RTLS_TRY(io.send_change_cipher_spec());
-  RTLS_TRY(io.set_write_keys(tls12_traffic_keys(suite, kb.client_key, kb.client_iv),
-                             Epoch::application));
   server_keys12_ = KeyBlockKeys{kb.server_key, kb.server_iv};
-
-  RTLS_ASSIGN(Secret th, transcript_.current());
-  Finished fin;
-  RTLS_ASSIGN(fin.verify_data,
-              detail::verify_data12(suite, session_.master_secret, /*client=*/true, th.bytes()));
-  session_.client_verify_data = fin.verify_data;
-  ByteVec fin_msg;
-  RTLS_TRY(fin.serialize(fin_msg));
-  add12(fin_msg);
-  RTLS_TRY(io.send_message(fin_msg));
+  RTLS_ASSIGN(session_.client_verify_data,
+              detail::send_ccs_and_finished12(io, suite, session_.master_secret, /*client=*/true,
+                                              kb.client_key, kb.client_iv, transcript_, raw12_));
   state_ = ticket_expected12_ ? ClientState::wait_new_session_ticket12
                               : ClientState::wait_change_cipher_spec12;
   return {};
@@ -389,19 +379,11 @@ Status ClientHandshake::on_finished12(HandshakeIo& io, Bytes body, Bytes whole) 
   add12(whole);
   if (session_.resumed) {
     // RFC 5246 7.3: in the abbreviated handshake the client's Finished is last.
-    RTLS_TRY(io.send_change_cipher_spec());
-    RTLS_TRY(io.set_write_keys(tls12_traffic_keys(suite, client_keys12_->key, client_keys12_->iv),
-                               Epoch::application));
+    RTLS_ASSIGN(session_.client_verify_data,
+                detail::send_ccs_and_finished12(io, suite, session_.master_secret, /*client=*/true,
+                                                client_keys12_->key, client_keys12_->iv,
+                                                transcript_, raw12_));
     client_keys12_.reset();
-    RTLS_ASSIGN(Secret th2, transcript_.current());
-    Finished fin;
-    RTLS_ASSIGN(fin.verify_data,
-                detail::verify_data12(suite, session_.master_secret, /*client=*/true, th2.bytes()));
-    session_.client_verify_data = fin.verify_data;
-    ByteVec fin_msg;
-    RTLS_TRY(fin.serialize(fin_msg));
-    add12(fin_msg);
-    RTLS_TRY(io.send_message(fin_msg));
   }
   keep_session12();
   raw12_.clear();

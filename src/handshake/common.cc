@@ -272,6 +272,22 @@ Result<ByteVec> check_finished12(const Suite12Info& suite, const Secret& master,
   return expected;
 }
 
+Result<ByteVec> send_ccs_and_finished12(HandshakeIo& io, const Suite12Info& suite,
+                                        const Secret& master, bool client, const Secret& key,
+                                        const Secret& iv, Transcript& transcript, ByteVec& raw) {
+  RTLS_TRY(io.send_change_cipher_spec());
+  RTLS_TRY(io.set_write_keys(tls12_traffic_keys(suite, key, iv), Epoch::application));
+  RTLS_ASSIGN(Secret th, transcript.current());
+  Finished fin;
+  RTLS_ASSIGN(fin.verify_data, verify_data12(suite, master, client, th.bytes()));
+  ByteVec msg;
+  RTLS_TRY(fin.serialize(msg));
+  transcript.add(msg);
+  raw.insert(raw.end(), msg.begin(), msg.end());
+  RTLS_TRY(io.send_message(msg));
+  return std::move(fin.verify_data);
+}
+
 Result<std::vector<uint16_t>> signature_algorithms(const Extensions& exts) {
   const Extension* ext = find_extension(exts, ExtensionType::signature_algorithms);
   if (ext == nullptr) return std::vector<uint16_t>{};

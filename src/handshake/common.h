@@ -85,6 +85,14 @@ Result<ByteVec> verify_data12(const Suite12Info& suite, const Secret& master, bo
                               Bytes transcript_hash);
 Result<ByteVec> check_finished12(const Suite12Info& suite, const Secret& master, bool client,
                                  Bytes transcript_hash, Bytes body);
+// TLS 1.2, our side's switch to the new keys (RFC 5246 7.1, 7.4.9):
+// change_cipher_spec, writing under our keys from the key block (`key`,
+// `iv`), then our Finished over the transcript, which is added to it and to
+// `raw` (the handshake's messages as sent and received). Returns our
+// verify_data.
+Result<ByteVec> send_ccs_and_finished12(HandshakeIo& io, const Suite12Info& suite,
+                                        const Secret& master, bool client, const Secret& key,
+                                        const Secret& iv, Transcript& transcript, ByteVec& raw);
 
 // The peer's signature_algorithms, as a u16 list (empty if the extension is absent).
 Result<std::vector<uint16_t>> signature_algorithms(const Extensions& exts);

@@ -350,18 +350,11 @@ Status ServerHandshake::on_client_finished12(HandshakeIo& io, Bytes body, Bytes 
     cfg.session_cache12->add(session_state12(), *callbacks_);
   }
 
-  RTLS_TRY(io.send_change_cipher_spec());
-  RTLS_TRY(io.set_write_keys(tls12_traffic_keys(suite, key_block_.server_key, key_block_.server_iv),
-                             Epoch::application));
+  RTLS_ASSIGN(session_.server_verify_data,
+              detail::send_ccs_and_finished12(io, suite, session_.master_secret, /*client=*/false,
+                                              key_block_.server_key, key_block_.server_iv,
+                                              transcript_, raw12_));
   key_block_ = crypto::KeyBlock12();
-  RTLS_ASSIGN(Secret th2, transcript_.current());
-  Finished ours;
-  RTLS_ASSIGN(ours.verify_data,
-              detail::verify_data12(suite, session_.master_secret, /*client=*/false, th2.bytes()));
-  session_.server_verify_data = ours.verify_data;
-  ByteVec fin_msg;
-  RTLS_TRY(ours.serialize(fin_msg));
-  RTLS_TRY(send12(io, fin_msg));
   raw12_.clear();
   raw12_.shrink_to_fit();
   state_ = ServerState::connected;
@@ -476,18 +469,10 @@ Status ServerHandshake::resume12(HandshakeIo& io, const ClientHello& ch, Bytes w
       crypto::KeyBlock12 kb,
       crypto::tls12_key_block(suite.hash, session_.master_secret.bytes(), client_random_,
                               server_random_, crypto::aead_key_size(suite.aead), suite.iv_len));
-  RTLS_TRY(io.send_change_cipher_spec());
-  RTLS_TRY(io.set_write_keys(tls12_traffic_keys(suite, kb.server_key, kb.server_iv),
-                             Epoch::application));
   client_keys12_ = KeyBlockKeys{kb.client_key, kb.client_iv};
-  RTLS_ASSIGN(Secret th, transcript_.current());
-  Finished ours;
-  RTLS_ASSIGN(ours.verify_data,
-              detail::verify_data12(suite, session_.master_secret, /*client=*/false, th.bytes()));
-  session_.server_verify_data = ours.verify_data;
-  ByteVec fin_msg;
-  RTLS_TRY(ours.serialize(fin_msg));
-  RTLS_TRY(send12(io, fin_msg));
+  RTLS_ASSIGN(session_.server_verify_data,
+              detail::send_ccs_and_finished12(io, suite, session_.master_secret, /*client=*/false,
+                                              kb.server_key, kb.server_iv, transcript_, raw12_));
   keylog("CLIENT_RANDOM", session_.master_secret);
   resumed12_ = true;
   state_ = ServerState::wait_change_cipher_spec12;

@@ -1,5 +1,6 @@
 #include "io/fd_stream.h"
 
+#include "io/app_write.h"
 #include "io/transport.h"
 
 #include <poll.h>
@@ -96,17 +97,20 @@ Status FdStream::handshake() {
 
 Status FdStream::write_all(Bytes data) {
   RTLS_TRY(handshake());
-  while (!data.empty()) {
-    // One send of whole records at a time (io::kStreamWriteMax), which also
-    // bounds what the output buffer grows to for a large write.
-    const Bytes batch =
-        data.first(std::min(data.size(), conn_.app_bytes_per_write(kStreamWriteMax)));
-    auto sent = conn_.send_app(batch);
-    if (!sent.ok()) return fail_with(sent.error());
-    RTLS_TRY(flush());
-    data = data.subspan(batch.size());
+  // The one write loop (io::write_app), as SSL_write's: whole records, a
+  // batch of kStreamWriteMax per send on a blocking socket.
+  AppWrite progress;
+  for (;;) {
+    const IoResult r = write_app(conn_, Transport{nullptr, nullptr, fd_}, data, progress,
+                                 AppWriteMode{false, true});
+    if (r.status == IoStatus::done) return {};
+    if (r.error) return fail_with(*r.error);
+    // A socket meant to be blocking that reports EAGAIN anyway (O_NONBLOCK
+    // set behind our back): wait until it can take more.
+    if (r.status == IoStatus::want_write && wait_for(fd_, POLLOUT) > 0) continue;
+    last_errno_ = r.errno_value != 0 ? r.errno_value : errno;
+    return sys_error();
   }
-  return {};
 }
 
 Result<size_t> FdStream::read(MutBytes out) {

@@ -162,16 +162,17 @@ namespace {
 // At the record limit: a KeyUpdate where the kernel can take new keys, else
 // the end of the connection (an alert, under keys still within their limit).
 // False when the connection failed.
-bool renew_at_limit(conn::Connection& c, int fd, KernelRecordBudget* budget) {
-  if (budget == nullptr || !budget->must_ask()) return true;
+std::optional<Error> renew_at_limit(conn::Connection& c, int fd, KernelRecordBudget* budget) {
+  if (budget == nullptr || !budget->must_ask()) return std::nullopt;
   uint64_t seq = 0;
   if (kernel_send_sequence(fd, &seq)) budget->bound = seq;
-  if (!budget->must_ask()) return true;
+  if (!budget->must_ask()) return std::nullopt;
   size_t pending = 0;
-  if (c.pending_write_rekey(&pending) != nullptr) return true;  // one is on its way
-  if (kernel_can_rekey_send() && c.key_update(false).ok()) return true;
-  (void)c.abort(Error{Alert::internal_error, SSL_R_TOO_MANY_KEY_UPDATES});
-  return false;
+  if (c.pending_write_rekey(&pending) != nullptr) return std::nullopt;  // one is on its way
+  if (kernel_can_rekey_send() && c.key_update(false).ok()) return std::nullopt;
+  const Error e{Alert::internal_error, SSL_R_TOO_MANY_KEY_UPDATES};
+  (void)c.abort(e);
+  return e;
 }
 
 }  // namespace
@@ -187,13 +188,14 @@ int start_kernel_send(conn::Connection& c, int fd, KernelRecordBudget* budget) {
 
 IoResult flush_kernel(conn::Connection& c, int fd, KernelRecordBudget* budget) {
   while (c.wants_write()) {
-    if (!renew_at_limit(c, fd, budget)) return {IoStatus::failed, 0};
+    if (std::optional<Error> e = renew_at_limit(c, fd, budget)) return {IoStatus::failed, 0, e};
     size_t before_rekey = 0;
     if (const record::RecordKeys* next = c.pending_write_rekey(&before_rekey);
         next != nullptr && before_rekey == 0) {
       if (const int e = install_keys(fd, TLS_TX, *next); e != 0) {
-        (void)c.abort(Error{Alert::internal_error, SSL_R_BAD_KEY_UPDATE}, /*send_alert=*/false);
-        return {IoStatus::failed, e};
+        const Error refused{Alert::internal_error, SSL_R_BAD_KEY_UPDATE};
+        (void)c.abort(refused, /*send_alert=*/false);
+        return {IoStatus::failed, e, refused, /*kernel_refused_keys=*/true};
       }
       c.write_rekey_installed();
       if (budget != nullptr) budget->start(0);
@@ -262,8 +264,9 @@ int start_kernel_receive(conn::Connection& c, int fd) {
 IoResult fill_kernel(conn::Connection& c, int fd) {
   if (const record::RecordKeys* next = c.pending_read_rekey(); next != nullptr) {
     if (const int e = install_keys(fd, TLS_RX, *next); e != 0) {
-      (void)c.abort(Error{Alert::internal_error, SSL_R_BAD_KEY_UPDATE});
-      return {IoStatus::failed, e};
+      const Error refused{Alert::internal_error, SSL_R_BAD_KEY_UPDATE};
+      (void)c.abort(refused);
+      return {IoStatus::failed, e, refused};
     }
     c.read_rekey_installed();
   }
@@ -285,12 +288,14 @@ IoResult fill_kernel(conn::Connection& c, int fd) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return {IoStatus::want_read};
     if (errno == EBADMSG) {
       // A record that does not open under the keys (RFC 8446 5.2).
-      (void)c.abort(Error{Alert::bad_record_mac, SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC});
-      return {IoStatus::failed, 0};
+      const Error bad{Alert::bad_record_mac, SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC};
+      (void)c.abort(bad);
+      return {IoStatus::failed, 0, bad};
     }
     if (errno == EMSGSIZE) {
-      (void)c.abort(Error{Alert::record_overflow, SSL_R_DATA_LENGTH_TOO_LONG});
-      return {IoStatus::failed, 0};
+      const Error overflow{Alert::record_overflow, SSL_R_DATA_LENGTH_TOO_LONG};
+      (void)c.abort(overflow);
+      return {IoStatus::failed, 0, overflow};
     }
     return {IoStatus::failed, errno};
   }
@@ -306,7 +311,7 @@ IoResult fill_kernel(conn::Connection& c, int fd) {
   h[3] = static_cast<uint8_t>(static_cast<size_t>(n) >> 8);
   h[4] = static_cast<uint8_t>(n);
   if (Status st = c.commit_received(record::kHeaderSize + static_cast<size_t>(n)); !st.ok()) {
-    return {IoStatus::failed, 0};
+    return {IoStatus::failed, 0, st.error()};
   }
   return {IoStatus::done};
 }
@@ -317,7 +322,7 @@ IoResult sendfile_kernel(conn::Connection& c, int fd, int file, off_t offset, si
   while (*sent < size) {
     if (budget != nullptr && budget->must_ask()) {
       // A key change goes out first (its KeyUpdate record, then the new keys).
-      if (!renew_at_limit(c, fd, budget)) return {IoStatus::failed, 0};
+      if (std::optional<Error> e = renew_at_limit(c, fd, budget)) return {IoStatus::failed, 0, e};
       if (const IoResult r = flush_kernel(c, fd, budget); r.status != IoStatus::done) return r;
     }
     off_t off = offset + static_cast<off_t>(*sent);

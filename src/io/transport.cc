@@ -144,7 +144,9 @@ IoResult fill_from_bio(conn::Connection& c, const Transport& t, size_t reader_ro
     return {IoStatus::failed, errno};
   }
   if (r == 0) return {IoStatus::eof};
-  if (!c.commit_received(static_cast<size_t>(r)).ok()) return {IoStatus::failed};
+  if (Status st = c.commit_received(static_cast<size_t>(r)); !st.ok()) {
+    return {IoStatus::failed, 0, st.error()};
+  }
   return {IoStatus::done};
 }
 
@@ -178,7 +180,9 @@ IoResult fill(conn::Connection& c, const Transport& t, size_t reader_room) {
       return {IoStatus::failed, errno};
     }
     if (n == 0) return {IoStatus::eof};
-    if (!c.commit_received(static_cast<size_t>(n)).ok()) return {IoStatus::failed};
+    if (Status st = c.commit_received(static_cast<size_t>(n)); !st.ok()) {
+      return {IoStatus::failed, 0, st.error()};
+    }
     const bool only_buffered = c.unprocessed() == before + static_cast<size_t>(n) &&
                                !c.app_readable() && !c.wants_write() && !c.peer_closed();
     if (!only_buffered || static_cast<size_t>(n) < room.size()) return {IoStatus::done};

@@ -7,6 +7,8 @@
 
 #include <openssl/types.h>
 
+#include <optional>
+
 #include "conn/connection.h"
 
 namespace rapidtls::io {
@@ -82,9 +84,20 @@ enum class IoStatus : uint8_t {
   failed,      // a system or BIO error (see errno_value), or the engine failed
 };
 
+// The transport has to wait (for the peer, or for room): a retry later.
+inline bool must_wait(IoStatus s) {
+  return s == IoStatus::want_read || s == IoStatus::want_write;
+}
+
 struct IoResult {
   IoStatus status;
   int errno_value = 0;  // for failed system calls
+  // failed: the engine's error, when the engine failed without keeping it as
+  // the connection's (Connection::error(); a write the connection refuses).
+  std::optional<Error> error = std::nullopt;
+  // failed: the kernel refused the sending keys of a KeyUpdate (setsockopt
+  // TLS_TX, errno_value says why); the connection ended with nothing more sent.
+  bool kernel_refused_keys = false;
 };
 
 // Sends what the connection has queued, until done or the transport stops.
@@ -99,7 +112,7 @@ IoResult flush(conn::Connection& c, const Transport& t, bool flush_bio = true);
 // read once; a socket again while what it gave only extended a record still
 // arriving and it gave all that was asked (header, then body); a stop on
 // that second read is reported as such (WANT_READ, EOF), the header staying
-// buffered. An engine error is `failed` with c.error() set.
+// buffered. An engine error is `failed` with the error in IoResult::error.
 IoResult fill(conn::Connection& c, const Transport& t, size_t room = 0);
 // A BIO pair lends its own buffer: records are sealed straight into it and
 // opened straight out of it, instead of being copied by BIO_write/BIO_read.

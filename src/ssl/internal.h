@@ -20,6 +20,7 @@
 #include "conn/connection.h"
 #include "handshake/callbacks.h"
 #include "handshake/config.h"
+#include "io/app_write.h"
 #include "io/transport.h"
 #include "ssl/cert_slots.h"
 
@@ -204,10 +205,7 @@ struct PendingWrite {
   bool active = false;
   const uint8_t* buf = nullptr;  // the caller's buffer, as first passed
   size_t len = 0;                // its length
-  size_t sealed = 0;             // bytes of it already sealed into records
-  // Bytes after `sealed` counted as taken though not sealed yet: the record a
-  // full BIO pair could not take (see write_internal). Retry rules count them.
-  size_t reserved = 0;
+  io::AppWrite progress;         // how much of it is sealed or reserved
 };
 
 // What SSL_get_error needs to know about the last call.
@@ -441,25 +439,30 @@ void trace_unhandled_ctrl(const char* func, int cmd);
 // Loads rapidtls's reason strings into the ERR tables (once).
 void load_error_strings();
 
-// Moves queued records to the write side; true when everything left.
-// Sets ssl->last_io on a retryable stop; false on stop or failure.
-enum class FlushResult : uint8_t { done, retry, failed };
-FlushResult flush(SSL* s);
+// Moves queued records to the write side (io::flush): done when everything
+// left, else the stop, which `stopped` reports.
+io::IoResult flush(SSL* s);
 // The same, keeping the send buffer for more records of the same call (the
 // write path's batches): give it back with release_send_buffer after them.
 // Only the write path's application data leaves without a BIO_flush
 // (flush_bio false), as in OpenSSL.
-FlushResult flush_keeping_buffer(SSL* s, bool flush_bio = true);
+io::IoResult flush_keeping_buffer(SSL* s, bool flush_bio = true);
 void release_send_buffer(SSL* s);
-// Reads what the transport has and feeds the engine. retry: nothing now.
-enum class FillResult : uint8_t { progress, retry, eof, failed };
-// Zero-copy moves for BIO pairs (io::write_app_direct, io::read_app_direct):
-// 0 for other transports or when the bytes cannot go that way now.
-Result<size_t> write_direct(SSL* s, Bytes data);
-io::DirectRead read_direct(SSL* s, MutBytes out);
 // Reads what the transport has, for a reader with `room` bytes of buffer (see
-// Connection::receive_allowance).
-FillResult fill(SSL* s, size_t room = 0);
+// Connection::receive_allowance), and feeds the engine (io::fill).
+io::IoResult fill(SSL* s, size_t room = 0);
+// The one place a transport's outcome becomes OpenSSL's vocabulary: the
+// SSL_get_error state (last_io) and the error queue's entry, for a call named
+// `func` that stops on `r`. WANT_READ/WANT_WRITE for a transport that has to
+// wait; SSL_ERROR_SYSCALL with errno for a failed system or BIO call, nothing
+// queued (as OpenSSL's socket BIO); an engine error as `fail`; EOF as
+// SSL_R_UNEXPECTED_EOF_WHILE_READING. Returns -1 (1 for done).
+int stopped(SSL* s, const io::IoResult& r, const char* func);
+// Zero-copy reads for BIO pairs (io::read_app_direct): 0 for other
+// transports or when the bytes cannot go that way now.
+io::DirectRead read_direct(SSL* s, MutBytes out);
+// The transport of an SSL, as io/ moves records over it.
+io::Transport transport_of(const SSL* s);
 // Runs the handshake until it is done or blocks: 1, or <= 0 as SSL_do_handshake.
 int do_handshake(SSL* s);
 // With SSL_OP_ENABLE_KTLS on a socket set with SSL_set_fd: once the handshake
@@ -478,11 +481,5 @@ void report_handshakes(SSL* s);
 void report_tickets(SSL* s);
 // For a connection that already failed: -1, SSL_ERROR_SYSCALL, nothing queued.
 int dead_end(SSL* s);
-// How many bytes the write side can take now without blocking (SIZE_MAX for a
-// blocking transport; 0 when unknown).
-size_t write_budget(SSL* s);
-// A BIO pair without free space (io::bio_pair_full): true, and SSL_get_error
-// says WANT_WRITE.
-bool write_side_full(SSL* s);
 
 }  // namespace rapidtls::ssl

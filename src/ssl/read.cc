@@ -6,8 +6,6 @@
 namespace {
 
 using rapidtls::MutBytes;
-using rapidtls::ssl::FillResult;
-using rapidtls::ssl::FlushResult;
 using rapidtls::ssl::LastIo;
 using rapidtls::ssl::Role;
 
@@ -56,9 +54,10 @@ int read_internal(SSL* s, uint8_t* buf, size_t num, size_t* readbytes, bool peek
     // (Nothing queued is the usual case: no error-queue mark for it.)
     if (c.wants_write()) {
       ERR_set_mark();
-      if (rapidtls::ssl::flush(s) == FlushResult::failed) {
+      if (const rapidtls::io::IoResult r = rapidtls::ssl::flush(s);
+          r.status != rapidtls::io::IoStatus::done && !rapidtls::io::must_wait(r.status)) {
         ERR_clear_last_mark();
-        return -1;
+        return rapidtls::ssl::stopped(s, r, "SSL_read");
       }
       ERR_pop_to_mark();
     }
@@ -79,24 +78,19 @@ int read_internal(SSL* s, uint8_t* buf, size_t num, size_t* readbytes, bool peek
     // (SSL_has_pending then reports it). Measured on loopback TCP, a reader
     // that takes more per call sleeps more often and each of its wake-ups
     // costs the writer more than the system calls saved (docs/benchmarks.md).
-    switch (rapidtls::ssl::fill(s, s->read_ahead ? SIZE_MAX : 0)) {
-      case FillResult::retry:
-      case FillResult::failed:
-        return -1;
-      case FillResult::eof:
-        if (s->options & SSL_OP_IGNORE_UNEXPECTED_EOF) {
-          s->shutdown_flags |= SSL_RECEIVED_SHUTDOWN;
-          s->last_io = LastIo::zero_return;
-          return 0;
-        }
-        // OpenSSL 3.0: EOF without close_notify is an error, and SSL_read
-        // returns 0 for it (SSL_ERROR_SSL tells it from a clean close).
-        ERR_raise(ERR_LIB_SSL, SSL_R_UNEXPECTED_EOF_WHILE_READING);
-        s->last_io = LastIo::ssl;
+    const rapidtls::io::IoResult r = rapidtls::ssl::fill(s, s->read_ahead ? SIZE_MAX : 0);
+    if (r.status == rapidtls::io::IoStatus::eof) {
+      if (s->options & SSL_OP_IGNORE_UNEXPECTED_EOF) {
+        s->shutdown_flags |= SSL_RECEIVED_SHUTDOWN;
+        s->last_io = LastIo::zero_return;
         return 0;
-      case FillResult::progress:
-        break;
+      }
+      // OpenSSL 3.0: EOF without close_notify is an error, and SSL_read
+      // returns 0 for it (SSL_ERROR_SSL tells it from a clean close).
+      (void)rapidtls::ssl::stopped(s, r, "SSL_read");
+      return 0;
     }
+    if (r.status != rapidtls::io::IoStatus::done) return rapidtls::ssl::stopped(s, r, "SSL_read");
   }
   return rapidtls::ssl::fail(s, rapidtls::internal_error(), "SSL_read");
 }

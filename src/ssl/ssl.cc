@@ -602,7 +602,10 @@ int SSL_shutdown(SSL* s) {
     s->shutdown_flags |= SSL_SENT_SHUTDOWN;
     if (!c.error()) (void)c.close();
   }
-  if (rapidtls::ssl::flush(s) != rapidtls::ssl::FlushResult::done) return -1;
+  if (const rapidtls::io::IoResult r = rapidtls::ssl::flush(s);
+      r.status != rapidtls::io::IoStatus::done) {
+    return rapidtls::ssl::stopped(s, r, "SSL_shutdown");
+  }
   if (c.peer_closed()) s->shutdown_flags |= SSL_RECEIVED_SHUTDOWN;
   if (s->shutdown_flags & SSL_RECEIVED_SHUTDOWN) return 1;
   if (first_call) return 0;
@@ -616,16 +619,9 @@ int SSL_shutdown(SSL* s) {
       s->shutdown_flags |= SSL_RECEIVED_SHUTDOWN;
       return 1;
     }
-    switch (rapidtls::ssl::fill(s, sizeof sink)) {
-      case rapidtls::ssl::FillResult::retry:
-      case rapidtls::ssl::FillResult::failed:
-        return -1;
-      case rapidtls::ssl::FillResult::eof:
-        ERR_raise(ERR_LIB_SSL, SSL_R_UNEXPECTED_EOF_WHILE_READING);
-        s->last_io = LastIo::ssl;
-        return -1;
-      case rapidtls::ssl::FillResult::progress:
-        break;
+    if (const rapidtls::io::IoResult r = rapidtls::ssl::fill(s, sizeof sink);
+        r.status != rapidtls::io::IoStatus::done) {
+      return rapidtls::ssl::stopped(s, r, "SSL_shutdown");
     }
   }
   return -1;

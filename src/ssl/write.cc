@@ -1,16 +1,15 @@
 // SSL_write_ex, SSL_write and SSL_sendfile, following SSL_write(3) (the
 // requirements W1..W18 of docs/write-semantics.md).
 //
-// Bytes are sealed straight from the caller's buffer into the record queue
-// (the one copy), up to three full records at a time (io::kStreamWriteMax),
-// and leave in one transport call. A call that cannot finish returns
+// The records are made and moved by io::write_app, the one write loop (also
+// FdStream's): bytes are sealed straight from the caller's buffer into the
+// record queue (the one copy), a batch of whole records per transport call.
+// Here are the rules of the calls: a call that cannot finish returns
 // WANT_WRITE/WANT_READ and remembers how much of the caller's buffer is
 // already sealed; the retry resumes there, so no byte is sent twice or lost
 // (W12), and a retry that could not be the same write is refused (W13).
-#include <errno.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
-#include <unistd.h>
 
 #include "io/ktls.h"
 #include "ssl/internal.h"
@@ -18,7 +17,9 @@
 namespace {
 
 using rapidtls::Bytes;
-using rapidtls::ssl::FlushResult;
+using rapidtls::MutBytes;
+using rapidtls::io::IoResult;
+using rapidtls::io::IoStatus;
 using rapidtls::ssl::LastIo;
 using rapidtls::ssl::Role;
 
@@ -45,28 +46,19 @@ size_t sendfile_piece(const SSL* s) {
 // caller repeats the call with the same arguments, W12).
 ossl_ssize_t sendfile_kernel(SSL* s, int fd, off_t offset, size_t size) {
   if (s->conn->error()) return rapidtls::ssl::fail(s, *s->conn->error(), "SSL_sendfile");
-  switch (rapidtls::ssl::flush(s)) {
-    case FlushResult::retry:
-    case FlushResult::failed:
-      return -1;
-    case FlushResult::done:
-      break;
+  if (const IoResult r = rapidtls::ssl::flush(s); r.status != IoStatus::done) {
+    return rapidtls::ssl::stopped(s, r, "SSL_sendfile");
   }
   size_t sent = 0;
-  const rapidtls::io::IoResult r =
+  const IoResult r =
       rapidtls::io::sendfile_kernel(*s->conn, s->fd, fd, offset, size, &sent, &s->ktls_budget);
-  if (sent > 0 || r.status == rapidtls::io::IoStatus::done) return static_cast<ossl_ssize_t>(sent);
-  if (s->conn->error()) return rapidtls::ssl::fail(s, *s->conn->error(), "SSL_sendfile");
-  if (r.status == rapidtls::io::IoStatus::want_write) {
-    s->last_io = LastIo::want_write;
-    return -1;
-  }
+  if (sent > 0 || r.status == IoStatus::done) return static_cast<ossl_ssize_t>(sent);
   // As OpenSSL: errno says why (SSL_ERROR_SYSCALL); EBADF, EINVAL and the
   // like about the file go on the queue too.
-  errno = r.errno_value;
-  ERR_raise_data(ERR_LIB_SYS, r.errno_value, "calling sendfile()");
-  s->last_io = LastIo::syscall;
-  return -1;
+  if (r.status == IoStatus::failed && !r.error) {
+    ERR_raise_data(ERR_LIB_SYS, r.errno_value, "calling sendfile()");
+  }
+  return rapidtls::ssl::stopped(s, r, "SSL_sendfile");
 }
 
 int refuse(SSL* s, int reason) {
@@ -84,9 +76,6 @@ int refuse_fatally(SSL* s, int reason) {
                              "SSL_write");
 }
 
-// `blocking`: the caller knows the transport blocks (SSL_sendfile asks once
-// per call), so records are sealed a batch at a time without asking the
-// transport how much it takes (system calls per batch) first.
 // What every write does first: refuse what cannot write (W17, W5, after our
 // close_notify), and negotiate when no handshake was done (W4). 1 to go on,
 // else the call's return value.
@@ -99,6 +88,8 @@ int start_write(SSL* s) {
   return 1;
 }
 
+// `blocking`: the caller knows the transport blocks (SSL_sendfile asks once
+// per call; io::AppWriteMode).
 int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written, bool blocking = false) {
   *written = 0;
   if (const int r = start_write(s); r <= 0) return r;
@@ -109,107 +100,34 @@ int write_internal(SSL* s, const uint8_t* buf, size_t num, size_t* written, bool
 
   rapidtls::ssl::PendingWrite& pw = s->pending_write;
   if (pw.active) {
-    // W13: a retry carries the same data. What is already sealed cannot be
-    // taken back, so a shorter buffer is refused; another pointer is refused
-    // unless the caller allowed moving buffers. Both are fatal, as in OpenSSL.
-    if (num < pw.sealed + pw.reserved) return refuse_fatally(s, SSL_R_BAD_LENGTH);
+    // W13: a retry carries the same data. What is already sealed (or
+    // reserved) cannot be taken back, so a shorter buffer is refused; another
+    // pointer is refused unless the caller allowed moving buffers. Both are
+    // fatal, as in OpenSSL.
+    if (num < pw.progress.sealed + pw.progress.reserved) {
+      return refuse_fatally(s, SSL_R_BAD_LENGTH);
+    }
     if (buf != pw.buf && (s->mode & SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER) == 0) {
       return refuse_fatally(s, SSL_R_BAD_WRITE_RETRY);
     }
     pw.buf = buf;
     pw.len = num;
   } else {
-    pw = {true, buf, num, 0};
+    pw = {true, buf, num, {}};
   }
-
-  const bool partial = (s->mode & SSL_MODE_ENABLE_PARTIAL_WRITE) != 0;
-  // A blocking transport stays so for the call: asked once, not per batch.
-  bool known_blocking = blocking;
-  for (;;) {
-    // The send buffer serves the call's next batch; it goes back at the end.
-    switch (rapidtls::ssl::flush_keeping_buffer(s, /*flush_bio=*/!s->conn->handshake_done())) {
-      case FlushResult::retry:
-        return -1;  // W8: WANT_WRITE (or WANT_READ), pw kept for W12
-      case FlushResult::failed:
-        return -1;
-      case FlushResult::done:
-        break;
-    }
-    // W10 / W11: done when all of it has left, or in partial mode when one
-    // record has.
-    if (pw.sealed == pw.len || (partial && pw.sealed > 0)) {
-      *written = pw.sealed;
-      pw = {};
-      rapidtls::ssl::release_send_buffer(s);
-      return 1;
-    }
-    // One record's application bytes: 2^14, or the peer's smaller
-    // record_size_limit (RFC 8449).
-    const size_t step = c.send_fragment();
-    // A BIO pair takes the records straight into its buffer (in partial
-    // mode one record per call, as OpenSSL returns after each).
-    const size_t left = pw.len - pw.sealed;
-    auto direct = rapidtls::ssl::write_direct(
-        s, Bytes(buf + pw.sealed, partial ? std::min(left, step) : left));
-    if (!direct.ok()) {
-      pw = {};
-      return rapidtls::ssl::fail(s, direct.error(), "SSL_write");
-    }
-    if (*direct > 0) {
-      pw.sealed += *direct;
-      pw.reserved -= std::min(pw.reserved, *direct);
-      continue;
-    }
-    // A BIO pair without free space: OpenSSL would seal the next record into
-    // its own buffer and copy it into the pair once there is room. Here the
-    // record is only reserved, and sealed straight into the pair when the
-    // caller repeats the call (W12): no copy, and nothing but the reservation
-    // waits. The reserved bytes count as taken for the retry rules, as the
-    // record OpenSSL holds does (W13). In partial-write mode the record is
-    // sealed aside as below: the count a repeated call returns is its length.
-    if (!partial && rapidtls::ssl::write_side_full(s)) {
-      if (pw.reserved == 0) pw.reserved = std::min(left, step);
-      return -1;
-    }
-    // Seal only what the transport can take now (at least one record), so
-    // that when it fills up a single record is in flight, as in OpenSSL: the
-    // bytes "already processed" on WANT_WRITE are those of OpenSSL (W12, W13).
-    // Blocking transports and roomy sockets get up to three full records per
-    // transport write: whole records, as many as one TCP packet takes
-    // (io::kStreamWriteMax; more with a peer's smaller record_size_limit),
-    // which also keeps a 1 GiB write from being buffered whole.
-    // At least a record's worth: 2^14 bytes, in whole records of the peer's
-    // size when its record_size_limit is smaller; in partial-write mode one
-    // record, whose length the call returns (W11).
-    size_t n = partial
-                   ? std::min(left, step)
-                   : std::min(left, std::max(step, rapidtls::record::kMaxPlaintext / step * step));
-    const size_t most = std::min(left, c.app_bytes_per_write(rapidtls::io::kStreamWriteMax));
-    // Asking the transport costs system calls: only when there is more than
-    // one record to seal, and for a blocking one once per call.
-    if (!partial && n < most) {
-      const size_t budget = known_blocking ? SIZE_MAX : rapidtls::ssl::write_budget(s);
-      known_blocking = budget == SIZE_MAX;
-      if (known_blocking) {
-        n = most;
-      } else {
-        // Record by record (the peer's record size), while they fit.
-        while (n < most &&
-               c.sealed_size(std::min(most, n + step)) + c.pending_output().size() <= budget) {
-          n = std::min(most, n + step);
-        }
-      }
-    }
-    auto r = c.send_app(Bytes(buf + pw.sealed, n));
-    if (!r.ok()) {
-      pw = {};
-      return rapidtls::ssl::fail(s, r.error(), "SSL_write");
-    }
-    pw.sealed += n;
-    // What was reserved on a full pair is now sealed (the pair had a few
-    // bytes free this time, too few to take a record straight).
-    pw.reserved -= std::min(pw.reserved, n);
+  const rapidtls::io::AppWriteMode mode{(s->mode & SSL_MODE_ENABLE_PARTIAL_WRITE) != 0, blocking};
+  const IoResult r = rapidtls::io::write_app(c, rapidtls::ssl::transport_of(s), Bytes(buf, num),
+                                             pw.progress, mode);
+  if (r.status == IoStatus::done) {
+    // W10 / W11: all of it has left, or in partial mode one record.
+    *written = pw.progress.sealed;
+    pw = {};
+    rapidtls::ssl::release_send_buffer(s);
+    return 1;
   }
+  // W8: a stop the caller retries keeps pw for W12; anything else ends it.
+  if (!rapidtls::io::must_wait(r.status) && r.error) pw = {};
+  return rapidtls::ssl::stopped(s, r, "SSL_write");
 }
 
 }  // namespace
@@ -251,7 +169,7 @@ ossl_ssize_t SSL_sendfile(SSL* s, int fd, off_t offset, size_t size, int /*flags
     const uint8_t* b = s->sendfile_buf.get();
     return pw.active && b != nullptr && pw.buf >= b && pw.buf < b + s->sendfile_cap;
   };
-  const bool blocking = rapidtls::ssl::write_budget(s) == SIZE_MAX;
+  const bool blocking = rapidtls::io::write_budget(rapidtls::ssl::transport_of(s)) == SIZE_MAX;
   // Negotiated first, as a write would (W4), so that the first piece too is
   // sized by the peer's record size.
   if (!pending_here() && start_write(s) <= 0) return -1;
@@ -289,17 +207,15 @@ ossl_ssize_t SSL_sendfile(SSL* s, int fd, off_t offset, size_t size, int /*flags
       }
       uint8_t* chunk = s->sendfile_buf.get();
       piece = chunk;
-      ssize_t got;
-      do {
-        got = ::pread(fd, chunk, want, offset + static_cast<off_t>(total));
-      } while (got < 0 && errno == EINTR);
-      if (got < 0) {
-        ERR_raise_data(ERR_LIB_SYS, errno, "calling pread()");
-        s->last_io = LastIo::syscall;
+      const rapidtls::io::FileRead got =
+          rapidtls::io::read_file_at(fd, MutBytes(chunk, want), offset + static_cast<off_t>(total));
+      if (got.result.status != IoStatus::done) {
+        ERR_raise_data(ERR_LIB_SYS, got.result.errno_value, "calling pread()");
+        (void)rapidtls::ssl::stopped(s, got.result, "SSL_sendfile");
         return finish(total, true);
       }
-      if (got == 0) break;  // end of file
-      n = static_cast<size_t>(got);
+      if (got.bytes == 0) break;  // end of file
+      n = got.bytes;
     }
     // In partial-write mode a call may take only part of the piece: the rest
     // is written from the buffer, not read again.
