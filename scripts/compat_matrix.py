@@ -93,6 +93,17 @@ def deliberate_differences(path):
     return (m.group(1) if m else text).strip() + "\n"
 
 
+def notes_by_function(notes_text, names):
+    """For each of OpenSSL's functions a deliberate difference names (in
+    backticks), the numbers of those notes."""
+    found = {}
+    for m in re.finditer(r"^(\d+)\. (.*?)(?=^\d+\. |\Z)", notes_text, re.S | re.M):
+        for fn in re.findall(r"`([A-Za-z_]\w*)", m.group(2)):
+            if fn in names:
+                found.setdefault(fn, set()).add(int(m.group(1)))
+    return {fn: sorted(nums) for fn, nums in found.items()}
+
+
 def find_lib():
     for cand in [os.path.join(ROOT, "build/dropin/dropin/libssl.so.3")] + sorted(
             glob.glob(os.path.join(ROOT, "build/*/dropin/libssl.so.3")), key=os.path.getmtime, reverse=True):
@@ -152,16 +163,20 @@ def main():
         out.append("| %s | `%s` | not installed | | | |" % (col, path))
     out.append("")
     out.append("## Function x program\n")
-    out.append("✓ implemented, doc: documented failure, **✗** missing, blank: not imported.\n")
-    out.append("| function | status | " + " | ".join(col for col, _, _ in programs) + " |")
-    out.append("|---|---|" + "---|" * len(programs))
+    out.append("✓ implemented, doc: documented failure, **✗** missing, blank: not imported. notes: the "
+               "[deliberate differences](#deliberate-differences) that name the function.\n")
+    differences = deliberate_differences(args.notes)
+    remarks = notes_by_function(differences, names)
+    out.append("| function | status | notes | " + " | ".join(col for col, _, _ in programs) + " |")
+    out.append("|---|---|---|" + "---|" * len(programs))
     for fn in used:
         s = status(fn)
         cells = [CELL[s] if fn in imp else "" for _, _, imp in programs]
-        out.append("| `%s` | %s | %s |" % (fn, s, " | ".join(cells)))
+        out.append("| `%s` | %s | %s | %s |" % (fn, s, ", ".join(str(n) for n in remarks.get(fn, [])),
+                                             " | ".join(cells)))
     out.append("")
     out.append("## Deliberate differences\n")
-    out.append(deliberate_differences(args.notes))
+    out.append(differences)
     text = "\n".join(out).rstrip() + "\n"
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as f:
