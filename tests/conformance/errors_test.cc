@@ -105,7 +105,17 @@ TEST(ErrorPositions, NoBuildPathsAndAFunctionName) {
       SSL_do_handshake(p.server.get());
     }
     ASSERT_NE(rc, 1);
-    ExpectPositions(TakeQueue(), "SSL_do_handshake");
+    const std::vector<Position> q = TakeQueue();
+    ExpectPositions(q, "SSL_do_handshake");
+#if defined(CONFORMANCE_IMPL_RAPIDTLS)
+    // rapidtls names the API call that met the failure (OpenSSL names its
+    // internal function, tls_post_process_server_certificate): the handshake's
+    // reading is SSL_do_handshake's, not SSL_read's.
+    bool named = false;
+    for (const Position& e : q)
+      named = named || (e.lib == ERR_LIB_SSL && e.func == "SSL_do_handshake");
+    EXPECT_TRUE(named) << "no SSL entry names SSL_do_handshake";
+#endif
   }
   {  // a certificate file that does not exist
     CtxPtr ctx(SSL_CTX_new(TLS_server_method()));
