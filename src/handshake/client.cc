@@ -405,13 +405,14 @@ Status ClientHandshake::on_server_hello(HandshakeIo& io, Bytes body, Bytes whole
   RTLS_ASSIGN(server_hs_secret_, schedule_->derive("s hs traffic", th.bytes()));
   keylog("CLIENT_HANDSHAKE_TRAFFIC_SECRET", client_hs_secret_);
   keylog("SERVER_HANDSHAKE_TRAFFIC_SECRET", server_hs_secret_);
-  RTLS_TRY(set_read_secret(io, *suite, server_hs_secret_, Epoch::handshake));
+  RTLS_TRY(set_read_secret(io, *suite, server_hs_secret_, Epoch::handshake, &server_finished_key_));
   // RFC 8446 D.4: the dummy change_cipher_spec goes before the second flight.
   if (config_->middlebox_compat && !sent_ccs_) {
     RTLS_TRY(io.send_change_cipher_spec());
     sent_ccs_ = true;
   }
-  RTLS_TRY(set_write_secret(io, *suite, client_hs_secret_, Epoch::handshake));
+  RTLS_TRY(
+      set_write_secret(io, *suite, client_hs_secret_, Epoch::handshake, &client_finished_key_));
   state_ = ClientState::wait_encrypted_extensions;
   return {};
 }
@@ -596,7 +597,7 @@ Status ClientHandshake::on_certificate_verify(HandshakeIo&, Bytes body, Bytes wh
 Status ClientHandshake::on_finished(HandshakeIo& io, Bytes body, Bytes whole) {
   const SuiteInfo& suite = *session_.suite;
   RTLS_ASSIGN(Secret th, transcript_.current());
-  RTLS_TRY(detail::check_finished(suite.hash, server_hs_secret_, th.bytes(), body));
+  RTLS_TRY(detail::check_finished_with_key(suite.hash, server_finished_key_, th.bytes(), body));
   transcript_.add(whole);
   session_.server_verify_data = to_vec(body);  // SSL_get_peer_finished
 
@@ -619,8 +620,8 @@ Status ClientHandshake::on_finished(HandshakeIo& io, Bytes body, Bytes whole) {
 
   if (cert_request_) RTLS_TRY(send_client_auth(io));
   RTLS_ASSIGN(Secret th_before_fin, transcript_.current());
-  RTLS_ASSIGN(ByteVec fin,
-              detail::build_finished(suite.hash, client_hs_secret_, th_before_fin.bytes()));
+  RTLS_ASSIGN(ByteVec fin, detail::build_finished_with_key(suite.hash, client_finished_key_,
+                                                           th_before_fin.bytes()));
   transcript_.add(fin);
   session_.client_verify_data.assign(fin.begin() + 4, fin.end());  // after the message header
   if (config_->post_handshake_auth) {

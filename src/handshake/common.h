@@ -60,6 +60,12 @@ Status check_certificate_verify(const CertificateVerify& cv, const crypto::Certi
 Result<ByteVec> build_finished(HashAlg alg, const Secret& base_key, Bytes transcript_hash);
 // A wrong verify_data -> {decrypt_error, SSL_R_DIGEST_CHECK_FAILED}.
 Status check_finished(HashAlg alg, const Secret& base_key, Bytes transcript_hash, Bytes body);
+// The same given the finished_key itself: the handshake's, which
+// set_*_secret derive with the handshake traffic keys.
+Result<ByteVec> build_finished_with_key(HashAlg alg, const Secret& finished_key,
+                                        Bytes transcript_hash);
+Status check_finished_with_key(HashAlg alg, const Secret& finished_key, Bytes transcript_hash,
+                               Bytes body);
 
 // RFC 8446 4.2.11.2: a resumption PSK's binder, computed as a Finished is,
 // with binder_key = Derive-Secret(Early Secret(psk), "res binder", "") as the

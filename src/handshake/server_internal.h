@@ -169,6 +169,8 @@ class ServerHandshake final : public Handshake {
   std::optional<KeySchedule> schedule_;
   Secret client_hs_secret_;
   Secret server_hs_secret_;
+  Secret client_finished_key_;  // RFC 8446 4.4.4, from client_hs_secret_
+  Secret server_finished_key_;  // from server_hs_secret_
   std::optional<NamedGroup> hrr_group_;
   uint16_t hrr_suite_ = 0;
   bool sent_ccs_ = false;
