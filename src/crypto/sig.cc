@@ -14,10 +14,11 @@
 #include "crypto/x509.h"
 
 namespace rapidtls::crypto {
-namespace {
 
 // What a key is, as far as choosing a signature scheme goes.
 enum class KeyKind : uint8_t { unknown, rsa, rsa_pss, p256, p384, p521, ed25519, ed448 };
+
+namespace {
 
 enum class Padding : uint8_t { none, pkcs1, pss };
 
@@ -162,10 +163,9 @@ bool is_ecdsa(KeyKind k) {
   return k == KeyKind::p256 || k == KeyKind::p384 || k == KeyKind::p521;
 }
 
-bool key_compatible(const EVP_PKEY* key, SignatureScheme scheme, SchemeRules rules) {
+bool key_compatible(const EVP_PKEY* key, KeyKind kind, SignatureScheme scheme, SchemeRules rules) {
   const SchemeInfo* info = find_scheme(scheme);
-  if (info == nullptr) return false;
-  const KeyKind kind = key_kind(key);
+  if (info == nullptr || key == nullptr) return false;  // null: a moved-from key
   if (kind == KeyKind::unknown) return false;
   // TLS 1.2: an ECDSA scheme is a hash with ECDSA on any of our curves.
   const bool any_curve = rules == SchemeRules::tls12 && is_ecdsa(kind) && is_ecdsa(info->kind);
@@ -227,6 +227,8 @@ bool scheme_allowed_in_tls13_cert_verify(SignatureScheme s) {
 
 // --- PublicKey -----------------------------------------------------------------
 
+PublicKey::PublicKey(EvpPkeyPtr key) : key_(std::move(key)), kind_(key_kind(key_.get())) {}
+
 Result<PublicKey> PublicKey::from_certificate(const Certificate& cert) {
   EvpPkeyPtr key(cert.raw() != nullptr ? X509_get_pubkey(cert.raw()) : nullptr);
   if (!key) {
@@ -237,11 +239,11 @@ Result<PublicKey> PublicKey::from_certificate(const Certificate& cert) {
 }
 
 bool PublicKey::compatible(SignatureScheme scheme, SchemeRules rules) const {
-  return key_compatible(key_.get(), scheme, rules);
+  return key_compatible(key_.get(), kind_, scheme, rules);
 }
 
 uint16_t PublicKey::ec_group_id() const {
-  switch (key_kind(key_.get())) {
+  switch (kind_) {
     case KeyKind::p256:
       return 0x0017;
     case KeyKind::p384:
@@ -277,6 +279,8 @@ Status PublicKey::verify(SignatureScheme scheme, Bytes message, Bytes signature,
 
 // --- PrivateKey ----------------------------------------------------------------
 
+PrivateKey::PrivateKey(EvpPkeyPtr key) : key_(std::move(key)), kind_(key_kind(key_.get())) {}
+
 Result<PrivateKey> PrivateKey::from_pem(Bytes pem) {
   if (pem.size() > INT_MAX) return pem_error();
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
@@ -302,7 +306,7 @@ Result<PrivateKey> PrivateKey::from_evp(EVP_PKEY* key) {
 }
 
 bool PrivateKey::compatible(SignatureScheme scheme, SchemeRules rules) const {
-  return key_compatible(key_.get(), scheme, rules);
+  return key_compatible(key_.get(), kind_, scheme, rules);
 }
 
 std::vector<SignatureScheme> PrivateKey::tls13_schemes() const {
