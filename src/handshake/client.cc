@@ -303,7 +303,11 @@ Status ClientHandshake::add_psk(ClientHello& ch, ByteVec& msg) {
   const size_t binders_block = 2 + 1 + hash_len;
   RTLS_ASSIGN(const Secret th,
               transcript_.hash_with(alg, Bytes(msg).first(msg.size() - binders_block)));
-  RTLS_ASSIGN(const Secret binder, detail::psk_binder(alg, t.psk, th.bytes()));
+  // The schedule the binder is made with goes on into the handshake if the
+  // server resumes (on_server_hello).
+  schedule_.emplace(alg);
+  RTLS_TRY(schedule_->init_early(t.psk.bytes()));
+  RTLS_ASSIGN(const Secret binder, detail::psk_binder(*schedule_, th.bytes()));
   std::copy(binder.bytes().begin(), binder.bytes().end(), msg.end() - hash_len);
   return {};
 }
@@ -388,8 +392,11 @@ Status ClientHandshake::on_server_hello(HandshakeIo& io, Bytes body, Bytes whole
   transcript_.add(whole);
   shares_.clear();  // the private keys are no longer needed
 
-  schedule_.emplace(suite->hash);
-  RTLS_TRY(schedule_->init_early(resumed_ ? options_.resume->psk.bytes() : Bytes()));
+  // A resumption goes on from the Early Secret the binder was made with.
+  if (!resumed_ || !schedule_ || !schedule_->at_psk_early_secret(suite->hash)) {
+    schedule_.emplace(suite->hash);
+    RTLS_TRY(schedule_->init_early(resumed_ ? options_.resume->psk.bytes() : Bytes()));
+  }
   if (resumed_) {
     // The server was authenticated by the connection the ticket came on.
     session_.resumed = true;

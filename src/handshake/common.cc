@@ -237,9 +237,8 @@ Status check_finished_with_key(HashAlg alg, const Secret& finished_key, Bytes tr
   return {};
 }
 
-Result<Secret> psk_binder(HashAlg alg, const Secret& psk, Bytes transcript_hash) {
-  KeySchedule early(alg);
-  RTLS_TRY(early.init_early(psk.bytes()));
+Result<Secret> psk_binder(KeySchedule& early, Bytes transcript_hash) {
+  const HashAlg alg = early.alg();
   RTLS_ASSIGN(const Secret binder_key, early.derive_early("res binder", empty_hash(alg)));
   return finished_verify_data(alg, binder_key, transcript_hash);
 }

@@ -71,7 +71,9 @@ Status check_finished_with_key(HashAlg alg, const Secret& finished_key, Bytes tr
 // with binder_key = Derive-Secret(Early Secret(psk), "res binder", "") as the
 // base key, over the transcript hash up to and including the truncated
 // ClientHello (`transcript_hash`).
-Result<Secret> psk_binder(HashAlg alg, const Secret& psk, Bytes transcript_hash);
+// `early` is a schedule at the PSK's Early Secret (init_early(psk)); the
+// handshake that resumes goes on from it.
+Result<Secret> psk_binder(KeySchedule& early, Bytes transcript_hash);
 
 // A server's ALPN choice among the client's offer (RFC 7301 3.2): the
 // connection's callback, else the config's first protocol the client offered;

@@ -77,6 +77,7 @@ const NoPskSecrets& no_psk_secrets(HashAlg alg) {
 }  // namespace
 
 Status KeySchedule::init_early(Bytes psk) {
+  from_psk_ = !psk.empty();
   if (psk.empty() && no_psk_secrets(alg_).ok) {
     early_ = no_psk_secrets(alg_).early;
     no_psk_ = true;

@@ -45,6 +45,12 @@ class KeySchedule {
   // Derive-Secret from the Early Secret (binder keys, early traffic).
   Result<Secret> derive_early(std::string_view label, Bytes transcript_hash);
 
+  // Whether the schedule is at an Early Secret made from a PSK with `alg`:
+  // what the binder was computed with, which the handshake then continues.
+  bool at_psk_early_secret(HashAlg alg) const {
+    return alg == alg_ && current_ == &early_ && from_psk_;
+  }
+
   const Secret& early_secret() const { return early_; }
   const Secret& handshake_secret() const { return handshake_; }
   const Secret& master_secret() const { return master_; }
@@ -58,7 +64,8 @@ class KeySchedule {
   Secret master_;
   const Secret* current_ = nullptr;
   std::optional<crypto::HmacKey> current_key_;  // current_'s HMAC key, once derived from
-  bool no_psk_ = false;  // early_ and its derived salt are the per-hash constants
+  bool no_psk_ = false;    // early_ and its derived salt are the per-hash constants
+  bool from_psk_ = false;  // early_ is HKDF-Extract(0, PSK) of a real PSK
 };
 
 // Hash(""), the transcript hash of Derive-Secret(secret, "derived", "") and

@@ -162,7 +162,7 @@ Status ServerHandshake::check_unused_extensions13(const ClientHello& ch) {
   return {};
 }
 
-Status ServerHandshake::accept_psk(const ClientHello& ch, Bytes whole, Negotiated& n) const {
+Status ServerHandshake::accept_psk(const ClientHello& ch, Bytes whole, Negotiated& n) {
   const Extension* pre = find_extension(ch.extensions, ExtensionType::pre_shared_key);
   if (pre == nullptr) return {};
   // RFC 8446 4.2.9: a client that offers a PSK says how it may be used.
@@ -193,7 +193,11 @@ Status ServerHandshake::accept_psk(const ClientHello& ch, Bytes whole, Negotiate
     // (after a HelloRetryRequest, with the transcript before it).
     const Bytes truncated = whole.first(whole.size() - offered.binders_block_size);
     RTLS_ASSIGN(const Secret th, transcript_.hash_with(suite->hash, truncated));
-    RTLS_ASSIGN(const Secret binder, detail::psk_binder(suite->hash, t->psk, th.bytes()));
+    // The schedule the binder is checked with goes on into the handshake
+    // (send_server_flight) if this PSK is taken.
+    schedule_.emplace(suite->hash);
+    RTLS_TRY(schedule_->init_early(t->psk.bytes()));
+    RTLS_ASSIGN(const Secret binder, detail::psk_binder(*schedule_, th.bytes()));
     if (!ct_equal(binder.bytes(), offered.binders[i])) {
       return Error{Alert::decrypt_error, SSL_R_BINDER_DOES_NOT_VERIFY};
     }
@@ -378,8 +382,11 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
     session_.peer_chain = *n.peer_chain;  // the client the ticket's connection authenticated
     session_.verify_result = n.peer_verify_result;
   }
-  schedule_.emplace(suite.hash);
-  RTLS_TRY(schedule_->init_early(resumed ? n.psk.bytes() : Bytes()));
+  // A resumption goes on from the Early Secret the binder was checked with.
+  if (!resumed || !schedule_ || !schedule_->at_psk_early_secret(suite.hash)) {
+    schedule_.emplace(suite.hash);
+    RTLS_TRY(schedule_->init_early(resumed ? n.psk.bytes() : Bytes()));
+  }
   RTLS_TRY(schedule_->derive_handshake(ecdhe.bytes()));
   RTLS_ASSIGN(Secret th_sh, transcript_.current());
   RTLS_ASSIGN(client_hs_secret_, schedule_->derive("c hs traffic", th_sh.bytes()));

@@ -121,7 +121,9 @@ class ServerHandshake final : public Handshake {
   // n.psk, after checking that offer's binder over `whole` (the ClientHello
   // as received). Leaves n as it is for a full handshake.
   static Status check_unused_extensions13(const ClientHello& ch);
-  Status accept_psk(const ClientHello& ch, Bytes whole, Negotiated& n) const;
+  // Checks the offered PSKs' binders; leaves schedule_ at the Early Secret of
+  // the one taken (n.psk).
+  Status accept_psk(const ClientHello& ch, Bytes whole, Negotiated& n);
   Status send_hello_retry_request(HandshakeIo& io, const ClientHello& ch, const Negotiated& n);
   Status send_server_flight(HandshakeIo& io, const ClientHello& ch, const Negotiated& n);
   Status send_message(HandshakeIo& io, const ByteVec& msg) {
