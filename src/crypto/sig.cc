@@ -279,7 +279,30 @@ Status PublicKey::verify(SignatureScheme scheme, Bytes message, Bytes signature,
 
 // --- PrivateKey ----------------------------------------------------------------
 
-PrivateKey::PrivateKey(EvpPkeyPtr key) : key_(std::move(key)), kind_(key_kind(key_.get())) {}
+PrivateKey::PrivateKey(EvpPkeyPtr key) : key_(std::move(key)), kind_(key_kind(key_.get())) {
+  SignatureScheme scheme;
+  switch (kind_) {
+    case KeyKind::p256:
+      scheme = SignatureScheme::ecdsa_secp256r1_sha256;
+      break;
+    case KeyKind::p384:
+      scheme = SignatureScheme::ecdsa_secp384r1_sha384;
+      break;
+    case KeyKind::p521:
+      scheme = SignatureScheme::ecdsa_secp521r1_sha512;
+      break;
+    default:
+      return;
+  }
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key_.get(), nullptr));
+  if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 ||
+      EVP_PKEY_CTX_set_signature_md(ctx.get(), md_for(find_scheme(scheme)->digest)) != 1) {
+    ERR_clear_error();  // EVP_DigestSign does the signing then
+    return;
+  }
+  sign_ctx_ = std::move(ctx);
+  sign_ctx_scheme_ = scheme;
+}
 
 Result<PrivateKey> PrivateKey::from_pem(Bytes pem) {
   if (pem.size() > INT_MAX) return pem_error();
@@ -332,6 +355,7 @@ std::vector<SignatureScheme> PrivateKey::tls12_schemes() const {
 Result<ByteVec> PrivateKey::sign(SignatureScheme scheme, Bytes message, SchemeRules rules) const {
   // Asking for a scheme the key cannot do is a bug in the caller's selection.
   if (!compatible(scheme, rules)) return Error{Alert::internal_error, SSL_R_WRONG_SIGNATURE_TYPE};
+  if (sign_ctx_ && scheme == sign_ctx_scheme_) return sign_prepared(message);
   const SchemeInfo& info = *find_scheme(scheme);
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
@@ -346,6 +370,25 @@ Result<ByteVec> PrivateKey::sign(SignatureScheme scheme, Bytes message, SchemeRu
   if (EVP_DigestSign(ctx.get(), sig.data(), &len, message.data(), message.size()) != 1) {
     return internal_error();
   }
+  sig.resize(len);  // DER ECDSA signatures vary in length
+  return sig;
+}
+
+Result<ByteVec> PrivateKey::sign_prepared(Bytes message) const {
+  const Digest digest = find_scheme(sign_ctx_scheme_)->digest;
+  uint8_t hash[EVP_MAX_MD_SIZE];
+  unsigned int hash_len = 0;
+  if (EVP_Digest(message.data(), message.size(), hash, &hash_len, md_for(digest), nullptr) != 1 ||
+      hash_len != digest_size(digest)) {
+    return internal_error();
+  }
+  // A copy per signature: the shared context is never used itself.
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_dup(sign_ctx_.get()));
+  const int max_size = EVP_PKEY_get_size(key_.get());
+  if (!ctx || max_size <= 0) return internal_error();
+  ByteVec sig(static_cast<size_t>(max_size));
+  size_t len = sig.size();
+  if (EVP_PKEY_sign(ctx.get(), sig.data(), &len, hash, hash_len) != 1) return internal_error();
   sig.resize(len);  // DER ECDSA signatures vary in length
   return sig;
 }

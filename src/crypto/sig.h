@@ -94,8 +94,18 @@ class PrivateKey {
 
  private:
   explicit PrivateKey(EvpPkeyPtr key);
+  // ECDSA with the curve's own hash (the TLS 1.3 scheme) through sign_ctx_:
+  // the digest computed here, then EVP_PKEY_sign on a copy of the context.
+  Result<ByteVec> sign_prepared(Bytes message) const;
   EvpPkeyPtr key_;
   KeyKind kind_;
+  // An ECDSA key's signing context, EVP_PKEY_sign_init'd with its curve's
+  // hash once when the key is made: EVP_DigestSignInit looks up the
+  // signature algorithm and key manager on every handshake. Shared by every
+  // connection (and thread) using the key, so only ever duplicated, never
+  // used itself. Null for other keys, which sign through EVP_DigestSign.
+  EvpPkeyCtxPtr sign_ctx_;
+  SignatureScheme sign_ctx_scheme_ = SignatureScheme::ecdsa_secp256r1_sha256;
 };
 
 }  // namespace rapidtls::crypto
