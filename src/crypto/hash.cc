@@ -44,17 +44,21 @@ const EVP_MAC_CTX* hmac_prototype(HashAlg alg) {
   return alg == HashAlg::sha256 ? kSha256 : kSha384;
 }
 
+// Keys `ctx` with `key`. A null key means "keep the previous key" (what
+// HmacKey::mac_parts relies on); an empty key is valid HMAC, so it is passed
+// as a non-null pointer.
+bool set_hmac_key(EVP_MAC_CTX* ctx, Bytes key) {
+  static const uint8_t kEmpty = 0;
+  const uint8_t* key_data = key.empty() ? &kEmpty : key.data();
+  return EVP_MAC_init(ctx, key_data, key.size(), nullptr) == 1;
+}
+
 // A context for `key`: the prototype duplicated, then keyed.
 EvpMacCtxPtr keyed_hmac(HashAlg alg, Bytes key) {
   const EVP_MAC_CTX* proto = hmac_prototype(alg);
   if (proto == nullptr) return nullptr;
   EvpMacCtxPtr ctx(EVP_MAC_CTX_dup(proto));
-  if (!ctx) return nullptr;
-  // A null key means "keep the previous key" (what HmacKey::mac_parts relies
-  // on); an empty key is valid HMAC, so it is passed as a non-null pointer.
-  static const uint8_t kEmpty = 0;
-  const uint8_t* key_data = key.empty() ? &kEmpty : key.data();
-  if (EVP_MAC_init(ctx.get(), key_data, key.size(), nullptr) != 1) return nullptr;
+  if (!ctx || !set_hmac_key(ctx.get(), key)) return nullptr;
   return ctx;
 }
 
@@ -154,6 +158,11 @@ Result<HmacKey> HmacKey::create(HashAlg alg, Bytes key) {
 }
 
 HmacKey::~HmacKey() = default;
+
+Status HmacKey::rekey(Bytes key) {
+  if (!ctx_ || !set_hmac_key(ctx_.get(), key)) return internal_error();
+  return {};
+}
 
 bool HmacKey::mac_parts(std::initializer_list<Bytes> parts, uint8_t* out) {
   // Without a key, EVP_MAC_init restarts HMAC from the key set at creation.

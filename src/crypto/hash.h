@@ -57,6 +57,8 @@ class HmacKey {
   ~HmacKey();
 
   HashAlg alg() const { return alg_; }
+  // Replaces the key, reusing the libcrypto context (no new allocation).
+  Status rekey(Bytes key);
   // HMAC(key, data).
   Result<Secret> mac(Bytes data);
   // RFC 5869 HKDF-Expand(PRK = this key, info, L = out.size() <= 255 * HashLen).

@@ -82,8 +82,7 @@ Status KeySchedule::init_early(Bytes psk) {
     early_ = no_psk_secrets(alg_).early;
     no_psk_ = true;
   } else {
-    RTLS_ASSIGN(early_, crypto::hkdf_extract(alg_, zeros(hash_len()),
-                                             psk.empty() ? zeros(hash_len()) : psk));
+    RTLS_ASSIGN(early_, extract(zeros(hash_len()), psk.empty() ? zeros(hash_len()) : psk));
     no_psk_ = false;
   }
   set_current(&early_);
@@ -98,7 +97,7 @@ Status KeySchedule::derive_handshake(Bytes ecdhe) {
   } else {
     RTLS_ASSIGN(salt, derived_salt(early_));
   }
-  RTLS_ASSIGN(handshake_, crypto::hkdf_extract(alg_, salt.bytes(), ecdhe));
+  RTLS_ASSIGN(handshake_, extract(salt.bytes(), ecdhe));
   set_current(&handshake_);
   return {};
 }
@@ -106,23 +105,38 @@ Status KeySchedule::derive_handshake(Bytes ecdhe) {
 Status KeySchedule::derive_master() {
   if (current_ != &handshake_) return internal_error();
   RTLS_ASSIGN(Secret salt, derived_salt(handshake_));
-  RTLS_ASSIGN(master_, crypto::hkdf_extract(alg_, salt.bytes(), zeros(hash_len())));
+  RTLS_ASSIGN(master_, extract(salt.bytes(), zeros(hash_len())));
   set_current(&master_);
   return {};
 }
 
 void KeySchedule::set_current(const Secret* secret) {
   current_ = secret;
-  current_key_.reset();  // keyed lazily by the first derive()
+  current_keyed_ = false;  // keyed lazily by the first derive()
+}
+
+Status KeySchedule::set_key(Bytes key) {
+  current_keyed_ = false;
+  if (key_) return key_->rekey(key);
+  RTLS_ASSIGN(crypto::HmacKey k, crypto::HmacKey::create(alg_, key));
+  key_.emplace(std::move(k));
+  return {};
+}
+
+Result<Secret> KeySchedule::extract(Bytes salt, Bytes ikm) {
+  // RFC 5869 2.2: HKDF-Extract(salt, IKM) = HMAC(salt, IKM); the salts here
+  // are never empty (a missing one is passed as HashLen zeros).
+  RTLS_TRY(set_key(salt));
+  return key_->mac(ikm);
 }
 
 Result<Secret> KeySchedule::derive(std::string_view label, Bytes transcript_hash) {
   if (current_ == nullptr) return internal_error();
-  if (!current_key_) {
-    RTLS_ASSIGN(crypto::HmacKey key, crypto::HmacKey::create(alg_, current_->bytes()));
-    current_key_.emplace(std::move(key));
+  if (!current_keyed_) {
+    RTLS_TRY(set_key(current_->bytes()));
+    current_keyed_ = true;
   }
-  return current_key_->expand_label(label, transcript_hash, hash_len());
+  return key_->expand_label(label, transcript_hash, hash_len());
 }
 
 Result<Secret> KeySchedule::derive_early(std::string_view label, Bytes transcript_hash) {
@@ -154,7 +168,7 @@ Result<TrafficKeys> traffic_keys(const SuiteInfo& suite, const Secret& traffic_s
   TrafficKeys keys;
   keys.version = kTls13;
   keys.aead = suite.aead;
-  // One HMAC key for both expansions of the secret.
+  // One HMAC key for every expansion of the secret.
   RTLS_ASSIGN(crypto::HmacKey prk, crypto::HmacKey::create(suite.hash, traffic_secret.bytes()));
   RTLS_ASSIGN(keys.key, prk.expand_label("key", {}, crypto::aead_key_size(suite.aead)));
   RTLS_ASSIGN(keys.iv, prk.expand_label("iv", {}, crypto::kAeadNonceSize));

@@ -58,12 +58,18 @@ class KeySchedule {
  private:
   Result<Secret> derived_salt(const Secret& from);
   void set_current(const Secret* secret);
+  // The schedule's one HMAC context, keyed with `key` (made at the first use).
+  Status set_key(Bytes key);
+  Result<Secret> extract(Bytes salt, Bytes ikm);
   HashAlg alg_;
   Secret early_;
   Secret handshake_;
   Secret master_;
   const Secret* current_ = nullptr;
-  std::optional<crypto::HmacKey> current_key_;  // current_'s HMAC key, once derived from
+  // One HMAC context for every extract and derive: keyed with current_ (when
+  // current_keyed_) or with the last extract's salt.
+  std::optional<crypto::HmacKey> key_;
+  bool current_keyed_ = false;
   bool no_psk_ = false;    // early_ and its derived salt are the per-hash constants
   bool from_psk_ = false;  // early_ is HKDF-Extract(0, PSK) of a real PSK
 };

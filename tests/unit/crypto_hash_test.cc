@@ -303,6 +303,20 @@ TEST(HmacKey, Rfc4231_Case2_EveryReuseGivesTheVector) {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+TEST(HmacKey, RekeyReusesTheContextWithTheNewKey) {
+  auto key = HmacKey::create(HashAlg::sha256, as_bytes("another key"));
+  ASSERT_TRUE(key.ok());
+  ASSERT_TRUE(key->mac(as_bytes("x")).ok());
+  ASSERT_TRUE(key->rekey(as_bytes("Jefe")).ok());
+  EXPECT_EQ(hex(key->mac(as_bytes("what do ya want for nothing?"))),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  // An empty key is a key (HMAC pads it with zeros), not "keep the last one".
+  ASSERT_TRUE(key->rekey({}).ok());
+  EXPECT_EQ(hex(key->mac(as_bytes("x"))), hex(hmac(HashAlg::sha256, {}, as_bytes("x"))));
+  EXPECT_NE(hex(key->mac(as_bytes("x"))),
+            hex(hmac(HashAlg::sha256, as_bytes("Jefe"), as_bytes("x"))));
+}
+
 TEST(HmacKey, Rfc5869_Case2_ExpandTwiceFromOneKey) {
   // L = 82: three blocks, each a restart of the same keyed context, twice.
   const ByteVec ikm = from_hex(
