@@ -14,10 +14,11 @@
 #include "crypto/x509.h"
 
 namespace rapidtls::crypto {
-namespace {
 
 // What a key is, as far as choosing a signature scheme goes.
 enum class KeyKind : uint8_t { unknown, rsa, rsa_pss, p256, p384, p521, ed25519, ed448 };
+
+namespace {
 
 enum class Padding : uint8_t { none, pkcs1, pss };
 
@@ -162,10 +163,9 @@ bool is_ecdsa(KeyKind k) {
   return k == KeyKind::p256 || k == KeyKind::p384 || k == KeyKind::p521;
 }
 
-bool key_compatible(const EVP_PKEY* key, SignatureScheme scheme, SchemeRules rules) {
+bool key_compatible(const EVP_PKEY* key, KeyKind kind, SignatureScheme scheme, SchemeRules rules) {
   const SchemeInfo* info = find_scheme(scheme);
-  if (info == nullptr) return false;
-  const KeyKind kind = key_kind(key);
+  if (info == nullptr || key == nullptr) return false;  // null: a moved-from key
   if (kind == KeyKind::unknown) return false;
   // TLS 1.2: an ECDSA scheme is a hash with ECDSA on any of our curves.
   const bool any_curve = rules == SchemeRules::tls12 && is_ecdsa(kind) && is_ecdsa(info->kind);
@@ -227,6 +227,8 @@ bool scheme_allowed_in_tls13_cert_verify(SignatureScheme s) {
 
 // --- PublicKey -----------------------------------------------------------------
 
+PublicKey::PublicKey(EvpPkeyPtr key) : key_(std::move(key)), kind_(key_kind(key_.get())) {}
+
 Result<PublicKey> PublicKey::from_certificate(const Certificate& cert) {
   EvpPkeyPtr key(cert.raw() != nullptr ? X509_get_pubkey(cert.raw()) : nullptr);
   if (!key) {
@@ -237,11 +239,11 @@ Result<PublicKey> PublicKey::from_certificate(const Certificate& cert) {
 }
 
 bool PublicKey::compatible(SignatureScheme scheme, SchemeRules rules) const {
-  return key_compatible(key_.get(), scheme, rules);
+  return key_compatible(key_.get(), kind_, scheme, rules);
 }
 
 uint16_t PublicKey::ec_group_id() const {
-  switch (key_kind(key_.get())) {
+  switch (kind_) {
     case KeyKind::p256:
       return 0x0017;
     case KeyKind::p384:
@@ -277,6 +279,31 @@ Status PublicKey::verify(SignatureScheme scheme, Bytes message, Bytes signature,
 
 // --- PrivateKey ----------------------------------------------------------------
 
+PrivateKey::PrivateKey(EvpPkeyPtr key) : key_(std::move(key)), kind_(key_kind(key_.get())) {
+  SignatureScheme scheme;
+  switch (kind_) {
+    case KeyKind::p256:
+      scheme = SignatureScheme::ecdsa_secp256r1_sha256;
+      break;
+    case KeyKind::p384:
+      scheme = SignatureScheme::ecdsa_secp384r1_sha384;
+      break;
+    case KeyKind::p521:
+      scheme = SignatureScheme::ecdsa_secp521r1_sha512;
+      break;
+    default:
+      return;
+  }
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key_.get(), nullptr));
+  if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 ||
+      EVP_PKEY_CTX_set_signature_md(ctx.get(), md_for(find_scheme(scheme)->digest)) != 1) {
+    ERR_clear_error();  // EVP_DigestSign does the signing then
+    return;
+  }
+  sign_ctx_ = std::move(ctx);
+  sign_ctx_scheme_ = scheme;
+}
+
 Result<PrivateKey> PrivateKey::from_pem(Bytes pem) {
   if (pem.size() > INT_MAX) return pem_error();
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
@@ -302,7 +329,7 @@ Result<PrivateKey> PrivateKey::from_evp(EVP_PKEY* key) {
 }
 
 bool PrivateKey::compatible(SignatureScheme scheme, SchemeRules rules) const {
-  return key_compatible(key_.get(), scheme, rules);
+  return key_compatible(key_.get(), kind_, scheme, rules);
 }
 
 std::vector<SignatureScheme> PrivateKey::tls13_schemes() const {
@@ -328,6 +355,7 @@ std::vector<SignatureScheme> PrivateKey::tls12_schemes() const {
 Result<ByteVec> PrivateKey::sign(SignatureScheme scheme, Bytes message, SchemeRules rules) const {
   // Asking for a scheme the key cannot do is a bug in the caller's selection.
   if (!compatible(scheme, rules)) return Error{Alert::internal_error, SSL_R_WRONG_SIGNATURE_TYPE};
+  if (sign_ctx_ && scheme == sign_ctx_scheme_) return sign_prepared(message);
   const SchemeInfo& info = *find_scheme(scheme);
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
@@ -342,6 +370,25 @@ Result<ByteVec> PrivateKey::sign(SignatureScheme scheme, Bytes message, SchemeRu
   if (EVP_DigestSign(ctx.get(), sig.data(), &len, message.data(), message.size()) != 1) {
     return internal_error();
   }
+  sig.resize(len);  // DER ECDSA signatures vary in length
+  return sig;
+}
+
+Result<ByteVec> PrivateKey::sign_prepared(Bytes message) const {
+  const Digest digest = find_scheme(sign_ctx_scheme_)->digest;
+  uint8_t hash[EVP_MAX_MD_SIZE];
+  unsigned int hash_len = 0;
+  if (EVP_Digest(message.data(), message.size(), hash, &hash_len, md_for(digest), nullptr) != 1 ||
+      hash_len != digest_size(digest)) {
+    return internal_error();
+  }
+  // A copy per signature: the shared context is never used itself.
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_dup(sign_ctx_.get()));
+  const int max_size = EVP_PKEY_get_size(key_.get());
+  if (!ctx || max_size <= 0) return internal_error();
+  ByteVec sig(static_cast<size_t>(max_size));
+  size_t len = sig.size();
+  if (EVP_PKEY_sign(ctx.get(), sig.data(), &len, hash, hash_len) != 1) return internal_error();
   sig.resize(len);  // DER ECDSA signatures vary in length
   return sig;
 }

@@ -39,6 +39,9 @@ bool scheme_allowed_in_tls13_cert_verify(SignatureScheme s);
 enum class SchemeRules : uint8_t { tls13, tls12 };
 
 class Certificate;
+// What a key is for scheme selection (defined in sig.cc); worked out once
+// when a key object is made, as it takes several libcrypto name look-ups.
+enum class KeyKind : uint8_t;
 
 // A public key, from a certificate's SubjectPublicKeyInfo.
 class PublicKey {
@@ -61,8 +64,9 @@ class PublicKey {
   uint16_t ec_group_id() const;
 
  private:
-  explicit PublicKey(EvpPkeyPtr key) : key_(std::move(key)) {}
+  explicit PublicKey(EvpPkeyPtr key);
   EvpPkeyPtr key_;
+  KeyKind kind_;
 };
 
 // A private key that signs with the schemes its type allows. RSA-PSS uses a
@@ -89,8 +93,19 @@ class PrivateKey {
   EVP_PKEY* raw() const { return key_.get(); }
 
  private:
-  explicit PrivateKey(EvpPkeyPtr key) : key_(std::move(key)) {}
+  explicit PrivateKey(EvpPkeyPtr key);
+  // ECDSA with the curve's own hash (the TLS 1.3 scheme) through sign_ctx_:
+  // the digest computed here, then EVP_PKEY_sign on a copy of the context.
+  Result<ByteVec> sign_prepared(Bytes message) const;
   EvpPkeyPtr key_;
+  KeyKind kind_;
+  // An ECDSA key's signing context, EVP_PKEY_sign_init'd with its curve's
+  // hash once when the key is made: EVP_DigestSignInit looks up the
+  // signature algorithm and key manager on every handshake. Shared by every
+  // connection (and thread) using the key, so only ever duplicated, never
+  // used itself. Null for other keys, which sign through EVP_DigestSign.
+  EvpPkeyCtxPtr sign_ctx_;
+  SignatureScheme sign_ctx_scheme_ = SignatureScheme::ecdsa_secp256r1_sha256;
 };
 
 }  // namespace rapidtls::crypto

@@ -303,7 +303,11 @@ Status ClientHandshake::add_psk(ClientHello& ch, ByteVec& msg) {
   const size_t binders_block = 2 + 1 + hash_len;
   RTLS_ASSIGN(const Secret th,
               transcript_.hash_with(alg, Bytes(msg).first(msg.size() - binders_block)));
-  RTLS_ASSIGN(const Secret binder, detail::psk_binder(alg, t.psk, th.bytes()));
+  // The schedule the binder is made with goes on into the handshake if the
+  // server resumes (on_server_hello).
+  schedule_.emplace(alg);
+  RTLS_TRY(schedule_->init_early(t.psk.bytes()));
+  RTLS_ASSIGN(const Secret binder, detail::psk_binder(*schedule_, th.bytes()));
   std::copy(binder.bytes().begin(), binder.bytes().end(), msg.end() - hash_len);
   return {};
 }
@@ -388,8 +392,11 @@ Status ClientHandshake::on_server_hello(HandshakeIo& io, Bytes body, Bytes whole
   transcript_.add(whole);
   shares_.clear();  // the private keys are no longer needed
 
-  schedule_.emplace(suite->hash);
-  RTLS_TRY(schedule_->init_early(resumed_ ? options_.resume->psk.bytes() : Bytes()));
+  // A resumption goes on from the Early Secret the binder was made with.
+  if (!resumed_ || !schedule_ || !schedule_->at_psk_early_secret(suite->hash)) {
+    schedule_.emplace(suite->hash);
+    RTLS_TRY(schedule_->init_early(resumed_ ? options_.resume->psk.bytes() : Bytes()));
+  }
   if (resumed_) {
     // The server was authenticated by the connection the ticket came on.
     session_.resumed = true;
@@ -405,13 +412,14 @@ Status ClientHandshake::on_server_hello(HandshakeIo& io, Bytes body, Bytes whole
   RTLS_ASSIGN(server_hs_secret_, schedule_->derive("s hs traffic", th.bytes()));
   keylog("CLIENT_HANDSHAKE_TRAFFIC_SECRET", client_hs_secret_);
   keylog("SERVER_HANDSHAKE_TRAFFIC_SECRET", server_hs_secret_);
-  RTLS_TRY(set_read_secret(io, *suite, server_hs_secret_, Epoch::handshake));
+  RTLS_TRY(set_read_secret(io, *suite, server_hs_secret_, Epoch::handshake, &server_finished_key_));
   // RFC 8446 D.4: the dummy change_cipher_spec goes before the second flight.
   if (config_->middlebox_compat && !sent_ccs_) {
     RTLS_TRY(io.send_change_cipher_spec());
     sent_ccs_ = true;
   }
-  RTLS_TRY(set_write_secret(io, *suite, client_hs_secret_, Epoch::handshake));
+  RTLS_TRY(
+      set_write_secret(io, *suite, client_hs_secret_, Epoch::handshake, &client_finished_key_));
   state_ = ClientState::wait_encrypted_extensions;
   return {};
 }
@@ -596,7 +604,7 @@ Status ClientHandshake::on_certificate_verify(HandshakeIo&, Bytes body, Bytes wh
 Status ClientHandshake::on_finished(HandshakeIo& io, Bytes body, Bytes whole) {
   const SuiteInfo& suite = *session_.suite;
   RTLS_ASSIGN(Secret th, transcript_.current());
-  RTLS_TRY(detail::check_finished(suite.hash, server_hs_secret_, th.bytes(), body));
+  RTLS_TRY(detail::check_finished_with_key(suite.hash, server_finished_key_, th.bytes(), body));
   transcript_.add(whole);
   session_.server_verify_data = to_vec(body);  // SSL_get_peer_finished
 
@@ -619,8 +627,8 @@ Status ClientHandshake::on_finished(HandshakeIo& io, Bytes body, Bytes whole) {
 
   if (cert_request_) RTLS_TRY(send_client_auth(io));
   RTLS_ASSIGN(Secret th_before_fin, transcript_.current());
-  RTLS_ASSIGN(ByteVec fin,
-              detail::build_finished(suite.hash, client_hs_secret_, th_before_fin.bytes()));
+  RTLS_ASSIGN(ByteVec fin, detail::build_finished_with_key(suite.hash, client_finished_key_,
+                                                           th_before_fin.bytes()));
   transcript_.add(fin);
   session_.client_verify_data.assign(fin.begin() + 4, fin.end());  // after the message header
   if (config_->post_handshake_auth) {

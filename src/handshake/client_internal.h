@@ -167,6 +167,8 @@ class ClientHandshake final : public Handshake {
   std::optional<KeySchedule> schedule_;
   Secret client_hs_secret_;
   Secret server_hs_secret_;
+  Secret client_finished_key_;  // RFC 8446 4.4.4, from client_hs_secret_
+  Secret server_finished_key_;  // from server_hs_secret_
   std::optional<CertificateRequest> cert_request_;
   std::vector<uint16_t> server_sigalgs_for_us_;
 

@@ -9,14 +9,15 @@
 
 namespace rapidtls::handshake {
 
-Status set_read_secret(HandshakeIo& io, const SuiteInfo& suite, const Secret& secret, Epoch epoch) {
-  RTLS_ASSIGN(const TrafficKeys keys, traffic_keys(suite, secret));
+Status set_read_secret(HandshakeIo& io, const SuiteInfo& suite, const Secret& secret, Epoch epoch,
+                       Secret* finished_key) {
+  RTLS_ASSIGN(const TrafficKeys keys, traffic_keys(suite, secret, finished_key));
   return io.set_read_keys(keys, epoch);
 }
 
-Status set_write_secret(HandshakeIo& io, const SuiteInfo& suite, const Secret& secret,
-                        Epoch epoch) {
-  RTLS_ASSIGN(const TrafficKeys keys, traffic_keys(suite, secret));
+Status set_write_secret(HandshakeIo& io, const SuiteInfo& suite, const Secret& secret, Epoch epoch,
+                        Secret* finished_key) {
+  RTLS_ASSIGN(const TrafficKeys keys, traffic_keys(suite, secret, finished_key));
   return io.set_write_keys(keys, epoch);
 }
 
@@ -211,7 +212,19 @@ Status check_certificate_verify(const CertificateVerify& cv, const crypto::Certi
 }
 
 Result<ByteVec> build_finished(HashAlg alg, const Secret& base_key, Bytes transcript_hash) {
-  RTLS_ASSIGN(Secret verify_data, finished_verify_data(alg, base_key, transcript_hash));
+  RTLS_ASSIGN(const Secret key, finished_key(alg, base_key));
+  return build_finished_with_key(alg, key, transcript_hash);
+}
+
+Status check_finished(HashAlg alg, const Secret& base_key, Bytes transcript_hash, Bytes body) {
+  RTLS_ASSIGN(const Secret key, finished_key(alg, base_key));
+  return check_finished_with_key(alg, key, transcript_hash, body);
+}
+
+Result<ByteVec> build_finished_with_key(HashAlg alg, const Secret& finished_key,
+                                        Bytes transcript_hash) {
+  RTLS_ASSIGN(Secret verify_data,
+              verify_data_from_finished_key(alg, finished_key, transcript_hash));
   Finished fin;
   fin.verify_data = to_vec(verify_data.bytes());
   ByteVec out;
@@ -219,20 +232,19 @@ Result<ByteVec> build_finished(HashAlg alg, const Secret& base_key, Bytes transc
   return out;
 }
 
-Status check_finished(HashAlg alg, const Secret& base_key, Bytes transcript_hash, Bytes body) {
+Status check_finished_with_key(HashAlg alg, const Secret& finished_key, Bytes transcript_hash,
+                               Bytes body) {
   RTLS_ASSIGN(Finished fin, Finished::parse(body, crypto::hash_size(alg)));
-  RTLS_ASSIGN(Secret expected, finished_verify_data(alg, base_key, transcript_hash));
+  RTLS_ASSIGN(Secret expected, verify_data_from_finished_key(alg, finished_key, transcript_hash));
   if (!ct_equal(expected.bytes(), fin.verify_data)) {
     return Error{Alert::decrypt_error, SSL_R_DIGEST_CHECK_FAILED};
   }
   return {};
 }
 
-Result<Secret> psk_binder(HashAlg alg, const Secret& psk, Bytes transcript_hash) {
-  KeySchedule early(alg);
-  RTLS_TRY(early.init_early(psk.bytes()));
-  RTLS_ASSIGN(const Secret empty_hash, crypto::hash(alg, {}));
-  RTLS_ASSIGN(const Secret binder_key, early.derive_early("res binder", empty_hash.bytes()));
+Result<Secret> psk_binder(KeySchedule& early, Bytes transcript_hash) {
+  const HashAlg alg = early.alg();
+  RTLS_ASSIGN(const Secret binder_key, early.derive_early("res binder", empty_hash(alg)));
   return finished_verify_data(alg, binder_key, transcript_hash);
 }
 

@@ -61,12 +61,20 @@ Status check_certificate_verify(const CertificateVerify& cv, const crypto::Certi
 Result<ByteVec> build_finished(HashAlg alg, const Secret& base_key, Bytes transcript_hash);
 // A wrong verify_data -> {decrypt_error, SSL_R_DIGEST_CHECK_FAILED}.
 Status check_finished(HashAlg alg, const Secret& base_key, Bytes transcript_hash, Bytes body);
+// The same given the finished_key itself: the handshake's, which
+// set_*_secret derive with the handshake traffic keys.
+Result<ByteVec> build_finished_with_key(HashAlg alg, const Secret& finished_key,
+                                        Bytes transcript_hash);
+Status check_finished_with_key(HashAlg alg, const Secret& finished_key, Bytes transcript_hash,
+                               Bytes body);
 
 // RFC 8446 4.2.11.2: a resumption PSK's binder, computed as a Finished is,
 // with binder_key = Derive-Secret(Early Secret(psk), "res binder", "") as the
 // base key, over the transcript hash up to and including the truncated
 // ClientHello (`transcript_hash`).
-Result<Secret> psk_binder(HashAlg alg, const Secret& psk, Bytes transcript_hash);
+// `early` is a schedule at the PSK's Early Secret (init_early(psk)); the
+// handshake that resumes goes on from it.
+Result<Secret> psk_binder(KeySchedule& early, Bytes transcript_hash);
 
 // A server's ALPN choice among the client's offer (RFC 7301 3.2): the
 // connection's callback, else the config's first protocol the client offered;

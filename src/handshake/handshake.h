@@ -56,9 +56,12 @@ class HandshakeIo {
   virtual bool more_in_record() const { return false; }
 };
 
-// TLS 1.3: the keys of a traffic secret (RFC 8446 7.3) into one direction.
-Status set_read_secret(HandshakeIo& io, const SuiteInfo& suite, const Secret& secret, Epoch epoch);
-Status set_write_secret(HandshakeIo& io, const SuiteInfo& suite, const Secret& secret, Epoch epoch);
+// TLS 1.3: the keys of a traffic secret (RFC 8446 7.3) into one direction;
+// with `finished_key`, also the secret's Finished key (a handshake secret's).
+Status set_read_secret(HandshakeIo& io, const SuiteInfo& suite, const Secret& secret, Epoch epoch,
+                       Secret* finished_key = nullptr);
+Status set_write_secret(HandshakeIo& io, const SuiteInfo& suite, const Secret& secret, Epoch epoch,
+                        Secret* finished_key = nullptr);
 // TLS 1.2: one direction's key and IV (or salt) from the key block.
 TrafficKeys tls12_traffic_keys(const Suite12Info& suite, const Secret& key, const Secret& iv);
 

@@ -26,7 +26,7 @@ static Bytes zeros(size_t n) {
 
 // The hash of the empty string, which Derive-Secret(secret, "derived", "")
 // uses (FIPS 180-4 values for SHA-256 and SHA-384).
-static Bytes empty_hash(HashAlg alg) {
+Bytes empty_hash(HashAlg alg) {
   static constexpr uint8_t kSha256[32] = {0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14,
                                           0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
                                           0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c,
@@ -39,7 +39,8 @@ static Bytes empty_hash(HashAlg alg) {
   return alg == HashAlg::sha256 ? Bytes(kSha256) : Bytes(kSha384);
 }
 
-Result<Secret> KeySchedule::derived_salt(const Secret& from) const {
+Result<Secret> KeySchedule::derived_salt(const Secret& from) {
+  if (&from == current_) return derive("derived", empty_hash(alg_));
   return crypto::hkdf_expand_label(alg_, from.bytes(), "derived", empty_hash(alg_), hash_len());
 }
 
@@ -76,15 +77,15 @@ const NoPskSecrets& no_psk_secrets(HashAlg alg) {
 }  // namespace
 
 Status KeySchedule::init_early(Bytes psk) {
+  from_psk_ = !psk.empty();
   if (psk.empty() && no_psk_secrets(alg_).ok) {
     early_ = no_psk_secrets(alg_).early;
     no_psk_ = true;
   } else {
-    RTLS_ASSIGN(early_, crypto::hkdf_extract(alg_, zeros(hash_len()),
-                                             psk.empty() ? zeros(hash_len()) : psk));
+    RTLS_ASSIGN(early_, extract(zeros(hash_len()), psk.empty() ? zeros(hash_len()) : psk));
     no_psk_ = false;
   }
-  current_ = &early_;
+  set_current(&early_);
   return {};
 }
 
@@ -96,32 +97,65 @@ Status KeySchedule::derive_handshake(Bytes ecdhe) {
   } else {
     RTLS_ASSIGN(salt, derived_salt(early_));
   }
-  RTLS_ASSIGN(handshake_, crypto::hkdf_extract(alg_, salt.bytes(), ecdhe));
-  current_ = &handshake_;
+  RTLS_ASSIGN(handshake_, extract(salt.bytes(), ecdhe));
+  set_current(&handshake_);
   return {};
 }
 
 Status KeySchedule::derive_master() {
   if (current_ != &handshake_) return internal_error();
   RTLS_ASSIGN(Secret salt, derived_salt(handshake_));
-  RTLS_ASSIGN(master_, crypto::hkdf_extract(alg_, salt.bytes(), zeros(hash_len())));
-  current_ = &master_;
+  RTLS_ASSIGN(master_, extract(salt.bytes(), zeros(hash_len())));
+  set_current(&master_);
   return {};
 }
 
-Result<Secret> KeySchedule::derive(std::string_view label, Bytes transcript_hash) const {
-  if (current_ == nullptr) return internal_error();
-  return crypto::hkdf_expand_label(alg_, current_->bytes(), label, transcript_hash, hash_len());
+void KeySchedule::set_current(const Secret* secret) {
+  current_ = secret;
+  current_keyed_ = false;  // keyed lazily by the first derive()
 }
 
-Result<Secret> KeySchedule::derive_early(std::string_view label, Bytes transcript_hash) const {
+Status KeySchedule::set_key(Bytes key) {
+  current_keyed_ = false;
+  if (key_) return key_->rekey(key);
+  RTLS_ASSIGN(crypto::HmacKey k, crypto::HmacKey::create(alg_, key));
+  key_.emplace(std::move(k));
+  return {};
+}
+
+Result<Secret> KeySchedule::extract(Bytes salt, Bytes ikm) {
+  // RFC 5869 2.2: HKDF-Extract(salt, IKM) = HMAC(salt, IKM); the salts here
+  // are never empty (a missing one is passed as HashLen zeros).
+  RTLS_TRY(set_key(salt));
+  return key_->mac(ikm);
+}
+
+Result<Secret> KeySchedule::derive(std::string_view label, Bytes transcript_hash) {
+  if (current_ == nullptr) return internal_error();
+  if (!current_keyed_) {
+    RTLS_TRY(set_key(current_->bytes()));
+    current_keyed_ = true;
+  }
+  return key_->expand_label(label, transcript_hash, hash_len());
+}
+
+Result<Secret> KeySchedule::derive_early(std::string_view label, Bytes transcript_hash) {
   if (early_.empty()) return internal_error();
+  if (current_ == &early_) return derive(label, transcript_hash);  // its key is kept
   return crypto::hkdf_expand_label(alg_, early_.bytes(), label, transcript_hash, hash_len());
 }
 
+Result<Secret> finished_key(HashAlg alg, const Secret& base_key) {
+  return crypto::hkdf_expand_label(alg, base_key.bytes(), "finished", {}, crypto::hash_size(alg));
+}
+
 Result<Secret> finished_verify_data(HashAlg alg, const Secret& base_key, Bytes transcript_hash) {
-  RTLS_ASSIGN(Secret finished_key, crypto::hkdf_expand_label(alg, base_key.bytes(), "finished", {},
-                                                             crypto::hash_size(alg)));
+  RTLS_ASSIGN(const Secret key, finished_key(alg, base_key));
+  return verify_data_from_finished_key(alg, key, transcript_hash);
+}
+
+Result<Secret> verify_data_from_finished_key(HashAlg alg, const Secret& finished_key,
+                                             Bytes transcript_hash) {
   return crypto::hmac(alg, finished_key.bytes(), transcript_hash);
 }
 
@@ -129,14 +163,18 @@ Result<Secret> next_traffic_secret(HashAlg alg, const Secret& current) {
   return crypto::hkdf_expand_label(alg, current.bytes(), "traffic upd", {}, crypto::hash_size(alg));
 }
 
-Result<TrafficKeys> traffic_keys(const SuiteInfo& suite, const Secret& traffic_secret) {
+Result<TrafficKeys> traffic_keys(const SuiteInfo& suite, const Secret& traffic_secret,
+                                 Secret* finished_key) {
   TrafficKeys keys;
   keys.version = kTls13;
   keys.aead = suite.aead;
-  RTLS_ASSIGN(keys.key, crypto::hkdf_expand_label(suite.hash, traffic_secret.bytes(), "key", {},
-                                                  crypto::aead_key_size(suite.aead)));
-  RTLS_ASSIGN(keys.iv, crypto::hkdf_expand_label(suite.hash, traffic_secret.bytes(), "iv", {},
-                                                 crypto::kAeadNonceSize));
+  // One HMAC key for every expansion of the secret.
+  RTLS_ASSIGN(crypto::HmacKey prk, crypto::HmacKey::create(suite.hash, traffic_secret.bytes()));
+  RTLS_ASSIGN(keys.key, prk.expand_label("key", {}, crypto::aead_key_size(suite.aead)));
+  RTLS_ASSIGN(keys.iv, prk.expand_label("iv", {}, crypto::kAeadNonceSize));
+  if (finished_key != nullptr) {
+    RTLS_ASSIGN(*finished_key, prk.expand_label("finished", {}, crypto::hash_size(suite.hash)));
+  }
   return keys;
 }
 

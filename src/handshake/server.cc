@@ -162,7 +162,7 @@ Status ServerHandshake::check_unused_extensions13(const ClientHello& ch) {
   return {};
 }
 
-Status ServerHandshake::accept_psk(const ClientHello& ch, Bytes whole, Negotiated& n) const {
+Status ServerHandshake::accept_psk(const ClientHello& ch, Bytes whole, Negotiated& n) {
   const Extension* pre = find_extension(ch.extensions, ExtensionType::pre_shared_key);
   if (pre == nullptr) return {};
   // RFC 8446 4.2.9: a client that offers a PSK says how it may be used.
@@ -193,7 +193,11 @@ Status ServerHandshake::accept_psk(const ClientHello& ch, Bytes whole, Negotiate
     // (after a HelloRetryRequest, with the transcript before it).
     const Bytes truncated = whole.first(whole.size() - offered.binders_block_size);
     RTLS_ASSIGN(const Secret th, transcript_.hash_with(suite->hash, truncated));
-    RTLS_ASSIGN(const Secret binder, detail::psk_binder(suite->hash, t->psk, th.bytes()));
+    // The schedule the binder is checked with goes on into the handshake
+    // (send_server_flight) if this PSK is taken.
+    schedule_.emplace(suite->hash);
+    RTLS_TRY(schedule_->init_early(t->psk.bytes()));
+    RTLS_ASSIGN(const Secret binder, detail::psk_binder(*schedule_, th.bytes()));
     if (!ct_equal(binder.bytes(), offered.binders[i])) {
       return Error{Alert::decrypt_error, SSL_R_BINDER_DOES_NOT_VERIFY};
     }
@@ -378,15 +382,18 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
     session_.peer_chain = *n.peer_chain;  // the client the ticket's connection authenticated
     session_.verify_result = n.peer_verify_result;
   }
-  schedule_.emplace(suite.hash);
-  RTLS_TRY(schedule_->init_early(resumed ? n.psk.bytes() : Bytes()));
+  // A resumption goes on from the Early Secret the binder was checked with.
+  if (!resumed || !schedule_ || !schedule_->at_psk_early_secret(suite.hash)) {
+    schedule_.emplace(suite.hash);
+    RTLS_TRY(schedule_->init_early(resumed ? n.psk.bytes() : Bytes()));
+  }
   RTLS_TRY(schedule_->derive_handshake(ecdhe.bytes()));
   RTLS_ASSIGN(Secret th_sh, transcript_.current());
   RTLS_ASSIGN(client_hs_secret_, schedule_->derive("c hs traffic", th_sh.bytes()));
   RTLS_ASSIGN(server_hs_secret_, schedule_->derive("s hs traffic", th_sh.bytes()));
   keylog("CLIENT_HANDSHAKE_TRAFFIC_SECRET", client_hs_secret_);
   keylog("SERVER_HANDSHAKE_TRAFFIC_SECRET", server_hs_secret_);
-  RTLS_TRY(set_write_secret(io, suite, server_hs_secret_, Epoch::handshake));
+  RTLS_TRY(set_write_secret(io, suite, server_hs_secret_, Epoch::handshake, &server_finished_key_));
   if (n.peer_record_limit) {
     // RFC 8449 4: in TLS 1.3 the limit counts the inner content type.
     io.set_send_fragment_limit(std::min<size_t>(*n.peer_record_limit - 1, 16384));
@@ -446,7 +453,8 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
     RTLS_TRY(send_message(io, cv));
   }
   RTLS_ASSIGN(Secret th_cv, transcript_.current());
-  RTLS_ASSIGN(ByteVec fin, detail::build_finished(suite.hash, server_hs_secret_, th_cv.bytes()));
+  RTLS_ASSIGN(ByteVec fin,
+              detail::build_finished_with_key(suite.hash, server_finished_key_, th_cv.bytes()));
   session_.server_verify_data.assign(fin.begin() + 4, fin.end());  // after the message header
   RTLS_TRY(send_message(io, fin));
 
@@ -465,7 +473,7 @@ Status ServerHandshake::send_server_flight(HandshakeIo& io, const ClientHello& c
     keylog("EXPORTER_SECRET", exporter);
   }
   RTLS_TRY(set_write_secret(io, suite, session_.server_app_secret, Epoch::application));
-  RTLS_TRY(set_read_secret(io, suite, client_hs_secret_, Epoch::handshake));
+  RTLS_TRY(set_read_secret(io, suite, client_hs_secret_, Epoch::handshake, &client_finished_key_));
   state_ =
       client_certificate ? ServerState::wait_client_certificate : ServerState::wait_client_finished;
   return {};
@@ -507,7 +515,7 @@ Status ServerHandshake::on_client_certificate_verify(HandshakeIo&, Bytes body, B
 Status ServerHandshake::on_client_finished(HandshakeIo& io, Bytes body, Bytes whole) {
   const SuiteInfo& suite = *session_.suite;
   RTLS_ASSIGN(Secret th, transcript_.current());
-  RTLS_TRY(detail::check_finished(suite.hash, client_hs_secret_, th.bytes(), body));
+  RTLS_TRY(detail::check_finished_with_key(suite.hash, client_finished_key_, th.bytes(), body));
   transcript_.add(whole);
   session_.client_verify_data = to_vec(body);  // SSL_get_finished / SSL_get_peer_finished
   if (session_.post_handshake_auth) session_.pha_transcript = transcript_;

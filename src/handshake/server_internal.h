@@ -121,7 +121,9 @@ class ServerHandshake final : public Handshake {
   // n.psk, after checking that offer's binder over `whole` (the ClientHello
   // as received). Leaves n as it is for a full handshake.
   static Status check_unused_extensions13(const ClientHello& ch);
-  Status accept_psk(const ClientHello& ch, Bytes whole, Negotiated& n) const;
+  // Checks the offered PSKs' binders; leaves schedule_ at the Early Secret of
+  // the one taken (n.psk).
+  Status accept_psk(const ClientHello& ch, Bytes whole, Negotiated& n);
   Status send_hello_retry_request(HandshakeIo& io, const ClientHello& ch, const Negotiated& n);
   Status send_server_flight(HandshakeIo& io, const ClientHello& ch, const Negotiated& n);
   Status send_message(HandshakeIo& io, const ByteVec& msg) {
@@ -169,6 +171,8 @@ class ServerHandshake final : public Handshake {
   std::optional<KeySchedule> schedule_;
   Secret client_hs_secret_;
   Secret server_hs_secret_;
+  Secret client_finished_key_;  // RFC 8446 4.4.4, from client_hs_secret_
+  Secret server_finished_key_;  // from server_hs_secret_
   std::optional<NamedGroup> hrr_group_;
   uint16_t hrr_suite_ = 0;
   bool sent_ccs_ = false;

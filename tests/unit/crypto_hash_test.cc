@@ -280,6 +280,119 @@ TEST(KeySchedule, Rfc8448_S3_MasterSecret) {
             "18df06843d13a08bf2a449844c5f8a478001bc4d4c627984d5a41da8d0402919");
 }
 
+// --- HmacKey: one keyed libcrypto context restarted for each MAC ----------------
+
+TEST(HmacKey, Rfc4231_Case2_EveryReuseGivesTheVector) {
+  // The context is keyed once; each mac() restarts it from that key, so the
+  // third MAC must equal the first and the RFC's (and the one-shot hmac()).
+  auto k256 = HmacKey::create(HashAlg::sha256, as_bytes("Jefe"));
+  auto k384 = HmacKey::create(HashAlg::sha384, as_bytes("Jefe"));
+  ASSERT_TRUE(k256.ok());
+  ASSERT_TRUE(k384.ok());
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(hex(k256->mac(as_bytes("what do ya want for nothing?"))),
+              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    EXPECT_EQ(hex(k384->mac(as_bytes("what do ya want for nothing?"))),
+              "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e"
+              "8e2240ca5e69e2c78b3239ecfab21649");
+  }
+  // A different message in between leaves the key as it was.
+  EXPECT_EQ(hex(k256->mac(as_bytes("x"))),
+            hex(hmac(HashAlg::sha256, as_bytes("Jefe"), as_bytes("x"))));
+  EXPECT_EQ(hex(k256->mac(as_bytes("what do ya want for nothing?"))),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(HmacKey, RekeyReusesTheContextWithTheNewKey) {
+  auto key = HmacKey::create(HashAlg::sha256, as_bytes("another key"));
+  ASSERT_TRUE(key.ok());
+  ASSERT_TRUE(key->mac(as_bytes("x")).ok());
+  ASSERT_TRUE(key->rekey(as_bytes("Jefe")).ok());
+  EXPECT_EQ(hex(key->mac(as_bytes("what do ya want for nothing?"))),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  // An empty key is a key (HMAC pads it with zeros), not "keep the last one".
+  ASSERT_TRUE(key->rekey({}).ok());
+  EXPECT_EQ(hex(key->mac(as_bytes("x"))), hex(hmac(HashAlg::sha256, {}, as_bytes("x"))));
+  EXPECT_NE(hex(key->mac(as_bytes("x"))),
+            hex(hmac(HashAlg::sha256, as_bytes("Jefe"), as_bytes("x"))));
+}
+
+TEST(HmacKey, Rfc5869_Case2_ExpandTwiceFromOneKey) {
+  // L = 82: three blocks, each a restart of the same keyed context, twice.
+  const ByteVec ikm = from_hex(
+      "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+      "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+      "404142434445464748494a4b4c4d4e4f");
+  const ByteVec salt = from_hex(
+      "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+      "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+      "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
+  const ByteVec info = from_hex(
+      "b0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecf"
+      "d0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeef"
+      "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");
+  auto prk = hkdf_extract(HashAlg::sha256, salt, ikm);
+  ASSERT_TRUE(prk.ok());
+  auto key = HmacKey::create(HashAlg::sha256, prk->bytes());
+  ASSERT_TRUE(key.ok());
+  for (int round = 0; round < 2; ++round) {
+    ByteVec okm(82);
+    ASSERT_TRUE(key->expand_into(info, MutBytes(okm)).ok());
+    EXPECT_EQ(to_hex(okm),
+              "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c"
+              "59045a99cac7827271cb41c65e590e09da3275600c2f09b8367793a9aca3db71"
+              "cc30c58179ec3e87c14c01d5c1f3434f1d87");
+  }
+}
+
+TEST(HmacKey, Rfc8448_S3_KeyAndIvFromOneTrafficSecretKey) {
+  // {server} derive write traffic keys for handshake data: both labels
+  // expanded from one keyed context, as traffic_keys() does.
+  auto key = HmacKey::create(HashAlg::sha256, from_hex(kServerHsTraffic));
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(hex(key->expand_label("key", {}, 16)), "3fce516009c21727d0f2e4e86ee403bc");
+  EXPECT_EQ(hex(key->expand_label("iv", {}, 12)), "5d313eb2671276ee13000b30");
+  const handshake::SuiteInfo* suite = handshake::suite_info(0x1301);
+  ASSERT_NE(suite, nullptr);
+  auto keys = handshake::traffic_keys(*suite, Secret(from_hex(kServerHsTraffic)));
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ(to_hex(keys->key.bytes()), "3fce516009c21727d0f2e4e86ee403bc");
+  EXPECT_EQ(to_hex(keys->iv.bytes()), "5d313eb2671276ee13000b30");
+  // With the Finished key asked for too (RFC 8446 4.4.4), from the same key:
+  // the RFC 8448 replay tests check the Finished messages it then makes.
+  Secret finished_key;
+  auto with_finished =
+      handshake::traffic_keys(*suite, Secret(from_hex(kServerHsTraffic)), &finished_key);
+  ASSERT_TRUE(with_finished.ok());
+  EXPECT_EQ(to_hex(with_finished->key.bytes()), "3fce516009c21727d0f2e4e86ee403bc");
+  EXPECT_EQ(
+      to_hex(finished_key.bytes()),
+      hex(hkdf_expand_label(HashAlg::sha256, from_hex(kServerHsTraffic), "finished", {}, 32)));
+  EXPECT_EQ(to_hex(finished_key.bytes()),
+            hex(handshake::finished_key(HashAlg::sha256, Secret(from_hex(kServerHsTraffic)))));
+}
+
+TEST(KeySchedule, Rfc8448_S3_ScheduleObjectDerivesTrafficSecretsAndMaster) {
+  // The schedule keys its current secret once for all derives from it, and
+  // must drop that key when the current secret moves on: the "derived" salt
+  // for the Master Secret comes from the Handshake Secret's key, and a derive
+  // after derive_master() from the Master Secret's.
+  handshake::KeySchedule ks(HashAlg::sha256);
+  ASSERT_TRUE(ks.init_early({}).ok());
+  ASSERT_TRUE(ks.derive_handshake(
+                    from_hex("8bd4054fb55b9d63fdfbacf9f04b9f0d35e6d63f537563efd46272900f89492d"))
+                  .ok());
+  EXPECT_EQ(hex(ks.derive("c hs traffic", from_hex(kHelloHash))), kClientHsTraffic);
+  EXPECT_EQ(hex(ks.derive("s hs traffic", from_hex(kHelloHash))), kServerHsTraffic);
+  ASSERT_TRUE(ks.derive_master().ok());
+  EXPECT_EQ(to_hex(ks.master_secret().bytes()),
+            "18df06843d13a08bf2a449844c5f8a478001bc4d4c627984d5a41da8d0402919");
+  const ByteVec th = from_hex("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(
+      hex(ks.derive("c ap traffic", th)),
+      hex(hkdf_expand_label(HashAlg::sha256, ks.master_secret().bytes(), "c ap traffic", th, 32)));
+}
+
 }  // namespace
 }  // namespace rapidtls::crypto
 
@@ -297,6 +410,8 @@ TEST(Hash, EmptyStringDigestsMatchConstants) {
   EXPECT_EQ(to_hex(s384->bytes()),
             "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd5"
             "1ad2f14898b95b");
+  EXPECT_EQ(to_hex(handshake::empty_hash(HashAlg::sha256)), to_hex(s256->bytes()));
+  EXPECT_EQ(to_hex(handshake::empty_hash(HashAlg::sha384)), to_hex(s384->bytes()));
 }
 
 }  // namespace

@@ -5,7 +5,11 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <atomic>
 #include <set>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "crypto/sig.h"
 #include "crypto/x509.h"
@@ -249,6 +253,49 @@ TEST(Signature, EcdsaSignatureIsDer) {
   const ByteVec raw(64, 0x11);
   EXPECT_EQ(load_public("p256").verify(S::ecdsa_secp256r1_sha256, kMessage, raw).error(),
             kBadSignature);
+}
+
+// An ECDSA key signs its TLS 1.3 scheme through a context prepared once and
+// copied per signature; the copies are independent (ECDSA draws a fresh k
+// each time) and the key is shared by threads signing at once.
+TEST(Signature, EcdsaPreparedContextSignsRepeatedlyAndAcrossThreads) {
+  for (const auto& [name, scheme] : {std::pair{"p256", S::ecdsa_secp256r1_sha256},
+                                     std::pair{"p384", S::ecdsa_secp384r1_sha384}}) {
+    const PrivateKey priv = load_private(name);
+    const PublicKey pub = load_public(name);
+    auto first = priv.sign(scheme, kMessage);
+    auto second = priv.sign(scheme, kMessage);
+    ASSERT_TRUE(first.ok() && second.ok()) << name;
+    EXPECT_NE(*first, *second) << name << ": a fresh k per signature";
+    EXPECT_TRUE(pub.verify(scheme, kMessage, *first).ok()) << name;
+    EXPECT_TRUE(pub.verify(scheme, kMessage, *second).ok()) << name;
+    // The signature covers this message only.
+    ByteVec other = kMessage;
+    other.back() ^= 1;
+    EXPECT_EQ(pub.verify(scheme, other, *first).error(), kBadSignature) << name;
+
+    constexpr int kThreads = 4;
+    constexpr int kEach = 25;
+    std::atomic<int> good{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < kEach; ++i) {
+          auto sig = priv.sign(scheme, kMessage);
+          if (sig.ok() && pub.verify(scheme, kMessage, *sig).ok()) ++good;
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(good.load(), kThreads * kEach) << name;
+  }
+  // TLS 1.2 lets a P-256 key sign with another hash: the other path, still valid.
+  const PrivateKey p256 = load_private("p256");
+  auto sig = p256.sign(S::ecdsa_secp384r1_sha384, kMessage, SchemeRules::tls12);
+  ASSERT_TRUE(sig.ok());
+  EXPECT_TRUE(load_public("p256")
+                  .verify(S::ecdsa_secp384r1_sha384, kMessage, *sig, SchemeRules::tls12)
+                  .ok());
 }
 
 TEST(Signature, Ed25519_Rfc8032_Test1) {

@@ -462,10 +462,25 @@ TEST(Resumption, Rfc8448_S4_Binder) {
   const size_t binders_block = 2 + 1 + 32;
   auto th = crypto::hash(HashAlg::sha256, Bytes(ch).first(ch.size() - binders_block));
   ASSERT_TRUE(th.ok());
-  auto binder = handshake::detail::psk_binder(HashAlg::sha256, *psk, th->bytes());
+  EXPECT_TRUE(early.at_psk_early_secret(HashAlg::sha256));
+  auto binder = handshake::detail::psk_binder(early, th->bytes());
   ASSERT_TRUE(binder.ok());
   EXPECT_EQ(to_hex(binder->bytes()),
             "3add4fb2d8fdf822a0ca3cf7678ef5e88dae990141c5924d57bb6fa31b9e5f9d");
+  // The handshake goes on from the schedule the binder was made with: still
+  // at the PSK's Early Secret, whose key the binder key was derived with.
+  EXPECT_TRUE(early.at_psk_early_secret(HashAlg::sha256));
+  EXPECT_FALSE(early.at_psk_early_secret(HashAlg::sha384));
+  EXPECT_EQ(to_hex(early.early_secret().bytes()),
+            "9b2188e9b2fc6d64d71dc329900e20bb41915000f678aa839cbb797cb7d8332c");
+  // A second binder from the same schedule (a ClientHello after a
+  // HelloRetryRequest binds again) gives the same value for the same hash.
+  auto again = handshake::detail::psk_binder(early, th->bytes());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(to_hex(again->bytes()), to_hex(binder->bytes()));
+  handshake::KeySchedule no_psk(HashAlg::sha256);
+  ASSERT_TRUE(no_psk.init_early({}).ok());
+  EXPECT_FALSE(no_psk.at_psk_early_secret(HashAlg::sha256));
 }
 
 }  // namespace
