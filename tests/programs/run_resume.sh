@@ -20,16 +20,19 @@ echo hello >"$tmp/www/hello.txt"
 
 
 # resume_client against a server on port $1; $2: also require the server's
-# page to say Reused (openssl s_server -www).
+# page to say Reused (openssl s_server -www). Output is matched from
+# here-strings: `echo "$out" | grep -q` under pipefail fails now and then,
+# when grep has matched and exited before echo's last write (SIGPIPE).
+# That failed this test about one run in eight under load.
 resumes() {
   local out; out=$(timeout 60 "$bin/$client" "$1" "$tmp/cert.pem") || { echo "$out"; return 1; }
   echo "$out" | sed 's/^/    /'
-  echo "$out" | grep -q '^connection=1 reused=0' &&
-    echo "$out" | grep -q '^connection=1 resumable=1' &&
-    echo "$out" | grep -q '^connection=2 reused=1' || return 1
+  grep -q '^connection=1 reused=0' <<<"$out" &&
+    grep -q '^connection=1 resumable=1' <<<"$out" &&
+    grep -q '^connection=2 reused=1' <<<"$out" || return 1
   if [[ $2 == page ]]; then
-    echo "$out" | grep -q '^connection=1 reused=0 server_says="New, TLSv1.3' &&
-      echo "$out" | grep -q '^connection=2 reused=1 server_says="Reused, TLSv1.3'
+    grep -q '^connection=1 reused=0 server_says="New, TLSv1.3' <<<"$out" &&
+      grep -q '^connection=2 reused=1 server_says="Reused, TLSv1.3' <<<"$out"
   fi
 }
 
@@ -58,13 +61,13 @@ s_client_resumes() {
   out=$(timeout 20 openssl s_client -connect "127.0.0.1:$p" -tls1_3 -sess_out "$tmp/sess.pem" -ign_eof \
     -CAfile "$tmp/cert.pem" -verify_return_error <<<"$req" 2>"$tmp/s_client.err") ||
     { echo "$out" | tail -5; sed 's/^/    stderr: /' "$tmp/s_client.err"; return 1; }
-  echo "$out" | grep -q '^New, TLSv1.3' && echo "$out" | grep -q '^hello$' ||
+  grep -q '^New, TLSv1.3' <<<"$out" && grep -q '^hello$' <<<"$out" ||
     { echo "$out" | tail -15; sed 's/^/    stderr: /' "$tmp/s_client.err"; return 1; }
   out=$(timeout 20 openssl s_client -connect "127.0.0.1:$p" -tls1_3 -sess_in "$tmp/sess.pem" -ign_eof \
     -CAfile "$tmp/cert.pem" <<<"$req" 2>"$tmp/s_client.err") ||
     { echo "$out" | tail -5; sed 's/^/    stderr: /' "$tmp/s_client.err"; return 1; }
   echo "$out" | grep -E '^(New|Reused), ' | sed 's/^/    /'
-  echo "$out" | grep -q '^Reused, TLSv1.3' && echo "$out" | grep -q '^hello$' ||
+  grep -q '^Reused, TLSv1.3' <<<"$out" && grep -q '^hello$' <<<"$out" ||
     { echo "$out" | tail -15; sed 's/^/    stderr: /' "$tmp/s_client.err"; return 1; }
 }
 label="openssl s_client -sess_out/-sess_in resumes with rapidtls serve"; check s_client_resumes
@@ -77,7 +80,7 @@ if command -v gnutls-cli >/dev/null && command -v gnutls-serv >/dev/null; then
     out=$(printf 'GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n' |
       timeout 20 gnutls-cli --resume -p "$p" --x509cafile "$tmp/cert.pem" localhost 2>&1) || true
     echo "$out" | grep -E 'resumed session|^hello$' | sed 's/^/    /'
-    echo "$out" | grep -q '^\*\*\* This is a resumed session' && echo "$out" | grep -q '^hello$'
+    grep -q '^\*\*\* This is a resumed session' <<<"$out" && grep -q '^hello$' <<<"$out"
   }
   label="gnutls-cli --resume resumes with rapidtls serve"; check gnutls_cli_resumes
   gp=$(free_port)
