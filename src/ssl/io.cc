@@ -146,7 +146,12 @@ int do_handshake(SSL* s) {
       s->last_io = LastIo::want_read;
       return -1;
     }
-    if (const io::IoResult r = fill(s); r.status != io::IoStatus::done) {
+    // With read-ahead (SSL_set_read_ahead), as in OpenSSL, the handshake too
+    // takes all the transport has: a server's last handshake read brings the
+    // client's first request along (one recv instead of a header and a body
+    // per record); without it, record by record.
+    if (const io::IoResult r = fill(s, s->read_ahead ? SIZE_MAX : 0);
+        r.status != io::IoStatus::done) {
       return stopped(s, r, "SSL_do_handshake");
     }
   }

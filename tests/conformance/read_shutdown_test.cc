@@ -2,6 +2,7 @@
 // SSL_read_ex/SSL_peek_ex, SSL_pending/SSL_has_pending, SSL_shutdown, and the mode bits.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <functional>
 
@@ -170,6 +171,43 @@ TEST(ReadPath, ReadAheadTakesLaterRecordsAndHasPendingSaysSo) {
   ASSERT_EQ(SSL_read_ex(l.server.get(), buf, sizeof buf, &n), 1) << ErrorQueueText();
   EXPECT_EQ(Bytes(buf, buf + n), second);
   EXPECT_EQ(SSL_has_pending(l.server.get()), 0);
+}
+
+// Read-ahead holds in the handshake too: a TLS 1.3 server whose client's
+// Finished and first application record wait together at its socket takes
+// both in the handshake's reads, so the record is buffered (SSL_has_pending)
+// and the socket is empty once SSL_do_handshake is done.
+TEST(ReadPath, ReadAheadTakesTheRecordAfterTheClientsFinishedInTheHandshake) {
+  SocketLink l = MakeSocketLink(SocketPair(/*non_blocking=*/true));
+  SSL_set_read_ahead(l.server.get(), 1);
+  SSL* c = l.client.get();
+  SSL* sv = l.server.get();
+  // The client sends its hello, the server its flight, the client its
+  // Finished (its handshake is then done), and then 100 bytes.
+  int rc = 0;
+  for (int i = 0; i < 50 && rc != 1; ++i) {
+    rc = SSL_do_handshake(c);
+    if (rc != 1) {
+      ASSERT_EQ(SSL_get_error(c, rc), SSL_ERROR_WANT_READ) << ErrorQueueText();
+      const int s = SSL_do_handshake(sv);
+      ASSERT_NE(s, 1) << "the server cannot be done before the client's Finished";
+      ASSERT_EQ(SSL_get_error(sv, s), SSL_ERROR_WANT_READ) << ErrorQueueText();
+      WaitFd(l.fds.a.fd, /*for_write=*/false, 200);
+    }
+  }
+  ASSERT_EQ(rc, 1) << ErrorQueueText();
+  const Bytes data = Pattern(100, 40);
+  ASSERT_EQ(SSL_write(c, data.data(), 100), 100);
+  ASSERT_TRUE(WaitFd(l.fds.b.fd, /*for_write=*/false));
+  usleep(20000);  // both flights in the server's socket
+  ASSERT_EQ(SSL_do_handshake(sv), 1) << ErrorQueueText();
+  EXPECT_EQ(SSL_has_pending(sv), 1) << "the application record was read with the Finished";
+  EXPECT_FALSE(WaitFd(l.fds.b.fd, /*for_write=*/false, /*timeout_ms=*/50))
+      << "nothing is left in the socket";
+  unsigned char buf[100];
+  size_t n = 0;
+  ASSERT_EQ(SSL_read_ex(sv, buf, sizeof buf, &n), 1) << ErrorQueueText();
+  EXPECT_EQ(Bytes(buf, buf + n), data);
 }
 
 // With room for both, a read from a socket hands over one record, in both
