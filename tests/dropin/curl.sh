@@ -191,14 +191,7 @@ compare() {
   rr=$?
   ms=$(grep '^curl: ' "$WORK/sys.err" | head -1 | sed "s/$port/PORT/g")
   mr=$(grep '^curl: ' "$WORK/rt.err" | head -1 | sed "s/$port/PORT/g")
-  if ((rs == 0)); then
-    bad "$label: the system libssl's curl succeeded (test broken)"
-  elif [[ $rs == "$rr" && $ms == "$mr" ]]; then
-    pass "$label: exit $rr, '$mr'"
-  else
-    bad "$label: system libssl: exit $rs '$ms'; under test: exit $rr '$mr'"
-    show "$WORK/rt.err"
-  fi
+  same_failure "$label" "$rs" "$rr" "$ms" "$mr"
 }
 for v in 1.3 1.2; do
   flags=(--tlsv1.3); [[ $v == 1.2 ]] && flags=(--tls-max 1.2)

@@ -77,6 +77,20 @@ bad() {
   echo "FAIL: $*"
 }
 note() { echo "NOTE: $*"; }
+# same_failure LABEL RS RR MS MR: a command that must fail, run on the system
+# libssl (exit status RS, first error line MS) and under test (RR, MR; its
+# standard error in $WORK/rt.err): the same status and line, and a failure.
+same_failure() {
+  local label=$1 rs=$2 rr=$3 ms=$4 mr=$5
+  if ((rs == 0)); then
+    bad "$label: it succeeded on the system libssl (test broken)"
+  elif [[ $rs == "$rr" && $ms == "$mr" ]]; then
+    pass "$label: same as the system libssl: exit $rr, '$mr'"
+  else
+    bad "$label: system libssl: exit $rs '$ms'; under test: exit $rr '$mr'"
+    show "$WORK/rt.err"
+  fi
+}
 # check LABEL CMD...: runs CMD, PASS or FAIL with LABEL.
 check() {
   local label=$1

@@ -117,14 +117,7 @@ compare_client() { # label extra-client-args...
   rr=$?
   ms=$(head -1 "$WORK/sys.err")
   mr=$(head -1 "$WORK/rt.err")
-  if ((rs == 0)); then
-    bad "$label: the client on the system libssl connected (test broken)"
-  elif [[ $rs == "$rr" && $ms == "$mr" ]]; then
-    pass "$label: same as the system libssl: exit $rr, '$mr'"
-  else
-    bad "$label: system libssl: exit $rs '$ms'; under test: exit $rr '$mr'"
-    show "$WORK/rt.err"
-  fi
+  same_failure "$label" "$rs" "$rr" "$ms" "$mr"
 }
 flush_ssl() {
   server_cert "$1"

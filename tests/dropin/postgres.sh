@@ -202,14 +202,7 @@ compare_psql() { # label conninfo
   rr=$?
   ms=$(head -1 "$WORK/sys.err")
   mr=$(head -1 "$WORK/rt.err")
-  if ((rs == 0)); then
-    bad "$label: psql on the system libssl connected (test broken)"
-  elif [[ $rs == "$rr" && $ms == "$mr" ]]; then
-    pass "$label: same as the system libssl: exit $rr, '$mr'"
-  else
-    bad "$label: system libssl: exit $rs '$ms'; under test: exit $rr '$mr'"
-    show "$WORK/rt.err"
-  fi
+  same_failure "$label" "$rs" "$rr" "$ms" "$mr"
 }
 compare_psql "error path: untrusted certificate" "$CONN sslmode=verify-full sslrootcert=$PKI/other.pem"
 compare_psql "error path: wrong host name" \

@@ -99,19 +99,27 @@ TEST(Hkdf, Rfc5869_Case1) {
             "34007208d5b887185865");
 }
 
-TEST(Hkdf, Rfc5869_Case2) {
-  const ByteVec ikm = from_hex(
+// RFC 5869 A.2 (test case 2, SHA-256, longer inputs): the inputs.
+struct Rfc5869Case2 {
+  ByteVec ikm = from_hex(
       "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
       "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
       "404142434445464748494a4b4c4d4e4f");
-  const ByteVec salt = from_hex(
+  ByteVec salt = from_hex(
       "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
       "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
       "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
-  const ByteVec info = from_hex(
+  ByteVec info = from_hex(
       "b0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecf"
       "d0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeef"
       "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");
+};
+
+TEST(Hkdf, Rfc5869_Case2) {
+  const Rfc5869Case2 c2;
+  const ByteVec& ikm = c2.ikm;
+  const ByteVec& salt = c2.salt;
+  const ByteVec& info = c2.info;
   auto prk = hkdf_extract(HashAlg::sha256, salt, ikm);
   EXPECT_EQ(hex(prk), "06a6b88c5853361a06104c9ceb35b45cef760014904671014a193f40c15fc244");
   ASSERT_TRUE(prk.ok());
@@ -319,18 +327,10 @@ TEST(HmacKey, RekeyReusesTheContextWithTheNewKey) {
 
 TEST(HmacKey, Rfc5869_Case2_ExpandTwiceFromOneKey) {
   // L = 82: three blocks, each a restart of the same keyed context, twice.
-  const ByteVec ikm = from_hex(
-      "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-      "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
-      "404142434445464748494a4b4c4d4e4f");
-  const ByteVec salt = from_hex(
-      "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
-      "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
-      "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
-  const ByteVec info = from_hex(
-      "b0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecf"
-      "d0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeef"
-      "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");
+  const Rfc5869Case2 c2;
+  const ByteVec& ikm = c2.ikm;
+  const ByteVec& salt = c2.salt;
+  const ByteVec& info = c2.info;
   auto prk = hkdf_extract(HashAlg::sha256, salt, ikm);
   ASSERT_TRUE(prk.ok());
   auto key = HmacKey::create(HashAlg::sha256, prk->bytes());
