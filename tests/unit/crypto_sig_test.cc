@@ -278,11 +278,12 @@ TEST(Signature, EcdsaPreparedContextSignsRepeatedlyAndAcrossThreads) {
     constexpr int kEach = 25;
     std::atomic<int> good{0};
     std::vector<std::thread> threads;
+    const S each_scheme = scheme;  // (clang 14 captures no structured binding)
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&] {
         for (int i = 0; i < kEach; ++i) {
-          auto sig = priv.sign(scheme, kMessage);
-          if (sig.ok() && pub.verify(scheme, kMessage, *sig).ok()) ++good;
+          auto sig = priv.sign(each_scheme, kMessage);
+          if (sig.ok() && pub.verify(each_scheme, kMessage, *sig).ok()) ++good;
         }
       });
     }
