@@ -167,8 +167,8 @@ TEST(SslBio, CopySessionIdResumes) {
   EXPECT_EQ(BIO_ssl_copy_session_id(mem, from), 0);
   EXPECT_EQ(BIO_ssl_copy_session_id(to, mem), 0);
   BIO_free(mem);
-  BIO_free(from);
-  BIO_free(to);
+  BIO_free_all(from);  // with the pair BIO that BIO_set_ssl pushed under it
+  BIO_free_all(to);
 }
 
 // BIO_new_buffer_ssl_connect(3) over TCP: a buffering BIO in front of an
