@@ -17,14 +17,7 @@
 namespace conformance {
 namespace {
 
-struct Ident {
-  EVP_PKEY* key = nullptr;
-  X509* cert = nullptr;
-  ~Ident() {
-    X509_free(cert);
-    EVP_PKEY_free(key);
-  }
-};
+using Ident = KeyAndCert;
 
 // A self-signed certificate for "localhost" over `key` (taken).
 void Sign(Ident& id, EVP_PKEY* key, const char* cn) {

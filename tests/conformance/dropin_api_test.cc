@@ -25,17 +25,7 @@
 namespace conformance {
 namespace {
 
-struct Cert {
-  EVP_PKEY* key = nullptr;
-  X509* cert = nullptr;
-  Cert() = default;
-  Cert(const Cert&) = delete;
-  Cert& operator=(const Cert&) = delete;
-  ~Cert() {
-    X509_free(cert);
-    EVP_PKEY_free(key);
-  }
-};
+using Cert = KeyAndCert;
 
 // A self-signed ECDSA P-256 certificate for `host`.
 void MakeCert(Cert& c, const char* host) {

@@ -94,6 +94,19 @@ struct Link {
 // A client and a server made from the given contexts (a test's own settings),
 // joined by a BIO pair of `buffer_size` each way, roles set. Both null if
 // something failed.
+// A key and its certificate made by a test, freed together.
+struct KeyAndCert {
+  EVP_PKEY* key = nullptr;
+  X509* cert = nullptr;
+  KeyAndCert() = default;
+  KeyAndCert(const KeyAndCert&) = delete;
+  KeyAndCert& operator=(const KeyAndCert&) = delete;
+  ~KeyAndCert() {
+    X509_free(cert);
+    EVP_PKEY_free(key);
+  }
+};
+
 struct SslPair {
   SslPtr client;
   SslPtr server;

@@ -22,14 +22,7 @@
 namespace conformance {
 namespace {
 
-struct Issued {
-  EVP_PKEY* key = nullptr;
-  X509* cert = nullptr;
-  ~Issued() {
-    X509_free(cert);
-    EVP_PKEY_free(key);
-  }
-};
+using Issued = KeyAndCert;
 
 void AddExt(X509* cert, X509* issuer, int nid, const char* value) {
   X509V3_CTX v3;

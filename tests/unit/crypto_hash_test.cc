@@ -117,22 +117,19 @@ struct Rfc5869Case2 {
 
 TEST(Hkdf, Rfc5869_Case2) {
   const Rfc5869Case2 c2;
-  const ByteVec& ikm = c2.ikm;
-  const ByteVec& salt = c2.salt;
-  const ByteVec& info = c2.info;
-  auto prk = hkdf_extract(HashAlg::sha256, salt, ikm);
+  auto prk = hkdf_extract(HashAlg::sha256, c2.salt, c2.ikm);
   EXPECT_EQ(hex(prk), "06a6b88c5853361a06104c9ceb35b45cef760014904671014a193f40c15fc244");
   ASSERT_TRUE(prk.ok());
   // The RFC asks for L = 82; a Secret holds at most 64 bytes. HKDF output is a
   // prefix-stable stream (T(1) || T(2) || ...), so the first 64 bytes of the
   // RFC's OKM are exactly the L = 64 output. This also covers T(2) and T(3)
   // feeding the previous block back in.
-  EXPECT_EQ(hex(hkdf_expand(HashAlg::sha256, prk->bytes(), info, 64)),
+  EXPECT_EQ(hex(hkdf_expand(HashAlg::sha256, prk->bytes(), c2.info, 64)),
             "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c"
             "59045a99cac7827271cb41c65e590e09da3275600c2f09b8367793a9aca3db71");
   // The whole L = 82 into a caller's buffer (the exporter's output is not a Secret).
   ByteVec okm(82);
-  ASSERT_TRUE(hkdf_expand_into(HashAlg::sha256, prk->bytes(), info, MutBytes(okm)).ok());
+  ASSERT_TRUE(hkdf_expand_into(HashAlg::sha256, prk->bytes(), c2.info, MutBytes(okm)).ok());
   EXPECT_EQ(to_hex(okm),
             "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c"
             "59045a99cac7827271cb41c65e590e09da3275600c2f09b8367793a9aca3db71"
@@ -328,16 +325,13 @@ TEST(HmacKey, RekeyReusesTheContextWithTheNewKey) {
 TEST(HmacKey, Rfc5869_Case2_ExpandTwiceFromOneKey) {
   // L = 82: three blocks, each a restart of the same keyed context, twice.
   const Rfc5869Case2 c2;
-  const ByteVec& ikm = c2.ikm;
-  const ByteVec& salt = c2.salt;
-  const ByteVec& info = c2.info;
-  auto prk = hkdf_extract(HashAlg::sha256, salt, ikm);
+  auto prk = hkdf_extract(HashAlg::sha256, c2.salt, c2.ikm);
   ASSERT_TRUE(prk.ok());
   auto key = HmacKey::create(HashAlg::sha256, prk->bytes());
   ASSERT_TRUE(key.ok());
   for (int round = 0; round < 2; ++round) {
     ByteVec okm(82);
-    ASSERT_TRUE(key->expand_into(info, MutBytes(okm)).ok());
+    ASSERT_TRUE(key->expand_into(c2.info, MutBytes(okm)).ok());
     EXPECT_EQ(to_hex(okm),
               "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c"
               "59045a99cac7827271cb41c65e590e09da3275600c2f09b8367793a9aca3db71"
